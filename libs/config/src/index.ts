@@ -1,0 +1,3 @@
+export * from './keyward-config';
+export * from './load-config';
+export * from './settings.schema';

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Keyward reads, keyed by its environment variable. The description and default
+ * here are the single source for the README's configuration table (`npm run config:doc`).
+ */
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const ms = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
+const onOff = (fallback: 'on' | 'off') => z.enum(['on', 'off']).default(fallback);
+const optionalPath = z.string().min(1).optional();
+
+export const settingsSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'production', 'test'])
+    .default('development')
+    .describe('Run mode. `production` refuses development conveniences (generated root key, generated TLS).'),
+  KEYWARD_DATA: z
+    .string()
+    .min(1)
+    .default('.keyward')
+    .describe('Local data folder (infrastructure data, logs, generated TLS material, first admin key). Relative to the working directory.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'must be a comma-separated list of host:port')
+    .default('127.0.0.1:9092')
+    .describe('Kafka bootstrap brokers. When unset together with MONGODB_URI, `npm start` and `npm test` start the local infrastructure.'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('keyward').describe('Kafka client id prefix.'),
+  KAFKA_TOPIC_EVENTS: z.string().min(1).default('keyward.events').describe('Topic carrying the key-lifecycle commits.'),
+  KAFKA_TOPIC_USAGE: z.string().min(1).default('keyward.usage').describe('Topic carrying crypto usage audit records.'),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6).describe('Partitions for topics Keyward creates.'),
+  KAFKA_REPLICATION_FACTOR: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7)
+    .default(1)
+    .describe('Replication factor for topics Keyward creates (3 in production).'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .default('mongodb://127.0.0.1:27017')
+    .describe('MongoDB (or FerretDB) connection string.'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,48}$/, 'must be 1-48 characters of A-Z a-z 0-9 _ -')
+    .default('keyward')
+    .describe('Database name.'),
+  KEY_API_HOST: z.string().min(1).default('127.0.0.1').describe('key-api listen address.'),
+  KEY_API_PORT: port(8443).describe('key-api listen port.'),
+  KEY_API_TLS: onOff('on').describe('`off` serves plain HTTP, only for running behind a TLS-terminating proxy.'),
+  KEY_API_TLS_CERT: optionalPath.describe('PEM server certificate (chain). Default: generated under KEYWARD_DATA/tls (development only).'),
+  KEY_API_TLS_KEY: optionalPath.describe('PEM private key for KEY_API_TLS_CERT.'),
+  PROJECTOR_HOST: z.string().min(1).default('127.0.0.1').describe('projector health/metrics listen address.'),
+  PROJECTOR_PORT: port(8444).describe('projector health/metrics port (plain HTTP, keep it internal).'),
+  BACKUP_HOST: z.string().min(1).default('127.0.0.1').describe('backup service health/metrics listen address.'),
+  BACKUP_PORT: port(8445).describe('backup service health/metrics port (plain HTTP, keep it internal).'),
+  HEALTH_TIMEOUT_MS: ms(1500).describe('Time limit for each dependency probe in /health/ready.'),
+  SHUTDOWN_GRACE_MS: ms(10_000).describe('How long a stopping service drains in-flight work before it exits.'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingName = keyof Settings;

@@ -1,0 +1,1 @@
+export const KEYWARD_CONFIG = Symbol('KEYWARD_CONFIG');

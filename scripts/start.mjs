@@ -1,0 +1,97 @@
+// `npm start`: brings up the local infrastructure when none is configured, then runs key-api,
+// the projector and the backup service; Ctrl-C stops the services (the infrastructure keeps
+// running until `npm run infra:down`).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { infra, localComponents, localEnv, repoRoot } from './lib/infra.mjs';
+
+const components = localComponents();
+if (components.length > 0) {
+  console.log(`keyward: starting local infrastructure (${components.join(', ')}); stop it with npm run infra:down`);
+  if (infra('up', components) !== 0) process.exit(1);
+}
+const env = { ...process.env, ...localEnv(components) };
+const services = ['key-api', 'projector', 'backup'];
+const children = new Map();
+let stopping = false;
+
+for (const name of services) {
+  const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.set(name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      console.error(`keyward: ${name} exited (${signal ?? code}); stopping the others`);
+      stop(code || 1);
+    } else if (children.size === 0) {
+      process.exit(process.exitCode ?? 0);
+    }
+  });
+}
+
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  for (const child of children.values()) child.kill('SIGTERM');
+  const grace = Number(env.SHUTDOWN_GRACE_MS || 10_000) + 5_000;
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    process.exit(code || 1);
+  }, grace).unref();
+  if (children.size === 0) process.exit(code);
+}
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+
+// Tell the user where to connect once key-api is ready.
+const host = env.KEY_API_HOST || '127.0.0.1';
+const port = env.KEY_API_PORT || '8443';
+const tls = (env.KEY_API_TLS || 'on') !== 'off';
+const base = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+const deadline = Date.now() + 120_000;
+async function announce() {
+  while (!stopping && Date.now() < deadline) {
+    if (await ready()) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (stopping) return;
+  const data = env.KEYWARD_DATA || '.keyward';
+  console.log(
+    [
+      '',
+      'Keyward is running:',
+      `  key-api     ${base}   (OpenAPI: ${base}/docs)`,
+      tls && !env.KEY_API_TLS_CERT ? `  CA          ${join(data, 'tls', 'ca.crt')} (development CA; curl --cacert it)` : null,
+      `  health      ${base}/health/ready   metrics ${base}/metrics`,
+      `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
+      `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
+      'Ctrl-C stops the services; npm run infra:down stops Kafka and FerretDB.',
+      '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+}
+
+/** One readiness probe, trusting the development CA when key-api generated its certificate. */
+async function ready() {
+  const { request } = await import(tls ? 'node:https' : 'node:http');
+  const { existsSync, readFileSync } = await import('node:fs');
+  const caFile = join(repoRoot, env.KEYWARD_DATA || '.keyward', 'tls', 'ca.crt');
+  const ca = tls && !env.KEY_API_TLS_CERT && existsSync(caFile) ? readFileSync(caFile) : undefined;
+  return new Promise((resolve) => {
+    const req = request(`${base}/health/ready`, { timeout: 2_000, ...(ca ? { ca } : {}) }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+void announce();

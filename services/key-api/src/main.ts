@@ -1,0 +1,28 @@
+import type { KeywardConfig } from '@keyward/config';
+import { ensureServerTls } from '@keyward/crypto';
+import { runService, startMain } from '@keyward/platform';
+import { KEY_API, KeyApiModule } from './key-api.module';
+
+async function start(config: KeywardConfig): Promise<void> {
+  const tls = config.keyApi.tls;
+  let https: { key: Buffer; cert: Buffer } | undefined;
+  const startupWarnings: string[] = [];
+  if (tls.enabled && 'generated' in tls) {
+    const material = await ensureServerTls(tls.generated, config.keyApi.host);
+    https = { key: material.key, cert: material.cert };
+    if (material.created) startupWarnings.push(`generated a development TLS certificate; trust ${material.files.caCert}`);
+  } else if (tls.enabled) {
+    const { readFileSync } = await import('node:fs');
+    https = { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) };
+  }
+  await runService({
+    name: KEY_API,
+    module: KeyApiModule.forRoot(config),
+    config,
+    listen: config.keyApi,
+    startupWarnings,
+    ...(https ? { https } : {}),
+  });
+}
+
+startMain(KEY_API, start);
