@@ -1,1 +1,3 @@
+export * from './material/generate-material';
+export * from './material/key-check-value';
 export * from './pki/local-ca';

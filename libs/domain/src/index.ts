@@ -1,1 +1,14 @@
-export const x = 1;
+export * from './key/key.commands';
+export * from './key/key.decide';
+export * from './key/key.events';
+export * from './key/key.evolve';
+export * from './key/key.state';
+export * from './key/key.types';
+export * from './keyset/keyset';
+export * from './principal/principal';
+export * from './shared/actor';
+export * from './shared/decision-context';
+export * from './shared/domain-error';
+export * from './shared/event';
+export * from './shared/ids';
+export * from './tenant/tenant';

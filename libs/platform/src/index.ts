@@ -15,3 +15,4 @@ export * from './metrics/metrics.registry';
 export * from './problem/problem';
 export * from './problem/problem.filter';
 export * from './problem/to-problem';
+export * from './http/public.decorator';

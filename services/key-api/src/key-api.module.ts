@@ -1,6 +1,21 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
 import { ConfigModule, ConnectionsModule, HealthModule, LoggingModule, MetricsModule } from '@keyward/platform';
+import { ApiKeyStrategy } from './auth/api-key.strategy';
+import { AuthenticationGuard } from './auth/auth.guard';
+import { ProviderAdminBootstrap } from './bootstrap/provider-admin.bootstrap';
+import { CreateKeyHandler, RotateKeyHandler } from './commands/create-key.handler';
+import { EventLogModule } from './commands/event-log.module';
+import { LifecycleHandler } from './commands/lifecycle.handler';
+import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
+import { KeysController } from './http/keys.controller';
+import { PrincipalsController } from './http/principals.controller';
+import { TenantsController } from './http/tenants.controller';
+import { ViewReader } from './queries/view-reader';
+import { LifecycleScheduler } from './scheduler/lifecycle.scheduler';
 
 export const KEY_API = 'key-api';
 
@@ -15,6 +30,23 @@ export class KeyApiModule {
         MetricsModule.forRoot(KEY_API),
         ConnectionsModule,
         HealthModule,
+        CqrsModule.forRoot(),
+        PassportModule,
+        EventLogModule,
+      ],
+      controllers: [TenantsController, PrincipalsController, KeysController],
+      providers: [
+        ApiKeyStrategy,
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        ViewReader,
+        LifecycleHandler,
+        CreateKeyHandler,
+        RotateKeyHandler,
+        CreatePrincipalHandler,
+        RevokePrincipalHandler,
+        OnboardTenantHandler,
+        ProviderAdminBootstrap,
+        LifecycleScheduler,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
 import { runService, startMain } from '@keyward/platform';
+import { setupOpenApi } from './http/openapi';
 import { KEY_API, KeyApiModule } from './key-api.module';
 
 async function start(config: KeywardConfig): Promise<void> {
@@ -21,6 +22,8 @@ async function start(config: KeywardConfig): Promise<void> {
     config,
     listen: config.keyApi,
     startupWarnings,
+    bodyLimit: 128 * 1024,
+    configure: setupOpenApi,
     ...(https ? { https } : {}),
   });
 }

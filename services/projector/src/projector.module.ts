@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
+import { ProjectionConsumer } from './consumer/projection.consumer';
 import { ConfigModule, ConnectionsModule, HealthModule, LoggingModule, MetricsModule } from '@keyward/platform';
 
 export const PROJECTOR = 'projector';
@@ -16,6 +17,7 @@ export class ProjectorModule {
         ConnectionsModule,
         HealthModule,
       ],
+      providers: [ProjectionConsumer],
     };
   }
 }

@@ -55,7 +55,7 @@ export async function ensureLocalCa(dir: string): Promise<{ cert: x509.X509Certi
     const certPem = readFileSync(certPath, 'utf8');
     return { cert: new x509.X509Certificate(certPem), key: await importKeyPem(readFileSync(keyPath, 'utf8')), certPem };
   }
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -83,7 +83,7 @@ export async function issueCertificate(
   opts: { readonly dns?: readonly string[]; readonly ips?: readonly string[]; readonly days: number; readonly usage: 'server' | 'client' },
 ): Promise<{ certPem: string; keyPem: string; caPem: string }> {
   const ca = await ensureLocalCa(caDir);
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const now = Date.now();
   const names = [
     ...(opts.dns ?? []).map((value) => ({ type: 'dns' as const, value })),

@@ -1,3 +1,4 @@
+import { Public } from '../http/public.decorator';
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
@@ -5,6 +6,7 @@ import { DependencyIndicator } from './dependency.indicator';
 import { EXTRA_READINESS_CHECKS } from './health.tokens';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

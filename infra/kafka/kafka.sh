@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Local single-node Apache Kafka (KRaft) for Keyward development and tests,
+# run straight from its Maven Central jars (no Docker, no tarball download).
+#
+# Usage: infra/kafka/kafka.sh build|start|stop|status
+#
+#   build   fetch the broker jars into $KEYWARD_CACHE/kafka-<version>/lib (once)
+#   start   build, then start the broker in the background and wait until a
+#           kafkajs admin client can list topics; no-op if already up
+#   stop    SIGTERM the broker, SIGKILL after 30 s; no-op if not running
+#   status  exit 0 if the broker is up and answering, else exit 1
+#
+# Environment:
+#   KAFKA_PORT             client listener, 127.0.0.1 only    (default 9092)
+#   KAFKA_CONTROLLER_PORT  KRaft controller listener           (default 9093)
+#   KEYWARD_DATA           state dir (data, logs, pidfile)     (default <repo>/.keyward)
+#   KEYWARD_CACHE          jar cache   (default ${XDG_CACHE_HOME:-$HOME/.cache}/keyward)
+#   KAFKA_START_TIMEOUT    seconds to wait for readiness       (default 120)
+#
+# Exit codes: 0 ok, 1 failed / not up, 2 port taken or bad usage,
+#             3 a required tool (java 17+, mvn, node) is missing.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+KEYWARD_DATA="${KEYWARD_DATA:-$REPO_ROOT/.keyward}"
+KEYWARD_CACHE="${KEYWARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keyward}"
+KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
+KAFKA_HOST=127.0.0.1
+KAFKA_HEAP="-Xmx512m -Xms512m"
+STOP_GRACE_SECONDS=30
+
+POM="$SCRIPT_DIR/pom.xml"
+LOG4J_CONFIG="$SCRIPT_DIR/log4j2.properties"
+WAIT_READY="$SCRIPT_DIR/wait-ready.mjs"
+
+# Single source of truth for the version: <kafka.version> in pom.xml.
+KAFKA_VERSION="$(sed -n 's:.*<kafka\.version>\([^<]*\)</kafka\.version>.*:\1:p' "$POM" | head -n 1)"
+
+say() { printf 'kafka: %s\n' "$*"; }
+die() { local code="$1"; shift; printf 'kafka: %s\n' "$*" >&2; exit "$code"; }
+
+for v in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || die 2 "$v must be a number (got '${!v}')"
+done
+[ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ] || die 2 "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+[ -n "$KAFKA_VERSION" ] || die 1 "cannot read <kafka.version> from $POM"
+
+# Absolute paths: the broker runs detached and must not depend on our cwd.
+mkdir -p "$KEYWARD_DATA" "$KEYWARD_CACHE"
+KEYWARD_DATA="$(cd "$KEYWARD_DATA" && pwd)"
+KEYWARD_CACHE="$(cd "$KEYWARD_CACHE" && pwd)"
+
+INSTALL_DIR="$KEYWARD_CACHE/kafka-$KAFKA_VERSION"
+LIB_DIR="$INSTALL_DIR/lib"
+MARKER="$INSTALL_DIR/.complete"
+KAFKA_DIR="$KEYWARD_DATA/kafka"
+DATA_DIR="$KAFKA_DIR/data"
+PROPS="$KAFKA_DIR/server.properties"
+CLUSTER_ID_FILE="$KAFKA_DIR/cluster.id"
+RUN_DIR="$KEYWARD_DATA/run"
+PIDFILE="$RUN_DIR/kafka.pid"
+PORTFILE="$RUN_DIR/kafka.port" # client port the running broker was started with
+LOG_DIR="$KEYWARD_DATA/logs"
+LOG_FILE="$LOG_DIR/kafka.log"
+
+# ---------------------------------------------------------------- helpers
+
+need_tool() {
+  command -v "$1" >/dev/null 2>&1 || die 3 "'$1' not found on PATH; $2"
+}
+
+need_java() {
+  need_tool java "install a Java 17+ JDK/JRE (e.g. apt-get install openjdk-17-jre-headless)"
+  local ver major
+  ver="$(java -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)"
+  major="${ver%%.*}"
+  if [[ "$major" =~ ^[0-9]+$ ]] && [ "$major" -lt 17 ]; then
+    die 3 "Kafka $KAFKA_VERSION needs Java 17+, but 'java' is $ver"
+  fi
+}
+
+need_node() {
+  need_tool node "install Node.js 20+ (the readiness check uses kafkajs)"
+}
+
+# Fingerprint of what goes into lib/: a changed pom.xml means a rebuild.
+pom_fingerprint() { cksum <"$POM" | awk '{print $1 "-" $2}'; }
+
+cache_complete() {
+  [ -f "$MARKER" ] && [ "$(cat "$MARKER" 2>/dev/null)" = "$(pom_fingerprint)" ] \
+    && [ -f "$LIB_DIR/kafka_2.13-$KAFKA_VERSION.jar" ]
+}
+
+# Is $1 a live Kafka broker process (guards against pid reuse)?
+is_kafka_pid() {
+  local pid="$1"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  ps -p "$pid" -o args= 2>/dev/null | grep -q 'kafka\.Kafka'
+}
+
+read_pid() { [ -f "$PIDFILE" ] && tr -dc '0-9' <"$PIDFILE" || true; }
+
+# Port of the broker in the pidfile (it may have been started with another KAFKA_PORT).
+running_port() {
+  local p=""
+  [ -f "$PORTFILE" ] && p="$(tr -dc '0-9' <"$PORTFILE")"
+  printf '%s' "${p:-$KAFKA_PORT}"
+}
+
+clear_pidfile() { rm -f "$PIDFILE" "$PORTFILE"; }
+
+# Something accepting TCP connections on 127.0.0.1:$1?
+port_in_use() {
+  (exec 3<>"/dev/tcp/$KAFKA_HOST/$1") 2>/dev/null
+}
+
+port_owner() {
+  local port="$1" out=""
+  if command -v ss >/dev/null 2>&1; then
+    out="$(ss -Hltnp "sport = :$port" 2>/dev/null \
+      | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1, pid \2/p' | head -n 1 || true)"
+  fi
+  if [ -z "$out" ] && command -v lsof >/dev/null 2>&1; then
+    out="$(lsof -nP -iTCP:"$port" -sTCP:LISTEN 2>/dev/null | awk 'NR==2 {print $1 ", pid " $2}' || true)"
+  fi
+  printf '%s' "$out"
+}
+
+# One readiness attempt (or a loop when $2 = loop). $1 = timeout seconds,
+# $3 = pid whose death aborts the wait, $4 = port (default KAFKA_PORT).
+probe() {
+  local timeout="$1" mode="$2" pid="${3:-0}" port="${4:-$KAFKA_PORT}"
+  local args=(--broker "$KAFKA_HOST:$port" --timeout "$timeout" --pid "$pid")
+  if [ "$mode" = loop ]; then args+=(--warm); else args+=(--once); fi
+  (cd "$REPO_ROOT" && node "$WAIT_READY" "${args[@]}")
+}
+
+# Serialise start/stop for one KEYWARD_DATA (two concurrent `start`s must not
+# launch two brokers on the same data dir). flock is util-linux; without it
+# (macOS) this is a no-op. The broker must not inherit fd 9 (see cmd_start).
+take_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/kafka.lock"
+  if ! flock -n 9; then
+    say "another kafka.sh start/stop is running for $KEYWARD_DATA; waiting for it ..."
+    flock -w $((KAFKA_START_TIMEOUT + 60)) 9 || die 1 "gave up waiting for the lock $RUN_DIR/kafka.lock"
+  fi
+}
+
+# SIGTERM, wait up to $2 seconds, then SIGKILL.
+terminate() {
+  local pid="$1" grace="$2" i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < grace * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  say "pid $pid still alive after ${grace}s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+}
+
+java_cmd() {
+  # shellcheck disable=SC2206
+  local heap=($KAFKA_HEAP)
+  printf '%s\0' java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true \
+    "-Dlog4j2.configurationFile=$LOG4J_CONFIG" \
+    -cp "$LIB_DIR/*"
+}
+
+# ---------------------------------------------------------------- verbs
+
+cmd_build() {
+  if cache_complete; then
+    return 0
+  fi
+  need_java
+  need_tool mvn "install Apache Maven 3.8+ (e.g. apt-get install maven); it fetches the Kafka jars from Maven Central"
+  local tmp
+  tmp="$(mktemp -d "$KEYWARD_CACHE/.kafka-$KAFKA_VERSION.tmp.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" EXIT
+  say "downloading Apache Kafka $KAFKA_VERSION jars from Maven Central into $INSTALL_DIR (first run only) ..."
+  local started=$SECONDS
+  # mvn's output (ANSI resets even with -q) goes to a file, shown on failure.
+  if ! mvn -B -q -f "$POM" -Dkafka.lib.dir="$tmp/lib" package >"$tmp/mvn.log" 2>&1; then
+    cat "$tmp/mvn.log" >&2
+    die 1 "maven failed to fetch the Kafka jars (output above)"
+  fi
+  [ -f "$tmp/lib/kafka_2.13-$KAFKA_VERSION.jar" ] || die 1 "maven finished but $tmp/lib has no kafka_2.13-$KAFKA_VERSION.jar"
+  rm -f "$tmp/mvn.log"
+  pom_fingerprint >"$tmp/.complete" # marker last: lib/ is complete
+  if cache_complete; then
+    : # a concurrent build finished first; keep it
+  else
+    rm -rf "$INSTALL_DIR"
+    mv "$tmp" "$INSTALL_DIR"
+  fi
+  rm -rf "$tmp"
+  trap - EXIT
+  say "jars ready ($(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars, $((SECONDS - started))s)"
+}
+
+write_properties() {
+  mkdir -p "$KAFKA_DIR" "$DATA_DIR"
+  local tmp="$PROPS.tmp.$$"
+  cat >"$tmp" <<EOF
+# Generated by infra/kafka/kafka.sh on every start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$DATA_DIR
+
+# Single node: every internal topic has one replica.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.num.partitions=10
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+min.insync.replicas=1
+
+num.partitions=6
+group.initial.rebalance.delay.ms=0
+EOF
+  mv "$tmp" "$PROPS"
+}
+
+format_storage() {
+  if [ -f "$DATA_DIR/meta.properties" ]; then
+    # Already formatted; make sure the cluster id is on record.
+    if [ ! -s "$CLUSTER_ID_FILE" ]; then
+      sed -n 's/^cluster\.id=//p' "$DATA_DIR/meta.properties" >"$CLUSTER_ID_FILE"
+    fi
+    return 0
+  fi
+  local cid
+  if [ -s "$CLUSTER_ID_FILE" ]; then
+    cid="$(tr -d '[:space:]' <"$CLUSTER_ID_FILE")"
+  else
+    local -a jcmd
+    mapfile -d '' jcmd < <(java_cmd)
+    cid="$("${jcmd[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOG_FILE" \
+      | grep -E '^[A-Za-z0-9_-]{22}$' | tail -n 1 || true)"
+    [ -n "$cid" ] || die 1 "could not generate a cluster id; see $LOG_FILE"
+    printf '%s\n' "$cid" >"$CLUSTER_ID_FILE"
+  fi
+  say "formatting storage in $DATA_DIR (cluster id $cid)"
+  local -a jcmd
+  mapfile -d '' jcmd < <(java_cmd)
+  if ! "${jcmd[@]}" kafka.tools.StorageTool format -t "$cid" -c "$PROPS" -g >>"$LOG_FILE" 2>&1; then
+    tail -n 30 "$LOG_FILE" >&2 || true
+    die 1 "storage format failed; see $LOG_FILE"
+  fi
+}
+
+cmd_start() {
+  cmd_build
+  need_java
+  need_node
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$KAFKA_DIR"
+  take_lock
+
+  local pid rport
+  pid="$(read_pid)"
+  rport="$(running_port)"
+  if [ -n "$pid" ]; then
+    if is_kafka_pid "$pid"; then
+      if probe 5 once "$pid" "$rport" 2>/dev/null; then
+        if [ "$rport" != "$KAFKA_PORT" ]; then
+          die 2 "already running on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT; run '$0 stop' first"
+        fi
+        say "already running on $KAFKA_HOST:$KAFKA_PORT (pid $pid)"
+        return 0
+      fi
+      say "pid $pid is alive but $KAFKA_HOST:$rport does not answer (hung or crashed); killing it and starting anew"
+      terminate "$pid" 10
+    else
+      say "removing stale pidfile (pid $pid is not running); starting anew"
+    fi
+    clear_pidfile
+  fi
+
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    if port_in_use "$port"; then
+      local owner
+      owner="$(port_owner "$port")"
+      die 2 "port $KAFKA_HOST:$port is already in use by another process${owner:+ ($owner)}, not by the broker in $PIDFILE; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    fi
+  done
+
+  # Keep the previous run's log for post-mortems.
+  [ -f "$LOG_FILE" ] && mv -f "$LOG_FILE" "$LOG_FILE.1"
+  : >"$LOG_FILE"
+
+  write_properties
+  format_storage
+
+  local -a jcmd
+  mapfile -d '' jcmd < <(java_cmd)
+  local -a detach=(nohup)
+  command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
+  say "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), log $LOG_FILE"
+  # Non-interactive bash: the background job is not a process-group leader, so
+  # setsid and nohup both exec in place and $! is the java pid.
+  "${detach[@]}" "${jcmd[@]}" kafka.Kafka "$PROPS" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
+  pid=$!
+  printf '%s\n' "$pid" >"$PIDFILE"
+  printf '%s\n' "$KAFKA_PORT" >"$PORTFILE"
+
+  local started=$SECONDS rc=0 why
+  why="$(probe "$KAFKA_START_TIMEOUT" loop "$pid" 2>&1)" || rc=$?
+  case "$rc" in
+    0)
+      say "up on $KAFKA_HOST:$KAFKA_PORT (pid $pid, ready in $((SECONDS - started))s)"
+      ;;
+    2)
+      clear_pidfile
+      printf -- '--- last 30 lines of %s ---\n' "$LOG_FILE" >&2
+      tail -n 30 "$LOG_FILE" >&2 || true
+      die 1 "broker process $pid exited during startup; see $LOG_FILE"
+      ;;
+    3)
+      terminate "$pid" "$STOP_GRACE_SECONDS"
+      clear_pidfile
+      [ -z "$why" ] || printf '%s\n' "$why" >&2
+      die 3 "cannot run the readiness check: kafkajs is missing (run 'npm ci' in $REPO_ROOT)"
+      ;;
+    *)
+      terminate "$pid" "$STOP_GRACE_SECONDS"
+      clear_pidfile
+      printf -- '--- last 30 lines of %s ---\n' "$LOG_FILE" >&2
+      tail -n 30 "$LOG_FILE" >&2 || true
+      [ -z "$why" ] || printf '%s\n' "$why" >&2
+      die 1 "not ready after ${KAFKA_START_TIMEOUT}s; see $LOG_FILE (the broker was stopped)"
+      ;;
+  esac
+}
+
+cmd_stop() {
+  take_lock
+  local pid
+  pid="$(read_pid)"
+  if [ -z "$pid" ] || ! is_kafka_pid "$pid"; then
+    clear_pidfile
+    say "not running"
+    return 0
+  fi
+  say "stopping pid $pid ..."
+  terminate "$pid" "$STOP_GRACE_SECONDS"
+  clear_pidfile
+  say "stopped"
+}
+
+cmd_status() {
+  local pid
+  pid="$(read_pid)"
+  if [ -z "$pid" ]; then
+    say "down"
+    return 1
+  fi
+  if ! is_kafka_pid "$pid"; then
+    say "down (stale pidfile: pid $pid is not running)"
+    return 1
+  fi
+  need_node
+  local rport
+  rport="$(running_port)"
+  if probe 5 once "$pid" "$rport" 2>/dev/null; then
+    if [ "$rport" != "$KAFKA_PORT" ]; then
+      say "up on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT"
+      return 1
+    fi
+    say "up (pid $pid, $KAFKA_HOST:$KAFKA_PORT)"
+    return 0
+  fi
+  say "stale/unresponsive (pid $pid alive, $KAFKA_HOST:$rport not answering)"
+  return 1
+}
+
+case "${1:-}" in
+  build) cmd_build ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *)
+    printf 'usage: %s build|start|stop|status\n' "$0" >&2
+    exit 2
+    ;;
+esac

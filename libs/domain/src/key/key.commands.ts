@@ -1,0 +1,89 @@
+import type { KeyType } from './key.types';
+
+export interface CreateKey {
+  readonly kind: 'key.create';
+  readonly keyId: string;
+  readonly keyType: KeyType;
+  readonly alias?: string;
+  readonly description?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Activate at once (ignored when an activation date is given). */
+  readonly activate?: boolean;
+  readonly activationDate?: Date;
+  readonly deactivationDate?: Date;
+  readonly exportable?: boolean;
+  /** Check value of the freshly generated version-1 material (generated outside the domain). */
+  readonly kcv: string;
+}
+export interface ActivateKey {
+  readonly kind: 'key.activate';
+  readonly keyId: string;
+  readonly reason?: 'requested' | 'activation-date';
+}
+export interface DeactivateKey {
+  readonly kind: 'key.deactivate';
+  readonly keyId: string;
+  readonly reason?: 'requested' | 'deactivation-date';
+}
+export interface CompromiseKey {
+  readonly kind: 'key.compromise';
+  readonly keyId: string;
+  readonly reason: string;
+  readonly compromiseDate?: Date;
+}
+export interface RotateKey {
+  readonly kind: 'key.rotate';
+  readonly keyId: string;
+  readonly kcv: string;
+}
+export interface ScheduleKeyDestruction {
+  readonly kind: 'key.schedule-destruction';
+  readonly keyId: string;
+  readonly waitingPeriodDays?: number;
+}
+export interface CancelKeyDestruction {
+  readonly kind: 'key.cancel-destruction';
+  readonly keyId: string;
+}
+export interface DestroyKey {
+  readonly kind: 'key.destroy';
+  readonly keyId: string;
+}
+export interface SetKeyAlias {
+  readonly kind: 'key.set-alias';
+  readonly keyId: string;
+  readonly alias: string;
+}
+export interface ChangeKeyLabels {
+  readonly kind: 'key.change-labels';
+  readonly keyId: string;
+  readonly set?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+export interface SetKeyDescription {
+  readonly kind: 'key.set-description';
+  readonly keyId: string;
+  readonly description: string;
+}
+export interface SetMinDecryptionVersion {
+  readonly kind: 'key.set-min-decryption-version';
+  readonly keyId: string;
+  readonly version: number;
+}
+
+export type KeyCommand =
+  | CreateKey
+  | ActivateKey
+  | DeactivateKey
+  | CompromiseKey
+  | RotateKey
+  | ScheduleKeyDestruction
+  | CancelKeyDestruction
+  | DestroyKey
+  | SetKeyAlias
+  | ChangeKeyLabels
+  | SetKeyDescription
+  | SetMinDecryptionVersion;
+
+/** Commands that act on an existing key. */
+export type ExistingKeyCommand = Exclude<KeyCommand, CreateKey>;

@@ -1,0 +1,159 @@
+import { refuse } from '../shared/domain-error';
+import type { DecisionContext } from '../shared/decision-context';
+import { ALIAS_PATTERN, LABEL_KEY_PATTERN, MAX_DESCRIPTION, MAX_LABEL_VALUE, MAX_LABELS } from '../shared/ids';
+import type { ChangeKeyLabels, CreateKey, ExistingKeyCommand } from './key.commands';
+import type { KeyEventBody } from './key.events';
+import type { KeyState } from './key.state';
+import { DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
+
+const DAY_MS = 86_400_000;
+
+/** What a key decision needs to know about the rest of the tenant's key set. */
+export interface KeySetView {
+  /** The key holding `alias`, if any. */
+  aliasOwner(alias: string): string | undefined;
+}
+
+const illegal = (key: KeyState, action: string): never =>
+  refuse('illegal-transition', `cannot ${action} a key in state ${key.state}`, { keyId: key.keyId, state: key.state, action });
+
+function requireState(key: KeyState, action: string, allowed: readonly KeyLifecycleState[]): void {
+  if (!allowed.includes(key.state)) illegal(key, action);
+}
+
+function requireNotDestroyed(key: KeyState, action: string): void {
+  if (isDestroyed(key.state)) illegal(key, action);
+}
+
+function validateAlias(alias: string, keyId: string | undefined, keys: KeySetView): void {
+  if (!ALIAS_PATTERN.test(alias) || alias.startsWith('alias/')) {
+    refuse('invalid', 'alias must be 1-128 characters of A-Z a-z 0-9 / _ . - and must not start with "alias/"', { alias });
+  }
+  const owner = keys.aliasOwner(alias);
+  if (owner !== undefined && owner !== keyId) refuse('already-exists', `alias "${alias}" is already used by another key`, { alias });
+}
+
+function validateLabels(current: Readonly<Record<string, string>>, change: Pick<ChangeKeyLabels, 'set' | 'remove'>): void {
+  for (const [name, value] of Object.entries(change.set ?? {})) {
+    if (!LABEL_KEY_PATTERN.test(name)) refuse('invalid', `label name "${name}" must match ${LABEL_KEY_PATTERN.source}`);
+    if (value.length > MAX_LABEL_VALUE) refuse('invalid', `label "${name}" is longer than ${MAX_LABEL_VALUE} characters`);
+  }
+  const next = new Set(Object.keys(current));
+  for (const name of change.remove ?? []) next.delete(name);
+  for (const name of Object.keys(change.set ?? {})) next.add(name);
+  if (next.size > MAX_LABELS) refuse('invalid', `a key has at most ${MAX_LABELS} labels`);
+}
+
+function validateDescription(description: string): void {
+  if (description.length > MAX_DESCRIPTION) refuse('invalid', `description is longer than ${MAX_DESCRIPTION} characters`);
+}
+
+export function decideCreateKey(
+  command: CreateKey,
+  existing: KeyState | undefined,
+  ctx: DecisionContext,
+  keys: KeySetView,
+): KeyEventBody[] {
+  if (existing !== undefined) refuse('already-exists', `key ${command.keyId} already exists`, { keyId: command.keyId });
+  if (command.alias !== undefined) validateAlias(command.alias, undefined, keys);
+  validateDescription(command.description ?? '');
+  validateLabels({}, { set: command.labels ?? {} });
+  const { activationDate, deactivationDate } = command;
+  if (activationDate && deactivationDate && deactivationDate.getTime() <= activationDate.getTime()) {
+    refuse('invalid', 'deactivationDate must be after activationDate');
+  }
+  if (deactivationDate && deactivationDate.getTime() <= ctx.now.getTime()) refuse('invalid', 'deactivationDate must be in the future');
+  const created: KeyEventBody = {
+    type: 'key.created.v1',
+    data: {
+      keyId: command.keyId,
+      keyType: command.keyType,
+      ...(command.alias === undefined ? {} : { alias: command.alias }),
+      description: command.description ?? '',
+      labels: { ...(command.labels ?? {}) },
+      ...(activationDate ? { activationDate: activationDate.toISOString() } : {}),
+      ...(deactivationDate ? { deactivationDate: deactivationDate.toISOString() } : {}),
+      exportable: command.exportable ?? false,
+      version: { version: 1, kcv: command.kcv },
+    },
+  };
+  // A given activation date decides activation: now if it has passed, else the scheduler does it.
+  const activateNow = activationDate ? activationDate.getTime() <= ctx.now.getTime() : command.activate === true;
+  return activateNow
+    ? [created, { type: 'key.activated.v1', data: { keyId: command.keyId, reason: activationDate ? 'activation-date' : 'requested' } }]
+    : [created];
+}
+
+export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined, ctx: DecisionContext, keys: KeySetView): KeyEventBody[] {
+  if (key === undefined) return refuse('not-found', `key ${command.keyId} not found`, { keyId: command.keyId });
+  const keyId = key.keyId;
+  switch (command.kind) {
+    case 'key.activate':
+      requireState(key, 'activate', ['PreActive']);
+      if (key.deactivationDate !== null && Date.parse(key.deactivationDate) <= ctx.now.getTime()) {
+        refuse('illegal-transition', 'cannot activate a key whose deactivation date has passed', { keyId });
+      }
+      return [{ type: 'key.activated.v1', data: { keyId, reason: command.reason ?? 'requested' } }];
+    case 'key.deactivate':
+      requireState(key, 'deactivate', ['PreActive', 'Active']);
+      return [{ type: 'key.deactivated.v1', data: { keyId, reason: command.reason ?? 'requested' } }];
+    case 'key.compromise': {
+      requireState(key, 'mark compromised', ['PreActive', 'Active', 'Deactivated', 'Destroyed']);
+      const reason = command.reason.trim();
+      if (reason.length === 0 || reason.length > 512) refuse('invalid', 'a compromise needs a reason of 1-512 characters');
+      const when = command.compromiseDate ?? ctx.now;
+      if (when.getTime() > ctx.now.getTime()) refuse('invalid', 'compromiseDate cannot be in the future');
+      return [{ type: 'key.compromised.v1', data: { keyId, reason, compromiseDate: when.toISOString() } }];
+    }
+    case 'key.rotate':
+      requireState(key, 'rotate', ['Active']);
+      return [{ type: 'key.rotated.v1', data: { keyId, version: { version: key.latestVersion + 1, kcv: command.kcv } } }];
+    case 'key.schedule-destruction': {
+      requireState(key, 'schedule destruction of', ['PreActive', 'Deactivated', 'Compromised']);
+      if (key.destroyAfter !== null)
+        refuse('illegal-transition', 'destruction is already scheduled', { keyId, destroyAfter: key.destroyAfter });
+      const days = command.waitingPeriodDays ?? DESTRUCTION_WAIT_DAYS.default;
+      if (!Number.isInteger(days) || days < DESTRUCTION_WAIT_DAYS.min || days > DESTRUCTION_WAIT_DAYS.max) {
+        refuse('invalid', `waitingPeriodDays must be an integer from ${DESTRUCTION_WAIT_DAYS.min} to ${DESTRUCTION_WAIT_DAYS.max}`);
+      }
+      const destroyAfter = new Date(ctx.now.getTime() + days * DAY_MS).toISOString();
+      return [{ type: 'key.destruction-scheduled.v1', data: { keyId, waitingPeriodDays: days, destroyAfter } }];
+    }
+    case 'key.cancel-destruction':
+      requireNotDestroyed(key, 'cancel destruction of');
+      if (key.destroyAfter === null) refuse('illegal-transition', 'no destruction is scheduled', { keyId });
+      return [{ type: 'key.destruction-cancelled.v1', data: { keyId } }];
+    case 'key.destroy':
+      requireNotDestroyed(key, 'destroy');
+      if (key.destroyAfter === null) refuse('illegal-transition', 'destruction must be scheduled first', { keyId });
+      else if (Date.parse(key.destroyAfter) > ctx.now.getTime()) {
+        refuse('illegal-transition', `the waiting period runs until ${key.destroyAfter}`, { keyId, destroyAfter: key.destroyAfter });
+      }
+      return [{ type: 'key.destroyed.v1', data: { keyId, versions: key.versions.filter((v) => !v.destroyed).map((v) => v.version) } }];
+    case 'key.set-alias':
+      requireNotDestroyed(key, 'set the alias of');
+      validateAlias(command.alias, keyId, keys);
+      if (key.alias === command.alias) return [];
+      return [{ type: 'key.alias-set.v1', data: { keyId, alias: command.alias, ...(key.alias === null ? {} : { previous: key.alias }) } }];
+    case 'key.change-labels': {
+      requireNotDestroyed(key, 'change the labels of');
+      validateLabels(key.labels, command);
+      const set = Object.fromEntries(Object.entries(command.set ?? {}).filter(([k, v]) => key.labels[k] !== v));
+      const removed = (command.remove ?? []).filter((k) => Object.hasOwn(key.labels, k) && !Object.hasOwn(set, k));
+      if (Object.keys(set).length === 0 && removed.length === 0) return [];
+      return [{ type: 'key.labels-changed.v1', data: { keyId, set, removed } }];
+    }
+    case 'key.set-description':
+      requireNotDestroyed(key, 'describe');
+      validateDescription(command.description);
+      if (key.description === command.description) return [];
+      return [{ type: 'key.description-set.v1', data: { keyId, description: command.description } }];
+    case 'key.set-min-decryption-version':
+      requireNotDestroyed(key, 'change the minimum decryption version of');
+      if (!Number.isInteger(command.version) || command.version < 1 || command.version > key.latestVersion) {
+        refuse('invalid', `minDecryptionVersion must be an integer from 1 to the latest version (${key.latestVersion})`);
+      }
+      if (command.version === key.minDecryptionVersion) return [];
+      return [{ type: 'key.min-decryption-version-set.v1', data: { keyId, version: command.version } }];
+  }
+}

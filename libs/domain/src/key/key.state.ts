@@ -1,0 +1,42 @@
+import type { Actor } from '../shared/actor';
+import type { KeyLifecycleState, KeyType } from './key.types';
+
+export interface KeyVersionState {
+  readonly version: number;
+  readonly kcv: string;
+  readonly createdAt: string;
+  readonly destroyed: boolean;
+}
+
+export interface KeyStateChange {
+  readonly at: string;
+  readonly from: KeyLifecycleState | null;
+  readonly to: KeyLifecycleState;
+  readonly event: string;
+  readonly actor: Actor;
+  readonly reason?: string;
+}
+
+/** One key, as the events made it. Pure data: the projector stores exactly this. */
+export interface KeyState {
+  readonly keyId: string;
+  readonly keyType: KeyType;
+  readonly state: KeyLifecycleState;
+  readonly alias: string | null;
+  readonly description: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly exportable: boolean;
+  readonly versions: readonly KeyVersionState[];
+  readonly latestVersion: number;
+  readonly minDecryptionVersion: number;
+  readonly activationDate: string | null;
+  readonly deactivationDate: string | null;
+  readonly compromiseDate: string | null;
+  readonly compromiseReason: string | null;
+  readonly destroyAfter: string | null;
+  readonly destroyedAt: string | null;
+  readonly createdAt: string;
+  readonly createdBy: Actor;
+  readonly updatedAt: string;
+  readonly history: readonly KeyStateChange[];
+}

@@ -1,0 +1,70 @@
+import { refuse } from '../shared/domain-error';
+import type { DomainEvent, EventBody } from '../shared/event';
+
+export const TENANT_STATUSES = ['Active', 'Suspended', 'Offboarded'] as const;
+export type TenantStatus = (typeof TENANT_STATUSES)[number];
+
+export interface TenantState {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly status: TenantStatus;
+  readonly onboardedAt: string;
+  readonly updatedAt: string;
+}
+
+export type TenantEventBody =
+  | EventBody<'tenant.onboarded.v1', { readonly tenantId: string; readonly name: string }>
+  | EventBody<'tenant.suspended.v1', { readonly tenantId: string; readonly reason: string }>
+  | EventBody<'tenant.resumed.v1', { readonly tenantId: string }>
+  | EventBody<'tenant.offboarded.v1', { readonly tenantId: string }>;
+export type TenantEvent = TenantEventBody & Omit<DomainEvent, 'type' | 'data'>;
+
+export type TenantCommand =
+  | {
+      readonly kind: 'tenant.onboard';
+      readonly tenantId: string;
+      readonly name: string;
+      readonly firstAdmin?: { readonly principalId: string; readonly name: string };
+    }
+  | { readonly kind: 'tenant.suspend'; readonly tenantId: string; readonly reason?: string }
+  | { readonly kind: 'tenant.resume'; readonly tenantId: string }
+  | { readonly kind: 'tenant.offboard'; readonly tenantId: string };
+
+const TENANT_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._&'-]{0,127}$/u;
+
+export function decideTenant(command: TenantCommand, tenant: TenantState | undefined): TenantEventBody[] {
+  const { tenantId } = command;
+  if (command.kind === 'tenant.onboard') {
+    if (tenant !== undefined) refuse('already-exists', `tenant ${tenantId} already exists`, { tenantId });
+    const name = command.name.trim();
+    if (!TENANT_NAME.test(name)) refuse('invalid', "tenant name must be 1-128 letters, digits, spaces or . _ & ' -");
+    return [{ type: 'tenant.onboarded.v1', data: { tenantId, name } }];
+  }
+  if (tenant === undefined) return refuse('not-found', `tenant ${tenantId} not found`, { tenantId });
+  const illegal = (action: string): never =>
+    refuse('illegal-transition', `cannot ${action} a tenant that is ${tenant.status}`, { tenantId, status: tenant.status });
+  switch (command.kind) {
+    case 'tenant.suspend':
+      if (tenant.status !== 'Active') illegal('suspend');
+      return [{ type: 'tenant.suspended.v1', data: { tenantId, reason: (command.reason ?? '').trim().slice(0, 512) } }];
+    case 'tenant.resume':
+      if (tenant.status !== 'Suspended') illegal('resume');
+      return [{ type: 'tenant.resumed.v1', data: { tenantId } }];
+    case 'tenant.offboard':
+      if (tenant.status === 'Offboarded') illegal('offboard');
+      return [{ type: 'tenant.offboarded.v1', data: { tenantId } }];
+  }
+}
+
+export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent): TenantState | undefined {
+  switch (event.type) {
+    case 'tenant.onboarded.v1':
+      return { tenantId: event.data.tenantId, name: event.data.name, status: 'Active', onboardedAt: event.at, updatedAt: event.at };
+    case 'tenant.suspended.v1':
+      return tenant && { ...tenant, status: 'Suspended', updatedAt: event.at };
+    case 'tenant.resumed.v1':
+      return tenant && { ...tenant, status: 'Active', updatedAt: event.at };
+    case 'tenant.offboarded.v1':
+      return tenant && { ...tenant, status: 'Offboarded', updatedAt: event.at };
+  }
+}

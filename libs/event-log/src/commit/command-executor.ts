@@ -1,0 +1,100 @@
+import { decide, evolveCommit, stamp, TenantLog, type DecisionContext, type KeywardCommand, type KeywardEvent } from '@keyward/domain';
+import { GENESIS_HASH, sealCommit, type Commit } from './commit';
+import { type CommitStore, ConcurrencyConflict } from './commit-store';
+
+export interface Executed {
+  /** The tenant's seq after the command: the new commit's, or the current one for a no-op. */
+  readonly seq: number;
+  readonly events: readonly KeywardEvent[];
+  readonly log: TenantLog;
+}
+
+interface CachedLog {
+  readonly log: TenantLog;
+  headHash: string;
+  /** Serialises this process's commands per tenant; other processes are caught by the unique _id. */
+  queue: Promise<unknown>;
+}
+
+/**
+ * Runs commands against per-tenant logs: catch up from the store, decide, append one commit,
+ * fold it in. A conflicting writer means reload and decide again, a bounded number of times.
+ */
+export class CommandExecutor {
+  private readonly logs = new Map<string, CachedLog>();
+
+  constructor(
+    private readonly store: CommitStore,
+    private readonly onCommitted: (commit: Commit) => void = () => undefined,
+    private readonly maxAttempts = 8,
+  ) {}
+
+  execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext): Promise<Executed> {
+    const cached = this.cached(tenantId);
+    const run = cached.queue.then(() => this.attempt(tenantId, cached, command, ctx));
+    cached.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The tenant's state as of the store right now (for reads that must see their own writes). */
+  async current(tenantId: string): Promise<TenantLog> {
+    const cached = this.cached(tenantId);
+    await cached.queue;
+    await this.catchUp(tenantId, cached);
+    return cached.log;
+  }
+
+  private cached(tenantId: string): CachedLog {
+    let cached = this.logs.get(tenantId);
+    if (!cached) {
+      cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, queue: Promise.resolve() };
+      this.logs.set(tenantId, cached);
+    }
+    return cached;
+  }
+
+  private async catchUp(tenantId: string, cached: CachedLog): Promise<void> {
+    for (const commit of await this.store.load(tenantId, cached.log.seq)) {
+      if (commit.seq !== cached.log.seq + 1 || commit.prevHash !== cached.headHash) {
+        throw new Error(`commit log of ${tenantId} is inconsistent at seq ${commit.seq}; run audit verify`);
+      }
+      evolveCommit(cached.log, commit);
+      cached.headHash = commit.hash;
+    }
+  }
+
+  private async attempt(tenantId: string, cached: CachedLog, command: KeywardCommand, ctx: DecisionContext): Promise<Executed> {
+    for (let attempt = 1; ; attempt++) {
+      await this.catchUp(tenantId, cached);
+      const bodies = decide(command, cached.log, ctx);
+      if (bodies.length === 0) return { seq: cached.log.seq, events: [], log: cached.log };
+      const commit = sealCommit({
+        tenantId,
+        seq: cached.log.seq + 1,
+        commandId: ctx.correlationId,
+        events: stamp(bodies, ctx),
+        committedAt: ctx.now.toISOString(),
+        prevHash: cached.headHash,
+      });
+      try {
+        await this.store.append(commit);
+      } catch (err: unknown) {
+        if (err instanceof ConcurrencyConflict && attempt < this.maxAttempts) continue;
+        if (!(err instanceof ConcurrencyConflict) && (await this.landedAnyway(commit))) {
+          // The write reached the store although the answer was lost.
+        } else {
+          throw err;
+        }
+      }
+      evolveCommit(cached.log, commit);
+      cached.headHash = commit.hash;
+      this.onCommitted(commit);
+      return { seq: commit.seq, events: commit.events, log: cached.log };
+    }
+  }
+
+  private async landedAnyway(commit: Commit): Promise<boolean> {
+    const stored = await this.store.get(commit.tenantId, commit.seq).catch(() => null);
+    return stored?.hash === commit.hash;
+  }
+}

@@ -1,0 +1,82 @@
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Commit, CommitDocument } from './commit';
+import { commitId } from './commit';
+
+/** Raised when another writer stored the commit at this seq first. */
+export class ConcurrencyConflict extends Error {
+  constructor(
+    readonly tenantId: string,
+    readonly seq: number,
+  ) {
+    super(`commit ${tenantId}:${seq} already exists`);
+    this.name = 'ConcurrencyConflict';
+  }
+}
+
+export const COMMITS = 'commits';
+
+/**
+ * The per-tenant commit log in MongoDB. One single-document insert per commit: atomic on
+ * MongoDB and FerretDB alike; the unique `_id` (`tenantId:seq`) is the concurrency check.
+ */
+export class CommitStore {
+  readonly commits: Collection<CommitDocument>;
+
+  constructor(db: Db) {
+    this.commits = db.collection<CommitDocument>(COMMITS);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.commits.createIndex({ tenantId: 1, seq: 1 }, { unique: true, name: 'tenant_seq' }, undefined);
+    await this.commits.createIndex({ published: 1, committedAt: 1 }, { name: 'outbox' }, undefined);
+  }
+
+  async append(commit: Commit): Promise<void> {
+    try {
+      await this.commits.insertOne(
+        { ...commit, _id: commitId(commit.tenantId, commit.seq), published: false },
+        { writeConcern: { w: 'majority' } },
+      );
+    } catch (err: unknown) {
+      if (err instanceof MongoServerError && err.code === 11000) throw new ConcurrencyConflict(commit.tenantId, commit.seq);
+      throw err;
+    }
+  }
+
+  /** Commits of a tenant with `afterSeq < seq <= toSeq`, in order. */
+  async load(tenantId: string, afterSeq = 0, toSeq = Number.MAX_SAFE_INTEGER): Promise<CommitDocument[]> {
+    return this.commits
+      .find({ tenantId, seq: { $gt: afterSeq, $lte: toSeq } })
+      .sort({ seq: 1 })
+      .toArray();
+  }
+
+  async get(tenantId: string, seq: number): Promise<CommitDocument | null> {
+    return this.commits.findOne({ _id: commitId(tenantId, seq) });
+  }
+
+  async head(tenantId: string): Promise<CommitDocument | null> {
+    return this.commits.find({ tenantId }).sort({ seq: -1 }).limit(1).next();
+  }
+
+  /** Unpublished commits, ordered per tenant by seq. */
+  async unpublished(limit: number): Promise<CommitDocument[]> {
+    return this.commits.find({ published: false }).sort({ tenantId: 1, seq: 1 }).limit(limit).toArray();
+  }
+
+  async oldestUnpublished(): Promise<CommitDocument | null> {
+    return this.commits.find({ published: false }).sort({ committedAt: 1 }).limit(1).next();
+  }
+
+  async markPublished(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.commits.updateMany({ _id: { $in: [...ids] } }, { $set: { published: true } });
+  }
+
+  async tenantIds(): Promise<string[]> {
+    const rows = await this.commits
+      .aggregate<{ _id: string }>([{ $match: { seq: 1 } }, { $group: { _id: '$tenantId' } }, { $sort: { _id: 1 } }])
+      .toArray();
+    return rows.map((r) => r._id);
+  }
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import type { KeywardEvent } from '@keyward/domain';
+import { canonicalJson } from './canonical-json';
+
+/** The hash a tenant's first commit points back to. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One command's events for one tenant: the unit of ordering, hashing and publication. */
+export interface Commit {
+  readonly tenantId: string;
+  readonly seq: number;
+  /** Identifies the command, so an ambiguous write can be recognised on retry. */
+  readonly commandId: string;
+  readonly events: readonly KeywardEvent[];
+  readonly committedAt: string;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** The stored form: the commit doubles as its own outbox entry. */
+export interface CommitDocument extends Commit {
+  readonly _id: string;
+  readonly published: boolean;
+}
+
+export const commitId = (tenantId: string, seq: number): string => `${tenantId}:${seq}`;
+
+/** SHA-256 over the canonical form of everything in the commit but its own hash. */
+export function hashCommit(commit: Omit<Commit, 'hash'>): string {
+  const { tenantId, seq, commandId, events, committedAt, prevHash } = commit;
+  return createHash('sha256').update(canonicalJson({ tenantId, seq, commandId, events, committedAt, prevHash })).digest('hex');
+}
+
+export function sealCommit(unsealed: Omit<Commit, 'hash'>): Commit {
+  return { ...unsealed, hash: hashCommit(unsealed) };
+}
+
+/** Strips storage fields, keeping exactly what was hashed plus the hash. */
+export function toCommit(doc: Commit): Commit {
+  return {
+    tenantId: doc.tenantId,
+    seq: doc.seq,
+    commandId: doc.commandId,
+    events: doc.events,
+    committedAt: doc.committedAt,
+    prevHash: doc.prevHash,
+    hash: doc.hash,
+  };
+}
+
+export type ChainProblem =
+  | { readonly seq: number; readonly problem: 'gap'; readonly expected: number }
+  | { readonly seq: number; readonly problem: 'hash-mismatch' }
+  | { readonly seq: number; readonly problem: 'broken-link' };
+
+/**
+ * Checks one tenant's commits, in order, from `startSeq` with `prevHash`: no gap, each hash
+ * recomputes, each commit points at its predecessor. Returns the first problem, if any.
+ */
+export function verifyChain(commits: Iterable<Commit>, startSeq = 1, prevHash = GENESIS_HASH): ChainProblem | undefined {
+  let expected = startSeq;
+  let previous = prevHash;
+  for (const commit of commits) {
+    if (commit.seq !== expected) return { seq: commit.seq, problem: 'gap', expected };
+    if (commit.prevHash !== previous) return { seq: commit.seq, problem: 'broken-link' };
+    if (hashCommit(commit) !== commit.hash) return { seq: commit.seq, problem: 'hash-mismatch' };
+    previous = commit.hash;
+    expected += 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,167 @@
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import type { Commit } from '../commit/commit';
+import type { CommitStore } from '../commit/commit-store';
+import { TenantProjection } from './tenant-projection';
+import type { KeyView, PrincipalView, TenantView, ViewCollections } from './views';
+
+export interface ApplyResult {
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly gapFilled: number;
+}
+
+/** A guarded write found a document newer than we knew: someone else projected this tenant. */
+class StaleProjection extends Error {}
+
+/**
+ * Applies commits to the views. Idempotent and gap-aware: a commit at or below the tenant's
+ * checkpoint is a duplicate and skipped; one beyond it first pulls the missing commits from the
+ * store. Documents are written before the checkpoint, each guarded by the appliedSeq it had,
+ * so a crash anywhere converges on replay to the same documents.
+ */
+export class Projector {
+  private readonly tenants = new Map<string, TenantProjection>();
+
+  constructor(
+    private readonly views: ViewCollections,
+    private readonly store: CommitStore,
+    private readonly maxCachedTenants = 2_000,
+  ) {}
+
+  /** Forget cached state (after a rebalance: another instance may have moved on). */
+  reset(): void {
+    this.tenants.clear();
+  }
+
+  async lastSeq(tenantId: string): Promise<number> {
+    return (await this.projection(tenantId)).lastSeq;
+  }
+
+  async apply(commits: readonly Commit[]): Promise<ApplyResult> {
+    const byTenant = new Map<string, Commit[]>();
+    for (const commit of commits) {
+      const list = byTenant.get(commit.tenantId) ?? [];
+      list.push(commit);
+      byTenant.set(commit.tenantId, list);
+    }
+    const total = { applied: 0, duplicates: 0, gapFilled: 0 };
+    for (const [tenantId, list] of byTenant) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await this.applyTenant(tenantId, list);
+          total.applied += result.applied;
+          total.duplicates += result.duplicates;
+          total.gapFilled += result.gapFilled;
+          break;
+        } catch (err: unknown) {
+          this.tenants.delete(tenantId);
+          if (!(err instanceof StaleProjection) || attempt >= 5) throw err;
+        }
+      }
+    }
+    return total;
+  }
+
+  private async applyTenant(tenantId: string, commits: readonly Commit[]): Promise<ApplyResult> {
+    const projection = await this.projection(tenantId);
+    const startSeq = projection.lastSeq;
+    const startHash = projection.lastHash;
+    let applied = 0;
+    let duplicates = 0;
+    let gapFilled = 0;
+    for (const commit of [...commits].sort((a, b) => a.seq - b.seq)) {
+      if (commit.seq <= projection.lastSeq) {
+        duplicates += 1;
+        continue;
+      }
+      if (commit.seq > projection.lastSeq + 1) {
+        const missing = await this.store.load(tenantId, projection.lastSeq, commit.seq - 1);
+        for (const m of missing) {
+          if (m.seq !== projection.lastSeq + 1) throw new Error(`commit ${tenantId}:${projection.lastSeq + 1} is missing from the store`);
+          projection.apply(m);
+          gapFilled += 1;
+        }
+      }
+      projection.apply(commit);
+      applied += 1;
+    }
+    if (applied + gapFilled > 0) await this.flush(projection, startSeq, startHash);
+    return { applied, duplicates, gapFilled };
+  }
+
+  private async flush(projection: TenantProjection, fromSeq: number, _fromHash: string): Promise<void> {
+    const { views } = this;
+    const keyOps: AnyBulkWriteOperation<KeyView>[] = [];
+    const principalOps: AnyBulkWriteOperation<PrincipalView>[] = [];
+    const tenantOps: AnyBulkWriteOperation<TenantView>[] = [];
+    for (const id of projection.dirty) {
+      const stored = projection.storedSeq.get(id);
+      const key = projection.keys.get(id);
+      const principal = projection.principals.get(id);
+      if (key) keyOps.push(guarded(key, stored));
+      else if (principal) principalOps.push(guarded(principal, stored));
+      else if (id === projection.tenantId && projection.tenant) tenantOps.push(guarded(projection.tenant, stored));
+    }
+    await write(views.keys, keyOps);
+    await write(views.principals, principalOps);
+    await write(views.tenants, tenantOps);
+    for (const id of projection.dirty) {
+      const doc = projection.keys.get(id) ?? projection.principals.get(id) ?? (id === projection.tenantId ? projection.tenant : undefined);
+      if (doc) projection.storedSeq.set(id, doc.appliedSeq);
+    }
+    projection.dirty.clear();
+    const checkpoint = { _id: projection.tenantId, lastSeq: projection.lastSeq, lastHash: projection.lastHash };
+    if (fromSeq === 0) {
+      await views.checkpoints.replaceOne({ _id: projection.tenantId }, checkpoint, { upsert: true });
+    } else {
+      const result = await views.checkpoints.replaceOne({ _id: projection.tenantId, lastSeq: fromSeq }, checkpoint);
+      if (result.matchedCount !== 1) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
+    }
+  }
+
+  private async projection(tenantId: string): Promise<TenantProjection> {
+    const cached = this.tenants.get(tenantId);
+    if (cached) return cached;
+    const { views } = this;
+    const projection = new TenantProjection(tenantId);
+    const [checkpoint, tenant, keys, principals] = await Promise.all([
+      views.checkpoints.findOne({ _id: tenantId }),
+      views.tenants.findOne({ _id: tenantId }),
+      views.keys.find({ tenantId }).toArray(),
+      views.principals.find({ tenantId }).toArray(),
+    ]);
+    projection.load(checkpoint, tenant, keys, principals);
+    if (this.tenants.size >= this.maxCachedTenants) {
+      const oldest = this.tenants.keys().next().value;
+      if (oldest !== undefined) this.tenants.delete(oldest);
+    }
+    this.tenants.set(tenantId, projection);
+    return projection;
+  }
+}
+
+/** Insert a new document, or replace the one whose appliedSeq we last saw. */
+function guarded<T extends Document & { _id: string }>(doc: T, storedSeq: number | undefined): AnyBulkWriteOperation<T> {
+  if (storedSeq === undefined) return { insertOne: { document: doc } } as AnyBulkWriteOperation<T>;
+  return { replaceOne: { filter: { _id: doc._id, appliedSeq: storedSeq }, replacement: doc } } as unknown as AnyBulkWriteOperation<T>;
+}
+
+async function write<T extends Document>(
+  collection: {
+    bulkWrite(ops: AnyBulkWriteOperation<T>[], o: { ordered: boolean }): Promise<{ matchedCount: number; insertedCount: number }>;
+  },
+  ops: AnyBulkWriteOperation<T>[],
+): Promise<void> {
+  if (ops.length === 0) return;
+  let result: { matchedCount: number; insertedCount: number };
+  try {
+    result = await collection.bulkWrite(ops, { ordered: false });
+  } catch (err: unknown) {
+    if ((err as { code?: number }).code === 11000) throw new StaleProjection('a view document already exists');
+    throw err;
+  }
+  const inserts = ops.filter((op) => 'insertOne' in op).length;
+  if (result.insertedCount !== inserts || result.matchedCount !== ops.length - inserts) {
+    throw new StaleProjection('a view document changed under the projector');
+  }
+}

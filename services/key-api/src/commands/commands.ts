@@ -1,0 +1,62 @@
+import type { AuthenticatedPrincipal } from '@keyward/auth';
+import type { KeyCommand, KeywardCommand, KeyType, TenantRole } from '@keyward/domain';
+
+/** Who asked and under which request id: becomes the actor and correlation id of the events. */
+export interface Origin {
+  readonly principal: AuthenticatedPrincipal;
+  readonly requestId: string;
+}
+
+export class ExecuteLifecycleCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly command: Exclude<
+      KeywardCommand,
+      { kind: 'key.create' | 'key.rotate' | 'principal.create' | 'principal.revoke' | 'tenant.onboard' }
+    >,
+    readonly origin: Origin,
+  ) {}
+}
+
+export class OnboardTenantCommand {
+  constructor(
+    readonly name: string,
+    readonly firstAdminName: string,
+    readonly origin: Origin,
+  ) {}
+}
+
+export class CreatePrincipalCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly name: string,
+    readonly role: TenantRole | 'provider-admin',
+    readonly origin: Origin,
+  ) {}
+}
+
+export class RevokePrincipalCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly principalId: string,
+    readonly origin: Origin,
+  ) {}
+}
+
+export type CreateKeyRequest = Omit<Extract<KeyCommand, { kind: 'key.create' }>, 'kind' | 'keyId' | 'kcv'>;
+
+export class CreateKeyCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly request: CreateKeyRequest & { readonly keyType: KeyType },
+    readonly origin: Origin,
+  ) {}
+}
+
+export class RotateKeyCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly keyId: string,
+    readonly origin: Origin,
+  ) {}
+}

@@ -1,0 +1,26 @@
+import { DomainError, type DomainErrorCode } from '@keyward/domain';
+import { ProblemError } from '@keyward/platform';
+
+const STATUS: Readonly<Record<DomainErrorCode, [number, string, string]>> = {
+  'not-found': [404, 'not-found', 'Not found'],
+  'already-exists': [409, 'already-exists', 'Already exists'],
+  'illegal-transition': [409, 'illegal-transition', 'Illegal lifecycle transition'],
+  invalid: [422, 'invalid', 'Unprocessable content'],
+  'tenant-inactive': [423, 'tenant-inactive', 'Tenant not active'],
+};
+
+/** A refused command as the problem document the API answers with. */
+export function domainProblem(err: DomainError): ProblemError {
+  const [status, slug, title] = STATUS[err.code];
+  return new ProblemError(status, slug, title, err.message, err.details);
+}
+
+/** Runs `work`, turning a DomainError into its problem document. */
+export async function asProblem<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err: unknown) {
+    if (err instanceof DomainError) throw domainProblem(err);
+    throw err;
+  }
+}

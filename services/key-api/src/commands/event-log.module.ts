@@ -1,0 +1,84 @@
+import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Gauge } from 'prom-client';
+import type { KeywardConfig } from '@keyward/config';
+import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
+import { CommandExecutor, CommitStore, ensureTopics, Lease, Relay, ViewCollections } from '@keyward/event-log';
+import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
+
+/** Starts the relay once the stores are reachable; keeps retrying in the background otherwise. */
+@Injectable()
+export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('relay');
+
+  constructor(
+    readonly relay: Relay,
+    private readonly store: CommitStore,
+    private readonly credentials: CredentialStore,
+    private readonly views: ViewCollections,
+    private readonly kafka: KafkaConnection,
+    @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.prepare();
+  }
+
+  private async prepare(): Promise<void> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await Promise.all([this.store.ensureIndexes(), this.credentials.ensureIndexes(), this.views.ensureIndexes()]);
+        await ensureTopics(this.kafka.kafka, {
+          ...this.config.kafka.topics,
+          partitions: this.config.kafka.partitions,
+          replicationFactor: this.config.kafka.replicationFactor,
+        });
+        this.relay.start();
+        return;
+      } catch (err: unknown) {
+        this.logger.warn(`waiting for MongoDB and Kafka before relaying (${err instanceof Error ? err.message : String(err)})`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: CommitStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CommitStore(m.db) },
+    { provide: CredentialStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CredentialStore(m.db) },
+    { provide: ViewCollections, inject: [MongoConnection], useFactory: (m: MongoConnection) => new ViewCollections(m.db) },
+    { provide: ApiKeyAuthenticator, inject: [CredentialStore], useFactory: (c: CredentialStore) => new ApiKeyAuthenticator(c) },
+    {
+      provide: Relay,
+      inject: [KafkaConnection, CommitStore, MongoConnection, MetricsRegistry, KEYWARD_CONFIG],
+      useFactory: (kafka: KafkaConnection, store: CommitStore, mongo: MongoConnection, metrics: MetricsRegistry, config: KeywardConfig) => {
+        const lag = new Gauge({
+          name: 'keyward_relay_lag_seconds',
+          help: 'Age of the oldest commit not yet published to Kafka',
+          registers: [metrics.registry],
+        });
+        const logger = new Logger('relay');
+        return new Relay(
+          kafka.kafka,
+          store,
+          new Lease(mongo.db, 'relay'),
+          { topic: config.kafka.topics.events, onLag: (s) => lag.set(s) },
+          logger,
+        );
+      },
+    },
+    {
+      provide: CommandExecutor,
+      inject: [CommitStore, Relay],
+      useFactory: (store: CommitStore, relay: Relay) => new CommandExecutor(store, () => relay.nudge()),
+    },
+    RelayRunner,
+  ],
+  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
+})
+export class EventLogModule {}

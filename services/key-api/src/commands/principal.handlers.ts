@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { ApiKeyAuthenticator, CredentialStore, issueApiKey, newId } from '@keyward/auth';
+import type { Role } from '@keyward/domain';
+import { CommandExecutor } from '@keyward/event-log';
+import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
+import { contextOf } from './decision-context';
+import { asProblem } from './domain-problem';
+
+export interface IssuedPrincipal {
+  readonly seq: number;
+  readonly principalId: string;
+  readonly name: string;
+  readonly role: Role;
+  /** Returned once, never stored in the clear. */
+  readonly apiKey: string;
+}
+
+async function storeCredential(credentials: CredentialStore, tenantId: string, principalId: string, role: Role): Promise<string> {
+  const issued = issueApiKey();
+  await credentials.insert({
+    _id: issued.credentialId,
+    tenantId,
+    principalId,
+    role,
+    secretHash: issued.secretHash,
+    createdAt: new Date().toISOString(),
+    disabled: false,
+  });
+  return issued.apiKey;
+}
+
+@CommandHandler(CreatePrincipalCommand)
+export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCommand, IssuedPrincipal> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly credentials: CredentialStore,
+  ) {}
+
+  async execute({ tenantId, name, role, origin }: CreatePrincipalCommand): Promise<IssuedPrincipal> {
+    const principalId = newId('prn');
+    const executed = await asProblem(() =>
+      this.executor.execute(tenantId, { kind: 'principal.create', principalId, name, role }, contextOf(origin)),
+    );
+    // The credential exists only once the principal is in the log; a crash in between leaves a
+    // principal without a key (harmless), never a key without a principal.
+    const apiKey = await storeCredential(this.credentials, tenantId, principalId, role);
+    return { seq: executed.seq, principalId, name, role, apiKey };
+  }
+}
+
+@CommandHandler(RevokePrincipalCommand)
+export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCommand, { seq: number }> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly credentials: CredentialStore,
+    private readonly authenticator: ApiKeyAuthenticator,
+  ) {}
+
+  async execute({ tenantId, principalId, origin }: RevokePrincipalCommand): Promise<{ seq: number }> {
+    const log = await this.executor.current(tenantId);
+    const principal = log.principals.get(principalId);
+    if (principal && principal.revokedAt === null) {
+      // Disable first: a crash before the event leaves the key unusable, never usable-but-revoked.
+      await this.credentials.disablePrincipal(tenantId, principalId);
+      this.authenticator.forgetPrincipal(principalId);
+    }
+    const executed = await asProblem(() => this.executor.execute(tenantId, { kind: 'principal.revoke', principalId }, contextOf(origin)));
+    return { seq: executed.seq };
+  }
+}
+
+export interface OnboardedTenant {
+  readonly seq: number;
+  readonly tenantId: string;
+  readonly name: string;
+  readonly admin: { readonly principalId: string; readonly name: string; readonly apiKey: string };
+}
+
+@CommandHandler(OnboardTenantCommand)
+export class OnboardTenantHandler implements ICommandHandler<OnboardTenantCommand, OnboardedTenant> {
+  private readonly logger = new Logger('onboarding');
+
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly credentials: CredentialStore,
+  ) {}
+
+  async execute({ name, firstAdminName, origin }: OnboardTenantCommand): Promise<OnboardedTenant> {
+    const tenantId = newId('tnt');
+    const principalId = newId('prn');
+    const executed = await asProblem(() =>
+      this.executor.execute(
+        tenantId,
+        { kind: 'tenant.onboard', tenantId, name, firstAdmin: { principalId, name: firstAdminName } },
+        contextOf(origin),
+      ),
+    );
+    const apiKey = await storeCredential(this.credentials, tenantId, principalId, 'tenant-admin');
+    this.logger.log(`onboarded tenant ${tenantId}`);
+    return { seq: executed.seq, tenantId, name: executed.log.tenant?.name ?? name, admin: { principalId, name: firstAdminName, apiKey } };
+  }
+}

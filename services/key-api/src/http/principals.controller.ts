@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import { Roles } from '../auth/decorators';
+import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
+import type { IssuedPrincipal } from '../commands/principal.handlers';
+import { ViewReader } from '../queries/view-reader';
+import { RequestOrigin } from './request-origin';
+import { principalBody } from './representations';
+import { idParam, seqResponse } from './schemas/common.schema';
+import { createPrincipalBody, createPrincipalResponse, listQuery, principalListResponse } from './schemas/tenant.schema';
+import { openApi, ZodPipe } from './zod.pipe';
+
+@ApiTags('principals')
+@ApiBearerAuth()
+@Controller('v1/principals')
+export class PrincipalsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly views: ViewReader,
+  ) {}
+
+  @Post()
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Create an API key for a role of this tenant; the key is answered once' })
+  @ApiBody({ schema: openApi(createPrincipalBody, 'input') })
+  @ApiCreatedResponse({ schema: openApi(createPrincipalResponse) })
+  create(
+    @Body(new ZodPipe(createPrincipalBody)) body: z.output<typeof createPrincipalBody>,
+    @RequestOrigin() origin: Origin,
+  ): Promise<IssuedPrincipal> {
+    return this.commands.execute(new CreatePrincipalCommand(origin.principal.tenantId, body.name, body.role, origin));
+  }
+
+  @Get()
+  @Roles('tenant-admin', 'auditor')
+  @ApiOkResponse({ schema: openApi(principalListResponse) })
+  async list(@Query(new ZodPipe(listQuery, 'query')) q: z.output<typeof listQuery>, @RequestOrigin() origin: Origin) {
+    const tenantId = origin.principal.tenantId;
+    await this.views.waitFor(tenantId, q.minSeq);
+    const page = await this.views.principals(tenantId, q.limit, q.cursor);
+    return { items: page.items.map(principalBody), nextCursor: page.nextCursor };
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Revoke a principal: its API keys stop working at once' })
+  @ApiOkResponse({ schema: openApi(seqResponse) })
+  revoke(@Param('id', new ZodPipe(idParam, 'path')) id: string, @RequestOrigin() origin: Origin): Promise<{ seq: number }> {
+    return this.commands.execute(new RevokePrincipalCommand(origin.principal.tenantId, id, origin));
+  }
+}

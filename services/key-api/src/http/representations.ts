@@ -1,0 +1,52 @@
+import type { KeyState, PrincipalState } from '@keyward/domain';
+import type { KeyView, PrincipalView, TenantView } from '@keyward/event-log';
+
+/** What the API shows of a key: the state, never storage fields. */
+export function keyBody(key: KeyState | KeyView): KeyState {
+  return {
+    keyId: key.keyId,
+    keyType: key.keyType,
+    state: key.state,
+    alias: key.alias,
+    description: key.description,
+    labels: key.labels,
+    exportable: key.exportable,
+    versions: key.versions,
+    latestVersion: key.latestVersion,
+    minDecryptionVersion: key.minDecryptionVersion,
+    activationDate: key.activationDate,
+    deactivationDate: key.deactivationDate,
+    compromiseDate: key.compromiseDate,
+    compromiseReason: key.compromiseReason,
+    destroyAfter: key.destroyAfter,
+    destroyedAt: key.destroyedAt,
+    createdAt: key.createdAt,
+    createdBy: key.createdBy,
+    updatedAt: key.updatedAt,
+    history: key.history,
+  };
+}
+
+export function keySummary(key: KeyView): Omit<KeyState, 'history'> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { history, ...rest } = keyBody(key);
+  return rest;
+}
+
+export function tenantBody(view: TenantView) {
+  return {
+    tenantId: view.tenantId,
+    name: view.name,
+    status: view.status,
+    onboardedAt: view.onboardedAt,
+    updatedAt: view.updatedAt,
+    keyCount: view.keyCount,
+    keysByState: view.keysByState,
+    principalCount: view.principalCount,
+    seq: view.appliedSeq,
+  };
+}
+
+export function principalBody(p: PrincipalState | PrincipalView): PrincipalState {
+  return { principalId: p.principalId, name: p.name, role: p.role, createdAt: p.createdAt, revokedAt: p.revokedAt };
+}

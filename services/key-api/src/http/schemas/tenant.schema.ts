@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { KEY_STATES, ROLES, TENANT_ROLES, TENANT_STATUSES } from '@keyward/domain';
+import { pageQuery, seqResponse } from './common.schema';
+
+export const onboardTenantBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  adminName: z.string().min(1).max(128).default('admin').describe('Name of the first tenant-admin principal'),
+});
+export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
+export const listQuery = z.strictObject(pageQuery);
+
+export const tenantResponse = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  status: z.enum(TENANT_STATUSES),
+  onboardedAt: z.string(),
+  updatedAt: z.string(),
+  keyCount: z.number().int(),
+  keysByState: z.record(z.enum(KEY_STATES), z.number().int()),
+  principalCount: z.number().int(),
+  seq: z.number().int().describe('Seq of the last commit reflected here'),
+});
+export const tenantListResponse = z.object({ items: z.array(tenantResponse), nextCursor: z.string().nullable() });
+export const issuedKey = z.object({
+  principalId: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  apiKey: z.string().describe('Shown once; store it now'),
+});
+export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
+export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });
+
+export const createPrincipalBody = z.strictObject({ name: z.string().min(1).max(128), role: z.enum(TENANT_ROLES) });
+export const principalResponse = z.object({
+  principalId: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+export const principalListResponse = z.object({ items: z.array(principalResponse), nextCursor: z.string().nullable() });
+export const createPrincipalResponse = seqResponse.extend(issuedKey.shape);

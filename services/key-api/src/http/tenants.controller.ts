@@ -1,0 +1,102 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import type { Executed } from '@keyward/event-log';
+import { ProblemError } from '@keyward/platform';
+import { Roles } from '../auth/decorators';
+import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../commands/commands';
+import type { OnboardedTenant } from '../commands/principal.handlers';
+import { ViewReader } from '../queries/view-reader';
+import { RequestOrigin } from './request-origin';
+import { tenantBody } from './representations';
+import { emptyBody, idParam, readQuery } from './schemas/common.schema';
+import {
+  listQuery,
+  onboardResponse,
+  onboardTenantBody,
+  suspendTenantBody,
+  tenantCommandResponse,
+  tenantListResponse,
+  tenantResponse,
+} from './schemas/tenant.schema';
+import { openApi, ZodPipe } from './zod.pipe';
+
+const notFound = (id: string) => new ProblemError(404, 'not-found', 'Not found', `tenant ${id} not found`);
+
+@ApiTags('tenants')
+@ApiBearerAuth()
+@Controller('v1')
+export class TenantsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly views: ViewReader,
+  ) {}
+
+  @Post('tenants')
+  @Roles('provider-admin')
+  @ApiOperation({ summary: 'Onboard a tenant; answers its first tenant-admin API key, once' })
+  @ApiBody({ schema: openApi(onboardTenantBody, 'input') })
+  @ApiCreatedResponse({ schema: openApi(onboardResponse) })
+  onboard(
+    @Body(new ZodPipe(onboardTenantBody)) body: z.output<typeof onboardTenantBody>,
+    @RequestOrigin() origin: Origin,
+  ): Promise<OnboardedTenant> {
+    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, origin));
+  }
+
+  @Get('tenants')
+  @Roles('provider-admin')
+  @ApiOkResponse({ schema: openApi(tenantListResponse) })
+  async list(@Query(new ZodPipe(listQuery, 'query')) q: z.output<typeof listQuery>) {
+    const page = await this.views.tenants(q.limit, q.cursor);
+    return { items: page.items.map(tenantBody), nextCursor: page.nextCursor };
+  }
+
+  @Get('tenants/:id')
+  @Roles('provider-admin')
+  @ApiOkResponse({ schema: openApi(tenantResponse) })
+  async get(@Param('id', new ZodPipe(idParam, 'path')) id: string, @Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>) {
+    await this.views.waitFor(id, q.minSeq);
+    const view = await this.views.tenant(id);
+    if (!view) throw notFound(id);
+    return tenantBody(view);
+  }
+
+  @Get('tenant')
+  @Roles('tenant-admin', 'auditor')
+  @ApiOperation({ summary: "The caller's own tenant: status and key counts by state" })
+  @ApiOkResponse({ schema: openApi(tenantResponse) })
+  async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestOrigin() origin: Origin) {
+    return this.get(origin.principal.tenantId, q);
+  }
+
+  @Post('tenants/:id/suspend')
+  @HttpCode(200)
+  @Roles('provider-admin')
+  @ApiBody({ schema: openApi(suspendTenantBody, 'input') })
+  @ApiOkResponse({ schema: openApi(tenantCommandResponse) })
+  suspend(
+    @Param('id', new ZodPipe(idParam, 'path')) id: string,
+    @Body(new ZodPipe(suspendTenantBody)) body: z.output<typeof suspendTenantBody>,
+    @RequestOrigin() origin: Origin,
+  ) {
+    return this.run(id, { kind: 'tenant.suspend', tenantId: id, ...(body.reason ? { reason: body.reason } : {}) }, origin);
+  }
+
+  @Post('tenants/:id/resume')
+  @HttpCode(200)
+  @Roles('provider-admin')
+  @ApiOkResponse({ schema: openApi(tenantCommandResponse) })
+  resume(@Param('id', new ZodPipe(idParam, 'path')) id: string, @Body(new ZodPipe(emptyBody)) _: unknown, @RequestOrigin() origin: Origin) {
+    return this.run(id, { kind: 'tenant.resume', tenantId: id }, origin);
+  }
+
+  private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], origin: Origin) {
+    const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
+      new ExecuteLifecycleCommand(tenantId, command, origin),
+    );
+    if (!log.tenant) throw notFound(tenantId);
+    return { seq, tenantId, status: log.tenant.status };
+  }
+}

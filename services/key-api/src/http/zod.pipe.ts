@@ -1,0 +1,24 @@
+import type { PipeTransform } from '@nestjs/common';
+import { z, type ZodType } from 'zod';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { ProblemError } from '@keyward/platform';
+
+/** Validates (and converts) a request part with a zod schema compiled once at start-up. */
+export class ZodPipe<T extends ZodType> implements PipeTransform<unknown, z.output<T>> {
+  constructor(
+    private readonly schema: T,
+    private readonly part: 'body' | 'query' | 'path' = 'body',
+  ) {}
+
+  transform(value: unknown): z.output<T> {
+    const parsed = this.schema.safeParse(value ?? (this.part === 'body' ? {} : value));
+    if (parsed.success) return parsed.data;
+    const errors = parsed.error.issues.map((issue) => ({ path: [this.part, ...issue.path.map(String)].join('.'), message: issue.message }));
+    throw new ProblemError(400, 'validation', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  }
+}
+
+/** The OpenAPI form of a zod schema, for @ApiBody / @ApiResponse. */
+export function openApi(schema: ZodType, io: 'input' | 'output' = 'output'): SchemaObject {
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import type { Filter } from 'mongodb';
+import type { KeyLifecycleState } from '@keyward/domain';
+import { ViewCollections, viewId, type KeyView, type PrincipalView, type TenantView } from '@keyward/event-log';
+import { ProblemError } from '@keyward/platform';
+
+export const MIN_SEQ_WAIT_MS = 2_000;
+
+export interface KeyFilter {
+  readonly state?: KeyLifecycleState;
+  readonly alias?: string;
+  readonly label?: { readonly name: string; readonly value: string };
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+/** Reads the projected views; `minSeq` waits (bounded) until the projection has caught up. */
+@Injectable()
+export class ViewReader {
+  constructor(private readonly views: ViewCollections) {}
+
+  async waitFor(tenantId: string, minSeq: number | undefined, waitMs = MIN_SEQ_WAIT_MS): Promise<void> {
+    if (minSeq === undefined) return;
+    const deadline = Date.now() + waitMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+      const checkpoint = await this.views.checkpoints.findOne({ _id: tenantId });
+      if ((checkpoint?.lastSeq ?? 0) >= minSeq) return;
+      if (Date.now() >= deadline) {
+        throw new ProblemError(
+          503,
+          'view-not-caught-up',
+          'View not caught up',
+          `the views have not reached seq ${minSeq} yet (at ${checkpoint?.lastSeq ?? 0}); retry shortly`,
+          { minSeq, currentSeq: checkpoint?.lastSeq ?? 0 },
+          { 'retry-after': '1' },
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  key(tenantId: string, keyId: string): Promise<KeyView | null> {
+    return this.views.keys.findOne({ _id: viewId(tenantId, keyId) });
+  }
+
+  keyByAlias(tenantId: string, alias: string): Promise<KeyView | null> {
+    return this.views.keys.findOne({ tenantId, alias });
+  }
+
+  async keys(tenantId: string, filter: KeyFilter, limit: number, after: string | undefined): Promise<Page<KeyView>> {
+    const query: Record<string, unknown> = { tenantId };
+    if (filter.state) query.state = filter.state;
+    if (filter.alias) query.alias = filter.alias;
+    if (filter.label) query[`labels.${filter.label.name}`] = filter.label.value;
+    if (after) query.keyId = { $gt: after };
+    const items = await this.views.keys
+      .find(query as Filter<KeyView>)
+      .sort({ keyId: 1 })
+      .limit(limit + 1)
+      .toArray();
+    const more = items.length > limit;
+    const page = items.slice(0, limit);
+    return { items: page, nextCursor: more ? (page.at(-1)?.keyId ?? null) : null };
+  }
+
+  tenant(tenantId: string): Promise<TenantView | null> {
+    return this.views.tenants.findOne({ _id: tenantId });
+  }
+
+  async tenants(limit: number, after: string | undefined): Promise<Page<TenantView>> {
+    const items = await this.views.tenants
+      .find(after ? { _id: { $gt: after } } : {})
+      .sort({ _id: 1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = items.slice(0, limit);
+    return { items: page, nextCursor: items.length > limit ? (page.at(-1)?._id ?? null) : null };
+  }
+
+  async principals(tenantId: string, limit: number, after: string | undefined): Promise<Page<PrincipalView>> {
+    const query: Filter<PrincipalView> = after ? { tenantId, principalId: { $gt: after } } : { tenantId };
+    const items = await this.views.principals
+      .find(query)
+      .sort({ principalId: 1 })
+      .limit(limit + 1)
+      .toArray();
+    const page = items.slice(0, limit);
+    return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.principalId ?? null) : null };
+  }
+}

@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { Gauge } from 'prom-client';
+import type { KeywardConfig } from '@keyward/config';
+import { CommitStore, fromMessage, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
+import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
+
+export const PROJECTOR_GROUP = 'keyward-projector';
+
+/** Consumes keyward.events in a consumer group and keeps the key-set views current. */
+@Injectable()
+export class ProjectionConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('projector');
+  private consumer: Consumer | undefined;
+  private readonly projector: Projector;
+  private readonly views: ViewCollections;
+  private readonly lag: Gauge<'partition'>;
+
+  constructor(
+    @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
+    private readonly kafka: KafkaConnection,
+    mongo: MongoConnection,
+    metrics: MetricsRegistry,
+  ) {
+    this.views = new ViewCollections(mongo.db);
+    this.projector = new Projector(this.views, new CommitStore(mongo.db));
+    this.lag = new Gauge({
+      name: 'keyward_projection_lag_messages',
+      help: 'Messages of keyward.events not yet projected, per partition',
+      labelNames: ['partition'],
+      registers: [metrics.registry],
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    // Start in the background: the service stays up (and says not-ready) while Kafka is away.
+    void this.startWithRetry();
+  }
+
+  private async startWithRetry(): Promise<void> {
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.start();
+        return;
+      } catch (err: unknown) {
+        this.logger.warn(`cannot start consuming yet (${err instanceof Error ? err.message : String(err)}); retrying`);
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.consumer = undefined;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async start(): Promise<void> {
+    await this.views.ensureIndexes();
+    await ensureTopics(this.kafka.kafka, {
+      ...this.config.kafka.topics,
+      partitions: this.config.kafka.partitions,
+      replicationFactor: this.config.kafka.replicationFactor,
+    });
+    const consumer = this.kafka.kafka.consumer({
+      groupId: PROJECTOR_GROUP,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => this.projector.reset());
+    consumer.on(consumer.events.CRASH, (e) =>
+      this.logger.error(`consumer crashed: ${String(e.payload.error)} (restart: ${String(e.payload.restart)})`),
+    );
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: true });
+    await consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    this.logger.log(`projecting ${this.config.kafka.topics.events} as group ${PROJECTOR_GROUP}`);
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    const commits: Commit[] = [];
+    for (const message of batch.messages) {
+      try {
+        commits.push(fromMessage(message.value));
+      } catch (err: unknown) {
+        this.logger.error(
+          `skipping malformed message at ${batch.partition}/${message.offset}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    if (!isRunning() || isStale()) return;
+    await this.projector.apply(commits);
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+    const lag = Number(batch.highWatermark) - Number(batch.lastOffset()) - 1;
+    this.lag.set({ partition: String(batch.partition) }, Math.max(0, lag));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}

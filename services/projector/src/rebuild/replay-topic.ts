@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { fromMessage, type Commit } from '@keyward/event-log';
+
+export interface ReplayProgress {
+  readonly messages: number;
+  readonly total: number;
+}
+
+/**
+ * Reads a topic from offset 0 up to the end it had when the replay began, handing commits over
+ * in batches. Uses a throwaway consumer group, so it never moves the live projector's offsets.
+ */
+export async function replayTopic(
+  kafka: Kafka,
+  topic: string,
+  onCommits: (commits: Commit[]) => Promise<void>,
+  onProgress: (p: ReplayProgress) => void = () => undefined,
+): Promise<ReplayProgress> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const end = new Map(offsets.map((o) => [o.partition, { low: Number(o.low), high: Number(o.high) }]));
+  const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+  const pending = new Set(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => o.partition));
+  let messages = 0;
+  if (pending.size === 0) return { messages, total };
+
+  const consumer = kafka.consumer({ groupId: `keyward-replay-${randomUUID()}`, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          const limit = end.get(batch.partition)?.high ?? 0;
+          const wanted = batch.messages.filter((m) => Number(m.offset) < limit);
+          await onCommits(wanted.map((m) => fromMessage(m.value)));
+          messages += wanted.length;
+          onProgress({ messages, total });
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+          if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition) && pending.size === 0) resolve();
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return { messages, total };
+}

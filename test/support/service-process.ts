@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports';
+
+const repoRoot = join(__dirname, '..', '..');
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  json<T = unknown>(): T;
+}
+
+/** One Keyward service run as a real process from dist/ (built by `npm test`). */
+export class ServiceProcess {
+  readonly output: string[] = [];
+  private exited: Promise<number | null>;
+
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly baseUrl: string,
+    readonly dataDir: string,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString('utf8')));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  static async start(name: 'key-api' | 'projector' | 'backup', env: Record<string, string>): Promise<ServiceProcess> {
+    const port = await freePort();
+    const dataDir = env.KEYWARD_DATA ?? mkdtempSync(join(tmpdir(), `kw-${name}-`));
+    const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
+    const tls = name === 'key-api' && env.KEY_API_TLS !== 'off';
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+      cwd: repoRoot,
+      env: { ...process.env, KEYWARD_DATA: dataDir, [portVar]: String(port), LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new ServiceProcess(name, child, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, dataDir);
+    await service.waitFor(async () => (await service.get('/health/live')).status === 200, 30_000);
+    return service;
+  }
+
+  /** The exit code once the process ended on its own (for start-up failures). */
+  static async runToExit(name: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+      cwd: repoRoot,
+      env: { ...process.env, KEYWARD_DATA: mkdtempSync(join(tmpdir(), 'kw-cfg-')), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { code, output };
+  }
+
+  get log(): string {
+    return this.output.join('');
+  }
+
+  async request(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+    const url = new URL(path, this.baseUrl);
+    const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    const headers: Record<string, string> = {
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...options.headers,
+    };
+    const isTls = url.protocol === 'https:';
+    const ca = isTls ? readFileSync(join(this.dataDir, 'tls', 'ca.crt')) : undefined;
+    return new Promise((resolve, reject) => {
+      const req = (isTls ? httpsRequest : httpRequest)(url, { method, headers, timeout: 10_000, ...(ca ? { ca } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
+        });
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  get(path: string, headers?: Record<string, string>): Promise<HttpAnswer> {
+    return this.request('GET', path, headers ? { headers } : {});
+  }
+
+  /** Polls `check` until it holds; returns the elapsed milliseconds. */
+  async waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}):\n${this.log.slice(-3000)}`);
+      if (await check().catch(() => false)) return Date.now() - started;
+      if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
