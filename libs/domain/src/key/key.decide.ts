@@ -48,6 +48,10 @@ function validateDescription(description: string): void {
   if (description.length > MAX_DESCRIPTION) refuse('invalid', `description is longer than ${MAX_DESCRIPTION} characters`);
 }
 
+function requireValidDate(date: Date | undefined, name: string): void {
+  if (date !== undefined && Number.isNaN(date.getTime())) refuse('invalid', `${name} is not a valid date`);
+}
+
 export function decideCreateKey(
   command: CreateKey,
   existing: KeyState | undefined,
@@ -90,6 +94,8 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
   switch (command.kind) {
     case 'key.activate':
       requireState(key, 'activate', ['PreActive']);
+      if (key.destroyAfter !== null)
+        refuse('illegal-transition', 'cannot activate a key scheduled for destruction; cancel the destruction first', { keyId });
       if (key.deactivationDate !== null && Date.parse(key.deactivationDate) <= ctx.now.getTime()) {
         refuse('illegal-transition', 'cannot activate a key whose deactivation date has passed', { keyId });
       }
@@ -101,6 +107,7 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
       requireState(key, 'mark compromised', ['PreActive', 'Active', 'Deactivated', 'Destroyed']);
       const reason = command.reason.trim();
       if (reason.length === 0 || reason.length > 512) refuse('invalid', 'a compromise needs a reason of 1-512 characters');
+      requireValidDate(command.compromiseDate, 'compromiseDate');
       const when = command.compromiseDate ?? ctx.now;
       if (when.getTime() > ctx.now.getTime()) refuse('invalid', 'compromiseDate cannot be in the future');
       return [{ type: 'key.compromised.v1', data: { keyId, reason, compromiseDate: when.toISOString() } }];
@@ -124,7 +131,7 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
       if (key.destroyAfter === null) refuse('illegal-transition', 'no destruction is scheduled', { keyId });
       return [{ type: 'key.destruction-cancelled.v1', data: { keyId } }];
     case 'key.destroy':
-      requireNotDestroyed(key, 'destroy');
+      requireState(key, 'destroy', ['PreActive', 'Deactivated', 'Compromised']);
       if (key.destroyAfter === null) refuse('illegal-transition', 'destruction must be scheduled first', { keyId });
       else if (Date.parse(key.destroyAfter) > ctx.now.getTime()) {
         refuse('illegal-transition', `the waiting period runs until ${key.destroyAfter}`, { keyId, destroyAfter: key.destroyAfter });

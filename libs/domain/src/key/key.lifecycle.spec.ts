@@ -282,8 +282,8 @@ const MATRIX: Record<FixtureName, Row> = {
   //                                                       activate deactivate compromise rotate schedule cancel destroy alias  labels descr  minDecrypt
   'PreActive':                                            [ok(A),   ok(D),     ok(C),     NO,    ok(P),   NO,    NO,     ok(P), ok(P), ok(P), NOOP],
   'PreActive (deactivation date passed)':                 [NO,      ok(D),     ok(C),     NO,    ok(P),   NO,    NO,     ok(P), ok(P), ok(P), NOOP],
-  'PreActive (destruction pending)':                      [ok(A),   ok(D),     ok(C),     NO,    NO,      ok(P), NO,     ok(P), ok(P), ok(P), NOOP],
-  'PreActive (destruction due)':                          [ok(A),   ok(D),     ok(C),     NO,    NO,      ok(P), ok(X),  ok(P), ok(P), ok(P), NOOP],
+  'PreActive (destruction pending)':                      [NO,      ok(D),     ok(C),     NO,    NO,      ok(P), NO,     ok(P), ok(P), ok(P), NOOP],
+  'PreActive (destruction due)':                          [NO,      ok(D),     ok(C),     NO,    NO,      ok(P), ok(X),  ok(P), ok(P), ok(P), NOOP],
   'Active':                                               [NO,      ok(D),     ok(C),     ok(A), NO,      NO,    NO,     ok(A), ok(A), ok(A), ok(A)],
   'Deactivated':                                          [NO,      NO,        ok(C),     NO,    ok(D),   NO,    NO,     ok(D), ok(D), ok(D), ok(D)],
   'Deactivated (destruction pending)':                    [NO,      NO,        ok(C),     NO,    NO,      ok(D), NO,     ok(D), ok(D), ok(D), ok(D)],
@@ -428,14 +428,12 @@ describe('key lifecycle edge cases', () => {
     );
   });
 
-  // Documents current behaviour of a rule reported as questionable (see the report): a key whose
-  // destruction was scheduled while PreActive can still be activated, keeps its schedule while
-  // Active, and can then be destroyed straight from Active without being deactivated first.
-  it('[current behaviour, questionable] activation keeps a pending destruction and Active keys can then be destroyed', () => {
+  // A key scheduled for destruction cannot be activated (cancel first), and an Active key can
+  // never be destroyed: destruction needs a key that is out of use.
+  it('refuses to activate a key scheduled for destruction, and to destroy an Active key', () => {
     const log = build('PreActive (destruction due)');
-    apply(log, activate, ctxAt(NOW));
-    expect(log.keys.get(KEY)).toMatchObject({ state: 'Active', destroyAfter: iso(-3) });
-    apply(log, destroy, ctxAt(NOW));
-    expect(log.keys.get(KEY)!.history.at(-1)).toMatchObject({ from: 'Active', to: 'Destroyed' });
+    expect(refusal(() => decide(activate, log, ctxAt(NOW))).code).toBe('illegal-transition');
+    const active = build('Active');
+    expect(refusal(() => decide(destroy, active, ctxAt(NOW))).code).toBe('illegal-transition');
   });
 });

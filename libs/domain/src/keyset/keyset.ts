@@ -55,6 +55,9 @@ const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand => c.kind.
 /** Decides one command against a tenant log: the events to append, or a DomainError. Pure. */
 export function decide(command: KeywardCommand, log: TenantLog, ctx: DecisionContext): KeywardEventBody[] {
   if (isTenantCommand(command)) {
+    if (log.logId === PROVIDER_LOG || command.tenantId !== log.logId) {
+      return refuse('invalid', `tenant command for ${command.tenantId} does not belong in log ${log.logId}`);
+    }
     const events: KeywardEventBody[] = decideTenant(command, log.tenant);
     if (command.kind === 'tenant.onboard' && command.firstAdmin) {
       events.push(...decidePrincipal({ kind: 'principal.create', role: 'tenant-admin', ...command.firstAdmin }, undefined));
@@ -67,7 +70,16 @@ export function decide(command: KeywardCommand, log: TenantLog, ctx: DecisionCon
       refuse('tenant-inactive', `tenant is ${log.tenant.status.toLowerCase()}`, { tenantId: log.logId, status: log.tenant.status });
     }
   }
-  if (isPrincipalCommand(command)) return decidePrincipal(command, log.principals.get(command.principalId));
+  if (isPrincipalCommand(command)) {
+    if (command.kind === 'principal.create' && (command.role === 'provider-admin') !== (log.logId === PROVIDER_LOG)) {
+      refuse(
+        'invalid',
+        log.logId === PROVIDER_LOG ? 'the provider log holds only provider-admins' : 'a tenant cannot have provider-admin principals',
+      );
+    }
+    return decidePrincipal(command, log.principals.get(command.principalId));
+  }
+  if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no keys');
   if (command.kind === 'key.create') return decideCreateKey(command, log.keys.get(command.keyId), ctx, log);
   return decideKey(command, log.keys.get(command.keyId), ctx, log);
 }

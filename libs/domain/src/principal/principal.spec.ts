@@ -75,10 +75,24 @@ describe('principal lifecycle (tenant log)', () => {
     });
   });
 
-  it.each(ROLES)('creates a principal with role %s', (role: Role) => {
+  it.each(ROLES.filter((r) => r !== 'provider-admin'))('creates a principal with role %s', (role: Role) => {
     expect(decide(create({ role }), tenantLog(), ctxAt())).toEqual([
       { type: 'principal.created.v1', data: { principalId: PRN, name: 'bob', role } },
     ]);
+  });
+
+  it('refuses provider-admin principals in a tenant log, and other roles in the provider log', () => {
+    expect(refusal(() => decide(create({ role: 'provider-admin' }), tenantLog(), ctxAt())).code).toBe('invalid');
+    expect(refusal(() => decide(create({ role: 'key-user' }), new TenantLog(PROVIDER_LOG), ctxAt(NOW, PROVIDER))).code).toBe('invalid');
+    expect(
+      refusal(() =>
+        decide(
+          { kind: 'key.create', keyId: 'key_abcdefgh', keyType: 'AES-256-GCM', kcv: 'k' },
+          new TenantLog(PROVIDER_LOG),
+          ctxAt(NOW, PROVIDER),
+        ),
+      ).code,
+    ).toBe('invalid');
   });
 
   it('refuses to create the same principal twice (already-exists), even after revocation', () => {

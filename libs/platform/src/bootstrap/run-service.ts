@@ -48,7 +48,6 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   });
   app.useLogger(app.get(PinoLogger));
   app.useGlobalFilters(new ProblemFilter());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsRegistry);
@@ -69,6 +68,28 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   for (const note of options.startupWarnings ?? []) logger.warn(note);
   await options.configure?.(app);
   await app.listen(options.listen.port, options.listen.host);
+  // Graceful stop: stop accepting, drain in-flight requests, run shutdown hooks, exit 0; a
+  // stop that outlasts the grace period exits 1.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: draining and stopping`);
+    setTimeout(() => {
+      logger.error(`still stopping after ${options.config.shutdownGraceMs} ms; exiting`);
+      process.exit(1);
+    }, options.config.shutdownGraceMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`error while stopping: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
   const scheme = options.https ? 'https' : 'http';
   logger.log(`${options.name} listening on ${scheme}://${options.listen.host}:${options.listen.port}`);
   return app;
