@@ -10,7 +10,7 @@ import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origi
 import { ViewReader } from '../queries/view-reader';
 import { RequestOrigin } from './request-origin';
 import { keyBody, keySummary } from './representations';
-import { emptyBody, keyRefParam, readQuery } from './schemas/common.schema';
+import { aliasParam, emptyBody, keyRefParam, readQuery } from './schemas/common.schema';
 import {
   compromiseBody,
   createKeyBody,
@@ -81,7 +81,7 @@ export class KeysController {
     @Param(
       'name',
       new ZodPipe(
-        keyRefParam.transform((s) => `alias/${s}`),
+        aliasParam.transform((s) => `alias/${s}`),
         'path',
       ),
     )

@@ -8,6 +8,7 @@ export const keyRefParam = z
   .min(1)
   .max(160)
   .regex(/^(alias\/[A-Za-z0-9][A-Za-z0-9/_.-]{0,127}|[a-z][a-z0-9]{0,15}_[A-Za-z0-9]{8,40})$/, 'not a key id or alias/<name>');
+export const aliasParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9/_.-]{0,127}$/, 'not a valid alias');
 export const minSeq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
 export const readQuery = z.strictObject({ minSeq });
 export const pageQuery = {

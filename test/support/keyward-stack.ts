@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { MongoClient, type Db } from 'mongodb';
+import { testInfra, uniqueName } from './env';
+import { ServiceProcess, type HttpAnswer } from './service-process';
+
+const run = promisify(execFile);
+const repoRoot = join(__dirname, '..', '..');
+
+export interface StackOptions {
+  readonly brokers?: string;
+  readonly mongoUri?: string;
+}
+
+/** key-api + projector as real processes on their own database and topic. */
+export class KeywardStack {
+  api!: ServiceProcess;
+  projector!: ServiceProcess;
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'kw-stack-'));
+  readonly env: Record<string, string>;
+  mongo!: MongoClient;
+  db!: Db;
+  providerKey = '';
+
+  constructor(options: StackOptions = {}) {
+    const infra = testInfra();
+    this.env = {
+      KAFKA_BROKERS: options.brokers ?? infra.brokers.join(','),
+      MONGODB_URI: options.mongoUri ?? infra.mongoUri,
+      MONGODB_DB: uniqueName('kw').replace(/[-.]/g, '_'),
+      KAFKA_TOPIC_EVENTS: uniqueName('spec.events'),
+      KAFKA_TOPIC_USAGE: uniqueName('spec.usage'),
+      KEYWARD_DATA: this.dataDir,
+    };
+  }
+
+  async start(): Promise<this> {
+    this.api = await ServiceProcess.start('key-api', this.env);
+    this.projector = await ServiceProcess.start('projector', this.env);
+    const keyFile = join(this.dataDir, 'provider-admin.key');
+    await this.api.waitFor(async () => Promise.resolve(readable(keyFile)), 30_000);
+    this.providerKey = readFileSync(keyFile, 'utf8').trim();
+    this.mongo = await MongoClient.connect(this.env.MONGODB_URI!);
+    this.db = this.mongo.db(this.env.MONGODB_DB);
+    return this;
+  }
+
+  async restartProjector(kill = false): Promise<void> {
+    if (kill) this.projector.child.kill('SIGKILL');
+    await this.projector.stop();
+    this.projector = await ServiceProcess.start('projector', this.env);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.api.stop(), this.projector.stop()]);
+    await this.db.dropDatabase().catch(() => undefined);
+    await this.mongo.close();
+  }
+
+  call(key: string, method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+    return this.api.request(method, path, { headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { body }) });
+  }
+
+  async onboard(name = uniqueName('Tenant')): Promise<{ tenantId: string; adminKey: string; seq: number }> {
+    const answer = await this.call(this.providerKey, 'POST', '/v1/tenants', { name });
+    if (answer.status !== 201) throw new Error(`onboard: ${answer.status} ${answer.body}`);
+    const body = answer.json<{ tenantId: string; seq: number; admin: { apiKey: string } }>();
+    return { tenantId: body.tenantId, adminKey: body.admin.apiKey, seq: body.seq };
+  }
+
+  async principal(adminKey: string, role: string): Promise<string> {
+    const answer = await this.call(adminKey, 'POST', '/v1/principals', { name: uniqueName(role), role });
+    if (answer.status !== 201) throw new Error(`principal: ${answer.status} ${answer.body}`);
+    return answer.json<{ apiKey: string }>().apiKey;
+  }
+
+  /** Runs the rebuild CLI into a scratch database; returns its JSON summary. */
+  async rebuildInto(
+    scratch: string,
+  ): Promise<{ checksums: Record<string, string>; live: Record<string, string>; mismatched: string[]; messages: number }> {
+    const { stdout } = await run(
+      process.execPath,
+      [join(repoRoot, 'dist', 'services', 'projector', 'src', 'rebuild', 'rebuild.js'), '--into', scratch, '--json'],
+      {
+        env: { ...process.env, ...this.env },
+        timeout: 120_000,
+      },
+    ).catch((err: { stdout?: string; stderr?: string }) => {
+      if (err.stdout) return { stdout: err.stdout };
+      throw new Error(`rebuild failed: ${err.stderr ?? String(err)}`);
+    });
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      checksums: Record<string, string>;
+      live: Record<string, string>;
+      mismatched: string[];
+      messages: number;
+    };
+  }
+}
+
+function readable(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim().length > 0;
+  } catch {
+    return false;
+  }
+}
