@@ -1,0 +1,203 @@
+import { KeywardStack } from '../support/keyward-stack';
+
+jest.setTimeout(180_000);
+
+type Role = 'provider-admin' | 'tenant-admin' | 'key-user' | 'auditor';
+const ROLES: Role[] = ['provider-admin', 'tenant-admin', 'key-user', 'auditor'];
+
+interface Route {
+  readonly name: string;
+  readonly allowed: readonly Role[];
+  /** Builds a fresh, valid request (so an allowed role gets 2xx). */
+  readonly request: (ctx: Ctx) => Promise<[method: string, path: string, body?: unknown]>;
+}
+
+interface Ctx {
+  readonly stack: KeywardStack;
+  readonly tenantId: string;
+  readonly admin: string;
+  newKey(body?: unknown): Promise<string>;
+}
+
+const ROUTES: Route[] = [
+  {
+    name: 'POST /v1/tenants',
+    allowed: ['provider-admin'],
+    request: () => Promise.resolve(['POST', '/v1/tenants', { name: 'Matrix Tenant' }]),
+  },
+  { name: 'GET /v1/tenants', allowed: ['provider-admin'], request: () => Promise.resolve(['GET', '/v1/tenants']) },
+  { name: 'GET /v1/tenants/{id}', allowed: ['provider-admin'], request: (c) => Promise.resolve(['GET', `/v1/tenants/${c.tenantId}`]) },
+  {
+    name: 'POST /v1/tenants/{id}/suspend+resume',
+    allowed: ['provider-admin'],
+    request: async (c) => {
+      const other = await c.stack.onboard();
+      return ['POST', `/v1/tenants/${other.tenantId}/suspend`, {}];
+    },
+  },
+  { name: 'GET /v1/tenant', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant']) },
+  {
+    name: 'POST /v1/principals',
+    allowed: ['tenant-admin'],
+    request: () => Promise.resolve(['POST', '/v1/principals', { name: 'matrix', role: 'auditor' }]),
+  },
+  { name: 'GET /v1/principals', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/principals']) },
+  {
+    name: 'DELETE /v1/principals/{id}',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'victim', role: 'auditor' });
+      return ['DELETE', `/v1/principals/${made.json<{ principalId: string }>().principalId}`];
+    },
+  },
+  { name: 'POST /v1/keys', allowed: ['tenant-admin'], request: () => Promise.resolve(['POST', '/v1/keys', {}]) },
+  { name: 'GET /v1/keys', allowed: ['tenant-admin', 'key-user', 'auditor'], request: () => Promise.resolve(['GET', '/v1/keys']) },
+  {
+    name: 'GET /v1/keys/{id}',
+    allowed: ['tenant-admin', 'key-user', 'auditor'],
+    request: async (c) => {
+      const made = (await c.stack.call(c.admin, 'POST', '/v1/keys', {})).json<{ key: { keyId: string }; seq: number }>();
+      return ['GET', `/v1/keys/${made.key.keyId}?minSeq=${made.seq}`];
+    },
+  },
+  {
+    name: 'POST /v1/keys/{id}/activate',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey()}/activate`],
+  },
+  {
+    name: 'POST /v1/keys/{id}/deactivate',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey()}/deactivate`],
+  },
+  {
+    name: 'POST /v1/keys/{id}/rotate',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey({ activate: true })}/rotate`],
+  },
+  {
+    name: 'POST /v1/keys/{id}/compromise',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey()}/compromise`, { reason: 'test' }],
+  },
+  {
+    name: 'POST /v1/keys/{id}/schedule-destruction',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey()}/schedule-destruction`, {}],
+  },
+  {
+    name: 'POST /v1/keys/{id}/cancel-destruction',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const id = await c.newKey();
+      await c.stack.call(c.admin, 'POST', `/v1/keys/${id}/schedule-destruction`, {});
+      return ['POST', `/v1/keys/${id}/cancel-destruction`];
+    },
+  },
+  {
+    name: 'PUT /v1/keys/{id}/alias',
+    allowed: ['tenant-admin'],
+    request: async (c) => [
+      'PUT',
+      `/v1/keys/${await c.newKey()}/alias`,
+      { alias: `a${Date.now()}${Math.random().toString(36).slice(2, 6)}` },
+    ],
+  },
+  {
+    name: 'PATCH /v1/keys/{id}',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['PATCH', `/v1/keys/${await c.newKey()}`, { description: 'x', labels: { a: 'b' } }],
+  },
+];
+
+describe('authentication, roles and tenant isolation', () => {
+  const stack = new KeywardStack();
+  const keys = {} as Record<Role, string>;
+  let ctx: Ctx;
+
+  beforeAll(async () => {
+    await stack.start();
+    const tenant = await stack.onboard('Isolation A');
+    keys['provider-admin'] = stack.providerKey;
+    keys['tenant-admin'] = tenant.adminKey;
+    keys['key-user'] = await stack.principal(tenant.adminKey, 'key-user');
+    keys.auditor = await stack.principal(tenant.adminKey, 'auditor');
+    ctx = {
+      stack,
+      tenantId: tenant.tenantId,
+      admin: tenant.adminKey,
+      newKey: async (body: unknown = {}) =>
+        (await stack.call(tenant.adminKey, 'POST', '/v1/keys', body)).json<{ key: { keyId: string } }>().key.keyId,
+    };
+  });
+  afterAll(() => stack.stop());
+
+  describe.each(ROUTES)('$name', (route) => {
+    it.each(ROLES)('as %s', async (role) => {
+      const [method, path, body] = await route.request(ctx);
+      const answer = await stack.call(keys[role], method, path, body);
+      if (route.allowed.includes(role)) {
+        expect({ role, status: answer.status, body: answer.status < 300 ? '' : answer.body }).toEqual({
+          role,
+          status: expect.any(Number) as number,
+          body: '',
+        });
+        expect(answer.status).toBeLessThan(300);
+      } else {
+        expect(answer.status).toBe(403);
+        expect(answer.headers['content-type']).toMatch(/problem\+json/);
+      }
+    });
+  });
+
+  it('answers 401 without a key, with a malformed key and with an unknown key', async () => {
+    expect((await stack.api.get('/v1/keys')).status).toBe(401);
+    expect((await stack.call('not-a-key', 'GET', '/v1/keys')).status).toBe(401);
+    const forged = `kw_${'A'.repeat(16)}_${'B'.repeat(43)}`;
+    const answer = await stack.call(forged, 'GET', '/v1/keys');
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toContain('Bearer');
+    // a real credential id with the wrong secret
+    const real = keys['key-user'];
+    expect((await stack.call(`${real.slice(0, 20)}${'x'.repeat(43)}`, 'GET', '/v1/keys')).status).toBe(401);
+  });
+
+  it("another tenant's key answers 404, exactly like a missing one, for reads and commands", async () => {
+    const other = await stack.onboard('Isolation B');
+    const foreign = (await stack.call(other.adminKey, 'POST', '/v1/keys', { alias: 'theirs' })).json<{
+      key: { keyId: string };
+      seq: number;
+    }>();
+    const missing = await stack.call(keys['tenant-admin'], 'GET', '/v1/keys/key_0000000000000000000000');
+    const read = await stack.call(keys['tenant-admin'], 'GET', `/v1/keys/${foreign.key.keyId}`);
+    expect(read.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(read.json<{ type: string }>().type).toBe(missing.json<{ type: string }>().type);
+    expect((await stack.call(keys['tenant-admin'], 'POST', `/v1/keys/${foreign.key.keyId}/activate`)).status).toBe(404);
+    expect((await stack.call(keys['tenant-admin'], 'GET', '/v1/keys/alias/theirs')).status).toBe(404);
+    const list = await stack.call(keys['tenant-admin'], 'GET', `/v1/keys?limit=200`);
+    expect(list.body).not.toContain(foreign.key.keyId);
+    // the foreign key is untouched
+    const theirs = await stack.call(other.adminKey, 'GET', `/v1/keys/${foreign.key.keyId}?minSeq=${foreign.seq}`);
+    expect(theirs.json<{ state: string }>().state).toBe('PreActive');
+  });
+
+  it('a revoked principal is refused at once', async () => {
+    const made = (await stack.call(keys['tenant-admin'], 'POST', '/v1/principals', { name: 'short-lived', role: 'key-user' })).json<{
+      principalId: string;
+      apiKey: string;
+    }>();
+    expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(200);
+    expect((await stack.call(keys['tenant-admin'], 'DELETE', `/v1/principals/${made.principalId}`)).status).toBe(200);
+    expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(401);
+  });
+
+  it('a suspended tenant cannot change its keys (423) until resumed', async () => {
+    const t = await stack.onboard('Suspendable');
+    expect((await stack.call(stack.providerKey, 'POST', `/v1/tenants/${t.tenantId}/suspend`, { reason: 'unpaid' })).status).toBe(200);
+    const refused = await stack.call(t.adminKey, 'POST', '/v1/keys', {});
+    expect(refused.status).toBe(423);
+    expect((await stack.call(stack.providerKey, 'POST', `/v1/tenants/${t.tenantId}/resume`)).status).toBe(200);
+    expect((await stack.call(t.adminKey, 'POST', '/v1/keys', {})).status).toBe(201);
+  });
+});
