@@ -18,6 +18,10 @@ const TITLES: Readonly<Record<number, [slug: string, title: string]>> = {
   503: ['unavailable', 'Service unavailable'],
 };
 
+/** Driver errors that mean "the database or broker is away", not "the request was wrong". */
+const UNAVAILABLE =
+  /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded)$/;
+
 /** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
 interface FastifyLikeError {
   readonly code?: string;
@@ -46,6 +50,13 @@ export function toProblem(err: unknown): { problem: ProblemError; unexpected: bo
     const message = typeof body === 'object' && 'message' in body ? body.message : err.message;
     const detail = Array.isArray(message) ? message.map(String).join('; ') : String(message);
     return { problem: generic(status, detail), unexpected: status >= 500 };
+  }
+  if (err instanceof Error && UNAVAILABLE.test(err.name)) {
+    const unavailable = generic(503, 'a dependency (MongoDB or Kafka) is unavailable; retry shortly');
+    return {
+      problem: new ProblemError(503, unavailable.slug, unavailable.title, unavailable.detail, {}, { 'retry-after': '2' }),
+      unexpected: false,
+    };
   }
   const fastify = err as FastifyLikeError;
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {
