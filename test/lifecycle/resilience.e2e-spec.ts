@@ -27,10 +27,10 @@ describe('restarts during a stream of commands', () => {
   it('loses and duplicates nothing', async () => {
     const { adminKey, tenantId } = await stack.onboard('Resilient');
     const acknowledged: { keyId: string; seq: number }[] = [];
-    let stop = false;
+    const control = { stop: false };
     const stream = (async () => {
       let i = 0;
-      while (!stop) {
+      while (!control.stop) {
         const answer = await stack.call(adminKey, 'POST', '/v1/keys', { description: `stream ${i++}` }).catch(() => undefined);
         if (answer?.status === 201) {
           const body = answer.json<{ seq: number; key: { keyId: string } }>();
@@ -58,7 +58,7 @@ describe('restarts during a stream of commands', () => {
     await stack.api.stop(); // relay (in key-api) stops; a new instance takes over
     stack.api = await ServiceProcess.start('key-api', stack.env);
     await pause(1_500);
-    stop = true;
+    control.stop = true;
     await stream;
 
     expect(acknowledged.length).toBeGreaterThan(10);

@@ -88,9 +88,10 @@ export class KeywardStack {
         env: { ...process.env, ...this.env },
         timeout: 120_000,
       },
-    ).catch((err: { stdout?: string; stderr?: string }) => {
-      if (err.stdout) return { stdout: err.stdout };
-      throw new Error(`rebuild failed: ${err.stderr ?? String(err)}`);
+    ).catch((err: unknown) => {
+      const failed = err as { stdout?: string; stderr?: string; message?: string };
+      if (failed.stdout) return { stdout: failed.stdout };
+      throw new Error(`rebuild failed: ${failed.stderr ?? failed.message ?? 'unknown error'}`);
     });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
       checksums: Record<string, string>;
