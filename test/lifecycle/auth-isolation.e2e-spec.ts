@@ -26,7 +26,11 @@ const ROUTES: Route[] = [
     request: () => Promise.resolve(['POST', '/v1/tenants', { name: 'Matrix Tenant' }]),
   },
   { name: 'GET /v1/tenants', allowed: ['provider-admin'], request: () => Promise.resolve(['GET', '/v1/tenants']) },
-  { name: 'GET /v1/tenants/{id}', allowed: ['provider-admin'], request: (c) => Promise.resolve(['GET', `/v1/tenants/${c.tenantId}`]) },
+  {
+    name: 'GET /v1/tenants/{id}',
+    allowed: ['provider-admin'],
+    request: (c) => Promise.resolve(['GET', `/v1/tenants/${c.tenantId}?minSeq=1`]),
+  },
   {
     name: 'POST /v1/tenants/{id}/suspend+resume',
     allowed: ['provider-admin'],
@@ -35,7 +39,7 @@ const ROUTES: Route[] = [
       return ['POST', `/v1/tenants/${other.tenantId}/suspend`, {}];
     },
   },
-  { name: 'GET /v1/tenant', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant']) },
+  { name: 'GET /v1/tenant', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant?minSeq=1']) },
   {
     name: 'POST /v1/principals',
     allowed: ['tenant-admin'],
