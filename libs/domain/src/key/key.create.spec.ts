@@ -1,18 +1,13 @@
-import { decide, evolveCommit, stamp, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
+import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
+import { decide, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { DomainError } from '../shared/domain-error';
 import type { CreateKey } from './key.commands';
 import type { KeyState } from './key.state';
 
 // ---------------------------------------------------------------------------------------------
 // Test-only helpers: a fixed injected clock, and decide → stamp → evolveCommit on a TenantLog.
 // ---------------------------------------------------------------------------------------------
-
-const NOW = new Date('2030-06-15T12:00:00.000Z');
-const DAY_MS = 86_400_000;
-const day = (offset: number): Date => new Date(NOW.getTime() + offset * DAY_MS);
-const iso = (offset: number): string => day(offset).toISOString();
 
 const TENANT = 'tnt_acme0001';
 const KEY = 'key_first0001';
@@ -24,19 +19,7 @@ const SCHEDULER: Actor = { principalId: 'prn_sched0001', role: 'provider-admin' 
 const ctxAt = (now: Date = NOW, actor: Actor = ADMIN): DecisionContext => ({ now, actor, correlationId: `corr-${now.getTime()}` });
 
 function apply(log: TenantLog, command: KeywardCommand, ctx: DecisionContext = ctxAt()): KeywardEvent[] {
-  const events = stamp(decide(command, log, ctx), ctx);
-  evolveCommit(log, { seq: log.seq + 1, events });
-  return events;
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but the command was accepted');
+  return applyCommand(log, command, ctx);
 }
 
 function tenantLog(): TenantLog {

@@ -1,4 +1,5 @@
-import { decide, evolveCommit, stamp, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
+import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
+import { decide, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { DomainError, type DomainErrorCode } from '../shared/domain-error';
@@ -11,11 +12,7 @@ import type { KeyLifecycleState } from './key.types';
 // Helpers (test-only). Every decision runs against an injected clock; nothing reads Date.now().
 // ---------------------------------------------------------------------------------------------
 
-const NOW = new Date('2030-06-15T12:00:00.000Z');
-const DAY_MS = 86_400_000;
 /** NOW shifted by a (possibly fractional or negative) number of days. */
-const day = (offset: number): Date => new Date(NOW.getTime() + offset * DAY_MS);
-const iso = (offset: number): string => day(offset).toISOString();
 
 const TENANT = 'tnt_acme0001';
 const KEY = 'key_lifecycle01';
@@ -26,19 +23,7 @@ const ctxAt = (now: Date, actor: Actor = SETUP_ACTOR): DecisionContext => ({ now
 
 /** Decides, stamps and folds one command as one commit; returns the stored events. */
 function apply(log: TenantLog, command: KeywardCommand, ctx: DecisionContext): KeywardEvent[] {
-  const events = stamp(decide(command, log, ctx), ctx);
-  evolveCommit(log, { seq: log.seq + 1, events });
-  return events;
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but the command was accepted');
+  return applyCommand(log, command, ctx);
 }
 
 // ---------------------------------------------------------------------------------------------

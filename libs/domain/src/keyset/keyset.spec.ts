@@ -1,3 +1,4 @@
+import { NOW, day } from '../testing/spec-helpers';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { DomainError } from '../shared/domain-error';
@@ -6,10 +7,6 @@ import { decide, evolve, evolveCommit, stamp, TenantLog, type KeywardCommand, ty
 // ---------------------------------------------------------------------------------------------
 // Test-only helpers.
 // ---------------------------------------------------------------------------------------------
-
-const NOW = new Date('2030-06-15T12:00:00.000Z');
-const DAY_MS = 86_400_000;
-const day = (offset: number): Date => new Date(NOW.getTime() + offset * DAY_MS);
 
 const TENANT = 'tnt_acme0001';
 const ADMIN: Actor = { principalId: 'prn_admin0001', role: 'tenant-admin' };

@@ -1,17 +1,12 @@
-import { decide, evolveCommit, PROVIDER_LOG, stamp, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
+import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
+import { decide, evolveCommit, PROVIDER_LOG, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import { ROLES, type Actor, type Role } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { DomainError } from '../shared/domain-error';
 import { decidePrincipal, evolvePrincipal, type PrincipalCommand, type PrincipalState } from './principal';
 
 // ---------------------------------------------------------------------------------------------
 // Test-only helpers.
 // ---------------------------------------------------------------------------------------------
-
-const NOW = new Date('2030-06-15T12:00:00.000Z');
-const DAY_MS = 86_400_000;
-const day = (offset: number): Date => new Date(NOW.getTime() + offset * DAY_MS);
-const iso = (offset: number): string => day(offset).toISOString();
 
 const TENANT = 'tnt_acme0001';
 const PRN = 'prn_bob000001';
@@ -21,19 +16,7 @@ const PROVIDER: Actor = { principalId: 'prn_root00001', role: 'provider-admin' }
 const ctxAt = (now: Date = NOW, actor: Actor = ADMIN): DecisionContext => ({ now, actor, correlationId: `corr-${now.getTime()}` });
 
 function apply(log: TenantLog, command: KeywardCommand, ctx: DecisionContext = ctxAt()): KeywardEvent[] {
-  const events = stamp(decide(command, log, ctx), ctx);
-  evolveCommit(log, { seq: log.seq + 1, events });
-  return events;
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but the command was accepted');
+  return applyCommand(log, command, ctx);
 }
 
 function tenantLog(): TenantLog {

@@ -1,5 +1,6 @@
+import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
 import type { ExistingKeyCommand, CreateKey } from '../key/key.commands';
-import { decide, evolveCommit, stamp, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
+import { decide, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import type { PrincipalCommand } from '../principal/principal';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
@@ -10,11 +11,6 @@ import { decideTenant, evolveTenant, type TenantCommand, type TenantEvent, type 
 // Test-only helpers.
 // ---------------------------------------------------------------------------------------------
 
-const NOW = new Date('2030-06-15T12:00:00.000Z');
-const DAY_MS = 86_400_000;
-const day = (offset: number): Date => new Date(NOW.getTime() + offset * DAY_MS);
-const iso = (offset: number): string => day(offset).toISOString();
-
 const TENANT = 'tnt_acme0001';
 const KEY = 'key_first0001';
 const PROVIDER: Actor = { principalId: 'prn_provider01', role: 'provider-admin' };
@@ -23,19 +19,7 @@ const ADMIN: Actor = { principalId: 'prn_admin0001', role: 'tenant-admin' };
 const ctxAt = (now: Date = NOW, actor: Actor = PROVIDER): DecisionContext => ({ now, actor, correlationId: `corr-${now.getTime()}` });
 
 function apply(log: TenantLog, command: KeywardCommand, ctx: DecisionContext = ctxAt()): KeywardEvent[] {
-  const events = stamp(decide(command, log, ctx), ctx);
-  evolveCommit(log, { seq: log.seq + 1, events });
-  return events;
-}
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but the command was accepted');
+  return applyCommand(log, command, ctx);
 }
 
 const onboard: TenantCommand = { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' };
