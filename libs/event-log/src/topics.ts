@@ -1,8 +1,7 @@
 import type { Kafka } from 'kafkajs';
 
 export interface TopicSettings {
-  readonly events: string;
-  readonly usage: string;
+  readonly topics: { readonly events: string; readonly usage: string };
   readonly partitions: number;
   readonly replicationFactor: number;
 }
@@ -15,13 +14,13 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings): Promi
     const existing = new Set(await admin.listTopics());
     const wanted = [
       {
-        topic: settings.events,
+        topic: settings.topics.events,
         configEntries: [
           { name: 'retention.ms', value: '-1' },
           { name: 'retention.bytes', value: '-1' },
         ],
       },
-      { topic: settings.usage, configEntries: [{ name: 'retention.ms', value: String(400 * 86_400_000) }] },
+      { topic: settings.topics.usage, configEntries: [{ name: 'retention.ms', value: String(400 * 86_400_000) }] },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await admin.createTopics({

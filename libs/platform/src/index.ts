@@ -16,3 +16,4 @@ export * from './problem/problem';
 export * from './problem/problem.filter';
 export * from './problem/to-problem';
 export * from './http/public.decorator';
+export * from './bootstrap/retry-until-done';

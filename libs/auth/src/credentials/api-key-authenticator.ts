@@ -43,8 +43,4 @@ export class ApiKeyAuthenticator {
   forgetPrincipal(principalId: string): void {
     for (const [id, entry] of this.cache) if (entry.doc.principalId === principalId) this.cache.delete(id);
   }
-
-  forgetTenant(tenantId: string): void {
-    for (const [id, entry] of this.cache) if (entry.doc.tenantId === tenantId) this.cache.delete(id);
-  }
 }

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { Role } from '@keyward/domain';
+import { issueApiKey } from '../api-key/api-key';
 
 /** The mutable record behind an API key; deleting or disabling it revokes the key at once. */
 export interface CredentialDocument {
@@ -23,8 +24,22 @@ export class CredentialStore {
     await this.credentials.createIndex({ tenantId: 1, principalId: 1 }, { name: 'tenant_principal' }, undefined);
   }
 
-  async insert(doc: CredentialDocument): Promise<void> {
-    await this.credentials.insertOne(doc, { writeConcern: { w: 'majority' } });
+  /** Issues a new API key for a principal; answers the key, which is stored only as a hash. */
+  async issue(tenantId: string, principalId: string, role: Role): Promise<string> {
+    const issued = issueApiKey();
+    await this.credentials.insertOne(
+      {
+        _id: issued.credentialId,
+        tenantId,
+        principalId,
+        role,
+        secretHash: issued.secretHash,
+        createdAt: new Date().toISOString(),
+        disabled: false,
+      },
+      { writeConcern: { w: 'majority' } },
+    );
+    return issued.apiKey;
   }
 
   async find(credentialId: string): Promise<CredentialDocument | null> {
@@ -39,13 +54,5 @@ export class CredentialStore {
       { writeConcern: { w: 'majority' } },
     );
     return result.modifiedCount;
-  }
-
-  async disableTenant(tenantId: string): Promise<void> {
-    await this.credentials.updateMany({ tenantId }, { $set: { disabled: true } }, { writeConcern: { w: 'majority' } });
-  }
-
-  async countActive(tenantId: string, role: Role): Promise<number> {
-    return this.credentials.countDocuments({ tenantId, role, disabled: false });
   }
 }

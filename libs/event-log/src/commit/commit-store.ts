@@ -72,11 +72,4 @@ export class CommitStore {
     if (ids.length === 0) return;
     await this.commits.updateMany({ _id: { $in: [...ids] } }, { $set: { published: true } });
   }
-
-  async tenantIds(): Promise<string[]> {
-    const rows = await this.commits
-      .aggregate<{ _id: string }>([{ $match: { seq: 1 } }, { $group: { _id: '$tenantId' } }, { $sort: { _id: 1 } }])
-      .toArray();
-    return rows.map((r) => r._id);
-  }
 }

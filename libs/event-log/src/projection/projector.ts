@@ -33,10 +33,6 @@ export class Projector {
     this.tenants.clear();
   }
 
-  async lastSeq(tenantId: string): Promise<number> {
-    return (await this.projection(tenantId)).lastSeq;
-  }
-
   async apply(commits: readonly Commit[]): Promise<ApplyResult> {
     const byTenant = new Map<string, Commit[]>();
     for (const commit of commits) {
@@ -65,7 +61,6 @@ export class Projector {
   private async applyTenant(tenantId: string, commits: readonly Commit[]): Promise<ApplyResult> {
     const projection = await this.projection(tenantId);
     const startSeq = projection.lastSeq;
-    const startHash = projection.lastHash;
     let applied = 0;
     let duplicates = 0;
     let gapFilled = 0;
@@ -85,11 +80,11 @@ export class Projector {
       projection.apply(commit);
       applied += 1;
     }
-    if (applied + gapFilled > 0) await this.flush(projection, startSeq, startHash);
+    if (applied + gapFilled > 0) await this.flush(projection, startSeq);
     return { applied, duplicates, gapFilled };
   }
 
-  private async flush(projection: TenantProjection, fromSeq: number, _fromHash: string): Promise<void> {
+  private async flush(projection: TenantProjection, fromSeq: number): Promise<void> {
     const { views } = this;
     const keyOps: AnyBulkWriteOperation<KeyView>[] = [];
     const principalOps: AnyBulkWriteOperation<PrincipalView>[] = [];

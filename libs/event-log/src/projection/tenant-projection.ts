@@ -44,24 +44,9 @@ export class TenantProjection {
     for (const event of commit.events) {
       if (event.type.startsWith('tenant.')) {
         if (!tenantBehind) continue; // already stored before a crash
-        const next = evolveTenant(
-          this.tenant && {
-            tenantId: this.tenantId,
-            name: this.tenant.name,
-            status: this.tenant.status,
-            onboardedAt: this.tenant.onboardedAt,
-            updatedAt: this.tenant.updatedAt,
-          },
-          event as TenantEvent,
-        );
-        if (next)
-          this.tenant = {
-            ...this.summary(seq),
-            name: next.name,
-            status: next.status,
-            onboardedAt: next.onboardedAt,
-            updatedAt: next.updatedAt,
-          };
+        // The view is a superset of the tenant state: evolve it directly, then restore the view fields.
+        const next = evolveTenant(this.tenant, event as TenantEvent);
+        if (next) this.tenant = { ...next, _id: this.tenantId, ...this.counts(), appliedSeq: seq };
       } else if (event.type.startsWith('principal.')) {
         const e = event as PrincipalEvent;
         const id = viewId(this.tenantId, e.data.principalId);
@@ -95,19 +80,6 @@ export class TenantProjection {
     }
     this.lastSeq = seq;
     this.lastHash = commit.hash;
-  }
-
-  private summary(seq: number): TenantView {
-    return {
-      _id: this.tenantId,
-      tenantId: this.tenantId,
-      name: '',
-      status: 'Active',
-      onboardedAt: '',
-      updatedAt: '',
-      ...this.counts(),
-      appliedSeq: seq,
-    };
   }
 
   private counts(): Pick<TenantView, 'keyCount' | 'keysByState' | 'principalCount'> {

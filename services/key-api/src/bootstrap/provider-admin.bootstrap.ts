@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { MongoServerError } from 'mongodb';
 import type { KeywardConfig } from '@keyward/config';
-import { CredentialStore, issueApiKey, newId } from '@keyward/auth';
+import { CredentialStore, newId } from '@keyward/auth';
 import { PROVIDER_LOG } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { KEYWARD_CONFIG, MongoConnection } from '@keyward/platform';
+import { KEYWARD_CONFIG, MongoConnection, retryUntilDone } from '@keyward/platform';
 
 export const PROVIDER_KEY_FILE = 'provider-admin.key';
 
@@ -30,16 +30,11 @@ export class ProviderAdminBootstrap implements OnApplicationBootstrap {
     void this.run();
   }
 
-  private async run(): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        await this.ensureProviderAdmin();
-        return;
-      } catch (err: unknown) {
-        this.logger.warn(`provider-admin bootstrap waiting for MongoDB (${err instanceof Error ? err.message : String(err)})`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+  private run(): Promise<void> {
+    return retryUntilDone(
+      () => this.ensureProviderAdmin(),
+      (reason) => this.logger.warn(`provider-admin bootstrap waiting for MongoDB (${reason})`),
+    );
   }
 
   async ensureProviderAdmin(): Promise<void> {
@@ -56,22 +51,13 @@ export class ProviderAdminBootstrap implements OnApplicationBootstrap {
       { kind: 'principal.create', principalId, name: 'provider-admin', role: 'provider-admin' },
       { now: new Date(), actor: { principalId: 'system', role: 'provider-admin' }, correlationId: 'bootstrap' },
     );
-    const issued = issueApiKey();
-    await this.credentials.insert({
-      _id: issued.credentialId,
-      tenantId: PROVIDER_LOG,
-      principalId,
-      role: 'provider-admin',
-      secretHash: issued.secretHash,
-      createdAt: new Date().toISOString(),
-      disabled: false,
-    });
+    const apiKey = await this.credentials.issue(PROVIDER_LOG, principalId, 'provider-admin');
     mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(this.config.dataDir, PROVIDER_KEY_FILE);
     if (existsSync(file)) this.logger.warn(`replacing ${file}: the database had no provider-admin yet`);
-    writeFileSync(file, `${issued.apiKey}\n`, { mode: 0o600 });
+    writeFileSync(file, `${apiKey}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
     // Printed once, to the terminal only (not through the structured log).
-    process.stdout.write(`\nFirst start: provider-admin API key (also in ${file}, mode 0600):\n  ${issued.apiKey}\n\n`);
+    process.stdout.write(`\nFirst start: provider-admin API key (also in ${file}, mode 0600):\n  ${apiKey}\n\n`);
   }
 }

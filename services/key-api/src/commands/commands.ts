@@ -57,6 +57,7 @@ export class RotateKeyCommand {
   constructor(
     readonly tenantId: string,
     readonly keyId: string,
+    readonly keyType: KeyType,
     readonly origin: Origin,
   ) {}
 }

@@ -27,9 +27,7 @@ export class CreateKeyHandler implements ICommandHandler<CreateKeyCommand, Execu
 export class RotateKeyHandler implements ICommandHandler<RotateKeyCommand, Executed> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  async execute({ tenantId, keyId, origin }: RotateKeyCommand): Promise<Executed> {
-    const log = await this.executor.current(tenantId);
-    const keyType = log.keys.get(keyId)?.keyType ?? 'AES-256-GCM';
+  async execute({ tenantId, keyId, keyType, origin }: RotateKeyCommand): Promise<Executed> {
     const { kcv } = await withFreshMaterial(KEY_TYPES[keyType].materialBytes, () => undefined);
     return asProblem(() => this.executor.execute(tenantId, { kind: 'key.rotate', keyId, kcv }, contextOf(origin)));
   }

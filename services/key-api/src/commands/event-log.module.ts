@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { CommandExecutor, CommitStore, ensureTopics, Lease, Relay, ViewCollections } from '@keyward/event-log';
-import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
+import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
 /** Starts the relay once the stores are reachable; keeps retrying in the background otherwise. */
 @Injectable()
@@ -23,22 +23,15 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     void this.prepare();
   }
 
-  private async prepare(): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
+  private prepare(): Promise<void> {
+    return retryUntilDone(
+      async () => {
         await Promise.all([this.store.ensureIndexes(), this.credentials.ensureIndexes(), this.views.ensureIndexes()]);
-        await ensureTopics(this.kafka.kafka, {
-          ...this.config.kafka.topics,
-          partitions: this.config.kafka.partitions,
-          replicationFactor: this.config.kafka.replicationFactor,
-        });
+        await ensureTopics(this.kafka.kafka, this.config.kafka);
         this.relay.start();
-        return;
-      } catch (err: unknown) {
-        this.logger.warn(`waiting for MongoDB and Kafka before relaying (${err instanceof Error ? err.message : String(err)})`);
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+      },
+      (reason) => this.logger.warn(`waiting for MongoDB and Kafka before relaying (${reason})`),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ApiKeyAuthenticator, CredentialStore, issueApiKey, newId } from '@keyward/auth';
+import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
 import type { Role } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
@@ -14,20 +14,6 @@ export interface IssuedPrincipal {
   readonly role: Role;
   /** Returned once, never stored in the clear. */
   readonly apiKey: string;
-}
-
-async function storeCredential(credentials: CredentialStore, tenantId: string, principalId: string, role: Role): Promise<string> {
-  const issued = issueApiKey();
-  await credentials.insert({
-    _id: issued.credentialId,
-    tenantId,
-    principalId,
-    role,
-    secretHash: issued.secretHash,
-    createdAt: new Date().toISOString(),
-    disabled: false,
-  });
-  return issued.apiKey;
 }
 
 @CommandHandler(CreatePrincipalCommand)
@@ -44,7 +30,7 @@ export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCo
     );
     // The credential exists only once the principal is in the log; a crash in between leaves a
     // principal without a key (harmless), never a key without a principal.
-    const apiKey = await storeCredential(this.credentials, tenantId, principalId, role);
+    const apiKey = await this.credentials.issue(tenantId, principalId, role);
     return { seq: executed.seq, principalId, name, role, apiKey };
   }
 }
@@ -96,7 +82,7 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
         contextOf(origin),
       ),
     );
-    const apiKey = await storeCredential(this.credentials, tenantId, principalId, 'tenant-admin');
+    const apiKey = await this.credentials.issue(tenantId, principalId, 'tenant-admin');
     this.logger.log(`onboarded tenant ${tenantId}`);
     return { seq: executed.seq, tenantId, name: executed.log.tenant?.name ?? name, admin: { principalId, name: firstAdminName, apiKey } };
   }

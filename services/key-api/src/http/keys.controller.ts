@@ -161,8 +161,8 @@ export class KeysController {
     @RequestOrigin() origin: Origin,
   ): Promise<KeyCommandAnswer> {
     const tenantId = origin.principal.tenantId;
-    const keyId = await this.resolve(tenantId, ref);
-    const { seq, log } = await this.commands.execute<RotateKeyCommand, Executed>(new RotateKeyCommand(tenantId, keyId, origin));
+    const { keyId, keyType } = await this.resolve(tenantId, ref);
+    const { seq, log } = await this.commands.execute<RotateKeyCommand, Executed>(new RotateKeyCommand(tenantId, keyId, keyType, origin));
     return this.answer(seq, log.keys.get(keyId), keyId);
   }
 
@@ -228,11 +228,11 @@ export class KeysController {
     return answer;
   }
 
-  private async resolve(tenantId: string, ref: string): Promise<string> {
+  private async resolve(tenantId: string, ref: string): Promise<KeyState> {
     const log = await this.executor.current(tenantId);
     const key = log.resolveKey(ref);
     if (!key) throw notFound(ref);
-    return key.keyId;
+    return key;
   }
 
   private async lifecycle(
@@ -241,7 +241,7 @@ export class KeysController {
     build: (keyId: string) => ExecuteLifecycleCommand['command'],
   ): Promise<KeyCommandAnswer> {
     const tenantId = origin.principal.tenantId;
-    const keyId = await this.resolve(tenantId, ref);
+    const { keyId } = await this.resolve(tenantId, ref);
     const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
       new ExecuteLifecycleCommand(tenantId, build(keyId), origin),
     );

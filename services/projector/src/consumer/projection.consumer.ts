@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { CommitStore, fromMessage, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
-import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
+import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
 export const PROJECTOR_GROUP = 'keyward-projector';
 
@@ -37,27 +37,20 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     void this.startWithRetry();
   }
 
-  private async startWithRetry(): Promise<void> {
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        await this.start();
-        return;
-      } catch (err: unknown) {
-        this.logger.warn(`cannot start consuming yet (${err instanceof Error ? err.message : String(err)}); retrying`);
+  private startWithRetry(): Promise<void> {
+    return retryUntilDone(
+      () => this.start(),
+      async (reason) => {
+        this.logger.warn(`cannot start consuming yet (${reason}); retrying`);
         await this.consumer?.disconnect().catch(() => undefined);
         this.consumer = undefined;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+      },
+    );
   }
 
   private async start(): Promise<void> {
     await this.views.ensureIndexes();
-    await ensureTopics(this.kafka.kafka, {
-      ...this.config.kafka.topics,
-      partitions: this.config.kafka.partitions,
-      replicationFactor: this.config.kafka.replicationFactor,
-    });
+    await ensureTopics(this.kafka.kafka, this.config.kafka);
     const consumer = this.kafka.kafka.consumer({
       groupId: PROJECTOR_GROUP,
       allowAutoTopicCreation: false,
