@@ -20,6 +20,14 @@ export interface KeywardConfig {
   };
   readonly projector: ListenSetting;
   readonly backup: ListenSetting;
+  readonly rootKey: RootKeySetting;
+  readonly crypto: {
+    readonly cacheMaxEntries: number;
+    readonly cacheTtlMs: number;
+    readonly stateTtlMs: number;
+    readonly usageFlushMs: number;
+    readonly usageBufferMax: number;
+  };
   readonly healthTimeoutMs: number;
   readonly shutdownGraceMs: number;
 }
@@ -33,3 +41,10 @@ export type TlsSetting =
   | { readonly enabled: false }
   | { readonly enabled: true; readonly certFile: string; readonly keyFile: string }
   | { readonly enabled: true; readonly generated: string };
+
+/** Where the root key comes from; `none` starts the service sealed. */
+export type RootKeySetting =
+  | { readonly kind: 'env'; readonly base64: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'generate'; readonly path: string }
+  | { readonly kind: 'none' };

@@ -67,6 +67,30 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', KEY_API_TLS: 'off' }).keyApi.tls).toEqual({ enabled: false });
   });
 
+  it('chooses the root key source: env, file, generated in development, none (sealed) in production', () => {
+    expect(loadConfig({ ROOT_KEY: 'x' }, '/srv').rootKey).toEqual({ kind: 'env', base64: 'x' });
+    expect(loadConfig({ ROOT_KEY_FILE: 'root.key' }, '/srv').rootKey).toEqual({ kind: 'file', path: '/srv/root.key' });
+    expect(loadConfig({}, '/srv').rootKey).toEqual({ kind: 'generate', path: '/srv/.keyward/root.key' });
+    expect(loadConfig({ ROOT_KEY_GENERATE: 'off' }, '/srv').rootKey).toEqual({ kind: 'none' });
+    expect(loadConfig({ NODE_ENV: 'production', KEY_API_TLS: 'off' }, '/srv').rootKey).toEqual({ kind: 'none' });
+  });
+
+  it('refuses two root key sources and a generated root key in production', () => {
+    expect(() => loadConfig({ ROOT_KEY: 'x', ROOT_KEY_FILE: 'f' })).toThrow(/ROOT_KEY \/ ROOT_KEY_FILE: set one, not both/);
+    expect(() => loadConfig({ NODE_ENV: 'production', KEY_API_TLS: 'off', ROOT_KEY_GENERATE: 'on' })).toThrow(/ROOT_KEY_GENERATE/);
+  });
+
+  it('never echoes the root key in an error', () => {
+    let message = '';
+    try {
+      loadConfig({ ROOT_KEY: 'c2VjcmV0LXJvb3Qta2V5LW1hcmtlcg==', ROOT_KEY_FILE: 'f', KAFKA_BROKERS: 'bad' });
+    } catch (err: unknown) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/KAFKA_BROKERS/);
+    expect(message).not.toContain('c2VjcmV0');
+  });
+
   it('every setting has a line in the README configuration table', () => {
     const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
     const missing = Object.keys(settingsSchema.shape).filter((name) => !readme.includes(`| \`${name}\` |`));

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { settingsSchema, type Settings } from './settings.schema';
-import type { KeywardConfig } from './keyward-config';
+import type { KeywardConfig, RootKeySetting } from './keyward-config';
 
 /** Thrown when the environment holds an invalid setting; the message names each bad setting. */
 export class ConfigError extends Error {
@@ -9,6 +9,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Settings whose values never appear in an error message. */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['ROOT_KEY']);
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -24,7 +27,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? '?');
-        const got = raw[name];
+        const got = SECRET_SETTINGS.has(name) ? undefined : raw[name];
         return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
       }),
     );
@@ -36,6 +39,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   if (s.NODE_ENV === 'production' && s.KEY_API_TLS === 'on' && s.KEY_API_TLS_CERT === undefined) {
     problems.push('KEY_API_TLS_CERT: required in production when KEY_API_TLS=on (generated certificates are for development)');
+  }
+  if (s.ROOT_KEY !== undefined && s.ROOT_KEY_FILE !== undefined) problems.push('ROOT_KEY / ROOT_KEY_FILE: set one, not both');
+  if (s.NODE_ENV === 'production' && s.ROOT_KEY_GENERATE === 'on') {
+    problems.push('ROOT_KEY_GENERATE: cannot be on in production (a generated root key is for development)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(s, cwd, { kafka: env.KAFKA_BROKERS, mongo: env.MONGODB_URI });
@@ -68,7 +75,22 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
     },
     projector: { host: s.PROJECTOR_HOST, port: s.PROJECTOR_PORT },
     backup: { host: s.BACKUP_HOST, port: s.BACKUP_PORT },
+    rootKey: rootKeySetting(s, cwd, dataDir),
+    crypto: {
+      cacheMaxEntries: s.CRYPTO_CACHE_MAX_ENTRIES,
+      cacheTtlMs: s.CRYPTO_CACHE_TTL_MS,
+      stateTtlMs: s.CRYPTO_STATE_TTL_MS,
+      usageFlushMs: s.USAGE_FLUSH_MS,
+      usageBufferMax: s.USAGE_BUFFER_MAX,
+    },
     healthTimeoutMs: s.HEALTH_TIMEOUT_MS,
     shutdownGraceMs: s.SHUTDOWN_GRACE_MS,
   };
+}
+
+function rootKeySetting(s: Settings, cwd: string, dataDir: string): RootKeySetting {
+  if (s.ROOT_KEY !== undefined) return { kind: 'env', base64: s.ROOT_KEY };
+  if (s.ROOT_KEY_FILE !== undefined) return { kind: 'file', path: resolve(cwd, s.ROOT_KEY_FILE) };
+  const generate = s.ROOT_KEY_GENERATE === 'on' || (s.ROOT_KEY_GENERATE === 'auto' && s.NODE_ENV !== 'production');
+  return generate ? { kind: 'generate', path: resolve(dataDir, 'root.key') } : { kind: 'none' };
 }

@@ -57,6 +57,36 @@ export const settingsSchema = z.object({
   BACKUP_PORT: port(8445).describe('backup service health/metrics port (plain HTTP, keep it internal).'),
   HEALTH_TIMEOUT_MS: ms(1500).describe('Time limit for each dependency probe in /health/ready.'),
   SHUTDOWN_GRACE_MS: ms(10_000).describe('How long a stopping service drains in-flight work before it exits.'),
+  ROOT_KEY: z
+    .string()
+    .optional()
+    .describe('Root key as base64 (32 bytes). Prefer ROOT_KEY_FILE: environment variables leak into process listings and crash dumps.'),
+  ROOT_KEY_FILE: optionalPath.describe('File holding the root key (32 raw bytes, or base64). Without a root key the service starts sealed.'),
+  ROOT_KEY_GENERATE: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe(
+      'Generate a root key into KEYWARD_DATA/root.key when none is configured. `auto`: on in development and test, off in production (where `on` is refused).',
+    ),
+  CRYPTO_CACHE_MAX_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Most unwrapped key versions and KEKs kept in memory per key-api instance (0 disables the cache).'),
+  CRYPTO_CACHE_TTL_MS: ms(300_000).describe('Longest time an unwrapped key version stays in memory; evicted buffers are zeroed.'),
+  CRYPTO_STATE_TTL_MS: ms(5_000).describe(
+    'Longest time a key-api instance trusts its cached key states without re-reading the log, should keyward.events go quiet. Events invalidate sooner.',
+  ),
+  USAGE_FLUSH_MS: ms(200).describe('How often batched usage audit records are sent to the usage topic.'),
+  USAGE_BUFFER_MAX: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10_000_000)
+    .default(100_000)
+    .describe('Usage records held in memory while Kafka is unreachable; beyond it the oldest are dropped and counted in a metric.'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -4,6 +4,7 @@ export * from './key/key.events';
 export * from './key/key.evolve';
 export * from './key/key.state';
 export * from './key/key.types';
+export * from './key/key.use';
 export * from './keyset/keyset';
 export * from './principal/principal';
 export * from './shared/actor';

@@ -4,10 +4,19 @@ import type { DomainEvent, EventBody } from '../shared/event';
 export const TENANT_STATUSES = ['Active', 'Suspended', 'Offboarded'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
+/** What a tenant allows beyond the safe defaults. */
+export interface TenantPolicy {
+  /** Let Compromised keys still decrypt and verify (to recover data); off by default. */
+  readonly allowCompromisedDecrypt: boolean;
+}
+
+export const DEFAULT_TENANT_POLICY: TenantPolicy = { allowCompromisedDecrypt: false };
+
 export interface TenantState {
   readonly tenantId: string;
   readonly name: string;
   readonly status: TenantStatus;
+  readonly policy: TenantPolicy;
   readonly onboardedAt: string;
   readonly updatedAt: string;
 }
@@ -16,7 +25,8 @@ export type TenantEventBody =
   | EventBody<'tenant.onboarded.v1', { readonly tenantId: string; readonly name: string }>
   | EventBody<'tenant.suspended.v1', { readonly tenantId: string; readonly reason: string }>
   | EventBody<'tenant.resumed.v1', { readonly tenantId: string }>
-  | EventBody<'tenant.offboarded.v1', { readonly tenantId: string }>;
+  | EventBody<'tenant.offboarded.v1', { readonly tenantId: string }>
+  | EventBody<'tenant.policy-set.v1', { readonly tenantId: string; readonly policy: TenantPolicy }>;
 export type TenantEvent = TenantEventBody & Omit<DomainEvent, 'type' | 'data'>;
 
 export type TenantCommand =
@@ -28,7 +38,8 @@ export type TenantCommand =
     }
   | { readonly kind: 'tenant.suspend'; readonly tenantId: string; readonly reason?: string }
   | { readonly kind: 'tenant.resume'; readonly tenantId: string }
-  | { readonly kind: 'tenant.offboard'; readonly tenantId: string };
+  | { readonly kind: 'tenant.offboard'; readonly tenantId: string }
+  | { readonly kind: 'tenant.set-policy'; readonly tenantId: string; readonly policy: Partial<TenantPolicy> };
 
 const TENANT_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._&'-]{0,127}$/u;
 
@@ -53,18 +64,35 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
     case 'tenant.offboard':
       if (tenant.status === 'Offboarded') illegal('offboard');
       return [{ type: 'tenant.offboarded.v1', data: { tenantId } }];
+    case 'tenant.set-policy': {
+      if (tenant.status !== 'Active') {
+        refuse('tenant-inactive', `tenant is ${tenant.status.toLowerCase()}`, { tenantId, status: tenant.status });
+      }
+      const policy: TenantPolicy = { ...tenant.policy, ...command.policy };
+      const changed = (Object.keys(policy) as (keyof TenantPolicy)[]).some((name) => policy[name] !== tenant.policy[name]);
+      return changed ? [{ type: 'tenant.policy-set.v1', data: { tenantId, policy } }] : [];
+    }
   }
 }
 
 export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent): TenantState | undefined {
   switch (event.type) {
     case 'tenant.onboarded.v1':
-      return { tenantId: event.data.tenantId, name: event.data.name, status: 'Active', onboardedAt: event.at, updatedAt: event.at };
+      return {
+        tenantId: event.data.tenantId,
+        name: event.data.name,
+        status: 'Active',
+        policy: DEFAULT_TENANT_POLICY,
+        onboardedAt: event.at,
+        updatedAt: event.at,
+      };
     case 'tenant.suspended.v1':
       return tenant && { ...tenant, status: 'Suspended', updatedAt: event.at };
     case 'tenant.resumed.v1':
       return tenant && { ...tenant, status: 'Active', updatedAt: event.at };
     case 'tenant.offboarded.v1':
       return tenant && { ...tenant, status: 'Offboarded', updatedAt: event.at };
+    case 'tenant.policy-set.v1':
+      return tenant && { ...tenant, policy: { ...event.data.policy }, updatedAt: event.at };
   }
 }

@@ -1,0 +1,56 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AuthenticationFailed } from '../errors';
+
+export const GCM_IV_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+const AES_256_KEY_BYTES = 32;
+
+export interface Sealed {
+  readonly iv: Buffer;
+  readonly tag: Buffer;
+  readonly ciphertext: Buffer;
+}
+
+function requireKey(key: Buffer): void {
+  if (key.length !== AES_256_KEY_BYTES) throw new RangeError(`AES-256-GCM needs a ${AES_256_KEY_BYTES}-byte key`);
+}
+
+/** AES-256-GCM with a fresh random 96-bit IV (OpenSSL through node:crypto). */
+export function sealAesGcm(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
+  requireKey(key);
+  const iv = randomBytes(GCM_IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { iv, tag: cipher.getAuthTag(), ciphertext };
+}
+
+/** Opens what `sealAesGcm` sealed; any changed byte (IV, tag, ciphertext, AAD, key) throws AuthenticationFailed. */
+export function openAesGcm(key: Buffer, sealed: Sealed, aad: Buffer): Buffer {
+  requireKey(key);
+  if (sealed.iv.length !== GCM_IV_BYTES || sealed.tag.length !== GCM_TAG_BYTES) throw new AuthenticationFailed();
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv, { authTagLength: GCM_TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.tag);
+  const plaintext = decipher.update(sealed.ciphertext);
+  try {
+    return Buffer.concat([plaintext, decipher.final()]);
+  } catch {
+    plaintext.fill(0);
+    throw new AuthenticationFailed();
+  }
+}
+
+/** iv ‖ tag ‖ ciphertext, for storing a sealed value as one binary field. */
+export function packSealed(sealed: Sealed): Buffer {
+  return Buffer.concat([sealed.iv, sealed.tag, sealed.ciphertext]);
+}
+
+export function unpackSealed(packed: Buffer): Sealed {
+  if (packed.length < GCM_IV_BYTES + GCM_TAG_BYTES) throw new AuthenticationFailed();
+  return {
+    iv: packed.subarray(0, GCM_IV_BYTES),
+    tag: packed.subarray(GCM_IV_BYTES, GCM_IV_BYTES + GCM_TAG_BYTES),
+    ciphertext: packed.subarray(GCM_IV_BYTES + GCM_TAG_BYTES),
+  };
+}
