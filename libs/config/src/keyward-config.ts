@@ -20,6 +20,8 @@ export interface KeywardConfig {
   };
   readonly projector: ListenSetting;
   readonly backup: ListenSetting;
+  /** Test runs only: shift of the business clock. */
+  readonly clockOffsetMs: number;
   readonly rootKey: RootKeySetting;
   readonly crypto: {
     readonly cacheMaxEntries: number;

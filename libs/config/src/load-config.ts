@@ -44,6 +44,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (s.NODE_ENV === 'production' && s.ROOT_KEY_GENERATE === 'on') {
     problems.push('ROOT_KEY_GENERATE: cannot be on in production (a generated root key is for development)');
   }
+  if (s.KEYWARD_CLOCK_OFFSET_MS !== 0 && s.NODE_ENV !== 'test') problems.push('KEYWARD_CLOCK_OFFSET_MS: only allowed when NODE_ENV=test');
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(s, cwd, { kafka: env.KAFKA_BROKERS, mongo: env.MONGODB_URI });
 }
@@ -75,6 +76,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
     },
     projector: { host: s.PROJECTOR_HOST, port: s.PROJECTOR_PORT },
     backup: { host: s.BACKUP_HOST, port: s.BACKUP_PORT },
+    clockOffsetMs: s.KEYWARD_CLOCK_OFFSET_MS,
     rootKey: rootKeySetting(s, cwd, dataDir),
     crypto: {
       cacheMaxEntries: s.CRYPTO_CACHE_MAX_ENTRIES,

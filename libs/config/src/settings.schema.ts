@@ -57,11 +57,18 @@ export const settingsSchema = z.object({
   BACKUP_PORT: port(8445).describe('backup service health/metrics port (plain HTTP, keep it internal).'),
   HEALTH_TIMEOUT_MS: ms(1500).describe('Time limit for each dependency probe in /health/ready.'),
   SHUTDOWN_GRACE_MS: ms(10_000).describe('How long a stopping service drains in-flight work before it exits.'),
+  KEYWARD_CLOCK_OFFSET_MS: z.coerce
+    .number()
+    .int()
+    .default(0)
+    .describe('Shifts the clock lifecycle decisions use, in milliseconds. Test runs only (NODE_ENV=test); refused otherwise.'),
   ROOT_KEY: z
     .string()
     .optional()
     .describe('Root key as base64 (32 bytes). Prefer ROOT_KEY_FILE: environment variables leak into process listings and crash dumps.'),
-  ROOT_KEY_FILE: optionalPath.describe('File holding the root key (32 raw bytes, or base64). Without a root key the service starts sealed.'),
+  ROOT_KEY_FILE: optionalPath.describe(
+    'File holding the root key (32 raw bytes, or base64). Without a root key the service starts sealed.',
+  ),
   ROOT_KEY_GENERATE: z
     .enum(['auto', 'on', 'off'])
     .default('auto')

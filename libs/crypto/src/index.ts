@@ -4,7 +4,7 @@ export * from './envelope/data-plane';
 export * from './errors';
 export * from './hierarchy/key-hierarchy';
 export * from './keystore/keystore';
-export * from './material/generate-material';
+export * from './keystore/shred';
 export * from './material/key-check-value';
 export * from './pki/local-ca';
 export * from './root-key/root-key-source';

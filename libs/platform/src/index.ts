@@ -17,3 +17,4 @@ export * from './problem/problem.filter';
 export * from './problem/to-problem';
 export * from './http/public.decorator';
 export * from './bootstrap/retry-until-done';
+export * from './clock/business-clock';

@@ -11,7 +11,10 @@ import { CreateKeyHandler, RotateKeyHandler } from './commands/create-key.handle
 import { EventLogModule } from './commands/event-log.module';
 import { LifecycleHandler } from './commands/lifecycle.handler';
 import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
+import { CryptoModule } from './crypto/crypto.module';
+import { CryptoController } from './http/crypto.controller';
 import { KeysController } from './http/keys.controller';
+import { SysController } from './http/sys.controller';
 import { PrincipalsController } from './http/principals.controller';
 import { TenantsController } from './http/tenants.controller';
 import { ViewReader } from './queries/view-reader';
@@ -33,8 +36,9 @@ export class KeyApiModule {
         CqrsModule.forRoot(),
         PassportModule,
         EventLogModule,
+        CryptoModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController],
+      controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController],
       providers: [
         ApiKeyStrategy,
         { provide: APP_GUARD, useClass: AuthenticationGuard },

@@ -54,7 +54,8 @@ export function parseBlob(blob: Buffer): ParsedBlob {
   const idLength = blob.readUInt8(4);
   const headerLength = MAGIC.length + 3 + idLength + 4;
   if (idLength === 0 || idLength > MAX_KEY_ID || blob.length < headerLength) throw new MalformedBlob('truncated header');
-  const keyId = blob.toString('ascii', 5, 5 + idLength);
+  // latin1, not ascii: ascii decoding would clear the top bit and let non-ASCII bytes pass the check.
+  const keyId = blob.toString('latin1', 5, 5 + idLength);
   if (!KEY_ID.test(keyId)) throw new MalformedBlob('bad key id');
   const version = blob.readUInt32BE(5 + idLength);
   if (version < 1) throw new MalformedBlob('bad key version');

@@ -29,7 +29,9 @@ export function decryptBlob(material: Buffer, tenantId: string, blob: ParsedBlob
 }
 
 function macTag(material: Buffer, tenantId: string, header: Buffer, data: Buffer): Buffer {
-  return createHmac('sha256', material).update(boundFields('keyward/mac/v1', tenantId, header, data)).digest();
+  return createHmac('sha256', material)
+    .update(boundFields('keyward/mac/v1', tenantId, header, data))
+    .digest();
 }
 
 /** HMAC-SHA256 of `data` under one key version; returns the self-describing MAC blob. */

@@ -46,7 +46,7 @@ export class Keystore {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndex({ tenantId: 1, keyId: 1, version: 1 }, { name: 'tenant_key_version' });
+    await this.collection.createIndex({ tenantId: 1, keyId: 1, version: 1 }, { name: 'tenant_key_version' }, undefined);
   }
 
   /** The check value of the root key this keystore was built with, if any. */

@@ -10,9 +10,7 @@ export type RootKeySource =
   | { readonly kind: 'generate'; readonly path: string }
   | { readonly kind: 'none' };
 
-export type RootKeyLoad =
-  | { readonly key: Buffer; readonly generated: boolean }
-  | { readonly key: null; readonly reason: string };
+export type RootKeyLoad = { readonly key: Buffer; readonly generated: boolean } | { readonly key: null; readonly reason: string };
 
 /** Parses a root key given as base64 (44 characters) or, in a file, as 32 raw bytes. */
 export function parseRootKey(input: Buffer | string): Buffer | null {
@@ -21,6 +19,15 @@ export function parseRootKey(input: Buffer | string): Buffer | null {
   if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) return null;
   const key = Buffer.from(text, 'base64');
   return key.length === KEK_BYTES ? key : null;
+}
+
+function readKey(path: string): { key: Buffer } | { reason: string } {
+  try {
+    const key = parseRootKey(readFileSync(path));
+    return key ? { key } : { reason: `${path} does not hold a 32-byte key` };
+  } catch (err: unknown) {
+    return { reason: `${path} could not be read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+  }
 }
 
 /** Loads the root key; a missing or unreadable key means "start sealed", never a crash. */
@@ -34,26 +41,27 @@ export function loadRootKey(source: RootKeySource): RootKeyLoad {
     }
     case 'file': {
       if (!existsSync(source.path)) return { key: null, reason: `ROOT_KEY_FILE ${source.path} does not exist` };
-      const key = parseRootKey(readFileSync(source.path));
-      return key ? { key, generated: false } : { key: null, reason: `ROOT_KEY_FILE ${source.path} does not hold a 32-byte key` };
+      const read = readKey(source.path);
+      return 'key' in read ? { key: read.key, generated: false } : { key: null, reason: `ROOT_KEY_FILE ${read.reason}` };
     }
     case 'generate': {
-      if (existsSync(source.path)) {
-        const key = parseRootKey(readFileSync(source.path));
-        return key ? { key, generated: false } : { key: null, reason: `${source.path} does not hold a 32-byte key` };
+      let wrote = false;
+      if (!existsSync(source.path)) {
+        const key = randomBytes(KEK_BYTES);
+        try {
+          mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 });
+          // Exclusive create: of two processes starting at once, one writes and both read the winner.
+          writeFileSync(source.path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+          wrote = true;
+        } catch (err: unknown) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EEXIST') return { key: null, reason: `cannot write a root key to ${source.path} (${code ?? String(err)})` };
+        } finally {
+          key.fill(0);
+        }
       }
-      const key = randomBytes(KEK_BYTES);
-      mkdirSync(dirname(source.path), { recursive: true, mode: 0o700 });
-      try {
-        // Exclusive create: of two processes starting at once, one writes and both read the winner.
-        writeFileSync(source.path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-      } catch (err: unknown) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      } finally {
-        key.fill(0);
-      }
-      const stored = parseRootKey(readFileSync(source.path));
-      return stored ? { key: stored, generated: true } : { key: null, reason: `${source.path} could not be written` };
+      const read = readKey(source.path);
+      return 'key' in read ? { key: read.key, generated: wrote } : { key: null, reason: read.reason };
     }
   }
 }

@@ -19,7 +19,8 @@ const MAC = 'key_mac00001';
 function tenantWith(state: KeyLifecycleState, tenantStatus: TenantStatus = 'Active', allowCompromised = false): TenantLog {
   const log = new TenantLog(TENANT);
   applyCommand(log, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' }, ctx(-60, PROVIDER));
-  if (allowCompromised) applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(-59));
+  if (allowCompromised)
+    applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(-59));
   for (const [keyId, keyType] of [
     [ENC, 'AES-256-GCM'],
     [MAC, 'HMAC-SHA256'],
@@ -134,7 +135,11 @@ describe('authorizeUse: cryptoperiod', () => {
   it('an Active key past its deactivation date protects nothing, even before the scheduler deactivates it', () => {
     const log = new TenantLog(TENANT);
     applyCommand(log, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' }, ctx(-60, PROVIDER));
-    applyCommand(log, { kind: 'key.create', keyId: ENC, keyType: 'AES-256-GCM', kcv: 'k', activate: true, deactivationDate: day(-1) }, ctx(-10));
+    applyCommand(
+      log,
+      { kind: 'key.create', keyId: ENC, keyType: 'AES-256-GCM', kcv: 'k', activate: true, deactivationDate: day(-1) },
+      ctx(-10),
+    );
     expect(refusal(() => use(log, ENC, 'encrypt')).code).toBe('key-unusable');
     expect(use(log, ENC, 'decrypt', 1).version).toBe(1);
   });
@@ -146,7 +151,9 @@ describe('tenant.set-policy', () => {
     const events = applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0));
     expect(events.map((e) => e.type)).toEqual(['tenant.policy-set.v1']);
     expect(log.tenant?.policy).toEqual({ allowCompromisedDecrypt: true });
-    expect(applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0))).toEqual([]);
+    expect(applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0))).toEqual(
+      [],
+    );
     const suspended = tenantWith('Active', 'Suspended');
     const error = refusal(() =>
       applyCommand(suspended, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0)),

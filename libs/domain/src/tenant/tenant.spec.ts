@@ -5,7 +5,15 @@ import type { PrincipalCommand } from '../principal/principal';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { DomainError, type DomainErrorCode } from '../shared/domain-error';
-import { DEFAULT_TENANT_POLICY, decideTenant, evolveTenant, type TenantCommand, type TenantEvent, type TenantState, type TenantStatus } from './tenant';
+import {
+  DEFAULT_TENANT_POLICY,
+  decideTenant,
+  evolveTenant,
+  type TenantCommand,
+  type TenantEvent,
+  type TenantState,
+  type TenantStatus,
+} from './tenant';
 
 // ---------------------------------------------------------------------------------------------
 // Test-only helpers.
@@ -122,7 +130,14 @@ describe('tenant lifecycle: every status x every tenant command', () => {
     apply(log, resume, ctxAt(day(-4)));
     apply(log, { kind: 'tenant.suspend', tenantId: TENANT }, ctxAt(day(-3)));
     apply(log, offboard, ctxAt(day(-2)));
-    expect(log.tenant).toEqual({ tenantId: TENANT, name: 'Acme', status: 'Offboarded', policy: DEFAULT_TENANT_POLICY, onboardedAt: iso(-30), updatedAt: iso(-2) });
+    expect(log.tenant).toEqual({
+      tenantId: TENANT,
+      name: 'Acme',
+      status: 'Offboarded',
+      policy: DEFAULT_TENANT_POLICY,
+      onboardedAt: iso(-30),
+      updatedAt: iso(-2),
+    });
     expect(log.seq).toBe(5);
   });
 });

@@ -17,6 +17,12 @@ interface CachedLog {
 }
 
 /**
+ * Work that must be durable before a commit is stored (for example wrapped key material for the
+ * version the commit creates). Runs once per attempt with the events about to be appended.
+ */
+export type BeforeAppend = (events: readonly KeywardEvent[]) => Promise<void>;
+
+/**
  * Runs commands against per-tenant logs: catch up from the store, decide, append one commit,
  * fold it in. A conflicting writer means reload and decide again, a bounded number of times.
  */
@@ -25,13 +31,13 @@ export class CommandExecutor {
 
   constructor(
     private readonly store: CommitStore,
-    private readonly onCommitted: (commit: Commit) => void = () => undefined,
+    private readonly onCommitted: (commit: Commit) => Promise<void> | void = () => undefined,
     private readonly maxAttempts = 8,
   ) {}
 
-  execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext): Promise<Executed> {
+  execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext, beforeAppend?: BeforeAppend): Promise<Executed> {
     const cached = this.cached(tenantId);
-    const run = cached.queue.then(() => this.attempt(tenantId, cached, command, ctx));
+    const run = cached.queue.then(() => this.attempt(tenantId, cached, command, ctx, beforeAppend));
     cached.queue = run.catch(() => undefined);
     return run;
   }
@@ -42,6 +48,11 @@ export class CommandExecutor {
     await cached.queue;
     await this.catchUp(tenantId, cached);
     return cached.log;
+  }
+
+  /** This process's copy of the tenant's log, without reading the store (it may be behind). */
+  peek(tenantId: string): TenantLog | undefined {
+    return this.logs.get(tenantId)?.log;
   }
 
   private cached(tenantId: string): CachedLog {
@@ -63,7 +74,13 @@ export class CommandExecutor {
     }
   }
 
-  private async attempt(tenantId: string, cached: CachedLog, command: KeywardCommand, ctx: DecisionContext): Promise<Executed> {
+  private async attempt(
+    tenantId: string,
+    cached: CachedLog,
+    command: KeywardCommand,
+    ctx: DecisionContext,
+    beforeAppend: BeforeAppend | undefined,
+  ): Promise<Executed> {
     for (let attempt = 1; ; attempt++) {
       await this.catchUp(tenantId, cached);
       const bodies = decide(command, cached.log, ctx);
@@ -76,6 +93,7 @@ export class CommandExecutor {
         committedAt: ctx.now.toISOString(),
         prevHash: cached.headHash,
       });
+      await beforeAppend?.(commit.events);
       try {
         await this.store.append(commit);
       } catch (err: unknown) {
@@ -88,7 +106,7 @@ export class CommandExecutor {
       }
       evolveCommit(cached.log, commit);
       cached.headHash = commit.hash;
-      this.onCommitted(commit);
+      await this.onCommitted(commit);
       return { seq: commit.seq, events: commit.events, log: cached.log };
     }
   }

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { KeyLifecycleState, KeyState, PrincipalState, TenantStatus } from '@keyward/domain';
+import type { KeyLifecycleState, KeyState, PrincipalState, TenantPolicy, TenantStatus } from '@keyward/domain';
 
 /** Every view document records the seq of the last commit that changed it. */
 interface Applied {
@@ -13,6 +13,7 @@ export interface TenantView extends Applied {
   readonly _id: string;
   readonly name: string;
   readonly status: TenantStatus;
+  readonly policy: TenantPolicy;
   readonly onboardedAt: string;
   readonly updatedAt: string;
   readonly keyCount: number;

@@ -7,6 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeywardConfig, ListenSetting } from '@keyward/config';
+import { setBusinessClockOffset } from '../clock/business-clock';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { ProblemFilter } from '../problem/problem.filter';
 
@@ -28,6 +29,7 @@ export interface ServiceOptions {
 
 /** Creates, configures and starts one Keyward service on Fastify; returns the running app. */
 export async function runService(options: ServiceOptions): Promise<NestFastifyApplication> {
+  setBusinessClockOffset(options.config.clockOffsetMs);
   const adapter = new FastifyAdapter({
     ...(options.https
       ? { https: { key: options.https.key, cert: options.https.cert, ...(options.https.ca ? { ca: options.https.ca } : {}) } }

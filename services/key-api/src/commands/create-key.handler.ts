@@ -1,34 +1,81 @@
+import { randomBytes } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
-import { withFreshMaterial } from '@keyward/crypto';
-import { KEY_TYPES } from '@keyward/domain';
+import { keyCheckValue } from '@keyward/crypto';
+import { KEY_TYPES, type KeywardCommand, type KeywardEvent, type KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
-import { CreateKeyCommand, RotateKeyCommand } from './commands';
+import { KeyMaterialService } from '../crypto/key-material.service';
+import { CreateKeyCommand, RotateKeyCommand, type Origin } from './commands';
 import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';
 
-/** Creates a key: fresh material from the CSPRNG; only its check value enters the log. */
+/** The key version a create or rotate commit introduces. */
+function newVersionOf(events: readonly KeywardEvent[], keyId: string): number | undefined {
+  for (const event of events) {
+    if ((event.type === 'key.created.v1' || event.type === 'key.rotated.v1') && event.data.keyId === keyId)
+      return event.data.version.version;
+  }
+  return undefined;
+}
+
+/**
+ * Runs a command that introduces a key version: fresh material from the CSPRNG, wrapped under the
+ * tenant KEK and stored in the keystore before the commit (so a committed version always has
+ * material); only its check value enters the log. The plaintext is zeroed whatever happens.
+ */
+async function withNewVersion(
+  executor: CommandExecutor,
+  materials: KeyMaterialService,
+  tenantId: string,
+  keyId: string,
+  keyType: KeyType,
+  build: (kcv: string) => KeywardCommand,
+  origin: Origin,
+): Promise<Executed> {
+  const material = randomBytes(KEY_TYPES[keyType].materialBytes);
+  try {
+    const kcv = keyCheckValue(material);
+    return await asProblem(() =>
+      executor.execute(tenantId, build(kcv), contextOf(origin), async (events) => {
+        const version = newVersionOf(events, keyId);
+        if (version !== undefined) await materials.storeNewMaterial({ tenantId, keyId, version }, material);
+      }),
+    );
+  } finally {
+    material.fill(0);
+  }
+}
+
 @CommandHandler(CreateKeyCommand)
 export class CreateKeyHandler implements ICommandHandler<CreateKeyCommand, Executed & { keyId: string }> {
-  constructor(private readonly executor: CommandExecutor) {}
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly materials: KeyMaterialService,
+  ) {}
 
   async execute({ tenantId, request, origin }: CreateKeyCommand): Promise<Executed & { keyId: string }> {
     const keyId = newId('key');
-    const { kcv } = await withFreshMaterial(KEY_TYPES[request.keyType].materialBytes, () => undefined);
-    const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'key.create', keyId, kcv, ...request }, contextOf(origin)),
+    const executed = await withNewVersion(
+      this.executor,
+      this.materials,
+      tenantId,
+      keyId,
+      request.keyType,
+      (kcv) => ({ kind: 'key.create', keyId, kcv, ...request }),
+      origin,
     );
     return { ...executed, keyId };
   }
 }
 
-/** Rotates a key: a new version with fresh material. */
 @CommandHandler(RotateKeyCommand)
 export class RotateKeyHandler implements ICommandHandler<RotateKeyCommand, Executed> {
-  constructor(private readonly executor: CommandExecutor) {}
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly materials: KeyMaterialService,
+  ) {}
 
-  async execute({ tenantId, keyId, keyType, origin }: RotateKeyCommand): Promise<Executed> {
-    const { kcv } = await withFreshMaterial(KEY_TYPES[keyType].materialBytes, () => undefined);
-    return asProblem(() => this.executor.execute(tenantId, { kind: 'key.rotate', keyId, kcv }, contextOf(origin)));
+  execute({ tenantId, keyId, keyType, origin }: RotateKeyCommand): Promise<Executed> {
+    return withNewVersion(this.executor, this.materials, tenantId, keyId, keyType, (kcv) => ({ kind: 'key.rotate', keyId, kcv }), origin);
   }
 }

@@ -7,6 +7,10 @@ const STATUS: Readonly<Record<DomainErrorCode, [number, string, string]>> = {
   'illegal-transition': [409, 'illegal-transition', 'Illegal lifecycle transition'],
   invalid: [422, 'invalid', 'Unprocessable content'],
   'tenant-inactive': [423, 'tenant-inactive', 'Tenant not active'],
+  'wrong-usage': [422, 'wrong-key-usage', 'Key cannot do this'],
+  'key-unusable': [409, 'key-unusable', 'Key not usable for this operation'],
+  'key-destroyed': [409, 'key-destroyed', 'Key destroyed'],
+  'version-retired': [409, 'key-version-retired', 'Key version retired'],
 };
 
 /** A refused command as the problem document the API answers with. */

@@ -2,8 +2,10 @@ import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
+import { Keystore } from '@keyward/crypto';
 import { CommandExecutor, CommitStore, ensureTopics, Lease, Relay, ViewCollections } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
+import { CommitListeners } from './commit-listeners';
 
 /** Starts the relay once the stores are reachable; keeps retrying in the background otherwise. */
 @Injectable()
@@ -15,6 +17,7 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly store: CommitStore,
     private readonly credentials: CredentialStore,
     private readonly views: ViewCollections,
+    private readonly keystore: Keystore,
     private readonly kafka: KafkaConnection,
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
   ) {}
@@ -26,7 +29,12 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
   private prepare(): Promise<void> {
     return retryUntilDone(
       async () => {
-        await Promise.all([this.store.ensureIndexes(), this.credentials.ensureIndexes(), this.views.ensureIndexes()]);
+        await Promise.all([
+          this.store.ensureIndexes(),
+          this.credentials.ensureIndexes(),
+          this.views.ensureIndexes(),
+          this.keystore.ensureIndexes(),
+        ]);
         await ensureTopics(this.kafka.kafka, this.config.kafka);
         this.relay.start();
       },
@@ -67,11 +75,16 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     },
     {
       provide: CommandExecutor,
-      inject: [CommitStore, Relay],
-      useFactory: (store: CommitStore, relay: Relay) => new CommandExecutor(store, () => relay.nudge()),
+      inject: [CommitStore, Relay, CommitListeners],
+      useFactory: (store: CommitStore, relay: Relay, listeners: CommitListeners) =>
+        new CommandExecutor(store, (commit) => {
+          relay.nudge();
+          return listeners.notify(commit);
+        }),
     },
+    CommitListeners,
     RelayRunner,
   ],
-  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
+  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay, CommitListeners],
 })
 export class EventLogModule {}

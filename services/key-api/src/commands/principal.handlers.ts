@@ -2,7 +2,10 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
 import type { Role } from '@keyward/domain';
+import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
+import { ProblemError } from '@keyward/platform';
+import { KeyMaterialService } from '../crypto/key-material.service';
 import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
 import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';
@@ -70,18 +73,26 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
   constructor(
     private readonly executor: CommandExecutor,
     private readonly credentials: CredentialStore,
+    private readonly materials: KeyMaterialService,
+    private readonly keystore: Keystore,
   ) {}
 
   async execute({ name, firstAdminName, origin }: OnboardTenantCommand): Promise<OnboardedTenant> {
     const tenantId = newId('tnt');
     const principalId = newId('prn');
+    // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
+    await this.materials.ensureTenantKek(tenantId);
     const executed = await asProblem(() =>
       this.executor.execute(
         tenantId,
         { kind: 'tenant.onboard', tenantId, name, firstAdmin: { principalId, name: firstAdminName } },
         contextOf(origin),
       ),
-    );
+    ).catch(async (err: unknown) => {
+      // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
+      if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
+      throw err;
+    });
     const apiKey = await this.credentials.issue(tenantId, principalId, 'tenant-admin');
     this.logger.log(`onboarded tenant ${tenantId}`);
     return { seq: executed.seq, tenantId, name: executed.log.tenant?.name ?? name, admin: { principalId, name: firstAdminName, apiKey } };

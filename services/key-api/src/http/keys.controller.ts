@@ -11,6 +11,7 @@ import { ViewReader } from '../queries/view-reader';
 import { RequestOrigin } from './request-origin';
 import { keyBody, keySummary } from './representations';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from './schemas/common.schema';
+import { minDecryptionVersionBody } from './schemas/crypto.schema';
 import {
   compromiseBody,
   createKeyBody,
@@ -189,6 +190,19 @@ export class KeysController {
     @RequestOrigin() origin: Origin,
   ) {
     return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
+  }
+
+  @Put(':id/min-decryption-version')
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Retire old versions: ciphertexts of versions below this no longer decrypt' })
+  @ApiBody({ schema: openApi(minDecryptionVersionBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  setMinDecryptionVersion(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(minDecryptionVersionBody)) body: z.output<typeof minDecryptionVersionBody>,
+    @RequestOrigin() origin: Origin,
+  ) {
+    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.set-min-decryption-version', keyId, version: body.version }));
   }
 
   @Put(':id/alias')

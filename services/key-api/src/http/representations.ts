@@ -38,6 +38,7 @@ export function tenantBody(view: TenantView) {
     tenantId: view.tenantId,
     name: view.name,
     status: view.status,
+    policy: view.policy,
     onboardedAt: view.onboardedAt,
     updatedAt: view.updatedAt,
     keyCount: view.keyCount,

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { z } from 'zod';
-import type { Executed } from '@keyward/event-log';
+import { z } from 'zod';
+import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../commands/commands';
@@ -11,6 +11,7 @@ import { ViewReader } from '../queries/view-reader';
 import { RequestOrigin } from './request-origin';
 import { tenantBody } from './representations';
 import { emptyBody, idParam, readQuery } from './schemas/common.schema';
+import { offboardBody, tenantPolicyBody } from './schemas/crypto.schema';
 import {
   listQuery,
   onboardResponse,
@@ -31,6 +32,7 @@ export class TenantsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly views: ViewReader,
+    private readonly executor: CommandExecutor,
   ) {}
 
   @Post('tenants')
@@ -90,6 +92,52 @@ export class TenantsController {
   @ApiOkResponse({ schema: openApi(tenantCommandResponse) })
   resume(@Param('id', new ZodPipe(idParam, 'path')) id: string, @Body(new ZodPipe(emptyBody)) _: unknown, @RequestOrigin() origin: Origin) {
     return this.run(id, { kind: 'tenant.resume', tenantId: id }, origin);
+  }
+
+  @Post('tenants/:id/offboard')
+  @HttpCode(200)
+  @Roles('provider-admin')
+  @ApiOperation({ summary: 'Offboard a tenant for good: its KEK and all key material are destroyed (crypto-shredding)' })
+  @ApiBody({ schema: openApi(offboardBody, 'input') })
+  @ApiOkResponse({ schema: openApi(tenantCommandResponse) })
+  offboard(
+    @Param('id', new ZodPipe(idParam, 'path')) id: string,
+    @Body(new ZodPipe(offboardBody)) body: z.output<typeof offboardBody>,
+    @RequestOrigin() origin: Origin,
+  ) {
+    if (body.confirm !== id) {
+      throw new ProblemError(
+        422,
+        'confirmation-mismatch',
+        'Confirmation does not match',
+        'send {"confirm": "<the tenant id>"} to offboard',
+      );
+    }
+    return this.run(id, { kind: 'tenant.offboard', tenantId: id }, origin);
+  }
+
+  @Get('tenant/policy')
+  @Roles('tenant-admin', 'auditor')
+  @ApiOperation({ summary: "The caller's tenant crypto policy" })
+  @ApiOkResponse({ schema: openApi(tenantPolicyBody) })
+  async policy(@RequestOrigin() origin: Origin) {
+    const log = await this.executor.current(origin.principal.tenantId);
+    if (!log.tenant) throw notFound(origin.principal.tenantId);
+    return log.tenant.policy;
+  }
+
+  @Put('tenant/policy')
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: "Change the caller's tenant crypto policy" })
+  @ApiBody({ schema: openApi(tenantPolicyBody, 'input') })
+  @ApiOkResponse({ schema: openApi(tenantPolicyBody.extend({ seq: z.number().int() })) })
+  async setPolicy(@Body(new ZodPipe(tenantPolicyBody)) body: z.output<typeof tenantPolicyBody>, @RequestOrigin() origin: Origin) {
+    const tenantId = origin.principal.tenantId;
+    const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
+      new ExecuteLifecycleCommand(tenantId, { kind: 'tenant.set-policy', tenantId, policy: body }, origin),
+    );
+    if (!log.tenant) throw notFound(tenantId);
+    return { seq, ...log.tenant.policy };
   }
 
   private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], origin: Origin) {

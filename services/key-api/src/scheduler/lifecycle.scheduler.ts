@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DomainError, type KeywardCommand } from '@keyward/domain';
 import { CommandExecutor, Lease, ViewCollections } from '@keyward/event-log';
-import { MongoConnection } from '@keyward/platform';
+import { businessNow, MongoConnection } from '@keyward/platform';
 
 const SYSTEM_ACTOR = { principalId: 'system:scheduler', role: 'tenant-admin' } as const;
 
@@ -38,7 +38,7 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     await this.running;
   }
 
-  async tick(now = new Date()): Promise<number> {
+  async tick(now = businessNow()): Promise<number> {
     try {
       if (!(await this.lease.acquire(now.getTime()))) return 0;
       const iso = now.toISOString();

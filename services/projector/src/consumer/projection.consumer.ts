@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
+import { Keystore, shredCommitted } from '@keyward/crypto';
 import { CommitStore, fromMessage, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
@@ -14,6 +15,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private consumer: Consumer | undefined;
   private readonly projector: Projector;
   private readonly views: ViewCollections;
+  private readonly keystore: Keystore;
   private readonly lag: Gauge<'partition'>;
 
   constructor(
@@ -23,6 +25,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     metrics: MetricsRegistry,
   ) {
     this.views = new ViewCollections(mongo.db);
+    this.keystore = new Keystore(mongo.db);
     this.projector = new Projector(this.views, new CommitStore(mongo.db));
     this.lag = new Gauge({
       name: 'keyward_projection_lag_messages',
@@ -87,6 +90,12 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     }
     if (!isRunning() || isStale()) return;
     await this.projector.apply(commits);
+    // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
+    // and before its delete still leaves no material behind.
+    for (const commit of commits) {
+      const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
+      if (count > 0) this.logger.warn(`shredded ${count} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
+    }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();

@@ -13,6 +13,7 @@ export const tenantResponse = z.object({
   tenantId: z.string(),
   name: z.string(),
   status: z.enum(TENANT_STATUSES),
+  policy: z.object({ allowCompromisedDecrypt: z.boolean() }).optional(),
   onboardedAt: z.string(),
   updatedAt: z.string(),
   keyCount: z.number().int(),

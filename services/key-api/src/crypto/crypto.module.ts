@@ -1,0 +1,32 @@
+import { Global, Module } from '@nestjs/common';
+import { Keystore } from '@keyward/crypto';
+import { EXTRA_READINESS_CHECKS, MongoConnection } from '@keyward/platform';
+import { CryptoService } from './crypto.service';
+import { EventStreamListener } from './event-stream.listener';
+import { KeyMaterialService } from './key-material.service';
+import { KeyStateSource } from './key-state.source';
+import { RootKeyService } from './root-key.service';
+import { Shredder } from './shredder';
+import { UsageRecorder } from './usage.recorder';
+
+/** Root key, keystore, material cache, the data plane and its usage audit. */
+@Global()
+@Module({
+  providers: [
+    { provide: Keystore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new Keystore(m.db) },
+    RootKeyService,
+    KeyMaterialService,
+    KeyStateSource,
+    UsageRecorder,
+    EventStreamListener,
+    Shredder,
+    CryptoService,
+    {
+      provide: EXTRA_READINESS_CHECKS,
+      inject: [RootKeyService],
+      useFactory: (root: RootKeyService) => [() => Promise.resolve(root.health())],
+    },
+  ],
+  exports: [Keystore, RootKeyService, KeyMaterialService, KeyStateSource, CryptoService, UsageRecorder, EXTRA_READINESS_CHECKS],
+})
+export class CryptoModule {}

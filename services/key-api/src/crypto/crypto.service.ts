@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { AuthenticatedPrincipal } from '@keyward/auth';
+import {
+  AuthenticationFailed,
+  decryptBlob,
+  encryptBlob,
+  macBlob,
+  MalformedBlob,
+  parseBlob,
+  verifyMacBlob,
+  type MaterialRef,
+  type ParsedBlob,
+} from '@keyward/crypto';
+import { authorizeUse, DomainError, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
+import { businessNow, ProblemError } from '@keyward/platform';
+import { domainProblem } from '../commands/domain-problem';
+import { authenticationFailedProblem, malformedProblem, sealedProblem } from './crypto-problems';
+import { KeyMaterialService } from './key-material.service';
+import { KeyStateSource } from './key-state.source';
+import { RootKeyService } from './root-key.service';
+import { UsageRecorder } from './usage.recorder';
+
+export interface Caller {
+  readonly principal: AuthenticatedPrincipal;
+  readonly requestId: string;
+}
+
+export interface Protected {
+  readonly keyId: string;
+  readonly version: number;
+}
+
+/** What a usage record says about the key, filled in as the operation learns it. */
+interface Target {
+  keyId: string | null;
+  version: number | null;
+}
+
+/**
+ * The data plane: every crypto operation decides (pure domain rule), fetches material (cache or
+ * one keystore read), computes, and leaves a usage record whatever the outcome.
+ */
+@Injectable()
+export class CryptoService {
+  constructor(
+    private readonly root: RootKeyService,
+    private readonly states: KeyStateSource,
+    private readonly materials: KeyMaterialService,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  encrypt(caller: Caller, keyRef: string, plaintext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string }> {
+    return this.audited(caller, 'encrypt', async (target) => {
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'encrypt', target);
+      const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, plaintext, aad));
+      return { ciphertext: blob.toString('base64'), keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  decrypt(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { plaintext: string }> {
+    return this.audited(caller, 'decrypt', async (target) => {
+      const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target);
+      const plaintext = await this.materials.withMaterial(ref, kcv, (m) => opened(() => decryptBlob(m, ref.tenantId, blob, aad)));
+      try {
+        return { plaintext: plaintext.toString('base64'), keyId: ref.keyId, version: ref.version };
+      } finally {
+        plaintext.fill(0);
+      }
+    });
+  }
+
+  dataKey(
+    caller: Caller,
+    keyRef: string,
+    bytes: number,
+    aad: Buffer | undefined,
+    withPlaintext: boolean,
+  ): Promise<Protected & { ciphertext: string; plaintext?: string }> {
+    return this.audited(caller, 'generate-data-key', async (target) => {
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'generate-data-key', target);
+      const dataKey = randomBytes(bytes);
+      try {
+        const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, dataKey, aad));
+        return {
+          ciphertext: blob.toString('base64'),
+          ...(withPlaintext ? { plaintext: dataKey.toString('base64') } : {}),
+          keyId: ref.keyId,
+          version: ref.version,
+        };
+      } finally {
+        dataKey.fill(0);
+      }
+    });
+  }
+
+  rewrap(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string; previousVersion: number }> {
+    return this.audited(caller, 'rewrap', async (target) => {
+      const source = await this.unprotecting(caller, ciphertext, 'rewrap', target);
+      const destination = await this.protecting(caller, source.ref.keyId, 'encrypt', target);
+      const { ref } = destination;
+      const plaintext = await this.materials.withMaterial(source.ref, source.kcv, (m) =>
+        opened(() => decryptBlob(m, ref.tenantId, source.blob, aad)),
+      );
+      try {
+        const blob = await this.materials.withMaterial(ref, destination.kcv, (m) => encryptBlob(m, ref, plaintext, aad));
+        return { ciphertext: blob.toString('base64'), keyId: ref.keyId, version: ref.version, previousVersion: source.ref.version };
+      } finally {
+        plaintext.fill(0);
+      }
+    });
+  }
+
+  mac(caller: Caller, keyRef: string, data: Buffer): Promise<Protected & { mac: string }> {
+    return this.audited(caller, 'mac', async (target) => {
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'mac', target);
+      const blob = await this.materials.withMaterial(ref, kcv, (m) => macBlob(m, ref, data));
+      return { mac: blob.toString('base64'), keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  verifyMac(caller: Caller, keyRef: string, data: Buffer, mac: Buffer): Promise<Protected & { valid: boolean }> {
+    return this.audited(caller, 'verify-mac', async (target) => {
+      const blob = parsed(mac, 'MAC');
+      const log = await this.states.log(caller.principal.tenantId);
+      const key = log.resolveKey(keyRef);
+      if (key !== undefined && key.keyId !== blob.keyId) {
+        throw new ProblemError(
+          422,
+          'mac-key-mismatch',
+          'MAC made with another key',
+          `this MAC was made with key ${blob.keyId}, not ${keyRef}`,
+        );
+      }
+      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, blob.version);
+      const valid = await this.materials.withMaterial(ref, kcv, (m) => verifyMacBlob(m, ref.tenantId, blob, data));
+      return { valid, keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  /** The latest version of an Active key, for new ciphertexts or MACs. */
+  private async protecting(
+    caller: Caller,
+    keyRef: string,
+    op: CryptoOperation,
+    target: Target,
+  ): Promise<{ ref: MaterialRef; kcv: string }> {
+    const log = await this.states.log(caller.principal.tenantId);
+    return this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
+  }
+
+  /** The version a ciphertext names, if it may still be read. */
+  private async unprotecting(
+    caller: Caller,
+    ciphertext: Buffer,
+    op: CryptoOperation,
+    target: Target,
+  ): Promise<{ blob: ParsedBlob; ref: MaterialRef; kcv: string }> {
+    const blob = parsed(ciphertext, 'ciphertext');
+    target.keyId = blob.keyId;
+    target.version = blob.version;
+    const log = await this.states.log(caller.principal.tenantId);
+    return { blob, ...this.decide(log, caller, log.keys.get(blob.keyId), blob.keyId, op, target, blob.version) };
+  }
+
+  private decide(
+    log: TenantLog,
+    caller: Caller,
+    key: KeyState | undefined,
+    keyRef: string,
+    op: CryptoOperation,
+    target: Target,
+    version?: number,
+  ): { ref: MaterialRef; kcv: string } {
+    const tenantId = caller.principal.tenantId;
+    try {
+      const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
+      const keyId = key?.keyId ?? keyRef;
+      target.keyId = keyId;
+      target.version = chosen.version;
+      return { ref: { tenantId, keyId, version: chosen.version }, kcv: chosen.kcv };
+    } catch (err: unknown) {
+      if (err instanceof DomainError) throw domainProblem(err);
+      throw err;
+    }
+  }
+
+  private async audited<T>(caller: Caller, operation: CryptoOperation, work: (target: Target) => Promise<T>): Promise<T> {
+    const target: Target = { keyId: null, version: null };
+    let outcome = 'ok';
+    try {
+      if (this.root.status().sealed) throw sealedProblem(this.root.status().reason ?? 'no root key');
+      return await work(target);
+    } catch (err: unknown) {
+      outcome = err instanceof ProblemError ? err.slug : 'error';
+      throw err;
+    } finally {
+      const { principalId, tenantId, role } = caller.principal;
+      this.usage.record({ tenantId, principalId, role, operation, ...target, outcome, requestId: caller.requestId });
+    }
+  }
+}
+
+function parsed(bytes: Buffer, what: 'ciphertext' | 'MAC'): ParsedBlob {
+  try {
+    return parseBlob(bytes);
+  } catch (err: unknown) {
+    if (err instanceof MalformedBlob) throw malformedProblem(what, err.message);
+    throw err;
+  }
+}
+
+function opened(open: () => Buffer): Buffer {
+  try {
+    return open();
+  } catch (err: unknown) {
+    if (err instanceof AuthenticationFailed) throw authenticationFailedProblem();
+    if (err instanceof MalformedBlob) throw malformedProblem('ciphertext', err.message);
+    throw err;
+  }
+}

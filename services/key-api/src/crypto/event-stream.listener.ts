@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
+import type { KeywardConfig } from '@keyward/config';
+import { ApiKeyAuthenticator } from '@keyward/auth';
+import type { KeywardEvent } from '@keyward/domain';
+import { ensureTopics, fromMessage } from '@keyward/event-log';
+import { KafkaConnection, KEYWARD_CONFIG, retryUntilDone } from '@keyward/platform';
+import { KeyMaterialService } from './key-material.service';
+import { KeyStateSource } from './key-state.source';
+
+/** Events after which a key (or a whole tenant) must stop being used at once, on every instance. */
+const FORGET_KEY = new Set(['key.deactivated.v1', 'key.compromised.v1', 'key.destroyed.v1', 'key.destruction-scheduled.v1']);
+const FORGET_TENANT = new Set(['tenant.suspended.v1', 'tenant.offboarded.v1']);
+
+/**
+ * Every key-api instance follows keyward.events (its own consumer group, from the live end) so
+ * that a commit made anywhere invalidates this instance's cached key states, unwrapped material
+ * and credentials within a poll interval.
+ */
+@Injectable()
+export class EventStreamListener implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('event-stream');
+  private consumer: Consumer | undefined;
+  private readonly groupId = `keyward-key-api-${randomUUID()}`;
+  private running = true;
+
+  constructor(
+    @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
+    private readonly kafka: KafkaConnection,
+    private readonly states: KeyStateSource,
+    private readonly materials: KeyMaterialService,
+    private readonly authenticator: ApiKeyAuthenticator,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void retryUntilDone(
+      () => this.start(),
+      async (why) => {
+        this.logger.warn(`cannot follow ${this.config.kafka.topics.events} yet (${why})`);
+        await this.consumer?.disconnect().catch(() => undefined);
+        this.consumer = undefined;
+      },
+    );
+  }
+
+  private async start(): Promise<void> {
+    if (!this.running) return;
+    await ensureTopics(this.kafka.kafka, this.config.kafka);
+    const consumer = this.kafka.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: false });
+    await consumer.run({ eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  private onBatch({ batch }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      try {
+        const commit = fromMessage(message.value);
+        this.states.noteCommit(commit.tenantId, commit.seq);
+        for (const event of commit.events) this.invalidate(commit.tenantId, event);
+        void this.states.refresh(commit.tenantId).catch(() => undefined);
+      } catch {
+        // Not a commit: the projector reports those; nothing to invalidate.
+      }
+    }
+    return Promise.resolve();
+  }
+
+  private invalidate(tenantId: string, event: KeywardEvent): void {
+    if (FORGET_TENANT.has(event.type)) this.materials.forgetTenant(tenantId);
+    else if (FORGET_KEY.has(event.type) && 'keyId' in (event.data as object)) {
+      this.materials.forgetKey(tenantId, (event.data as { keyId: string }).keyId);
+    } else if (event.type === 'principal.revoked.v1') {
+      this.authenticator.forgetPrincipal((event.data as { principalId: string }).principalId);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    const consumer = this.consumer;
+    if (!consumer) return;
+    await consumer.disconnect().catch(() => undefined);
+    // The group was this process's alone: leave nothing behind on the cluster.
+    const admin = this.kafka.kafka.admin();
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([this.groupId]))
+      .catch(() => undefined)
+      .finally(() => void admin.disconnect().catch(() => undefined));
+  }
+}

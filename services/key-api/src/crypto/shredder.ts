@@ -1,0 +1,37 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Keystore, shredCommitted } from '@keyward/crypto';
+import type { Commit } from '@keyward/event-log';
+import { CommitListeners } from '../commands/commit-listeners';
+import { KeyMaterialService } from './key-material.service';
+
+/**
+ * Crypto-shredding: once a destruction (or an offboarding) is committed, the wrapped material
+ * (or the tenant KEK) leaves the keystore before the command answers, and this instance forgets
+ * the unwrapped copies. The projector repeats the shredding from the event stream, so a crash
+ * between the commit and the delete still shreds.
+ */
+@Injectable()
+export class Shredder implements OnModuleInit {
+  private readonly logger = new Logger('shredder');
+
+  constructor(
+    private readonly listeners: CommitListeners,
+    private readonly keystore: Keystore,
+    private readonly materials: KeyMaterialService,
+  ) {}
+
+  onModuleInit(): void {
+    this.listeners.add((commit) => this.shred(commit));
+  }
+
+  async shred(commit: Commit): Promise<void> {
+    for (const event of commit.events) {
+      if (event.type === 'tenant.offboarded.v1' || event.type === 'tenant.suspended.v1') this.materials.forgetTenant(commit.tenantId);
+      else if (event.type === 'key.destroyed.v1' || event.type === 'key.deactivated.v1' || event.type === 'key.compromised.v1') {
+        this.materials.forgetKey(commit.tenantId, event.data.keyId);
+      }
+    }
+    const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
+    if (count > 0) this.logger.log(`crypto-shredded ${count} keystore entries of tenant ${commit.tenantId} (seq ${commit.seq})`);
+  }
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** Most plaintext one request may carry (decoded bytes). */
+export const MAX_PLAINTEXT_BYTES = 64 * 1024;
+/** Most AAD one request may carry (decoded bytes). */
+export const MAX_AAD_BYTES = 8 * 1024;
+
+/** Strict standard base64 (padding required): what Buffer.from would silently misread is refused here. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const base64 = (what: string, maxChars: number) =>
+  z
+    .string()
+    .max(maxChars, `${what} is too long`)
+    .regex(BASE64, `${what} must be standard base64 (with padding)`)
+    .describe(`${what}, base64`);
+const base64Chars = (bytes: number): number => Math.ceil(bytes / 3) * 4;
+
+/** Plaintext limits are checked after decoding so that an oversized one answers 413, not 400. */
+const plaintext = base64('plaintext', base64Chars(MAX_PLAINTEXT_BYTES) + 4096);
+const aad = base64('aad', base64Chars(MAX_AAD_BYTES)).optional().describe('Additional authenticated data, base64: needed again to decrypt');
+const blob = (what: string) => base64(what, base64Chars(MAX_PLAINTEXT_BYTES + 256)).min(1);
+
+export const encryptBody = z.strictObject({ plaintext, aad });
+export const decryptBody = z.strictObject({ ciphertext: blob('ciphertext'), aad });
+export const rewrapBody = decryptBody;
+export const dataKeyBody = z.strictObject({
+  bytes: z
+    .union([z.literal(16), z.literal(24), z.literal(32)])
+    .default(32)
+    .describe('Data key length in bytes'),
+  aad,
+});
+export const macBody = z.strictObject({ data: plaintext.describe('data, base64') });
+export const verifyMacBody = z.strictObject({ data: plaintext.describe('data, base64'), mac: blob('mac') });
+
+const versioned = { keyId: z.string(), version: z.number().int().describe('Key version used') };
+export const encryptResponse = z.object({ ciphertext: z.string().describe('Self-describing Keyward ciphertext, base64'), ...versioned });
+export const decryptResponse = z.object({ plaintext: z.string().describe('base64'), ...versioned });
+export const dataKeyResponse = z.object({
+  ciphertext: z.string().describe('The data key encrypted under the key: store it with your data'),
+  plaintext: z.string().optional().describe('The data key, base64: use it, then forget it (absent for without-plaintext)'),
+  ...versioned,
+});
+export const rewrapResponse = encryptResponse.extend({ previousVersion: z.number().int() });
+export const macResponse = z.object({ mac: z.string().describe('Self-describing Keyward MAC, base64'), ...versioned });
+export const verifyMacResponse = z.object({ valid: z.boolean(), ...versioned });
+export const minDecryptionVersionBody = z.strictObject({ version: z.number().int().min(1) });
+export const tenantPolicyBody = z.strictObject({
+  allowCompromisedDecrypt: z.boolean().describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+});
+export const offboardBody = z.strictObject({
+  confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
+});
+export const unsealBody = z.strictObject({ rootKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'rootKey must be 32 bytes of base64') });
+export const sealStatusResponse = z.object({ sealed: z.boolean(), reason: z.string().optional(), rootKcv: z.string().optional() });
