@@ -48,6 +48,27 @@ export class KeywardStack {
     return this;
   }
 
+  /** Another key-api process on the same database, topics and data folder (root key included). */
+  startApi(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    return ServiceProcess.start('key-api', { ...this.env, ...extraEnv });
+  }
+
+  /** Replaces the main key-api process (graceful stop) with one started with `extraEnv`. */
+  async restartApi(extraEnv: Record<string, string> = {}): Promise<void> {
+    await this.api.stop();
+    this.api = await this.startApi(extraEnv);
+  }
+
+  /** Calls any key-api process of this stack with a bearer key. */
+  callOn(api: ServiceProcess, key: string, method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+    return api.request(method, path, { headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { body }) });
+  }
+
+  /** The development root key the stack's key-api generated into its data folder. */
+  rootKey(): Buffer {
+    return Buffer.from(readFileSync(join(this.dataDir, 'root.key'), 'utf8').trim(), 'base64');
+  }
+
   async restartProjector(kill = false): Promise<void> {
     if (kill) this.projector.child.kill('SIGKILL');
     await this.projector.stop();

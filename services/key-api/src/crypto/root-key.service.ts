@@ -66,6 +66,8 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   async rootKey(): Promise<Buffer> {
     if (this.key === null) throw sealedProblem(this.reason);
     if (!this.verified) await this.verify();
+    // verify() seals (sets key to null) when the key does not match the keystore.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.key === null) throw sealedProblem(this.reason);
     return this.key;
   }

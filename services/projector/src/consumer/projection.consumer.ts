@@ -6,7 +6,11 @@ import { Keystore, shredCommitted } from '@keyward/crypto';
 import { CommitStore, fromMessage, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
-export const PROJECTOR_GROUP = 'keyward-projector';
+/**
+ * One projector group per event topic: projectors of different deployments (or test stacks) that
+ * share a Kafka cluster never join each other's group.
+ */
+export const projectorGroup = (eventsTopic: string): string => `keyward-projector.${eventsTopic}`;
 
 /** Consumes keyward.events in a consumer group and keeps the key-set views current. */
 @Injectable()
@@ -55,7 +59,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     await this.views.ensureIndexes();
     await ensureTopics(this.kafka.kafka, this.config.kafka);
     const consumer = this.kafka.kafka.consumer({
-      groupId: PROJECTOR_GROUP,
+      groupId: projectorGroup(this.config.kafka.topics.events),
       allowAutoTopicCreation: false,
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
     });
@@ -67,7 +71,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     await consumer.connect();
     await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: true });
     await consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
-    this.logger.log(`projecting ${this.config.kafka.topics.events} as group ${PROJECTOR_GROUP}`);
+    this.logger.log(`projecting ${this.config.kafka.topics.events} as group ${projectorGroup(this.config.kafka.topics.events)}`);
   }
 
   private async onBatch({
