@@ -121,6 +121,7 @@ export class CryptoService {
 
   verifyMac(caller: Caller, keyRef: string, data: Buffer, mac: Buffer): Promise<Protected & { valid: boolean }> {
     return this.audited(caller, 'verify-mac', async (target) => {
+      target.keyId = keyRef;
       const blob = parsed(mac, 'MAC');
       const log = await this.states.log(caller.principal.tenantId);
       const key = log.resolveKey(keyRef);
@@ -145,6 +146,7 @@ export class CryptoService {
     op: CryptoOperation,
     target: Target,
   ): Promise<{ ref: MaterialRef; kcv: string }> {
+    target.keyId = keyRef;
     const log = await this.states.log(caller.principal.tenantId);
     return this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
   }
