@@ -16,7 +16,7 @@ const base64 = (what: string, maxChars: number) =>
 const base64Chars = (bytes: number): number => Math.ceil(bytes / 3) * 4;
 
 /** Plaintext limits are checked after decoding so that an oversized one answers 413, not 400. */
-const plaintext = base64('plaintext', base64Chars(MAX_PLAINTEXT_BYTES) + 4096);
+const plaintext = base64('plaintext', 256 * 1024);
 const aad = base64('aad', base64Chars(MAX_AAD_BYTES)).optional().describe('Additional authenticated data, base64: needed again to decrypt');
 const blob = (what: string) => base64(what, base64Chars(MAX_PLAINTEXT_BYTES + 256)).min(1);
 
