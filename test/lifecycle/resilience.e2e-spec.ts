@@ -72,13 +72,20 @@ describe('restarts during a stream of commands', () => {
     for (const a of acknowledged) expect(committedKeys.has(a.keyId)).toBe(true);
 
     // everything reaches the views (retrying while the projector rejoins), exactly once
-    let listed: { items: { keyId: string }[] } | undefined;
-    for (let i = 0; i < 60 && !listed; i++) {
-      const answer = await stack.call(adminKey, 'GET', `/v1/keys?limit=200&minSeq=${commits.at(-1)!.seq}`);
-      if (answer.status === 200) listed = answer.json();
-      else await pause(1_000);
+    let caughtUp = false;
+    for (let i = 0; i < 60 && !caughtUp; i++) {
+      caughtUp = (await stack.call(adminKey, 'GET', `/v1/keys?limit=1&minSeq=${commits.at(-1)!.seq}`)).status === 200;
+      if (!caughtUp) await pause(1_000);
     }
-    const ids = listed!.items.map((k) => k.keyId);
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { keyId: string }[]; nextCursor: string | null } = (
+        await stack.call(adminKey, 'GET', `/v1/keys?limit=200${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json();
+      ids.push(...page.items.map((k) => k.keyId));
+      cursor = page.nextCursor;
+    } while (cursor);
     expect(new Set(ids).size).toBe(ids.length);
     for (const a of acknowledged) expect(ids).toContain(a.keyId);
     expect(last).toBeLessThanOrEqual(commits.at(-1)!.seq);
