@@ -107,7 +107,7 @@ describe('crypto data plane end to end (real Kafka and FerretDB)', () => {
       expect((await verify('message')).json()).toMatchObject({ valid: true, keyId: hmac, version: 1 });
       expect((await verify('messagE')).json()).toMatchObject({ valid: false });
       const flipped = Buffer.from(mac, 'base64');
-      flipped[flipped.length - 1] ^= 1;
+      flipped.writeUInt8(flipped.readUInt8(flipped.length - 1) ^ 1, flipped.length - 1);
       expect((await verify('message', flipped.toString('base64'))).json()).toMatchObject({ valid: false });
       const other = (await createKey({ activate: true, keyType: 'HMAC-SHA256' })).key.keyId;
       const mismatch = await verify('message', mac, other);
@@ -158,7 +158,7 @@ describe('crypto data plane end to end (real Kafka and FerretDB)', () => {
       const outcomes = new Map<string, number>();
       for (let i = 0; i < bytes.length; i++) {
         const copy = Buffer.from(bytes);
-        copy[i] ^= 0x01;
+        copy.writeUInt8(copy.readUInt8(i) ^ 0x01, i);
         const answer = await decrypt(copy.toString('base64'), 'aad');
         const outcome = `${answer.status} ${answer.status === 200 ? 'DECRYPTED' : problemType(answer)}`;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
@@ -190,7 +190,7 @@ describe('crypto data plane end to end (real Kafka and FerretDB)', () => {
       const doc = await keystore.findOne({ keyId: key });
       expect(doc).not.toBeNull();
       const sealed = Buffer.from((doc!.sealed as unknown as { buffer: Uint8Array }).buffer);
-      sealed[sealed.length - 1] ^= 0x01;
+      sealed.writeUInt8(sealed.readUInt8(sealed.length - 1) ^ 0x01, sealed.length - 1);
       await keystore.updateOne({ _id: doc!._id }, { $set: { sealed } });
       const answer = await encrypt(key, 'never');
       expect([answer.status, problemType(answer)]).toEqual([503, 'keystore-integrity']);
@@ -201,7 +201,7 @@ describe('crypto data plane end to end (real Kafka and FerretDB)', () => {
       const keystore = stack.db.collection<{ _id: string; sealed: Buffer }>('keystore');
       const doc = await keystore.findOne({ _id: `kek:${other.tenantId}` });
       const sealed = Buffer.from((doc!.sealed as unknown as { buffer: Uint8Array }).buffer);
-      sealed[20] ^= 0x80;
+      sealed.writeUInt8(sealed.readUInt8(20) ^ 0x80, 20);
       await keystore.updateOne({ _id: doc!._id }, { $set: { sealed } });
       // This instance unwrapped the KEK at onboarding; a fresh instance reads the tampered one.
       const fresh = await stack.startApi();

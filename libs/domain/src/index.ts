@@ -1,3 +1,4 @@
+export * from './approval/approval';
 export * from './key/key.commands';
 export * from './key/key.decide';
 export * from './key/key.events';

@@ -3,7 +3,7 @@ import { TenantLog, type KeywardCommand } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import type { DomainErrorCode } from '../shared/domain-error';
-import type { TenantStatus } from '../tenant/tenant';
+import { DEFAULT_TENANT_POLICY, type TenantStatus } from '../tenant/tenant';
 import { authorizeUse, CRYPTO_OPERATIONS, type CryptoOperation } from './key.use';
 import type { KeyLifecycleState, KeyType } from './key.types';
 
@@ -150,7 +150,7 @@ describe('tenant.set-policy', () => {
     const log = tenantWith('Active');
     const events = applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0));
     expect(events.map((e) => e.type)).toEqual(['tenant.policy-set.v1']);
-    expect(log.tenant?.policy).toEqual({ allowCompromisedDecrypt: true });
+    expect(log.tenant?.policy).toEqual({ ...DEFAULT_TENANT_POLICY, allowCompromisedDecrypt: true });
     expect(applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0))).toEqual(
       [],
     );

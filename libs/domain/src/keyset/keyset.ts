@@ -1,5 +1,16 @@
+import {
+  APPROVAL_TTL_HOURS,
+  checkApprover,
+  evolveApproval,
+  type ApprovalCommand,
+  type ApprovalEvent,
+  type ApprovalEventBody,
+  type ApprovalState,
+  type DualControlOperation,
+} from '../approval/approval';
+import type { Role } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { refuse } from '../shared/domain-error';
+import { DomainError, refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
 import type { KeyCommand } from '../key/key.commands';
 import { decideCreateKey, decideKey } from '../key/key.decide';
@@ -19,9 +30,11 @@ import { decideTenant, evolveTenant, type TenantCommand, type TenantEvent, type 
 /** The log that holds the provider's own principals; it has no tenant.onboarded event. */
 export const PROVIDER_LOG = 'provider';
 
-export type KeywardCommand = TenantCommand | KeyCommand | PrincipalCommand;
-export type KeywardEventBody = TenantEventBody | KeyEventBody | PrincipalEventBody;
-export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent;
+/** Commands that act directly; sensitive ones among them may need approvals first. */
+export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand;
+export type KeywardCommand = DirectCommand | ApprovalCommand<DirectCommand>;
+export type KeywardEventBody = TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand>;
+export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand>;
 
 /**
  * Everything one tenant's commit log says: the tenant, its keys, its principals. This is the
@@ -35,6 +48,7 @@ export class TenantLog {
   readonly keys = new Map<string, KeyState>();
   readonly aliases = new Map<string, string>();
   readonly principals = new Map<string, PrincipalState>();
+  readonly approvals = new Map<string, ApprovalState<DirectCommand>>();
 
   constructor(readonly logId: string) {}
 
@@ -51,9 +65,105 @@ export class TenantLog {
 
 const isTenantCommand = (c: KeywardCommand): c is TenantCommand => c.kind.startsWith('tenant.');
 const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand => c.kind.startsWith('principal.');
+const isApprovalCommand = (c: KeywardCommand): c is ApprovalCommand<DirectCommand> => c.kind.startsWith('approval.');
+
+/** Active principals of a role in this log. */
+export function activeWithRole(log: TenantLog, role: Role): number {
+  let count = 0;
+  for (const p of log.principals.values()) if (p.role === role && p.revokedAt === null) count++;
+  return count;
+}
+
+/** The dual-control operation a command is, if it is one. */
+export function sensitiveOperation(command: DirectCommand, log: TenantLog): DualControlOperation | undefined {
+  switch (command.kind) {
+    case 'key.schedule-destruction':
+    case 'tenant.set-policy':
+    case 'tenant.offboard':
+      return command.kind;
+    case 'key.set-min-decryption-version': {
+      const key = log.keys.get(command.keyId);
+      return key && command.version < key.minDecryptionVersion ? 'key.lower-min-decryption-version' : undefined;
+    }
+    case 'principal.create':
+      return command.role === 'tenant-admin' ? 'principal.manage-admin' : undefined;
+    case 'principal.revoke':
+      return log.principals.get(command.principalId)?.role === 'tenant-admin' ? 'principal.manage-admin' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * How many people in all (requester included) a sensitive operation needs. Tenant operations follow
+ * the tenant policy; offboarding is a provider decision whose quorum the provider log supplies.
+ */
+export function quorumFor(operation: DualControlOperation, log: TenantLog, providerQuorum?: number): number {
+  if (operation === 'tenant.offboard') return providerQuorum ?? 1;
+  const policy = log.tenant?.policy.dualControl;
+  if (policy === undefined || !policy.operations.includes(operation)) return 1;
+  return policy.quorum ?? (activeWithRole(log, 'tenant-admin') >= 2 ? 2 : 1);
+}
 
 /** Decides one command against a tenant log: the events to append, or a DomainError. Pure. */
 export function decide(command: KeywardCommand, log: TenantLog, ctx: DecisionContext): KeywardEventBody[] {
+  if (isApprovalCommand(command)) return decideApproval(command, log, ctx);
+  const operation = sensitiveOperation(command, log);
+  if (operation !== undefined && quorumFor(operation, log) > 1) {
+    refuse('approval-required', `${command.kind} needs approval by ${quorumFor(operation, log) - 1} more administrator(s)`, { operation });
+  }
+  return decideDirect(command, log, ctx);
+}
+
+function decideApproval(command: ApprovalCommand<DirectCommand>, log: TenantLog, ctx: DecisionContext): KeywardEventBody[] {
+  const { approvalId } = command;
+  switch (command.kind) {
+    case 'approval.request': {
+      const inner = command.command;
+      if ((inner.kind as string).startsWith('approval.')) refuse('invalid', 'an approval request cannot wrap another approval command');
+      const operation = sensitiveOperation(inner, log);
+      const quorum = operation === undefined ? 1 : quorumFor(operation, log, command.quorum);
+      // Decided now too: a request that could never execute is refused at once, with the real reason.
+      const direct = decideDirect(inner, log, ctx);
+      if (operation === undefined || quorum <= 1) return direct;
+      if (log.approvals.has(approvalId)) refuse('already-exists', `approval ${approvalId} already exists`);
+      if (operation !== 'tenant.offboard' && activeWithRole(log, ctx.actor.role) < quorum) {
+        refuse('invalid', `the policy needs ${quorum} ${ctx.actor.role}s to agree but the tenant has fewer`, { quorum });
+      }
+      const hours = command.ttlHours ?? APPROVAL_TTL_HOURS.default;
+      if (!Number.isInteger(hours) || hours < APPROVAL_TTL_HOURS.min || hours > APPROVAL_TTL_HOURS.max) {
+        refuse('invalid', `ttlHours must be an integer from ${APPROVAL_TTL_HOURS.min} to ${APPROVAL_TTL_HOURS.max}`);
+      }
+      const expiresAt = new Date(ctx.now.getTime() + hours * 3_600_000).toISOString();
+      return [{ type: 'approval.requested.v1', data: { approvalId, operation, command: inner, quorum, expiresAt } }];
+    }
+    case 'approval.approve': {
+      const approval = checkApprover(log.approvals.get(approvalId), approvalId, ctx.actor, ctx.now);
+      const granted: KeywardEventBody = { type: 'approval.granted.v1', data: { approvalId } };
+      if (1 + approval.approvedBy.length + 1 < approval.quorum) return [granted];
+      try {
+        const executed = decideDirect(approval.command, log, ctx);
+        const approvedBy = [...approval.approvedBy, ctx.actor];
+        return [granted, ...executed, { type: 'approval.executed.v1', data: { approvalId, requestedBy: approval.requestedBy, approvedBy } }];
+      } catch (err: unknown) {
+        if (!(err instanceof DomainError)) throw err;
+        // The world moved on since the request (for example the key changed state): close it, say why.
+        return [granted, { type: 'approval.failed.v1', data: { approvalId, reason: err.message } }];
+      }
+    }
+    case 'approval.reject': {
+      const approval = log.approvals.get(approvalId);
+      if (approval === undefined) return refuse('not-found', `approval ${approvalId} not found`, { approvalId });
+      if (approval.status !== 'Pending') refuse('illegal-transition', `approval ${approvalId} is already ${approval.status.toLowerCase()}`);
+      if (ctx.actor.role !== approval.requestedBy.role) refuse('invalid', `only a ${approval.requestedBy.role} may decide on this request`);
+      const reason = (command.reason ?? '').trim().slice(0, 512);
+      return [{ type: 'approval.rejected.v1', data: { approvalId, reason } }];
+    }
+  }
+}
+
+/** Decides a command without the dual-control gate (approvals call this once their quorum is reached). */
+function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionContext): KeywardEventBody[] {
   if (isTenantCommand(command)) {
     if (log.logId === PROVIDER_LOG || command.tenantId !== log.logId) {
       return refuse('invalid', `tenant command for ${command.tenantId} does not belong in log ${log.logId}`);
@@ -92,7 +202,9 @@ export function stamp(bodies: readonly KeywardEventBody[], ctx: DecisionContext)
 
 /** Folds one event into the log state (in place). */
 export function evolve(log: TenantLog, event: KeywardEvent): TenantLog {
-  if (event.type.startsWith('tenant.')) {
+  if (event.type.startsWith('approval.')) {
+    evolveApproval(log.approvals, event as ApprovalEvent);
+  } else if (event.type.startsWith('tenant.')) {
     log.tenant = evolveTenant(log.tenant, event as TenantEvent);
   } else if (event.type.startsWith('principal.')) {
     const e = event as PrincipalEvent;

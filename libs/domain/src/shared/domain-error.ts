@@ -1,7 +1,8 @@
 /**
  * Why a command was refused. The edge maps each code to one HTTP status:
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
- * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409.
+ * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409;
+ * approval-required 409 (a sensitive command sent without going through an approval request).
  */
 export type DomainErrorCode =
   | 'not-found'
@@ -12,7 +13,8 @@ export type DomainErrorCode =
   | 'wrong-usage'
   | 'key-unusable'
   | 'key-destroyed'
-  | 'version-retired';
+  | 'version-retired'
+  | 'approval-required';
 
 export class DomainError extends Error {
   constructor(

@@ -1,16 +1,28 @@
+import { DUAL_CONTROL_OPERATIONS, MAX_QUORUM, type DualControlOperation } from '../approval/approval';
 import { refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
 
 export const TENANT_STATUSES = ['Active', 'Suspended', 'Offboarded'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
 
+/** Which sensitive operations need approvals, and how many people in all (requester included). */
+export interface DualControlPolicy {
+  /** null: 2 when the tenant has at least two active tenant-admins, else 1 (with a warning). */
+  readonly quorum: number | null;
+  readonly operations: readonly DualControlOperation[];
+}
+
 /** What a tenant allows beyond the safe defaults. */
 export interface TenantPolicy {
   /** Let Compromised keys still decrypt and verify (to recover data); off by default. */
   readonly allowCompromisedDecrypt: boolean;
+  readonly dualControl: DualControlPolicy;
 }
 
-export const DEFAULT_TENANT_POLICY: TenantPolicy = { allowCompromisedDecrypt: false };
+export const DEFAULT_TENANT_POLICY: TenantPolicy = {
+  allowCompromisedDecrypt: false,
+  dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') },
+};
 
 export interface TenantState {
   readonly tenantId: string;
@@ -68,8 +80,16 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
       if (tenant.status !== 'Active') {
         refuse('tenant-inactive', `tenant is ${tenant.status.toLowerCase()}`, { tenantId, status: tenant.status });
       }
-      const policy: TenantPolicy = { ...tenant.policy, ...command.policy };
-      const changed = (Object.keys(policy) as (keyof TenantPolicy)[]).some((name) => policy[name] !== tenant.policy[name]);
+      const current = { ...DEFAULT_TENANT_POLICY, ...tenant.policy };
+      const policy: TenantPolicy = { ...current, ...command.policy };
+      const { quorum, operations } = policy.dualControl;
+      if (quorum !== null && (!Number.isInteger(quorum) || quorum < 1 || quorum > MAX_QUORUM)) {
+        refuse('invalid', `dualControl.quorum must be null or an integer from 1 to ${MAX_QUORUM}`);
+      }
+      if (operations.some((op) => !DUAL_CONTROL_OPERATIONS.includes(op) || op === 'tenant.offboard')) {
+        refuse('invalid', 'dualControl.operations lists an operation a tenant cannot put under dual control');
+      }
+      const changed = JSON.stringify(policy) !== JSON.stringify(current);
       return changed ? [{ type: 'tenant.policy-set.v1', data: { tenantId, policy } }] : [];
     }
   }
@@ -93,6 +113,6 @@ export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent
     case 'tenant.offboarded.v1':
       return tenant && { ...tenant, status: 'Offboarded', updatedAt: event.at };
     case 'tenant.policy-set.v1':
-      return tenant && { ...tenant, policy: { ...event.data.policy }, updatedAt: event.at };
+      return tenant && { ...tenant, policy: { ...DEFAULT_TENANT_POLICY, ...event.data.policy }, updatedAt: event.at };
   }
 }

@@ -42,6 +42,8 @@ export class TenantProjection {
     const behind = (id: string, doc: { appliedSeq: number } | undefined): boolean =>
       doc === undefined || doc.appliedSeq < seq || touched.has(id);
     for (const event of commit.events) {
+      // Approval requests are read from the log itself (GET /v1/approvals); they change no view.
+      if (event.type.startsWith('approval.')) continue;
       if (event.type.startsWith('tenant.')) {
         if (!tenantBehind) continue; // already stored before a crash
         // The view is a superset of the tenant state: evolve it directly, then restore the view fields.

@@ -11,6 +11,7 @@ const STATUS: Readonly<Record<DomainErrorCode, [number, string, string]>> = {
   'key-unusable': [409, 'key-unusable', 'Key not usable for this operation'],
   'key-destroyed': [409, 'key-destroyed', 'Key destroyed'],
   'version-retired': [409, 'key-version-retired', 'Key version retired'],
+  'approval-required': [409, 'approval-required', 'Approval required'],
 };
 
 /** A refused command as the problem document the API answers with. */
