@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
@@ -13,7 +13,10 @@ import { LifecycleHandler } from './commands/lifecycle.handler';
 import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
 import { CryptoModule } from './crypto/crypto.module';
 import { CryptoController } from './http/crypto.controller';
+import { ApprovalsController } from './http/approvals.controller';
 import { KeysController } from './http/keys.controller';
+import { PendingApprovalInterceptor } from './http/pending-approval.interceptor';
+import { DecideApprovalHandler } from './commands/approval.handler';
 import { SysController } from './http/sys.controller';
 import { PrincipalsController } from './http/principals.controller';
 import { TenantsController } from './http/tenants.controller';
@@ -38,10 +41,12 @@ export class KeyApiModule {
         EventLogModule,
         CryptoModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController],
+      controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController, ApprovalsController],
       providers: [
         ApiKeyStrategy,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_INTERCEPTOR, useClass: PendingApprovalInterceptor },
+        DecideApprovalHandler,
         ViewReader,
         LifecycleHandler,
         CreateKeyHandler,

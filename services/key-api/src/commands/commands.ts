@@ -1,5 +1,5 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import type { KeyCommand, KeywardCommand, KeyType, TenantRole } from '@keyward/domain';
+import type { DirectCommand, KeyCommand, KeyType, TenantRole } from '@keyward/domain';
 
 /** Who asked and under which request id: becomes the actor and correlation id of the events. */
 export interface Origin {
@@ -11,7 +11,7 @@ export class ExecuteLifecycleCommand {
   constructor(
     readonly tenantId: string,
     readonly command: Exclude<
-      KeywardCommand,
+      DirectCommand,
       { kind: 'key.create' | 'key.rotate' | 'principal.create' | 'principal.revoke' | 'tenant.onboard' }
     >,
     readonly origin: Origin,
@@ -58,6 +58,16 @@ export class RotateKeyCommand {
     readonly tenantId: string,
     readonly keyId: string,
     readonly keyType: KeyType,
+    readonly origin: Origin,
+  ) {}
+}
+
+export class DecideApprovalCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly approvalId: string,
+    readonly decision: 'approve' | 'reject',
+    readonly reason: string | undefined,
     readonly origin: Origin,
   ) {}
 }

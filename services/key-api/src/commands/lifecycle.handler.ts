@@ -1,15 +1,22 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { ApprovalState, DirectCommand } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
+import { gated, pendingOf } from './approvals';
 import { ExecuteLifecycleCommand } from './commands';
 import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';
 
-/** Every lifecycle command that needs nothing besides the decision itself. */
+export type LifecycleOutcome = Executed & { readonly pendingApproval?: ApprovalState<DirectCommand> };
+
+/** Every lifecycle command that needs nothing besides the decision itself; sensitive ones may wait for approval. */
 @CommandHandler(ExecuteLifecycleCommand)
-export class LifecycleHandler implements ICommandHandler<ExecuteLifecycleCommand, Executed> {
+export class LifecycleHandler implements ICommandHandler<ExecuteLifecycleCommand, LifecycleOutcome> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  execute({ tenantId, command, origin }: ExecuteLifecycleCommand): Promise<Executed> {
-    return asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+  async execute({ tenantId, command, origin }: ExecuteLifecycleCommand): Promise<LifecycleOutcome> {
+    const wrapped = await gated(command, this.executor);
+    const executed = await asProblem(() => this.executor.execute(tenantId, wrapped, contextOf(origin)));
+    const pendingApproval = pendingOf(executed);
+    return pendingApproval ? { ...executed, pendingApproval } : executed;
   }
 }

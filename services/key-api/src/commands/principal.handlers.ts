@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
-import type { Role } from '@keyward/domain';
+import { quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { KeyMaterialService } from '../crypto/key-material.service';
+import { gated, pendingOf, type PendingApproval } from './approvals';
 import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
 import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';
@@ -20,22 +21,28 @@ export interface IssuedPrincipal {
 }
 
 @CommandHandler(CreatePrincipalCommand)
-export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCommand, IssuedPrincipal> {
+export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCommand, IssuedPrincipal | PendingAnswer> {
   constructor(
     private readonly executor: CommandExecutor,
     private readonly credentials: CredentialStore,
   ) {}
 
-  async execute({ tenantId, name, role, origin }: CreatePrincipalCommand): Promise<IssuedPrincipal> {
+  async execute({ tenantId, name, role, origin }: CreatePrincipalCommand): Promise<IssuedPrincipal | PendingAnswer> {
     const principalId = newId('prn');
-    const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'principal.create', principalId, name, role }, contextOf(origin)),
-    );
+    const command = await gated({ kind: 'principal.create', principalId, name, role }, this.executor);
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const pendingApproval = pendingOf(executed);
+    // A new tenant-admin under dual control: the approver who completes the quorum receives the key.
+    if (pendingApproval) return { seq: executed.seq, pendingApproval };
     // The credential exists only once the principal is in the log; a crash in between leaves a
     // principal without a key (harmless), never a key without a principal.
     const apiKey = await this.credentials.issue(tenantId, principalId, role);
     return { seq: executed.seq, principalId, name, role, apiKey };
   }
+}
+
+export interface PendingAnswer extends PendingApproval {
+  readonly seq: number;
 }
 
 @CommandHandler(RevokePrincipalCommand)
@@ -46,16 +53,20 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
     private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 
-  async execute({ tenantId, principalId, origin }: RevokePrincipalCommand): Promise<{ seq: number }> {
+  async execute({ tenantId, principalId, origin }: RevokePrincipalCommand): Promise<{ seq: number } | PendingAnswer> {
     const log = await this.executor.current(tenantId);
     const principal = log.principals.get(principalId);
-    if (principal && principal.revokedAt === null) {
+    const revoke: DirectCommand = { kind: 'principal.revoke', principalId };
+    const dualControlled = sensitiveOperation(revoke, log) !== undefined && quorumFor('principal.manage-admin', log) > 1;
+    if (principal && principal.revokedAt === null && !dualControlled) {
       // Disable first: a crash before the event leaves the key unusable, never usable-but-revoked.
       await this.credentials.disablePrincipal(tenantId, principalId);
       this.authenticator.forgetPrincipal(principalId);
     }
-    const executed = await asProblem(() => this.executor.execute(tenantId, { kind: 'principal.revoke', principalId }, contextOf(origin)));
-    return { seq: executed.seq };
+    const command = await gated(revoke, this.executor);
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const pendingApproval = pendingOf(executed);
+    return pendingApproval ? { seq: executed.seq, pendingApproval } : { seq: executed.seq };
   }
 }
 

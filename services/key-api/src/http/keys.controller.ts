@@ -2,11 +2,12 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query } from 
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import type { KeyState } from '@keyward/domain';
+import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origin } from '../commands/commands';
+import type { LifecycleOutcome } from '../commands/lifecycle.handler';
 import { ViewReader } from '../queries/view-reader';
 import { RequestOrigin } from './request-origin';
 import { keyBody, keySummary } from './representations';
@@ -27,7 +28,7 @@ import { openApi, ZodPipe } from './zod.pipe';
 
 const notFound = (ref: string) => new ProblemError(404, 'not-found', 'Not found', `key ${ref} not found`);
 
-type KeyCommandAnswer = { seq: number; key: KeyState };
+type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingApproval: ApprovalState<DirectCommand> };
 
 @ApiTags('keys')
 @ApiBearerAuth()
@@ -256,9 +257,10 @@ export class KeysController {
   ): Promise<KeyCommandAnswer> {
     const tenantId = origin.principal.tenantId;
     const { keyId } = await this.resolve(tenantId, ref);
-    const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
+    const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
       new ExecuteLifecycleCommand(tenantId, build(keyId), origin),
     );
+    if (pendingApproval) return { seq, pendingApproval };
     return this.answer(seq, log.keys.get(keyId), keyId);
   }
 

@@ -1,4 +1,4 @@
-import type { KeyState, PrincipalState } from '@keyward/domain';
+import { approvalStatusAt, type ApprovalState, type KeyState, type PrincipalState } from '@keyward/domain';
 import type { KeyView, PrincipalView, TenantView } from '@keyward/event-log';
 
 /** What the API shows of a key: the state, never storage fields. */
@@ -50,4 +50,21 @@ export function tenantBody(view: TenantView) {
 
 export function principalBody(p: PrincipalState | PrincipalView): PrincipalState {
   return { principalId: p.principalId, name: p.name, role: p.role, createdAt: p.createdAt, revokedAt: p.revokedAt };
+}
+
+export function approvalBody(a: ApprovalState, now: Date) {
+  return {
+    approvalId: a.approvalId,
+    operation: a.operation,
+    status: approvalStatusAt(a, now),
+    quorum: a.quorum,
+    approvals: 1 + a.approvedBy.length,
+    requestedBy: a.requestedBy,
+    requestedAt: a.requestedAt,
+    expiresAt: a.expiresAt,
+    approvedBy: a.approvedBy,
+    closedAt: a.closedAt,
+    outcome: a.outcome,
+    command: a.command as Record<string, unknown>,
+  };
 }

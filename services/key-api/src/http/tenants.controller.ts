@@ -2,16 +2,18 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestj
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { CommandExecutor, type Executed } from '@keyward/event-log';
+import { activeWithRole } from '@keyward/domain';
+import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../commands/commands';
+import type { LifecycleOutcome } from '../commands/lifecycle.handler';
 import type { OnboardedTenant } from '../commands/principal.handlers';
 import { ViewReader } from '../queries/view-reader';
 import { RequestOrigin } from './request-origin';
 import { tenantBody } from './representations';
 import { emptyBody, idParam, readQuery } from './schemas/common.schema';
-import { offboardBody, tenantPolicyBody } from './schemas/crypto.schema';
+import { offboardBody, tenantPolicyBody, tenantPolicyResponse } from './schemas/crypto.schema';
 import {
   listQuery,
   onboardResponse,
@@ -70,7 +72,13 @@ export class TenantsController {
   @ApiOperation({ summary: "The caller's own tenant: status and key counts by state" })
   @ApiOkResponse({ schema: openApi(tenantResponse) })
   async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestOrigin() origin: Origin) {
-    return this.get(origin.principal.tenantId, q);
+    const summary = await this.get(origin.principal.tenantId, q);
+    const log = await this.executor.current(origin.principal.tenantId);
+    const admins = activeWithRole(log, 'tenant-admin');
+    const quorum = log.tenant?.policy.dualControl.quorum ?? (admins >= 2 ? 2 : 1);
+    const warning =
+      quorum < 2 ? 'dual control is off: one administrator alone can destroy keys and change policy; add a second tenant-admin' : undefined;
+    return { ...summary, dualControl: { quorum, activeAdmins: admins, ...(warning ? { warning } : {}) } };
   }
 
   @Post('tenants/:id/suspend')
@@ -119,7 +127,7 @@ export class TenantsController {
   @Get('tenant/policy')
   @Roles('tenant-admin', 'auditor')
   @ApiOperation({ summary: "The caller's tenant crypto policy" })
-  @ApiOkResponse({ schema: openApi(tenantPolicyBody) })
+  @ApiOkResponse({ schema: openApi(tenantPolicyResponse) })
   async policy(@RequestOrigin() origin: Origin) {
     const log = await this.executor.current(origin.principal.tenantId);
     if (!log.tenant) throw notFound(origin.principal.tenantId);
@@ -130,20 +138,33 @@ export class TenantsController {
   @Roles('tenant-admin')
   @ApiOperation({ summary: "Change the caller's tenant crypto policy" })
   @ApiBody({ schema: openApi(tenantPolicyBody, 'input') })
-  @ApiOkResponse({ schema: openApi(tenantPolicyBody.extend({ seq: z.number().int() })) })
+  @ApiOkResponse({ schema: openApi(tenantPolicyResponse.extend({ seq: z.number().int() })) })
   async setPolicy(@Body(new ZodPipe(tenantPolicyBody)) body: z.output<typeof tenantPolicyBody>, @RequestOrigin() origin: Origin) {
     const tenantId = origin.principal.tenantId;
-    const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
-      new ExecuteLifecycleCommand(tenantId, { kind: 'tenant.set-policy', tenantId, policy: body }, origin),
+    const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
+      new ExecuteLifecycleCommand(
+        tenantId,
+        {
+          kind: 'tenant.set-policy',
+          tenantId,
+          policy: {
+            ...(body.allowCompromisedDecrypt === undefined ? {} : { allowCompromisedDecrypt: body.allowCompromisedDecrypt }),
+            ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
+          },
+        },
+        origin,
+      ),
     );
+    if (pendingApproval) return { seq, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
     return { seq, ...log.tenant.policy };
   }
 
   private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], origin: Origin) {
-    const { seq, log } = await this.commands.execute<ExecuteLifecycleCommand, Executed>(
+    const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
       new ExecuteLifecycleCommand(tenantId, command, origin),
     );
+    if (pendingApproval) return { seq, tenantId, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
     return { seq, tenantId, status: log.tenant.status };
   }

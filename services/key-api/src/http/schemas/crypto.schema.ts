@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DUAL_CONTROL_OPERATIONS, MAX_QUORUM, type DualControlOperation } from '@keyward/domain';
 
 /** Most plaintext one request may carry (decoded bytes). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -45,8 +46,31 @@ export const rewrapResponse = encryptResponse.extend({ previousVersion: z.number
 export const macResponse = z.object({ mac: z.string().describe('Self-describing Keyward MAC, base64'), ...versioned });
 export const verifyMacResponse = z.object({ valid: z.boolean(), ...versioned });
 export const minDecryptionVersionBody = z.strictObject({ version: z.number().int().min(1) });
-export const tenantPolicyBody = z.strictObject({
-  allowCompromisedDecrypt: z.boolean().describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+export const tenantPolicyBody = z
+  .strictObject({
+    allowCompromisedDecrypt: z
+      .boolean()
+      .optional()
+      .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+    dualControl: z
+      .strictObject({
+        quorum: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_QUORUM)
+          .nullable()
+          .describe('People needed in all, requester included; null: 2 when the tenant has two active admins, else 1'),
+        operations: z.array(
+          z.enum(DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') as [DualControlOperation, ...DualControlOperation[]]),
+        ),
+      })
+      .optional(),
+  })
+  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+export const tenantPolicyResponse = z.object({
+  allowCompromisedDecrypt: z.boolean(),
+  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
 });
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),

@@ -1,0 +1,51 @@
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
+import type { ApprovalState, DirectCommand, KeywardEvent } from '@keyward/domain';
+import { CommandExecutor } from '@keyward/event-log';
+import { DecideApprovalCommand } from './commands';
+import { contextOf } from './decision-context';
+import { asProblem } from './domain-problem';
+
+export interface ApprovalDecided {
+  readonly seq: number;
+  readonly approval: ApprovalState<DirectCommand>;
+  /** When the approval created a principal: its API key, answered once, to the approver who completed the quorum. */
+  readonly issued?: { readonly principalId: string; readonly apiKey: string };
+}
+
+/** Approves or rejects a pending request; at quorum the request's command executes in the same commit. */
+@CommandHandler(DecideApprovalCommand)
+export class DecideApprovalHandler implements ICommandHandler<DecideApprovalCommand, ApprovalDecided> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly credentials: CredentialStore,
+    private readonly authenticator: ApiKeyAuthenticator,
+  ) {}
+
+  async execute({ tenantId, approvalId, decision, reason, origin }: DecideApprovalCommand): Promise<ApprovalDecided> {
+    const command =
+      decision === 'approve'
+        ? ({ kind: 'approval.approve', approvalId } as const)
+        : ({ kind: 'approval.reject', approvalId, ...(reason === undefined ? {} : { reason }) } as const);
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const approval = executed.log.approvals.get(approvalId);
+    if (!approval) throw new Error(`approval ${approvalId} vanished after its decision`);
+    const issued = await this.afterExecution(tenantId, executed.events);
+    return { seq: executed.seq, approval, ...(issued ? { issued } : {}) };
+  }
+
+  /** Side effects of an executed principal command: the credential store follows the log. */
+  private async afterExecution(tenantId: string, events: readonly KeywardEvent[]): Promise<ApprovalDecided['issued']> {
+    let issued: ApprovalDecided['issued'];
+    for (const event of events) {
+      if (event.type === 'principal.created.v1') {
+        const { principalId, role } = event.data;
+        issued = { principalId, apiKey: await this.credentials.issue(tenantId, principalId, role) };
+      } else if (event.type === 'principal.revoked.v1') {
+        await this.credentials.disablePrincipal(tenantId, event.data.principalId);
+        this.authenticator.forgetPrincipal(event.data.principalId);
+      }
+    }
+    return issued;
+  }
+}
