@@ -148,6 +148,11 @@ const ROUTES: Route[] = [
       return ['POST', `/v1/tenants/${other.tenantId}/offboard`, { confirm: other.tenantId }];
     },
   },
+  {
+    name: 'GET /v1/approvals',
+    allowed: ['tenant-admin', 'auditor', 'provider-admin'],
+    request: (c) => Promise.resolve(['GET', `/v1/approvals?tenantId=${c.tenantId}`]),
+  },
   { name: 'GET /v1/tenant/policy', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant/policy']) },
   {
     name: 'PUT /v1/tenant/policy',
@@ -253,8 +258,20 @@ describe('authentication, roles and tenant isolation', () => {
       Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{id}')}`),
     );
     const covered = ROUTES.map((r) => r.name);
-    // Public routes, and unseal (answers 409 on an unsealed service; its roles are checked in the data-plane spec).
-    const elsewhere = ['GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /v1/sys/seal-status', 'POST /v1/sys/unseal'];
+    // Public routes; unsealing (409 on an unsealed service; roles checked in the data-plane and unseal specs); deciding and
+    // reading single approvals (a matrix tenant has one admin, so nothing is ever pending; see the dual-control spec).
+    const elsewhere = [
+      'GET /health/live',
+      'GET /health/ready',
+      'GET /metrics',
+      'GET /v1/sys/seal-status',
+      'POST /v1/sys/unseal',
+      'POST /v1/sys/unseal/shares',
+      'DELETE /v1/sys/unseal/shares',
+      'GET /v1/approvals/{id}',
+      'POST /v1/approvals/{id}/approve',
+      'POST /v1/approvals/{id}/reject',
+    ];
     const uncovered = documented.filter((route) => !elsewhere.includes(route) && !covered.includes(route));
     expect(uncovered).toEqual([]);
   });

@@ -8,3 +8,4 @@ export * from './keystore/shred';
 export * from './material/key-check-value';
 export * from './pki/local-ca';
 export * from './root-key/root-key-source';
+export * from './shamir';

@@ -1,7 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { KeywardConfig } from '@keyward/config';
-import { Keystore, keyCheckValue, loadRootKey } from '@keyward/crypto';
+import {
+  decodeShare,
+  describeShare,
+  Keystore,
+  keyCheckValue,
+  loadRootKey,
+  ShareCollector,
+  ShareError,
+  type RootKeyShare,
+  type ShareProgress,
+} from '@keyward/crypto';
 import { KEYWARD_CONFIG, ProblemError, retryUntilDone } from '@keyward/platform';
 import { sealedProblem } from './crypto-problems';
 
@@ -10,7 +20,21 @@ export interface SealStatus {
   readonly reason?: string;
   /** Check value of the root key the keystore was built with (identifies it, reveals nothing). */
   readonly rootKcv?: string;
+  /** Unsealing with Shamir shares under way (sealed only): counts and identifiers, never share data. */
+  readonly progress?: ShareProgress;
 }
+
+/** The answer to one submitted share. */
+export interface ShareSubmissionStatus extends SealStatus {
+  /** The share had been submitted before: it counted once. */
+  readonly duplicate?: boolean;
+}
+
+/** Shares submitted for unsealing are discarded this long after the first one came. */
+export const UNSEAL_SHARES_TTL_MS = 10 * 60_000;
+
+const alreadyUnsealedProblem = (): ProblemError =>
+  new ProblemError(409, 'already-unsealed', 'Already unsealed', 'the key manager is already unsealed');
 
 /**
  * Holds the root key, or knows why it does not (sealed). The first use checks it against the
@@ -23,6 +47,10 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   private verified = false;
   private reason = 'starting';
   private rootKcv: string | undefined;
+  /** Shares submitted towards unsealing: in memory only, zeroed once used, on reset and on expiry. */
+  private readonly shares = new ShareCollector(UNSEAL_SHARES_TTL_MS, (discarded) =>
+    this.logger.warn(`unseal progress expired: ${discarded} share(s) discarded after ${UNSEAL_SHARES_TTL_MS / 60_000} minutes`),
+  );
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -53,12 +81,16 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.shares.reset();
     this.key?.fill(0);
     this.key = null;
   }
 
   status(): SealStatus {
-    if (this.key === null) return { sealed: true, reason: this.reason };
+    if (this.key === null) {
+      const progress = this.shares.progress();
+      return progress === null ? { sealed: true, reason: this.reason } : { sealed: true, reason: this.reason, progress };
+    }
     return this.rootKcv === undefined ? { sealed: false } : { sealed: false, rootKcv: this.rootKcv };
   }
 
@@ -76,7 +108,7 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   async unseal(candidate: Buffer): Promise<SealStatus> {
     if (this.key !== null) {
       candidate.fill(0);
-      throw new ProblemError(409, 'already-unsealed', 'Already unsealed', 'the key manager is already unsealed');
+      throw alreadyUnsealedProblem();
     }
     const kcv = keyCheckValue(candidate);
     const inForce = await this.keystore.claimRoot(kcv);
@@ -86,10 +118,72 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
         expectedKcv: inForce,
       });
     }
+    // A concurrent unseal may have won while the keystore answered.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    if (this.key !== null) {
+      candidate.fill(0);
+      throw alreadyUnsealedProblem();
+    }
     this.key = candidate;
     this.verified = true;
     this.rootKcv = kcv;
+    this.shares.reset();
     this.logger.log('unsealed');
+    return this.status();
+  }
+
+  /**
+   * Takes one custodian's Shamir share. Shares are held in memory only; at the threshold they
+   * are combined, zeroed, and the result unseals like `unseal()` (checked against the keystore).
+   * A share of another root key or set, a mistyped or altered one, is refused precisely.
+   */
+  async submitShare(text: string): Promise<ShareSubmissionStatus> {
+    if (this.key !== null) throw alreadyUnsealedProblem();
+    let share: RootKeyShare;
+    try {
+      share = decodeShare(text);
+    } catch (err: unknown) {
+      throw shareProblem(err);
+    }
+    try {
+      // Shares of another root key than the keystore's are refused at once, not after M custodians came.
+      const inForce = await this.keystore.rootCheck();
+      if (inForce !== null && inForce !== share.kcv) {
+        throw new ProblemError(
+          422,
+          'root-key-mismatch',
+          'Wrong root key',
+          `this share is of root key ${share.kcv}, but the keystore was built with root key ${inForce}`,
+          { expectedKcv: inForce, shareKcv: share.kcv },
+        );
+      }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+      if (this.key !== null) throw alreadyUnsealedProblem();
+      const submission = await this.shares.submit(share);
+      if (!submission.complete) {
+        const { submitted, threshold } = submission.progress;
+        this.logger.log(
+          `unseal share ${share.index} ${submission.duplicate ? 'submitted again (counted once)' : 'accepted'}: ${submitted} of ${threshold} (${describeShare(share)})`,
+        );
+        return { ...this.status(), duplicate: submission.duplicate };
+      }
+      this.logger.log(`unseal threshold reached with ${submission.progress.submitted} shares (${describeShare(share)})`);
+      const status = await this.unseal(submission.rootKey).catch((err: unknown) => {
+        submission.rootKey.fill(0); // unseal() keeps the key only when it succeeds
+        throw err;
+      });
+      return { ...status, progress: submission.progress };
+    } catch (err: unknown) {
+      throw shareProblem(err);
+    } finally {
+      share.data.fill(0);
+    }
+  }
+
+  /** Discards the shares submitted so far. */
+  resetShares(): SealStatus {
+    const discarded = this.shares.reset();
+    if (discarded > 0) this.logger.warn(`unseal progress reset: ${discarded} share(s) discarded`);
     return this.status();
   }
 
@@ -112,5 +206,30 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.verified = true;
     this.rootKcv = kcv;
+  }
+}
+
+/** A refused share as a problem document; anything else passes through. */
+function shareProblem(err: unknown): unknown {
+  if (!(err instanceof ShareError)) return err;
+  const startOver = 'DELETE /v1/sys/unseal/shares discards the shares submitted so far';
+  switch (err.code) {
+    case 'format':
+    case 'checksum':
+    case 'version':
+      return new ProblemError(400, 'invalid-share', 'Invalid share', err.message, { reason: err.code });
+    case 'set-mismatch':
+      return new ProblemError(422, 'share-set-mismatch', 'Share of another set', `${err.message}; ${startOver}`, err.details);
+    case 'conflict':
+      return new ProblemError(422, 'share-conflict', 'Conflicting share', `${err.message}; ${startOver}`, err.details);
+    case 'inconsistent':
+    case 'insufficient':
+      return new ProblemError(
+        422,
+        'shares-inconsistent',
+        'Shares do not combine',
+        `${err.message}. The submitted shares were discarded: submit them again, each checked against its original.`,
+        err.details,
+      );
   }
 }

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { parseRootKey } from '@keyward/crypto';
 import { Public, ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import { RootKeyService, type SealStatus } from '../crypto/root-key.service';
-import { sealStatusResponse, unsealBody } from './schemas/crypto.schema';
+import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
+import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './schemas/crypto.schema';
 import { openApi, ZodPipe } from './zod.pipe';
 
 @ApiTags('sys')
@@ -32,5 +32,31 @@ export class SysController {
     const key = parseRootKey(body.rootKey);
     if (!key) throw new ProblemError(400, 'validation', 'Invalid request', 'rootKey must be 32 bytes of base64');
     return this.root.unseal(key);
+  }
+
+  @Post('unseal/shares')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @Roles('provider-admin')
+  @ApiOperation({
+    summary: 'Submit one Shamir share of the root key (custodians, one at a time)',
+    description:
+      'Shares are held in memory only, for at most 10 minutes from the first one. When the threshold is reached they are combined, ' +
+      'zeroed, and the root key is checked against the keystore before use. A share submitted twice counts once; a mistyped share ' +
+      'answers 400 invalid-share, a share of another root key 422 root-key-mismatch, of another set 422 share-set-mismatch.',
+  })
+  @ApiBody({ schema: openApi(unsealShareBody, 'input') })
+  @ApiOkResponse({ schema: openApi(unsealShareResponse) })
+  submitShare(@Body(new ZodPipe(unsealShareBody)) body: z.output<typeof unsealShareBody>): Promise<ShareSubmissionStatus> {
+    return this.root.submitShare(body.share);
+  }
+
+  @Delete('unseal/shares')
+  @ApiBearerAuth()
+  @Roles('provider-admin')
+  @ApiOperation({ summary: 'Discard the shares submitted so far (start unsealing over)' })
+  @ApiOkResponse({ schema: openApi(sealStatusResponse) })
+  resetShares(): SealStatus {
+    return this.root.resetShares();
   }
 }
