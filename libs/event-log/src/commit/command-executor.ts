@@ -45,8 +45,10 @@ export class CommandExecutor {
   /** The tenant's state as of the store right now (for reads that must see their own writes). */
   async current(tenantId: string): Promise<TenantLog> {
     const cached = this.cached(tenantId);
-    await cached.queue;
-    await this.catchUp(tenantId, cached);
+    // Catch-ups queue behind commands and each other: two loading the same commits at once would fold them twice.
+    const run = cached.queue.then(() => this.catchUp(tenantId, cached));
+    cached.queue = run.catch(() => undefined);
+    await run;
     return cached.log;
   }
 
@@ -66,6 +68,7 @@ export class CommandExecutor {
 
   private async catchUp(tenantId: string, cached: CachedLog): Promise<void> {
     for (const commit of await this.store.load(tenantId, cached.log.seq)) {
+      if (commit.seq <= cached.log.seq) continue; // already folded (defensive: catch-ups are serialised)
       if (commit.seq !== cached.log.seq + 1 || commit.prevHash !== cached.headHash) {
         throw new Error(`commit log of ${tenantId} is inconsistent at seq ${commit.seq}; run audit verify`);
       }

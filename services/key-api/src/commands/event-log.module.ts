@@ -68,7 +68,8 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
           kafka.kafka,
           store,
           new Lease(mongo.db, 'relay'),
-          { topic: config.kafka.topics.events, onLag: (s) => lag.set(s) },
+          // A short idle poll: commits made on instances that do not hold the lease wait at most this long.
+          { topic: config.kafka.topics.events, idleMs: 100, onLag: (s) => lag.set(s) },
           logger,
         );
       },

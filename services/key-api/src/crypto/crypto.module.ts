@@ -23,8 +23,11 @@ import { UsageRecorder } from './usage.recorder';
     CryptoService,
     {
       provide: EXTRA_READINESS_CHECKS,
-      inject: [RootKeyService],
-      useFactory: (root: RootKeyService) => [() => Promise.resolve(root.health())],
+      inject: [RootKeyService, EventStreamListener],
+      useFactory: (root: RootKeyService, stream: EventStreamListener) => [
+        () => Promise.resolve(root.health()),
+        () => Promise.resolve(stream.health()),
+      ],
     },
   ],
   exports: [Keystore, RootKeyService, KeyMaterialService, KeyStateSource, CryptoService, UsageRecorder, EXTRA_READINESS_CHECKS],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator } from '@keyward/auth';
@@ -24,6 +25,8 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
   private consumer: Consumer | undefined;
   private readonly groupId = `keyward-key-api-${randomUUID()}`;
   private running = true;
+  /** True once the consumer has joined its group: from then on, commits made anywhere invalidate this instance. */
+  private following = false;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -55,9 +58,22 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      this.following = true;
+    });
+    consumer.on(consumer.events.CRASH, () => {
+      this.following = false;
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: false });
     await consumer.run({ eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  /** Readiness: an instance that does not follow the stream yet could serve keys another instance just disabled. */
+  health(): HealthIndicatorResult {
+    return {
+      eventStream: this.following ? { status: 'up' } : { status: 'down', reason: `not yet following ${this.config.kafka.topics.events}` },
+    };
   }
 
   private onBatch({ batch }: EachBatchPayload): Promise<void> {

@@ -1,0 +1,62 @@
+import type { DecisionContext } from '@keyward/domain';
+import type { CommitDocument } from './commit';
+import { commitId } from './commit';
+import { CommandExecutor } from './command-executor';
+import { ConcurrencyConflict, type CommitStore } from './commit-store';
+
+/** The commit store's contract in memory (unit tier: the real one is exercised end to end). */
+class MemoryStore {
+  readonly docs = new Map<string, CommitDocument>();
+
+  append(commit: Omit<CommitDocument, '_id' | 'published'>): Promise<void> {
+    const id = commitId(commit.tenantId, commit.seq);
+    if (this.docs.has(id)) return Promise.reject(new ConcurrencyConflict(commit.tenantId, commit.seq));
+    this.docs.set(id, { ...commit, _id: id, published: false });
+    return Promise.resolve();
+  }
+
+  async load(tenantId: string, afterSeq = 0): Promise<CommitDocument[]> {
+    await new Promise((r) => setTimeout(r, 1)); // a real round trip: lets concurrent callers interleave
+    return [...this.docs.values()].filter((c) => c.tenantId === tenantId && c.seq > afterSeq).sort((a, b) => a.seq - b.seq);
+  }
+
+  get(tenantId: string, seq: number): Promise<CommitDocument | null> {
+    return Promise.resolve(this.docs.get(commitId(tenantId, seq)) ?? null);
+  }
+}
+
+const ctx: DecisionContext = {
+  now: new Date('2030-01-01T00:00:00Z'),
+  actor: { principalId: 'prn_provider01', role: 'provider-admin' },
+  correlationId: 'c',
+};
+const TENANT = 'tnt_race00001';
+
+describe('CommandExecutor', () => {
+  it('concurrent catch-ups of one tenant fold each commit once (no false "inconsistent log")', async () => {
+    const store = new MemoryStore() as unknown as CommitStore;
+    const writer = new CommandExecutor(store);
+    const reader = new CommandExecutor(store);
+    await writer.execute(TENANT, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Race' }, ctx);
+    await reader.current(TENANT);
+    await writer.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    await writer.execute(TENANT, { kind: 'tenant.resume', tenantId: TENANT }, ctx);
+    const logs = await Promise.all([reader.current(TENANT), reader.current(TENANT), reader.current(TENANT)]);
+    expect(logs.map((l) => l.seq)).toEqual([3, 3, 3]);
+    expect(reader.peek(TENANT)?.tenant?.status).toBe('Active');
+  });
+
+  it('a writer that lost a race reloads and decides again on the newer state', async () => {
+    const store = new MemoryStore() as unknown as CommitStore;
+    const a = new CommandExecutor(store);
+    const b = new CommandExecutor(store);
+    await a.execute(TENANT, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Race' }, ctx);
+    await b.current(TENANT);
+    await a.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    // b still believes the tenant is Active: its suspend conflicts, reloads, and is refused on the fresh state.
+    await expect(b.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx)).rejects.toMatchObject({
+      code: 'illegal-transition',
+    });
+    expect(b.peek(TENANT)?.seq).toBe(2);
+  });
+});
