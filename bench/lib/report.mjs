@@ -1,0 +1,135 @@
+// Machine information, the issue's targets, and the printed table.
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { repoRoot } from './util.mjs';
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export function machineInfo() {
+  const status = git(['status', '--porcelain']);
+  return {
+    cores: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryMiB: Math.round(totalmem() / 2 ** 20),
+    node: process.version,
+    v8: process.versions.v8,
+    openssl: process.versions.openssl,
+    platform: process.platform,
+    arch: process.arch,
+    kernel: release(),
+    commit: git(['rev-parse', 'HEAD']),
+    dirty: status === null ? null : status.length > 0,
+  };
+}
+
+/** The issue's targets, judged on the figures of this run ("not measured" when a scenario did not run). */
+export function judgeTargets(scenarios) {
+  const targets = [];
+  const add = (id, description, measured, met) =>
+    targets.push({
+      id,
+      description,
+      measured,
+      status: measured === null || measured === undefined ? 'not measured' : met ? 'met' : 'missed',
+    });
+
+  const enc = scenarios['encrypt-1k']?.status === 'ok' ? scenarios['encrypt-1k'].points['16'] : undefined;
+  const ratio = enc?.vsCeiling?.requestsPerSec;
+  add(
+    'encrypt-1k-throughput',
+    'encrypt-1k at 16 connections >= 0.6 x http-ceiling requests/s',
+    ratio ?? null,
+    typeof ratio === 'number' && ratio >= 0.6,
+  );
+  add('encrypt-1k-p99', 'encrypt-1k at 16 connections p99 <= 15 ms', enc?.latency.p99Ms ?? null, (enc?.latency.p99Ms ?? Infinity) <= 15);
+
+  const vis = scenarios.lifecycle?.visibility?.p99Ms;
+  add('lifecycle-visibility-p99', 'lifecycle command answer -> visible in views, p99 <= 300 ms', vis ?? null, (vis ?? Infinity) <= 300);
+
+  const replay = scenarios.replay?.status === 'ok' ? scenarios.replay.ratio : null;
+  add('replay-ratio', 'replay events/s >= 0.5 x bare kafkajs consumer', replay, (replay ?? 0) >= 0.5);
+
+  const rss = ['encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'lifecycle']
+    .map((n) => scenarios[n])
+    .filter((s) => s?.status === 'ok' && typeof s.keyApiPeakRssMiB === 'number')
+    .map((s) => s.keyApiPeakRssMiB);
+  const peak = rss.length > 0 ? Math.max(...rss) : null;
+  add('key-api-rss', 'key-api peak RSS under load <= 300 MiB', peak, (peak ?? Infinity) <= 300);
+  return targets;
+}
+
+const fmt = (v, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows
+    .map((r) => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '))
+    .join('\n');
+}
+
+export function renderTable(result) {
+  const lines = [];
+  const m = result.machine;
+  lines.push(
+    `Keyward bench (${result.mode}) — ${m.cores} cores, ${m.cpuModel ?? 'unknown CPU'}, Node ${m.node}, commit ${m.commit?.slice(0, 12) ?? '?'}${m.dirty ? ' (dirty)' : ''}`,
+  );
+  const http = [['scenario', 'conns', 'req/s', 'x ceiling', 'p50 ms', 'p99 ms', 'max ms', 'errors', 'non-2xx', 'RSS MiB']];
+  const notes = [];
+  for (const [name, s] of Object.entries(result.scenarios)) {
+    if (s.points) {
+      for (const [c, p] of Object.entries(s.points)) {
+        http.push([
+          name,
+          c,
+          fmt(p.requestsPerSec),
+          name === 'http-ceiling' ? '1.00' : fmt(p.vsCeiling?.requestsPerSec, 2),
+          fmt(p.latency.p50Ms, 1),
+          fmt(p.latency.p99Ms, 1),
+          fmt(p.latency.maxMs, 1),
+          String(p.errors + p.timeouts),
+          String(p.non2xx),
+          fmt(p.peakRssMiB, 1),
+        ]);
+      }
+    } else if (s.status !== 'ok') {
+      notes.push(`${name}: ${s.status} — ${s.reason ?? (s.problems ?? s.firstProblems ?? []).join('; ')}`);
+    }
+  }
+  if (http.length > 1) lines.push('', table(http));
+
+  const aes = result.scenarios['aes-ceiling'];
+  if (aes?.status === 'ok') {
+    lines.push(
+      '',
+      `aes-ceiling: ${fmt(aes.opsPerSecPerCore)} ops/s on one core (${fmt(aes.mibPerSecPerCore, 1)} MiB/s), ${fmt(aes.allCoresOpsPerSec)} ops/s on ${aes.cores} cores`,
+    );
+  }
+  const lc = result.scenarios.lifecycle;
+  if (lc?.commands !== undefined) {
+    lines.push(
+      `lifecycle: ${fmt(lc.commandsPerSec, 1)} commands/s (${lc.commands} in ${fmt(lc.seconds, 1)} s, ${lc.clients} tenants); ` +
+        `visible in views p50 ${fmt(lc.visibility.p50Ms, 1)} ms, p99 ${fmt(lc.visibility.p99Ms, 1)} ms, max ${fmt(lc.visibility.maxMs, 1)} ms; ` +
+        `command p50/p99 create ${fmt(lc.commandLatency.create.p50Ms, 1)}/${fmt(lc.commandLatency.create.p99Ms, 1)} ms; key-api RSS ${fmt(lc.keyApiPeakRssMiB, 1)} MiB`,
+    );
+  }
+  const rp = result.scenarios.replay;
+  if (rp?.rebuild) {
+    lines.push(
+      `replay: ${rp.events} events (${rp.commits} commits, ${rp.tenants} tenants): rebuild ${fmt(rp.rebuild.eventsPerSec)} events/s in ${fmt(rp.rebuild.seconds, 2)} s; ` +
+        `bare consumer ${fmt(rp.bareConsumer.eventsPerSec)} events/s in ${fmt(rp.bareConsumer.seconds, 2)} s; ratio ${fmt(rp.ratio, 3)}`,
+    );
+    if (rp.note) lines.push(`  (${rp.note})`);
+  }
+  if (notes.length > 0) lines.push('', ...notes);
+  if (result.targets.length > 0) {
+    lines.push('', 'targets:');
+    for (const t of result.targets) lines.push(`  ${t.status.padEnd(12)} ${t.description} (measured: ${t.measured ?? '-'})`);
+  }
+  return lines.join('\n');
+}

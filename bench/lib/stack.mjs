@@ -1,0 +1,168 @@
+// key-api + projector as real processes from dist/, on a database and topics of their own, with a
+// KEYWARD_DATA of their own under .keyward/bench/<run> (key-api generates its development CA, TLS
+// certificate, root key and provider-admin key there; the services log there). Removed after a
+// clean run, kept when something failed. Mirrors test/support/keyward-stack.ts.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { freePort, JsonClient, repoRoot, sleep, uniqueName } from './util.mjs';
+
+const SERVICES = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT' };
+/** services/projector/src/consumer/projection.consumer.ts: PROJECTOR_GROUP (not configurable). */
+const PROJECTOR_GROUP = 'keyward-projector';
+const require = createRequire(import.meta.url);
+
+export class BenchStack {
+  constructor({ brokers, mongoUri, runId, logLevel }) {
+    this.dataDir = join(repoRoot, '.keyward', 'bench', runId);
+    mkdirSync(this.dataDir, { recursive: true });
+    this.runId = runId;
+    this.tls = (process.env.KEY_API_TLS ?? 'on') !== 'off';
+    this.env = {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      MONGODB_URI: mongoUri,
+      MONGODB_DB: `bench_${runId}`,
+      KAFKA_TOPIC_EVENTS: `bench.${runId}.events`,
+      KAFKA_TOPIC_USAGE: `bench.${runId}.usage`,
+      KEYWARD_DATA: this.dataDir,
+      LOG_LEVEL: logLevel,
+    };
+    this.children = new Map();
+  }
+
+  /** Where key-api's TLS material is (generated, or configured), for the ceiling server and clients. */
+  get tlsFiles() {
+    if (!this.tls) return null;
+    if (process.env.KEY_API_TLS_CERT && process.env.KEY_API_TLS_KEY) {
+      return { cert: process.env.KEY_API_TLS_CERT, key: process.env.KEY_API_TLS_KEY, ca: process.env.KEY_API_TLS_CA ?? null };
+    }
+    const dir = join(this.dataDir, 'tls');
+    return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
+  }
+
+  get apiPid() {
+    return this.children.get('key-api')?.child.pid;
+  }
+
+  async start() {
+    this.warnings = await this.sharedGroupWarnings();
+    for (const w of this.warnings) console.warn(`\nbench: warning: ${w}`);
+    for (const name of Object.keys(SERVICES)) await this.startService(name);
+    const ca = this.tlsFiles?.ca ? readFileSync(this.tlsFiles.ca) : undefined;
+    this.client = new JsonClient(this.children.get('key-api').baseUrl, { ca });
+    await this.waitFor('key-api', async () => (await this.client.request('GET', '/health/ready')).status === 200, 60_000);
+    const keyFile = join(this.dataDir, 'provider-admin.key');
+    await this.waitFor('key-api', async () => existsSync(keyFile) && readFileSync(keyFile, 'utf8').trim().length > 0, 30_000);
+    this.providerKey = readFileSync(keyFile, 'utf8').trim();
+    const projector = this.children.get('projector');
+    const plain = new JsonClient(projector.baseUrl);
+    await this.waitFor('projector', async () => (await plain.request('GET', '/health/ready')).status === 200, 60_000);
+    plain.close();
+    return this;
+  }
+
+  /**
+   * The projector's consumer group id is fixed, so a projector of another stack on the same broker
+   * (a test run, `npm start`) shares the group with ours although it reads another topic; Kafka may
+   * then hand our topic's partitions to it, and our views never catch up.
+   */
+  async sharedGroupWarnings() {
+    const { Kafka, logLevel } = require('kafkajs');
+    const admin = new Kafka({ clientId: 'keyward-bench', brokers: this.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+    try {
+      await admin.connect();
+      const { groups } = await admin.describeGroups([PROJECTOR_GROUP]);
+      const members = groups[0]?.members.length ?? 0;
+      return members === 0
+        ? []
+        : [
+            `${members} other projector(s) are in consumer group ${PROJECTOR_GROUP} on ${this.env.KAFKA_BROKERS}; ` +
+              'the bench projector shares that group and may be given no partitions (lifecycle then fails): stop them or use another broker',
+          ];
+    } catch {
+      return [];
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async startService(name) {
+    const port = await freePort();
+    const logFile = join(this.dataDir, `${name}.log`);
+    const fd = openSync(logFile, 'a');
+    const tls = name === 'key-api' && this.tls;
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+      cwd: repoRoot,
+      env: { ...this.env, [SERVICES[name]]: String(port) },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+    const entry = { child, exited, logFile, baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
+    this.children.set(name, entry);
+    // Liveness only: the CA may not be written yet, so this one probe does not verify it.
+    const probe = new JsonClient(entry.baseUrl, { rejectUnauthorized: false });
+    await this.waitFor(name, async () => (await probe.request('GET', '/health/live', { timeoutMs: 2_000 })).status === 200, 60_000);
+    probe.close();
+  }
+
+  /** Polls `check` until it holds; fails early with the service's log when it exited. */
+  async waitFor(name, check, timeoutMs) {
+    const started = Date.now();
+    for (;;) {
+      const entry = this.children.get(name);
+      if (entry.child.exitCode !== null || entry.child.signalCode !== null) {
+        throw new Error(`${name} exited (${entry.child.exitCode ?? entry.child.signalCode}):\n${this.logTail(name)}`);
+      }
+      if (await check().catch(() => false)) return;
+      if (Date.now() - started > timeoutMs) throw new Error(`${name} not ready within ${timeoutMs} ms:\n${this.logTail(name)}`);
+      await sleep(100);
+    }
+  }
+
+  logTail(name, chars = 3000) {
+    try {
+      return readFileSync(this.children.get(name).logFile, 'utf8').slice(-chars);
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** A tenant with its tenant-admin key and one key-user key. */
+  async tenant(prefix = 'Bench') {
+    const name = uniqueName(prefix).replace(/[^A-Za-z0-9 ._&'-]/g, '-');
+    const onboarded = await this.client.expect([201], 'POST', '/v1/tenants', { key: this.providerKey, body: { name } });
+    const adminKey = onboarded.admin.apiKey;
+    const user = await this.client.expect([201], 'POST', '/v1/principals', {
+      key: adminKey,
+      body: { name: uniqueName('bench-user'), role: 'key-user' },
+    });
+    return { tenantId: onboarded.tenantId, adminKey, userKey: user.apiKey, seq: onboarded.seq };
+  }
+
+  async createKey(adminKey, keyType, activate = true) {
+    const answer = await this.client.expect([200, 201], 'POST', '/v1/keys', { key: adminKey, body: { keyType, activate } });
+    return answer.key.keyId;
+  }
+
+  /** SIGTERM both services (SIGKILL after a grace period), then remove the data folder unless kept. */
+  async stop({ keep = false } = {}) {
+    this.client?.close();
+    await Promise.all(
+      [...this.children.values()].map(async ({ child, exited }) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    if (keep) {
+      // Keys of a throwaway stack, but keys: only the logs stay.
+      for (const f of readdirSync(this.dataDir)) if (!f.endsWith('.log')) rmSync(join(this.dataDir, f), { recursive: true, force: true });
+    } else {
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}

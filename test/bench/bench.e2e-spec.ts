@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testInfra } from '../support/env';
+
+// Smoke test only: `bench/run.mjs --quick` runs end to end against the test infrastructure and
+// writes well-formed JSON. No timing assertions: the figures depend on the machine.
+jest.setTimeout(600_000);
+
+const repoRoot = join(__dirname, '..', '..');
+const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
+const ALL_SCENARIOS = ['aes-ceiling', ...HTTP_SCENARIOS, 'lifecycle', 'replay', 'backup'];
+
+interface LoadPoint {
+  requestsPerSec: number;
+  latency: { p50Ms: number; p99Ms: number; maxMs: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  peakRssMiB: number | null;
+  vsCeiling?: { requestsPerSec: number | null };
+}
+interface Scenario {
+  status: 'ok' | 'unavailable' | 'failed';
+  reason?: string;
+  points?: Record<string, LoadPoint>;
+  [figure: string]: unknown;
+}
+interface BenchResult {
+  mode: string;
+  machine: { cores: number; node: string; commit: string | null };
+  scenarios: Record<string, Scenario>;
+  targets: { id: string; status: string }[];
+}
+
+function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bench', 'run.mjs'), ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      resolve({ code, output });
+    });
+  });
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+describe('npm run bench -- --quick (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-bench-spec-'));
+  const out = join(dir, 'bench.json');
+  let written: BenchResult | undefined;
+  let run: { code: number | null; output: string };
+  const result = (): BenchResult => {
+    if (!written) throw new Error(`bench wrote no JSON (exit ${String(run.code)}):\n${run.output.slice(-4000)}`);
+    return written;
+  };
+
+  beforeAll(async () => {
+    const infra = testInfra();
+    // The infrastructure scripts/test.mjs started (or the configured one): the bench starts none.
+    run = await runBench(['--quick', '--out', out], {
+      ...process.env,
+      KAFKA_BROKERS: infra.brokers.join(','),
+      MONGODB_URI: infra.mongoUri,
+    });
+    if (existsSync(out)) written = JSON.parse(readFileSync(out, 'utf8')) as BenchResult;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 and prints the table', () => {
+    if (run.code !== 0) throw new Error(`bench exited ${String(run.code)}:\n${run.output.slice(-4000)}`);
+    expect(run.output).toContain('http-ceiling');
+    expect(run.output).toContain('wrote');
+  });
+
+  it('writes machine info and every scenario', () => {
+    const { mode, machine, scenarios, targets } = result();
+    expect(mode).toBe('quick');
+    expect(machine.cores).toBeGreaterThan(0);
+    expect(machine.node).toBe(process.version);
+    expect(Object.keys(scenarios).sort()).toEqual([...ALL_SCENARIOS].sort());
+    const failed = Object.entries(scenarios).filter(([, s]) => s.status === 'failed');
+    expect(failed.map(([name, s]) => `${name}: ${s.reason ?? JSON.stringify(s)}`)).toEqual([]);
+    for (const s of Object.values(scenarios)) {
+      if (s.status === 'unavailable') expect(s.reason).toMatch(/not available yet/);
+    }
+    expect(targets.length).toBeGreaterThan(0);
+  });
+
+  it('reports numeric figures for every HTTP point, with ratios to the ceiling', () => {
+    const { scenarios } = result();
+    expect(scenarios['http-ceiling']!.status).toBe('ok');
+    const bad: string[] = [];
+    for (const name of HTTP_SCENARIOS) {
+      const s = scenarios[name]!;
+      if (s.status !== 'ok') continue; // a data-plane route that does not exist yet
+      expect(Object.keys(s.points!).sort()).toEqual(['1', '16', '64']);
+      for (const [connections, p] of Object.entries(s.points!)) {
+        const figures: Record<string, unknown> = {
+          requestsPerSec: p.requestsPerSec,
+          p50Ms: p.latency.p50Ms,
+          p99Ms: p.latency.p99Ms,
+          maxMs: p.latency.maxMs,
+          errors: p.errors,
+          timeouts: p.timeouts,
+          non2xx: p.non2xx,
+          peakRssMiB: p.peakRssMiB,
+          ...(name === 'http-ceiling' ? {} : { vsCeiling: p.vsCeiling?.requestsPerSec }),
+        };
+        for (const [figure, value] of Object.entries(figures)) {
+          if (!isNumber(value)) bad.push(`${name}@${connections}.${figure} = ${JSON.stringify(value)}`);
+        }
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('reports the AES ceiling, lifecycle and replay figures', () => {
+    const { scenarios } = result();
+    const aes = scenarios['aes-ceiling']!;
+    expect(aes.status).toBe('ok');
+    expect(isNumber(aes.opsPerSecPerCore)).toBe(true);
+
+    const lifecycle = scenarios.lifecycle as Scenario & { commandsPerSec: number; visibility: { p50Ms: number; p99Ms: number } };
+    expect(lifecycle.status).toBe('ok');
+    expect(lifecycle.commandsPerSec).toBeGreaterThan(0);
+    expect(isNumber(lifecycle.visibility.p50Ms) && isNumber(lifecycle.visibility.p99Ms)).toBe(true);
+
+    const replay = scenarios.replay as Scenario & {
+      events: number;
+      rebuild: { eventsPerSec: number };
+      bareConsumer: { eventsPerSec: number };
+      ratio: number;
+    };
+    expect(replay.status).toBe('ok');
+    expect(replay.events).toBeGreaterThan(0);
+    expect(replay.rebuild.eventsPerSec).toBeGreaterThan(0);
+    expect(replay.bareConsumer.eventsPerSec).toBeGreaterThan(0);
+    expect(isNumber(replay.ratio)).toBe(true);
+
+    expect(scenarios.backup!.status).toMatch(/^(ok|unavailable)$/);
+  });
+});
