@@ -19,6 +19,9 @@ class StaleProjection extends Error {}
  * store. Documents are written before the checkpoint, each guarded by the appliedSeq it had,
  * so a crash anywhere converges on replay to the same documents.
  */
+/** Tenants projected at once within one batch. */
+const TENANT_CONCURRENCY = 8;
+
 export class Projector {
   private readonly tenants = new Map<string, TenantProjection>();
 
@@ -41,21 +44,30 @@ export class Projector {
       byTenant.set(commit.tenantId, list);
     }
     const total = { applied: 0, duplicates: 0, gapFilled: 0 };
-    for (const [tenantId, list] of byTenant) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await this.applyTenant(tenantId, list);
-          total.applied += result.applied;
-          total.duplicates += result.duplicates;
-          total.gapFilled += result.gapFilled;
-          break;
-        } catch (err: unknown) {
-          this.tenants.delete(tenantId);
-          if (!(err instanceof StaleProjection) || attempt >= 5) throw err;
-        }
+    // Tenants are independent: project several at once (each tenant's commits stay in order),
+    // so that a batch spanning many tenants costs a few round trips, not a few per tenant.
+    const queue = [...byTenant];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const result = await this.applyTenantWithRetry(next[0], next[1]);
+        total.applied += result.applied;
+        total.duplicates += result.duplicates;
+        total.gapFilled += result.gapFilled;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, queue.length) }, worker));
+    return total;
+  }
+
+  private async applyTenantWithRetry(tenantId: string, list: readonly Commit[]): Promise<ApplyResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.applyTenant(tenantId, list);
+      } catch (err: unknown) {
+        this.tenants.delete(tenantId);
+        if (!(err instanceof StaleProjection) || attempt >= 5) throw err;
       }
     }
-    return total;
   }
 
   private async applyTenant(tenantId: string, commits: readonly Commit[]): Promise<ApplyResult> {
@@ -97,9 +109,8 @@ export class Projector {
       else if (principal) principalOps.push(guarded(principal, stored));
       else if (id === projection.tenantId && projection.tenant) tenantOps.push(guarded(projection.tenant, stored));
     }
-    await write(views.keys, keyOps);
-    await write(views.principals, principalOps);
-    await write(views.tenants, tenantOps);
+    // Independent collections: one round trip for the three. The checkpoint comes after, last.
+    await Promise.all([write(views.keys, keyOps), write(views.principals, principalOps), write(views.tenants, tenantOps)]);
     for (const id of projection.dirty) {
       const doc = projection.keys.get(id) ?? projection.principals.get(id) ?? (id === projection.tenantId ? projection.tenant : undefined);
       if (doc) projection.storedSeq.set(id, doc.appliedSeq);

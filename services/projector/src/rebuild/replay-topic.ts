@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { fromMessage, type Commit } from '@keyward/event-log';
 
+/** Commits handed over at once during a replay. */
+const REPLAY_SLICE = 2_000;
+
 export interface ReplayProgress {
   readonly messages: number;
   readonly total: number;
@@ -38,9 +41,16 @@ export async function replayTopic(
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
           const limit = end.get(batch.partition)?.high ?? 0;
           const wanted = batch.messages.filter((m) => Number(m.offset) < limit);
-          await onCommits(wanted.map((m) => fromMessage(m.value)));
-          messages += wanted.length;
-          onProgress({ messages, total });
+          // Slices with a heartbeat between them: a big batch on a slow store must not outlast the session.
+          for (let from = 0; from < wanted.length; from += REPLAY_SLICE) {
+            const slice = wanted.slice(from, from + REPLAY_SLICE);
+            await onCommits(slice.map((m) => fromMessage(m.value)));
+            messages += slice.length;
+            onProgress({ messages, total });
+            const last = slice.at(-1);
+            if (last) resolveOffset(last.offset);
+            await heartbeat();
+          }
           resolveOffset(batch.lastOffset());
           await heartbeat();
           if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition) && pending.size === 0) resolve();
