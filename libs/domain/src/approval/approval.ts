@@ -9,6 +9,7 @@ export const DUAL_CONTROL_OPERATIONS = [
   'tenant.set-policy',
   'principal.manage-admin',
   'tenant.offboard',
+  'key.enable-export',
 ] as const;
 export type DualControlOperation = (typeof DUAL_CONTROL_OPERATIONS)[number];
 
@@ -45,10 +46,7 @@ export type ApprovalEventBody<C = unknown> =
       }
     >
   | EventBody<'approval.granted.v1', { readonly approvalId: string }>
-  | EventBody<
-      'approval.executed.v1',
-      { readonly approvalId: string; readonly requestedBy: Actor; readonly approvedBy: readonly Actor[] }
-    >
+  | EventBody<'approval.executed.v1', { readonly approvalId: string; readonly requestedBy: Actor; readonly approvedBy: readonly Actor[] }>
   | EventBody<'approval.failed.v1', { readonly approvalId: string; readonly reason: string }>
   | EventBody<'approval.rejected.v1', { readonly approvalId: string; readonly reason: string }>;
 export type ApprovalEvent<C = unknown> = ApprovalEventBody<C> & Omit<DomainEvent, 'type' | 'data'>;
@@ -69,7 +67,10 @@ export type ApprovalCommand<C = unknown> =
 export function checkApprover<C>(approval: ApprovalState<C> | undefined, approvalId: string, approver: Actor, now: Date): ApprovalState<C> {
   if (approval === undefined) return refuse('not-found', `approval ${approvalId} not found`, { approvalId });
   if (approval.status !== 'Pending') {
-    refuse('illegal-transition', `approval ${approvalId} is already ${approval.status.toLowerCase()}`, { approvalId, status: approval.status });
+    refuse('illegal-transition', `approval ${approvalId} is already ${approval.status.toLowerCase()}`, {
+      approvalId,
+      status: approval.status,
+    });
   }
   if (Date.parse(approval.expiresAt) <= now.getTime()) {
     refuse('illegal-transition', `approval ${approvalId} expired at ${approval.expiresAt}`, { approvalId, expiresAt: approval.expiresAt });

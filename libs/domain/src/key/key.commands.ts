@@ -71,6 +71,11 @@ export interface SetMinDecryptionVersion {
   readonly version: number;
 }
 
+export interface EnableKeyExport {
+  readonly kind: 'key.enable-export';
+  readonly keyId: string;
+}
+
 export type KeyCommand =
   | CreateKey
   | ActivateKey
@@ -83,7 +88,8 @@ export type KeyCommand =
   | SetKeyAlias
   | ChangeKeyLabels
   | SetKeyDescription
-  | SetMinDecryptionVersion;
+  | SetMinDecryptionVersion
+  | EnableKeyExport;
 
 /** Commands that act on an existing key. */
 export type ExistingKeyCommand = Exclude<KeyCommand, CreateKey>;

@@ -83,6 +83,7 @@ describe('key.create', () => {
       description: '',
       labels: {},
       exportable: false,
+      exportEnabled: false,
       versions: [{ version: 1, kcv: 'KCV0001', createdAt: at, destroyed: false }],
       latestVersion: 1,
       minDecryptionVersion: 1,

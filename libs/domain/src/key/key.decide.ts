@@ -155,6 +155,10 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
       validateDescription(command.description);
       if (key.description === command.description) return [];
       return [{ type: 'key.description-set.v1', data: { keyId, description: command.description } }];
+    case 'key.enable-export':
+      if (!key.exportable) refuse('invalid', `key ${keyId} was not created exportable; its material can never leave Keyward`, { keyId });
+      requireState(key, 'enable export of', ['PreActive', 'Active', 'Deactivated']);
+      return key.exportEnabled ? [] : [{ type: 'key.export-enabled.v1', data: { keyId } }];
     case 'key.set-min-decryption-version':
       requireNotDestroyed(key, 'change the minimum decryption version of');
       if (!Number.isInteger(command.version) || command.version < 1 || command.version > key.latestVersion) {

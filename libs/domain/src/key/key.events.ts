@@ -48,6 +48,8 @@ export type KeyMinDecryptionVersionSet = EventBody<
   { readonly keyId: string; readonly version: number }
 >;
 
+export type KeyExportEnabled = EventBody<'key.export-enabled.v1', { readonly keyId: string }>;
+
 export type KeyEventBody =
   | KeyCreated
   | KeyActivated
@@ -60,7 +62,8 @@ export type KeyEventBody =
   | KeyAliasSet
   | KeyLabelsChanged
   | KeyDescriptionSet
-  | KeyMinDecryptionVersionSet;
+  | KeyMinDecryptionVersionSet
+  | KeyExportEnabled;
 
 export type KeyEvent = KeyEventBody & Omit<DomainEvent, 'type' | 'data'>;
 export type KeyEventType = KeyEventBody['type'];

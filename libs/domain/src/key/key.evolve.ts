@@ -26,6 +26,7 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       description: d.description,
       labels: { ...d.labels },
       exportable: d.exportable,
+      exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,
       minDecryptionVersion: 1,
@@ -86,5 +87,7 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       return { ...key, description: event.data.description, updatedAt: event.at };
     case 'key.min-decryption-version-set.v1':
       return { ...key, minDecryptionVersion: event.data.version, updatedAt: event.at };
+    case 'key.export-enabled.v1':
+      return { ...key, exportEnabled: true, updatedAt: event.at };
   }
 }

@@ -26,6 +26,8 @@ export interface KeyState {
   readonly description: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly exportable: boolean;
+  /** Material retrieval switched on (dual-controlled), for exportable keys only. */
+  readonly exportEnabled: boolean;
   readonly versions: readonly KeyVersionState[];
   readonly latestVersion: number;
   readonly minDecryptionVersion: number;

@@ -4,7 +4,7 @@ import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import type { DomainErrorCode } from '../shared/domain-error';
 import { DEFAULT_TENANT_POLICY, type TenantStatus } from '../tenant/tenant';
-import { authorizeUse, CRYPTO_OPERATIONS, type CryptoOperation } from './key.use';
+import { authorizeExport, authorizeUse, CRYPTO_OPERATIONS, type CryptoOperation } from './key.use';
 import type { KeyLifecycleState, KeyType } from './key.types';
 
 const TENANT = 'tnt_acme0001';
@@ -159,5 +159,57 @@ describe('tenant.set-policy', () => {
       applyCommand(suspended, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0)),
     );
     expect(error.code).toBe('tenant-inactive');
+  });
+});
+
+describe('key.enable-export and authorizeExport', () => {
+  /** A tenant with one exportable key brought to `state`. */
+  function exportableIn(state: KeyLifecycleState): TenantLog {
+    const log = new TenantLog(TENANT);
+    applyCommand(log, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' }, ctx(-60, PROVIDER));
+    const steps: KeywardCommand[] = [{ kind: 'key.create', keyId: ENC, keyType: 'AES-256-GCM', kcv: 'kcv1', exportable: true }];
+    if (state !== 'PreActive') steps.push({ kind: 'key.activate', keyId: ENC });
+    if (state === 'Deactivated' || state === 'Destroyed') steps.push({ kind: 'key.deactivate', keyId: ENC });
+    if (state === 'Compromised' || state === 'DestroyedCompromised') steps.push({ kind: 'key.compromise', keyId: ENC, reason: 'leak' });
+    if (isDestroyedState(state)) steps.push({ kind: 'key.schedule-destruction', keyId: ENC, waitingPeriodDays: 1 });
+    steps.forEach((command, i) => applyCommand(log, command, ctx(-50 + i)));
+    if (isDestroyedState(state)) applyCommand(log, { kind: 'key.destroy', keyId: ENC }, ctx(-1));
+    return log;
+  }
+  const isDestroyedState = (s: KeyLifecycleState) => s === 'Destroyed' || s === 'DestroyedCompromised';
+  const enable: KeywardCommand = { kind: 'key.enable-export', keyId: ENC };
+
+  it.each([
+    ['PreActive', null],
+    ['Active', null],
+    ['Deactivated', null],
+    ['Compromised', 'illegal-transition'],
+    ['Destroyed', 'illegal-transition'],
+    ['DestroyedCompromised', 'illegal-transition'],
+  ] as const)('enabling export of a %s exportable key: %s', (state, refused) => {
+    const log = exportableIn(state);
+    if (refused) {
+      expect(refusal(() => applyCommand(log, enable, ctx(0))).code).toBe(refused);
+      return;
+    }
+    expect(applyCommand(log, enable, ctx(0)).map((e) => e.type)).toEqual(['key.export-enabled.v1']);
+    expect(log.keys.get(ENC)?.exportEnabled).toBe(true);
+    expect(applyCommand(log, enable, ctx(0))).toEqual([]);
+  });
+
+  it('a key not created exportable can never be exported', () => {
+    const log = tenantWith('Active');
+    expect(refusal(() => applyCommand(log, enable, ctx(0))).code).toBe('invalid');
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get(ENC), ENC)).code).toBe('key-unusable');
+  });
+
+  it('export needs it enabled, and an Active or Deactivated key', () => {
+    const log = exportableIn('Active');
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get(ENC), ENC)).message).toMatch(/has not been enabled/);
+    applyCommand(log, enable, ctx(0));
+    expect(authorizeExport(log.tenant, TENANT, log.keys.get(ENC), ENC).version).toBe(1);
+    applyCommand(log, { kind: 'key.compromise', keyId: ENC, reason: 'leak' }, ctx(0));
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get(ENC), ENC)).code).toBe('key-unusable');
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, undefined, 'key_nope00001')).code).toBe('not-found');
   });
 });

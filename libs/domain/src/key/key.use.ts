@@ -86,3 +86,24 @@ function latest(key: KeyState): KeyVersionState {
   if (version === undefined || version.destroyed) return refuse('key-destroyed', `the latest version of key ${key.keyId} is destroyed`);
   return version;
 }
+
+/**
+ * Whether a key's material may leave Keyward (wrapped for the caller): created exportable, export
+ * enabled under dual control, and Active or Deactivated. Returns the latest version.
+ */
+export function authorizeExport(
+  tenant: TenantState | undefined,
+  tenantId: string,
+  key: KeyState | undefined,
+  keyRef: string,
+): KeyVersionState {
+  requireTenantActive(tenant, tenantId);
+  if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+  const details = { keyId: key.keyId, state: key.state, operation: 'export' };
+  if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
+  if (!key.exportable) refuse('key-unusable', `key ${key.keyId} is not exportable`, details);
+  if (!key.exportEnabled)
+    refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
+  if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
+  return latest(key);
+}

@@ -78,6 +78,7 @@ export function activeWithRole(log: TenantLog, role: Role): number {
 export function sensitiveOperation(command: DirectCommand, log: TenantLog): DualControlOperation | undefined {
   switch (command.kind) {
     case 'key.schedule-destruction':
+    case 'key.enable-export':
     case 'tenant.set-policy':
     case 'tenant.offboard':
       return command.kind;
@@ -144,7 +145,11 @@ function decideApproval(command: ApprovalCommand<DirectCommand>, log: TenantLog,
       try {
         const executed = decideDirect(approval.command, log, ctx);
         const approvedBy = [...approval.approvedBy, ctx.actor];
-        return [granted, ...executed, { type: 'approval.executed.v1', data: { approvalId, requestedBy: approval.requestedBy, approvedBy } }];
+        return [
+          granted,
+          ...executed,
+          { type: 'approval.executed.v1', data: { approvalId, requestedBy: approval.requestedBy, approvedBy } },
+        ];
       } catch (err: unknown) {
         if (!(err instanceof DomainError)) throw err;
         // The world moved on since the request (for example the key changed state): close it, say why.

@@ -11,6 +11,7 @@ export function keyBody(key: KeyState | KeyView): KeyState {
     description: key.description,
     labels: key.labels,
     exportable: key.exportable,
+    exportEnabled: key.exportEnabled ?? false,
     versions: key.versions,
     latestVersion: key.latestVersion,
     minDecryptionVersion: key.minDecryptionVersion,

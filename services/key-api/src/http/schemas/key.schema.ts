@@ -45,6 +45,7 @@ export const keyResponse = z.object({
   description: z.string(),
   labels: z.record(z.string(), z.string()),
   exportable: z.boolean(),
+  exportEnabled: z.boolean(),
   versions: z.array(z.object({ version: z.number().int(), kcv: z.string(), createdAt: z.string(), destroyed: z.boolean() })),
   latestVersion: z.number().int(),
   minDecryptionVersion: z.number().int(),
