@@ -149,6 +149,27 @@ const ROUTES: Route[] = [
     },
   },
   {
+    name: 'PUT /v1/principals/{id}/certificate',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'bound', role: 'auditor' });
+      return ['PUT', `/v1/principals/${made.json<{ principalId: string }>().principalId}/certificate`, { fingerprint: 'ab'.repeat(32) }];
+    },
+  },
+  {
+    name: 'DELETE /v1/principals/{id}/certificate',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'unbound', role: 'auditor' });
+      return ['DELETE', `/v1/principals/${made.json<{ principalId: string }>().principalId}/certificate`];
+    },
+  },
+  {
+    name: 'POST /v1/keys/{id}/enable-export',
+    allowed: ['tenant-admin'],
+    request: async (c) => ['POST', `/v1/keys/${await c.newKey({ exportable: true })}/enable-export`, {}],
+  },
+  {
     name: 'GET /v1/approvals',
     allowed: ['tenant-admin', 'auditor', 'provider-admin'],
     request: (c) => Promise.resolve(['GET', `/v1/approvals?tenantId=${c.tenantId}`]),
@@ -271,6 +292,8 @@ describe('authentication, roles and tenant isolation', () => {
       'GET /v1/approvals/{id}',
       'POST /v1/approvals/{id}/approve',
       'POST /v1/approvals/{id}/reject',
+      // Needs mutual TLS with a bound principal (see the export spec); refused to every role in this matrix.
+      'POST /v1/keys/{id}/material',
     ];
     const uncovered = documented.filter((route) => !elsewhere.includes(route) && !covered.includes(route));
     expect(uncovered).toEqual([]);

@@ -69,6 +69,11 @@ export class KeywardStack {
     return Buffer.from(readFileSync(join(this.dataDir, 'root.key'), 'utf8').trim(), 'base64');
   }
 
+  /** The backup service on this stack's database, with its destinations and keys in `extraEnv`. The caller stops it. */
+  startBackup(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
+    return ServiceProcess.start('backup', { ...this.env, ...extraEnv });
+  }
+
   async restartProjector(kill = false): Promise<void> {
     if (kill) this.projector.child.kill('SIGKILL');
     await this.projector.stop();

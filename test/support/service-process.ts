@@ -15,6 +15,12 @@ export interface HttpAnswer {
   json<T = unknown>(): T;
 }
 
+/** A client certificate and its private key (PEM), presented over mutual TLS. */
+export interface ClientCertificate {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+}
+
 /** One Keyward service run as a real process from dist/ (built by `npm test`). */
 export class ServiceProcess {
   readonly output: string[] = [];
@@ -31,7 +37,14 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  static async start(name: 'key-api' | 'projector' | 'backup', env: Record<string, string>): Promise<ServiceProcess> {
+  /** Presented by every request that names no other (for key-api started with KEY_API_MTLS=required). */
+  clientCert: ClientCertificate | undefined;
+
+  static async start(
+    name: 'key-api' | 'projector' | 'backup',
+    env: Record<string, string>,
+    options: { clientCert?: ClientCertificate } = {},
+  ): Promise<ServiceProcess> {
     const port = await freePort();
     const dataDir = env.KEYWARD_DATA ?? mkdtempSync(join(tmpdir(), `kw-${name}-`));
     const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
@@ -42,6 +55,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(name, child, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, dataDir);
+    service.clientCert = options.clientCert;
     await service.waitFor(async () => (await service.get('/health/live')).status === 200, 30_000);
     return service;
   }
@@ -64,7 +78,11 @@ export class ServiceProcess {
     return this.output.join('');
   }
 
-  async request(method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; clientCert?: ClientCertificate; localAddress?: string } = {},
+  ): Promise<HttpAnswer> {
     const url = new URL(path, this.baseUrl);
     const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     const headers: Record<string, string> = {
@@ -74,7 +92,13 @@ export class ServiceProcess {
     const isTls = url.protocol === 'https:';
     const ca = isTls ? readFileSync(join(this.dataDir, 'tls', 'ca.crt')) : undefined;
     return new Promise((resolve, reject) => {
-      const req = (isTls ? httpsRequest : httpRequest)(url, { method, headers, timeout: 10_000, ...(ca ? { ca } : {}) }, (res) => {
+      const clientCert = options.clientCert ?? this.clientCert;
+      const tlsOptions = {
+        ...(ca ? { ca } : {}),
+        ...(clientCert ? { cert: clientCert.cert, key: clientCert.key } : {}),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      };
+      const req = (isTls ? httpsRequest : httpRequest)(url, { method, headers, timeout: 10_000, ...tlsOptions }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -19,7 +19,8 @@ export interface KeywardConfig {
     readonly tls: TlsSetting;
   };
   readonly projector: ListenSetting;
-  readonly backup: ListenSetting;
+  readonly kmip: KmipSetting;
+  readonly backup: BackupSetting;
   /** Test runs only: shift of the business clock. */
   readonly clockOffsetMs: number;
   readonly rootKey: RootKeySetting;
@@ -32,12 +33,83 @@ export interface KeywardConfig {
   };
   readonly healthTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  /** How key-api authenticates callers beyond API keys, and the abuse limits it applies. */
+  readonly auth: AuthSetting;
+  /** Compliance: signed checkpoints of each tenant's chain, usage scans. */
+  readonly audit: AuditSetting;
+}
+
+export interface AuditSetting {
+  /** 0: checkpoints are not signed. */
+  readonly checkpointIntervalMs: number;
+  /** Where the Ed25519 checkpoint signing key comes from; `none` (production without a file): not signed. */
+  readonly signingKey: { readonly kind: 'file' | 'generate'; readonly path: string } | { readonly kind: 'none' };
+  readonly usageScanMax: number;
+}
+
+export interface AuthSetting {
+  readonly mtls: MtlsSetting;
+  /** null: JWT bearer tokens are refused. */
+  readonly oidc: OidcSetting | null;
+  readonly rateLimits: {
+    readonly principalRps: number;
+    readonly principalBurst: number;
+    readonly tenantRps: number;
+    readonly tenantBurst: number;
+  };
+  readonly lockout: { readonly failures: number; readonly windowMs: number; readonly durationMs: number };
+}
+
+/**
+ * Client certificates on the key-api listener. `off` carries why when mTLS was asked for but
+ * cannot apply (plain HTTP, or no CA to verify client certificates against).
+ */
+export type MtlsSetting =
+  { readonly mode: 'off'; readonly reason?: string } | { readonly mode: 'optional' | 'required'; readonly clientCaFile: string };
+
+export interface OidcSetting {
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly tenantClaim: string;
+  readonly roleClaim: string;
+  readonly algorithms: readonly ('RS256' | 'ES256')[];
+  readonly clockToleranceMs: number;
+  readonly jwksCacheMs: number;
 }
 
 export interface ListenSetting {
   readonly host: string;
   readonly port: number;
 }
+
+/** The backup service: where the two halves of each snapshot go, under which keys, how often, how many are kept. */
+export interface BackupSetting extends ListenSetting {
+  /** null: backups are off (neither BACKUP_KEK_DEST nor BACKUP_DEK_DEST is set). */
+  readonly destinations: { readonly kek: BackupDestinationSetting; readonly dek: BackupDestinationSetting } | null;
+  readonly keys: { readonly kek: SecretSource; readonly dek: SecretSource };
+  /** Cron expression (UTC); null: on demand only. */
+  readonly schedule: string | null;
+  readonly retain: number;
+}
+
+export type BackupDestinationSetting =
+  | { readonly kind: 'directory'; readonly path: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** Object key prefix, without leading or trailing slash ('' for the bucket root). */
+      readonly prefix: string;
+      /** null: AWS S3 itself. */
+      readonly endpoint: string | null;
+      readonly region: string;
+      /** null: the AWS SDK's default credential chain. */
+      readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null;
+    };
+
+/** A secret given in the environment (base64), in a file, or not at all. */
+export type SecretSource =
+  { readonly kind: 'env'; readonly base64: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'none' };
 
 export type TlsSetting =
   | { readonly enabled: false }
@@ -50,3 +122,15 @@ export type RootKeySetting =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'generate'; readonly path: string }
   | { readonly kind: 'none' };
+
+/** The kmip service: KMIP (TTLV) over mutual TLS. */
+export interface KmipSetting {
+  readonly host: string;
+  readonly port: number;
+  /** Server certificate files, or the folder of generated development TLS material. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | { readonly generated: string };
+  /** null: no CA to verify client certificates against, so the service refuses to start. */
+  readonly clientCaFile: string | null;
+  readonly maxMessageBytes: number;
+  readonly maxDepth: number;
+}

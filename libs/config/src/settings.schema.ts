@@ -8,6 +8,36 @@ const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).def
 const ms = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
 const onOff = (fallback: 'on' | 'off') => z.enum(['on', 'off']).default(fallback);
 const optionalPath = z.string().min(1).optional();
+const backupDestination = z
+  .string()
+  .refine(
+    (v) => (v.startsWith('s3://') ? /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(v) : !v.includes('://')),
+    'must be a directory path or s3://bucket/prefix',
+  )
+  .optional();
+/** Per-destination S3 settings, so the two destinations can live with two providers. */
+const s3Settings = <P extends 'KEK' | 'DEK'>(part: P) =>
+  ({
+    [`BACKUP_${part}_S3_ENDPOINT`]: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(`Endpoint of the S3-compatible server of an s3:// BACKUP_${part}_DEST (path-style requests); unset: AWS S3.`),
+    [`BACKUP_${part}_S3_REGION`]: z.string().min(1).default('us-east-1').describe(`Region of an s3:// BACKUP_${part}_DEST.`),
+    [`BACKUP_${part}_S3_ACCESS_KEY_ID`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        `Access key id for an s3:// BACKUP_${part}_DEST; unset: the AWS SDK's default credentials (AWS_ACCESS_KEY_ID, profiles, instance roles).`,
+      ),
+    [`BACKUP_${part}_S3_SECRET_ACCESS_KEY`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(`Secret access key going with BACKUP_${part}_S3_ACCESS_KEY_ID.`),
+  }) as {
+    [K in `BACKUP_${P}_S3_ENDPOINT` | `BACKUP_${P}_S3_ACCESS_KEY_ID` | `BACKUP_${P}_S3_SECRET_ACCESS_KEY`]: z.ZodOptional<z.ZodString>;
+  } & { [K in `BACKUP_${P}_S3_REGION`]: z.ZodDefault<z.ZodString> };
 
 export const settingsSchema = z.object({
   NODE_ENV: z
@@ -51,10 +81,69 @@ export const settingsSchema = z.object({
   KEY_API_TLS: onOff('on').describe('`off` serves plain HTTP, only for running behind a TLS-terminating proxy.'),
   KEY_API_TLS_CERT: optionalPath.describe('PEM server certificate (chain). Default: generated under KEYWARD_DATA/tls (development only).'),
   KEY_API_TLS_KEY: optionalPath.describe('PEM private key for KEY_API_TLS_CERT.'),
+  KEY_API_MTLS: z
+    .enum(['off', 'optional', 'required'])
+    .default('optional')
+    .describe(
+      'Client certificates (mutual TLS). `optional`: key-api asks for one and verifies it against KEY_API_CLIENT_CA, and a principal bound to a certificate must present it; `required`: every connection must present a valid one; `off`: none are asked for, so bound principals are refused.',
+    ),
+  KEY_API_CLIENT_CA: optionalPath.describe(
+    'PEM file of the CAs that issue client certificates. Default: the generated development CA (KEYWARD_DATA/tls/ca.crt) when key-api generates its TLS material; otherwise none, and no client certificate is accepted.',
+  ),
+  KMIP_HOST: z.string().min(1).default('127.0.0.1').describe('kmip service listen address (KMIP over mutual TLS).'),
+  KMIP_PORT: port(5696).describe('kmip service port (TTLV over TLS; 5696 is the IANA port for KMIP).'),
+  KMIP_TLS_CERT: optionalPath.describe('PEM server certificate (chain) of the kmip service. Default: the generated development certificate under KEYWARD_DATA/tls (development only).'),
+  KMIP_TLS_KEY: optionalPath.describe('PEM private key for KMIP_TLS_CERT.'),
+  KMIP_CLIENT_CA: optionalPath.describe(
+    'PEM file of the CAs that issue KMIP client certificates (required: every KMIP client presents one). Default: the generated development CA (KEYWARD_DATA/tls/ca.crt), outside production only.',
+  ),
+  KMIP_MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe('Largest KMIP request message accepted, in bytes; a larger one closes the connection.'),
+  KMIP_MAX_DEPTH: z.coerce.number().int().min(4).max(64).default(16).describe('Deepest nesting of TTLV structures accepted in a KMIP request.'),
   PROJECTOR_HOST: z.string().min(1).default('127.0.0.1').describe('projector health/metrics listen address.'),
   PROJECTOR_PORT: port(8444).describe('projector health/metrics port (plain HTTP, keep it internal).'),
-  BACKUP_HOST: z.string().min(1).default('127.0.0.1').describe('backup service health/metrics listen address.'),
-  BACKUP_PORT: port(8445).describe('backup service health/metrics port (plain HTTP, keep it internal).'),
+  BACKUP_HOST: z.string().min(1).default('127.0.0.1').describe('backup service listen address (health, metrics, /v1/backups).'),
+  BACKUP_PORT: port(8445).describe('backup service port (plain HTTP: keep it internal, or behind a TLS-terminating proxy).'),
+  BACKUP_KEK_DEST: backupDestination.describe(
+    'Where KEK snapshots go (tenant KEKs, still wrapped by the root key): a local or mounted directory, or `s3://bucket/prefix`. Unset together with BACKUP_DEK_DEST: backups are off. Must be another place than BACKUP_DEK_DEST.',
+  ),
+  BACKUP_DEK_DEST: backupDestination.describe(
+    'Where DEK snapshots go (key material, still wrapped by the tenant KEKs, and hashed API keys): a directory or `s3://bucket/prefix`.',
+  ),
+  BACKUP_KEK_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Backup key of the KEK snapshots as base64 (32 bytes). Prefer BACKUP_KEK_KEY_FILE. Never the root key nor the DEK backup key.',
+    ),
+  BACKUP_KEK_KEY_FILE: optionalPath.describe('File holding the KEK backup key (32 raw bytes, or base64). Required with BACKUP_KEK_DEST.'),
+  BACKUP_DEK_KEY: z
+    .string()
+    .optional()
+    .describe(
+      'Backup key of the DEK snapshots as base64 (32 bytes). Prefer BACKUP_DEK_KEY_FILE. Never the root key nor the KEK backup key.',
+    ),
+  BACKUP_DEK_KEY_FILE: optionalPath.describe('File holding the DEK backup key (32 raw bytes, or base64). Required with BACKUP_DEK_DEST.'),
+  BACKUP_SCHEDULE: z
+    .string()
+    .optional()
+    .describe('Cron expression (UTC, 5 or 6 fields, e.g. `0 3 * * *`) for scheduled backups; unset: on demand only.'),
+  BACKUP_RETAIN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(7)
+    .describe(
+      'Snapshots kept in each destination; older ones are deleted after each successful backup, and with them any destroyed material they still held.',
+    ),
+  ...s3Settings('KEK'),
+  ...s3Settings('DEK'),
   HEALTH_TIMEOUT_MS: ms(1500).describe('Time limit for each dependency probe in /health/ready.'),
   SHUTDOWN_GRACE_MS: ms(10_000).describe('How long a stopping service drains in-flight work before it exits.'),
   KEYWARD_CLOCK_OFFSET_MS: z.coerce
@@ -94,6 +183,89 @@ export const settingsSchema = z.object({
     .max(10_000_000)
     .default(100_000)
     .describe('Usage records held in memory while Kafka is unreachable; beyond it the oldest are dropped and counted in a metric.'),
+  AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000)
+    .describe(
+      "How often key-api signs the head of each tenant's hash chain into a checkpoint (one instance at a time, by lease; only heads that moved). 0 turns signing off.",
+    ),
+  AUDIT_SIGNING_KEY_FILE: optionalPath.describe(
+    'PEM file of the Ed25519 private key (PKCS#8) that signs checkpoints. Unset: generated into KEYWARD_DATA/audit-signing.key (mode 0600) in development and test; in production checkpoints are then not signed. Never stored in MongoDB.',
+  ),
+  AUDIT_USAGE_SCAN_MAX: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(100_000_000)
+    .default(1_000_000)
+    .describe('Most usage records one GET /v1/audit/usage reads from the usage topic (from the offset of its `from` time on); beyond it the answer says `truncated`.'),
+  OIDC_JWKS_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'JWKS URL of the identity provider whose JWTs key-api accepts as bearer tokens (OIDC). Unset: JWTs are refused. Must be https in production.',
+    ),
+  OIDC_ISSUER: z.string().min(1).optional().describe('Required `iss` of accepted JWTs (required with OIDC_JWKS_URL).'),
+  OIDC_AUDIENCE: z.string().min(1).optional().describe('Required `aud` of accepted JWTs (required with OIDC_JWKS_URL).'),
+  OIDC_TENANT_CLAIM: z
+    .string()
+    .min(1)
+    .default('keyward_tenant')
+    .describe('JWT claim naming the tenant id of the caller (`provider` for provider-admins).'),
+  OIDC_ROLE_CLAIM: z
+    .string()
+    .min(1)
+    .default('keyward_role')
+    .describe('JWT claim naming the role: a tenant role, or `provider-admin` when the tenant claim is `provider`.'),
+  OIDC_ALGORITHMS: z
+    .string()
+    .regex(/^(RS256|ES256)(,(RS256|ES256))*$/, 'must be a comma-separated list of RS256, ES256')
+    .default('RS256,ES256')
+    .describe('Accepted JWT signature algorithms (RS256 and ES256 only).'),
+  OIDC_CLOCK_TOLERANCE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(300_000)
+    .default(30_000)
+    .describe('Clock skew allowed when checking `exp` and `nbf` of JWTs.'),
+  OIDC_JWKS_CACHE_MS: ms(600_000).describe(
+    'How long signing keys fetched from OIDC_JWKS_URL are kept; an unknown `kid` refetches, at most 10 times a minute.',
+  ),
+  RATE_LIMIT_PRINCIPAL_RPS: z.coerce
+    .number()
+    .min(0.01)
+    .max(1_000_000)
+    .default(2000)
+    .describe('Sustained requests per second each authenticated principal may make (token bucket, per key-api instance).'),
+  RATE_LIMIT_PRINCIPAL_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(4000)
+    .describe('Token bucket size per principal: the most requests it may make at once after being idle.'),
+  RATE_LIMIT_TENANT_RPS: z.coerce
+    .number()
+    .min(0.01)
+    .max(1_000_000)
+    .default(5000)
+    .describe('Sustained requests per second all principals of one tenant may make together (per key-api instance).'),
+  RATE_LIMIT_TENANT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(10_000).describe('Token bucket size per tenant.'),
+  AUTH_LOCKOUT_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10)
+    .describe(
+      'Failed authentications with one API key id from one address, within AUTH_LOCKOUT_WINDOW_MS, that lock that key id out for that address.',
+    ),
+  AUTH_LOCKOUT_WINDOW_MS: ms(300_000).describe('Window in which failed authentications are counted.'),
+  AUTH_LOCKOUT_MS: ms(900_000).describe('How long a locked-out key id is refused (429) from that address, whether or not the key exists.'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

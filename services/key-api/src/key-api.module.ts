@@ -3,9 +3,11 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
-import { ConfigModule, ConnectionsModule, HealthModule, LoggingModule, MetricsModule } from '@keyward/platform';
+import { ConfigModule, ConnectionsModule, HealthModule, KEYWARD_CONFIG, LoggingModule, MetricsModule } from '@keyward/platform';
 import { ApiKeyStrategy } from './auth/api-key.strategy';
 import { AuthenticationGuard } from './auth/auth.guard';
+import { CertificateBindings } from './auth/certificate-bindings';
+import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
 import { ProviderAdminBootstrap } from './bootstrap/provider-admin.bootstrap';
 import { CreateKeyHandler, RotateKeyHandler } from './commands/create-key.handler';
 import { EventLogModule } from './commands/event-log.module';
@@ -15,6 +17,8 @@ import { CryptoModule } from './crypto/crypto.module';
 import { CryptoController } from './http/crypto.controller';
 import { ApprovalsController } from './http/approvals.controller';
 import { KeysController } from './http/keys.controller';
+import { AbuseLimits } from './http/limits/abuse-limits';
+import { MutualTlsCheck } from './http/mutual-tls.check';
 import { PendingApprovalInterceptor } from './http/pending-approval.interceptor';
 import { DecideApprovalHandler } from './commands/approval.handler';
 import { SysController } from './http/sys.controller';
@@ -44,9 +48,17 @@ export class KeyApiModule {
       controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController, ApprovalsController],
       providers: [
         ApiKeyStrategy,
+        {
+          provide: OidcJwtStrategy,
+          inject: [KEYWARD_CONFIG],
+          useFactory: (c: KeywardConfig) => (c.auth.oidc ? new OidcJwtStrategy(c.auth.oidc) : null),
+        },
+        AbuseLimits,
+        CertificateBindings,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_INTERCEPTOR, useClass: PendingApprovalInterceptor },
         DecideApprovalHandler,
+        MutualTlsCheck,
         ViewReader,
         LifecycleHandler,
         CreateKeyHandler,

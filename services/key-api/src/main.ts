@@ -16,6 +16,14 @@ async function start(config: KeywardConfig): Promise<void> {
     const { readFileSync } = await import('node:fs');
     https = { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) };
   }
+  const mtls = config.auth.mtls;
+  let clientAuth: { ca: Buffer; clientCertificates: 'optional' | 'required' } | undefined;
+  if (https && mtls.mode !== 'off') {
+    const { readFileSync } = await import('node:fs');
+    clientAuth = { ca: readFileSync(mtls.clientCaFile), clientCertificates: mtls.mode };
+  } else if (mtls.mode === 'off' && mtls.reason !== undefined) {
+    startupWarnings.push(`mutual TLS is off (${mtls.reason}); principals bound to a client certificate are refused`);
+  }
   await runService({
     name: KEY_API,
     module: KeyApiModule.forRoot(config),
@@ -24,7 +32,7 @@ async function start(config: KeywardConfig): Promise<void> {
     startupWarnings,
     bodyLimit: 128 * 1024,
     configure: setupOpenApi,
-    ...(https ? { https } : {}),
+    ...(https ? { https: { ...https, ...clientAuth } } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { parseApiKey, secretMatches } from '../api-key/api-key';
+import type { CertificateBinding } from '../certificates/client-certificate';
 import type { AuthenticatedPrincipal } from '../principal';
 import type { CredentialDocument, CredentialStore } from './credential-store';
 
@@ -21,6 +22,13 @@ export class ApiKeyAuthenticator {
   ) {}
 
   async authenticate(apiKey: string): Promise<AuthenticatedPrincipal | undefined> {
+    return (await this.authenticateCredential(apiKey))?.principal;
+  }
+
+  /** Like `authenticate`, with the client certificate the credential is bound to, if any. */
+  async authenticateCredential(
+    apiKey: string,
+  ): Promise<{ principal: AuthenticatedPrincipal; certificate: CertificateBinding | undefined } | undefined> {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
     const now = Date.now();
@@ -37,7 +45,10 @@ export class ApiKeyAuthenticator {
     }
     const { doc } = entry;
     if (doc.disabled || !secretMatches(parsed.secret, doc.secretHash)) return undefined;
-    return { principalId: doc.principalId, tenantId: doc.tenantId, role: doc.role, credentialId: doc._id };
+    return {
+      principal: { principalId: doc.principalId, tenantId: doc.tenantId, role: doc.role, credentialId: doc._id },
+      certificate: doc.certificate ?? undefined,
+    };
   }
 
   forgetPrincipal(principalId: string): void {

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Role } from '@keyward/domain';
 import { issueApiKey } from '../api-key/api-key';
+import type { CertificateBinding } from '../certificates/client-certificate';
 
 /** The mutable record behind an API key; deleting or disabling it revokes the key at once. */
 export interface CredentialDocument {
@@ -11,6 +12,8 @@ export interface CredentialDocument {
   readonly secretHash: string;
   readonly createdAt: string;
   readonly disabled: boolean;
+  /** When set, the key works only over a TLS connection that presents this client certificate. */
+  readonly certificate?: CertificateBinding | null;
 }
 
 export class CredentialStore {
@@ -44,6 +47,19 @@ export class CredentialStore {
 
   async find(credentialId: string): Promise<CredentialDocument | null> {
     return this.credentials.findOne({ _id: credentialId });
+  }
+
+  /**
+   * Binds every enabled credential of a principal of this tenant to a client certificate (or
+   * unbinds them with null); answers how many it found, 0 for an unknown, revoked or foreign principal.
+   */
+  async bindCertificate(tenantId: string, principalId: string, binding: CertificateBinding | null): Promise<number> {
+    const result = await this.credentials.updateMany(
+      { tenantId, principalId, disabled: false },
+      { $set: { certificate: binding } },
+      { writeConcern: { w: 'majority' } },
+    );
+    return result.matchedCount;
   }
 
   /** Disables every credential of a principal; returns how many. */

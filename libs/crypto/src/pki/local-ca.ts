@@ -132,3 +132,92 @@ export async function ensureServerTls(dir: string, host: string): Promise<Server
   writeFileSync(files.cert, issued.certPem);
   return { cert: Buffer.from(issued.certPem), key: Buffer.from(issued.keyPem), ca: Buffer.from(issued.caPem), files, created: true };
 }
+
+export interface IssuedClientCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
+  /** SHA-256 of the certificate's DER, lowercase hex: what `PUT /v1/principals/{id}/certificate` binds. */
+  readonly fingerprint: string;
+  readonly subject: string;
+  readonly notAfter: Date;
+}
+
+/** The signing parameters for a CA private key: ECDSA P-256/P-384 or RSA. */
+function caSigning(keyPem: string): {
+  importAlg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+  signAlg: webcrypto.EcdsaParams | webcrypto.Algorithm;
+} {
+  const key = createPrivateKey(keyPem);
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'prime256v1') return { importAlg: { name: 'ECDSA', namedCurve: 'P-256' }, signAlg: { name: 'ECDSA', hash: 'SHA-256' } };
+    if (curve === 'secp384r1') return { importAlg: { name: 'ECDSA', namedCurve: 'P-384' }, signAlg: { name: 'ECDSA', hash: 'SHA-384' } };
+    throw new Error(`unsupported CA key curve ${curve ?? '?'} (use P-256, P-384 or RSA)`);
+  }
+  if (key.asymmetricKeyType === 'rsa') {
+    const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    return { importAlg: alg, signAlg: alg };
+  }
+  throw new Error(`unsupported CA key type ${key.asymmetricKeyType ?? '?'} (use ECDSA or RSA)`);
+}
+
+/**
+ * Issues a client certificate (clientAuth only) for mutual TLS with key-api, from the
+ * development CA in `ca.dir` (created on first use) or from a given CA certificate and key.
+ */
+export async function issueClientCertificate(opts: {
+  /** Subject DN, e.g. `CN=billing-app, O=Acme`. */
+  readonly subject: string;
+  readonly days: number;
+  readonly ca: { readonly dir: string } | { readonly certPem: string; readonly keyPem: string };
+}): Promise<IssuedClientCertificate> {
+  if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 825) throw new Error('days must be an integer from 1 to 825');
+  let caCert: x509.X509Certificate;
+  let caKey: webcrypto.CryptoKey;
+  let caPem: string;
+  let signAlg: webcrypto.EcdsaParams | webcrypto.Algorithm = ALG;
+  if ('dir' in opts.ca) {
+    const local = await ensureLocalCa(opts.ca.dir);
+    [caCert, caKey, caPem] = [local.cert, local.key, local.certPem];
+  } else {
+    const checked = new X509Certificate(opts.ca.certPem);
+    if (!checked.ca) throw new Error('the CA certificate is not a CA (basicConstraints cA is not set)');
+    if (!checked.checkPrivateKey(createPrivateKey(opts.ca.keyPem))) throw new Error('the CA key does not belong to the CA certificate');
+    const signing = caSigning(opts.ca.keyPem);
+    const der = createPrivateKey(opts.ca.keyPem).export({ format: 'der', type: 'pkcs8' });
+    caKey = await webcrypto.subtle.importKey('pkcs8', der, signing.importAlg, false, ['sign']);
+    caCert = new x509.X509Certificate(opts.ca.certPem);
+    caPem = opts.ca.certPem.trim();
+    signAlg = signing.signAlg;
+  }
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const now = Date.now();
+  const notAfter = new Date(Math.min(now + opts.days * DAY, caCert.notAfter.getTime()));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: opts.subject,
+    issuer: caCert.subject,
+    notBefore: new Date(now - 60_000),
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: signAlg,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
+    ],
+  });
+  const certPem = cert.toString('pem') + '\n';
+  return {
+    certPem,
+    keyPem: await exportKeyPem(keys.privateKey),
+    caPem: caPem + '\n',
+    fingerprint: new X509Certificate(certPem).fingerprint256.replace(/:/g, '').toLowerCase(),
+    subject: cert.subject,
+    notAfter,
+  };
+}

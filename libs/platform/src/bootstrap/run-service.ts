@@ -19,7 +19,14 @@ export interface ServiceOptions {
   readonly module: Type<unknown> | DynamicModule;
   readonly config: KeywardConfig;
   readonly listen: ListenSetting;
-  readonly https?: { readonly key: Buffer; readonly cert: Buffer; readonly ca?: Buffer };
+  readonly https?: {
+    readonly key: Buffer;
+    readonly cert: Buffer;
+    /** CAs that client certificates are verified against. */
+    readonly ca?: Buffer;
+    /** Mutual TLS: ask for a client certificate; `required` refuses connections without a valid one. */
+    readonly clientCertificates?: 'optional' | 'required';
+  };
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit?: number;
   /** Logged as warnings once the structured logger is in place. */
@@ -32,7 +39,16 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   setBusinessClockOffset(options.config.clockOffsetMs);
   const adapter = new FastifyAdapter({
     ...(options.https
-      ? { https: { key: options.https.key, cert: options.https.cert, ...(options.https.ca ? { ca: options.https.ca } : {}) } }
+      ? {
+          https: {
+            key: options.https.key,
+            cert: options.https.cert,
+            ...(options.https.ca ? { ca: options.https.ca } : {}),
+            ...(options.https.clientCertificates
+              ? { requestCert: true, rejectUnauthorized: options.https.clientCertificates === 'required' }
+              : {}),
+          },
+        }
       : {}),
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     trustProxy: false,

@@ -5,6 +5,7 @@ import type { CommandExecutor, Executed } from '@keyward/event-log';
 /** Commands that may fall under dual control; they always travel as approval requests and the domain decides. */
 const MAYBE_SENSITIVE = new Set<string>([
   'key.schedule-destruction',
+  'key.enable-export',
   'key.set-min-decryption-version',
   'tenant.set-policy',
   'tenant.offboard',

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { constants, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedPrincipal } from '@keyward/auth';
 import {
@@ -12,7 +12,7 @@ import {
   type MaterialRef,
   type ParsedBlob,
 } from '@keyward/crypto';
-import { authorizeUse, DomainError, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
+import { authorizeExport, authorizeUse, DomainError, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
 import { businessNow, ProblemError } from '@keyward/platform';
 import { domainProblem } from '../commands/domain-problem';
 import { authenticationFailedProblem, malformedProblem, sealedProblem } from './crypto-problems';
@@ -139,6 +139,33 @@ export class CryptoService {
     });
   }
 
+  /**
+   * The material of an exportable key's latest version, wrapped under the caller's RSA public key
+   * (RSA-OAEP with SHA-256): Keyward never hands out material in the clear.
+   */
+  exportMaterial(caller: Caller, keyRef: string, publicKey: KeyObject): Promise<Protected & { wrappedKey: string; algorithm: string }> {
+    return this.audited(caller, 'export', async (target) => {
+      target.keyId = keyRef;
+      const tenantId = caller.principal.tenantId;
+      const log = await this.states.log(tenantId);
+      const key = log.resolveKey(keyRef);
+      let version;
+      try {
+        version = authorizeExport(log.tenant, tenantId, key, keyRef);
+      } catch (err: unknown) {
+        if (err instanceof DomainError) throw domainProblem(err);
+        throw err;
+      }
+      const ref = { tenantId, keyId: key?.keyId ?? keyRef, version: version.version };
+      target.keyId = ref.keyId;
+      target.version = ref.version;
+      const wrapped = await this.materials.withMaterial(ref, version.kcv, (m) =>
+        publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, m),
+      );
+      return { wrappedKey: wrapped.toString('base64'), algorithm: 'RSA-OAEP-SHA256', keyId: ref.keyId, version: ref.version };
+    });
+  }
+
   /** The latest version of an Active key, for new ciphertexts or MACs. */
   private async protecting(
     caller: Caller,
@@ -187,7 +214,7 @@ export class CryptoService {
     }
   }
 
-  private async audited<T>(caller: Caller, operation: CryptoOperation, work: (target: Target) => Promise<T>): Promise<T> {
+  private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
     const target: Target = { keyId: null, version: null };
     let outcome = 'ok';
     try {

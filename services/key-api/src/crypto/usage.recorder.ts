@@ -11,7 +11,7 @@ export interface UsageRecord {
   readonly tenantId: string;
   readonly principalId: string;
   readonly role: Role;
-  readonly operation: CryptoOperation | 'verify-mac';
+  readonly operation: CryptoOperation | 'export';
   readonly keyId: string | null;
   readonly version: number | null;
   /** `ok`, or the problem slug the caller received. */

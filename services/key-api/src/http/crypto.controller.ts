@@ -1,10 +1,14 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ProblemError } from '@keyward/platform';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { Roles } from '../auth/decorators';
 import type { Origin } from '../commands/commands';
 import { payloadTooLargeProblem } from '../crypto/crypto-problems';
 import { CryptoService, type Caller } from '../crypto/crypto.service';
+import { MutualTlsCheck } from './mutual-tls.check';
 import { RequestOrigin } from './request-origin';
 import { keyRefParam } from './schemas/common.schema';
 import {
@@ -14,6 +18,8 @@ import {
   decryptResponse,
   encryptBody,
   encryptResponse,
+  exportMaterialBody,
+  exportMaterialResponse,
   macBody,
   macResponse,
   MAX_AAD_BYTES,
@@ -33,13 +39,30 @@ function decoded(field: string, value: string, limit: number): Buffer {
 const optionalAad = (aad: string | undefined): Buffer | undefined => (aad === undefined ? undefined : decoded('aad', aad, MAX_AAD_BYTES));
 const caller = (origin: Origin): Caller => ({ principal: origin.principal, requestId: origin.requestId });
 
+/** The caller's RSA public key (2048 bits or more), or a precise 400. */
+function rsaPublicKey(pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new ProblemError(400, 'validation', 'Invalid request', 'publicKey is not a PEM public key');
+  }
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new ProblemError(422, 'weak-wrapping-key', 'Unsuitable wrapping key', 'publicKey must be an RSA key of 2048 bits or more');
+  }
+  return key;
+}
+
 /** The data plane. Only key-users call it: administrators manage keys but cannot use them. */
 @ApiTags('crypto')
 @ApiBearerAuth()
 @Controller('v1')
 @Roles('key-user')
 export class CryptoController {
-  constructor(private readonly crypto: CryptoService) {}
+  constructor(
+    private readonly crypto: CryptoService,
+    private readonly mutualTls: MutualTlsCheck,
+  ) {}
 
   @Post('keys/:id/encrypt')
   @HttpCode(200)
@@ -110,6 +133,23 @@ export class CryptoController {
     @RequestOrigin() origin: Origin,
   ) {
     return this.crypto.mac(caller(origin), ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES));
+  }
+
+  @Post('keys/:id/material')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Retrieve the material of an exportable key, wrapped under your RSA public key; needs mutual TLS and export enabled',
+  })
+  @ApiBody({ schema: openApi(exportMaterialBody, 'input') })
+  @ApiOkResponse({ schema: openApi(exportMaterialResponse) })
+  async material(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(exportMaterialBody)) body: z.output<typeof exportMaterialBody>,
+    @Req() request: FastifyRequest,
+    @RequestOrigin() origin: Origin,
+  ) {
+    await this.mutualTls.require(request, origin);
+    return this.crypto.exportMaterial(caller(origin), ref, rsaPublicKey(body.publicKey));
   }
 
   @Post('keys/:id/verify-mac')

@@ -193,6 +193,19 @@ export class KeysController {
     return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
   }
 
+  @Post(':id/enable-export')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Allow the material of an exportable key to be retrieved (wrapped); dual-controlled' })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  enableExport(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestOrigin() origin: Origin,
+  ) {
+    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.enable-export', keyId }));
+  }
+
   @Put(':id/min-decryption-version')
   @Roles('tenant-admin')
   @ApiOperation({ summary: 'Retire old versions: ciphertexts of versions below this no longer decrypt' })

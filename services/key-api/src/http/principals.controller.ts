@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
+import { bindCertificateBody, certificateBindingResponse } from '../auth/certificate-binding.schema';
+import { CertificateBindings, type CertificateBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
 import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
 import type { IssuedPrincipal } from '../commands/principal.handlers';
@@ -19,6 +21,7 @@ export class PrincipalsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly views: ViewReader,
+    private readonly certificates: CertificateBindings,
   ) {}
 
   @Post()
@@ -50,5 +53,32 @@ export class PrincipalsController {
   @ApiOkResponse({ schema: openApi(seqResponse) })
   revoke(@Param('id', new ZodPipe(idParam, 'path')) id: string, @RequestOrigin() origin: Origin): Promise<{ seq: number }> {
     return this.commands.execute(new RevokePrincipalCommand(origin.principal.tenantId, id, origin));
+  }
+
+  @Put(':id/certificate')
+  @Roles('tenant-admin')
+  @ApiOperation({
+    summary: 'Bind a principal to a client certificate: its API keys then work only over mutual TLS presenting that certificate',
+  })
+  @ApiBody({ schema: openApi(bindCertificateBody, 'input') })
+  @ApiOkResponse({ schema: openApi(certificateBindingResponse) })
+  bindCertificate(
+    @Param('id', new ZodPipe(idParam, 'path')) id: string,
+    @Body(new ZodPipe(bindCertificateBody)) body: z.output<typeof bindCertificateBody>,
+    @RequestOrigin() origin: Origin,
+  ): Promise<CertificateBindingAnswer> {
+    return this.certificates.bind(id, body, origin);
+  }
+
+  @Delete(':id/certificate')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: "Remove a principal's client certificate binding: its API keys work without mutual TLS again" })
+  @ApiOkResponse({ schema: openApi(certificateBindingResponse) })
+  unbindCertificate(
+    @Param('id', new ZodPipe(idParam, 'path')) id: string,
+    @RequestOrigin() origin: Origin,
+  ): Promise<CertificateBindingAnswer> {
+    return this.certificates.bind(id, null, origin);
   }
 }

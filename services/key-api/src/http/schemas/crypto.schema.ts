@@ -103,3 +103,17 @@ export const sealStatusResponse = z.object({
 export const unsealShareResponse = sealStatusResponse.extend({
   duplicate: z.boolean().optional().describe('This share had been submitted before: it counted once'),
 });
+
+export const exportMaterialBody = z.strictObject({
+  publicKey: z
+    .string()
+    .min(100)
+    .max(16 * 1024)
+    .describe('PEM RSA public key (2048 bits or more) to wrap the material under'),
+});
+export const exportMaterialResponse = z.object({
+  wrappedKey: z.string().describe('The key material, RSA-OAEP (SHA-256) encrypted under your public key, base64'),
+  algorithm: z.literal('RSA-OAEP-SHA256'),
+  keyId: z.string(),
+  version: z.number().int(),
+});
