@@ -1,4 +1,5 @@
 export * from './aead/aes-gcm';
+export * from './backup';
 export * from './envelope/blob';
 export * from './envelope/data-plane';
 export * from './errors';

@@ -1,6 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { KeywardConfig } from '@keyward/config';
 import { ConfigModule, ConnectionsModule, HealthModule, LoggingModule, MetricsModule } from '@keyward/platform';
+import { BackupService } from './backup.service';
+import { BackupsController } from './http/backups.controller';
+import { ProviderAdminGuard } from './http/provider-admin.guard';
 
 export const BACKUP = 'backup';
 
@@ -16,6 +20,8 @@ export class BackupModule {
         ConnectionsModule,
         HealthModule,
       ],
+      controllers: [BackupsController],
+      providers: [BackupService, { provide: APP_GUARD, useClass: ProviderAdminGuard }],
     };
   }
 }
