@@ -11,7 +11,7 @@ if (components.length > 0) {
   if (infra('up', components) !== 0) process.exit(1);
 }
 const env = { ...process.env, ...localEnv(components) };
-const services = ['key-api', 'projector', 'backup'];
+const services = ['key-api', 'projector', 'backup', 'kmip'];
 const children = new Map();
 let stopping = false;
 
@@ -70,6 +70,7 @@ async function announce() {
       `  health      ${base}/health/ready   metrics ${base}/metrics`,
       `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
       `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
+      `  kmip        ${env.KMIP_HOST || '127.0.0.1'}:${env.KMIP_PORT || 5696} (KMIP over mutual TLS; client certificates O=<tenantId>, CN=<principalId>)`,
       'Ctrl-C stops the services; npm run infra:down stops Kafka and FerretDB.',
       '',
     ]

@@ -62,7 +62,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   if (s.KEYWARD_CLOCK_OFFSET_MS !== 0 && s.NODE_ENV !== 'test') problems.push('KEYWARD_CLOCK_OFFSET_MS: only allowed when NODE_ENV=test');
   problems.push(...authProblems(s));
-  if ((s.KMIP_TLS_CERT === undefined) !== (s.KMIP_TLS_KEY === undefined)) problems.push('KMIP_TLS_CERT / KMIP_TLS_KEY: set both or neither');
+  if ((s.KMIP_TLS_CERT === undefined) !== (s.KMIP_TLS_KEY === undefined))
+    problems.push('KMIP_TLS_CERT / KMIP_TLS_KEY: set both or neither');
   problems.push(...backupProblems(s, cwd));
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(s, cwd, { kafka: env.KAFKA_BROKERS, mongo: env.MONGODB_URI });

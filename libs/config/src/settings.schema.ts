@@ -92,7 +92,9 @@ export const settingsSchema = z.object({
   ),
   KMIP_HOST: z.string().min(1).default('127.0.0.1').describe('kmip service listen address (KMIP over mutual TLS).'),
   KMIP_PORT: port(5696).describe('kmip service port (TTLV over TLS; 5696 is the IANA port for KMIP).'),
-  KMIP_TLS_CERT: optionalPath.describe('PEM server certificate (chain) of the kmip service. Default: the generated development certificate under KEYWARD_DATA/tls (development only).'),
+  KMIP_TLS_CERT: optionalPath.describe(
+    'PEM server certificate (chain) of the kmip service. Default: the generated development certificate under KEYWARD_DATA/tls (development only).',
+  ),
   KMIP_TLS_KEY: optionalPath.describe('PEM private key for KMIP_TLS_CERT.'),
   KMIP_CLIENT_CA: optionalPath.describe(
     'PEM file of the CAs that issue KMIP client certificates (required: every KMIP client presents one). Default: the generated development CA (KEYWARD_DATA/tls/ca.crt), outside production only.',
@@ -104,7 +106,13 @@ export const settingsSchema = z.object({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024)
     .describe('Largest KMIP request message accepted, in bytes; a larger one closes the connection.'),
-  KMIP_MAX_DEPTH: z.coerce.number().int().min(4).max(64).default(16).describe('Deepest nesting of TTLV structures accepted in a KMIP request.'),
+  KMIP_MAX_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(4)
+    .max(64)
+    .default(16)
+    .describe('Deepest nesting of TTLV structures accepted in a KMIP request.'),
   PROJECTOR_HOST: z.string().min(1).default('127.0.0.1').describe('projector health/metrics listen address.'),
   PROJECTOR_PORT: port(8444).describe('projector health/metrics port (plain HTTP, keep it internal).'),
   BACKUP_HOST: z.string().min(1).default('127.0.0.1').describe('backup service listen address (health, metrics, /v1/backups).'),
@@ -201,7 +209,9 @@ export const settingsSchema = z.object({
     .min(1_000)
     .max(100_000_000)
     .default(1_000_000)
-    .describe('Most usage records one GET /v1/audit/usage reads from the usage topic (from the offset of its `from` time on); beyond it the answer says `truncated`.'),
+    .describe(
+      'Most usage records one GET /v1/audit/usage reads from the usage topic (from the offset of its `from` time on); beyond it the answer says `truncated`.',
+    ),
   OIDC_JWKS_URL: z
     .url({ protocol: /^https?$/ })
     .optional()

@@ -1,0 +1,173 @@
+/** KMIP 1.x / 2.0 tags used by Keyward (KMIP 1.4 §9.1.3.1, KMIP 2.0 §9.1.3.1). */
+export const Tag = {
+  ActivationDate: 0x420001,
+  ApplicationSpecificInformation: 0x420004,
+  AsynchronousIndicator: 0x420007,
+  Attribute: 0x420008,
+  AttributeIndex: 0x420009,
+  AttributeName: 0x42000a,
+  AttributeValue: 0x42000b,
+  Authentication: 0x42000c,
+  BatchCount: 0x42000d,
+  BatchErrorContinuationOption: 0x42000e,
+  BatchItem: 0x42000f,
+  BatchOrderOption: 0x420010,
+  BlockCipherMode: 0x420011,
+  CompromiseDate: 0x420020,
+  CompromiseOccurrenceDate: 0x420021,
+  CryptographicAlgorithm: 0x420028,
+  CryptographicLength: 0x42002a,
+  CryptographicParameters: 0x42002b,
+  CryptographicUsageMask: 0x42002c,
+  DeactivationDate: 0x42002f,
+  DestroyDate: 0x420033,
+  Digest: 0x420034,
+  DigestValue: 0x420035,
+  HashingAlgorithm: 0x420038,
+  InitialDate: 0x420039,
+  IvCounterNonce: 0x42003d,
+  KeyBlock: 0x420040,
+  KeyCompressionType: 0x420041,
+  KeyFormatType: 0x420042,
+  KeyMaterial: 0x420043,
+  KeyValue: 0x420045,
+  KeyWrappingData: 0x420046,
+  KeyWrappingSpecification: 0x420047,
+  LastChangeDate: 0x420048,
+  MaximumItems: 0x42004f,
+  MaximumResponseSize: 0x420050,
+  Name: 0x420053,
+  NameType: 0x420054,
+  NameValue: 0x420055,
+  ObjectGroup: 0x420056,
+  ObjectType: 0x420057,
+  Operation: 0x42005c,
+  PaddingMethod: 0x42005f,
+  ProtocolVersion: 0x420069,
+  ProtocolVersionMajor: 0x42006a,
+  ProtocolVersionMinor: 0x42006b,
+  QueryFunction: 0x420074,
+  RequestHeader: 0x420077,
+  RequestMessage: 0x420078,
+  RequestPayload: 0x420079,
+  ResponseHeader: 0x42007a,
+  ResponseMessage: 0x42007b,
+  ResponsePayload: 0x42007c,
+  ResultMessage: 0x42007d,
+  ResultReason: 0x42007e,
+  ResultStatus: 0x42007f,
+  RevocationMessage: 0x420080,
+  RevocationReason: 0x420081,
+  RevocationReasonCode: 0x420082,
+  ServerInformation: 0x420088,
+  State: 0x42008d,
+  StorageStatusMask: 0x42008e,
+  SymmetricKey: 0x42008f,
+  TemplateAttribute: 0x420091,
+  TimeStamp: 0x420092,
+  UniqueBatchItemId: 0x420093,
+  UniqueIdentifier: 0x420094,
+  VendorIdentification: 0x42009d,
+  Data: 0x4200c2,
+  RandomIv: 0x4200c5,
+  MacData: 0x4200c6,
+  TagLength: 0x4200ce,
+  OffsetItems: 0x4200d4,
+  CorrelationValue: 0x4200d6,
+  AuthenticatedEncryptionAdditionalData: 0x4200fe,
+  AuthenticatedEncryptionTag: 0x4200ff,
+  ClientCorrelationValue: 0x420105,
+  ServerCorrelationValue: 0x420106,
+  Attributes: 0x420125,
+} as const;
+
+export const Operation = {
+  Create: 0x01,
+  Register: 0x03,
+  Locate: 0x08,
+  Get: 0x0a,
+  GetAttributes: 0x0b,
+  GetAttributeList: 0x0c,
+  Activate: 0x12,
+  Revoke: 0x13,
+  Destroy: 0x14,
+  Query: 0x18,
+  DiscoverVersions: 0x1e,
+  Encrypt: 0x1f,
+  Decrypt: 0x20,
+  Mac: 0x23,
+} as const;
+
+export const ResultStatus = { Success: 0, OperationFailed: 1, OperationPending: 2, OperationUndone: 3 } as const;
+
+export const ResultReason = {
+  ItemNotFound: 0x01,
+  ResponseTooLarge: 0x02,
+  AuthenticationNotSuccessful: 0x03,
+  InvalidMessage: 0x04,
+  OperationNotSupported: 0x05,
+  MissingData: 0x06,
+  InvalidField: 0x07,
+  FeatureNotSupported: 0x08,
+  CryptographicFailure: 0x0a,
+  IllegalOperation: 0x0b,
+  PermissionDenied: 0x0c,
+  KeyFormatTypeNotSupported: 0x10,
+  NotExtractable: 0x17,
+  GeneralFailure: 0x100,
+} as const;
+
+export const ObjectType = {
+  Certificate: 1,
+  SymmetricKey: 2,
+  PublicKey: 3,
+  PrivateKey: 4,
+  SplitKey: 5,
+  Template: 6,
+  SecretData: 7,
+  OpaqueObject: 8,
+} as const;
+
+export const State = { PreActive: 1, Active: 2, Deactivated: 3, Compromised: 4, Destroyed: 5, DestroyedCompromised: 6 } as const;
+
+export const CryptographicAlgorithm = { AES: 0x03, HMAC_SHA1: 0x07, HMAC_SHA224: 0x08, HMAC_SHA256: 0x09 } as const;
+
+export const BlockCipherMode = { CBC: 1, ECB: 2, CTR: 6, GCM: 9 } as const;
+
+export const KeyFormatType = { Raw: 1, Opaque: 2, TransparentSymmetricKey: 7 } as const;
+
+export const NameType = { UninterpretedTextString: 1, Uri: 2 } as const;
+
+export const QueryFunction = { QueryOperations: 1, QueryObjects: 2, QueryServerInformation: 3 } as const;
+
+export const RevocationReasonCode = {
+  Unspecified: 1,
+  KeyCompromise: 2,
+  CaCompromise: 3,
+  AffiliationChanged: 4,
+  Superseded: 5,
+  CessationOfOperation: 6,
+  PrivilegeWithdrawn: 7,
+} as const;
+
+export const CryptographicUsageMask = {
+  Sign: 0x1,
+  Verify: 0x2,
+  Encrypt: 0x4,
+  Decrypt: 0x8,
+  WrapKey: 0x10,
+  UnwrapKey: 0x20,
+  Export: 0x40,
+  MacGenerate: 0x80,
+  MacVerify: 0x100,
+} as const;
+
+/** Protocol versions Keyward speaks, most preferred first (Discover Versions answers these). */
+export const SUPPORTED_VERSIONS: readonly { major: number; minor: number }[] = [
+  { major: 2, minor: 0 },
+  { major: 1, minor: 4 },
+  { major: 1, minor: 3 },
+  { major: 1, minor: 2 },
+  { major: 1, minor: 1 },
+  { major: 1, minor: 0 },
+];

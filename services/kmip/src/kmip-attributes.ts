@@ -1,0 +1,124 @@
+import type { KeyState } from '@keyward/domain';
+import {
+  asStruct,
+  asText,
+  child,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  ItemType,
+  NameType,
+  ObjectType,
+  State,
+  Tag,
+  ttlv,
+  type TtlvItem,
+} from '@keyward/kmip';
+
+/** One attribute, independent of how the protocol version carries it. */
+export interface KmipAttribute {
+  readonly name: string;
+  /** The value, tagged Attribute Value (1.x) or with its own tag (2.0): only its type and value matter. */
+  readonly value: TtlvItem;
+}
+
+/** Attribute names of KMIP 1.x and their KMIP 2.0 tags, for the attributes Keyward knows. */
+export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
+  'Unique Identifier': Tag.UniqueIdentifier,
+  'Object Type': Tag.ObjectType,
+  'Cryptographic Algorithm': Tag.CryptographicAlgorithm,
+  'Cryptographic Length': Tag.CryptographicLength,
+  'Cryptographic Usage Mask': Tag.CryptographicUsageMask,
+  Name: Tag.Name,
+  State: Tag.State,
+  'Initial Date': Tag.InitialDate,
+  'Activation Date': Tag.ActivationDate,
+  'Deactivation Date': Tag.DeactivationDate,
+  'Compromise Date': Tag.CompromiseDate,
+  'Compromise Occurrence Date': Tag.CompromiseOccurrenceDate,
+  'Destroy Date': Tag.DestroyDate,
+  'Last Change Date': Tag.LastChangeDate,
+};
+const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
+
+export const attributeNameOfTag = (tag: number): string | undefined => NAMES_BY_TAG.get(tag);
+
+/** Reads the attributes of a Template-Attribute (1.x: Attribute structures) or an Attributes structure (2.0: tagged items). */
+export function readAttributes(container: TtlvItem | undefined): KmipAttribute[] {
+  const struct = asStruct(container);
+  if (!struct) return [];
+  const out: KmipAttribute[] = [];
+  for (const item of struct.value) {
+    if (item.tag === Tag.Attribute) {
+      const name = asText(child(item, Tag.AttributeName));
+      const value = child(item, Tag.AttributeValue);
+      if (name !== undefined && value !== undefined) out.push({ name, value });
+    } else {
+      const name = NAMES_BY_TAG.get(item.tag);
+      if (name !== undefined) out.push({ name, value: item });
+    }
+  }
+  return out;
+}
+
+/** Writes attributes as the protocol version wants them: Attribute structures (1.x) or tagged items (2.0). */
+export function writeAttributes(attributes: readonly KmipAttribute[], major: number): TtlvItem[] {
+  if (major >= 2) return attributes.map((a) => ({ ...a.value, tag: ATTRIBUTE_TAGS[a.name] ?? a.value.tag }));
+  return attributes.map((a) => ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, a.name), { ...a.value, tag: Tag.AttributeValue }]));
+}
+
+export const KMIP_STATES: Record<KeyState['state'], number> = {
+  PreActive: State.PreActive,
+  Active: State.Active,
+  Deactivated: State.Deactivated,
+  Compromised: State.Compromised,
+  Destroyed: State.Destroyed,
+  DestroyedCompromised: State.DestroyedCompromised,
+};
+
+export const algorithmOf = (key: KeyState): number =>
+  key.keyType === 'HMAC-SHA256' ? CryptographicAlgorithm.HMAC_SHA256 : CryptographicAlgorithm.AES;
+
+export function usageMaskOf(key: KeyState): number {
+  const base =
+    key.keyType === 'HMAC-SHA256'
+      ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
+      : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
+  return key.exportable ? base | CryptographicUsageMask.Export : base;
+}
+
+const dateOf = (iso: string | null | undefined): Date | undefined => (iso ? new Date(iso) : undefined);
+
+/** Every attribute of a key, as the lifecycle made it. */
+export function keyAttributes(key: KeyState): KmipAttribute[] {
+  const v = Tag.AttributeValue;
+  const out: KmipAttribute[] = [
+    { name: 'Unique Identifier', value: ttlv.text(v, key.keyId) },
+    { name: 'Object Type', value: ttlv.enum(v, ObjectType.SymmetricKey) },
+    { name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithmOf(key)) },
+    { name: 'Cryptographic Length', value: ttlv.int(v, 256) },
+    { name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key)) },
+    { name: 'State', value: ttlv.enum(v, KMIP_STATES[key.state]) },
+  ];
+  if (key.alias !== null) {
+    out.push({
+      name: 'Name',
+      value: ttlv.struct(v, [ttlv.text(Tag.NameValue, key.alias), ttlv.enum(Tag.NameType, NameType.UninterpretedTextString)]),
+    });
+  }
+  const dates: [string, Date | undefined][] = [
+    ['Initial Date', dateOf(key.createdAt)],
+    ['Activation Date', dateOf(key.activationDate ?? key.history.find((h) => h.to === 'Active')?.at)],
+    ['Deactivation Date', dateOf(key.deactivationDate)],
+    ['Compromise Date', dateOf(key.compromiseDate)],
+    ['Destroy Date', dateOf(key.destroyedAt)],
+    ['Last Change Date', dateOf(key.updatedAt)],
+  ];
+  for (const [name, date] of dates) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
+  return out;
+}
+
+/** The value of a Name attribute (a structure holding a Name Value). */
+export function nameValue(value: TtlvItem): string | undefined {
+  if (value.type === ItemType.TextString) return value.value;
+  return asText(child(value, Tag.NameValue));
+}

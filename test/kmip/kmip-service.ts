@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+const repoRoot = join(__dirname, '..', '..');
+
+/** The kmip service run from dist/ as a real process; ready once its TLS port accepts connections. */
+export class KmipService {
+  private log = '';
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
+  }
+
+  static async start(env: Record<string, string>, port: number): Promise<KmipService> {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', 'kmip', 'src', 'main.js')], {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, KMIP_HOST: '127.0.0.1', KMIP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new KmipService(child, port);
+    const deadline = Date.now() + 30_000;
+    while (!(await service.accepting())) {
+      if (child.exitCode !== null) throw new Error(`kmip exited (${child.exitCode}):\n${service.log}`);
+      if (Date.now() > deadline) throw new Error(`kmip did not listen on ${port}:\n${service.log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return service;
+  }
+
+  get output(): string {
+    return this.log;
+  }
+
+  private accepting(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = connect(this.port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}

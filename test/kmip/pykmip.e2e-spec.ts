@@ -1,0 +1,386 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { issueClientCertificate } from '@keyward/crypto';
+import { testInfra, uniqueName } from '../support/env';
+import { KeywardStack } from '../support/keyward-stack';
+import { freePort } from '../support/ports';
+import {
+  asEnum,
+  asText,
+  child,
+  children,
+  encodeTtlv,
+  ItemType,
+  Operation,
+  ResultReason,
+  ResultStatus,
+  Tag,
+  ttlv,
+  type TtlvItem,
+} from '@keyward/kmip';
+import { KmipService } from './kmip-service';
+import { requestMessage, TtlvClient } from './ttlv-client';
+import { pykmipPython, runScenario } from './pykmip';
+
+jest.setTimeout(900_000);
+
+/** Writes a client certificate and key for `subject`, issued by the stack's development CA. */
+async function clientCert(stack: KeywardStack, dir: string, file: string, subject: string): Promise<[string, string]> {
+  const issued = await issueClientCertificate({ subject, days: 1, ca: { dir: join(stack.dataDir, 'tls') } });
+  const [cert, key] = [join(dir, `${file}.crt`), join(dir, `${file}.key`)];
+  writeFileSync(cert, issued.certPem);
+  writeFileSync(key, issued.keyPem, { mode: 0o600 });
+  return [cert, key];
+}
+
+describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service', () => {
+  const stack = new KeywardStack();
+  let kmip: KmipService;
+  let python: string | null;
+  let tenant: { tenantId: string; adminKey: string };
+  let adminId: string;
+  let userId: string;
+  let admin: [string, string];
+  let user: [string, string];
+  let stranger: [string, string];
+  let name: string;
+  let ca: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    python = await pykmipPython();
+    await stack.start();
+    kmip = await KmipService.start(stack.env, await freePort());
+    const onboarded = await stack.call(stack.providerKey, 'POST', '/v1/tenants', { name: uniqueName('KmipTenant') });
+    expect(onboarded.status).toBe(201);
+    const body = onboarded.json<{ tenantId: string; admin: { principalId: string; apiKey: string } }>();
+    tenant = { tenantId: body.tenantId, adminKey: body.admin.apiKey };
+    adminId = body.admin.principalId;
+    const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app'), role: 'key-user' });
+    expect(created.status).toBe(201);
+    userId = created.json<{ principalId: string }>().principalId;
+
+    dir = mkdtempSync(join(tmpdir(), 'kw-kmip-'));
+    admin = await clientCert(stack, dir, 'admin', `CN=${adminId}, O=${tenant.tenantId}`);
+    user = await clientCert(stack, dir, 'user', `CN=${userId}, O=${tenant.tenantId}`);
+    stranger = await clientCert(stack, dir, 'stranger', `CN=prn_nobody, O=${tenant.tenantId}`);
+    name = uniqueName('kmip-key');
+    ca = join(stack.dataDir, 'tls', 'ca.crt');
+  });
+
+  afterAll(async () => {
+    await kmip.stop();
+    await stack.stop();
+  });
+
+  it('runs create, get_attributes, activate, locate, get, encrypt/decrypt, revoke and destroy, cross-checked over REST and in the log', async () => {
+    if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
+    const out = await runScenario(python, [
+      '127.0.0.1',
+      String(kmip.port),
+      ca,
+      ...admin,
+      ...user,
+      ...stranger,
+      name,
+      stack.api.baseUrl,
+      tenant.adminKey,
+    ]);
+
+    expect(out.discover_versions).toEqual(['2.0', '1.4', '1.3', '1.2', '1.1', '1.0']);
+    expect(out.query_operations).toEqual(
+      expect.arrayContaining(['CREATE', 'GET', 'LOCATE', 'ACTIVATE', 'REVOKE', 'DESTROY', 'ENCRYPT', 'DECRYPT']),
+    );
+    expect(out.create_aes128).toBe('INVALID_FIELD');
+    expect(out.state_created).toBe('PRE_ACTIVE');
+    expect(out.name).toBe(name);
+    expect(out.algorithm).toBe('AES');
+    expect(out.length).toBe(256);
+    expect(out.attribute_list).toEqual(expect.arrayContaining(['State', 'Name', 'Unique Identifier', 'Initial Date']));
+    expect(out.state_activated).toBe('ACTIVE');
+    expect(out.activate_again).toBe('ILLEGAL_OPERATION');
+    expect(out.locate_name).toEqual([out.uid]);
+    expect(out.locate_active_has_both).toBe(true);
+    expect(out.locate_type_count).toBe(2);
+    expect(out.admin_encrypt).toBe('PERMISSION_DENIED');
+    expect(out.admin_get).toBe('PERMISSION_DENIED');
+    expect(out.user_create).toBe('PERMISSION_DENIED');
+    expect(out.get_length).toBe(32);
+    expect(out.get_before_enable).toBe('ILLEGAL_OPERATION');
+    expect(out.enable_export).toEqual([200, 422]);
+    expect(out.get_not_exportable).toBe('ILLEGAL_OPERATION');
+    expect(out.encrypt_matches_local).toBe(true);
+    expect(out.decrypt_12).toBe(true);
+    expect(out.decrypt_roundtrip).toBe(true);
+    expect(out.decrypt_wrong_aad).toBe('CRYPTOGRAPHIC_FAILURE');
+    expect(out.decrypt_cbc).toBe('FEATURE_NOT_SUPPORTED');
+    expect(out.mac_matches_local).toBe(true);
+    expect(out.mac_with_aes_key).toBe('ILLEGAL_OPERATION');
+    expect(out.state_revoked).toBe('DEACTIVATED');
+    expect(out.state_compromised).toBe('COMPROMISED');
+    expect(out.encrypt_after_revoke).toBe('ILLEGAL_OPERATION');
+    expect(out.destroy).toBe('ILLEGAL_OPERATION');
+    expect(out.get_unknown).toBe('ITEM_NOT_FOUND');
+    expect(out.stranger).toBe('AUTHENTICATION_NOT_SUCCESSFUL');
+
+    // The same keys over REST (through the projector's views) and in the tenant's commit log.
+    const uid = out.uid as string;
+    const uid2 = out.uid2 as string;
+    await stack.api.waitFor(async () => {
+      const a = await stack.call(tenant.adminKey, 'GET', `/v1/keys/${uid}`);
+      const b = await stack.call(tenant.adminKey, 'GET', `/v1/keys/${uid2}`);
+      return a.status === 200 && a.json<{ state: string }>().state === 'Deactivated' && b.json<{ state: string }>().state === 'Compromised';
+    }, 30_000);
+    const rest = (await stack.call(tenant.adminKey, 'GET', `/v1/keys/${uid}`)).json<{
+      alias: string;
+      keyType: string;
+      exportable: boolean;
+    }>();
+    expect(rest).toMatchObject({ alias: name, keyType: 'AES-256-GCM', exportable: true });
+
+    const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).sort({ seq: 1 }).toArray();
+    const events = commits.flatMap((c) => c.events as { type: string; data: { keyId?: string } }[]);
+    const ofKey = events.filter((e) => e.data.keyId === uid).map((e) => e.type);
+    expect(ofKey).toEqual(['key.created.v1', 'key.activated.v1', 'key.export-enabled.v1', 'key.deactivated.v1']);
+    expect(events.filter((e) => e.data.keyId === uid2).map((e) => e.type)).toEqual([
+      'key.created.v1',
+      'key.activated.v1',
+      'key.compromised.v1',
+    ]);
+
+    // The crypto operations are in the usage audit, as over REST: who, which key version, how it ended.
+    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 13)).filter((r) => r.principalId === userId);
+    expect(usage.map((r) => `${r.operation}:${r.outcome}`).sort()).toEqual(
+      [
+        'encrypt:ok',
+        'encrypt:ok',
+        'decrypt:ok',
+        'decrypt:ok',
+        'decrypt:authentication-failed',
+        'decrypt:kmip-error',
+        'encrypt:key-unusable',
+        'mac:ok',
+        'mac:wrong-usage',
+        'export:key-unusable',
+        'export:key-unusable',
+        'export:ok',
+        'export:ok',
+      ].sort(),
+    );
+    expect(usage.every((r) => r.tenantId === tenant.tenantId && r.role === 'key-user')).toBe(true);
+    // Refused before the key was looked up (unsupported parameters): no key in the record.
+    expect(usage.filter((r) => r.keyId === null).map((r) => r.outcome)).toEqual(['kmip-error']);
+  });
+
+  /** Result status and reason of each batch item of a response. */
+  const results = (response: TtlvItem | null): [number | undefined, number | undefined][] =>
+    children(response ?? undefined, Tag.BatchItem).map((item) => [
+      asEnum(child(item, Tag.ResultStatus)),
+      asEnum(child(item, Tag.ResultReason)),
+    ]);
+  const payloadOf = (response: TtlvItem | null, i = 0): TtlvItem | undefined =>
+    child(children(response ?? undefined, Tag.BatchItem)[i], Tag.ResponsePayload);
+  const discover = (): [number, TtlvItem[]] => [Operation.DiscoverVersions, []];
+  /** Opens a connection and sends one Discover Versions; null when refused (handshake or connection closed). */
+  const tryDiscover = (cert?: [string, string], caFile = ca): Promise<TtlvItem | null> =>
+    TtlvClient.open(kmip.port, caFile, cert)
+      .then(async (c) => {
+        const answer = await c.request([1, 4], [discover()]);
+        c.close();
+        return answer;
+      })
+      .catch(() => null);
+
+  it('refuses connections without a certificate, with an untrusted one, and principals of another tenant', async () => {
+    expect(await tryDiscover()).toBeNull();
+    const rogueCa = mkdtempSync(join(tmpdir(), 'kw-rogue-ca-'));
+    const rogue = await issueClientCertificate({ subject: `CN=${adminId}, O=${tenant.tenantId}`, days: 1, ca: { dir: rogueCa } });
+    writeFileSync(join(dir, 'rogue.crt'), rogue.certPem);
+    writeFileSync(join(dir, 'rogue.key'), rogue.keyPem);
+    expect(await tryDiscover([join(dir, 'rogue.crt'), join(dir, 'rogue.key')])).toBeNull();
+
+    // Another tenant: its admin cannot see this tenant's keys, and this tenant's admin id is unknown there.
+    const other = (await stack.call(stack.providerKey, 'POST', '/v1/tenants', { name: uniqueName('KmipOther') })).json<{
+      tenantId: string;
+      admin: { principalId: string };
+    }>();
+    const crossed = await clientCert(stack, dir, 'crossed', `CN=${adminId}, O=${other.tenantId}`);
+    expect(results(await tryDiscover(crossed))).toEqual([[ResultStatus.OperationFailed, ResultReason.AuthenticationNotSuccessful]]);
+    const otherAdmin = await clientCert(stack, dir, 'other-admin', `CN=${other.admin.principalId}, O=${other.tenantId}`);
+    const mine = await TtlvClient.open(kmip.port, ca, admin);
+    const created = await mine.request([1, 4], [[Operation.Create, createPayload14()]]);
+    const uid = asText(child(payloadOf(created), Tag.UniqueIdentifier))!;
+    mine.close();
+    const theirs = await TtlvClient.open(kmip.port, ca, otherAdmin);
+    expect(results(await theirs.request([1, 4], [[Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, uid)]]]))).toEqual([
+      [ResultStatus.OperationFailed, ResultReason.ItemNotFound],
+    ]);
+    expect(results(await theirs.request([1, 4], [[Operation.Locate, []]]))).toEqual([[ResultStatus.Success, undefined]]);
+    theirs.close();
+  });
+
+  it('answers malformed, oversized and deeply nested messages with an error or a closed connection, and keeps serving', async () => {
+    const header = (type: number, length: number): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeUIntBE(Tag.RequestMessage, 0, 3);
+      b.writeUInt8(type, 3);
+      b.writeUInt32BE(length, 4);
+      return b;
+    };
+    let nested: TtlvItem = ttlv.int(Tag.BatchCount, 1);
+    for (let i = 0; i < 40; i++) nested = ttlv.struct(Tag.RequestMessage, [nested]);
+    const cases: Buffer[] = [
+      Buffer.concat([header(ItemType.Integer, 4), Buffer.alloc(8)]), // not a structure
+      header(ItemType.Structure, 0x7ffffff8), // far beyond KMIP_MAX_MESSAGE_BYTES
+      encodeTtlv(nested), // deeper than KMIP_MAX_DEPTH
+      Buffer.concat([header(ItemType.Structure, 16), Buffer.from('420069020000000400000001000000ff', 'hex')]), // non-zero padding
+      encodeTtlv(ttlv.struct(Tag.RequestMessage, [ttlv.text(Tag.Operation, 'x')])), // well-formed TTLV, not a request
+    ];
+    for (const bytes of cases) {
+      const c = await TtlvClient.open(kmip.port, ca, admin);
+      const answer = await c.send(bytes);
+      if (answer !== null) expect(results(answer)).toEqual([[ResultStatus.OperationFailed, ResultReason.InvalidMessage]]);
+      c.close();
+    }
+    // A truncated message followed by a hang-up.
+    const t = await TtlvClient.open(kmip.port, ca, admin);
+    t.socket.write(header(ItemType.Structure, 64));
+    t.close();
+    expect(results(await tryDiscover(admin))).toEqual([[ResultStatus.Success, undefined]]);
+
+    // 50 pipelined requests in one write are answered in order (the reader is paused while 8 wait).
+    const p = await TtlvClient.open(kmip.port, ca, admin);
+    p.socket.write(Buffer.concat(Array.from({ length: 50 }, () => encodeTtlv(requestMessage([1, 4], [discover()])))));
+    for (let i = 0; i < 50; i++) expect(results(await p.receive())).toEqual([[ResultStatus.Success, undefined]]);
+    p.close();
+  });
+
+  it('destroys a key once its scheduled destruction is due, shredding its material, and refuses it before', async () => {
+    const c = await TtlvClient.open(kmip.port, ca, admin);
+    const uid = asText(child(payloadOf(await c.request([1, 4], [[Operation.Create, createPayload14()]])), Tag.UniqueIdentifier))!;
+    expect(await stack.db.collection('keystore').countDocuments({ tenantId: tenant.tenantId, keyId: uid })).toBe(1);
+    const scheduled = await stack.call(tenant.adminKey, 'POST', `/v1/keys/${uid}/schedule-destruction`, { waitingPeriodDays: 1 });
+    expect(scheduled.status).toBe(200);
+    expect(results(await c.request([1, 4], [[Operation.Destroy, [ttlv.text(Tag.UniqueIdentifier, uid)]]]))).toEqual([
+      [ResultStatus.OperationFailed, ResultReason.IllegalOperation],
+    ]);
+    c.close();
+    // Two days later (a kmip service on a shifted business clock, test runs only), Destroy is allowed.
+    const later = await KmipService.start({ ...stack.env, KEYWARD_CLOCK_OFFSET_MS: String(2 * 86_400_000) }, await freePort());
+    try {
+      const d = await TtlvClient.open(later.port, ca, admin);
+      expect(results(await d.request([1, 4], [[Operation.Destroy, [ttlv.text(Tag.UniqueIdentifier, uid)]]]))).toEqual([
+        [ResultStatus.Success, undefined],
+      ]);
+      const attributes = await d.request(
+        [1, 4],
+        [[Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, uid), ttlv.text(Tag.AttributeName, 'State')]]],
+      );
+      expect(asEnum(child(child(payloadOf(attributes), Tag.Attribute), Tag.AttributeValue))).toBe(5);
+      d.close();
+    } finally {
+      await later.stop();
+    }
+    expect(await stack.db.collection('keystore').countDocuments({ tenantId: tenant.tenantId, keyId: uid })).toBe(0);
+    await stack.api.waitFor(
+      async () => (await stack.call(tenant.adminKey, 'GET', `/v1/keys/${uid}`)).json<{ state: string }>().state === 'Destroyed',
+      30_000,
+    );
+  });
+
+  it('speaks KMIP 2.0 (Attributes structures), batches with ID placeholders, and echoes correlation values', async () => {
+    const c = await TtlvClient.open(kmip.port, ca, admin);
+    const versions = await c.request(
+      [2, 0],
+      [
+        [
+          Operation.DiscoverVersions,
+          [ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, 2), ttlv.int(Tag.ProtocolVersionMinor, 0)])],
+        ],
+      ],
+    );
+    expect(children(payloadOf(versions), Tag.ProtocolVersion)).toHaveLength(1);
+    const create20: TtlvItem[] = [
+      ttlv.enum(Tag.ObjectType, 2),
+      ttlv.struct(Tag.Attributes, [
+        ttlv.enum(Tag.CryptographicAlgorithm, 3),
+        ttlv.int(Tag.CryptographicLength, 256),
+        ttlv.struct(Tag.Name, [ttlv.text(Tag.NameValue, uniqueName('kmip20')), ttlv.enum(Tag.NameType, 1)]),
+      ]),
+    ];
+    // Create then Activate and Get Attributes on the ID placeholder, in one batch.
+    const batch = await c.request(
+      [2, 0],
+      [
+        [Operation.Create, create20],
+        [Operation.Activate, []],
+        [Operation.GetAttributes, []],
+      ],
+    );
+    expect(results(batch)).toEqual([
+      [ResultStatus.Success, undefined],
+      [ResultStatus.Success, undefined],
+      [ResultStatus.Success, undefined],
+    ]);
+    const attributes = child(payloadOf(batch, 2), Tag.Attributes);
+    expect(asEnum(child(attributes, Tag.State))).toBe(2);
+    expect(asEnum(child(attributes, Tag.CryptographicAlgorithm))).toBe(3);
+    // Correlation values: the client's is echoed, the server adds its own.
+    const message = requestMessage([1, 4], [discover()]);
+    const header = child(message, Tag.RequestHeader)!;
+    if (header.type === ItemType.Structure) header.value.push(ttlv.text(Tag.ClientCorrelationValue, 'corr-42'));
+    const answer = await c.send(encodeTtlv(message));
+    expect(asText(child(child(answer ?? undefined, Tag.ResponseHeader), Tag.ClientCorrelationValue))).toBe('corr-42');
+    expect(asText(child(child(answer ?? undefined, Tag.ResponseHeader), Tag.ServerCorrelationValue))).toBeDefined();
+    // A failing item stops the batch (the default Batch Error Continuation Option is Stop).
+    const stopped = await c.request([1, 4], [[Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, 'key_missing')]], discover()]);
+    expect(results(stopped)).toEqual([[ResultStatus.OperationFailed, ResultReason.ItemNotFound]]);
+    c.close();
+  });
+});
+
+function createPayload14(): TtlvItem[] {
+  const attribute = (name: string, value: TtlvItem): TtlvItem =>
+    ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue }]);
+  return [
+    ttlv.enum(Tag.ObjectType, 2),
+    ttlv.struct(Tag.TemplateAttribute, [
+      attribute('Cryptographic Algorithm', ttlv.enum(0, 3)),
+      attribute('Cryptographic Length', ttlv.int(0, 256)),
+    ]),
+  ];
+}
+
+interface UsageRecord {
+  readonly tenantId: string;
+  readonly principalId: string;
+  readonly role: string;
+  readonly operation: string;
+  readonly keyId: string | null;
+  readonly outcome: string;
+}
+
+/** Records on the usage topic, read from the beginning until `expected` arrived or time ran out. */
+async function readUsage(topic: string, expected: number, timeoutMs = 30_000): Promise<UsageRecord[]> {
+  const kafka = new Kafka({ clientId: 'kmip-usage-spec', brokers: testInfra().brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('kmip-usage-spec'), maxWaitTimeInMs: 200 });
+  const records: UsageRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        records.push(JSON.parse(message.value!.toString('utf8')) as UsageRecord);
+        return Promise.resolve();
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (records.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}
