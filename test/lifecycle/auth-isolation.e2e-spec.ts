@@ -219,6 +219,21 @@ const ROUTES: Route[] = [
       return ['POST', `/v1/keys/${key}/verify-mac`, { data: 'aGk=', mac: made.json<{ mac: string }>().mac }];
     },
   },
+  // Compliance: auditors and tenant-admins audit their own tenant, provider-admins name any tenant; key-users never.
+  ...(
+    [
+      ['GET /v1/audit/events', 'events?'],
+      ['GET /v1/audit/verify', 'verify?'],
+      ['GET /v1/audit/state', `state?at=${encodeURIComponent('2100-01-01T00:00:00Z')}&`],
+      ['GET /v1/audit/usage', 'usage?'],
+      ['GET /v1/audit/export', 'export?format=csv&'],
+      ['GET /v1/audit/checkpoints', 'checkpoints?'],
+    ] as const
+  ).map(([name, path]): Route => ({
+    name,
+    allowed: ['tenant-admin', 'auditor', 'provider-admin'],
+    request: (c) => Promise.resolve(['GET', `/v1/audit/${path}tenantId=${c.tenantId}`]),
+  })),
 ];
 
 describe('authentication, roles and tenant isolation', () => {
@@ -292,6 +307,8 @@ describe('authentication, roles and tenant isolation', () => {
       'GET /v1/approvals/{id}',
       'POST /v1/approvals/{id}/approve',
       'POST /v1/approvals/{id}/reject',
+      // Public: anyone holding a checkpoint must be able to check its signature (see test/compliance).
+      'GET /v1/audit/public-key',
       // Needs mutual TLS with a bound principal (see the export spec); refused to every role in this matrix.
       'POST /v1/keys/{id}/material',
     ];

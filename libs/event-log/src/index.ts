@@ -1,3 +1,4 @@
+export * from './audit';
 export * from './commit/canonical-json';
 export * from './commit/command-executor';
 export * from './commit/commit';

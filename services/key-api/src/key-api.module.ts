@@ -13,6 +13,7 @@ import { CreateKeyHandler, RotateKeyHandler } from './commands/create-key.handle
 import { EventLogModule } from './commands/event-log.module';
 import { LifecycleHandler } from './commands/lifecycle.handler';
 import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
+import { AuditModule } from './audit/audit.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { CryptoController } from './http/crypto.controller';
 import { ApprovalsController } from './http/approvals.controller';
@@ -44,6 +45,7 @@ export class KeyApiModule {
         PassportModule,
         EventLogModule,
         CryptoModule,
+        AuditModule,
       ],
       controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController, ApprovalsController],
       providers: [

@@ -11,6 +11,8 @@ export function keyBody(key: KeyState | KeyView): KeyState {
     description: key.description,
     labels: key.labels,
     exportable: key.exportable,
+    // Views projected before the field existed lack it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     exportEnabled: key.exportEnabled ?? false,
     versions: key.versions,
     latestVersion: key.latestVersion,
