@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
@@ -20,7 +20,6 @@ import { ApprovalsController } from './http/approvals.controller';
 import { KeysController } from './http/keys.controller';
 import { AbuseLimits } from './http/limits/abuse-limits';
 import { MutualTlsCheck } from './http/mutual-tls.check';
-import { PendingApprovalInterceptor } from './http/pending-approval.interceptor';
 import { DecideApprovalHandler } from './commands/approval.handler';
 import { SysController } from './http/sys.controller';
 import { PrincipalsController } from './http/principals.controller';
@@ -58,7 +57,6 @@ export class KeyApiModule {
         AbuseLimits,
         CertificateBindings,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
-        { provide: APP_INTERCEPTOR, useClass: PendingApprovalInterceptor },
         DecideApprovalHandler,
         MutualTlsCheck,
         ViewReader,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
@@ -9,6 +9,7 @@ import { Roles } from '../auth/decorators';
 import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origin } from '../commands/commands';
 import type { LifecycleOutcome } from '../commands/lifecycle.handler';
 import { ViewReader } from '../queries/view-reader';
+import { PendingApprovalInterceptor } from './pending-approval.interceptor';
 import { RequestOrigin } from './request-origin';
 import { keyBody, keySummary } from './representations';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from './schemas/common.schema';
@@ -33,6 +34,8 @@ type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingA
 @ApiTags('keys')
 @ApiBearerAuth()
 @Controller('v1/keys')
+// Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
+@UseInterceptors(PendingApprovalInterceptor)
 export class KeysController {
   constructor(
     private readonly commands: CommandBus,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
@@ -8,6 +8,7 @@ import { Roles } from '../auth/decorators';
 import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
 import type { IssuedPrincipal } from '../commands/principal.handlers';
 import { ViewReader } from '../queries/view-reader';
+import { PendingApprovalInterceptor } from './pending-approval.interceptor';
 import { RequestOrigin } from './request-origin';
 import { principalBody } from './representations';
 import { idParam, seqResponse } from './schemas/common.schema';
@@ -17,6 +18,8 @@ import { openApi, ZodPipe } from './zod.pipe';
 @ApiTags('principals')
 @ApiBearerAuth()
 @Controller('v1/principals')
+// Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
+@UseInterceptors(PendingApprovalInterceptor)
 export class PrincipalsController {
   constructor(
     private readonly commands: CommandBus,

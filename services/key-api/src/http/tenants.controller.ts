@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../c
 import type { LifecycleOutcome } from '../commands/lifecycle.handler';
 import type { OnboardedTenant } from '../commands/principal.handlers';
 import { ViewReader } from '../queries/view-reader';
+import { PendingApprovalInterceptor } from './pending-approval.interceptor';
 import { RequestOrigin } from './request-origin';
 import { tenantBody } from './representations';
 import { emptyBody, idParam, readQuery } from './schemas/common.schema';
@@ -30,6 +31,8 @@ const notFound = (id: string) => new ProblemError(404, 'not-found', 'Not found',
 @ApiTags('tenants')
 @ApiBearerAuth()
 @Controller('v1')
+// Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
+@UseInterceptors(PendingApprovalInterceptor)
 export class TenantsController {
   constructor(
     private readonly commands: CommandBus,
