@@ -1,45 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { KeywardStack } from '../support/keyward-stack';
-import { testInfra, uniqueName } from '../support/env';
+import { readUsage } from '../support/usage-topic';
+import { uniqueName } from '../support/env';
 
 jest.setTimeout(180_000);
-
-interface UsageRecord {
-  v: number;
-  tenantId: string;
-  principalId: string;
-  role: string;
-  operation: string;
-  keyId: string | null;
-  version: number | null;
-  outcome: string;
-  requestId: string;
-  at: string;
-}
-
-/** Every record on the usage topic, read from the beginning until `expected` arrived or time ran out. */
-async function readUsage(topic: string, expected: number, timeoutMs = 30_000): Promise<UsageRecord[]> {
-  const kafka = new Kafka({ clientId: 'usage-spec', brokers: testInfra().brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('usage-spec'), maxWaitTimeInMs: 200 });
-  const records: UsageRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        records.push(JSON.parse(message.value!.toString('utf8')) as UsageRecord);
-        return Promise.resolve();
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (records.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    // Give a straggler (a duplicate or an unexpected extra) a moment to show up.
-    await new Promise((r) => setTimeout(r, 500));
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
-}
 
 describe('usage audit on the usage topic (real Kafka)', () => {
   const stack = new KeywardStack();

@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { issueClientCertificate } from '@keyward/crypto';
-import { testInfra, uniqueName } from '../support/env';
+import { uniqueName } from '../support/env';
 import { KeywardStack } from '../support/keyward-stack';
+import { readUsage } from '../support/usage-topic';
 import { freePort } from '../support/ports';
 import {
   asEnum,
@@ -351,36 +351,4 @@ function createPayload14(): TtlvItem[] {
       attribute('Cryptographic Length', ttlv.int(0, 256)),
     ]),
   ];
-}
-
-interface UsageRecord {
-  readonly tenantId: string;
-  readonly principalId: string;
-  readonly role: string;
-  readonly operation: string;
-  readonly keyId: string | null;
-  readonly outcome: string;
-}
-
-/** Records on the usage topic, read from the beginning until `expected` arrived or time ran out. */
-async function readUsage(topic: string, expected: number, timeoutMs = 30_000): Promise<UsageRecord[]> {
-  const kafka = new Kafka({ clientId: 'kmip-usage-spec', brokers: testInfra().brokers, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('kmip-usage-spec'), maxWaitTimeInMs: 200 });
-  const records: UsageRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        records.push(JSON.parse(message.value!.toString('utf8')) as UsageRecord);
-        return Promise.resolve();
-      },
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (records.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 500));
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
 }
