@@ -9,7 +9,7 @@ interface Route {
   readonly name: string;
   readonly allowed: readonly Role[];
   /** Builds a fresh, valid request (so an allowed role gets 2xx). */
-  readonly request: (ctx: Ctx) => Promise<[method: string, path: string, body?: unknown]>;
+  readonly request: (ctx: Ctx, role: Role) => Promise<[method: string, path: string, body?: unknown]>;
 }
 
 interface Ctx {
@@ -65,8 +65,10 @@ const ROUTES: Route[] = [
   { name: 'GET /v1/tenant', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant?minSeq=1']) },
   {
     name: 'POST /v1/principals',
-    allowed: ['tenant-admin'],
-    request: () => Promise.resolve(['POST', '/v1/principals', { name: 'matrix', role: 'auditor' }]),
+    allowed: ['tenant-admin', 'provider-admin'],
+    // Each side adds what it may: tenants their roles, the provider another provider-admin.
+    request: (_, role) =>
+      Promise.resolve(['POST', '/v1/principals', { name: 'matrix', role: role === 'provider-admin' ? 'provider-admin' : 'auditor' }]),
   },
   { name: 'GET /v1/principals', allowed: ['tenant-admin', 'auditor'], request: () => Promise.resolve(['GET', '/v1/principals']) },
   {
@@ -272,7 +274,7 @@ describe('authentication, roles and tenant isolation', () => {
 
   describe.each(ROUTES)('$name', (route) => {
     it.each(ROLES)('as %s', async (role) => {
-      const [method, path, body] = await route.request(ctx);
+      const [method, path, body] = await route.request(ctx, role);
       const answer = await stack.call(keys[role], method, path, body);
       if (route.allowed.includes(role)) {
         expect({ role, status: answer.status, body: answer.status < 300 ? '' : answer.body }).toEqual({

@@ -156,4 +156,28 @@ describe('dual control end to end: sensitive operations wait for a second admini
     const other = await stack.onboard();
     expect((await stack.call(other.adminKey, 'GET', '/v1/approvals')).json<{ items: Approval[] }>().items).toEqual([]);
   });
+
+  it('offboarding needs two provider-admins once the provider has two; the same one cannot approve its own request', async () => {
+    const second = await stack.call(stack.providerKey, 'POST', '/v1/principals', { name: 'second-provider', role: 'provider-admin' });
+    expect(second.status).toBe(201); // the first provider-admin alone may add the second
+    const provider2 = second.json<{ apiKey: string }>().apiKey;
+    const third = await stack.call(stack.providerKey, 'POST', '/v1/principals', { name: 'third-provider', role: 'provider-admin' });
+    expect(third.status).toBe(202); // from two on, adding a provider-admin is dual-controlled too
+    expect((await stack.call(provider2, 'POST', '/v1/principals', { name: 'nope', role: 'key-user' })).status).toBe(422);
+
+    const leaving = await stack.onboard('Leaving Under Dual Control');
+    const requested = await stack.call(stack.providerKey, 'POST', `/v1/tenants/${leaving.tenantId}/offboard`, {
+      confirm: leaving.tenantId,
+    });
+    expect(requested.status).toBe(202);
+    const id = requested.json<{ pendingApproval: Approval }>().pendingApproval.approvalId;
+    const keystore = stack.db.collection('keystore');
+    expect(await keystore.countDocuments({ tenantId: leaving.tenantId })).toBe(1);
+    const own = await stack.call(stack.providerKey, 'POST', `/v1/approvals/${id}/approve?tenantId=${leaving.tenantId}`);
+    expect([own.status, problemType(own)]).toEqual([409, 'illegal-transition']);
+    const approved = await stack.call(provider2, 'POST', `/v1/approvals/${id}/approve?tenantId=${leaving.tenantId}`);
+    expect(approved.status).toBe(200);
+    expect(approved.json<{ approval: Approval }>().approval.status).toBe('Executed');
+    expect(await keystore.countDocuments({ tenantId: leaving.tenantId })).toBe(0);
+  });
 });

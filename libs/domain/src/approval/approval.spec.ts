@@ -222,4 +222,16 @@ describe('dual control: a sensitive command waits for a second administrator', (
     ]);
     expect(log.tenant?.status).toBe('Offboarded');
   });
+
+  it("the provider's own admins: adding or revoking a provider-admin needs two once there are two", () => {
+    const log = new TenantLog('provider');
+    const add = (id: string): DirectCommand => ({ kind: 'principal.create', principalId: id, name: id, role: 'provider-admin' });
+    applyCommand(log, add(PROVIDER.principalId), at(-3, PROVIDER));
+    expect(types(applyCommand(log, request(add(PROVIDER2.principalId), 'apr_0000000010'), at(-2, PROVIDER)))).toEqual([
+      'principal.created.v1',
+    ]);
+    expect(refusal(() => decide(add('prn_provider03'), log, at(0, PROVIDER))).code).toBe('approval-required');
+    expect(types(applyCommand(log, request(add('prn_provider03'), 'apr_0000000011'), at(0, PROVIDER)))).toEqual(['approval.requested.v1']);
+    expect(types(applyCommand(log, approve('apr_0000000011'), at(1, PROVIDER2)))).toContain('principal.created.v1');
+  });
 });

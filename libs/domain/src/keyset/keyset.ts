@@ -87,9 +87,11 @@ export function sensitiveOperation(command: DirectCommand, log: TenantLog): Dual
       return key && command.version < key.minDecryptionVersion ? 'key.lower-min-decryption-version' : undefined;
     }
     case 'principal.create':
-      return command.role === 'tenant-admin' ? 'principal.manage-admin' : undefined;
-    case 'principal.revoke':
-      return log.principals.get(command.principalId)?.role === 'tenant-admin' ? 'principal.manage-admin' : undefined;
+      return command.role === 'tenant-admin' || command.role === 'provider-admin' ? 'principal.manage-admin' : undefined;
+    case 'principal.revoke': {
+      const role = log.principals.get(command.principalId)?.role;
+      return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
+    }
     default:
       return undefined;
   }
@@ -101,6 +103,8 @@ export function sensitiveOperation(command: DirectCommand, log: TenantLog): Dual
  */
 export function quorumFor(operation: DualControlOperation, log: TenantLog, providerQuorum?: number): number {
   if (operation === 'tenant.offboard') return providerQuorum ?? 1;
+  // The provider's own administrators: two of them must agree once there are two.
+  if (log.logId === PROVIDER_LOG) return activeWithRole(log, 'provider-admin') >= 2 ? 2 : 1;
   const policy = log.tenant?.policy.dualControl;
   if (policy === undefined || !policy.operations.includes(operation)) return 1;
   return policy.quorum ?? (activeWithRole(log, 'tenant-admin') >= 2 ? 2 : 1);

@@ -28,8 +28,10 @@ export class PrincipalsController {
   ) {}
 
   @Post()
-  @Roles('tenant-admin')
-  @ApiOperation({ summary: 'Create an API key for a role of this tenant; the key is answered once' })
+  @Roles('tenant-admin', 'provider-admin')
+  @ApiOperation({
+    summary: 'Create an API key for a role of this tenant (provider-admins: another provider-admin); the key is answered once',
+  })
   @ApiBody({ schema: openApi(createPrincipalBody, 'input') })
   @ApiCreatedResponse({ schema: openApi(createPrincipalResponse) })
   create(

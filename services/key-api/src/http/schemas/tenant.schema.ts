@@ -31,7 +31,10 @@ export const issuedKey = z.object({
 export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
 export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });
 
-export const createPrincipalBody = z.strictObject({ name: z.string().min(1).max(128), role: z.enum(TENANT_ROLES) });
+export const createPrincipalBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  role: z.enum([...TENANT_ROLES, 'provider-admin']).describe('A tenant role; provider-admins create provider-admins only'),
+});
 export const principalResponse = z.object({
   principalId: z.string(),
   name: z.string(),
