@@ -425,6 +425,18 @@ export class KmipOperations {
    * The raw material of a key the domain lets out (authorizeExport: created exportable, export
    * enabled under dual control, Active or Deactivated), over the mutually authenticated TLS channel.
    */
+  /** One usage record for a KMIP crypto operation, as REST leaves them (never any data). */
+  private recordUsage(
+    call: Call,
+    operation: 'export' | 'mac' | 'encrypt' | 'decrypt',
+    keyId: string | null,
+    version: number | null,
+    outcome: string,
+  ): void {
+    const { tenantId, principalId, role } = call.principal;
+    this.usage.record({ tenantId, principalId, role, operation, keyId, version, outcome, requestId: call.requestId });
+  }
+
   private async get(payload: TtlvItem | undefined, call: Call): Promise<Payload> {
     requireRole(call, ['key-user'], 'export key material');
     if (child(payload, Tag.KeyWrappingSpecification) !== undefined) {
@@ -448,16 +460,7 @@ export class KmipOperations {
         use.kcv,
         (m) => Buffer.from(m),
       );
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation: 'export',
-        keyId,
-        version,
-        outcome: 'ok',
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, 'export', keyId, version, 'ok');
       call.placeholder = keyRef;
       return [
         ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
@@ -473,16 +476,7 @@ export class KmipOperations {
       ];
     } catch (err: unknown) {
       const kmip = toKmipError(err);
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation: 'export',
-        keyId,
-        version,
-        outcome: kmip.slug,
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, 'export', keyId, version, kmip.slug);
       throw kmip;
     }
   }
@@ -510,29 +504,11 @@ export class KmipOperations {
       const mac = await this.materials.withMaterial({ tenantId: principal.tenantId, keyId: keyRef, version: use.version }, use.kcv, (k) =>
         createHmac('sha256', k).update(data).digest(),
       );
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation: 'mac',
-        keyId,
-        version,
-        outcome: 'ok',
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, 'mac', keyId, version, 'ok');
       return [ttlv.text(Tag.UniqueIdentifier, keyRef), ttlv.bytes(Tag.MacData, mac)];
     } catch (err: unknown) {
       const kmip = toKmipError(err);
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation: 'mac',
-        keyId,
-        version,
-        outcome: kmip.slug,
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, 'mac', keyId, version, kmip.slug);
       throw kmip;
     }
   }
@@ -605,29 +581,11 @@ export class KmipOperations {
         });
         out = [ttlv.text(Tag.UniqueIdentifier, keyRef), ttlv.bytes(Tag.Data, plaintext)];
       }
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation,
-        keyId,
-        version,
-        outcome: 'ok',
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, operation, keyId, version, 'ok');
       return out;
     } catch (err: unknown) {
       const kmip = toKmipError(err);
-      this.usage.record({
-        tenantId: principal.tenantId,
-        principalId: principal.principalId,
-        role: principal.role,
-        operation,
-        keyId,
-        version,
-        outcome: kmip.slug,
-        requestId: call.requestId,
-      });
+      this.recordUsage(call, operation, keyId, version, kmip.slug);
       throw kmip;
     }
   }
