@@ -1,4 +1,4 @@
-import type { KeyType } from './key.types';
+import type { KeyOrigin, KeyType } from './key.types';
 
 export interface CreateKey {
   readonly kind: 'key.create';
@@ -12,8 +12,12 @@ export interface CreateKey {
   readonly activationDate?: Date;
   readonly deactivationDate?: Date;
   readonly exportable?: boolean;
-  /** Check value of the freshly generated version-1 material (generated outside the domain). */
+  /** Check value of the version-1 material (generated or imported outside the domain). */
   readonly kcv: string;
+  /** `imported`: the caller supplied the material (KMIP Register); default `generated`. */
+  readonly origin?: KeyOrigin;
+  /** Length in bytes of imported material (required when imported; the domain checks it fits the key type). */
+  readonly materialBytes?: number;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';

@@ -4,7 +4,7 @@ import { ALIAS_PATTERN, LABEL_KEY_PATTERN, MAX_DESCRIPTION, MAX_LABEL_VALUE, MAX
 import type { ChangeKeyLabels, CreateKey, ExistingKeyCommand } from './key.commands';
 import type { KeyEventBody } from './key.events';
 import type { KeyState } from './key.state';
-import { DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
+import { acceptsMaterialLength, DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
 
 const DAY_MS = 86_400_000;
 
@@ -62,6 +62,13 @@ export function decideCreateKey(
   if (command.alias !== undefined) validateAlias(command.alias, undefined, keys);
   validateDescription(command.description ?? '');
   validateLabels({}, { set: command.labels ?? {} });
+  const imported = command.origin === 'imported';
+  if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes))) {
+    refuse('invalid', `imported material of ${command.materialBytes ?? 'unknown'} bytes does not fit a ${command.keyType} key`, {
+      keyType: command.keyType,
+      materialBytes: command.materialBytes ?? null,
+    });
+  }
   const { activationDate, deactivationDate } = command;
   if (activationDate && deactivationDate && deactivationDate.getTime() <= activationDate.getTime()) {
     refuse('invalid', 'deactivationDate must be after activationDate');
@@ -79,6 +86,7 @@ export function decideCreateKey(
       ...(deactivationDate ? { deactivationDate: deactivationDate.toISOString() } : {}),
       exportable: command.exportable ?? false,
       version: { version: 1, kcv: command.kcv },
+      ...(imported ? { origin: 'imported' as const } : {}),
     },
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.
@@ -114,6 +122,8 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
     }
     case 'key.rotate':
       requireState(key, 'rotate', ['Active']);
+      if (key.origin === 'imported')
+        refuse('invalid', `key ${keyId} holds imported material; import a new key instead of rotating it`, { keyId });
       return [{ type: 'key.rotated.v1', data: { keyId, version: { version: key.latestVersion + 1, kcv: command.kcv } } }];
     case 'key.schedule-destruction': {
       requireState(key, 'schedule destruction of', ['PreActive', 'Deactivated', 'Compromised']);

@@ -26,6 +26,7 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       description: d.description,
       labels: { ...d.labels },
       exportable: d.exportable,
+      ...(d.origin === 'imported' ? { origin: 'imported' as const } : {}),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,

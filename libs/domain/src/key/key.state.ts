@@ -26,6 +26,8 @@ export interface KeyState {
   readonly description: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly exportable: boolean;
+  /** Present only when the caller imported the material (KMIP Register); absent for generated keys. */
+  readonly origin?: 'imported';
   /** Material retrieval switched on (dual-controlled), for exportable keys only. */
   readonly exportEnabled: boolean;
   readonly versions: readonly KeyVersionState[];
