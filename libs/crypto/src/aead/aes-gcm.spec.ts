@@ -1,6 +1,17 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { AuthenticationFailed } from '../errors';
-import { GCM_IV_BYTES, GCM_TAG_BYTES, openAesGcm, packSealed, type Sealed, sealAesGcm, unpackSealed } from './aes-gcm';
+import {
+  aesGcmCipher,
+  GCM_IV_BYTES,
+  GCM_TAG_BYTES,
+  openAesGcm,
+  openAnyAesGcm,
+  packSealed,
+  type Sealed,
+  sealAesGcm,
+  sealAnyAesGcm,
+  unpackSealed,
+} from './aes-gcm';
 
 const MASKS = [0x01, 0x80, 0xff] as const;
 
@@ -208,5 +219,19 @@ describe('AES-256-GCM', () => {
         }
       }
     });
+  });
+});
+
+describe('AES-GCM under 128-, 192- and 256-bit data keys', () => {
+  it.each([16, 24, 32])('seals and opens under a %i-byte key; other lengths are RangeErrors', (bytes) => {
+    const key = Buffer.alloc(bytes, 7);
+    const sealed = sealAnyAesGcm(key, Buffer.from('data'), Buffer.from('aad'));
+    expect(openAnyAesGcm(key, sealed, Buffer.from('aad'))).toEqual(Buffer.from('data'));
+    expect(aesGcmCipher(bytes)).toBe(`aes-${bytes * 8}-gcm`);
+  });
+
+  it('refuses other key lengths', () => {
+    for (const bytes of [0, 15, 20, 31, 33, 64])
+      expect(() => sealAnyAesGcm(Buffer.alloc(bytes), Buffer.alloc(1), Buffer.alloc(0))).toThrow(RangeError);
   });
 });

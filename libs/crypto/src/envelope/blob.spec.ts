@@ -117,7 +117,7 @@ describe('blob header', () => {
       ['format 2', rawHeader({ format: 2 })],
       ['format 255', rawHeader({ format: 255 })],
       ['algorithm 0', rawHeader({ algorithm: 0 })],
-      ['algorithm 3', rawHeader({ algorithm: 3 })],
+      ['algorithm 5', rawHeader({ algorithm: 5 })],
       ['algorithm 255', rawHeader({ algorithm: 255 })],
       ['key-id length 0', rawHeader({ idLength: 0, keyId: Buffer.alloc(0) })],
       ['key-id length 0 followed by bytes', rawHeader({ idLength: 0 })],

@@ -65,8 +65,8 @@ describe('data plane', () => {
       expect(() => encryptBlob(material, { ...ref, version: 0 }, plaintext)).toThrow(RangeError);
     });
 
-    it('refuses material that is not 32 bytes', () => {
-      expect(() => encryptBlob(randomBytes(16), ref, plaintext)).toThrow(RangeError);
+    it('refuses material that is not an AES key length (16, 24 or 32 bytes)', () => {
+      expect(() => encryptBlob(randomBytes(20), ref, plaintext)).toThrow(RangeError);
     });
 
     describe('fails with AuthenticationFailed when the context differs', () => {
@@ -251,5 +251,30 @@ describe('data plane', () => {
       relabelled.writeUInt8(1, 3);
       expect(errorOf(() => decrypt(material, ref.tenantId, relabelled))).toBeInstanceOf(AuthenticationFailed);
     });
+  });
+});
+
+describe('data plane with AES-128 and AES-192 keys', () => {
+  const ref: MaterialRef = { tenantId: 'tenant_a', keyId: 'short', version: 1 };
+  const plaintext = Buffer.from('sized by the key');
+
+  it.each([
+    [16, 'AES-128-GCM'],
+    [24, 'AES-192-GCM'],
+    [32, 'AES-256-GCM'],
+  ] as const)('a %i-byte key makes %s blobs that round-trip with AAD', (bytes, algorithm) => {
+    const material = randomBytes(bytes);
+    const blob = encryptBlob(material, ref, plaintext, Buffer.from('aad'));
+    expect(parseBlob(blob).algorithm).toBe(algorithm);
+    expect(decrypt(material, ref.tenantId, blob, Buffer.from('aad'))).toEqual(plaintext);
+    expect(errorOf(() => decrypt(material, ref.tenantId, blob, Buffer.from('other')))).toBeInstanceOf(AuthenticationFailed);
+  });
+
+  it('refuses a key of another length than the blob says, and keys that are not AES lengths', () => {
+    const blob = encryptBlob(randomBytes(16), ref, plaintext);
+    expect(errorOf(() => decrypt(randomBytes(32), ref.tenantId, blob))).toBeInstanceOf(AuthenticationFailed);
+    expect(errorOf(() => decrypt(randomBytes(24), ref.tenantId, blob))).toBeInstanceOf(AuthenticationFailed);
+    expect(() => encryptBlob(randomBytes(20), ref, plaintext)).toThrow(RangeError);
+    expect(errorOf(() => decrypt(randomBytes(32), ref.tenantId, macBlob(randomBytes(32), ref, plaintext)))).toBeInstanceOf(MalformedBlob);
   });
 });

@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { GCM_IV_BYTES, GCM_TAG_BYTES, openAesGcm, sealAesGcm } from '../aead/aes-gcm';
+import { GCM_IV_BYTES, GCM_TAG_BYTES, openAnyAesGcm, sealAnyAesGcm } from '../aead/aes-gcm';
 import { AuthenticationFailed, MalformedBlob } from '../errors';
 import { boundFields, type MaterialRef } from '../hierarchy/key-hierarchy';
-import { encodeHeader, type ParsedBlob } from './blob';
+import { AES_BLOB_ALGORITHMS, encodeHeader, type BlobAlgorithm, type ParsedBlob } from './blob';
 
 const MAC_BYTES = 32;
 const EMPTY = Buffer.alloc(0);
@@ -11,21 +11,29 @@ const EMPTY = Buffer.alloc(0);
 const ciphertextAad = (tenantId: string, header: Buffer, aad: Buffer | undefined): Buffer =>
   boundFields('keyward/ciphertext/v1', tenantId, header, aad ?? EMPTY);
 
-/** Encrypts under one key version's material; returns the self-describing blob. */
+/** The blob algorithm of AES material (AES-128/192/256-GCM by its length). */
+function aesAlgorithm(material: Buffer): BlobAlgorithm {
+  const algorithm = AES_BLOB_ALGORITHMS[material.length];
+  if (algorithm === undefined) throw new RangeError(`AES-GCM needs a 16-, 24- or 32-byte key, not ${material.length} bytes`);
+  return algorithm;
+}
+
+/** Encrypts under one key version's material (AES-128/192/256-GCM by its length); returns the self-describing blob. */
 export function encryptBlob(material: Buffer, ref: MaterialRef, plaintext: Buffer, aad?: Buffer): Buffer {
-  const header = encodeHeader({ algorithm: 'AES-256-GCM', keyId: ref.keyId, version: ref.version });
-  const sealed = sealAesGcm(material, plaintext, ciphertextAad(ref.tenantId, header, aad));
+  const header = encodeHeader({ algorithm: aesAlgorithm(material), keyId: ref.keyId, version: ref.version });
+  const sealed = sealAnyAesGcm(material, plaintext, ciphertextAad(ref.tenantId, header, aad));
   return Buffer.concat([header, sealed.iv, sealed.tag, sealed.ciphertext]);
 }
 
-/** Decrypts a parsed AES-256-GCM blob; AuthenticationFailed if any byte or the AAD differs. */
+/** Decrypts a parsed AES-GCM blob; AuthenticationFailed if any byte or the AAD differs, or the key is not of the blob's length. */
 export function decryptBlob(material: Buffer, tenantId: string, blob: ParsedBlob, aad?: Buffer): Buffer {
-  if (blob.algorithm !== 'AES-256-GCM') throw new MalformedBlob('not a ciphertext');
+  if (blob.algorithm === 'HMAC-SHA256') throw new MalformedBlob('not a ciphertext');
+  if (AES_BLOB_ALGORITHMS[material.length] !== blob.algorithm) throw new AuthenticationFailed();
   if (blob.body.length < GCM_IV_BYTES + GCM_TAG_BYTES) throw new MalformedBlob('truncated ciphertext');
   const iv = blob.body.subarray(0, GCM_IV_BYTES);
   const tag = blob.body.subarray(GCM_IV_BYTES, GCM_IV_BYTES + GCM_TAG_BYTES);
   const ciphertext = blob.body.subarray(GCM_IV_BYTES + GCM_TAG_BYTES);
-  return openAesGcm(material, { iv, tag, ciphertext }, ciphertextAad(tenantId, blob.header, aad));
+  return openAnyAesGcm(material, { iv, tag, ciphertext }, ciphertextAad(tenantId, blob.header, aad));
 }
 
 function macTag(material: Buffer, tenantId: string, header: Buffer, data: Buffer): Buffer {
