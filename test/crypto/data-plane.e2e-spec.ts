@@ -284,6 +284,38 @@ describe('crypto data plane end to end (real Kafka and FerretDB)', () => {
       expect((await stack.call(user, 'POST', `/v1/keys/${aes}/data-key`, { bytes: 31 })).status).toBe(400);
       expect((await stack.call(user, 'POST', '/v1/decrypt', {})).status).toBe(400);
     });
+
+    it('malformed JSON, a wrong content type and an oversized body are problem documents, never stack traces', async () => {
+      const auth = { authorization: `Bearer ${user}` };
+      const junk = await stack.api.request('POST', `/v1/keys/${aes}/encrypt`, { body: '{"plaintext":', headers: auth });
+      expect([junk.status, junk.headers['content-type']]).toEqual([400, expect.stringMatching(/problem\+json/)]);
+      expect(junk.body).not.toMatch(/\bat \w+ \(/);
+      const text = await stack.api.request('POST', '/v1/decrypt', { body: 'x', headers: { ...auth, 'content-type': 'text/plain' } });
+      expect([text.status, problemType(text)]).toEqual([415, 'unsupported-media-type']);
+      const huge = await stack.api.request('POST', '/v1/decrypt', { body: { ciphertext: 'A'.repeat(200 * 1024) }, headers: auth });
+      expect([huge.status, problemType(huge)]).toEqual([413, 'payload-too-large']);
+      const badRef = await stack.call(user, 'POST', '/v1/keys/..%2Fetc/encrypt', { plaintext: b64('x') });
+      expect([badRef.status, badRef.json<{ detail: string }>().detail]).toEqual([400, expect.stringContaining('path: not a key id')]);
+    });
+
+    it('answers are never cached; successes leave only a usage record, refusals also a log line with the request id', async () => {
+      const okId = `ok-${uniqueName('req')}`.slice(0, 60);
+      const refusedId = `no-${uniqueName('req')}`.slice(0, 60);
+      const ok = await stack.api.request('POST', `/v1/keys/${aes}/encrypt`, {
+        body: { plaintext: b64('quiet') },
+        headers: { authorization: `Bearer ${user}`, 'x-request-id': okId },
+      });
+      expect([ok.status, ok.headers['cache-control'], ok.headers['x-request-id']]).toEqual([200, 'no-store', okId]);
+      const refused = await stack.api.request('POST', `/v1/keys/${aes}/encrypt`, {
+        body: { plaintext: b64('loud') },
+        headers: { authorization: `Bearer ${admin}`, 'x-request-id': refusedId },
+      });
+      expect([refused.status, refused.headers['cache-control']]).toEqual([403, 'no-store']);
+      await stack.api.waitFor(async () => Promise.resolve(stack.api.log.includes(refusedId)), 5_000);
+      const line = stack.api.log.split('\n').find((l) => l.includes(refusedId)) ?? '';
+      expect(JSON.parse(line)).toMatchObject({ res: { statusCode: 403 }, req: { path: `/v1/keys/${aes}/encrypt` }, role: 'tenant-admin' });
+      expect(stack.api.log).not.toContain(okId);
+    });
   });
 
   describe('destruction is real (crypto-shredding)', () => {

@@ -6,6 +6,7 @@ import type { KeywardConfig } from '@keyward/config';
 import { ConfigModule, ConnectionsModule, HealthModule, KEYWARD_CONFIG, LoggingModule, MetricsModule } from '@keyward/platform';
 import { ApiKeyStrategy } from './auth/api-key.strategy';
 import { AuthenticationGuard } from './auth/auth.guard';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import { CertificateBindings } from './auth/certificate-bindings';
 import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
 import { ProviderAdminBootstrap } from './bootstrap/provider-admin.bootstrap';
@@ -15,7 +16,7 @@ import { LifecycleHandler } from './commands/lifecycle.handler';
 import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
 import { AuditModule } from './audit/audit.module';
 import { CryptoModule } from './crypto/crypto.module';
-import { CryptoController } from './http/crypto.controller';
+import { DataPlaneServer } from './http/data-plane/data-plane.server';
 import { ApprovalsController } from './http/approvals.controller';
 import { KeysController } from './http/keys.controller';
 import { AbuseLimits } from './http/limits/abuse-limits';
@@ -36,7 +37,7 @@ export class KeyApiModule {
       module: KeyApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, KEY_API),
+        LoggingModule.forRoot(config, KEY_API, DataPlaneServer.paths),
         MetricsModule.forRoot(KEY_API),
         ConnectionsModule,
         HealthModule,
@@ -46,7 +47,7 @@ export class KeyApiModule {
         CryptoModule,
         AuditModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController, CryptoController, SysController, ApprovalsController],
+      controllers: [TenantsController, PrincipalsController, KeysController, SysController, ApprovalsController],
       providers: [
         ApiKeyStrategy,
         {
@@ -55,6 +56,8 @@ export class KeyApiModule {
           useFactory: (c: KeywardConfig) => (c.auth.oidc ? new OidcJwtStrategy(c.auth.oidc) : null),
         },
         AbuseLimits,
+        RequestAuthenticator,
+        DataPlaneServer,
         CertificateBindings,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         DecideApprovalHandler,

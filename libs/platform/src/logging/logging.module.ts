@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { KeywardConfig } from '@keyward/config';
 import { requestContext } from './request-context';
@@ -9,11 +9,16 @@ import { requestContext } from './request-context';
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(config: KeywardConfig, service: string): DynamicModule {
+  /**
+   * `unloggedPosts`: POST routes (Fastify paths) whose requests get no request line from here,
+   * because their server logs its own (failures only: the data plane).
+   */
+  static forRoot(config: KeywardConfig, service: string, unloggedPosts: readonly string[] = []): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          ...(unloggedPosts.length > 0 ? { exclude: unloggedPosts.map((path) => ({ method: RequestMethod.POST, path })) } : {}),
           pinoHttp: {
             level: config.logLevel,
             base: { service, pid: process.pid },

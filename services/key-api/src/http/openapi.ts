@@ -1,7 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DataPlaneServer } from './data-plane/data-plane.server';
 
-/** OpenAPI document at /docs/json, browsable at /docs. */
+/** OpenAPI document at /docs/json, browsable at /docs (Nest controllers plus the data plane). */
 export function setupOpenApi(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Keyward key-api')
@@ -10,5 +11,6 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key: kw_…' })
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  app.get(DataPlaneServer).describe(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
 }

@@ -3,18 +3,25 @@ import { z, type ZodType } from 'zod';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ProblemError } from '@keyward/platform';
 
+export type RequestPart = 'body' | 'query' | 'path';
+
+/** Validates (and converts) a request part with a zod schema, or throws a precise 400 problem. */
+export function validated<T extends ZodType>(schema: T, value: unknown, part: RequestPart): z.output<T> {
+  const parsed = schema.safeParse(value ?? (part === 'body' ? {} : value));
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((issue) => ({ path: [part, ...issue.path.map(String)].join('.'), message: issue.message }));
+  throw new ProblemError(400, 'validation', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
 /** Validates (and converts) a request part with a zod schema compiled once at start-up. */
 export class ZodPipe<T extends ZodType> implements PipeTransform<unknown, z.output<T>> {
   constructor(
     private readonly schema: T,
-    private readonly part: 'body' | 'query' | 'path' = 'body',
+    private readonly part: RequestPart = 'body',
   ) {}
 
   transform(value: unknown): z.output<T> {
-    const parsed = this.schema.safeParse(value ?? (this.part === 'body' ? {} : value));
-    if (parsed.success) return parsed.data;
-    const errors = parsed.error.issues.map((issue) => ({ path: [this.part, ...issue.path.map(String)].join('.'), message: issue.message }));
-    throw new ProblemError(400, 'validation', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+    return validated(this.schema, value, this.part);
   }
 }
 
