@@ -133,4 +133,6 @@ export interface KmipSetting {
   readonly clientCaFile: string | null;
   readonly maxMessageBytes: number;
   readonly maxDepth: number;
+  /** Health and metrics over plain HTTP. */
+  readonly http: ListenSetting;
 }

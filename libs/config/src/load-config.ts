@@ -135,6 +135,7 @@ function kmipSetting(s: Settings, cwd: string, dataDir: string): KmipSetting {
       s.KMIP_CLIENT_CA !== undefined ? resolve(cwd, s.KMIP_CLIENT_CA) : s.NODE_ENV === 'production' ? null : resolve(generated, 'ca.crt'),
     maxMessageBytes: s.KMIP_MAX_MESSAGE_BYTES,
     maxDepth: s.KMIP_MAX_DEPTH,
+    http: { host: s.KMIP_HTTP_HOST, port: s.KMIP_HTTP_PORT },
   };
 }
 

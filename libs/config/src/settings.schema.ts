@@ -113,6 +113,10 @@ export const settingsSchema = z.object({
     .max(64)
     .default(16)
     .describe('Deepest nesting of TTLV structures accepted in a KMIP request.'),
+  KMIP_HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('kmip service health/metrics listen address.'),
+  KMIP_HTTP_PORT: port(8446).describe(
+    'kmip service health/metrics port (/health/live, /health/ready, /metrics; plain HTTP, keep it internal).',
+  ),
   PROJECTOR_HOST: z.string().min(1).default('127.0.0.1').describe('projector health/metrics listen address.'),
   PROJECTOR_PORT: port(8444).describe('projector health/metrics port (plain HTTP, keep it internal).'),
   BACKUP_HOST: z.string().min(1).default('127.0.0.1').describe('backup service listen address (health, metrics, /v1/backups).'),

@@ -23,9 +23,11 @@ export const Tag = {
   DestroyDate: 0x420033,
   Digest: 0x420034,
   DigestValue: 0x420035,
+  EncryptionKeyInformation: 0x420036,
   HashingAlgorithm: 0x420038,
   InitialDate: 0x420039,
   IvCounterNonce: 0x42003d,
+  Key: 0x42003f,
   KeyBlock: 0x420040,
   KeyCompressionType: 0x420041,
   KeyFormatType: 0x420042,
@@ -36,6 +38,7 @@ export const Tag = {
   LastChangeDate: 0x420048,
   MaximumItems: 0x42004f,
   MaximumResponseSize: 0x420050,
+  MacSignatureKeyInformation: 0x42004e,
   Name: 0x420053,
   NameType: 0x420054,
   NameValue: 0x420055,
@@ -59,6 +62,8 @@ export const Tag = {
   RevocationMessage: 0x420080,
   RevocationReason: 0x420081,
   RevocationReasonCode: 0x420082,
+  SecretData: 0x420085,
+  SecretDataType: 0x420086,
   ServerInformation: 0x420088,
   State: 0x42008d,
   StorageStatusMask: 0x42008e,
@@ -68,6 +73,9 @@ export const Tag = {
   UniqueBatchItemId: 0x420093,
   UniqueIdentifier: 0x420094,
   VendorIdentification: 0x42009d,
+  ValidityIndicator: 0x42009b,
+  WrappingMethod: 0x42009e,
+  EncodingOption: 0x4200a3,
   Data: 0x4200c2,
   RandomIv: 0x4200c5,
   MacData: 0x4200c6,
@@ -79,11 +87,17 @@ export const Tag = {
   ClientCorrelationValue: 0x420105,
   ServerCorrelationValue: 0x420106,
   Attributes: 0x420125,
+  AttributeReference: 0x42013b,
+  CurrentAttribute: 0x42013c,
+  NewAttribute: 0x42013d,
 } as const;
 
 export const Operation = {
   Create: 0x01,
   Register: 0x03,
+  AddAttribute: 0x0d,
+  ModifyAttribute: 0x0e,
+  DeleteAttribute: 0x0f,
   Locate: 0x08,
   Get: 0x0a,
   GetAttributes: 0x0b,
@@ -96,6 +110,9 @@ export const Operation = {
   Encrypt: 0x1f,
   Decrypt: 0x20,
   Mac: 0x23,
+  MacVerify: 0x24,
+  /** KMIP 2.0. */
+  SetAttribute: 0x31,
 } as const;
 
 export const ResultStatus = { Success: 0, OperationFailed: 1, OperationPending: 2, OperationUndone: 3 } as const;
@@ -113,7 +130,17 @@ export const ResultReason = {
   IllegalOperation: 0x0b,
   PermissionDenied: 0x0c,
   KeyFormatTypeNotSupported: 0x10,
+  IndexOutOfBounds: 0x0e,
+  KeyCompressionTypeNotSupported: 0x11,
+  EncodingOptionError: 0x12,
+  KeyValueNotPresent: 0x13,
   NotExtractable: 0x17,
+  // KMIP 2.0
+  ReadOnlyAttribute: 0x1d,
+  UnsupportedAttribute: 0x1f,
+  AttributeNotFound: 0x21,
+  AttributeReadOnly: 0x22,
+  AttributeSingleValued: 0x23,
   GeneralFailure: 0x100,
 } as const;
 
@@ -132,7 +159,15 @@ export const State = { PreActive: 1, Active: 2, Deactivated: 3, Compromised: 4, 
 
 export const CryptographicAlgorithm = { AES: 0x03, HMAC_SHA1: 0x07, HMAC_SHA224: 0x08, HMAC_SHA256: 0x09 } as const;
 
-export const BlockCipherMode = { CBC: 1, ECB: 2, CTR: 6, GCM: 9 } as const;
+export const BlockCipherMode = { CBC: 1, ECB: 2, CTR: 6, GCM: 9, AESKeyWrapPadding: 0x0c, NISTKeyWrap: 0x0d } as const;
+
+export const WrappingMethod = { Encrypt: 1, MacSign: 2, EncryptThenMacSign: 3, MacSignThenEncrypt: 4 } as const;
+
+export const EncodingOption = { NoEncoding: 1, TtlvEncoding: 2 } as const;
+
+export const SecretDataType = { Password: 1, Seed: 2 } as const;
+
+export const ValidityIndicator = { Valid: 1, Invalid: 2, Unknown: 3 } as const;
 
 export const KeyFormatType = { Raw: 1, Opaque: 2, TransparentSymmetricKey: 7 } as const;
 

@@ -1,4 +1,4 @@
-import type { KeyState } from '@keyward/domain';
+import { KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
 import {
   asStruct,
   asText,
@@ -13,6 +13,8 @@ import {
   ttlv,
   type TtlvItem,
 } from '@keyward/kmip';
+
+const dateOf = (iso: string | null | undefined): Date | undefined => (iso ? new Date(iso) : undefined);
 
 /** One attribute, independent of how the protocol version carries it. */
 export interface KmipAttribute {
@@ -60,11 +62,25 @@ export function readAttributes(container: TtlvItem | undefined): KmipAttribute[]
   return out;
 }
 
-/** Writes attributes as the protocol version wants them: Attribute structures (1.x) or tagged items (2.0). */
+const attributeStruct = (a: KmipAttribute): TtlvItem =>
+  ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, a.name), { ...a.value, tag: Tag.AttributeValue }]);
+
+/**
+ * Writes attributes as the protocol version wants them: Attribute structures (1.x) or tagged items
+ * (2.0; custom attributes, which have no tag, stay Attribute structures).
+ */
 export function writeAttributes(attributes: readonly KmipAttribute[], major: number): TtlvItem[] {
-  if (major >= 2) return attributes.map((a) => ({ ...a.value, tag: ATTRIBUTE_TAGS[a.name] ?? a.value.tag }));
-  return attributes.map((a) => ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, a.name), { ...a.value, tag: Tag.AttributeValue }]));
+  if (major >= 2) {
+    return attributes.map((a) => {
+      const tag = ATTRIBUTE_TAGS[a.name];
+      return tag === undefined ? attributeStruct(a) : { ...a.value, tag };
+    });
+  }
+  return attributes.map(attributeStruct);
 }
+
+/** Custom attributes (client-defined, KMIP "x-" names) live as the key's labels of the same name. */
+export const isCustomAttribute = (name: string): boolean => name.startsWith('x-');
 
 export const KMIP_STATES: Record<KeyState['state'], number> = {
   PreActive: State.PreActive,
@@ -75,27 +91,62 @@ export const KMIP_STATES: Record<KeyState['state'], number> = {
   DestroyedCompromised: State.DestroyedCompromised,
 };
 
-export const algorithmOf = (key: KeyState): number =>
-  key.keyType === 'HMAC-SHA256' ? CryptographicAlgorithm.HMAC_SHA256 : CryptographicAlgorithm.AES;
+/** KMIP object type of a key type: SECRET keys are Secret Data, the others Symmetric Keys. */
+export const objectTypeOf = (keyType: KeyType): number => (keyType === 'SECRET' ? ObjectType.SecretData : ObjectType.SymmetricKey);
+
+/** KMIP Cryptographic Algorithm of a key type (none for secret data). */
+export function algorithmOfType(keyType: KeyType): number | undefined {
+  if (keyType === 'SECRET') return undefined;
+  return keyType === 'HMAC-SHA256' ? CryptographicAlgorithm.HMAC_SHA256 : CryptographicAlgorithm.AES;
+}
+export const algorithmOf = (key: KeyState): number | undefined => algorithmOfType(key.keyType);
+
+/** KMIP Cryptographic Length in bits (none for secret data, whose imported length is not recorded). */
+export const lengthOf = (key: KeyState): number | undefined =>
+  key.keyType === 'SECRET' ? undefined : KEY_TYPES[key.keyType].materialBytes * 8;
+
+/** The key type of a Create/Register: AES 128/192/256 or HMAC-SHA256 (256 bits); undefined otherwise. */
+export function symmetricKeyType(algorithm: number | undefined, bits: number | undefined): KeyType | undefined {
+  if (algorithm === CryptographicAlgorithm.AES) {
+    const byBits: Record<number, KeyType> = { 128: 'AES-128-GCM', 192: 'AES-192-GCM', 256: 'AES-256-GCM' };
+    return byBits[bits ?? 256];
+  }
+  if (algorithm === CryptographicAlgorithm.HMAC_SHA256 && (bits === undefined || bits === 256)) return 'HMAC-SHA256';
+  return undefined;
+}
 
 export function usageMaskOf(key: KeyState): number {
   const base =
-    key.keyType === 'HMAC-SHA256'
-      ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
-      : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
+    key.keyType === 'SECRET'
+      ? 0
+      : key.keyType === 'HMAC-SHA256'
+        ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
+        : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
   return key.exportable ? base | CryptographicUsageMask.Export : base;
 }
 
-const dateOf = (iso: string | null | undefined): Date | undefined => (iso ? new Date(iso) : undefined);
+/** The dates of a key that Locate can match, by attribute name. */
+export function keyDates(key: KeyState): Record<string, Date | undefined> {
+  return {
+    'Initial Date': dateOf(key.createdAt),
+    'Activation Date': dateOf(key.activationDate ?? key.history.find((h) => h.to === 'Active')?.at),
+    'Deactivation Date': dateOf(key.deactivationDate),
+    'Compromise Date': dateOf(key.compromiseDate),
+    'Destroy Date': dateOf(key.destroyedAt),
+    'Last Change Date': dateOf(key.updatedAt),
+  };
+}
 
 /** Every attribute of a key, as the lifecycle made it. */
 export function keyAttributes(key: KeyState): KmipAttribute[] {
   const v = Tag.AttributeValue;
+  const algorithm = algorithmOf(key);
+  const length = lengthOf(key);
   const out: KmipAttribute[] = [
     { name: 'Unique Identifier', value: ttlv.text(v, key.keyId) },
-    { name: 'Object Type', value: ttlv.enum(v, ObjectType.SymmetricKey) },
-    { name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithmOf(key)) },
-    { name: 'Cryptographic Length', value: ttlv.int(v, 256) },
+    { name: 'Object Type', value: ttlv.enum(v, objectTypeOf(key.keyType)) },
+    ...(algorithm === undefined ? [] : [{ name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithm) }]),
+    ...(length === undefined ? [] : [{ name: 'Cryptographic Length', value: ttlv.int(v, length) }]),
     { name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key)) },
     { name: 'State', value: ttlv.enum(v, KMIP_STATES[key.state]) },
   ];
@@ -105,15 +156,8 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
       value: ttlv.struct(v, [ttlv.text(Tag.NameValue, key.alias), ttlv.enum(Tag.NameType, NameType.UninterpretedTextString)]),
     });
   }
-  const dates: [string, Date | undefined][] = [
-    ['Initial Date', dateOf(key.createdAt)],
-    ['Activation Date', dateOf(key.activationDate ?? key.history.find((h) => h.to === 'Active')?.at)],
-    ['Deactivation Date', dateOf(key.deactivationDate)],
-    ['Compromise Date', dateOf(key.compromiseDate)],
-    ['Destroy Date', dateOf(key.destroyedAt)],
-    ['Last Change Date', dateOf(key.updatedAt)],
-  ];
-  for (const [name, date] of dates) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
+  for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
+  for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
   return out;
 }
 

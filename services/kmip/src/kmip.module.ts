@@ -2,10 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
 import { CommandExecutor, CommitStore, type Commit } from '@keyward/event-log';
-import { ConfigModule, ConnectionsModule, MetricsModule, MongoConnection } from '@keyward/platform';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
+import {
+  ConfigModule,
+  ConnectionsModule,
+  EXTRA_READINESS_CHECKS,
+  HealthModule,
+  LoggingModule,
+  MetricsModule,
+  MongoConnection,
+} from '@keyward/platform';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import { RootKeyService } from '../../key-api/src/crypto/root-key.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 import { KmipServer } from './kmip.server';
 
@@ -25,16 +35,28 @@ async function shredAfterCommit(commit: Commit, keystore: Keystore, materials: K
   await shredCommitted(keystore, commit.tenantId, commit.events);
 }
 
+/** Readiness of the KMIP listener itself (the TLS port accepts connections). */
+const listenerHealth = (server: KmipServer): HealthIndicatorResult =>
+  server.listening ? { kmip: { status: 'up' } } : { kmip: { status: 'down', reason: 'the KMIP port is not listening' } };
+
 /**
  * The kmip service: its own CommandExecutor over the same commits collection (the key-api relay
- * publishes every stored commit), the same keystore, root key and usage topic as key-api.
+ * publishes every stored commit), the same keystore, root key and usage topic as key-api. Health
+ * (/health/live, /health/ready: MongoDB, Kafka, root key unsealed, KMIP port listening) and
+ * /metrics are served over plain HTTP on KMIP_HTTP_HOST:KMIP_HTTP_PORT.
  */
 @Module({})
 export class KmipModule {
   static forRoot(config: KeywardConfig): DynamicModule {
     return {
       module: KmipModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule.forRoot(KMIP), ConnectionsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, KMIP),
+        MetricsModule.forRoot(KMIP),
+        ConnectionsModule,
+        HealthModule,
+      ],
       providers: [
         { provide: CommitStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CommitStore(m.db) },
         { provide: Keystore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new Keystore(m.db) },
@@ -47,8 +69,17 @@ export class KmipModule {
         RootKeyService,
         KeyMaterialService,
         UsageRecorder,
+        KmipMetrics,
         KmipOperations,
         KmipServer,
+        {
+          provide: EXTRA_READINESS_CHECKS,
+          inject: [RootKeyService, KmipServer],
+          useFactory: (root: RootKeyService, server: KmipServer) => [
+            () => Promise.resolve(root.health()),
+            () => Promise.resolve(listenerHealth(server)),
+          ],
+        },
       ],
     };
   }

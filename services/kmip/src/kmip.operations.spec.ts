@@ -99,6 +99,7 @@ describe('attributes', () => {
     keyType: 'AES-256-GCM',
     state: 'Active',
     alias: 'payments',
+    labels: { 'x-owner': 'ops', team: 'not a KMIP attribute' },
     exportable: false,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-02T00:00:00.000Z',
@@ -116,5 +117,8 @@ describe('attributes', () => {
       expect(back.map((a) => [a.name, a.value.type, a.value.value])).toEqual(all.map((a) => [a.name, a.value.type, a.value.value]));
     }
     expect(asText(child(all.find((a) => a.name === 'Name')?.value, Tag.NameValue))).toBe('payments');
+    expect(all.filter((a) => a.name.startsWith('x-') || a.name === 'team').map((a) => [a.name, a.value.value])).toEqual([
+      ['x-owner', 'ops'],
+    ]);
   });
 });

@@ -2,12 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
 import { decodeTtlv, encodeTtlv, KmipDecodeError, ttlvFrameLength, type TtlvLimits } from '@keyward/kmip';
 import { KEYWARD_CONFIG } from '@keyward/platform';
 import { identityOf } from './kmip-principal';
+import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 
 /** A connection that sends nothing for this long is closed (also bounds a slowly trickled message). */
@@ -30,6 +31,7 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly operations: KmipOperations,
+    @Optional() private readonly metrics?: KmipMetrics,
   ) {
     this.limits = { maxMessageBytes: config.kmip.maxMessageBytes, maxDepth: config.kmip.maxDepth };
   }
@@ -54,7 +56,10 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
     this.server = createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, (socket) =>
       this.serve(socket),
     );
-    this.server.on('tlsClientError', (err: Error) => this.logger.debug(`TLS handshake refused: ${err.message}`));
+    this.server.on('tlsClientError', (err: Error) => {
+      this.metrics?.connections.inc({ outcome: 'refused' });
+      this.logger.debug(`TLS handshake refused: ${err.message}`);
+    });
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -76,10 +81,20 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
     });
   }
 
+  /** Whether the KMIP port accepts connections (a readiness check). */
+  get listening(): boolean {
+    return this.server?.listening === true;
+  }
+
   private serve(socket: TLSSocket): void {
     this.sockets.add(socket);
+    this.metrics?.connections.inc({ outcome: 'accepted' });
+    this.metrics?.openConnections.inc();
     socket.setTimeout(IDLE_MS, () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.metrics?.openConnections.dec();
+    });
     socket.on('error', (err: Error) => this.logger.debug(`connection error: ${err.message}`));
     const identity = socket.authorized ? identityOf(socket.getPeerCertificate()) : 'the client certificate is not trusted';
     let buffered: Buffer = Buffer.alloc(0);
@@ -129,12 +144,23 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
       socket.end();
       return;
     }
-    const response = await this.operations.handle(message, identity);
-    this.reply(socket, response);
+    const scrub: Buffer[] = [];
+    const response = await this.operations.handle(message, identity, scrub);
+    this.reply(socket, response, scrub);
     if (typeof identity === 'string') socket.end();
   }
 
-  private reply(socket: TLSSocket, response: Parameters<typeof encodeTtlv>[0]): void {
-    if (!socket.destroyed && socket.writable) socket.write(encodeTtlv(response));
+  /**
+   * Writes one response. Key material in it (`scrub`: the raw copies, and then the encoded
+   * message) is zeroed once TLS has taken the bytes, or at once when they cannot be sent.
+   */
+  private reply(socket: TLSSocket, response: Parameters<typeof encodeTtlv>[0], scrub: Buffer[] = []): void {
+    const encoded = encodeTtlv(response);
+    for (const b of scrub) b.fill(0);
+    const wipe = (): void => {
+      if (scrub.length > 0) encoded.fill(0);
+    };
+    if (!socket.destroyed && socket.writable) socket.write(encoded, wipe);
+    else wipe();
   }
 }

@@ -1,18 +1,10 @@
-import { NestFactory } from '@nestjs/core';
 import type { KeywardConfig } from '@keyward/config';
-import { setBusinessClockOffset, startMain } from '@keyward/platform';
+import { runService, startMain } from '@keyward/platform';
 import { KMIP, KmipModule } from './kmip.module';
 
+/** KMIP over mutual TLS on KMIP_HOST:KMIP_PORT; health and metrics over HTTP on KMIP_HTTP_HOST:KMIP_HTTP_PORT. */
 async function start(config: KeywardConfig): Promise<void> {
-  setBusinessClockOffset(config.clockOffsetMs);
-  const app = await NestFactory.createApplicationContext(KmipModule.forRoot(config), {
-    logger:
-      config.logLevel === 'silent'
-        ? false
-        : ['log', 'warn', 'error', ...(config.logLevel === 'debug' || config.logLevel === 'trace' ? (['debug'] as const) : [])],
-  });
-  app.enableShutdownHooks();
-  await app.init();
+  await runService({ name: KMIP, module: KmipModule.forRoot(config), config, listen: config.kmip.http });
 }
 
 startMain(KMIP, start);

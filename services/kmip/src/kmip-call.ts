@@ -1,0 +1,100 @@
+import type { AuthenticatedPrincipal } from '@keyward/auth';
+import type { DecisionContext, KeyState, Role, TenantLog } from '@keyward/domain';
+import type { CommandExecutor } from '@keyward/event-log';
+import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { businessNow } from '@keyward/platform';
+import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
+import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { KmipError } from './kmip-error';
+
+/** The items of a response payload. */
+export type Payload = TtlvItem[];
+
+export interface Version {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/** One batch item being answered: who asks, in which protocol version. */
+export interface Call {
+  readonly principal: AuthenticatedPrincipal;
+  readonly version: Version;
+  readonly requestId: string;
+  /** ID Placeholder: the object the previous batch item made or used. */
+  placeholder: string | undefined;
+  /** Buffers holding key material in the response: zeroed once the response is encoded and written. */
+  readonly scrub: Buffer[];
+}
+
+/** What the operations work with: the same executor, keystore and usage audit as key-api. */
+export interface KmipDeps {
+  readonly executor: CommandExecutor;
+  readonly materials: KeyMaterialService;
+  readonly usage: UsageRecorder;
+}
+
+export type Operation = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call) => Promise<Payload> | Payload;
+
+export const READERS: readonly Role[] = ['tenant-admin', 'key-user', 'auditor'];
+/** The largest Data accepted by Encrypt, Decrypt, MAC and MAC Verify. */
+export const MAX_DATA = 64 * 1024;
+
+export const fail = (reason: number, message: string, slug?: string): never => {
+  throw new KmipError(reason, message, slug);
+};
+
+export function requireRole(call: Call, roles: readonly Role[], what: string): void {
+  if (!roles.includes(call.principal.role)) fail(ResultReason.PermissionDenied, `a ${call.principal.role} cannot ${what}`, 'forbidden');
+}
+
+/** KMIP 2.0 or later. */
+export const isKmip2 = (call: Call): boolean => call.version.major >= 2;
+
+/** The version in a Protocol Version structure. */
+export function versionOf(item: TtlvItem | undefined): Version | undefined {
+  const major = asInt(child(item, Tag.ProtocolVersionMajor));
+  const minor = asInt(child(item, Tag.ProtocolVersionMinor));
+  return major === undefined || minor === undefined ? undefined : { major, minor };
+}
+
+export const versionItem = (v: Version): TtlvItem =>
+  ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, v.major), ttlv.int(Tag.ProtocolVersionMinor, v.minor)]);
+
+/** The decision context of a command run on behalf of the caller. */
+export function decisionContext(call: Call): DecisionContext {
+  return {
+    now: businessNow(),
+    actor: { principalId: call.principal.principalId, role: call.principal.role },
+    correlationId: call.requestId,
+  };
+}
+
+/** The object a payload names (Unique Identifier, else the ID placeholder). */
+export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
+  asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder ?? '';
+
+/** The key a payload names, from the tenant's log (read on every request: no stale state). */
+export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<{ key: KeyState; log: TenantLog }> {
+  const id = asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder;
+  if (id === undefined) return fail(ResultReason.MissingData, 'Unique Identifier is required');
+  const log = await deps.executor.current(call.principal.tenantId);
+  const key = log.keys.get(id);
+  if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
+  call.placeholder = key.keyId;
+  return { key, log };
+}
+
+export type UsageOperation = 'export' | 'mac' | 'verify-mac' | 'encrypt' | 'decrypt';
+
+/** One usage record for a KMIP crypto operation, as REST leaves them (never any data). */
+export function recordUsage(
+  deps: KmipDeps,
+  call: Call,
+  operation: UsageOperation,
+  keyId: string | null,
+  version: number | null,
+  outcome: string,
+): void {
+  const { tenantId, principalId, role } = call.principal;
+  deps.usage.record({ tenantId, principalId, role, operation, keyId, version, outcome, requestId: call.requestId });
+}

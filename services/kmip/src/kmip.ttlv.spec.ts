@@ -1,0 +1,668 @@
+import { createDecipheriv, createHmac } from 'node:crypto';
+import { keyCheckValue, type MaterialRef } from '@keyward/crypto';
+import {
+  decide,
+  evolveCommit,
+  stamp,
+  TenantLog,
+  type DecisionContext,
+  type KeywardCommand,
+  type KeywardEvent,
+  type Role,
+} from '@keyward/domain';
+import type { CommandExecutor } from '@keyward/event-log';
+import {
+  asBytes,
+  asEnum,
+  asInt,
+  asText,
+  BlockCipherMode,
+  child,
+  children,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  KeyFormatType,
+  ObjectType,
+  Operation,
+  ResultReason,
+  ResultStatus,
+  SecretDataType,
+  State,
+  Tag,
+  ttlv,
+  ValidityIndicator,
+  WrappingMethod,
+  type TtlvItem,
+} from '@keyward/kmip';
+import { MetricsRegistry } from '@keyward/platform';
+import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
+import type { UsageRecord, UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { KmipMetrics } from './kmip.metrics';
+import { KmipOperations } from './kmip.operations';
+
+// ---------------------------------------------------------------------------------------------
+// A real domain behind a fake executor (decide → before-append hook → evolve, as the
+// CommandExecutor does), an in-memory keystore and a usage recorder that keeps its records.
+// ---------------------------------------------------------------------------------------------
+
+const A = 'ten_alpha0001';
+const B = 'ten_bravo0001';
+const DAY = 86_400_000;
+
+class FakeExecutor {
+  readonly logs = new Map<string, TenantLog>();
+  readonly commands: KeywardCommand[] = [];
+
+  current(tenantId: string): Promise<TenantLog> {
+    return Promise.resolve(this.logs.get(tenantId) ?? new TenantLog(tenantId));
+  }
+
+  async execute(
+    tenantId: string,
+    command: KeywardCommand,
+    ctx: DecisionContext,
+    beforeAppend?: (events: readonly KeywardEvent[]) => Promise<void>,
+  ): Promise<{ seq: number }> {
+    const log = this.logs.get(tenantId) ?? new TenantLog(tenantId);
+    this.logs.set(tenantId, log);
+    const events = stamp(decide(command, log, ctx), ctx);
+    await beforeAppend?.(events);
+    evolveCommit(log, { seq: log.seq + 1, events });
+    this.commands.push(command);
+    return { seq: log.seq };
+  }
+
+  /** Runs a command directly, as REST or the provider would (setup only). */
+  run(tenantId: string, command: KeywardCommand, at = new Date(), role: Role = 'tenant-admin'): Promise<{ seq: number }> {
+    return this.execute(tenantId, command, { now: at, actor: { principalId: 'prn_setup0001', role }, correlationId: 'setup' });
+  }
+}
+
+class FakeMaterials {
+  readonly store = new Map<string, Buffer>();
+  private readonly id = (ref: MaterialRef): string => `${ref.tenantId}/${ref.keyId}/${ref.version}`;
+
+  storeNewMaterial(ref: MaterialRef, material: Buffer): Promise<string> {
+    this.store.set(this.id(ref), Buffer.from(material));
+    return Promise.resolve(keyCheckValue(material));
+  }
+
+  /** As KeyMaterialService: the material is checked against the version's check value first. */
+  storeOutsideLog(ref: MaterialRef, material: Buffer): void {
+    this.store.set(this.id(ref), Buffer.from(material));
+  }
+
+  withMaterial<T>(ref: MaterialRef, kcv: string, use: (material: Buffer) => T): Promise<T> {
+    const material = this.store.get(this.id(ref));
+    if (material === undefined || keyCheckValue(material) !== kcv) return Promise.reject(new Error('no such material'));
+    return Promise.resolve(use(material));
+  }
+
+  forgetKey(): void {}
+}
+
+const executor = new FakeExecutor();
+const materials = new FakeMaterials();
+const usage: UsageRecord[] = [];
+const registry = new MetricsRegistry('kmip-spec');
+const operations = new KmipOperations(
+  executor as unknown as CommandExecutor,
+  materials as unknown as KeyMaterialService,
+  { record: (r: UsageRecord) => usage.push(r) } as unknown as UsageRecorder,
+  new KmipMetrics(registry),
+);
+
+const cert = (tenantId: string, principalId: string) => ({ tenantId, principalId, fingerprint: 'ab' });
+const adminA = cert(A, 'prn_admina001');
+const userA = cert(A, 'prn_usera0001');
+const auditorA = cert(A, 'prn_audita001');
+const adminB = cert(B, 'prn_adminb001');
+
+type Item = [number, TtlvItem[]];
+
+function request(version: [number, number], items: Item[]): TtlvItem {
+  return ttlv.struct(Tag.RequestMessage, [
+    ttlv.struct(Tag.RequestHeader, [
+      ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, version[0]), ttlv.int(Tag.ProtocolVersionMinor, version[1])]),
+      ttlv.int(Tag.BatchCount, items.length),
+    ]),
+    ...items.map(([op, payload]) => ttlv.struct(Tag.BatchItem, [ttlv.enum(Tag.Operation, op), ttlv.struct(Tag.RequestPayload, payload)])),
+  ]);
+}
+
+interface Answer {
+  readonly status: number | undefined;
+  readonly reason: number | undefined;
+  readonly message: string | undefined;
+  readonly payload: TtlvItem | undefined;
+}
+
+/** Sends one batch item and answers its result; `scrub` receives the response's key material buffers. */
+async function send(
+  who: ReturnType<typeof cert>,
+  op: number,
+  payload: TtlvItem[],
+  version: [number, number] = [1, 4],
+  scrub: Buffer[] = [],
+): Promise<Answer> {
+  const response = await operations.handle(request(version, [[op, payload]]), who, scrub);
+  const item = children(response, Tag.BatchItem)[0];
+  return {
+    status: asEnum(child(item, Tag.ResultStatus)),
+    reason: asEnum(child(item, Tag.ResultReason)),
+    message: asText(child(item, Tag.ResultMessage)),
+    payload: child(item, Tag.ResponsePayload),
+  };
+}
+const ok = (a: Answer): Answer => {
+  if (a.status !== ResultStatus.Success) throw new Error(`expected success, got reason ${a.reason}: ${a.message}`);
+  return a;
+};
+const uidOf = (a: Answer): string => asText(child(ok(a).payload, Tag.UniqueIdentifier)) ?? '';
+
+const attribute = (name: string, value: TtlvItem): TtlvItem =>
+  ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue }]);
+const template = (...attributes: TtlvItem[]): TtlvItem => ttlv.struct(Tag.TemplateAttribute, attributes);
+const uid = (id: string): TtlvItem => ttlv.text(Tag.UniqueIdentifier, id);
+
+const createPayload = (algorithm: number, bits: number, mask = 0, ...extra: TtlvItem[]): TtlvItem[] => [
+  ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+  template(
+    attribute('Cryptographic Algorithm', ttlv.enum(0, algorithm)),
+    attribute('Cryptographic Length', ttlv.int(0, bits)),
+    ...(mask ? [attribute('Cryptographic Usage Mask', ttlv.int(0, mask))] : []),
+    ...extra,
+  ),
+];
+
+const keyBlock = (format: number, material: Buffer, algorithm?: number, bits?: number, ...extra: TtlvItem[]): TtlvItem =>
+  ttlv.struct(Tag.KeyBlock, [
+    ttlv.enum(Tag.KeyFormatType, format),
+    ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, material)]),
+    ...(algorithm === undefined ? [] : [ttlv.enum(Tag.CryptographicAlgorithm, algorithm)]),
+    ...(bits === undefined ? [] : [ttlv.int(Tag.CryptographicLength, bits)]),
+    ...extra,
+  ]);
+const registerKey = (
+  material: Buffer,
+  algorithm: number = CryptographicAlgorithm.AES,
+  bits = material.length * 8,
+  mask = 0,
+): TtlvItem[] => [
+  ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+  template(...(mask ? [attribute('Cryptographic Usage Mask', ttlv.int(0, mask))] : [])),
+  ttlv.struct(Tag.SymmetricKey, [keyBlock(KeyFormatType.Raw, material, algorithm, bits)]),
+];
+const registerSecret = (secret: Buffer): TtlvItem[] => [
+  ttlv.enum(Tag.ObjectType, ObjectType.SecretData),
+  template(),
+  ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), keyBlock(KeyFormatType.Opaque, secret)]),
+];
+
+const stored = (tenantId: string, keyId: string, version = 1): Buffer | undefined => materials.store.get(`${tenantId}/${keyId}/${version}`);
+const keyOf = async (tenantId: string, keyId: string) => (await executor.current(tenantId)).keys.get(keyId);
+
+/** Creates an Active key over KMIP (exportable, export enabled as REST would under dual control). */
+async function activeKey(algorithm: number = CryptographicAlgorithm.AES, bits = 256, exportable = true): Promise<string> {
+  const id = uidOf(await send(adminA, Operation.Create, createPayload(algorithm, bits, exportable ? CryptographicUsageMask.Export : 0)));
+  ok(await send(adminA, Operation.Activate, [uid(id)]));
+  if (exportable) await executor.run(A, { kind: 'key.enable-export', keyId: id });
+  return id;
+}
+
+beforeAll(async () => {
+  const past = new Date(Date.now() - 30 * DAY);
+  for (const [tenantId, admin] of [
+    [A, adminA],
+    [B, adminB],
+  ] as const) {
+    await executor.run(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId }, past, 'provider-admin');
+    await executor.run(tenantId, { kind: 'principal.create', principalId: admin.principalId, name: 'admin', role: 'tenant-admin' }, past);
+  }
+  await executor.run(A, { kind: 'principal.create', principalId: userA.principalId, name: 'app', role: 'key-user' }, past);
+  await executor.run(A, { kind: 'principal.create', principalId: auditorA.principalId, name: 'audit', role: 'auditor' }, past);
+});
+
+describe('Create', () => {
+  it.each([
+    [128, 'AES-128-GCM', 16],
+    [192, 'AES-192-GCM', 24],
+    [256, 'AES-256-GCM', 32],
+  ])('AES-%i makes an %s key with %i bytes of fresh material stored before the commit', async (bits, keyType, bytes) => {
+    const id = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, bits)));
+    const key = await keyOf(A, id);
+    expect(key).toMatchObject({ keyType, state: 'PreActive' });
+    expect(key?.origin).toBeUndefined();
+    expect(stored(A, id)).toHaveLength(bytes);
+    expect(keyCheckValue(stored(A, id) ?? Buffer.alloc(0))).toBe(key?.versions[0]?.kcv);
+    const attributes = ok(await send(adminA, Operation.GetAttributes, [uid(id), ttlv.text(Tag.AttributeName, 'Cryptographic Length')]));
+    expect(asInt(child(child(attributes.payload, Tag.Attribute), Tag.AttributeValue))).toBe(bits);
+  });
+
+  it('refuses other lengths, HMAC other than 256 bits, other object types and other roles', async () => {
+    expect((await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 512))).reason).toBe(ResultReason.InvalidField);
+    expect((await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 64))).reason).toBe(ResultReason.InvalidField);
+    expect((await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.HMAC_SHA256, 128))).reason).toBe(
+      ResultReason.InvalidField,
+    );
+    const secret = [ttlv.enum(Tag.ObjectType, ObjectType.SecretData), template()];
+    expect((await send(adminA, Operation.Create, secret)).reason).toBe(ResultReason.FeatureNotSupported);
+    for (const who of [userA, auditorA]) {
+      expect((await send(who, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128))).reason).toBe(
+        ResultReason.PermissionDenied,
+      );
+    }
+  });
+});
+
+describe('Register', () => {
+  it('imports a symmetric key through key.create (origin imported, its check value); the request bytes are zeroed', async () => {
+    const material = Buffer.from('00112233445566778899aabbccddeeff0011223344556677', 'hex');
+    const expected = Buffer.from(material);
+    const payload = registerKey(material, CryptographicAlgorithm.AES, 192, CryptographicUsageMask.Export);
+    const id = uidOf(await send(adminA, Operation.Register, payload));
+    const command = executor.commands.at(-1);
+    expect(command).toMatchObject({
+      kind: 'key.create',
+      keyId: id,
+      keyType: 'AES-192-GCM',
+      origin: 'imported',
+      materialBytes: 24,
+      exportable: true,
+    });
+    expect(command).toMatchObject({ kcv: keyCheckValue(expected) });
+    expect(stored(A, id)).toEqual(expected);
+    expect(material.equals(Buffer.alloc(24))).toBe(true);
+    expect((await keyOf(A, id))?.origin).toBe('imported');
+    // Usable like any key once activated: AES-192-GCM under the imported material.
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
+    const enc = ok(await send(userA, Operation.Encrypt, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('hi'))]));
+    const d = createDecipheriv('aes-192-gcm', expected, asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0));
+    d.setAuthTag(asBytes(child(enc.payload, Tag.AuthenticatedEncryptionTag)) ?? Buffer.alloc(0));
+    expect(Buffer.concat([d.update(asBytes(child(enc.payload, Tag.Data)) ?? Buffer.alloc(0)), d.final()]).toString()).toBe('hi');
+  });
+
+  it('registers an HMAC-SHA256 key and refuses lengths, formats and wrapping it cannot take', async () => {
+    const hmac = uidOf(await send(adminA, Operation.Register, registerKey(Buffer.alloc(32, 1), CryptographicAlgorithm.HMAC_SHA256)));
+    expect((await keyOf(A, hmac))?.keyType).toBe('HMAC-SHA256');
+    const refusals: [TtlvItem[], number][] = [
+      [registerKey(Buffer.alloc(16, 1), CryptographicAlgorithm.AES, 256), ResultReason.InvalidField],
+      [registerKey(Buffer.alloc(20, 1)), ResultReason.InvalidField],
+      [registerKey(Buffer.alloc(16, 1), CryptographicAlgorithm.HMAC_SHA256), ResultReason.InvalidField],
+      [
+        [
+          ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+          ttlv.struct(Tag.SymmetricKey, [
+            keyBlock(KeyFormatType.Raw, Buffer.alloc(32, 1), CryptographicAlgorithm.AES, 256, ttlv.struct(Tag.KeyWrappingData, [])),
+          ]),
+        ],
+        ResultReason.FeatureNotSupported,
+      ],
+      [
+        [ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.struct(Tag.SymmetricKey, [keyBlock(9, Buffer.alloc(32, 1))])],
+        ResultReason.KeyFormatTypeNotSupported,
+      ],
+      [[ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.struct(Tag.SymmetricKey, [])], ResultReason.MissingData],
+      [[ttlv.enum(Tag.ObjectType, ObjectType.Certificate)], ResultReason.FeatureNotSupported],
+      [registerSecret(Buffer.alloc(1025, 1)), ResultReason.InvalidField],
+    ];
+    for (const [payload, reason] of refusals) expect((await send(adminA, Operation.Register, payload)).reason).toBe(reason);
+    expect((await send(userA, Operation.Register, registerKey(Buffer.alloc(32, 1)))).reason).toBe(ResultReason.PermissionDenied);
+    expect((await send(adminB, Operation.GetAttributes, [uid(hmac)])).reason).toBe(ResultReason.ItemNotFound);
+  });
+
+  it('registers Secret Data as an exportable SECRET key that no crypto operation admits and Get returns under the export rules', async () => {
+    const id = uidOf(await send(adminA, Operation.Register, registerSecret(Buffer.from('correct horse'))));
+    expect(await keyOf(A, id)).toMatchObject({ keyType: 'SECRET', exportable: true, origin: 'imported' });
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
+    const type = ok(await send(adminA, Operation.GetAttributes, [uid(id), ttlv.text(Tag.AttributeName, 'Object Type')]));
+    expect(asEnum(child(child(type.payload, Tag.Attribute), Tag.AttributeValue))).toBe(ObjectType.SecretData);
+    expect((await send(userA, Operation.Encrypt, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('x'))])).reason).toBe(
+      ResultReason.IllegalOperation,
+    );
+    expect((await send(userA, Operation.Mac, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('x'))])).reason).toBe(
+      ResultReason.IllegalOperation,
+    );
+    expect((await send(userA, Operation.Get, [uid(id)])).message).toMatch(/has not been enabled/);
+    await executor.run(A, { kind: 'key.enable-export', keyId: id });
+    const got = ok(await send(userA, Operation.Get, [uid(id)]));
+    expect(asEnum(child(got.payload, Tag.ObjectType))).toBe(ObjectType.SecretData);
+    const block = child(child(got.payload, Tag.SecretData), Tag.KeyBlock);
+    expect(asEnum(child(block, Tag.KeyFormatType))).toBe(KeyFormatType.Opaque);
+    expect(asBytes(child(child(block, Tag.KeyValue), Tag.KeyMaterial))?.toString()).toBe('correct horse');
+    const located = ok(await send(auditorA, Operation.Locate, [attribute('Object Type', ttlv.enum(0, ObjectType.SecretData))]));
+    expect(children(located.payload, Tag.UniqueIdentifier).map(asText)).toContain(id);
+  });
+});
+
+describe('Get', () => {
+  const wrapSpec = (wrappingKey: string, mode?: number, method: number = WrappingMethod.Encrypt): TtlvItem =>
+    ttlv.struct(Tag.KeyWrappingSpecification, [
+      ttlv.enum(Tag.WrappingMethod, method),
+      ttlv.struct(Tag.EncryptionKeyInformation, [
+        uid(wrappingKey),
+        ...(mode === undefined ? [] : [ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, mode)])]),
+      ]),
+    ]);
+  const keyValueOf = (a: Answer): Buffer | undefined =>
+    asBytes(child(child(child(child(a.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial));
+
+  it('answers the raw material under the export rules and hands the copy over for zeroing after encoding', async () => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 128);
+    const scrub: Buffer[] = [];
+    const got = ok(await send(userA, Operation.Get, [uid(id)], [1, 4], scrub));
+    expect(keyValueOf(got)).toEqual(stored(A, id));
+    expect(asInt(child(child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.CryptographicLength))).toBe(128);
+    expect(scrub).toHaveLength(1);
+    expect(scrub[0]).toBe(keyValueOf(got));
+    expect(usage.at(-1)).toMatchObject({ operation: 'export', keyId: id, outcome: 'ok', principalId: userA.principalId });
+    expect((await send(adminA, Operation.Get, [uid(id)])).reason).toBe(ResultReason.PermissionDenied);
+    const notExportable = await activeKey(CryptographicAlgorithm.AES, 256, false);
+    expect((await send(userA, Operation.Get, [uid(notExportable)])).reason).toBe(ResultReason.IllegalOperation);
+    expect((await send(userA, Operation.Get, [uid(id), ttlv.enum(Tag.KeyFormatType, KeyFormatType.Opaque)])).reason).toBe(
+      ResultReason.KeyFormatTypeNotSupported,
+    );
+  });
+
+  it.each([
+    ['NIST Key Wrap (default)', undefined, 'id-aes256-wrap', Buffer.from('a6a6a6a6a6a6a6a6', 'hex')],
+    ['NIST Key Wrap', BlockCipherMode.NISTKeyWrap, 'id-aes256-wrap', Buffer.from('a6a6a6a6a6a6a6a6', 'hex')],
+    ['AES Key Wrap with Padding', BlockCipherMode.AESKeyWrapPadding, 'id-aes256-wrap-pad', Buffer.from('a65959a6', 'hex')],
+  ])('wraps the material under another key with %s (RFC 3394/5649)', async (_name, mode, cipher, iv) => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 192);
+    const kek = await activeKey(CryptographicAlgorithm.AES, 256, false);
+    const scrub: Buffer[] = [];
+    const got = ok(await send(userA, Operation.Get, [uid(id), wrapSpec(kek, mode)], [1, 4], scrub));
+    const wrapped = keyValueOf(got) ?? Buffer.alloc(0);
+    const d = createDecipheriv(cipher, stored(A, kek) ?? Buffer.alloc(0), iv);
+    expect(Buffer.concat([d.update(wrapped), d.final()])).toEqual(stored(A, id));
+    expect(scrub[0]?.equals(Buffer.alloc(24))).toBe(true);
+    const data = child(child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyWrappingData);
+    expect(asEnum(child(data, Tag.WrappingMethod))).toBe(WrappingMethod.Encrypt);
+    expect(asText(child(child(data, Tag.EncryptionKeyInformation), Tag.UniqueIdentifier))).toBe(kek);
+    expect(usage.slice(-2).map((r) => `${r.operation}:${r.keyId}:${r.outcome}`)).toEqual([`encrypt:${kek}:ok`, `export:${id}:ok`]);
+  });
+
+  it('wraps with AES-GCM (IV in the Key Wrapping Data, tag after the ciphertext)', async () => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 256);
+    const kek = await activeKey(CryptographicAlgorithm.AES, 128, false);
+    const got = ok(await send(userA, Operation.Get, [uid(id), wrapSpec(kek, BlockCipherMode.GCM)]));
+    const wrapped = keyValueOf(got) ?? Buffer.alloc(0);
+    const data = child(child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyWrappingData);
+    const d = createDecipheriv(
+      'aes-128-gcm',
+      stored(A, kek) ?? Buffer.alloc(0),
+      asBytes(child(data, Tag.IvCounterNonce)) ?? Buffer.alloc(0),
+    );
+    d.setAuthTag(wrapped.subarray(wrapped.length - 16));
+    expect(Buffer.concat([d.update(wrapped.subarray(0, wrapped.length - 16)), d.final()])).toEqual(stored(A, id));
+  });
+
+  it('refuses wrapping keys the caller may not encrypt with, and wrapping it does not do', async () => {
+    const id = await activeKey();
+    const hmac = await activeKey(CryptographicAlgorithm.HMAC_SHA256, 256, false);
+    const preActive = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)));
+    const cases: [TtlvItem, number][] = [
+      [wrapSpec(hmac), ResultReason.IllegalOperation],
+      [wrapSpec(preActive), ResultReason.IllegalOperation],
+      [wrapSpec('key_missing00001'), ResultReason.ItemNotFound],
+      [wrapSpec(preActive, undefined, WrappingMethod.MacSign), ResultReason.FeatureNotSupported],
+      [wrapSpec(preActive, BlockCipherMode.CBC), ResultReason.FeatureNotSupported],
+      [ttlv.struct(Tag.KeyWrappingSpecification, [ttlv.enum(Tag.WrappingMethod, WrappingMethod.Encrypt)]), ResultReason.MissingData],
+      [
+        ttlv.struct(Tag.KeyWrappingSpecification, [
+          ttlv.enum(Tag.WrappingMethod, WrappingMethod.Encrypt),
+          ttlv.struct(Tag.EncryptionKeyInformation, [uid(preActive)]),
+          ttlv.enum(Tag.EncodingOption, 2),
+        ]),
+        ResultReason.EncodingOptionError,
+      ],
+    ];
+    for (const [spec, reason] of cases) expect((await send(userA, Operation.Get, [uid(id), spec])).reason).toBe(reason);
+    // A key of another tenant cannot wrap (it is not found), nor be fetched.
+    const other = uidOf(await send(adminB, Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)));
+    expect((await send(userA, Operation.Get, [uid(id), wrapSpec(other)])).reason).toBe(ResultReason.ItemNotFound);
+    expect((await send(userA, Operation.Get, [uid(other)])).reason).toBe(ResultReason.ItemNotFound);
+  });
+});
+
+describe('Add, Modify, Set and Delete Attribute', () => {
+  const nameAttr = (alias: string): TtlvItem =>
+    ttlv.struct(Tag.AttributeValue, [ttlv.text(Tag.NameValue, alias), ttlv.enum(Tag.NameType, 1)]);
+  const name20 = (alias: string): TtlvItem => ttlv.struct(Tag.Name, [ttlv.text(Tag.NameValue, alias), ttlv.enum(Tag.NameType, 1)]);
+
+  it('maps Name to the alias and "x-" attributes to labels (KMIP 1.4)', async () => {
+    const id = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)));
+    const added = ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Name', nameAttr('orders-key'))]));
+    expect(asText(child(child(child(added.payload, Tag.Attribute), Tag.AttributeValue), Tag.NameValue))).toBe('orders-key');
+    expect((await keyOf(A, id))?.alias).toBe('orders-key');
+    expect((await send(adminA, Operation.AddAttribute, [uid(id), attribute('Name', nameAttr('second'))])).reason).toBe(
+      ResultReason.IllegalOperation,
+    );
+    ok(await send(adminA, Operation.ModifyAttribute, [uid(id), attribute('Name', nameAttr('orders-key-2'))]));
+    expect((await keyOf(A, id))?.alias).toBe('orders-key-2');
+    expect(executor.commands.at(-1)).toEqual({ kind: 'key.set-alias', keyId: id, alias: 'orders-key-2' });
+
+    ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('x-owner', ttlv.text(0, 'payments'))]));
+    ok(await send(adminA, Operation.ModifyAttribute, [uid(id), attribute('x-owner', ttlv.text(0, 'billing'))]));
+    expect((await keyOf(A, id))?.labels).toEqual({ 'x-owner': 'billing' });
+    const listed = ok(await send(auditorA, Operation.GetAttributeList, [uid(id)]));
+    expect(children(listed.payload, Tag.AttributeName).map(asText)).toEqual(expect.arrayContaining(['Name', 'x-owner']));
+    const deleted = ok(await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'x-owner')]));
+    expect(asText(child(child(deleted.payload, Tag.Attribute), Tag.AttributeValue))).toBe('billing');
+    expect((await keyOf(A, id))?.labels).toEqual({});
+
+    const refusals: [number, TtlvItem[], number][] = [
+      [Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'x-owner')], ResultReason.ItemNotFound],
+      [Operation.ModifyAttribute, [uid(id), attribute('x-missing', ttlv.text(0, 'v'))], ResultReason.ItemNotFound],
+      [Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'Name')], ResultReason.PermissionDenied],
+      [Operation.ModifyAttribute, [uid(id), attribute('State', ttlv.enum(0, State.Active))], ResultReason.PermissionDenied],
+      [Operation.AddAttribute, [uid(id), attribute('Cryptographic Usage Mask', ttlv.int(0, 4))], ResultReason.PermissionDenied],
+      [Operation.AddAttribute, [uid(id), attribute('Contact Information', ttlv.text(0, 'ops'))], ResultReason.InvalidField],
+      [Operation.AddAttribute, [uid(id), attribute('x-count', ttlv.int(0, 3))], ResultReason.InvalidField],
+      [Operation.AddAttribute, [uid(id), attribute('x-Upper', ttlv.text(0, 'v'))], ResultReason.InvalidField],
+      [
+        Operation.ModifyAttribute,
+        [uid(id), ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, 'Name'), ttlv.int(Tag.AttributeIndex, 1), nameAttr('x')])],
+        ResultReason.IndexOutOfBounds,
+      ],
+      [Operation.AddAttribute, [uid(id)], ResultReason.MissingData],
+      [Operation.AddAttribute, [uid('key_missing00001'), attribute('x-a', ttlv.text(0, 'v'))], ResultReason.ItemNotFound],
+    ];
+    for (const [op, payload, reason] of refusals) expect((await send(adminA, op, payload)).reason).toBe(reason);
+    for (const who of [userA, auditorA]) {
+      expect((await send(who, Operation.AddAttribute, [uid(id), attribute('x-a', ttlv.text(0, 'v'))])).reason).toBe(
+        ResultReason.PermissionDenied,
+      );
+    }
+    expect((await send(adminB, Operation.AddAttribute, [uid(id), attribute('x-a', ttlv.text(0, 'v'))])).reason).toBe(
+      ResultReason.ItemNotFound,
+    );
+  });
+
+  it('takes the KMIP 2.0 forms (New Attribute, Current Attribute, Attribute Reference) and 2.0 result reasons', async () => {
+    const id = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    const v2: [number, number] = [2, 0];
+    ok(await send(adminA, Operation.AddAttribute, [uid(id), ttlv.struct(Tag.NewAttribute, [name20('v2-name')])], v2));
+    ok(await send(adminA, Operation.SetAttribute, [uid(id), ttlv.struct(Tag.NewAttribute, [name20('v2-name-b')])], v2));
+    expect((await keyOf(A, id))?.alias).toBe('v2-name-b');
+    const custom = ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, 'x-env'), ttlv.text(Tag.AttributeValue, 'prod')]);
+    ok(await send(adminA, Operation.AddAttribute, [uid(id), ttlv.struct(Tag.NewAttribute, [custom])], v2));
+    const got = ok(await send(adminA, Operation.GetAttributes, [uid(id)], v2));
+    expect(asText(child(child(child(got.payload, Tag.Attributes), Tag.Attribute), Tag.AttributeValue))).toBe('prod');
+    const list = ok(await send(adminA, Operation.GetAttributeList, [uid(id)], v2));
+    expect(children(list.payload, Tag.AttributeReference).map(asEnum)).toEqual(expect.arrayContaining([Tag.State, Tag.Name]));
+    ok(await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.struct(Tag.CurrentAttribute, [custom])], v2));
+    expect((await keyOf(A, id))?.labels).toEqual({});
+
+    expect((await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.enum(Tag.AttributeReference, Tag.State)], v2)).reason).toBe(
+      ResultReason.AttributeReadOnly,
+    );
+    expect((await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.struct(Tag.CurrentAttribute, [custom])], v2)).reason).toBe(
+      ResultReason.AttributeNotFound,
+    );
+    expect((await send(adminA, Operation.AddAttribute, [uid(id), ttlv.struct(Tag.NewAttribute, [name20('third')])], v2)).reason).toBe(
+      ResultReason.AttributeSingleValued,
+    );
+    const unknown = ttlv.struct(Tag.NewAttribute, [ttlv.text(0x4200fa, 'unknown tag')]);
+    expect((await send(adminA, Operation.ModifyAttribute, [uid(id), unknown], v2)).reason).toBe(ResultReason.UnsupportedAttribute);
+  });
+
+  it('maps an Activation or Deactivation Date that has come to activate / deactivate; a future one is not rescheduled', async () => {
+    const id = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)));
+    const soon = new Date(Date.now() + DAY);
+    expect((await send(adminA, Operation.AddAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, soon))])).reason).toBe(
+      ResultReason.FeatureNotSupported,
+    );
+    ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))]));
+    expect((await keyOf(A, id))?.state).toBe('Active');
+    expect((await send(adminA, Operation.ModifyAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))])).reason).toBe(
+      ResultReason.IllegalOperation,
+    );
+    ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Deactivation Date', ttlv.date(0, new Date()))]));
+    expect((await keyOf(A, id))?.state).toBe('Deactivated');
+    expect((await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'Deactivation Date')])).reason).toBe(
+      ResultReason.PermissionDenied,
+    );
+  });
+});
+
+describe('Locate by dates', () => {
+  it('matches one date to the second, and two instances of a date attribute as an inclusive range', async () => {
+    const at = (days: number): Date => new Date(Math.floor((Date.now() - days * DAY) / 1000) * 1000);
+    const old = 'key_datedold0001';
+    const mid = 'key_datedmid0001';
+    await executor.run(A, { kind: 'key.create', keyId: old, keyType: 'AES-256-GCM', kcv: 'k1', alias: 'dated-old' }, at(20));
+    await executor.run(A, { kind: 'key.create', keyId: mid, keyType: 'AES-256-GCM', kcv: 'k2', activate: true }, at(10));
+    await executor.run(A, { kind: 'key.activate', keyId: old }, at(9));
+    const locate = async (...filters: TtlvItem[]): Promise<string[]> =>
+      children(ok(await send(auditorA, Operation.Locate, filters)).payload, Tag.UniqueIdentifier)
+        .map(asText)
+        .filter((id): id is string => id === old || id === mid);
+    const date = (name: string, d: Date): TtlvItem => attribute(name, ttlv.date(0, d));
+    expect(await locate(date('Initial Date', at(21)), date('Initial Date', at(15)))).toEqual([old]);
+    expect(await locate(date('Initial Date', at(5)), date('Initial Date', at(21)))).toEqual([mid, old]);
+    expect(await locate(date('Initial Date', at(10)))).toEqual([mid]);
+    expect(await locate(date('Activation Date', at(9.5)), date('Activation Date', at(8)))).toEqual([old]);
+    expect(await locate(date('Last Change Date', at(9)), date('Last Change Date', at(9)))).toEqual([old]);
+    expect(await locate(date('Deactivation Date', at(30)), date('Deactivation Date', at(0)))).toEqual([]);
+    expect(await locate(date('Initial Date', at(25)), date('Initial Date', at(0)), attribute('Name', nameValueOf('dated-old')))).toEqual([
+      old,
+    ]);
+    // KMIP 2.0: the dates as tagged items in an Attributes structure.
+    const v2 = ok(
+      await send(
+        auditorA,
+        Operation.Locate,
+        [ttlv.struct(Tag.Attributes, [ttlv.date(Tag.InitialDate, at(11)), ttlv.date(Tag.InitialDate, at(9))])],
+        [2, 0],
+      ),
+    );
+    expect(children(v2.payload, Tag.UniqueIdentifier).map(asText)).toContain(mid);
+    const three = [date('Initial Date', at(3)), date('Initial Date', at(2)), date('Initial Date', at(1))];
+    expect((await send(auditorA, Operation.Locate, three)).reason).toBe(ResultReason.InvalidField);
+    expect((await send(auditorA, Operation.Locate, [attribute('Contact Information', ttlv.text(0, 'x'))])).reason).toBe(
+      ResultReason.FeatureNotSupported,
+    );
+  });
+});
+
+function nameValueOf(alias: string): TtlvItem {
+  return ttlv.struct(Tag.AttributeValue, [ttlv.text(Tag.NameValue, alias), ttlv.enum(Tag.NameType, 1)]);
+}
+
+describe('MAC and MAC Verify', () => {
+  it('verifies with the domain verify-mac rule and a constant-time comparison', async () => {
+    const id = await activeKey(CryptographicAlgorithm.HMAC_SHA256, 256);
+    const data = Buffer.from('mac me');
+    const macData = asBytes(child(ok(await send(userA, Operation.Mac, [uid(id), ttlv.bytes(Tag.Data, data)])).payload, Tag.MacData));
+    expect(macData).toEqual(
+      createHmac('sha256', stored(A, id) ?? Buffer.alloc(0))
+        .update(data)
+        .digest(),
+    );
+    const verify = async (d: Buffer, m: Buffer): Promise<number | undefined> =>
+      asEnum(
+        child(
+          ok(await send(userA, Operation.MacVerify, [uid(id), ttlv.bytes(Tag.Data, d), ttlv.bytes(Tag.MacData, m)])).payload,
+          Tag.ValidityIndicator,
+        ),
+      );
+    expect(await verify(data, macData ?? Buffer.alloc(0))).toBe(ValidityIndicator.Valid);
+    expect(await verify(Buffer.from('mac mE'), macData ?? Buffer.alloc(0))).toBe(ValidityIndicator.Invalid);
+    expect(await verify(data, (macData ?? Buffer.alloc(0)).subarray(0, 16))).toBe(ValidityIndicator.Invalid);
+    expect(usage.at(-1)).toMatchObject({ operation: 'verify-mac', keyId: id, outcome: 'ok' });
+    // Still verifies once Deactivated (unprotect), never creates a MAC then.
+    ok(await send(adminA, Operation.Revoke, [uid(id), ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 6)])]));
+    expect(await verify(data, macData ?? Buffer.alloc(0))).toBe(ValidityIndicator.Valid);
+    expect((await send(userA, Operation.Mac, [uid(id), ttlv.bytes(Tag.Data, data)])).reason).toBe(ResultReason.IllegalOperation);
+
+    const aes = await activeKey();
+    const refusals: [ReturnType<typeof cert>, TtlvItem[], number][] = [
+      [userA, [uid(aes), ttlv.bytes(Tag.Data, data), ttlv.bytes(Tag.MacData, Buffer.alloc(32))], ResultReason.IllegalOperation],
+      [userA, [uid(id), ttlv.bytes(Tag.Data, data)], ResultReason.MissingData],
+      [userA, [uid(id), ttlv.bytes(Tag.MacData, Buffer.alloc(32))], ResultReason.MissingData],
+      [
+        userA,
+        [uid(id), ttlv.bytes(Tag.Data, Buffer.alloc(64 * 1024 + 1)), ttlv.bytes(Tag.MacData, Buffer.alloc(32))],
+        ResultReason.InvalidField,
+      ],
+      [adminA, [uid(id), ttlv.bytes(Tag.Data, data), ttlv.bytes(Tag.MacData, Buffer.alloc(32))], ResultReason.PermissionDenied],
+      [adminB, [uid(id), ttlv.bytes(Tag.Data, data), ttlv.bytes(Tag.MacData, Buffer.alloc(32))], ResultReason.PermissionDenied],
+    ];
+    for (const [who, payload, reason] of refusals) expect((await send(who, Operation.MacVerify, payload)).reason).toBe(reason);
+  });
+});
+
+describe('Encrypt and Decrypt with AES-128 and AES-192 keys', () => {
+  it.each([
+    [128, 'aes-128-gcm'],
+    [192, 'aes-192-gcm'],
+  ] as const)('AES-%i: the same bytes as a local %s, and back', async (bits, cipherName) => {
+    const id = await activeKey(CryptographicAlgorithm.AES, bits);
+    const iv = Buffer.alloc(12, 3);
+    const enc = ok(
+      await send(
+        userA,
+        Operation.Encrypt,
+        [uid(id), ttlv.bytes(Tag.Data, Buffer.from('data')), ttlv.bytes(Tag.IvCounterNonce, iv)],
+        [1, 2],
+      ),
+    );
+    const { createCipheriv } = await import('node:crypto');
+    const local = createCipheriv(cipherName, stored(A, id) ?? Buffer.alloc(0), iv);
+    const expected = Buffer.concat([local.update('data'), local.final(), local.getAuthTag()]);
+    expect(asBytes(child(enc.payload, Tag.Data))).toEqual(expected);
+    const dec = ok(
+      await send(userA, Operation.Decrypt, [uid(id), ttlv.bytes(Tag.Data, expected), ttlv.bytes(Tag.IvCounterNonce, iv)], [1, 2]),
+    );
+    expect(asBytes(child(dec.payload, Tag.Data))?.toString()).toBe('data');
+  });
+});
+
+describe('wrong tenant, unknown principals, Query and metrics', () => {
+  it('refuses a certificate naming a principal of another tenant, and lists the new operations and Secret Data in Query', async () => {
+    expect((await send(cert(B, userA.principalId), Operation.Locate, [])).reason).toBe(ResultReason.AuthenticationNotSuccessful);
+    expect((await send(cert('ten_nowhere001', 'prn_x00000001'), Operation.Locate, [])).reason).toBe(
+      ResultReason.AuthenticationNotSuccessful,
+    );
+    const q = ok(await send(auditorA, Operation.Query, [ttlv.enum(Tag.QueryFunction, 1), ttlv.enum(Tag.QueryFunction, 2)]));
+    expect(children(q.payload, Tag.Operation).map(asEnum)).toEqual(
+      expect.arrayContaining([
+        Operation.Register,
+        Operation.AddAttribute,
+        Operation.ModifyAttribute,
+        Operation.DeleteAttribute,
+        Operation.MacVerify,
+      ]),
+    );
+    expect(children(q.payload, Tag.ObjectType).map(asEnum)).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData]);
+  });
+
+  it('counts operations by operation and result, and observes their latency', async () => {
+    const text = await registry.registry.metrics();
+    expect(text).toMatch(/keyward_kmip_operations_total\{operation="Register",result="Success",service="kmip-spec"\} \d+/);
+    expect(text).toMatch(/keyward_kmip_operations_total\{operation="Get",result="PermissionDenied",service="kmip-spec"\} \d+/);
+    expect(text).toMatch(/keyward_kmip_operation_duration_seconds_count\{service="kmip-spec",operation="MacVerify"\} \d+/);
+  });
+});

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { newId } from '@keyward/auth';
+import { keyCheckValue } from '@keyward/crypto';
+import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType, type KeywardEvent } from '@keyward/domain';
+import {
+  asBytes,
+  asDate,
+  asEnum,
+  asInt,
+  child,
+  CryptographicUsageMask,
+  KeyFormatType,
+  ObjectType,
+  ResultReason,
+  Tag,
+  ttlv,
+  type TtlvItem,
+} from '@keyward/kmip';
+import { nameValue, readAttributes, symmetricKeyType, type KmipAttribute } from '../kmip-attributes';
+import { decisionContext, fail, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+
+/** What Create and Register share: the attributes a key is created with. */
+interface CreateAttributes {
+  readonly find: (name: string) => KmipAttribute | undefined;
+  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable'>;
+}
+
+function createAttributes(payload: TtlvItem | undefined): CreateAttributes {
+  const attributes = [...readAttributes(child(payload, Tag.TemplateAttribute)), ...readAttributes(child(payload, Tag.Attributes))];
+  const find = (name: string): KmipAttribute | undefined => attributes.find((a) => a.name === name);
+  const name = find('Name');
+  const alias = name ? nameValue(name.value) : undefined;
+  const activationDate = asDate(find('Activation Date')?.value);
+  const deactivationDate = asDate(find('Deactivation Date')?.value);
+  const mask = asInt(find('Cryptographic Usage Mask')?.value) ?? 0;
+  return {
+    find,
+    options: {
+      exportable: (mask & CryptographicUsageMask.Export) !== 0,
+      ...(alias === undefined ? {} : { alias }),
+      ...(activationDate === undefined ? {} : { activationDate }),
+      ...(deactivationDate === undefined ? {} : { deactivationDate }),
+    },
+  };
+}
+
+/**
+ * As key-api's create handler: the material is stored wrapped by the tenant KEK before the commit
+ * that introduces it (the executor's beforeAppend hook); only its check value enters the log.
+ */
+async function createWithMaterial(deps: KmipDeps, call: Call, command: CreateKey, material: Buffer): Promise<void> {
+  const { tenantId } = call.principal;
+  await deps.executor.execute(tenantId, command, decisionContext(call), async (events: readonly KeywardEvent[]) => {
+    for (const event of events) {
+      if (event.type === 'key.created.v1' && event.data.keyId === command.keyId) {
+        await deps.materials.storeNewMaterial({ tenantId, keyId: command.keyId, version: event.data.version.version }, material);
+      }
+    }
+  });
+}
+
+/** Create: a Symmetric Key, AES-128/192/256 (→ AES-*-GCM) or HMAC-SHA256, with fresh CSPRNG material. */
+export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, ['tenant-admin'], 'create keys');
+  if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
+    fail(ResultReason.FeatureNotSupported, 'only symmetric keys can be created');
+  const { find, options } = createAttributes(payload);
+  const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
+  const length = asInt(find('Cryptographic Length')?.value);
+  const keyType = symmetricKeyType(algorithm, length);
+  if (keyType === undefined) {
+    return fail(
+      ResultReason.InvalidField,
+      `Cryptographic Algorithm ${algorithm ?? 'none'} with Cryptographic Length ${length ?? 'none'} is not supported: AES 128/192/256 or HMAC-SHA256 (256)`,
+    );
+  }
+  const keyId = newId('key');
+  const material = randomBytes(KEY_TYPES[keyType].materialBytes);
+  try {
+    await createWithMaterial(deps, call, { kind: 'key.create', keyId, keyType, kcv: keyCheckValue(material), ...options }, material);
+  } finally {
+    material.fill(0);
+  }
+  call.placeholder = keyId;
+  return [ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.text(Tag.UniqueIdentifier, keyId)];
+}
+
+/** The material of a Register's Key Block (Raw or Opaque, unwrapped, uncompressed), and the Key Block's own algorithm and length. */
+function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): { material: Buffer; algorithm?: number; bits?: number } {
+  const block = child(object, Tag.KeyBlock);
+  if (block === undefined) return fail(ResultReason.MissingData, 'the object has no Key Block');
+  if (child(block, Tag.KeyWrappingData) !== undefined) fail(ResultReason.FeatureNotSupported, 'wrapped key material cannot be registered');
+  if (child(block, Tag.KeyCompressionType) !== undefined)
+    fail(ResultReason.KeyCompressionTypeNotSupported, 'compressed key material cannot be registered');
+  const format = asEnum(child(block, Tag.KeyFormatType));
+  if (format === undefined || !formats.includes(format)) fail(ResultReason.KeyFormatTypeNotSupported, 'unsupported Key Format Type');
+  const value = child(block, Tag.KeyValue);
+  const material = asBytes(child(value, Tag.KeyMaterial)) ?? asBytes(child(child(value, Tag.KeyMaterial), Tag.Key));
+  if (material === undefined || material.length === 0) return fail(ResultReason.KeyValueNotPresent, 'the Key Block has no Key Material');
+  const algorithm = asEnum(child(block, Tag.CryptographicAlgorithm));
+  const bits = asInt(child(block, Tag.CryptographicLength));
+  return { material, ...(algorithm === undefined ? {} : { algorithm }), ...(bits === undefined ? {} : { bits }) };
+}
+
+/**
+ * Register: caller-supplied material through the same domain command as Create (key.create with
+ * origin `imported` and the material's check value; the domain checks its length against the key
+ * type) and the same store-before-commit path. Symmetric Keys become AES-*-GCM or HMAC-SHA256 keys;
+ * Secret Data becomes a SECRET key, which no crypto operation admits and which is created
+ * exportable (its only use is retrieval by Get, once export is enabled under dual control).
+ * The supplied bytes are zeroed in the request once stored.
+ */
+export async function register(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, ['tenant-admin'], 'register keys');
+  const objectType = asEnum(child(payload, Tag.ObjectType));
+  const { find, options } = createAttributes(payload);
+  let keyType: KeyType;
+  let exportable = options.exportable === true;
+  let supplied: Buffer;
+  if (objectType === ObjectType.SymmetricKey) {
+    const block = keyBlockOf(child(payload, Tag.SymmetricKey), [KeyFormatType.Raw, KeyFormatType.TransparentSymmetricKey]);
+    supplied = block.material;
+    const algorithm = block.algorithm ?? asEnum(find('Cryptographic Algorithm')?.value);
+    const bits = block.bits ?? asInt(find('Cryptographic Length')?.value) ?? supplied.length * 8;
+    if (bits !== supplied.length * 8) {
+      supplied.fill(0);
+      return fail(ResultReason.InvalidField, `Cryptographic Length ${bits} does not match ${supplied.length * 8}-bit key material`);
+    }
+    const type = symmetricKeyType(algorithm, bits);
+    if (type === undefined) {
+      supplied.fill(0);
+      return fail(ResultReason.InvalidField, 'only AES 128/192/256 and HMAC-SHA256 (256) keys can be registered');
+    }
+    keyType = type;
+  } else if (objectType === ObjectType.SecretData) {
+    supplied = keyBlockOf(child(payload, Tag.SecretData), [KeyFormatType.Opaque, KeyFormatType.Raw]).material;
+    keyType = 'SECRET';
+    exportable = true;
+    if (supplied.length > SECRET_IMPORT_BYTES.max) {
+      supplied.fill(0);
+      return fail(ResultReason.InvalidField, `secret data is at most ${SECRET_IMPORT_BYTES.max} bytes`);
+    }
+  } else {
+    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys and Secret Data can be registered');
+  }
+  const keyId = newId('key');
+  const material = Buffer.from(supplied);
+  supplied.fill(0);
+  try {
+    const command: CreateKey = {
+      kind: 'key.create',
+      keyId,
+      keyType,
+      kcv: keyCheckValue(material),
+      origin: 'imported',
+      materialBytes: material.length,
+      ...options,
+      exportable,
+    };
+    await createWithMaterial(deps, call, command, material);
+  } finally {
+    material.fill(0);
+  }
+  call.placeholder = keyId;
+  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+}

@@ -1,0 +1,170 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { aesGcmCipher } from '@keyward/crypto';
+import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
+import {
+  asEnum,
+  asText,
+  child,
+  BlockCipherMode,
+  EncodingOption,
+  KeyFormatType,
+  ObjectType,
+  ResultReason,
+  SecretDataType,
+  Tag,
+  ttlv,
+  WrappingMethod,
+  type TtlvItem,
+} from '@keyward/kmip';
+import { businessNow } from '@keyward/platform';
+import { algorithmOf, lengthOf } from '../kmip-attributes';
+import { fail, keyRefOf, recordUsage, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { toKmipError } from '../kmip-error';
+
+const GCM_IV = 12;
+const GCM_TAG = 16;
+const WRAP_MODES: readonly number[] = [BlockCipherMode.NISTKeyWrap, BlockCipherMode.AESKeyWrapPadding, BlockCipherMode.GCM];
+
+/** A Key Wrapping Specification Keyward follows: Encrypt with an AES key of the tenant that the caller may use to encrypt. */
+interface WrapRequest {
+  readonly keyRef: string;
+  readonly mode: number;
+}
+
+function wrapRequestOf(spec: TtlvItem | undefined): WrapRequest | undefined {
+  if (spec === undefined) return undefined;
+  const method = asEnum(child(spec, Tag.WrappingMethod));
+  if (method !== WrappingMethod.Encrypt) fail(ResultReason.FeatureNotSupported, 'only the Encrypt wrapping method is supported');
+  if (child(spec, Tag.MacSignatureKeyInformation) !== undefined)
+    fail(ResultReason.FeatureNotSupported, 'MAC/signature wrapping is not supported');
+  const encoding = asEnum(child(spec, Tag.EncodingOption));
+  if (encoding !== undefined && encoding !== EncodingOption.NoEncoding)
+    fail(ResultReason.EncodingOptionError, 'only the No Encoding option is supported (the Key Material alone is wrapped)');
+  const info = child(spec, Tag.EncryptionKeyInformation);
+  const keyRef = asText(child(info, Tag.UniqueIdentifier));
+  if (keyRef === undefined)
+    return fail(ResultReason.MissingData, 'Encryption Key Information needs the Unique Identifier of the wrapping key');
+  const mode = asEnum(child(child(info, Tag.CryptographicParameters), Tag.BlockCipherMode)) ?? BlockCipherMode.NISTKeyWrap;
+  if (!WRAP_MODES.includes(mode))
+    fail(ResultReason.FeatureNotSupported, 'key wrapping uses NIST Key Wrap (RFC 3394), AES Key Wrap with Padding (RFC 5649) or GCM');
+  return { keyRef, mode };
+}
+
+/** Wraps `material` under `kek` (an AES key's material); the IV is returned for GCM only. */
+function wrap(kek: Buffer, material: Buffer, mode: number): { wrapped: Buffer; iv?: Buffer } {
+  const bits = kek.length * 8;
+  if (mode === BlockCipherMode.GCM) {
+    const iv = randomBytes(GCM_IV);
+    const cipher = createCipheriv(aesGcmCipher(kek.length), kek, iv, { authTagLength: GCM_TAG });
+    return { wrapped: Buffer.concat([cipher.update(material), cipher.final(), cipher.getAuthTag()]), iv };
+  }
+  if (mode === BlockCipherMode.NISTKeyWrap) {
+    if (material.length < 16 || material.length % 8 !== 0)
+      fail(ResultReason.InvalidField, 'NIST Key Wrap needs material of a multiple of 8 bytes (16 or more); use AES Key Wrap with Padding');
+    const cipher = createCipheriv(`id-aes${bits}-wrap`, kek, Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    return { wrapped: Buffer.concat([cipher.update(material), cipher.final()]) };
+  }
+  const cipher = createCipheriv(`id-aes${bits}-wrap-pad`, kek, Buffer.from('a65959a6', 'hex'));
+  return { wrapped: Buffer.concat([cipher.update(material), cipher.final()]) };
+}
+
+/** The Key Block: Raw (keys) or Opaque (secret data), with its Key Wrapping Data when wrapped. */
+function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined): TtlvItem {
+  const algorithm = algorithmOf(key);
+  const bits = lengthOf(key);
+  return ttlv.struct(Tag.KeyBlock, [
+    ttlv.enum(Tag.KeyFormatType, key.keyType === 'SECRET' ? KeyFormatType.Opaque : KeyFormatType.Raw),
+    ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)]),
+    ...(algorithm === undefined ? [] : [ttlv.enum(Tag.CryptographicAlgorithm, algorithm)]),
+    ...(bits === undefined ? [] : [ttlv.int(Tag.CryptographicLength, bits)]),
+    ...(wrapping ? [wrapping] : []),
+  ]);
+}
+
+/** Wraps the exported material under the wrapping key the caller named, if it may encrypt with it. */
+async function wrapped(
+  deps: KmipDeps,
+  call: Call,
+  log: TenantLog,
+  request: WrapRequest,
+  material: Buffer,
+): Promise<{ value: Buffer; wrapping: TtlvItem }> {
+  const { tenantId } = call.principal;
+  const wrapKey = log.keys.get(request.keyRef);
+  let version: number | null = null;
+  try {
+    if (wrapKey !== undefined && !wrapKey.keyType.startsWith('AES-'))
+      fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
+    const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow());
+    version = use.version;
+    const out = await deps.materials.withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) =>
+      wrap(kek, material, request.mode),
+    );
+    recordUsage(deps, call, 'encrypt', request.keyRef, version, 'ok');
+    const wrapping = ttlv.struct(Tag.KeyWrappingData, [
+      ttlv.enum(Tag.WrappingMethod, WrappingMethod.Encrypt),
+      ttlv.struct(Tag.EncryptionKeyInformation, [
+        ttlv.text(Tag.UniqueIdentifier, request.keyRef),
+        ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, request.mode)]),
+      ]),
+      ...(out.iv ? [ttlv.bytes(Tag.IvCounterNonce, out.iv)] : []),
+      ttlv.enum(Tag.EncodingOption, EncodingOption.NoEncoding),
+    ]);
+    return { value: out.wrapped, wrapping };
+  } catch (err: unknown) {
+    const kmip = toKmipError(err);
+    recordUsage(deps, call, 'encrypt', wrapKey?.keyId ?? null, version, kmip.slug);
+    throw kmip;
+  }
+}
+
+/**
+ * Get: the material of a key the domain lets out (authorizeExport, as REST: created exportable,
+ * export enabled under dual control, Active or Deactivated), to key-users over the mutually
+ * authenticated channel; raw, or wrapped under another key of the tenant (Key Wrapping
+ * Specification). The raw copy is zeroed once the response has been encoded and written.
+ */
+export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, ['key-user'], 'export key material');
+  const { tenantId } = call.principal;
+  const keyRef = keyRefOf(payload, call);
+  let keyId: string | null = null;
+  let version: number | null = null;
+  try {
+    const wrapRequest = wrapRequestOf(child(payload, Tag.KeyWrappingSpecification));
+    const log = await deps.executor.current(tenantId);
+    const key = log.keys.get(keyRef);
+    keyId = key?.keyId ?? null;
+    const use = authorizeExport(log.tenant, tenantId, key, keyRef);
+    version = use.version;
+    if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
+    const format = asEnum(child(payload, Tag.KeyFormatType));
+    const native = key.keyType === 'SECRET' ? KeyFormatType.Opaque : KeyFormatType.Raw;
+    if (format !== undefined && format !== native)
+      fail(ResultReason.KeyFormatTypeNotSupported, `only the ${key.keyType === 'SECRET' ? 'Opaque' : 'Raw'} key format is supported`);
+    const material = await deps.materials.withMaterial({ tenantId, keyId: keyRef, version: use.version }, use.kcv, (m) => Buffer.from(m));
+    call.scrub.push(material);
+    let value: Buffer = material;
+    let wrapping: TtlvItem | undefined;
+    if (wrapRequest !== undefined) {
+      ({ value, wrapping } = await wrapped(deps, call, log, wrapRequest, material));
+      material.fill(0);
+    }
+    recordUsage(deps, call, 'export', keyId, version, 'ok');
+    call.placeholder = keyRef;
+    const block = keyBlock(key, value, wrapping);
+    const object =
+      key.keyType === 'SECRET'
+        ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
+        : ttlv.struct(Tag.SymmetricKey, [block]);
+    return [
+      ttlv.enum(Tag.ObjectType, key.keyType === 'SECRET' ? ObjectType.SecretData : ObjectType.SymmetricKey),
+      ttlv.text(Tag.UniqueIdentifier, keyRef),
+      object,
+    ];
+  } catch (err: unknown) {
+    const kmip = toKmipError(err);
+    recordUsage(deps, call, 'export', keyId, version, kmip.slug);
+    throw kmip;
+  }
+}

@@ -1,0 +1,41 @@
+import type { KeywardCommand } from '@keyward/domain';
+import { asDate, asEnum, asText, child, ResultReason, RevocationReasonCode, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { decisionContext, fail, findKey, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+
+async function lifecycle(
+  deps: KmipDeps,
+  payload: TtlvItem | undefined,
+  call: Call,
+  command: (keyId: string) => KeywardCommand,
+): Promise<Payload> {
+  requireRole(call, ['tenant-admin'], 'manage keys');
+  const { key } = await findKey(deps, payload, call);
+  await deps.executor.execute(call.principal.tenantId, command(key.keyId), decisionContext(call));
+  return [ttlv.text(Tag.UniqueIdentifier, key.keyId)];
+}
+
+/** Activate: key.activate. */
+export const activate = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
+  lifecycle(deps, payload, call, (keyId) => ({ kind: 'key.activate', keyId }));
+
+/** Destroy: key.destroy, under the domain's rules (scheduled, waiting period passed); the material is shredded before the answer. */
+export const destroy = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
+  lifecycle(deps, payload, call, (keyId) => ({ kind: 'key.destroy', keyId }));
+
+/** Revoke: Key/CA Compromise → key.compromise (with the message and occurrence date); any other reason → key.deactivate. */
+export function revoke(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  const reason = child(payload, Tag.RevocationReason);
+  const code = asEnum(child(reason, Tag.RevocationReasonCode));
+  if (code === undefined) return Promise.resolve(fail(ResultReason.MissingData, 'Revocation Reason is required'));
+  const message = asText(child(reason, Tag.RevocationMessage));
+  const occurred = asDate(child(payload, Tag.CompromiseOccurrenceDate));
+  if (code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CaCompromise) {
+    return lifecycle(deps, payload, call, (keyId) => ({
+      kind: 'key.compromise',
+      keyId,
+      reason: message?.trim() ? message : 'KMIP Revoke: key compromise',
+      ...(occurred === undefined ? {} : { compromiseDate: occurred }),
+    }));
+  }
+  return lifecycle(deps, payload, call, (keyId) => ({ kind: 'key.deactivate', keyId }));
+}

@@ -1,0 +1,82 @@
+import type { KeyState } from '@keyward/domain';
+import { asDate, asEnum, asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import {
+  algorithmOf,
+  isCustomAttribute,
+  KMIP_STATES,
+  keyDates,
+  lengthOf,
+  nameValue,
+  objectTypeOf,
+  readAttributes,
+  type KmipAttribute,
+} from '../kmip-attributes';
+import { fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+
+const DATE_ATTRIBUTES = new Set([
+  'Initial Date',
+  'Activation Date',
+  'Deactivation Date',
+  'Compromise Date',
+  'Destroy Date',
+  'Last Change Date',
+]);
+
+/** KMIP dates have one-second precision: keys' millisecond dates are compared by their second. */
+const second = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+/**
+ * A date filter: one instance of a date attribute matches that second; two instances of the same
+ * name are an inclusive range (KMIP 1.x §4.9, 2.0 §6.1.27), whichever order they come in.
+ */
+function dateMatcher(name: string, values: readonly KmipAttribute[]): (key: KeyState) => boolean {
+  const dates = values.map((v) => asDate(v.value));
+  if (dates.some((d) => d === undefined) || dates.length > 2) fail(ResultReason.InvalidField, `${name} takes one date or two (a range)`);
+  const seconds = dates.map((d) => second(d as Date));
+  const low = Math.min(...seconds);
+  const high = Math.max(...seconds);
+  return (key) => {
+    const date = keyDates(key)[name];
+    return date !== undefined && second(date) >= low && second(date) <= high;
+  };
+}
+
+function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
+  const { name, value } = filter;
+  switch (name) {
+    case 'Name':
+      return (key) => key.alias !== null && key.alias === nameValue(value);
+    case 'Object Type':
+      return (key) => asEnum(value) === objectTypeOf(key.keyType);
+    case 'State':
+      return (key) => asEnum(value) === KMIP_STATES[key.state];
+    case 'Cryptographic Algorithm':
+      return (key) => asEnum(value) === algorithmOf(key);
+    case 'Cryptographic Length':
+      return (key) => asInt(value) === lengthOf(key);
+    case 'Unique Identifier':
+      return (key) => asText(value) === key.keyId;
+    default:
+      if (isCustomAttribute(name)) return (key) => key.labels[name] === asText(value);
+      return fail(ResultReason.FeatureNotSupported, `Locate by ${name} is not supported`);
+  }
+}
+
+/** Locate: the tenant's keys matching every filter, newest first; Maximum Items and Offset Items page them. */
+export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, READERS, 'locate keys');
+  const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes))];
+  const matchers: ((key: KeyState) => boolean)[] = [];
+  const byDate = new Map<string, KmipAttribute[]>();
+  for (const filter of filters) {
+    if (DATE_ATTRIBUTES.has(filter.name)) byDate.set(filter.name, [...(byDate.get(filter.name) ?? []), filter]);
+    else matchers.push(matcher(filter));
+  }
+  for (const [name, values] of byDate) matchers.push(dateMatcher(name, values));
+  const max = asInt(child(payload, Tag.MaximumItems));
+  const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
+  const log = await deps.executor.current(call.principal.tenantId);
+  const found = [...log.keys.values()].filter((k) => matchers.every((m) => m(k))).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
+  return page.map((k) => ttlv.text(Tag.UniqueIdentifier, k.keyId));
+}
