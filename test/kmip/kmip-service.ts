@@ -1,28 +1,43 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../support/ports';
 
 const repoRoot = join(__dirname, '..', '..');
 
-/** The kmip service run from dist/ as a real process; ready once its TLS port accepts connections. */
+/**
+ * The kmip service run from dist/ as a real process; ready once its TLS port accepts connections.
+ * Its health and metrics listener gets a free port of its own (`httpUrl`).
+ */
 export class KmipService {
   private log = '';
 
   private constructor(
     readonly child: ChildProcess,
     readonly port: number,
+    readonly httpPort: number,
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
   }
 
   static async start(env: Record<string, string>, port: number): Promise<KmipService> {
+    const httpPort = await freePort();
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', 'kmip', 'src', 'main.js')], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env, KMIP_HOST: '127.0.0.1', KMIP_PORT: String(port) },
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        ...env,
+        KMIP_HOST: '127.0.0.1',
+        KMIP_PORT: String(port),
+        KMIP_HTTP_HOST: '127.0.0.1',
+        KMIP_HTTP_PORT: String(httpPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const service = new KmipService(child, port);
+    const service = new KmipService(child, port, httpPort);
     const deadline = Date.now() + 30_000;
     while (!(await service.accepting())) {
       if (child.exitCode !== null) throw new Error(`kmip exited (${child.exitCode}):\n${service.log}`);
@@ -30,6 +45,11 @@ export class KmipService {
       await new Promise((r) => setTimeout(r, 200));
     }
     return service;
+  }
+
+  /** Base URL of the health and metrics listener. */
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
   }
 
   get output(): string {

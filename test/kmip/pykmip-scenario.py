@@ -38,8 +38,10 @@ def refused(fn):
         return None
     except pie_exceptions.KmipOperationFailure as e:
         return e.reason.name
-    except Exception as e:  # noqa: BLE001 (connection closed, handshake refused, ...)
-        return "error:" + type(e).__name__
+    except Exception as e:  # noqa: BLE001 (connection closed, handshake refused, a payload-level OperationFailure)
+        if hasattr(e, "reason") and hasattr(e.reason, "name"):
+            return e.reason.name
+        return "error:" + type(e).__name__ + ": " + str(e)[:300]
 
 
 def state_of(c, uid):
@@ -56,7 +58,7 @@ out["discover_versions"] = [f"{v.major}.{v.minor}" for v in dv.protocol_versions
 q = admin.proxy.query(query_functions=[enums.QueryFunction.QUERY_OPERATIONS, enums.QueryFunction.QUERY_OBJECTS])
 out["query_operations"] = sorted(o.name for o in q.operations)
 
-# Create: AES-256 exportable (usage mask includes Export), AES-128 refused, a second non-exportable key.
+# Create: AES-256 exportable (usage mask includes Export), AES-512 refused, a second non-exportable key.
 uid = admin.create(
     enums.CryptographicAlgorithm.AES,
     256,
@@ -68,7 +70,7 @@ uid = admin.create(
     ],
 )
 out["uid"] = uid
-out["create_aes128"] = refused(lambda: admin.create(enums.CryptographicAlgorithm.AES, 128))
+out["create_aes512"] = refused(lambda: admin.create(enums.CryptographicAlgorithm.AES, 512))
 uid2 = admin.create(enums.CryptographicAlgorithm.AES, 256)
 out["uid2"] = uid2
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueClientCertificate } from '@keyward/crypto';
+import { issueClientCertificate, keyCheckValue } from '@keyward/crypto';
 import { uniqueName } from '../support/env';
 import { KeywardStack } from '../support/keyward-stack';
 import { readUsage } from '../support/usage-topic';
@@ -93,7 +93,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out.query_operations).toEqual(
       expect.arrayContaining(['CREATE', 'GET', 'LOCATE', 'ACTIVATE', 'REVOKE', 'DESTROY', 'ENCRYPT', 'DECRYPT']),
     );
-    expect(out.create_aes128).toBe('INVALID_FIELD');
+    expect(out.create_aes512).toBe('INVALID_FIELD');
     expect(out.state_created).toBe('PRE_ACTIVE');
     expect(out.name).toBe(name);
     expect(out.algorithm).toBe('AES');
@@ -172,6 +172,114 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(usage.every((r) => r.tenantId === tenant.tenantId && r.role === 'key-user')).toBe(true);
     // Refused before the key was looked up (unsupported parameters): no key in the record.
     expect(usage.filter((r) => r.keyId === null).map((r) => r.outcome)).toEqual(['kmip-error']);
+  });
+
+  it('runs the rest of the operation set: AES-128/192, register (keys, secret data), wrapped get, locate by dates, attributes, illegal transitions', async () => {
+    if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
+    const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app2'), role: 'key-user' });
+    const user2Id = created.json<{ principalId: string }>().principalId;
+    const user2 = await clientCert(stack, dir, 'user2', `CN=${user2Id}, O=${tenant.tenantId}`);
+    const prefix = uniqueName('kmipops');
+    const out = await runScenario(
+      python,
+      ['127.0.0.1', String(kmip.port), ca, ...admin, ...user2, prefix, stack.api.baseUrl, tenant.adminKey],
+      'pykmip-operations.py',
+    );
+
+    expect(out.created_lengths).toEqual([128, 192, 256]);
+    expect(out.create_aes512).toBe('INVALID_FIELD');
+    expect(out.aes_roundtrips).toEqual([true, true]);
+    expect(out.register_default_name).toBe('INVALID_FIELD'); // PyKMIP's default name "Symmetric Key" is not a Keyward alias
+    expect(out.register_by_user).toBe('PERMISSION_DENIED');
+    expect(out.registered_encrypts_like_local).toBe(true);
+    expect(out.secret_object_type).toBe('SECRET_DATA');
+    expect(out.secret_get_before_enable).toBe('ILLEGAL_OPERATION');
+    expect(out.secret_encrypt).toBe('ILLEGAL_OPERATION');
+    expect(out.enable_export).toEqual([200, 200]);
+    expect(out.secret_get).toEqual(['SecretData', true]);
+    expect(out.get_raw_matches).toBe(true);
+    expect(out.wrap_nist).toEqual([true, 'ENCRYPT']);
+    expect(out.wrap_gcm).toBe(true);
+    expect(out.wrap_padding).toBe(true);
+    expect(out.wrap_with_secret).toBe('ILLEGAL_OPERATION');
+    expect(out.locate_name).toEqual([out.reg]);
+    expect(out.locate_secret_type).toEqual([out.secret]);
+    expect(out.locate_initial_range_has_all).toBe(true);
+    expect(out.locate_initial_range_past).toEqual([]);
+    expect(out.locate_activation_range_has_all).toBe(true);
+    expect(out.attribute_list_secret).toEqual(expect.arrayContaining(['Object Type', 'State', 'Name', 'Initial Date']));
+    expect(out.attribute_list_secret).not.toContain('Cryptographic Algorithm');
+    expect(out.locate_renamed).toEqual([out.reg]);
+    expect(out.delete_name).toBe('PERMISSION_DENIED');
+    expect(out.delete_custom_missing).toBe('ITEM_NOT_FOUND');
+    expect(out.modify_state).toBe('PERMISSION_DENIED');
+    expect(out.modify_by_user).toBe('PERMISSION_DENIED');
+    expect(out.delete_state_20).toBe('ATTRIBUTE_READ_ONLY');
+    expect(out.state_compromised).toBe('COMPROMISED');
+    expect(out.activate_compromised).toBe('ILLEGAL_OPERATION');
+    expect(out.destroy_compromised).toBe('ILLEGAL_OPERATION');
+    expect(out.encrypt_compromised).toBe('ILLEGAL_OPERATION');
+    expect(out.revoke_again).toBe('ILLEGAL_OPERATION');
+
+    // Over REST: the key types, the renamed alias and the states; in the log: key.create with origin imported.
+    const createdIds = out.created as Record<string, string>;
+    const reg = out.reg as string;
+    const secret = out.secret as string;
+    await stack.api.waitFor(async () => {
+      const r = await stack.call(tenant.adminKey, 'GET', `/v1/keys/${reg}`);
+      return r.status === 200 && r.json<{ state: string }>().state === 'Compromised';
+    }, 30_000);
+    const rest = async (id: string) =>
+      (await stack.call(tenant.adminKey, 'GET', `/v1/keys/${id}`)).json<{ keyType: string; alias: string | null; state: string }>();
+    expect((await rest(createdIds['128']!)).keyType).toBe('AES-128-GCM');
+    expect((await rest(createdIds['192']!)).keyType).toBe('AES-192-GCM');
+    expect((await rest(createdIds['256']!)).keyType).toBe('AES-256-GCM');
+    expect(await rest(reg)).toMatchObject({ keyType: 'AES-256-GCM', alias: `${prefix}-renamed`, state: 'Compromised' });
+    expect(await rest(secret)).toMatchObject({ keyType: 'SECRET', alias: `${prefix}-secret`, state: 'Active' });
+
+    const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).sort({ seq: 1 }).toArray();
+    const events = commits.flatMap((c) => c.events as { type: string; data: Record<string, unknown> }[]);
+    const material = Buffer.from(out.registered_material_hex as string, 'hex');
+    const regCreated = events.find((e) => e.type === 'key.created.v1' && e.data.keyId === reg);
+    expect(regCreated?.data).toMatchObject({ keyType: 'AES-256-GCM', origin: 'imported', exportable: true });
+    expect((regCreated?.data.version as { kcv: string }).kcv).toBe(keyCheckValue(material));
+    expect(events.filter((e) => e.data.keyId === reg).map((e) => e.type)).toEqual([
+      'key.created.v1',
+      'key.activated.v1',
+      'key.export-enabled.v1',
+      'key.alias-set.v1',
+      'key.compromised.v1',
+    ]);
+    expect(events.find((e) => e.type === 'key.created.v1' && e.data.keyId === secret)?.data).toMatchObject({
+      keyType: 'SECRET',
+      origin: 'imported',
+    });
+    // The imported material is stored wrapped like generated material, and never appears in the log.
+    const entry = await stack.db.collection('keystore').findOne({ tenantId: tenant.tenantId, keyId: reg });
+    expect(entry).not.toBeNull();
+    const everything = JSON.stringify([commits, entry]);
+    for (const encoding of ['hex', 'base64'] as const) expect(everything.includes(material.toString(encoding))).toBe(false);
+
+    // Usage audit: exports (raw, wrapped three ways, secret), wrapping-key use, refusals.
+    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 10_000, 5_000)).filter((r) => r.principalId === user2Id);
+    const count = (what: string): number => usage.filter((r) => `${r.operation}:${r.outcome}` === what).length;
+    expect(count('export:ok')).toBe(5);
+    expect(usage.filter((r) => r.operation === 'encrypt' && r.keyId === out.kek && r.outcome === 'ok')).toHaveLength(3);
+    expect(count('export:key-unusable')).toBe(1);
+    expect(count('encrypt:wrong-usage')).toBe(2);
+  });
+
+  it('serves /health/live, /health/ready and /metrics on its HTTP port', async () => {
+    expect((await fetch(`${kmip.httpUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${kmip.httpUrl}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', info: { keystore: { status: 'up' }, kmip: { status: 'up' } } });
+    const metrics = await (await fetch(`${kmip.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/keyward_kmip_operations_total\{operation="Get",result="Success",service="kmip"\} [1-9]/);
+    expect(metrics).toMatch(/keyward_kmip_operations_total\{operation="Register",result="Success",service="kmip"\} [1-9]/);
+    expect(metrics).toMatch(/keyward_kmip_connections_total\{outcome="accepted",service="kmip"\} [1-9]/);
+    expect(metrics).toMatch(/keyward_kmip_open_connections\{service="kmip"\} \d+/);
+    expect(metrics).toMatch(/keyward_kmip_operation_duration_seconds_count\{[^}]*operation="Get"[^}]*\} [1-9]/);
   });
 
   /** Result status and reason of each batch item of a response. */

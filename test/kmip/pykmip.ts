@@ -33,8 +33,8 @@ export async function pykmipPython(): Promise<string | null> {
   return (await ready()) ? python : null;
 }
 
-export async function runScenario(python: string, args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(python, [join(__dirname, 'pykmip-scenario.py'), ...args], { timeout: 120_000 }).catch((err: unknown) => {
+export async function runScenario(python: string, args: string[], script = 'pykmip-scenario.py'): Promise<Record<string, unknown>> {
+  const { stdout } = await run(python, [join(__dirname, script), ...args], { timeout: 120_000 }).catch((err: unknown) => {
     const failed = err as { stdout?: string; stderr?: string; message?: string };
     throw new Error(`PyKMIP scenario failed: ${failed.stderr ?? failed.message ?? 'unknown'}\n${failed.stdout ?? ''}`);
   });

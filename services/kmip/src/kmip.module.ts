@@ -50,6 +50,9 @@ export class KmipModule {
   static forRoot(config: KeywardConfig): DynamicModule {
     return {
       module: KmipModule,
+      // Global so that the platform's HealthController sees the readiness checks below.
+      global: true,
+      exports: [EXTRA_READINESS_CHECKS],
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, KMIP),

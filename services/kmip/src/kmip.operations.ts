@@ -132,7 +132,8 @@ export class KmipOperations {
     const clientCorrelation = asText(child(header, Tag.ClientCorrelationValue));
     if (clientCorrelation !== undefined) responseHeader.push(ttlv.text(Tag.ClientCorrelationValue, clientCorrelation));
     const requestId = randomUUID();
-    if (clientCorrelation !== undefined || version.major >= 2) responseHeader.push(ttlv.text(Tag.ServerCorrelationValue, requestId));
+    // Only to clients that use correlation values: PyKMIP 0.10's 2.0 reader expects Batch Count right after the Time Stamp.
+    if (clientCorrelation !== undefined) responseHeader.push(ttlv.text(Tag.ServerCorrelationValue, requestId));
 
     const answers: TtlvItem[] = [];
     if (message.tag !== Tag.RequestMessage || header === undefined || requested === undefined || items.length === 0) {
