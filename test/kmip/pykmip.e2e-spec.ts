@@ -177,7 +177,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
   it('runs the rest of the operation set: AES-128/192, register (keys, secret data), wrapped get, locate by dates, attributes, illegal transitions', async () => {
     if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
     const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app2'), role: 'key-user' });
-    const user2Id = created.json<{ principalId: string }>().principalId;
+    const { principalId: user2Id, apiKey: user2Key } = created.json<{ principalId: string; apiKey: string }>();
     const user2 = await clientCert(stack, dir, 'user2', `CN=${user2Id}, O=${tenant.tenantId}`);
     const prefix = uniqueName('kmipops');
     const out = await runScenario(
@@ -236,6 +236,27 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect((await rest(createdIds['256']!)).keyType).toBe('AES-256-GCM');
     expect(await rest(reg)).toMatchObject({ keyType: 'AES-256-GCM', alias: `${prefix}-renamed`, state: 'Compromised' });
     expect(await rest(secret)).toMatchObject({ keyType: 'SECRET', alias: `${prefix}-secret`, state: 'Active' });
+
+    // REST uses the same keys: AES-192-GCM ciphertext blobs (algorithm id 4) round-trip; a SECRET refuses to encrypt;
+    // an AES-128 key created over REST is a 128-bit key over KMIP.
+    const plaintext = Buffer.from('over REST').toString('base64');
+    const encrypted = await stack.call(user2Key, 'POST', `/v1/keys/${createdIds['192']!}/encrypt`, { plaintext });
+    expect(encrypted.status).toBe(200);
+    const ciphertext = encrypted.json<{ ciphertext: string }>().ciphertext;
+    expect(Buffer.from(ciphertext, 'base64')[3]).toBe(4);
+    const decrypted = await stack.call(user2Key, 'POST', '/v1/decrypt', { ciphertext });
+    expect(decrypted.json<{ plaintext: string }>().plaintext).toBe(plaintext);
+    expect((await stack.call(user2Key, 'POST', `/v1/keys/${secret}/encrypt`, { plaintext })).status).toBe(422);
+    const restKey = await stack.call(tenant.adminKey, 'POST', '/v1/keys', { keyType: 'AES-128-GCM', activate: true });
+    expect(restKey.status).toBe(201);
+    const restKeyId = restKey.json<{ key: { keyId: string } }>().key.keyId;
+    const c = await TtlvClient.open(kmip.port, ca, admin);
+    const length = await c.request(
+      [1, 4],
+      [[Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, restKeyId), ttlv.text(Tag.AttributeName, 'Cryptographic Length')]]],
+    );
+    c.close();
+    expect(child(child(payloadOf(length), Tag.Attribute), Tag.AttributeValue)).toMatchObject({ value: 128 });
 
     const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).sort({ seq: 1 }).toArray();
     const events = commits.flatMap((c) => c.events as { type: string; data: Record<string, unknown> }[]);
