@@ -1,11 +1,15 @@
 // The replay baseline: a bare kafkajs consumer that reads a topic from offset 0 to the end it had
-// at the start, exactly like the projector's rebuild does (fresh consumer group, eachBatch), but
-// without parsing or projecting anything. Env: KAFKA_BROKERS, TOPIC. Prints one JSON line.
+// at the start, exactly like the projector's rebuild does (fresh consumer group, eachBatch, the
+// same fetch sizes), but without parsing or projecting anything. Env: KAFKA_BROKERS, TOPIC. Prints
+// one JSON line.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { repoRoot } from '../lib/util.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
+const { REPLAY_FETCH } = require(join(repoRoot, 'dist', 'services', 'projector', 'src', 'rebuild', 'replay-topic.js'));
 
 const topic = process.env.TOPIC;
 const kafka = new Kafka({ clientId: 'keyward-bench-bare', brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });
@@ -25,7 +29,7 @@ if (pending.size > 0) {
   const consumer = kafka.consumer({
     groupId: `keyward-bench-bare-${randomUUID()}`,
     allowAutoTopicCreation: false,
-    maxBytes: 16 * 1024 * 1024,
+    ...REPLAY_FETCH,
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -11,14 +11,17 @@ Reads the events topic from offset 0 up to its end when the replay begins (the p
 reader: a throwaway consumer group, so no offset of the live projector moves), runs every commit
 through the projector's TenantProjection (the same fold, with the domain's evolve, that the live
 projector applies) into the views of a scratch database, then compares each tenant's view checksum
-with the live views. The live views are never written. By default each tenant is folded in memory
-and every view document is written once at the end (fast; memory grows with the size of the views);
---incremental writes batch by batch with the live projector's guarded writes instead (bounded
-memory, much slower). A progress bar shows on a terminal; --json prints one JSON summary line with
-the rate (events/s) for scripts and the benchmark.
+with the live views. The live views are never written. Every commit is checked on the way: it
+hashes to its own hash and points at its predecessor's. By default each tenant is folded in
+memory and each view document is written once, in bulk, as soon as every partition its tenant is
+read from has been read to its end (fast; memory grows with the size of the views); --incremental
+writes batch by batch with the live projector's guarded writes instead (bounded memory, much
+slower). A progress bar shows on a terminal; --json prints one JSON summary line with the rate
+(events/s) for scripts and the benchmark.
 
-Exit code 0 when every tenant matches, 2 when some differ (the live projector lagging behind the
-topic, or views that were changed by something else than the projector), 1 on an error.
+Exit code 0 when every tenant matches and every chain holds, 2 when some differ (the live projector
+lagging behind the topic, or views that were changed by something else than the projector) or a
+commit does not hash or link as it should, 1 on an error.
 
 Options:
   --into DB          scratch database (default <MONGODB_DB>_replay_<time>); must not be the live one
@@ -80,62 +83,6 @@ async function checksums(views, canonicalJson) {
   return out;
 }
 
-/** Folds every commit into one TenantProjection per tenant, in memory; duplicates skipped, gaps filled from the store. */
-function memoryReplay(TenantProjection, store) {
-  const projections = new Map();
-  const counts = { events: 0, duplicates: 0, gapFilled: 0 };
-  return {
-    counts,
-    async apply(commits) {
-      for (const commit of commits) {
-        let projection = projections.get(commit.tenantId);
-        if (!projection) projections.set(commit.tenantId, (projection = new TenantProjection(commit.tenantId)));
-        if (commit.seq <= projection.lastSeq) {
-          counts.duplicates += 1;
-          continue;
-        }
-        if (commit.seq > projection.lastSeq + 1) {
-          for (const missing of await store.load(commit.tenantId, projection.lastSeq, commit.seq - 1)) {
-            if (missing.seq !== projection.lastSeq + 1)
-              throw new Error(`commit ${commit.tenantId}:${projection.lastSeq + 1} is missing from the store`);
-            projection.apply(missing);
-            counts.events += missing.events.length;
-            counts.gapFilled += 1;
-          }
-        }
-        projection.apply(commit);
-        projection.dirty.clear();
-        counts.events += commit.events.length;
-      }
-    },
-    /** Writes every document once: views first, checkpoints last (as the projector does). */
-    async write(views) {
-      const insert = async (collection, docs) => {
-        for (let i = 0; i < docs.length; i += 1_000) await collection.insertMany(docs.slice(i, i + 1_000), { ordered: false });
-      };
-      const all = [...projections.values()];
-      await Promise.all([
-        insert(
-          views.keys,
-          all.flatMap((p) => [...p.keys.values()]),
-        ),
-        insert(
-          views.principals,
-          all.flatMap((p) => [...p.principals.values()]),
-        ),
-        insert(
-          views.tenants,
-          all.flatMap((p) => (p.tenant ? [p.tenant] : [])),
-        ),
-      ]);
-      await insert(
-        views.checkpoints,
-        all.map((p) => ({ _id: p.tenantId, lastSeq: p.lastSeq, lastHash: p.lastHash })),
-      );
-    },
-  };
-}
-
 export async function run(args) {
   const { values } = parse(args, {
     into: { type: 'string' },
@@ -154,8 +101,9 @@ export async function run(args) {
   if (into === config.mongo.db)
     throw new UsageError('--into must be a scratch database, not the live one (the live views are never rebuilt in place here)');
 
-  const { Projector, TenantProjection, ViewCollections, CommitStore, canonicalJson } = loadDist('libs/event-log/src/index.js');
+  const { Projector, ViewCollections, CommitStore, canonicalJson, hashCommit } = loadDist('libs/event-log/src/index.js');
   const { replayTopic } = loadDist('services/projector/src/rebuild/replay-topic.js');
+  const { MemoryRebuild } = loadDist('services/projector/src/rebuild/memory-rebuild.js');
   const { Kafka, logLevel } = loadPackage('kafkajs');
   const { MongoClient } = loadPackage('mongodb');
   const kafka = new Kafka({
@@ -169,33 +117,56 @@ export async function run(args) {
   let bar;
   try {
     const liveDb = mongo.db(config.mongo.db);
+    // From here on is the rebuild, start to finish: an empty scratch database to views written.
+    const started = performance.now();
     const scratch = new ViewCollections(mongo.db(into));
     await scratch.drop();
     await scratch.ensureIndexes();
     const store = new CommitStore(liveDb);
-    const memory = values.incremental ? undefined : memoryReplay(TenantProjection, store);
+    const memory = values.incremental ? undefined : new MemoryRebuild(scratch, store);
     const projector = values.incremental ? new Projector(scratch, store) : undefined;
+    // --incremental: the live projector does not check hashes, so the replay does it here.
+    const heads = new Map();
+    const incrementalProblems = [];
     let events = 0;
-    const started = performance.now();
+    let readSeconds = 0;
     const progress = await replayTopic(
       kafka,
       topic,
-      async (commits) => {
+      async (commits, partition) => {
         if (memory) {
-          await memory.apply(commits);
-          events = memory.counts.events;
-        } else {
-          for (const commit of commits) events += commit.events.length;
-          await projector.apply(commits);
+          await memory.apply(commits, partition);
+          events = memory.events;
+          return;
         }
+        for (const commit of commits) {
+          events += commit.events.length;
+          const head = heads.get(commit.tenantId) ?? { seq: 0, hash: '0'.repeat(64) };
+          if (commit.seq <= head.seq) continue; // a duplicate
+          // After a gap (which the projector fills from the store) only the hash can be checked.
+          if (commit.seq === head.seq + 1 && commit.prevHash !== head.hash)
+            incrementalProblems.push({ tenantId: commit.tenantId, seq: commit.seq, problem: 'broken-link' });
+          else if (hashCommit(commit) !== commit.hash)
+            incrementalProblems.push({ tenantId: commit.tenantId, seq: commit.seq, problem: 'hash-mismatch' });
+          heads.set(commit.tenantId, { seq: commit.seq, hash: commit.hash });
+        }
+        await projector.apply(commits);
       },
       (p) => {
         bar ??= progressBar('replay |{bar}| {percentage}% | {value}/{total} commits | {events} events | {rate} events/s', p.total);
         const seconds = (performance.now() - started) / 1000;
         bar.update(p.messages, { events, rate: seconds > 0 ? Math.round(events / seconds) : 0 });
       },
+      {
+        onPartitionEnd: (partition) => {
+          readSeconds = (performance.now() - started) / 1000;
+          memory?.partitionDone(partition);
+        },
+      },
     );
-    await memory?.write(scratch);
+    readSeconds ||= (performance.now() - started) / 1000;
+    const rebuiltSummary = memory ? await memory.finish() : undefined;
+    const chainProblems = rebuiltSummary ? rebuiltSummary.chainProblems : incrementalProblems;
     bar?.stop();
     bar = undefined;
     const seconds = (performance.now() - started) / 1000;
@@ -206,7 +177,7 @@ export async function run(args) {
     if (!values.keep) await mongo.db(into).dropDatabase();
     const round = (n) => Math.round(n * 1000) / 1000;
     const result = {
-      ok: mismatched.length === 0,
+      ok: mismatched.length === 0 && chainProblems.length === 0,
       mode: values.incremental ? 'incremental' : 'memory',
       topic,
       into,
@@ -218,6 +189,21 @@ export async function run(args) {
       eventsPerSec: seconds > 0 ? Math.round(events / seconds) : 0,
       commitsPerSec: seconds > 0 ? Math.round(progress.messages / seconds) : 0,
       checksumSeconds: round(checksumSeconds),
+      // Where the time went: reading to the end of the last partition, folding (hash checks and
+      // evolve, on the reading thread), writing (some request in flight: overlaps the reading).
+      phases: {
+        readSeconds: round(readSeconds),
+        ...(rebuiltSummary
+          ? {
+              foldSeconds: round(rebuiltSummary.foldSeconds),
+              writeBusySeconds: round(rebuiltSummary.writeBusySeconds),
+              afterReadSeconds: round(seconds - readSeconds),
+              documentsWritten: rebuiltSummary.documentsWritten,
+            }
+          : {}),
+      },
+      chainVerified: chainProblems.length === 0,
+      chainProblems: chainProblems.slice(0, 100),
       mismatched,
       checksums: rebuilt,
       live,
@@ -229,7 +215,11 @@ export async function run(args) {
         `Replayed ${result.commits} commits (${result.events} events, ${result.tenants} tenants) from ${topic} in ${result.seconds} s: ${result.eventsPerSec} events/s.`,
         ...Object.entries(rebuilt).map(([tenant, sum]) => `${tenant}  ${sum}  ${live[tenant] === sum ? '= live' : '≠ live'}`),
         ...mismatched.filter((t) => !(t in rebuilt)).map((t) => `${t}  (in the live views only)  ≠ live`),
-        result.ok
+        ...chainProblems.slice(0, 20).map((p) => `${p.tenantId}:${p.seq}  ${p.problem}: the log was altered`),
+        chainProblems.length === 0
+          ? 'Every commit hashes to its hash and points at its predecessor.'
+          : `${chainProblems.length} commit(s) break their tenant's hash chain.`,
+        mismatched.length === 0
           ? 'Every tenant matches the live views.'
           : `${mismatched.length} tenant(s) differ from the live views: ${mismatched.join(', ')}`,
         values.keep ? `The scratch views are kept in database ${into}.` : `Scratch database ${into} dropped.`,

@@ -2,15 +2,18 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ConfigError, loadConfig } from '@keyward/config';
-import { allChecksums, CommitStore, Projector, ViewCollections } from '@keyward/event-log';
+import { allChecksums, CommitStore, ViewCollections } from '@keyward/event-log';
+import { MemoryRebuild } from './memory-rebuild';
 import { replayTopic } from './replay-topic';
 
 const HELP = `usage: npm run projector:rebuild -- [--into <database>] [--json]
 
 Drops the key-set views and rebuilds them from offset 0 of the event topic, then prints a
-checksum per tenant. With --into, builds into that (scratch) database instead and compares its
-checksums with the live views; the live views are left alone. Stop the projector before an
-in-place rebuild.`;
+checksum per tenant. Each tenant is folded in memory with the live projector's fold and its
+documents are written once, in bulk; every commit's hash and link to its predecessor are checked
+(exit 1 when one does not hold). With --into, builds into that (scratch) database instead and
+compares its checksums with the live views; the live views are left alone. Stop the projector
+before an in-place rebuild.`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -25,32 +28,42 @@ async function main(): Promise<number> {
   const kafka = new Kafka({ clientId: `${config.kafka.clientId}-rebuild`, brokers: [...config.kafka.brokers], logLevel: logLevel.WARN });
   try {
     const liveDb = mongo.db(config.mongo.db);
+    const started = performance.now();
     const target = new ViewCollections(values.into ? mongo.db(values.into) : liveDb);
     await target.drop();
     await target.ensureIndexes();
-    const projector = new Projector(target, new CommitStore(liveDb));
-    const started = performance.now();
-    const progress = await replayTopic(kafka, config.kafka.topics.events, async (commits) => {
-      await projector.apply(commits);
-    });
+    const rebuild = new MemoryRebuild(target, new CommitStore(liveDb));
+    const progress = await replayTopic(
+      kafka,
+      config.kafka.topics.events,
+      (commits, partition) => rebuild.apply(commits, partition),
+      undefined,
+      {
+        onPartitionEnd: (partition) => rebuild.partitionDone(partition),
+      },
+    );
+    const { chainProblems } = await rebuild.finish();
     const seconds = (performance.now() - started) / 1000;
     const rebuilt = await allChecksums(target);
     const live = values.into ? await allChecksums(new ViewCollections(liveDb)) : undefined;
     const mismatched = live ? Object.keys({ ...live, ...rebuilt }).filter((t) => live[t] !== rebuilt[t]) : [];
     if (values.json) {
-      console.log(JSON.stringify({ messages: progress.messages, seconds, checksums: rebuilt, ...(live ? { live, mismatched } : {}) }));
+      console.log(
+        JSON.stringify({ messages: progress.messages, seconds, chainProblems, checksums: rebuilt, ...(live ? { live, mismatched } : {}) }),
+      );
     } else {
       console.log(`rebuilt views from ${progress.messages} commits in ${seconds.toFixed(1)} s`);
       for (const [tenant, sum] of Object.entries(rebuilt)) {
         const verdict = live ? (live[tenant] === sum ? '  = live' : '  ≠ live') : '';
         console.log(`${tenant}  ${sum}${verdict}`);
       }
+      for (const p of chainProblems.slice(0, 20)) console.log(`${p.tenantId}:${p.seq}  ${p.problem}: the log was altered`);
       if (live)
         console.log(
           mismatched.length === 0 ? 'all tenants match the live views' : `${mismatched.length} tenant(s) differ: ${mismatched.join(', ')}`,
         );
     }
-    return mismatched.length === 0 ? 0 : 1;
+    return mismatched.length === 0 && chainProblems.length === 0 ? 0 : 1;
   } finally {
     await mongo.close();
   }

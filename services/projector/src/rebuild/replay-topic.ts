@@ -5,20 +5,35 @@ import { fromMessage, type Commit } from '@keyward/event-log';
 /** Commits handed over at once during a replay. */
 const REPLAY_SLICE = 2_000;
 
+/**
+ * Fetch sizes of the replay reader. A partition may fill a whole fetch, so the broker hands over
+ * partitions one after another rather than a megabyte of each in turn: the first partitions end
+ * early, and what depends only on them (their tenants' views) can be written while the others are
+ * still being read. The benchmark's bare consumer reads with the same settings.
+ */
+export const REPLAY_FETCH = { maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 16 * 1024 * 1024 } as const;
+
 export interface ReplayProgress {
   readonly messages: number;
   readonly total: number;
 }
 
+export interface ReplayOptions {
+  /** Called once a partition has been read up to the end it had when the replay began. */
+  readonly onPartitionEnd?: (partition: number) => void;
+}
+
 /**
  * Reads a topic from offset 0 up to the end it had when the replay began, handing commits over
- * in batches. Uses a throwaway consumer group, so it never moves the live projector's offsets.
+ * in batches (with the partition they come from). Uses a throwaway consumer group, so it never
+ * moves the live projector's offsets.
  */
 export async function replayTopic(
   kafka: Kafka,
   topic: string,
-  onCommits: (commits: Commit[]) => Promise<void>,
+  onCommits: (commits: Commit[], partition: number) => Promise<void>,
   onProgress: (p: ReplayProgress) => void = () => undefined,
+  options: ReplayOptions = {},
 ): Promise<ReplayProgress> {
   const admin = kafka.admin();
   await admin.connect();
@@ -30,7 +45,7 @@ export async function replayTopic(
   let messages = 0;
   if (pending.size === 0) return { messages, total };
 
-  const consumer = kafka.consumer({ groupId: `keyward-replay-${randomUUID()}`, allowAutoTopicCreation: false, maxBytes: 16 * 1024 * 1024 });
+  const consumer = kafka.consumer({ groupId: `keyward-replay-${randomUUID()}`, allowAutoTopicCreation: false, ...REPLAY_FETCH });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
@@ -44,7 +59,10 @@ export async function replayTopic(
           // Slices with a heartbeat between them: a big batch on a slow store must not outlast the session.
           for (let from = 0; from < wanted.length; from += REPLAY_SLICE) {
             const slice = wanted.slice(from, from + REPLAY_SLICE);
-            await onCommits(slice.map((m) => fromMessage(m.value)));
+            await onCommits(
+              slice.map((m) => fromMessage(m.value)),
+              batch.partition,
+            );
             messages += slice.length;
             onProgress({ messages, total });
             const last = slice.at(-1);
@@ -53,7 +71,10 @@ export async function replayTopic(
           }
           resolveOffset(batch.lastOffset());
           await heartbeat();
-          if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition) && pending.size === 0) resolve();
+          if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition)) {
+            options.onPartitionEnd?.(batch.partition);
+            if (pending.size === 0) resolve();
+          }
         },
       })
       .catch(reject);
