@@ -58,7 +58,7 @@ class FakeCollection<T extends Document & { _id: string }> implements WritableCo
     let matchedCount = 0;
     let upsertedCount = 0;
     for (const op of ops) {
-      const { replacement } = (op as { replaceOne: { replacement: T } }).replaceOne;
+      const { replacement } = (op as unknown as { replaceOne: { replacement: T } }).replaceOne;
       if (this.docs.has(replacement._id)) matchedCount += 1;
       else upsertedCount += 1;
       this.docs.set(replacement._id, JSON.parse(JSON.stringify(replacement)) as T);
