@@ -110,7 +110,7 @@ describe('MemoryRebuild', () => {
     rebuild.partitionDone(1);
     await rebuild.apply(a.slice(20), 0);
     // Partition 1 is written while partition 0 is still being read.
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !views.checkpoints.docs.has('tnt_b'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(views.checkpoints.docs.get('tnt_b')).toMatchObject({ lastSeq: b.length });
     expect(views.keys.docs.size).toBe(5);
     rebuild.partitionDone(0);
