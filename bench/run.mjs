@@ -12,11 +12,12 @@ import { benchDir, killChildren, round } from './lib/util.mjs';
 import { aesCeiling } from './scenarios/aes.mjs';
 import { backup } from './scenarios/backup.mjs';
 import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
+import { kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
 
-const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'lifecycle', 'replay', 'backup'];
-const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'lifecycle']);
+const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
+const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle']);
 const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup']);
 
 const HELP = `usage: npm run bench -- [scenario...] [options]
@@ -222,6 +223,11 @@ async function main() {
           ready(() => cryptoScenario(name, stack, fixture, http)),
         );
     }
+    if (plan.includes('kmip-get'))
+      await step(
+        'kmip-get',
+        ready(() => kmipGet(stack, { ...http, connections: quick ? [1] : [1, 16] })),
+      );
     if (plan.includes('lifecycle')) {
       await step(
         'lifecycle',

@@ -1,11 +1,11 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { DecisionContext, KeyState, Role, TenantLog } from '@keyward/domain';
-import type { CommandExecutor } from '@keyward/event-log';
 import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipError } from './kmip-error';
+import type { TenantLogs } from './kmip-tenant-reads';
 
 /** The items of a response payload. */
 export type Payload = TtlvItem[];
@@ -28,7 +28,8 @@ export interface Call {
 
 /** What the operations work with: the same executor, keystore and usage audit as key-api. */
 export interface KmipDeps {
-  readonly executor: CommandExecutor;
+  /** The executor, seen through the reads of one request message (see kmip-tenant-reads). */
+  readonly executor: TenantLogs;
   readonly materials: KeyMaterialService;
   readonly usage: UsageRecorder;
 }

@@ -31,6 +31,7 @@ import {
 } from './kmip-call';
 import { KmipError, toKmipError } from './kmip-error';
 import { KmipMetrics } from './kmip.metrics';
+import { CoalescedReads, MessageReads } from './kmip-tenant-reads';
 import { principalOf, type CertificateIdentity } from './kmip-principal';
 import {
   addAttribute,
@@ -111,12 +112,12 @@ export class KmipOperations {
   private readonly deps: KmipDeps;
 
   constructor(
-    private readonly executor: CommandExecutor,
+    executor: CommandExecutor,
     materials: KeyMaterialService,
     usage: UsageRecorder,
     @Optional() private readonly metrics?: KmipMetrics,
   ) {
-    this.deps = { executor, materials, usage };
+    this.deps = { executor: new CoalescedReads(executor), materials, usage };
   }
 
   /**
@@ -143,7 +144,8 @@ export class KmipOperations {
         this.failure(undefined, undefined, new KmipError(ResultReason.FeatureNotSupported, 'asynchronous operations are not supported')),
       );
     } else {
-      const principal = await this.authenticate(certificate);
+      const deps: KmipDeps = { ...this.deps, executor: new MessageReads(this.deps.executor) };
+      const principal = await this.authenticate(certificate, deps);
       const stopOnError = (asEnum(child(header, Tag.BatchErrorContinuationOption)) ?? BATCH_STOP) !== BATCH_CONTINUE;
       const call: Call | string =
         typeof principal === 'string' ? principal : { principal, version, requestId, placeholder: undefined, scrub };
@@ -165,7 +167,7 @@ export class KmipOperations {
           );
         } else {
           try {
-            const payload = await this.operate(operation, child(item, Tag.RequestPayload), call);
+            const payload = await this.operate(operation, child(item, Tag.RequestPayload), call, deps);
             answer = ttlv.struct(Tag.BatchItem, [
               ttlv.enum(Tag.Operation, operation),
               ...(batchId ? [ttlv.bytes(Tag.UniqueBatchItemId, batchId)] : []),
@@ -226,21 +228,21 @@ export class KmipOperations {
     this.metrics.duration.observe({ operation: name }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private async authenticate(certificate: CertificateIdentity | string): Promise<AuthenticatedPrincipal | string> {
+  private async authenticate(certificate: CertificateIdentity | string, deps: KmipDeps): Promise<AuthenticatedPrincipal | string> {
     if (typeof certificate === 'string') return certificate;
     try {
-      return principalOf(certificate, await this.executor.current(certificate.tenantId));
+      return principalOf(certificate, await deps.executor.current(certificate.tenantId));
     } catch (err: unknown) {
       this.logger.warn(`cannot authenticate ${certificate.principalId}@${certificate.tenantId}: ${String(err)}`);
       return 'authentication is unavailable';
     }
   }
 
-  private operate(operation: number, payload: TtlvItem | undefined, call: Call): Promise<Payload> | Payload {
+  private operate(operation: number, payload: TtlvItem | undefined, call: Call, deps: KmipDeps): Promise<Payload> | Payload {
     if (operation === Operation.DiscoverVersions) return discoverVersions(payload);
     if (operation === Operation.Query) return query(payload, OPERATION_CODES);
     const handler = HANDLERS.get(operation);
     if (handler === undefined) return fail(ResultReason.OperationNotSupported, `operation ${operation} is not supported`);
-    return handler(this.deps, payload, call);
+    return handler(deps, payload, call);
   }
 }

@@ -13,6 +13,13 @@ import {
 } from '../kmip-attributes';
 import { decisionContext, fail, findKey, isKmip2, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
+/** A KMIP 2.0 Attribute Reference: an enumeration naming the tag, or a structure with the Attribute Name. */
+function referenceName(ref: TtlvItem | undefined): string | undefined {
+  const tag = asEnum(ref);
+  if (tag !== undefined) return attributeNameOfTag(tag) ?? `0x${tag.toString(16)}`;
+  return asText(child(ref, Tag.AttributeName));
+}
+
 export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
   const { key } = await findKey(deps, payload, call);
@@ -22,8 +29,7 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
       .filter((n): n is string => n !== undefined),
   );
   for (const ref of children(payload, Tag.AttributeReference)) {
-    const tag = asEnum(ref);
-    const name = tag === undefined ? undefined : attributeNameOfTag(tag);
+    const name = referenceName(ref);
     if (name) wanted.add(name);
   }
   const all = keyAttributes(key);
@@ -156,8 +162,7 @@ export async function deleteAttribute(deps: KmipDeps, payload: TtlvItem | undefi
   let name: string | undefined = asText(child(payload, Tag.AttributeName));
   const current = child(payload, Tag.CurrentAttribute);
   if (name === undefined && current !== undefined) name = readAttributes(current)[0]?.name;
-  const reference = asEnum(child(payload, Tag.AttributeReference));
-  if (name === undefined && reference !== undefined) name = attributeNameOfTag(reference) ?? `0x${reference.toString(16)}`;
+  if (name === undefined) name = referenceName(child(payload, Tag.AttributeReference));
   if (name === undefined) return fail(ResultReason.MissingData, 'name the attribute to delete');
   const index = asInt(child(payload, Tag.AttributeIndex));
   if (index !== undefined && index !== 0) fail(ResultReason.IndexOutOfBounds, 'every Keyward attribute has a single instance (index 0)');

@@ -1,0 +1,80 @@
+import type { TenantLog } from '@keyward/domain';
+import type { CommandExecutor } from '@keyward/event-log';
+
+/** What the operations need of the executor: read a tenant's log (caught up with the store), run a command. */
+export type TenantLogs = Pick<CommandExecutor, 'current' | 'execute'>;
+
+interface Reads {
+  running: Promise<TenantLog> | undefined;
+  queued: Promise<TenantLog> | undefined;
+}
+
+/**
+ * Coalesces catch-ups of a tenant's log: every request reads the commit log (no state cache, so
+ * key-api's changes apply at once), but a caller that arrives while a read is running joins the
+ * next read, which starts after that one ends and so after the caller arrived. Sixteen concurrent
+ * Gets then cost two round trips to the store instead of sixteen queued ones.
+ */
+export class CoalescedReads implements TenantLogs {
+  private readonly reads = new Map<string, Reads>();
+
+  constructor(private readonly executor: CommandExecutor) {}
+
+  current(tenantId: string): Promise<TenantLog> {
+    let reads = this.reads.get(tenantId);
+    if (reads === undefined) {
+      reads = { running: undefined, queued: undefined };
+      this.reads.set(tenantId, reads);
+    }
+    const running = reads.running;
+    if (running === undefined) return this.start(tenantId, reads);
+    const state = reads;
+    state.queued ??= running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        state.queued = undefined;
+        return this.start(tenantId, state);
+      });
+    return state.queued;
+  }
+
+  execute(...args: Parameters<CommandExecutor['execute']>): ReturnType<CommandExecutor['execute']> {
+    return this.executor.execute(...args);
+  }
+
+  private start(tenantId: string, reads: Reads): Promise<TenantLog> {
+    const read: Promise<TenantLog> = this.executor.current(tenantId).finally(() => {
+      if (reads.running === read) reads.running = undefined;
+    });
+    reads.running = read;
+    return read;
+  }
+}
+
+/**
+ * The reads of one request message: the tenant's log is caught up once (authentication and the
+ * first operation share it), and again only after a command of this message changed it.
+ */
+export class MessageReads implements TenantLogs {
+  private readonly read = new Map<string, Promise<TenantLog>>();
+
+  constructor(private readonly inner: TenantLogs) {}
+
+  current(tenantId: string): Promise<TenantLog> {
+    let log = this.read.get(tenantId);
+    if (log === undefined) {
+      log = this.inner.current(tenantId);
+      this.read.set(tenantId, log);
+      log.catch(() => this.read.delete(tenantId));
+    }
+    return log;
+  }
+
+  execute(...args: Parameters<CommandExecutor['execute']>): ReturnType<CommandExecutor['execute']> {
+    this.read.delete(args[0]);
+    return this.inner.execute(...args);
+  }
+}
