@@ -71,6 +71,7 @@ async function announce() {
       `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
       `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
       `  kmip        ${env.KMIP_HOST || '127.0.0.1'}:${env.KMIP_PORT || 5696} (KMIP over mutual TLS; client certificates O=<tenantId>, CN=<principalId>)`,
+      `              health http://${env.KMIP_HTTP_HOST || '127.0.0.1'}:${env.KMIP_HTTP_PORT || 8446}/health/ready`,
       'Ctrl-C stops the services; npm run infra:down stops Kafka and FerretDB.',
       '',
     ]
