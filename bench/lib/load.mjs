@@ -49,12 +49,26 @@ export function rssKiB(pid) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms, or null when it cannot be read. */
+export function cpuMs(pid) {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are fields 14 and 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / 100 : null; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
 /** Samples a process's RSS every `intervalMs` until stopped; keeps the peak. */
 export class RssSampler {
   constructor(pid, intervalMs = 200) {
     this.pid = pid;
     this.peakKiB = 0;
     this.samples = 0;
+    this.cpuStartMs = cpuMs(pid);
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
   }
@@ -71,6 +85,8 @@ export class RssSampler {
   stop() {
     clearInterval(this.timer);
     this.sample();
+    const end = cpuMs(this.pid);
+    this.cpuUsedMs = end === null || this.cpuStartMs === null ? null : end - this.cpuStartMs;
     return this.samples === 0 ? null : Math.round((this.peakKiB / 1024) * 10) / 10;
   }
 }

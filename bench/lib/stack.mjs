@@ -93,7 +93,9 @@ export class BenchStack {
     const logFile = join(this.dataDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
     const tls = name === 'key-api' && this.tls;
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the services under load.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
       cwd: repoRoot,
       env: { ...this.env, [SERVICES[name]]: String(port) },
       stdio: ['ignore', fd, fd],

@@ -3,7 +3,7 @@
 // server's peak RSS meanwhile.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { RssSampler, runLoad } from '../lib/load.mjs';
+import { cpuMs, RssSampler, runLoad } from '../lib/load.mjs';
 import { benchDir, sleep, spawn } from '../lib/util.mjs';
 
 export const CRYPTO_SCENARIOS = ['encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
@@ -60,9 +60,21 @@ async function loadPoints(target, pid, { connections, durationSec, warmupSec }) 
     await sleep(300);
     const sampler = pid ? new RssSampler(pid) : null;
     const result = await runLoad(target, { connections: c, durationSec });
-    points[c] = { ...result, peakRssMiB: sampler ? sampler.stop() : null };
+    const peakRssMiB = sampler ? sampler.stop() : null;
+    // Server CPU per answered request: what the service costs, however busy the machine was.
+    const serverCpuUsPerRequest =
+      sampler?.cpuUsedMs != null && result.responses > 0 ? Math.round((sampler.cpuUsedMs * 1000) / result.responses) : null;
+    points[c] = { ...result, peakRssMiB, serverCpuUsPerRequest };
   }
   return points;
+}
+
+/** What a server burns without requests (timers, polls, heartbeats), in ms of CPU per second. */
+async function idleCpuMsPerSec(pid) {
+  const before = pid ? cpuMs(pid) : null;
+  await sleep(2_000);
+  const after = pid ? cpuMs(pid) : null;
+  return before === null || after === null ? null : Math.round((after - before) / 2);
 }
 
 const peakOf = (points) => Math.max(...Object.values(points).map((p) => p.peakRssMiB ?? 0));
@@ -70,7 +82,8 @@ const peakOf = (points) => Math.max(...Object.values(points).map((p) => p.peakRs
 /** Starts the ceiling server process; resolves once it listens. */
 function startCeilingServer(config) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDir, 'workers', 'ceiling-server.mjs'), JSON.stringify(config)], {
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(benchDir, 'workers', 'ceiling-server.mjs'), JSON.stringify(config)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -102,9 +115,11 @@ export async function httpCeiling(stack, fixture, settings) {
       body: JSON.stringify({ plaintext: fixture.plaintext1k }),
       ...(tls?.ca ? { ca: tls.ca } : {}),
     };
+    const serverIdleCpuMsPerSec = await idleCpuMsPerSec(server.child.pid);
     const points = await loadPoints(target, server.child.pid, settings);
     return {
       status: 'ok',
+      serverIdleCpuMsPerSec,
       tls: Boolean(tls),
       responseBytes: server.responseBytes,
       responseSizeFrom: fixture.encryptAnswerBytes ? 'encrypt-1k answer' : 'estimate (encrypt-1k not available yet)',
@@ -132,8 +147,15 @@ export async function cryptoScenario(name, stack, fixture, settings) {
     body: JSON.stringify(body),
     ...(tls?.ca ? { ca: tls.ca } : {}),
   };
+  const keyApiIdleCpuMsPerSec = await idleCpuMsPerSec(stack.apiPid);
   const points = await loadPoints(target, stack.apiPid, settings);
-  return { status: 'ok', request: `POST ${path.replace(/key_\w+/, '{id}')}`, points, keyApiPeakRssMiB: peakOf(points) };
+  return {
+    status: 'ok',
+    request: `POST ${path.replace(/key_\w+/, '{id}')}`,
+    keyApiIdleCpuMsPerSec,
+    points,
+    keyApiPeakRssMiB: peakOf(points),
+  };
 }
 
 /** Adds, to every point of an HTTP scenario, its ratio to the ceiling at the same connection count. */

@@ -10,6 +10,7 @@ export * from './health/health.tokens';
 export * from './health/with-timeout';
 export * from './logging/logging.module';
 export * from './logging/request-context';
+export * from './logging/request-log';
 export * from './metrics/metrics.module';
 export * from './metrics/metrics.registry';
 export * from './problem/problem';

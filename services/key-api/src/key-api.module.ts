@@ -37,7 +37,7 @@ export class KeyApiModule {
       module: KeyApiModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, KEY_API, DataPlaneServer.paths),
+        LoggingModule.forRoot(config, KEY_API),
         MetricsModule.forRoot(KEY_API),
         ConnectionsModule,
         HealthModule,

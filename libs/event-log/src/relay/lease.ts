@@ -18,6 +18,12 @@ interface LeaseTermDocument {
 export class Lease {
   readonly owner = randomUUID();
   private readonly terms: Collection<LeaseTermDocument>;
+  /**
+   * Who holds which term, as far as this process has learned: a term's holder never changes
+   * once its document is inserted, so each term is asked about at most once (the relay polls
+   * every 100 ms; the store need not hear about it every time).
+   */
+  private readonly known = new Map<number, boolean>();
 
   constructor(
     db: Db,
@@ -31,25 +37,34 @@ export class Lease {
   async acquire(now = Date.now()): Promise<boolean> {
     const term = Math.floor(now / this.ttlMs);
     const holds = await this.claim(term);
-    if (holds && now - term * this.ttlMs > this.ttlMs / 2) {
+    if (holds && now - term * this.ttlMs > this.ttlMs / 2 && !this.known.has(term + 1)) {
       await this.claim(term + 1); // renew ahead of time
       await this.terms.deleteMany({ name: this.name, term: { $lt: term - 1 } }).catch(() => undefined);
     }
+    for (const t of this.known.keys()) if (t < term) this.known.delete(t);
     return holds;
   }
 
   private async claim(term: number): Promise<boolean> {
+    const known = this.known.get(term);
+    if (known !== undefined) return known;
     const _id = `${this.name}:${term}`;
+    let holds: boolean;
     try {
       await this.terms.insertOne({ _id, owner: this.owner, term, name: this.name });
-      return true;
+      holds = true;
     } catch {
       const doc = await this.terms.findOne({ _id });
-      return doc?.owner === this.owner;
+      // No document (the insert failed for another reason): nothing learned, ask again next time.
+      if (!doc) return false;
+      holds = doc.owner === this.owner;
     }
+    this.known.set(term, holds);
+    return holds;
   }
 
   async release(): Promise<void> {
+    this.known.clear();
     await this.terms.deleteMany({ name: this.name, owner: this.owner });
   }
 }

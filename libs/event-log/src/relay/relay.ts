@@ -3,6 +3,9 @@ import type { CommitStore } from '../commit/commit-store';
 import { toMessage } from './commit-message';
 import type { Lease } from './lease';
 
+/** How often a relay that learns nothing about the lag from its own pass asks the store. */
+const LAG_QUERY_EVERY_MS = 1_000;
+
 export interface RelayLogger {
   warn(message: string): void;
   log(message: string): void;
@@ -58,9 +61,18 @@ export class Relay {
 
   /** One pass: publish what is unpublished (up to a batch). Returns how many were published. */
   async publishOnce(): Promise<number> {
-    if (!(await this.lease.acquire())) return 0;
-    const commits = await this.store.unpublished(this.options.batchSize ?? 500);
-    if (commits.length === 0) return 0;
+    return (await this.pass()).published;
+  }
+
+  /**
+   * One pass, and the lag it learned for free: none left unpublished after an empty or partial
+   * batch (0), unknown after a full one or without the lease (`undefined`: ask the store).
+   */
+  private async pass(): Promise<{ published: number; lagSeconds: number | undefined }> {
+    if (!(await this.lease.acquire())) return { published: 0, lagSeconds: undefined };
+    const limit = this.options.batchSize ?? 500;
+    const commits = await this.store.unpublished(limit);
+    if (commits.length === 0) return { published: 0, lagSeconds: 0 };
     const producer = await this.connectedProducer();
     try {
       await producer.send({ topic: this.options.topic, acks: -1, messages: commits.map(toMessage) });
@@ -71,7 +83,7 @@ export class Relay {
       throw err;
     }
     await this.store.markPublished(commits.map((c) => c._id));
-    return commits.length;
+    return { published: commits.length, lagSeconds: commits.length < limit ? 0 : undefined };
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -97,12 +109,20 @@ export class Relay {
   private async run(): Promise<void> {
     let backoffMs = 100;
     let lastProblem = '';
+    let lagAskedAt = 0;
     while (this.running) {
       this.pending = false;
       let published = 0;
       try {
-        published = await this.publishOnce();
-        await this.reportLag();
+        const pass = await this.pass();
+        published = pass.published;
+        if (pass.lagSeconds !== undefined) {
+          this.options.onLag?.(pass.lagSeconds);
+        } else if (Date.now() - lagAskedAt >= LAG_QUERY_EVERY_MS) {
+          // Without the lease (or after a full batch): ask the store, at most once a second.
+          lagAskedAt = Date.now();
+          await this.reportLag();
+        }
         if (lastProblem) this.logger.log('relay: publishing again');
         lastProblem = '';
         backoffMs = 100;

@@ -7,7 +7,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeywardConfig, ListenSetting } from '@keyward/config';
+import type { Logger as PinoRoot } from 'pino';
 import { setBusinessClockOffset } from '../clock/business-clock';
+import { ROOT_LOGGER } from '../logging/logging.module';
+import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { ProblemFilter } from '../problem/problem.filter';
 
@@ -54,6 +57,9 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
     trustProxy: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // No Express-style middleware anywhere (request logs are Fastify hooks): without
+    // @fastify/middie, no request pays for a middleware engine that has nothing to run.
+    skipMiddie: true,
     requestIdHeader: false,
     genReqId: (raw: IncomingMessage) => {
       const given = raw.headers['x-request-id'];
@@ -68,6 +74,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   app.useGlobalFilters(new ProblemFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
+  installRequestLog(fastify, app.get<PinoRoot>(ROOT_LOGGER));
   const metrics = app.get(MetricsRegistry);
   const logger = new Logger(options.name);
   fastify.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {

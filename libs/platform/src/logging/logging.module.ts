@@ -1,43 +1,34 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino, { type Logger } from 'pino';
 import type { KeywardConfig } from '@keyward/config';
-import { requestContext } from './request-context';
+
+/** The service's pino logger, for the request log hooks (see request-log.ts). */
+export const ROOT_LOGGER = Symbol('keyward:root-logger');
 
 /**
- * Structured JSON logs (pino). A request line carries the request id, route, status, time,
- * tenant and principal; never headers, query strings or bodies (they may hold key material).
+ * Structured JSON logs (pino) behind Nest's Logger. Request lines come from Fastify hooks
+ * (request-log.ts) rather than pino-http middleware: that middleware made every request, the data
+ * plane included, pay for @fastify/middie and Nest's middleware chain. A request line carries the
+ * request id, route, status, time, tenant and principal; never headers, query strings or bodies
+ * (they may hold key material).
  */
 @Module({})
 export class LoggingModule {
-  /**
-   * `unloggedPosts`: POST routes (Fastify paths) whose requests get no request line from here,
-   * because their server logs its own (failures only: the data plane).
-   */
-  static forRoot(config: KeywardConfig, service: string, unloggedPosts: readonly string[] = []): DynamicModule {
+  static forRoot(config: KeywardConfig, service: string): DynamicModule {
+    const logger: Logger = pino({
+      level: config.logLevel,
+      base: { service, pid: process.pid },
+      messageKey: 'msg',
+      serializers: { err: (err: Error) => ({ type: err.name, message: err.message }) },
+    });
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          ...(unloggedPosts.length > 0 ? { exclude: unloggedPosts.map((path) => ({ method: RequestMethod.POST, path })) } : {}),
-          pinoHttp: {
-            level: config.logLevel,
-            base: { service, pid: process.pid },
-            messageKey: 'msg',
-            autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
-            customProps: (req) => requestContext(req),
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                path: req.url.split('?')[0],
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-              err: (err: Error) => ({ type: err.name, message: err.message }),
-            },
-            redact: { paths: ['req.headers', 'req.body', 'res.headers'], remove: true },
-          },
-        }),
-      ],
+      global: true,
+      // No routes: nestjs-pino provides the Logger only, and no middleware is registered.
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger }, forRoutes: [] })],
+      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
+      exports: [ROOT_LOGGER],
     };
   }
 }

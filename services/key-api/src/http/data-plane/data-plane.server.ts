@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { ProblemError, requestContext, sendProblem } from '@keyward/platform';
+import { ProblemError, sendProblem } from '@keyward/platform';
 import { RequestAuthenticator } from '../../auth/request-authenticator';
 import { CryptoService } from '../../crypto/crypto.service';
 import { MutualTlsCheck } from '../mutual-tls.check';
@@ -20,7 +20,7 @@ const notJson = (): ProblemError =>
  * RequestAuthenticator as the Nest guard: passport strategy, lockout, rate limits, roles), zod
  * validation, the CryptoService, a JSON answer. No guard, interceptor or pipe chain, and no
  * per-request log line on success: every operation, refused or not, already leaves a usage
- * record on keyward.usage; failures are logged here too.
+ * record on keyward.usage; failures are logged like any other request.
  */
 @Injectable()
 export class DataPlaneServer {
@@ -32,21 +32,16 @@ export class DataPlaneServer {
     private readonly mutualTls: MutualTlsCheck,
   ) {}
 
-  /** The paths, for the request logger to leave alone (this server logs its own failures). */
-  static readonly paths: readonly string[] = CRYPTO_ROUTES.map((r) => r.path);
-
   register(fastify: FastifyInstance): void {
     for (const r of CRYPTO_ROUTES) {
       fastify.route({
         method: 'POST',
         url: r.path,
         handler: (request, reply) => this.serve(r, request, reply),
+        // Every operation, refused or not, leaves a usage record: only failures get a log line.
+        config: { quietSuccess: true },
         errorHandler: (error, request, reply) => {
           sendProblem(request, reply, error, this.logger);
-        },
-        onResponse: (request, reply, done) => {
-          if (reply.statusCode >= 400) this.logFailure(request, reply);
-          done();
         },
       });
     }
@@ -90,17 +85,5 @@ export class DataPlaneServer {
     });
     // Answers may hold plaintext or data keys: no cache may keep them.
     await reply.status(200).header('content-type', JSON_TYPE).header('cache-control', 'no-store').send(JSON.stringify(result));
-  }
-
-  private logFailure(request: FastifyRequest, reply: FastifyReply): void {
-    // The shapes the request logger's serializers expect (they log the path, never the query).
-    const line = {
-      req: { id: request.id, method: request.method, url: request.url },
-      res: { statusCode: reply.statusCode },
-      responseTime: Math.round(reply.elapsedTime),
-      ...requestContext(request.raw),
-    };
-    if (reply.statusCode >= 500) this.logger.error(line, 'request failed');
-    else this.logger.log(line, 'request refused');
   }
 }
