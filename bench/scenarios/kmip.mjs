@@ -184,6 +184,7 @@ async function worker(spec) {
   const loop = () =>
     new Promise((resolve) => {
       const socket = connect(tlsOptions);
+      socket.setNoDelay(true);
       let buffered = Buffer.alloc(0);
       let sentAt = 0;
       const send = () => {

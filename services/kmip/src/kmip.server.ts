@@ -90,6 +90,7 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
     this.sockets.add(socket);
     this.metrics?.connections.inc({ outcome: 'accepted' });
     this.metrics?.openConnections.inc();
+    socket.setNoDelay(true); // one response per request: do not let Nagle hold its last segment
     socket.setTimeout(IDLE_MS, () => socket.destroy());
     socket.on('close', () => {
       this.sockets.delete(socket);
