@@ -3,9 +3,35 @@
  * no whitespace, `undefined` members dropped. Input must be plain JSON data.
  *
  * Every commit is hashed through this on the write path and on each replay, so it builds the
- * string in one pass (no entry arrays, no intermediate joins). The default sort of `Object.keys`
- * compares UTF-16 code units, the same order as `<` on strings.
+ * string in one pass (no entry arrays, no intermediate joins), sorts the few keys of an object by
+ * insertion, and remembers how the usual member names are quoted. Both sorts compare UTF-16 code
+ * units, the same order as `<` on strings.
  */
+/** `"name":` for member names seen before (bounded: past the limit, names are quoted each time). */
+const quotedNames = new Map<string, string>();
+const QUOTED_NAMES_MAX = 10_000;
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(name)}:`;
+    if (quotedNames.size < QUOTED_NAMES_MAX) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as string) > key; j--) keys[j + 1] = keys[j] as string;
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
@@ -29,12 +55,12 @@ export function canonicalJson(value: unknown): string {
       const record = value as Record<string, unknown>;
       let out = '{';
       let first = true;
-      for (const key of Object.keys(record).sort()) {
+      for (const key of sortedKeys(record)) {
         const member = record[key];
         if (member === undefined) continue;
         if (first) first = false;
         else out += ',';
-        out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+        out += quotedName(key) + canonicalJson(member);
       }
       return `${out}}`;
     }
