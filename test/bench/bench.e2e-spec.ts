@@ -10,7 +10,7 @@ jest.setTimeout(600_000);
 
 const repoRoot = join(__dirname, '..', '..');
 const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
-const ALL_SCENARIOS = ['aes-ceiling', ...HTTP_SCENARIOS, 'lifecycle', 'replay', 'backup'];
+const ALL_SCENARIOS = ['aes-ceiling', ...HTTP_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
 
 interface LoadPoint {
   requestsPerSec: number;
@@ -123,6 +123,15 @@ describe('npm run bench -- --quick (smoke)', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('reports KMIP Get figures (one connection in quick mode) with no failed Get', () => {
+    const kmip = result().scenarios['kmip-get']!;
+    expect(kmip.status).toBe('ok');
+    const point = kmip.points!['1']!;
+    expect([point.requestsPerSec, point.latency.p50Ms, point.latency.p99Ms].every(isNumber)).toBe(true);
+    expect(point.requestsPerSec).toBeGreaterThan(0);
+    expect(point.errors + point.non2xx).toBe(0);
   });
 
   it('reports the AES ceiling, lifecycle, replay and backup figures', () => {
