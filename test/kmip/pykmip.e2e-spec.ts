@@ -282,12 +282,26 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     for (const encoding of ['hex', 'base64'] as const) expect(everything.includes(material.toString(encoding))).toBe(false);
 
     // Usage audit: exports (raw, wrapped three ways, secret), wrapping-key use, refusals.
-    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 10_000, 5_000)).filter((r) => r.principalId === user2Id);
+    // 13 records of the first test's key-user, then 18 KMIP and 3 REST operations of this one.
+    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 13 + 21)).filter((r) => r.principalId === user2Id);
     const count = (what: string): number => usage.filter((r) => `${r.operation}:${r.outcome}` === what).length;
     expect(count('export:ok')).toBe(5);
     expect(usage.filter((r) => r.operation === 'encrypt' && r.keyId === out.kek && r.outcome === 'ok')).toHaveLength(3);
     expect(count('export:key-unusable')).toBe(1);
     expect(count('encrypt:wrong-usage')).toBe(2);
+    expect(usage.map((r) => `${r.operation}:${r.outcome}`).sort()).toEqual(
+      [
+        ...Array<string>(3).fill('decrypt:ok'), // two over KMIP (AES-128, AES-192), one over REST
+        ...Array<string>(7).fill('encrypt:ok'), // two round trips, the registered key, the KEK three times, REST
+        'encrypt:key-unusable', // the Compromised key
+        'encrypt:wrong-key-usage', // REST encrypt with the SECRET
+        'encrypt:wrong-usage', // KMIP encrypt with the SECRET
+        'encrypt:wrong-usage', // the SECRET named as wrapping key...
+        'export:wrong-usage', // ...fails that Get
+        'export:key-unusable', // the SECRET before export was enabled
+        ...Array<string>(5).fill('export:ok'), // raw, NIST, GCM, padded, the secret
+      ].sort(),
+    );
   });
 
   it('serves /health/live, /health/ready and /metrics on its HTTP port', async () => {
