@@ -304,7 +304,7 @@ describe('Register', () => {
       ],
       [[ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.struct(Tag.SymmetricKey, [])], ResultReason.MissingData],
       [[ttlv.enum(Tag.ObjectType, ObjectType.Certificate)], ResultReason.FeatureNotSupported],
-      [registerSecret(Buffer.alloc(1025, 1)), ResultReason.InvalidField],
+      [registerSecret(Buffer.alloc(191, 1)), ResultReason.InvalidField],
     ];
     for (const [payload, reason] of refusals) expect((await send(adminA, Operation.Register, payload)).reason).toBe(reason);
     expect((await send(userA, Operation.Register, registerKey(Buffer.alloc(32, 1)))).reason).toBe(ResultReason.PermissionDenied);
