@@ -47,38 +47,60 @@ export async function replayTopic(
 
   const consumer = kafka.consumer({ groupId: `keyward-replay-${randomUUID()}`, allowAutoTopicCreation: false, ...REPLAY_FETCH });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    consumer
-      .run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-          const limit = end.get(batch.partition)?.high ?? 0;
-          const wanted = batch.messages.filter((m) => Number(m.offset) < limit);
-          // Slices with a heartbeat between them: a big batch on a slow store must not outlast the session.
-          for (let from = 0; from < wanted.length; from += REPLAY_SLICE) {
-            const slice = wanted.slice(from, from + REPLAY_SLICE);
-            await onCommits(
-              slice.map((m) => fromMessage(m.value)),
-              batch.partition,
-            );
-            messages += slice.length;
-            onProgress({ messages, total });
-            const last = slice.at(-1);
-            if (last) resolveOffset(last.offset);
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      // A failure of ours (a malformed message, the callbacks) ends the replay: thrown back to
+      // kafkajs, it would retry the batch and restart the consumer again and again. Kafka's own
+      // errors (a heartbeat during a rebalance) still go to kafkajs, which retries.
+      let failed = false;
+      const ours = (fn: () => void | Promise<void>): Promise<boolean> =>
+        Promise.resolve()
+          .then(fn)
+          .then(
+            () => true,
+            (err: unknown) => {
+              failed = true;
+              reject(err instanceof Error ? err : new Error(String(err)));
+              return false;
+            },
+          );
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+            if (failed) return;
+            const limit = end.get(batch.partition)?.high ?? 0;
+            const wanted = batch.messages.filter((m) => Number(m.offset) < limit);
+            // Slices with a heartbeat between them: a big batch on a slow store must not outlast the session.
+            for (let from = 0; from < wanted.length; from += REPLAY_SLICE) {
+              const slice = wanted.slice(from, from + REPLAY_SLICE);
+              const ok = await ours(() =>
+                onCommits(
+                  slice.map((m) => fromMessage(m.value)),
+                  batch.partition,
+                ),
+              );
+              if (!ok) return;
+              messages += slice.length;
+              onProgress({ messages, total });
+              const last = slice.at(-1);
+              if (last) resolveOffset(last.offset);
+              await heartbeat();
+            }
+            resolveOffset(batch.lastOffset());
             await heartbeat();
-          }
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
-          if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition)) {
-            options.onPartitionEnd?.(batch.partition);
-            if (pending.size === 0) resolve();
-          }
-        },
-      })
-      .catch(reject);
-  });
-  await consumer.disconnect();
+            if (Number(batch.lastOffset()) >= limit - 1 && pending.delete(batch.partition)) {
+              if (!(await ours(() => options.onPartitionEnd?.(batch.partition)))) return;
+              if (pending.size === 0) resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
   return { messages, total };
 }
