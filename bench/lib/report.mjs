@@ -126,6 +126,20 @@ export function renderTable(result) {
     );
     if (rp.note) lines.push(`  (${rp.note})`);
   }
+  const km = result.scenarios['kmip-get'];
+  if (km?.points) {
+    const pts = Object.entries(km.points).map(
+      ([c, p]) => `${c} conn ${fmt(p.requestsPerSec)} Gets/s (p50 ${fmt(p.latency?.p50Ms, 1)}, p99 ${fmt(p.latency?.p99Ms, 1)} ms)`,
+    );
+    lines.push(`kmip-get: ${pts.join('; ')}`);
+  }
+  const bk = result.scenarios.backup;
+  if (bk?.snapshot) {
+    lines.push(
+      `backup: ${bk.keys} keys (${bk.tenants} tenants): snapshot ${fmt(bk.snapshot.seconds, 2)} s, ${fmt(bk.snapshot.keystoreMiBPerSec, 2)} MiB/s of keystore, ` +
+        `${fmt(bk.snapshot.keysPerSec)} keys/s; KEK part ${bk.snapshot.kekPartBytes} B, DEK part ${bk.snapshot.dekPartBytes} B; verify ${fmt(bk.verify.seconds, 2)} s`,
+    );
+  }
   if (notes.length > 0) lines.push('', ...notes);
   if (result.targets.length > 0) {
     lines.push('', 'targets:');

@@ -73,9 +73,16 @@ describe('restarts during a stream of commands', () => {
 
     // everything reaches the views (retrying while the projector rejoins), exactly once
     let caughtUp = false;
-    for (let i = 0; i < 60 && !caughtUp; i++) {
+    for (const deadline = Date.now() + 90_000; Date.now() < deadline && !caughtUp;) {
       caughtUp = (await stack.call(adminKey, 'GET', `/v1/keys?limit=1&minSeq=${commits.at(-1)!.seq}`)).status === 200;
       if (!caughtUp) await pause(1_000);
+    }
+    if (!caughtUp) {
+      const unpublished = await stack.db.collection('commits').countDocuments({ tenantId, published: false });
+      throw new Error(
+        `views not caught up with seq ${commits.at(-1)!.seq} in 90 s (${unpublished} commits unpublished)\n` +
+          `key-api:\n${stack.api.log.slice(-4000)}\nprojector:\n${stack.projector.log.slice(-4000)}`,
+      );
     }
     const ids: string[] = [];
     let cursor: string | null = null;

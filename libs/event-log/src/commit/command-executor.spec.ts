@@ -7,6 +7,7 @@ import { ConcurrencyConflict, type CommitStore } from './commit-store';
 /** The commit store's contract in memory (unit tier: the real one is exercised end to end). */
 class MemoryStore {
   readonly docs = new Map<string, CommitDocument>();
+  readonly reads = { get: 0, load: 0 };
 
   append(commit: Omit<CommitDocument, '_id' | 'published'>): Promise<void> {
     const id = commitId(commit.tenantId, commit.seq);
@@ -16,12 +17,15 @@ class MemoryStore {
   }
 
   async load(tenantId: string, afterSeq = 0): Promise<CommitDocument[]> {
+    this.reads.load += 1;
     await new Promise((r) => setTimeout(r, 1)); // a real round trip: lets concurrent callers interleave
     return [...this.docs.values()].filter((c) => c.tenantId === tenantId && c.seq > afterSeq).sort((a, b) => a.seq - b.seq);
   }
 
-  get(tenantId: string, seq: number): Promise<CommitDocument | null> {
-    return Promise.resolve(this.docs.get(commitId(tenantId, seq)) ?? null);
+  async get(tenantId: string, seq: number): Promise<CommitDocument | null> {
+    this.reads.get += 1;
+    await new Promise((r) => setTimeout(r, 1));
+    return this.docs.get(commitId(tenantId, seq)) ?? null;
   }
 }
 
@@ -58,5 +62,35 @@ describe('CommandExecutor', () => {
       code: 'illegal-transition',
     });
     expect(b.peek(TENANT)?.seq).toBe(2);
+  });
+
+  it('a caught-up tenant costs one read by _id per command, never a range read', async () => {
+    const memory = new MemoryStore();
+    const executor = new CommandExecutor(memory as unknown as CommitStore);
+    await executor.execute(TENANT, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Probe' }, ctx);
+    memory.reads.get = 0;
+    memory.reads.load = 0;
+    await executor.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    await executor.current(TENANT);
+    expect(memory.reads).toEqual({ get: 2, load: 0 });
+  });
+
+  it("follows another writer's commits by _id, and a long run of them with one range read", async () => {
+    const memory = new MemoryStore();
+    const store = memory as unknown as CommitStore;
+    const writer = new CommandExecutor(store);
+    const reader = new CommandExecutor(store);
+    await writer.execute(TENANT, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Probe' }, ctx);
+    expect((await reader.current(TENANT)).seq).toBe(1); // cold: probe, probe (absent)
+    await writer.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    memory.reads.load = 0;
+    expect((await reader.current(TENANT)).seq).toBe(2);
+    expect(memory.reads.load).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      await writer.execute(TENANT, { kind: 'tenant.resume', tenantId: TENANT }, ctx);
+      await writer.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    }
+    const log = await reader.current(TENANT);
+    expect([log.seq, log.tenant?.status, memory.reads.load]).toEqual([12, 'Suspended', 1]);
   });
 });

@@ -68,8 +68,12 @@ export class CommitStore {
     return this.commits.find({ published: false }).sort({ committedAt: 1 }).limit(1).next();
   }
 
+  /** One update per commit, each found by `_id` (a `$in` filter is a collection scan on FerretDB). */
   async markPublished(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.commits.updateMany({ _id: { $in: [...ids] } }, { $set: { published: true } });
+    await this.commits.bulkWrite(
+      ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
+      { ordered: false },
+    );
   }
 }

@@ -159,9 +159,19 @@ export class CryptoService {
       const ref = { tenantId, keyId: key?.keyId ?? keyRef, version: version.version };
       target.keyId = ref.keyId;
       target.version = ref.version;
-      const wrapped = await this.materials.withMaterial(ref, version.kcv, (m) =>
-        publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, m),
-      );
+      const wrapped = await this.materials.withMaterial(ref, version.kcv, (m) => {
+        // RSA-OAEP-SHA256 carries at most k - 66 bytes (k = modulus bytes): a 2048-bit key takes 190.
+        const room = Math.floor((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8) - 66;
+        if (m.length > room) {
+          throw new ProblemError(
+            422,
+            'weak-wrapping-key',
+            'Unsuitable wrapping key',
+            `this key's material is ${m.length} bytes; an RSA-OAEP-SHA256 wrap of it needs a modulus of at least ${(m.length + 66) * 8} bits`,
+          );
+        }
+        return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, m);
+      });
       return { wrappedKey: wrapped.toString('base64'), algorithm: 'RSA-OAEP-SHA256', keyId: ref.keyId, version: ref.version };
     });
   }

@@ -25,7 +25,7 @@ export class ViewReader {
   async waitFor(tenantId: string, minSeq: number | undefined, waitMs = MIN_SEQ_WAIT_MS): Promise<void> {
     if (minSeq === undefined) return;
     const deadline = Date.now() + waitMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
       const checkpoint = await this.views.checkpoints.findOne({ _id: tenantId });
       if ((checkpoint?.lastSeq ?? 0) >= minSeq) return;
       if (Date.now() >= deadline) {
