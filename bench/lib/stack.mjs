@@ -28,6 +28,13 @@ export class BenchStack {
       KAFKA_TOPIC_USAGE: `bench.${runId}.usage`,
       KEYWARD_DATA: this.dataDir,
       LOG_LEVEL: logLevel,
+      // The bench measures what the service can serve, not its per-principal limits (2,000 req/s by
+      // default, below what one key-user drives here): the token buckets still run, they just never
+      // refuse. Set them in the environment to bench with other limits.
+      RATE_LIMIT_PRINCIPAL_RPS: process.env.RATE_LIMIT_PRINCIPAL_RPS ?? '1000000',
+      RATE_LIMIT_PRINCIPAL_BURST: process.env.RATE_LIMIT_PRINCIPAL_BURST ?? '10000000',
+      RATE_LIMIT_TENANT_RPS: process.env.RATE_LIMIT_TENANT_RPS ?? '1000000',
+      RATE_LIMIT_TENANT_BURST: process.env.RATE_LIMIT_TENANT_BURST ?? '10000000',
     };
     this.children = new Map();
   }
