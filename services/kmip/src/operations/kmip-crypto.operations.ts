@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { aesGcmCipher } from '@keyward/crypto';
+import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm } from '@keyward/crypto';
 import { authorizeUse, type CryptoOperation } from '@keyward/domain';
 import {
   asBytes,
@@ -126,12 +126,10 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
       const body = tagItem ? data : data.subarray(0, Math.max(0, data.length - GCM_TAG));
       if (tag?.length !== GCM_TAG) return fail(ResultReason.MissingData, 'a 16-byte Authenticated Encryption Tag is required');
       const plaintext = await use((k) => {
-        const decipher = createDecipheriv(aesGcmCipher(k.length), k, iv, { authTagLength: GCM_TAG });
-        decipher.setAAD(aad);
-        decipher.setAuthTag(tag);
         try {
-          return Buffer.concat([decipher.update(body), decipher.final()]);
-        } catch {
+          return openAnyAesGcm(k, { iv, tag, ciphertext: body }, aad);
+        } catch (err: unknown) {
+          if (!(err instanceof AuthenticationFailed)) throw err;
           return fail(
             ResultReason.CryptographicFailure,
             'authentication failed: the data, IV, tag or AAD was altered',
