@@ -29,14 +29,18 @@ describe('dual control end to end: sensitive operations wait for a second admini
     expect((await stack.call(alice, 'POST', `/v1/keys/${keyId}/deactivate`)).status).toBe(200);
     return keyId;
   };
-  const keyState = async (keyId: string, minSeq = 0) => {
+  /** The seq of the last request's answer: reads wait for the views to have caught up with it. */
+  let requestedAtSeq = 0;
+  const keyState = async (keyId: string, minSeq = requestedAtSeq) => {
     const log = await stack.call(alice, 'GET', `/v1/keys/${keyId}?minSeq=${minSeq}`);
     return log.json<{ destroyAfter: string | null; history: { event: string; actor: { principalId: string } }[] }>();
   };
   const requestDestruction = async (keyId: string): Promise<Approval> => {
     const answer = await stack.call(alice, 'POST', `/v1/keys/${keyId}/schedule-destruction`, { waitingPeriodDays: 3 });
     expect(answer.status).toBe(202);
-    return answer.json<{ pendingApproval: Approval }>().pendingApproval;
+    const body = answer.json<{ seq: number; pendingApproval: Approval }>();
+    requestedAtSeq = body.seq;
+    return body.pendingApproval;
   };
 
   beforeAll(async () => {
