@@ -1,19 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
+import type { UsageRecord } from '../../services/key-api/src/audit/audit.service';
 import { testInfra, uniqueName } from './env';
 
-/** One usage audit record, as key-api (and the kmip service) publish them. */
-export interface UsageRecord {
-  readonly v: number;
-  readonly tenantId: string;
-  readonly principalId: string;
-  readonly role: string;
-  readonly operation: string;
-  readonly keyId: string | null;
-  readonly version: number | null;
-  readonly outcome: string;
-  readonly requestId: string;
-  readonly at: string;
-}
+/** One usage audit record, as key-api (and the kmip service) publish them: the auditor API's reading of it. */
+export type { UsageRecord } from '../../services/key-api/src/audit/audit.service';
 
 /** Every record on a usage topic, read from the beginning until `expected` arrived or time ran out. */
 export async function readUsage(topic: string, expected: number, timeoutMs = 30_000): Promise<UsageRecord[]> {

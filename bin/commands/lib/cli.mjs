@@ -100,26 +100,29 @@ function send(target, method, path, { body, headers = {}, onResponse }) {
   });
 }
 
+/** Reads an answer whole: `{status, headers, json, text}` (json undefined when the body is not JSON). */
+function readWhole(res, resolvePromise, reject) {
+  const chunks = [];
+  res.on('data', (c) => chunks.push(c));
+  res.on('error', reject);
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, json, text });
+  });
+}
+
 /** One request; the whole answer in memory: `{status, headers, json, text}`. */
 export function call(target, method, path, { body, headers } = {}) {
   return send(target, method, path, {
     body,
     headers,
-    onResponse: (res, resolvePromise, reject) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, json, text });
-      });
-    },
+    onResponse: readWhole,
   });
 }
 
@@ -130,19 +133,7 @@ export function stream(target, method, path) {
     onResponse: (res, resolvePromise, reject) => {
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) return resolvePromise({ status, headers: res.headers, body: res });
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolvePromise({ status, headers: res.headers, json, text });
-      });
+      return readWhole(res, resolvePromise, reject);
     },
   });
 }
