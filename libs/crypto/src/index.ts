@@ -1,4 +1,5 @@
 export * from './aead/aes-gcm';
+export * from './aead/random-iv';
 export * from './backup';
 export * from './envelope/blob';
 export * from './envelope/data-plane';

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { AuthenticationFailed } from '../errors';
+import { randomIv } from './random-iv';
 
 export const GCM_IV_BYTES = 12;
 export const GCM_TAG_BYTES = 16;
@@ -37,7 +38,7 @@ export function sealAesGcm(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed 
 
 /** AES-GCM under a 128-, 192- or 256-bit key (the key material of data keys), fresh random 96-bit IV. */
 export function sealAnyAesGcm(key: Buffer, plaintext: Buffer, aad: Buffer): Sealed {
-  const iv = randomBytes(GCM_IV_BYTES);
+  const iv = randomIv(GCM_IV_BYTES);
   const cipher = createCipheriv(aesGcmCipher(key.length), key, iv, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -1,5 +1,5 @@
-import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm } from '@keyward/crypto';
+import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv } from '@keyward/crypto';
 import { authorizeUse, type CryptoOperation } from '@keyward/domain';
 import {
   asBytes,
@@ -88,7 +88,7 @@ export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     async (use, keyRef) => {
       const data = dataOf(payload);
       const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) ?? Buffer.alloc(0);
-      const iv = asBytes(child(payload, Tag.IvCounterNonce)) ?? randomBytes(GCM_IV);
+      const iv = asBytes(child(payload, Tag.IvCounterNonce)) ?? randomIv(GCM_IV);
       if (iv.length !== GCM_IV) fail(ResultReason.InvalidField, 'the IV/Counter/Nonce must be 12 bytes');
       const { ciphertext, tag } = await use((k) => {
         const cipher = createCipheriv(aesGcmCipher(k.length), k, iv, { authTagLength: GCM_TAG });

@@ -1,5 +1,5 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
-import { aesGcmCipher } from '@keyward/crypto';
+import { createCipheriv } from 'node:crypto';
+import { aesGcmCipher, randomIv } from '@keyward/crypto';
 import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
 import {
   asEnum,
@@ -54,7 +54,7 @@ function wrapRequestOf(spec: TtlvItem | undefined): WrapRequest | undefined {
 function wrap(kek: Buffer, material: Buffer, mode: number): { wrapped: Buffer; iv?: Buffer } {
   const bits = kek.length * 8;
   if (mode === BlockCipherMode.GCM) {
-    const iv = randomBytes(GCM_IV);
+    const iv = randomIv(GCM_IV);
     const cipher = createCipheriv(aesGcmCipher(kek.length), kek, iv, { authTagLength: GCM_TAG });
     return { wrapped: Buffer.concat([cipher.update(material), cipher.final(), cipher.getAuthTag()]), iv };
   }
