@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { UsageRecord } from '../../services/key-api/src/audit/audit.service';
+import { usageRecordsOf } from '../../services/key-api/src/crypto/usage-message';
 import { testInfra, uniqueName } from './env';
 
 /** One usage audit record, as key-api (and the kmip service) publish them: the auditor API's reading of it. */
@@ -15,7 +16,7 @@ export async function readUsage(topic: string, expected: number, timeoutMs = 30_
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: ({ message }) => {
-        if (message.value) records.push(JSON.parse(message.value.toString('utf8')) as UsageRecord);
+        records.push(...(usageRecordsOf(message.value) as UsageRecord[]));
         return Promise.resolve();
       },
     });

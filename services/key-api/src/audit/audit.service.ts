@@ -28,6 +28,7 @@ import {
   type TopicLink,
 } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, ProblemError } from '@keyward/platform';
+import { usageRecordCount, usageRecordsOf } from '../crypto/usage-message';
 import { CheckpointService } from './checkpoint.service';
 import { readCommits } from './commit-reader';
 import { tenantNotFound } from './audit-scope';
@@ -336,22 +337,21 @@ export class AuditService {
         topic: this.config.kafka.topics.usage,
         key: tenantId,
         ...(from === undefined ? {} : { fromTimestamp: from }),
-        maxMessages: this.config.audit.usageScanMax,
+        maxItems: this.config.audit.usageScanMax,
+        weigh: (message) => usageRecordCount(message.headers),
         timeoutMs: TOPIC_SCAN_TIMEOUT_MS,
       },
       (message) => {
-        let record: UsageRecord;
-        try {
-          record = JSON.parse(message.value?.toString('utf8') ?? 'null') as UsageRecord;
-        } catch {
-          return undefined;
+        for (const value of usageRecordsOf(message.value)) {
+          const record = value as UsageRecord;
+          if (record.tenantId !== tenantId) continue;
+          if (query.keyId !== undefined && record.keyId !== query.keyId) continue;
+          const at = Date.parse(record.at);
+          if ((from !== undefined && at < from) || (to !== undefined && at > to)) continue;
+          items.push(record);
+          if (items.length >= query.limit) return 'stop';
         }
-        if (record.tenantId !== tenantId) return undefined;
-        if (query.keyId !== undefined && record.keyId !== query.keyId) return undefined;
-        const at = Date.parse(record.at);
-        if ((from !== undefined && at < from) || (to !== undefined && at > to)) return undefined;
-        items.push(record);
-        return items.length >= query.limit ? 'stop' : undefined;
+        return undefined;
       },
     );
     items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

@@ -8,13 +8,15 @@ export interface TopicScan {
   readonly key: string;
   /** Start at the first message produced at or after this time (ms since the epoch); default: the beginning. */
   readonly fromTimestamp?: number;
-  /** Most messages to read (all keys); the scan stops there and says it was truncated. */
-  readonly maxMessages?: number;
+  /** Most items to read (all keys; see `weigh`); the scan stops there and says it was truncated. */
+  readonly maxItems?: number;
+  /** How many items a message counts for (a batch of records): 1 by default. */
+  readonly weigh?: (message: KafkaMessage) => number;
   readonly timeoutMs?: number;
 }
 
 export interface TopicScanResult {
-  /** Messages read, of every key. */
+  /** Items read (messages, or what `weigh` counts), of every key. */
   readonly scanned: number;
   /** True when the scan stopped before the end it had when it began (limit, or the callback said stop). */
   readonly truncated: boolean;
@@ -36,7 +38,7 @@ export async function scanTopic(kafka: Kafka, scan: TopicScan, onMessage: OnMess
   const plan = await planScan(kafka, scan);
   const pending = new Set([...plan].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
   if (pending.size === 0) return { scanned: 0, truncated: false };
-  const max = scan.maxMessages ?? Number.MAX_SAFE_INTEGER;
+  const max = scan.maxItems ?? Number.MAX_SAFE_INTEGER;
   let scanned = 0;
   let finished: TopicScanResult | undefined;
   const consumer = kafka.consumer({
@@ -69,7 +71,7 @@ export async function scanTopic(kafka: Kafka, scan: TopicScan, onMessage: OnMess
               const offset = Number(message.offset);
               if (offset < range.start) continue;
               if (offset >= range.end) break;
-              scanned += 1;
+              scanned += scan.weigh ? scan.weigh(message) : 1;
               if ((message.key?.toString('utf8') === scan.key && onMessage(message, batch.partition) === 'stop') || scanned >= max) {
                 finish(true);
                 return;

@@ -4,6 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import type { CryptoOperation, Role } from '@keyward/domain';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry } from '@keyward/platform';
+import { usageMessages } from './usage-message';
 
 /** One crypto operation, for audit: who, which key version, what, how it ended. Never data. */
 export interface UsageRecord {
@@ -21,8 +22,9 @@ export interface UsageRecord {
 }
 
 /**
- * Batches usage records to the usage topic off the request path. Records wait in memory while
- * Kafka is away (bounded; the oldest are dropped and counted) and are flushed before shutdown.
+ * Batches usage records to the usage topic off the request path (one message per tenant per flush,
+ * see usage-message.ts). Records wait in memory while Kafka is away (bounded; the oldest are
+ * dropped and counted) and are flushed before shutdown.
  */
 @Injectable()
 export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -34,6 +36,7 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
   private readonly recorded: Counter<'outcome'>;
   private readonly dropped: Counter;
   private readonly sent: Counter;
+  private readonly clock = new IsoClock();
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -73,7 +76,18 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
 
   record(record: Omit<UsageRecord, 'v' | 'at'>): void {
     this.recorded.inc({ outcome: record.outcome === 'ok' ? 'ok' : 'refused' });
-    this.buffer.push({ v: 1, ...record, at: new Date().toISOString() });
+    this.buffer.push({
+      v: 1,
+      tenantId: record.tenantId,
+      principalId: record.principalId,
+      role: record.role,
+      operation: record.operation,
+      keyId: record.keyId,
+      version: record.version,
+      outcome: record.outcome,
+      requestId: record.requestId,
+      at: this.clock.now(),
+    });
     const excess = this.buffer.length - this.config.crypto.usageBufferMax;
     if (excess > 0) {
       this.buffer.splice(0, excess);
@@ -112,7 +126,7 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       await this.producer.send({
         topic: this.config.kafka.topics.usage,
         acks: -1,
-        messages: batch.map((r) => ({ key: r.tenantId, value: JSON.stringify(r) })),
+        messages: usageMessages(batch),
       });
       this.sent.inc(batch.length);
     } catch (err: unknown) {
@@ -128,5 +142,20 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
     const producer = this.kafka.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     return producer;
+  }
+}
+
+/** The current time as an ISO 8601 string, formatted once per millisecond however many records share it. */
+class IsoClock {
+  private ms = 0;
+  private iso = '';
+
+  now(): string {
+    const ms = Date.now();
+    if (ms !== this.ms) {
+      this.ms = ms;
+      this.iso = new Date(ms).toISOString();
+    }
+    return this.iso;
   }
 }
