@@ -53,7 +53,9 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     const consumer = this.kafka.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      // A fetch is answered as soon as a commit arrives (minBytes 1): the wait only bounds how often
+      // an idle instance asks (2/s instead of 10/s), not how soon it hears of a disabled key.
+      maxWaitTimeInMs: 500,
       sessionTimeout: 10_000,
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
     });
