@@ -3,6 +3,7 @@ export * from './commit/canonical-json';
 export * from './commit/command-executor';
 export * from './commit/commit';
 export * from './commit/commit-store';
+export * from './commit/update-batches';
 export * from './projection/checksum';
 export * from './projection/projector';
 export * from './projection/tenant-projection';

@@ -1,6 +1,7 @@
 import { MongoServerError, type Collection, type Db } from 'mongodb';
 import type { Commit, CommitDocument } from './commit';
 import { commitId } from './commit';
+import { inBatches } from './update-batches';
 
 /** Raised when another writer stored the commit at this seq first. */
 export class ConcurrencyConflict extends Error {
@@ -68,12 +69,16 @@ export class CommitStore {
     return this.commits.find({ published: false }).sort({ committedAt: 1 }).limit(1).next();
   }
 
-  /** One update per commit, each found by `_id` (a `$in` filter is a collection scan on FerretDB). */
+  /**
+   * One update per commit, each found by `_id` (a `$in` filter is a collection scan on FerretDB),
+   * at most MAX_UPDATES_PER_COMMAND to a command.
+   */
   async markPublished(ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.commits.bulkWrite(
-      ids.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
-      { ordered: false },
-    );
+    for (const batch of inBatches(ids)) {
+      await this.commits.bulkWrite(
+        batch.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
+        { ordered: false },
+      );
+    }
   }
 }

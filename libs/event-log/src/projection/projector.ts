@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
+import { inBatches } from '../commit/update-batches';
 import { TenantProjection } from './tenant-projection';
 import type { KeyView, PrincipalView, TenantView, ViewCollections } from './views';
 
@@ -158,16 +159,17 @@ async function write<T extends Document>(
   },
   ops: AnyBulkWriteOperation<T>[],
 ): Promise<void> {
-  if (ops.length === 0) return;
-  let result: { matchedCount: number; insertedCount: number };
-  try {
-    result = await collection.bulkWrite(ops, { ordered: false });
-  } catch (err: unknown) {
-    if ((err as { code?: number }).code === 11000) throw new StaleProjection('a view document already exists');
-    throw err;
-  }
-  const inserts = ops.filter((op) => 'insertOne' in op).length;
-  if (result.insertedCount !== inserts || result.matchedCount !== ops.length - inserts) {
-    throw new StaleProjection('a view document changed under the projector');
+  for (const batch of inBatches(ops)) {
+    let result: { matchedCount: number; insertedCount: number };
+    try {
+      result = await collection.bulkWrite(batch, { ordered: false });
+    } catch (err: unknown) {
+      if ((err as { code?: number }).code === 11000) throw new StaleProjection('a view document already exists');
+      throw err;
+    }
+    const inserts = batch.filter((op) => 'insertOne' in op).length;
+    if (result.insertedCount !== inserts || result.matchedCount !== batch.length - inserts) {
+      throw new StaleProjection('a view document changed under the projector');
+    }
   }
 }

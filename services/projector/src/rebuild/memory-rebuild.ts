@@ -1,6 +1,8 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import {
   hashCommit,
+  inBatches,
+  MAX_UPDATES_PER_COMMAND,
   TenantProjection,
   type Checkpoint,
   type Commit,
@@ -263,8 +265,7 @@ export class MemoryRebuild {
 
   private replacements<T extends Document & { _id: string }>(collection: WritableCollection<T>, docs: T[]): Promise<void>[] {
     const out: Promise<void>[] = [];
-    for (let i = 0; i < docs.length; i += this.chunk) {
-      const slice = docs.slice(i, i + this.chunk);
+    for (const slice of inBatches(docs, Math.min(this.chunk, MAX_UPDATES_PER_COMMAND))) {
       const ops = slice.map(
         (doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }) as unknown as AnyBulkWriteOperation<T>,
       );
