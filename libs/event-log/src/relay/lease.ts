@@ -33,10 +33,19 @@ export class Lease {
     this.terms = db.collection<LeaseTermDocument>('lease_terms');
   }
 
+  private held: number | undefined;
+
+  /** The term the last `acquire` found this process holding (undefined: it did not hold the lease). */
+  get heldTerm(): number | undefined {
+    return this.held;
+  }
+
   /** True when this process holds the lease for the current term. */
   async acquire(now = Date.now()): Promise<boolean> {
     const term = Math.floor(now / this.ttlMs);
+    this.held = undefined;
     const holds = await this.claim(term);
+    if (holds) this.held = term;
     if (holds && now - term * this.ttlMs > this.ttlMs / 2 && !this.known.has(term + 1)) {
       await this.claim(term + 1); // renew ahead of time
       await this.terms.deleteMany({ name: this.name, term: { $lt: term - 1 } }).catch(() => undefined);
@@ -65,6 +74,7 @@ export class Lease {
 
   async release(): Promise<void> {
     this.known.clear();
+    this.held = undefined;
     await this.terms.deleteMany({ name: this.name, owner: this.owner });
   }
 }

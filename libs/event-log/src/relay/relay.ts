@@ -1,10 +1,17 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { commitId, type Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { toMessage } from './commit-message';
 import type { Lease } from './lease';
 
-/** How often a relay that learns nothing about the lag from its own pass asks the store. */
+/** Least time between two lag queries of a relay without the lease. */
 const LAG_QUERY_EVERY_MS = 1_000;
+/** Most commits handed over and not yet published; beyond it they are left to the next sweep. */
+const MAX_HANDED_OVER = 10_000;
+/** A sweep waits at least this many times as long as the last one took: sweeping costs the store at most ~1/5 of a core. */
+const SWEEP_COST_FACTOR = 5;
+/** Longest wait between two sweeps, however slow the store scans. */
+const MAX_SWEEP_INTERVAL_MS = 30_000;
 
 export interface RelayLogger {
   warn(message: string): void;
@@ -14,22 +21,45 @@ export interface RelayLogger {
 export interface RelayOptions {
   readonly topic: string;
   readonly batchSize?: number;
+  /** Pause of an idle relay, and the shortest time between two sweeps (default 250 ms). */
   readonly idleMs?: number;
   /** Called with the age in seconds of the oldest unpublished commit (0 when none). */
   readonly onLag?: (seconds: number) => void;
 }
 
 /**
- * Publishes stored commits to Kafka in per-tenant seq order, then marks them published.
- * At least once: a crash between the two republishes, and consumers drop duplicates by
- * (tenantId, seq). Only the lease holder publishes, so two relays never interleave.
+ * Publishes stored commits to Kafka, then marks them published. At least once: a crash between
+ * the two republishes, and consumers drop duplicates by (tenantId, seq). Only the lease holder
+ * publishes, so two relays never interleave.
+ *
+ * Two ways in. Commits this process stored are handed over (`nudge(commit)`) and published
+ * straight from memory, in per-tenant seq order, without asking the store. Everything else
+ * (commits of other instances or services, of a crashed process, handed over beyond the bound)
+ * is found by a sweep: the store's scan for unpublished commits, run beside the passes. A relay
+ * sweeps when it takes the lease (another holder may have left commits behind), after a full
+ * batch or a failure, and otherwise every `idleMs`, slowed down to five times the last sweep's
+ * duration: a scan is cheap on an indexed MongoDB, but a collection scan on FerretDB's SQLite
+ * backend, and polling it every 100 ms kept the store busy and every commit waiting behind it.
+ * A sweep's commit and a handed-over commit of the same tenant may reach the topic out of seq
+ * order; consumers already fill gaps from the store and drop duplicates.
  */
 export class Relay {
-  private producer: Producer | undefined;
+  private producer: Promise<Producer> | undefined;
   private running = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private pending = false;
+  /** Commits this process stored and has not published yet, by commit id. */
+  private readonly handedOver = new Map<string, Commit>();
+  /** The lease term of the last pass that held the lease. */
+  private heldTerm: number | undefined;
+  private sweepNeeded = true;
+  private lastSweepAt = 0;
+  private sweepIntervalMs: number;
+  private sweeping: Promise<number> | undefined;
+  private sweepFailure: Error | undefined;
+  /** Commits the passes published while a sweep runs: its scan may still have seen them unpublished. */
+  private publishedDuringSweep: Set<string> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -37,7 +67,9 @@ export class Relay {
     private readonly lease: Lease,
     private readonly options: RelayOptions,
     private readonly logger: RelayLogger,
-  ) {}
+  ) {
+    this.sweepIntervalMs = options.idleMs ?? 250;
+  }
 
   start(): void {
     if (this.running) return;
@@ -45,8 +77,12 @@ export class Relay {
     this.loop = this.run();
   }
 
-  /** Publish soon: a commit was just stored. */
-  nudge(): void {
+  /** Publish soon: a commit was just stored (handed over when given, so no sweep is needed to find it). */
+  nudge(commit?: Commit): void {
+    if (commit) {
+      if (this.handedOver.size < MAX_HANDED_OVER) this.handedOver.set(commitId(commit.tenantId, commit.seq), commit);
+      else this.sweepNeeded = true;
+    }
     this.pending = true;
     this.wake?.();
   }
@@ -55,39 +91,131 @@ export class Relay {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.sweeping;
+    const producer = await this.producer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
     await this.lease.release().catch(() => undefined);
   }
 
-  /** One pass: publish what is unpublished (up to a batch). Returns how many were published. */
+  /** One pass: publish what is unpublished (up to a batch), sweep included. Returns how many were published. */
   async publishOnce(): Promise<number> {
-    return (await this.pass()).published;
+    this.sweepNeeded = true;
+    const { published } = await this.pass();
+    const swept = await this.sweeping;
+    this.throwSweepFailure();
+    return published + (swept ?? 0);
   }
 
   /**
-   * One pass, and the lag it learned for free: none left unpublished after an empty or partial
-   * batch (0), unknown after a full one or without the lease (`undefined`: ask the store).
+   * One pass: publishes the handed-over commits, and starts a sweep when one is due. The sweep
+   * runs beside later passes, so that a commit handed over meanwhile does not wait for the
+   * store's scan. Returns what it published and the lag it learned for free: none left behind
+   * (0), the age of the oldest handed-over commit still waiting, or unknown (`undefined`: ask
+   * the store) without the lease or while a sweep is needed.
    */
   private async pass(): Promise<{ published: number; lagSeconds: number | undefined }> {
-    if (!(await this.lease.acquire())) return { published: 0, lagSeconds: undefined };
+    this.throwSweepFailure();
+    if (!(await this.lease.acquire())) {
+      // The holder's sweeps publish what this process stored; when it takes over, it sweeps first.
+      this.handedOver.clear();
+      this.heldTerm = undefined;
+      return { published: 0, lagSeconds: undefined };
+    }
+    const term = this.lease.heldTerm;
+    // A gap in the terms held: someone else may have held the lease in between.
+    if (term === undefined || this.heldTerm === undefined || term > this.heldTerm + 1) this.sweepNeeded = true;
+    this.heldTerm = term;
     const limit = this.options.batchSize ?? 500;
-    const commits = await this.store.unpublished(limit);
-    if (commits.length === 0) return { published: 0, lagSeconds: 0 };
-    const producer = await this.connectedProducer();
+    if (!this.sweeping && (this.sweepNeeded || Date.now() - this.lastSweepAt >= this.sweepIntervalMs)) {
+      this.sweeping = this.sweep(limit).finally(() => {
+        this.sweeping = undefined;
+        this.wake?.();
+      });
+    }
+    const commits = this.takeHandedOver(limit);
+    await this.publishHandedOver(commits);
+    return { published: commits.length, lagSeconds: this.sweepNeeded ? undefined : this.handedOverAgeSeconds() };
+  }
+
+  private async publishHandedOver(commits: readonly Commit[]): Promise<void> {
+    if (commits.length === 0) return;
+    await this.publish(commits);
+    for (const c of commits) {
+      const id = commitId(c.tenantId, c.seq);
+      this.handedOver.delete(id);
+      this.publishedDuringSweep?.add(id);
+    }
+  }
+
+  /**
+   * Publishes the store's unpublished commits that were not handed over (those are the passes'),
+   * and times the scan to pace the next sweep. Resolves to how many it published; a failure is
+   * kept for the next pass to report, and asks for another sweep.
+   */
+  private async sweep(limit: number): Promise<number> {
+    const passed = new Set<string>();
+    this.publishedDuringSweep = passed;
+    try {
+      const started = Date.now();
+      const found = await this.store.unpublished(limit);
+      this.lastSweepAt = Date.now();
+      this.sweepIntervalMs = Math.min(
+        MAX_SWEEP_INTERVAL_MS,
+        Math.max(this.options.idleMs ?? 250, (this.lastSweepAt - started) * SWEEP_COST_FACTOR),
+      );
+      const commits = found.filter((c) => {
+        const id = commitId(c.tenantId, c.seq);
+        return !this.handedOver.has(id) && !passed.has(id);
+      });
+      if (commits.length > 0) await this.publish(commits);
+      // A full batch: more may be waiting.
+      this.sweepNeeded = found.length >= limit;
+      return commits.length;
+    } catch (err: unknown) {
+      this.sweepNeeded = true;
+      this.sweepFailure = err instanceof Error ? err : new Error('the sweep for unpublished commits failed');
+      return 0;
+    } finally {
+      this.publishedDuringSweep = undefined;
+    }
+  }
+
+  private throwSweepFailure(): void {
+    const failure = this.sweepFailure;
+    this.sweepFailure = undefined;
+    if (failure) throw failure;
+  }
+
+  /** Handed-over commits, oldest first per tenant. */
+  private takeHandedOver(limit: number): Commit[] {
+    return [...this.handedOver.values()]
+      .sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.seq - b.seq))
+      .slice(0, limit);
+  }
+
+  private handedOverAgeSeconds(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const c of this.handedOver.values()) oldest = Math.min(oldest, Date.parse(c.committedAt));
+    return Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0;
+  }
+
+  private async publish(commits: readonly Commit[]): Promise<void> {
+    const connecting = this.connectedProducer();
+    const producer = await connecting;
     try {
       await producer.send({ topic: this.options.topic, acks: -1, messages: commits.map(toMessage) });
     } catch (err: unknown) {
       // A broken idempotent session (broker restart, fenced epoch) is rebuilt from scratch.
-      this.producer = undefined;
+      if (this.producer === connecting) this.producer = undefined;
       await producer.disconnect().catch(() => undefined);
       throw err;
     }
-    await this.store.markPublished(commits.map((c) => c._id));
-    return { published: commits.length, lagSeconds: commits.length < limit ? 0 : undefined };
+    await this.store.markPublished(commits.map((c) => commitId(c.tenantId, c.seq)));
   }
 
-  private async connectedProducer(): Promise<Producer> {
-    if (!this.producer) {
+  /** One producer for passes and sweeps alike, connected once. */
+  private connectedProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
@@ -95,8 +223,11 @@ export class Relay {
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       await producer.connect();
-      this.producer = producer;
-    }
+      return producer;
+    })().catch((err: unknown) => {
+      this.producer = undefined;
+      throw err;
+    });
     return this.producer;
   }
 
@@ -118,8 +249,8 @@ export class Relay {
         published = pass.published;
         if (pass.lagSeconds !== undefined) {
           this.options.onLag?.(pass.lagSeconds);
-        } else if (Date.now() - lagAskedAt >= LAG_QUERY_EVERY_MS) {
-          // Without the lease (or after a full batch): ask the store, at most once a second.
+        } else if (Date.now() - lagAskedAt >= Math.max(LAG_QUERY_EVERY_MS, this.sweepIntervalMs)) {
+          // Without the lease (or after a full batch): ask the store, no more often than it is swept.
           lagAskedAt = Date.now();
           await this.reportLag();
         }

@@ -68,7 +68,8 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
           kafka.kafka,
           store,
           new Lease(mongo.db, 'relay'),
-          // A short idle poll: commits made on instances that do not hold the lease wait at most this long.
+          // Commits of this process are handed over (nudge); those of other instances and services (kmip)
+          // are found by sweeps: every 100 ms while the store scans fast, slower when it does not.
           { topic: config.kafka.topics.events, idleMs: 100, onLag: (s) => lag.set(s) },
           logger,
         );
@@ -79,7 +80,7 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
       inject: [CommitStore, Relay, CommitListeners],
       useFactory: (store: CommitStore, relay: Relay, listeners: CommitListeners) =>
         new CommandExecutor(store, (commit) => {
-          relay.nudge();
+          relay.nudge(commit);
           return listeners.notify(commit);
         }),
     },
