@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { infra, localComponents, localEnv, repoRoot } from './lib/infra.mjs';
+import { serviceNodeFlags } from './lib/service-node-flags.mjs';
 
 const components = localComponents();
 if (components.length > 0) {
@@ -16,11 +17,15 @@ const children = new Map();
 let stopping = false;
 
 for (const name of services) {
-  const child = spawn(process.execPath, ['--enable-source-maps', join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', ...serviceNodeFlags(name), join(repoRoot, 'dist', 'services', name, 'src', 'main.js')],
+    {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { serviceNodeFlags } from '../../scripts/lib/service-node-flags.mjs';
 import { freePort, JsonClient, repoRoot, sleep, uniqueName } from './util.mjs';
 
 const SERVICES = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT' };
@@ -100,13 +101,18 @@ export class BenchStack {
     const logFile = join(this.dataDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
     const tls = name === 'key-api' && this.tls;
-    // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the services under load.
+    // The service's own Node options (as npm start runs it), then BENCH_NODE_ARGS (e.g.
+    // "--cpu-prof --cpu-prof-dir=/tmp/prof") to profile the services under load.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
-      cwd: repoRoot,
-      env: { ...this.env, [SERVICES[name]]: String(port) },
-      stdio: ['ignore', fd, fd],
-    });
+    const child = spawn(
+      process.execPath,
+      [...serviceNodeFlags(name), ...nodeArgs, join(repoRoot, 'dist', 'services', name, 'src', 'main.js')],
+      {
+        cwd: repoRoot,
+        env: { ...this.env, [SERVICES[name]]: String(port) },
+        stdio: ['ignore', fd, fd],
+      },
+    );
     closeSync(fd);
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
     const entry = { child, exited, logFile, baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
