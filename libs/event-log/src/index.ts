@@ -5,6 +5,7 @@ export * from './commit/commit';
 export * from './commit/commit-store';
 export * from './commit/update-batches';
 export * from './projection/checksum';
+export * from './projection/guarded-writes';
 export * from './projection/projector';
 export * from './projection/tenant-projection';
 export * from './projection/views';

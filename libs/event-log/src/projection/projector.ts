@@ -1,7 +1,8 @@
-import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { inBatches } from '../commit/update-batches';
+import type { GuardedWrites } from './guarded-writes';
 import { TenantProjection } from './tenant-projection';
 import type { KeyView, PrincipalView, TenantView, ViewCollections } from './views';
 
@@ -25,12 +26,19 @@ const TENANT_CONCURRENCY = 8;
 
 export class Projector {
   private readonly tenants = new Map<string, TenantProjection>();
+  /** How guarded writes reach the store: see guarded-writes.ts (`filter` until told otherwise). */
+  private guardedWrites: GuardedWrites = 'filter';
 
   constructor(
     private readonly views: ViewCollections,
     private readonly store: CommitStore,
     private readonly maxCachedTenants = 2_000,
   ) {}
+
+  /** Chooses how guarded writes reach the store (guardedWritesFor tells which suits it). */
+  useGuardedWrites(mode: GuardedWrites): void {
+    this.guardedWrites = mode;
+  }
 
   /** Forget cached state (after a rebalance: another instance may have moved on). */
   reset(): void {
@@ -99,19 +107,23 @@ export class Projector {
 
   private async flush(projection: TenantProjection, fromSeq: number): Promise<void> {
     const { views } = this;
-    const keyOps: AnyBulkWriteOperation<KeyView>[] = [];
-    const principalOps: AnyBulkWriteOperation<PrincipalView>[] = [];
-    const tenantOps: AnyBulkWriteOperation<TenantView>[] = [];
+    const keys: Guarded<KeyView>[] = [];
+    const principals: Guarded<PrincipalView>[] = [];
+    const tenants: Guarded<TenantView>[] = [];
     for (const id of projection.dirty) {
       const stored = projection.storedSeq.get(id);
       const key = projection.keys.get(id);
       const principal = projection.principals.get(id);
-      if (key) keyOps.push(guarded(key, stored));
-      else if (principal) principalOps.push(guarded(principal, stored));
-      else if (id === projection.tenantId && projection.tenant) tenantOps.push(guarded(projection.tenant, stored));
+      if (key) keys.push({ doc: key, stored });
+      else if (principal) principals.push({ doc: principal, stored });
+      else if (id === projection.tenantId && projection.tenant) tenants.push({ doc: projection.tenant, stored });
     }
-    // Independent collections: one round trip for the three. The checkpoint comes after, last.
-    await Promise.all([write(views.keys, keyOps), write(views.principals, principalOps), write(views.tenants, tenantOps)]);
+    // Independent collections: written side by side. The checkpoint comes after, last.
+    await Promise.all([
+      this.writeViews(views.keys, keys),
+      this.writeViews(views.principals, principals),
+      this.writeViews(views.tenants, tenants),
+    ]);
     for (const id of projection.dirty) {
       const doc = projection.keys.get(id) ?? projection.principals.get(id) ?? (id === projection.tenantId ? projection.tenant : undefined);
       if (doc) projection.storedSeq.set(id, doc.appliedSeq);
@@ -120,10 +132,40 @@ export class Projector {
     const checkpoint = { _id: projection.tenantId, lastSeq: projection.lastSeq, lastHash: projection.lastHash };
     if (fromSeq === 0) {
       await views.checkpoints.replaceOne({ _id: projection.tenantId }, checkpoint, { upsert: true });
-    } else {
-      const result = await views.checkpoints.replaceOne({ _id: projection.tenantId, lastSeq: fromSeq }, checkpoint);
-      if (result.matchedCount !== 1) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
+      return;
     }
+    if (this.guardedWrites === 'check-by-id') {
+      const current = await views.checkpoints.findOne({ _id: projection.tenantId }, { projection: { lastSeq: 1 } });
+      if (current?.lastSeq !== fromSeq) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
+    }
+    const filter = this.guardedWrites === 'filter' ? { _id: projection.tenantId, lastSeq: fromSeq } : { _id: projection.tenantId };
+    const result = await views.checkpoints.replaceOne(filter, checkpoint);
+    if (result.matchedCount !== 1) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
+  }
+
+  /** New documents are inserted; the others replaced only if they still have the appliedSeq last seen. */
+  private async writeViews<T extends Document & { _id: string; appliedSeq: number }>(
+    collection: ViewCollection<T>,
+    entries: readonly Guarded<T>[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    if (this.guardedWrites === 'check-by-id') {
+      for (const batch of inBatches(
+        entries.filter((e) => e.stored !== undefined),
+        CHECKS_AT_ONCE,
+      )) {
+        await Promise.all(
+          batch.map(async ({ doc, stored }) => {
+            const current = await collection.findOne({ _id: doc._id } as Filter<T>, { projection: { appliedSeq: 1 } });
+            if (current?.appliedSeq !== stored) throw new StaleProjection('a view document changed under the projector');
+          }),
+        );
+      }
+    }
+    await write(
+      collection,
+      entries.map(({ doc, stored }) => guarded(doc, stored, this.guardedWrites)),
+    );
   }
 
   private async projection(tenantId: string): Promise<TenantProjection> {
@@ -147,10 +189,30 @@ export class Projector {
   }
 }
 
-/** Insert a new document, or replace the one whose appliedSeq we last saw. */
-function guarded<T extends Document & { _id: string }>(doc: T, storedSeq: number | undefined): AnyBulkWriteOperation<T> {
+/** A view document to write, and the appliedSeq it had when last read or written (none: new). */
+interface Guarded<T> {
+  readonly doc: T;
+  readonly stored: number | undefined;
+}
+
+/** The collection methods the projector writes views with. */
+type ViewCollection<T extends Document> = Pick<Collection<T>, 'bulkWrite' | 'findOne'>;
+
+/** Point reads in flight at once when guards are checked by `_id`. */
+const CHECKS_AT_ONCE = 8;
+
+/**
+ * Insert a new document, or replace the one whose appliedSeq we last saw: with the guard in the
+ * filter, or (`check-by-id`, checked just before) by `_id` alone.
+ */
+function guarded<T extends Document & { _id: string }>(
+  doc: T,
+  storedSeq: number | undefined,
+  mode: GuardedWrites,
+): AnyBulkWriteOperation<T> {
   if (storedSeq === undefined) return { insertOne: { document: doc } } as AnyBulkWriteOperation<T>;
-  return { replaceOne: { filter: { _id: doc._id, appliedSeq: storedSeq }, replacement: doc } } as unknown as AnyBulkWriteOperation<T>;
+  const filter = mode === 'filter' ? { _id: doc._id, appliedSeq: storedSeq } : { _id: doc._id };
+  return { replaceOne: { filter, replacement: doc } } as unknown as AnyBulkWriteOperation<T>;
 }
 
 async function write<T extends Document>(

@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
-import { CommitStore, fromMessage, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
+import { CommitStore, fromMessage, guardedWritesFor, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
 /**
@@ -25,7 +25,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly kafka: KafkaConnection,
-    mongo: MongoConnection,
+    private readonly mongo: MongoConnection,
     metrics: MetricsRegistry,
   ) {
     this.views = new ViewCollections(mongo.db);
@@ -57,6 +57,9 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   private async start(): Promise<void> {
     await this.views.ensureIndexes();
+    const guarded = await guardedWritesFor(this.mongo.db);
+    this.projector.useGuardedWrites(guarded);
+    this.logger.log(`guarded view writes: ${guarded}`);
     await ensureTopics(this.kafka.kafka, this.config.kafka);
     const consumer = this.kafka.kafka.consumer({
       groupId: projectorGroup(this.config.kafka.topics.events),
