@@ -4,6 +4,11 @@ import type { TenantLog } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { KEYWARD_CONFIG } from '@keyward/platform';
 
+interface StreamWaiter {
+  readonly seq: number;
+  readonly done: (streamed: boolean) => void;
+}
+
 /**
  * Key and tenant state for the crypto hot path, without I/O in the steady state: this process's
  * copy of each tenant log, trusted until keyward.events says a newer commit exists (or, should
@@ -14,6 +19,8 @@ export class KeyStateSource {
   /** Highest seq each tenant's log is known to have (from this process's commits or the stream). */
   private readonly known = new Map<string, number>();
   private readonly checkedAt = new Map<string, number>();
+  /** Readers waiting for the stream to carry a tenant's commit (see whenStreamed). */
+  private readonly waiters = new Map<string, Set<StreamWaiter>>();
   private readonly ttlMs: number;
 
   constructor(
@@ -36,11 +43,48 @@ export class KeyStateSource {
   /** The stream carried commit `seq` of `tenantId`: anything older is stale from now on. */
   noteCommit(tenantId: string, seq: number): void {
     if (seq > (this.known.get(tenantId) ?? 0)) this.known.set(tenantId, seq);
+    const waiting = this.waiters.get(tenantId);
+    if (!waiting) return;
+    for (const waiter of [...waiting]) if (waiter.seq <= seq) waiter.done(true);
   }
 
-  /** Catches a tenant up in the background, so the next request finds it fresh (only tenants in use). */
+  /** The highest seq of the tenant the stream has carried since this process follows it. */
+  streamedSeq(tenantId: string): number {
+    return this.known.get(tenantId) ?? 0;
+  }
+
+  /** Resolves true once the stream has carried commit `seq` of the tenant, false after `timeoutMs`. */
+  whenStreamed(tenantId: string, seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.streamedSeq(tenantId) >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiting = this.waiters.get(tenantId) ?? new Set<StreamWaiter>();
+      this.waiters.set(tenantId, waiting);
+      const waiter: StreamWaiter = {
+        seq,
+        done: (streamed) => {
+          clearTimeout(timer);
+          waiting.delete(waiter);
+          if (waiting.size === 0 && this.waiters.get(tenantId) === waiting) this.waiters.delete(tenantId);
+          resolve(streamed);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), Math.max(0, timeoutMs));
+      waiting.add(waiter);
+    });
+  }
+
+  /**
+   * Catches a tenant up in the background, so the next request finds it fresh (only tenants in
+   * use, and only when the stream told of a commit this process has not folded: its own commits
+   * are folded when made, and come back on the stream).
+   */
   refresh(tenantId: string): Promise<void> {
-    if (this.executor.peek(tenantId) === undefined) return Promise.resolve();
+    const log = this.executor.peek(tenantId);
+    if (log === undefined) return Promise.resolve();
+    if (log.seq >= (this.known.get(tenantId) ?? 0)) {
+      this.checkedAt.set(tenantId, Date.now()); // as fresh as the stream knows
+      return Promise.resolve();
+    }
     return this.executor.current(tenantId).then(() => {
       this.checkedAt.set(tenantId, Date.now());
     });

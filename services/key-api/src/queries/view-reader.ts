@@ -3,8 +3,11 @@ import type { Filter } from 'mongodb';
 import type { KeyLifecycleState } from '@keyward/domain';
 import { ViewCollections, viewId, type KeyView, type PrincipalView, type TenantView } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
+import { KeyStateSource } from '../crypto/key-state.source';
 
 export const MIN_SEQ_WAIT_MS = 2_000;
+/** Longest wait for the event stream to carry a commit before the store is read again anyway. */
+const STREAM_WAIT_MS = 100;
 
 export interface KeyFilter {
   readonly state?: KeyLifecycleState;
@@ -20,15 +23,26 @@ export interface Page<T> {
 /** Reads the projected views; `minSeq` waits (bounded) until the projection has caught up. */
 @Injectable()
 export class ViewReader {
-  constructor(private readonly views: ViewCollections) {}
+  constructor(
+    private readonly views: ViewCollections,
+    private readonly states: KeyStateSource,
+  ) {}
 
+  /**
+   * Waits (at most `waitMs`) until the views of the tenant include commit `minSeq`. The projector
+   * cannot have applied a commit the event stream has not carried yet, so until key-api's own
+   * stream consumer has seen it, the wait is on that (in memory) rather than on reads of the store;
+   * then the checkpoint is read every 5, 10, 20 ms. Should the consumer miss the commit, the store
+   * is still read every STREAM_WAIT_MS.
+   */
   async waitFor(tenantId: string, minSeq: number | undefined, waitMs = MIN_SEQ_WAIT_MS): Promise<void> {
     if (minSeq === undefined) return;
     const deadline = Date.now() + waitMs;
     for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
       const checkpoint = await this.views.checkpoints.findOne({ _id: tenantId });
       if ((checkpoint?.lastSeq ?? 0) >= minSeq) return;
-      if (Date.now() >= deadline) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
         throw new ProblemError(
           503,
           'view-not-caught-up',
@@ -38,7 +52,12 @@ export class ViewReader {
           { 'retry-after': '1' },
         );
       }
-      await new Promise((r) => setTimeout(r, delay));
+      if (this.states.streamedSeq(tenantId) < minSeq) {
+        await this.states.whenStreamed(tenantId, minSeq, Math.min(STREAM_WAIT_MS, left));
+        delay = 2.5; // the projector has it now, or the stream missed it: read the store soon either way
+      } else {
+        await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+      }
     }
   }
 
