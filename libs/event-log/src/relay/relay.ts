@@ -8,8 +8,8 @@ import type { Lease } from './lease';
 const LAG_QUERY_EVERY_MS = 1_000;
 /** Most commits handed over and not yet published; beyond it they are left to the next sweep. */
 const MAX_HANDED_OVER = 10_000;
-/** A sweep waits at least this many times as long as the last one took: sweeping costs the store at most ~1/5 of a core. */
-const SWEEP_COST_FACTOR = 5;
+/** A sweep waits at least this many times as long as the last one took: sweeping costs the store at most ~1/10 of a core. */
+const SWEEP_COST_FACTOR = 10;
 /** Longest wait between two sweeps, however slow the store scans. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
 
@@ -37,7 +37,7 @@ export interface RelayOptions {
  * (commits of other instances or services, of a crashed process, handed over beyond the bound)
  * is found by a sweep: the store's scan for unpublished commits, run beside the passes. A relay
  * sweeps when it takes the lease (another holder may have left commits behind), after a full
- * batch or a failure, and otherwise every `idleMs`, slowed down to five times the last sweep's
+ * batch or a failure, and otherwise every `idleMs`, slowed down to ten times the last sweep's
  * duration: a scan is cheap on an indexed MongoDB, but a collection scan on FerretDB's SQLite
  * backend, and polling it every 100 ms kept the store busy and every commit waiting behind it.
  * A sweep's commit and a handed-over commit of the same tenant may reach the topic out of seq
