@@ -38,7 +38,8 @@ export class ViewReader {
   async waitFor(tenantId: string, minSeq: number | undefined, waitMs = MIN_SEQ_WAIT_MS): Promise<void> {
     if (minSeq === undefined) return;
     const deadline = Date.now() + waitMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
+    let delay = 5;
+    for (;;) {
       const checkpoint = await this.views.checkpoints.findOne({ _id: tenantId });
       if ((checkpoint?.lastSeq ?? 0) >= minSeq) return;
       const left = deadline - Date.now();
@@ -54,9 +55,10 @@ export class ViewReader {
       }
       if (this.states.streamedSeq(tenantId) < minSeq) {
         await this.states.whenStreamed(tenantId, minSeq, Math.min(STREAM_WAIT_MS, left));
-        delay = 2.5; // the projector has it now, or the stream missed it: read the store soon either way
+        delay = 5; // the projector has it now (or the stream missed it): read at once, then every 5, 10, 20 ms
       } else {
         await new Promise((r) => setTimeout(r, Math.min(delay, left)));
+        delay = Math.min(delay * 2, 20);
       }
     }
   }
