@@ -55,6 +55,8 @@ export class Relay {
   private heldTerm: number | undefined;
   private sweepNeeded = true;
   private lastSweepAt = 0;
+  /** Pause of an idle relay, and the shortest time between two sweeps. */
+  private readonly idleMs: number;
   private sweepIntervalMs: number;
   private sweeping: Promise<number> | undefined;
   private sweepFailure: Error | undefined;
@@ -68,7 +70,8 @@ export class Relay {
     private readonly options: RelayOptions,
     private readonly logger: RelayLogger,
   ) {
-    this.sweepIntervalMs = options.idleMs ?? 250;
+    this.idleMs = options.idleMs ?? 250;
+    this.sweepIntervalMs = this.idleMs;
   }
 
   start(): void {
@@ -159,10 +162,7 @@ export class Relay {
       const started = Date.now();
       const found = await this.store.unpublished(limit);
       this.lastSweepAt = Date.now();
-      this.sweepIntervalMs = Math.min(
-        MAX_SWEEP_INTERVAL_MS,
-        Math.max(this.options.idleMs ?? 250, (this.lastSweepAt - started) * SWEEP_COST_FACTOR),
-      );
+      this.sweepIntervalMs = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(this.idleMs, (this.lastSweepAt - started) * SWEEP_COST_FACTOR));
       const commits = found.filter((c) => {
         const id = commitId(c.tenantId, c.seq);
         return !this.handedOver.has(id) && !passed.has(id);
@@ -268,7 +268,7 @@ export class Relay {
       }
       // nudge() may have set `pending` while we were awaiting.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (published === 0 && !this.pending) await this.sleep(this.options.idleMs ?? 250);
+      if (published === 0 && !this.pending) await this.sleep(this.idleMs);
     }
   }
 
