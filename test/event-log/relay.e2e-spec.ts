@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient, type Db } from 'mongodb';
 import { CommitStore, fromMessage, GENESIS_HASH, Lease, Relay, sealCommit, type Commit } from '@keyward/event-log';
 import { testInfra, uniqueName } from '../support/env';
+import { readTopicItems } from '../support/topic-reader';
 
 jest.setTimeout(120_000);
 
@@ -56,27 +57,9 @@ describe('relay (real Kafka and FerretDB)', () => {
     return commits;
   };
 
-  /** The commits on the topic (seq per tenant, in topic order), once `expected` arrived or time ran out. */
-  const readTopic = async (expected: number, timeoutMs: number): Promise<Commit[]> => {
-    const consumer = kafka.consumer({ groupId: uniqueName('relay-reader'), maxWaitTimeInMs: 100 });
-    const seen: Commit[] = [];
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachMessage: ({ message }) => {
-          seen.push(fromMessage(message.value));
-          return Promise.resolve();
-        },
-      });
-      const deadline = Date.now() + timeoutMs;
-      while (seen.length < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
-      return seen;
-    } finally {
-      await consumer.disconnect();
-    }
-  };
+  /** The commits on the topic, in topic order, once `expected` arrived or time ran out. */
+  const readTopic = (expected: number, timeoutMs: number): Promise<Commit[]> =>
+    readTopicItems(topic, expected, timeoutMs, (value) => [fromMessage(value)]);
 
   const ids = (commits: readonly Commit[]): string[] => commits.map((c) => `${c.tenantId}:${c.seq}`);
 
