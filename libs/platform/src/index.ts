@@ -19,3 +19,6 @@ export * from './problem/to-problem';
 export * from './http/public.decorator';
 export * from './bootstrap/retry-until-done';
 export * from './clock/business-clock';
+export * from './connections/consumer-settings';
+export * from './connections/group-consumer';
+export * from './connections/group-membership';

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import type { KeywardConfig } from '@keyward/config';
 import { KEYWARD_CONFIG } from '../config/config.token';
+import { GROUP_REQUEST_TIMEOUT_MS } from './consumer-settings';
 
 /** The process's kafkajs client, logging through Nest's logger instead of its own console. */
 @Injectable()
@@ -15,7 +16,8 @@ export class KafkaConnection implements OnApplicationShutdown {
       clientId: config.kafka.clientId,
       brokers: [...config.kafka.brokers],
       connectionTimeout: 3_000,
-      requestTimeout: 10_000,
+      // Above the group consumers' session timeout: a SyncGroup may wait that long for a dead leader.
+      requestTimeout: GROUP_REQUEST_TIMEOUT_MS,
       logLevel: logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.log(entry),
     });

@@ -6,7 +6,7 @@ import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator } from '@keyward/auth';
 import type { KeywardEvent } from '@keyward/domain';
 import { ensureTopics, fromMessage } from '@keyward/event-log';
-import { KafkaConnection, KEYWARD_CONFIG, retryUntilDone } from '@keyward/platform';
+import { GroupConsumer, KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, retryUntilDone } from '@keyward/platform';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
 
@@ -22,11 +22,10 @@ const FORGET_TENANT = new Set(['tenant.suspended.v1', 'tenant.offboarded.v1']);
 @Injectable()
 export class EventStreamListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('event-stream');
-  private consumer: Consumer | undefined;
   private readonly groupId = `keyward-key-api-${randomUUID()}`;
   private running = true;
-  /** True once the consumer has joined its group: from then on, commits made anywhere invalidate this instance. */
-  private following = false;
+  /** Joined once the consumer is in its group: from then on, commits made anywhere invalidate this instance. */
+  private readonly consumer: GroupConsumer;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -34,48 +33,38 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     private readonly states: KeyStateSource,
     private readonly materials: KeyMaterialService,
     private readonly authenticator: ApiKeyAuthenticator,
-  ) {}
+    metrics: MetricsRegistry,
+  ) {
+    this.consumer = new GroupConsumer(kafka.kafka, metrics, {
+      name: 'event-stream',
+      groupId: this.groupId,
+      // A fetch is answered as soon as a commit arrives (minBytes 1): the wait only bounds how often
+      // an idle instance asks (2/s instead of 10/s), not how soon it hears of a disabled key.
+      config: { allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+      run: (consumer) => this.follow(consumer),
+      // Short: commits are only heard again once rejoined (none is lost: the group resumes from its offsets).
+      graceMs: 5_000,
+    });
+  }
 
   onApplicationBootstrap(): void {
     void retryUntilDone(
-      () => this.start(),
-      async (why) => {
-        this.logger.warn(`cannot follow ${this.config.kafka.topics.events} yet (${why})`);
-        await this.consumer?.disconnect().catch(() => undefined);
-        this.consumer = undefined;
-      },
-    );
+      () => ensureTopics(this.kafka.kafka, this.config.kafka),
+      (why) => this.logger.warn(`cannot follow ${this.config.kafka.topics.events} yet (${why})`),
+    ).then(() => {
+      if (this.running) this.consumer.start();
+    });
   }
 
-  private async start(): Promise<void> {
-    if (!this.running) return;
-    await ensureTopics(this.kafka.kafka, this.config.kafka);
-    const consumer = this.kafka.kafka.consumer({
-      groupId: this.groupId,
-      allowAutoTopicCreation: false,
-      // A fetch is answered as soon as a commit arrives (minBytes 1): the wait only bounds how often
-      // an idle instance asks (2/s instead of 10/s), not how soon it hears of a disabled key.
-      maxWaitTimeInMs: 500,
-      sessionTimeout: 10_000,
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.following = true;
-    });
-    consumer.on(consumer.events.CRASH, () => {
-      this.following = false;
-    });
-    await consumer.connect();
+  /** Runs one (re)started consumer of this instance's group; GroupConsumer restarts it after a crash. */
+  private async follow(consumer: Consumer): Promise<void> {
     await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: false });
     await consumer.run({ eachBatch: (payload) => this.onBatch(payload) });
   }
 
-  /** Readiness: an instance that does not follow the stream yet could serve keys another instance just disabled. */
+  /** Readiness: an instance that does not follow the stream (yet, or for the grace period) could serve keys another instance just disabled. */
   health(): HealthIndicatorResult {
-    return {
-      eventStream: this.following ? { status: 'up' } : { status: 'down', reason: `not yet following ${this.config.kafka.topics.events}` },
-    };
+    return this.consumer.health('eventStream');
   }
 
   private onBatch({ batch }: EachBatchPayload): Promise<void> {
@@ -103,9 +92,7 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    const consumer = this.consumer;
-    if (!consumer) return;
-    await consumer.disconnect().catch(() => undefined);
+    await this.consumer.stop();
     // The group was this process's alone: leave nothing behind on the cluster.
     const admin = this.kafka.kafka.admin();
     await admin

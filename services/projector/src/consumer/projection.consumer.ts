@@ -1,10 +1,19 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
 import { CommitStore, fromMessage, guardedWritesFor, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
-import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
+import {
+  GROUP_CONSUMER_SETTINGS,
+  GroupConsumer,
+  KafkaConnection,
+  KEYWARD_CONFIG,
+  MetricsRegistry,
+  MongoConnection,
+  retryUntilDone,
+} from '@keyward/platform';
 
 /**
  * One projector group per event topic: projectors of different deployments (or test stacks) that
@@ -16,7 +25,7 @@ export const projectorGroup = (eventsTopic: string): string => `keyward-projecto
 @Injectable()
 export class ProjectionConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projector');
-  private consumer: Consumer | undefined;
+  private readonly consumer: GroupConsumer;
   private readonly projector: Projector;
   private readonly views: ViewCollections;
   private readonly keystore: Keystore;
@@ -28,6 +37,12 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     private readonly mongo: MongoConnection,
     metrics: MetricsRegistry,
   ) {
+    this.consumer = new GroupConsumer(kafka.kafka, metrics, {
+      name: 'projector',
+      groupId: projectorGroup(config.kafka.topics.events),
+      config: { allowAutoTopicCreation: false },
+      run: (consumer) => this.consume(consumer),
+    });
     this.views = new ViewCollections(mongo.db);
     this.keystore = new Keystore(mongo.db);
     this.projector = new Projector(this.views, new CommitStore(mongo.db));
@@ -41,37 +56,29 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   onApplicationBootstrap(): void {
     // Start in the background: the service stays up (and says not-ready) while Kafka is away.
-    void this.startWithRetry();
+    void retryUntilDone(
+      () => this.prepare(),
+      (reason) => this.logger.warn(`cannot start consuming yet (${reason}); retrying`),
+    ).then(() => this.consumer.start());
   }
 
-  private startWithRetry(): Promise<void> {
-    return retryUntilDone(
-      () => this.start(),
-      async (reason) => {
-        this.logger.warn(`cannot start consuming yet (${reason}); retrying`);
-        await this.consumer?.disconnect().catch(() => undefined);
-        this.consumer = undefined;
-      },
-    );
+  /** Readiness: views that no longer follow the topic go stale (down once out of the group for the grace period). */
+  health(): HealthIndicatorResult<'projection'> {
+    return this.consumer.health('projection');
   }
 
-  private async start(): Promise<void> {
+  private async prepare(): Promise<void> {
     await this.views.ensureIndexes();
     const guarded = await guardedWritesFor(this.mongo.db);
     this.projector.useGuardedWrites(guarded);
     this.logger.log(`guarded view writes: ${guarded}`);
     await ensureTopics(this.kafka.kafka, this.config.kafka);
-    const consumer = this.kafka.kafka.consumer({
-      groupId: projectorGroup(this.config.kafka.topics.events),
-      allowAutoTopicCreation: false,
-      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5_000 },
-    });
-    this.consumer = consumer;
+  }
+
+  /** Runs one (re)started consumer of the group; GroupConsumer restarts it after a crash. */
+  private async consume(consumer: Consumer): Promise<void> {
     consumer.on(consumer.events.GROUP_JOIN, () => this.projector.reset());
-    consumer.on(consumer.events.CRASH, (e) =>
-      this.logger.error(`consumer crashed: ${String(e.payload.error)} (restart: ${String(e.payload.restart)})`),
-    );
-    await consumer.connect();
+    consumer.on(consumer.events.CRASH, (e) => this.logger.error(`consumer crashed: ${String(e.payload.error)}`));
     await consumer.subscribe({ topic: this.config.kafka.topics.events, fromBeginning: true });
     await consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     this.logger.log(`projecting ${this.config.kafka.topics.events} as group ${projectorGroup(this.config.kafka.topics.events)}`);
@@ -96,12 +103,18 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
       }
     }
     if (!isRunning() || isStale()) return;
-    await this.projector.apply(commits);
-    // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
-    // and before its delete still leaves no material behind.
-    for (const commit of commits) {
-      const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
-      if (count > 0) this.logger.warn(`shredded ${count} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
+    // A batch on a slow store can outlast the session: keep the membership alive meanwhile.
+    const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), GROUP_CONSUMER_SETTINGS.heartbeatInterval);
+    try {
+      await this.projector.apply(commits);
+      // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
+      // and before its delete still leaves no material behind.
+      for (const commit of commits) {
+        const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
+        if (count > 0) this.logger.warn(`shredded ${count} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
@@ -111,6 +124,6 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    await this.consumer.stop();
   }
 }
