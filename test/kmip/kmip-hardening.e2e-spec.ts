@@ -53,17 +53,22 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
 
   /** A connection that works: opened, and answering Discover Versions (retried while a closed one is still counted). */
   async function working(port: number, cert: [string, string]): Promise<TtlvClient> {
-    let last: string | undefined;
-    for (let attempt = 0; ; attempt++) {
-      last = undefined;
-      const client = await TtlvClient.open(port, ca, cert).catch((err: unknown) => void (last = String(err)));
-      const answer = client && (await discover(client));
-      if (client && itemOf(answer ?? null).status === ResultStatus.Success) return client;
-      last = last ?? JSON.stringify(itemOf(answer ?? null), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-      client?.close();
-      if (attempt >= 50) throw new Error(`no working KMIP connection: ${JSON.stringify(last)}`);
-      await new Promise((r) => setTimeout(r, 100));
+    let last = '';
+    for (let attempt = 0; attempt <= 50; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 100));
+      let client: TtlvClient;
+      try {
+        client = await TtlvClient.open(port, ca, cert);
+      } catch (err: unknown) {
+        last = String(err);
+        continue;
+      }
+      const answer = itemOf(await discover(client));
+      if (answer.status === ResultStatus.Success) return client;
+      last = `status ${answer.status}, reason ${answer.reason}`;
+      client.close();
     }
+    throw new Error(`no working KMIP connection: ${last}`);
   }
 
   /** Whether a connection is refused: at the handshake, or closed without an answer to its first request. */
