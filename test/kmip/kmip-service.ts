@@ -67,10 +67,13 @@ export class KmipService {
     });
   }
 
+  /** SIGTERM, and SIGKILL after 10 s (a process whose event loop is stuck never runs its shutdown). */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGTERM');
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     await exited;
+    clearTimeout(kill);
   }
 }

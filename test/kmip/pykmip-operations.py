@@ -11,7 +11,9 @@ import time
 
 import requests
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_unwrap_with_padding
 from kmip import enums
 from kmip.core import objects as cobjects
@@ -25,6 +27,15 @@ port = int(port)
 out = {}
 factory = attribute_factories.AttributeFactory()
 started = int(time.time())
+
+
+def kmip_subkey(material, key_id, version=1):
+    """Keyward's KMIP AES-GCM subkey (README, KMIP): HKDF-SHA256 of the material, no salt, info = length-prefixed
+    label, tenant, key id and version; KMIP Encrypt/Decrypt run under it, never under the material REST uses."""
+    tenant = requests.get(f"{api}/v1/tenant", headers={"authorization": f"Bearer {api_key}"}, verify=ca, timeout=30).json()["tenantId"]
+    fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]
+    info = b"".join(len(f).to_bytes(4, "big") + f for f in fields)
+    return HKDF(algorithm=hashes.SHA256(), length=len(material), salt=None, info=info).derive(material)
 
 
 def connect(cert, key, version=None):
@@ -87,7 +98,7 @@ out["register_by_user"] = refused(lambda: user.register(pobjects.SymmetricKey(en
 admin.activate(reg)
 admin.activate(kek)
 ciphertext, _ = user.encrypt(b"imported", uid=reg, cryptographic_parameters=gcm, iv_counter_nonce=iv)
-out["registered_encrypts_like_local"] = ciphertext == AESGCM(material).encrypt(iv, b"imported", None)
+out["registered_encrypts_like_local"] = ciphertext == AESGCM(kmip_subkey(material, reg)).encrypt(iv, b"imported", None)
 
 # Register secret data: Get answers it once export is enabled; no crypto operation admits it.
 secret = admin.register(pobjects.SecretData(b"correct horse battery", enums.SecretDataType.PASSWORD, name=f"{prefix}-secret"))

@@ -11,7 +11,9 @@ import sys
 
 import requests
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from kmip import enums
 from kmip.core import attributes as cattributes
 from kmip.core.factories import attributes as attribute_factories
@@ -23,6 +25,15 @@ host, port, ca, admin_cert, admin_key, user_cert, user_key, stranger_cert, stran
 port = int(port)
 out = {}
 factory = attribute_factories.AttributeFactory()
+
+
+def kmip_subkey(material, key_id, version=1):
+    """Keyward's KMIP AES-GCM subkey (README, KMIP): HKDF-SHA256 of the material, no salt, info = length-prefixed
+    label, tenant, key id and version; KMIP Encrypt/Decrypt run under it, never under the material REST uses."""
+    tenant = requests.get(f"{api}/v1/tenant", headers={"authorization": f"Bearer {api_key}"}, verify=ca, timeout=30).json()["tenantId"]
+    fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]
+    info = b"".join(len(f).to_bytes(4, "big") + f for f in fields)
+    return HKDF(algorithm=hashes.SHA256(), length=len(material), salt=None, info=info).derive(material)
 
 
 def connect(cert, key, version=None):
@@ -119,11 +130,13 @@ out["get_length"] = len(material)
 out["get_not_exportable"] = refused(lambda: user.get(uid2))
 
 # Encrypt and Decrypt (ProxyKmipClient API, KMIP 1.2, our IV): KMIP 1.2 has no tag field, so the tag follows
-# the ciphertext in Data: the same bytes as a local AES-256-GCM under the exported key.
+# the ciphertext in Data: the same bytes as a local AES-256-GCM under the KMIP subkey of the exported key
+# (never under the material itself, which REST's ciphertexts use).
 iv = os.urandom(12)
 plaintext = b"hello kmip"
 ciphertext, _ = user.encrypt(plaintext, uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv)
-out["encrypt_matches_local"] = ciphertext == AESGCM(material).encrypt(iv, plaintext, None)
+out["encrypt_matches_local"] = ciphertext == AESGCM(kmip_subkey(material, uid)).encrypt(iv, plaintext, None)
+out["encrypt_not_under_material"] = ciphertext != AESGCM(material).encrypt(iv, plaintext, None)
 out["decrypt_12"] = user.decrypt(ciphertext, uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv) == plaintext
 user14 = connect(user_cert, user_key, enums.KMIPVersion.KMIP_1_4)
 

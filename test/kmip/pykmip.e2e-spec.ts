@@ -112,6 +112,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out.enable_export).toEqual([200, 422]);
     expect(out.get_not_exportable).toBe('ILLEGAL_OPERATION');
     expect(out.encrypt_matches_local).toBe(true);
+    expect(out.encrypt_not_under_material).toBe(true);
     expect(out.decrypt_12).toBe(true);
     expect(out.decrypt_roundtrip).toBe(true);
     expect(out.decrypt_wrong_aad).toBe('CRYPTOGRAPHIC_FAILURE');

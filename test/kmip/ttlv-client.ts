@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { decodeTtlv, encodeTtlv, Tag, ttlv, ttlvFrameLength, type TtlvItem } from '@keyward/kmip';
 
 /** A bare KMIP client over TLS built on Keyward's own codec, for what PyKMIP cannot send (2.0, malformed bytes). */
@@ -20,7 +20,8 @@ export class TtlvClient {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number, ca: string, cert?: [string, string]): Promise<TtlvClient> {
+  /** `tls`: further connection options (e.g. `maxVersion` to play an old client). */
+  static open(port: number, ca: string, cert?: [string, string], tls: ConnectionOptions = {}): Promise<TtlvClient> {
     return new Promise((resolve, reject) => {
       const socket = connect({
         host: '127.0.0.1',
@@ -28,6 +29,7 @@ export class TtlvClient {
         ca: readFileSync(ca),
         ...(cert ? { cert: readFileSync(cert[0]), key: readFileSync(cert[1]) } : {}),
         checkServerIdentity: () => undefined,
+        ...tls,
       });
       socket.once('secureConnect', () => resolve(new TtlvClient(socket)));
       socket.once('error', reject);

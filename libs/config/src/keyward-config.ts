@@ -133,6 +133,14 @@ export interface KmipSetting {
   readonly clientCaFile: string | null;
   readonly maxMessageBytes: number;
   readonly maxDepth: number;
+  /** Oldest TLS version accepted (TLS 1.3 unless configured down for old appliances). */
+  readonly tlsMinVersion: 'TLSv1.3' | 'TLSv1.2';
+  /** Open connections at most, overall and per client certificate fingerprint. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerCert: number;
+  /** Idle connection timeout, and the time for a handshake or the rest of a started message. */
+  readonly idleTimeoutMs: number;
+  readonly readTimeoutMs: number;
   /** Health and metrics over plain HTTP. */
   readonly http: ListenSetting;
 }

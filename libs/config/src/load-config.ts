@@ -135,6 +135,11 @@ function kmipSetting(s: Settings, cwd: string, dataDir: string): KmipSetting {
       s.KMIP_CLIENT_CA !== undefined ? resolve(cwd, s.KMIP_CLIENT_CA) : s.NODE_ENV === 'production' ? null : resolve(generated, 'ca.crt'),
     maxMessageBytes: s.KMIP_MAX_MESSAGE_BYTES,
     maxDepth: s.KMIP_MAX_DEPTH,
+    tlsMinVersion: s.KMIP_TLS_MIN_VERSION,
+    maxConnections: s.KMIP_MAX_CONNECTIONS,
+    maxConnectionsPerCert: s.KMIP_MAX_CONNECTIONS_PER_CERT,
+    idleTimeoutMs: s.KMIP_IDLE_TIMEOUT_SECONDS * 1000,
+    readTimeoutMs: s.KMIP_READ_TIMEOUT_SECONDS * 1000,
     http: { host: s.KMIP_HTTP_HOST, port: s.KMIP_HTTP_PORT },
   };
 }

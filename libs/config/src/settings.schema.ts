@@ -113,6 +113,42 @@ export const settingsSchema = z.object({
     .max(64)
     .default(16)
     .describe('Deepest nesting of TTLV structures accepted in a KMIP request.'),
+  KMIP_TLS_MIN_VERSION: z
+    .enum(['TLSv1.3', 'TLSv1.2'])
+    .default('TLSv1.3')
+    .describe('Oldest TLS version the kmip service accepts. `TLSv1.2` only for old appliances that cannot do TLS 1.3.'),
+  KMIP_MAX_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(512)
+    .describe('Open KMIP connections at most (handshakes included); one more is closed at once, before its TLS handshake.'),
+  KMIP_MAX_CONNECTIONS_PER_CERT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(32)
+    .describe(
+      'Open KMIP connections at most per client certificate (by fingerprint); one more is closed right after the handshake, before it is read.',
+    ),
+  KMIP_IDLE_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(120)
+    .describe('A KMIP connection that sends nothing for this long is closed.'),
+  KMIP_READ_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(600)
+    .default(10)
+    .describe(
+      'Time a KMIP client has for its TLS handshake and for the rest of a message once its first byte has arrived; the connection is closed otherwise.',
+    ),
   KMIP_HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('kmip service health/metrics listen address.'),
   KMIP_HTTP_PORT: port(8446).describe(
     'kmip service health/metrics port (/health/live, /health/ready, /metrics; plain HTTP, keep it internal).',

@@ -8,6 +8,7 @@ export * from './hierarchy/key-hierarchy';
 export * from './keystore/keystore';
 export * from './keystore/shred';
 export * from './material/key-check-value';
+export * from './material/kmip-subkey';
 export * from './pki/local-ca';
 export * from './root-key/root-key-source';
 export * from './shamir';

@@ -28,7 +28,7 @@ export class KmipMetrics {
     this.openConnections = new Gauge({ name: 'keyward_kmip_open_connections', help: 'Open KMIP (mutual TLS) connections', registers });
     this.connections = new Counter({
       name: 'keyward_kmip_connections_total',
-      help: 'KMIP connections by outcome: accepted (handshake passed) or refused (TLS handshake failed)',
+      help: 'KMIP connections by outcome: accepted (handshake passed), refused (TLS handshake failed) or over-limit (a connection cap)',
       labelNames: ['outcome'],
       registers,
     });

@@ -5,15 +5,17 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
-import { decodeTtlv, encodeTtlv, KmipDecodeError, ttlvFrameLength, type TtlvLimits } from '@keyward/kmip';
+import { decodeTtlv, KmipDecodeError, type TtlvItem, type TtlvLimits } from '@keyward/kmip';
 import { KEYWARD_CONFIG } from '@keyward/platform';
+import { ConnectionCaps } from './kmip-connection-caps';
+import { FrameReader } from './kmip-frame-reader';
 import { identityOf } from './kmip-principal';
+import { writeResponse } from './kmip-reply';
 import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 
-/** A connection that sends nothing for this long is closed (also bounds a slowly trickled message). */
-const IDLE_MS = 120_000;
-const HEADER = 8;
+/** A connection closed for a reason gets this long to take its last answer before it is destroyed. */
+const CLOSE_GRACE_MS = 2_000;
 /** Requests read ahead of their answers, per connection, before the socket is paused. */
 const MAX_PENDING = 8;
 
@@ -27,6 +29,7 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
   private server: Server | undefined;
   private readonly sockets = new Set<TLSSocket>();
   private readonly limits: TtlvLimits;
+  private readonly caps: ConnectionCaps;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -34,6 +37,7 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
     @Optional() private readonly metrics?: KmipMetrics,
   ) {
     this.limits = { maxMessageBytes: config.kmip.maxMessageBytes, maxDepth: config.kmip.maxDepth };
+    this.caps = new ConnectionCaps(config.kmip.maxConnectionsPerCert);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,9 +57,26 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
       ({ cert, key } = await ensureServerTls(dir, kmip.host));
     }
     const ca = readFileSync(kmip.clientCaFile);
-    this.server = createServer({ cert, key, ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, (socket) =>
-      this.serve(socket),
+    this.server = createServer(
+      {
+        cert,
+        key,
+        ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+        minVersion: kmip.tlsMinVersion,
+        handshakeTimeout: kmip.readTimeoutMs,
+      },
+      (socket) => this.serve(socket),
     );
+    // The overall cap, before any TLS work: Node closes a connection over it as soon as it is accepted.
+    this.server.maxConnections = kmip.maxConnections;
+    this.server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+      this.metrics?.connections.inc({ outcome: 'over-limit' });
+      this.logger.warn(
+        `KMIP connection from ${data?.remoteAddress}:${data?.remotePort} refused: ${kmip.maxConnections} connections are open`,
+      );
+    });
     this.server.on('tlsClientError', (err: Error) => {
       this.metrics?.connections.inc({ outcome: 'refused' });
       this.logger.debug(`TLS handshake refused: ${err.message}`);
@@ -65,7 +86,7 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
       server.once('error', reject);
       server.listen(kmip.port, kmip.host, () => resolve());
     });
-    this.logger.log(`kmip listening on ${kmip.host}:${kmip.port} (mutual TLS, client CA ${kmip.clientCaFile})`);
+    this.logger.log(`kmip listening on ${kmip.host}:${kmip.port} (mutual TLS from ${kmip.tlsMinVersion}, client CA ${kmip.clientCaFile})`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -87,51 +108,87 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private serve(socket: TLSSocket): void {
+    const { kmip } = this.config;
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', (err: Error) => this.logger.debug(`connection error: ${err.message}`));
+    // The per-certificate cap, before anything is read from the connection.
+    const fingerprint = (socket.getPeerCertificate().fingerprint256 as string | undefined) ?? 'none';
+    const release = this.caps.acquire(fingerprint);
+    if (release === undefined) {
+      this.metrics?.connections.inc({ outcome: 'over-limit' });
+      this.logger.warn(`KMIP connection from ${peer} refused: its certificate ${fingerprint} has ${kmip.maxConnectionsPerCert} open`);
+      socket.destroy();
+      return;
+    }
     this.metrics?.connections.inc({ outcome: 'accepted' });
     this.metrics?.openConnections.inc();
-    socket.setNoDelay(true); // one response per request: do not let Nagle hold its last segment
-    socket.setTimeout(IDLE_MS, () => socket.destroy());
     socket.on('close', () => {
-      this.sockets.delete(socket);
+      release();
       this.metrics?.openConnections.dec();
     });
-    socket.on('error', (err: Error) => this.logger.debug(`connection error: ${err.message}`));
+    socket.setNoDelay(true); // one response per request: do not let Nagle hold its last segment
+    let closing = false;
+    /** Closes the connection for a reason (logged): answers it first when `answer` is given. */
+    const close = (reason: string, answer?: TtlvItem): void => {
+      if (closing) return;
+      closing = true;
+      this.logger.warn(`closing KMIP connection from ${peer}: ${reason}`);
+      if (answer) this.reply(socket, answer);
+      socket.pause();
+      socket.end();
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    };
+    socket.setTimeout(kmip.idleTimeoutMs, () => close(`idle for ${kmip.idleTimeoutMs / 1000} s`));
     const identity = socket.authorized ? identityOf(socket.getPeerCertificate()) : 'the client certificate is not trusted';
-    let buffered: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader(this.limits);
+    // A started message must be complete within the read timeout (an idle timer alone lets a client trickle bytes).
+    let readTimer: NodeJS.Timeout | undefined;
+    const watchPartial = (): void => {
+      if (!reader.partial) {
+        clearTimeout(readTimer);
+        readTimer = undefined;
+      } else if (readTimer === undefined) {
+        readTimer = setTimeout(() => {
+          readTimer = undefined;
+          if (socket.isPaused() && !closing)
+            watchPartial(); // held back by us, not by the client
+          else if (reader.partial) close(`message not complete within ${kmip.readTimeoutMs / 1000} s`);
+        }, kmip.readTimeoutMs);
+        readTimer.unref();
+      }
+    };
+    socket.on('close', () => clearTimeout(readTimer));
     let busy = Promise.resolve();
     let pending = 0;
+    let reading = true;
     socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      for (;;) {
-        if (buffered.length < HEADER) return;
-        let length: number;
-        try {
-          length = ttlvFrameLength(buffered.subarray(0, HEADER), this.limits);
-        } catch (err: unknown) {
-          // Framing is lost: answer once, then close.
-          this.reply(socket, KmipOperations.invalidMessage(err instanceof KmipDecodeError ? err.message : 'invalid message'));
-          socket.end();
-          socket.pause();
-          buffered = Buffer.alloc(0);
-          return;
-        }
-        if (buffered.length < length) return;
-        const frame = buffered.subarray(0, length);
-        buffered = buffered.subarray(length);
+      if (!reading || closing) return;
+      const { frames, error } = reader.push(chunk);
+      for (const frame of frames) {
         // Requests are answered in order; a client that sends faster than it reads is paused.
         pending++;
         if (pending >= MAX_PENDING) socket.pause();
         busy = busy
           .then(async () => {
             await this.answer(socket, frame, identity);
-            if (--pending < MAX_PENDING && !socket.destroyed && !socket.writableEnded) socket.resume();
+            if (--pending < MAX_PENDING && reading && !closing && !socket.destroyed && !socket.writableEnded) socket.resume();
           })
           .catch((err: unknown) => {
             this.logger.error(`KMIP connection failed: ${String(err)}`);
             socket.destroy();
           });
       }
+      // Framing is lost: answer once (after the requests before it), then close.
+      if (error !== undefined) {
+        reading = false;
+        socket.pause();
+        busy = busy.then(() => close(error, KmipOperations.invalidMessage(error)));
+        clearTimeout(readTimer);
+        return;
+      }
+      watchPartial();
     });
   }
 
@@ -151,17 +208,8 @@ export class KmipServer implements OnApplicationBootstrap, OnApplicationShutdown
     if (typeof identity === 'string') socket.end();
   }
 
-  /**
-   * Writes one response. Key material in it (`scrub`: the raw copies, and then the encoded
-   * message) is zeroed once TLS has taken the bytes, or at once when they cannot be sent.
-   */
-  private reply(socket: TLSSocket, response: Parameters<typeof encodeTtlv>[0], scrub: Buffer[] = []): void {
-    const encoded = encodeTtlv(response);
-    for (const b of scrub) b.fill(0);
-    const wipe = (): void => {
-      if (scrub.length > 0) encoded.fill(0);
-    };
-    if (!socket.destroyed && socket.writable) socket.write(encoded, wipe);
-    else wipe();
+  /** Writes one response; its key material is zeroed once written (kmip-reply). */
+  private reply(socket: TLSSocket, response: TtlvItem, scrub: Buffer[] = []): void {
+    writeResponse(socket, response, scrub);
   }
 }

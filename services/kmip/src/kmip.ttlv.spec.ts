@@ -1,5 +1,5 @@
 import { createDecipheriv, createHmac } from 'node:crypto';
-import { keyCheckValue, type MaterialRef } from '@keyward/crypto';
+import { keyCheckValue, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
 import {
   decide,
   evolveCommit,
@@ -39,6 +39,7 @@ import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.s
 import type { UsageRecord, UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
+import { writeResponse } from './kmip-reply';
 
 // ---------------------------------------------------------------------------------------------
 // A real domain behind a fake executor (decide → before-append hook → evolve, as the
@@ -274,10 +275,11 @@ describe('Register', () => {
     expect(stored(A, id)).toEqual(expected);
     expect(material.equals(Buffer.alloc(24))).toBe(true);
     expect((await keyOf(A, id))?.origin).toBe('imported');
-    // Usable like any key once activated: AES-192-GCM under the imported material.
+    // Usable like any key once activated: AES-192-GCM under the imported material's KMIP subkey.
     ok(await send(adminA, Operation.Activate, [uid(id)]));
     const enc = ok(await send(userA, Operation.Encrypt, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('hi'))]));
-    const d = createDecipheriv('aes-192-gcm', expected, asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0));
+    const subkey = withKmipAesGcmKey(expected, { tenantId: A, keyId: id, version: 1 }, (k) => Buffer.from(k));
+    const d = createDecipheriv('aes-192-gcm', subkey, asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0));
     d.setAuthTag(asBytes(child(enc.payload, Tag.AuthenticatedEncryptionTag)) ?? Buffer.alloc(0));
     expect(Buffer.concat([d.update(asBytes(child(enc.payload, Tag.Data)) ?? Buffer.alloc(0)), d.final()]).toString()).toBe('hi');
   });
@@ -362,6 +364,39 @@ describe('Get', () => {
     expect((await send(userA, Operation.Get, [uid(id), ttlv.enum(Tag.KeyFormatType, KeyFormatType.Opaque)])).reason).toBe(
       ResultReason.KeyFormatTypeNotSupported,
     );
+  });
+
+  it('writes the Get response from one encoded buffer, and zeroes it and every material buffer once the socket took it', async () => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 256);
+    const material = Buffer.from(stored(A, id) ?? Buffer.alloc(0));
+    const scrub: Buffer[] = [];
+    const response = await operations.handle(request([1, 4], [[Operation.Get, [uid(id)]]]), userA, scrub);
+    expect(scrub.length).toBeGreaterThan(0);
+    expect(scrub.some((b) => b.equals(material))).toBe(true);
+    // A socket that takes the bytes later: what it was handed, a copy of it at the time, and its callback.
+    const handed: Buffer[] = [];
+    const atWrite: Buffer[] = [];
+    let written: (() => void) | undefined;
+    const sink = {
+      destroyed: false,
+      writable: true,
+      write(data: Buffer, done: () => void): boolean {
+        handed.push(data);
+        atWrite.push(Buffer.from(data));
+        written = done;
+        return true;
+      },
+    };
+    writeResponse(sink, response, scrub);
+    expect(handed).toHaveLength(1);
+    expect(atWrite[0]?.includes(material)).toBe(true);
+    // The material buffers handed to the encoder are zeroed at once; the encoded bytes once written.
+    expect(scrub.every((b) => b.equals(Buffer.alloc(b.length)))).toBe(true);
+    expect(handed[0]?.includes(material)).toBe(true);
+    written?.();
+    expect(handed[0]?.equals(Buffer.alloc(handed[0].length))).toBe(true);
+    // The cached material itself is not the caller's to zero.
+    expect(stored(A, id)).toEqual(material);
   });
 
   it.each([
@@ -618,26 +653,34 @@ describe('Encrypt and Decrypt with AES-128 and AES-192 keys', () => {
   it.each([
     [128, 'aes-128-gcm'],
     [192, 'aes-192-gcm'],
-  ] as const)('AES-%i: the same bytes as a local %s, and back', async (bits, cipherName) => {
-    const id = await activeKey(CryptographicAlgorithm.AES, bits);
-    const iv = Buffer.alloc(12, 3);
-    const enc = ok(
-      await send(
-        userA,
-        Operation.Encrypt,
-        [uid(id), ttlv.bytes(Tag.Data, Buffer.from('data')), ttlv.bytes(Tag.IvCounterNonce, iv)],
-        [1, 2],
-      ),
-    );
-    const { createCipheriv } = await import('node:crypto');
-    const local = createCipheriv(cipherName, stored(A, id) ?? Buffer.alloc(0), iv);
-    const expected = Buffer.concat([local.update('data'), local.final(), local.getAuthTag()]);
-    expect(asBytes(child(enc.payload, Tag.Data))).toEqual(expected);
-    const dec = ok(
-      await send(userA, Operation.Decrypt, [uid(id), ttlv.bytes(Tag.Data, expected), ttlv.bytes(Tag.IvCounterNonce, iv)], [1, 2]),
-    );
-    expect(asBytes(child(dec.payload, Tag.Data))?.toString()).toBe('data');
-  });
+  ] as const)(
+    'AES-%i: the same bytes as a local %s under the KMIP subkey (never the material itself), and back',
+    async (bits, cipherName) => {
+      const id = await activeKey(CryptographicAlgorithm.AES, bits);
+      const iv = Buffer.alloc(12, 3);
+      const enc = ok(
+        await send(
+          userA,
+          Operation.Encrypt,
+          [uid(id), ttlv.bytes(Tag.Data, Buffer.from('data')), ttlv.bytes(Tag.IvCounterNonce, iv)],
+          [1, 2],
+        ),
+      );
+      const { createCipheriv } = await import('node:crypto');
+      const material = stored(A, id) ?? Buffer.alloc(0);
+      const local = (key: Buffer): Buffer => {
+        const cipher = createCipheriv(cipherName, key, iv);
+        return Buffer.concat([cipher.update('data'), cipher.final(), cipher.getAuthTag()]);
+      };
+      const expected = withKmipAesGcmKey(material, { tenantId: A, keyId: id, version: 1 }, local);
+      expect(asBytes(child(enc.payload, Tag.Data))).toEqual(expected);
+      expect(asBytes(child(enc.payload, Tag.Data))).not.toEqual(local(material));
+      const dec = ok(
+        await send(userA, Operation.Decrypt, [uid(id), ttlv.bytes(Tag.Data, expected), ttlv.bytes(Tag.IvCounterNonce, iv)], [1, 2]),
+      );
+      expect(asBytes(child(dec.payload, Tag.Data))?.toString()).toBe('data');
+    },
+  );
 });
 
 describe('wrong tenant, unknown principals, Query and metrics', () => {

@@ -81,4 +81,70 @@ describe('TTLV codec', () => {
     expect(() => ttlvFrameLength(wire.subarray(0, 8), { maxDepth: 4, maxMessageBytes: 8 })).toThrow(KmipDecodeError);
     expect(() => ttlvFrameLength(hex('42 00 20 02 00 00 00 04'))).toThrow(/must be a structure/);
   });
+
+  describe('hostile lengths (finding 2: eight bytes once hung the kmip service)', () => {
+    const limits = { maxMessageBytes: 1024 * 1024, maxDepth: 16 };
+    // 0x80000000 padded with 32-bit bitwise arithmetic was -2^31: a negative frame that passed the size check.
+    const lengths = [0x80000000, 0x7fffffff, 0xffffffff, 0xfffffff9, 0xfffffff8, 0x7ffffff9, limits.maxMessageBytes - 7];
+    it.each(lengths.map((l) => [l.toString(16), l]))(
+      'a message header with length 0x%s is refused, never a negative or short frame',
+      (_hex, length) => {
+        const header = Buffer.from('4200780100000000', 'hex');
+        header.writeUInt32BE(length, 4);
+        expect(() => ttlvFrameLength(header, limits)).toThrow(KmipDecodeError);
+        expect(() => ttlvFrameLength(header, limits)).toThrow(/exceeds/);
+      },
+    );
+
+    it('the eight bytes 42007801 80000000 are refused as too large (not a frame of 8 or fewer bytes)', () => {
+      expect(() => ttlvFrameLength(hex('42 00 78 01 80 00 00 00'))).toThrow(/message of 2147483656 bytes exceeds 1048576/);
+    });
+
+    it('an empty message (length 0) is refused: a frame always has content', () => {
+      expect(() => ttlvFrameLength(hex('42 00 78 01 00 00 00 00'))).toThrow(/empty message/);
+    });
+
+    it('every accepted frame length is a multiple of 8 between 16 and the limit', () => {
+      const header = Buffer.from('4200780100000000', 'hex');
+      for (const length of [1, 7, 8, 9, 4096, limits.maxMessageBytes - 8]) {
+        header.writeUInt32BE(length, 4);
+        const total = ttlvFrameLength(header, limits);
+        expect(total % 8).toBe(0);
+        expect(total).toBeGreaterThanOrEqual(16);
+        expect(total).toBeLessThanOrEqual(limits.maxMessageBytes);
+        expect(total - 8).toBeGreaterThanOrEqual(length);
+      }
+    });
+
+    it.each(lengths.map((l) => [l.toString(16), l]))('an item of length 0x%s inside a message overruns its container', (_hex, length) => {
+      for (const type of ['01', '07', '08', '04']) {
+        const wire = hex(`42 00 78 01 00 00 00 10  42 00 20 ${type} 00 00 00 00  00 00 00 00 00 00 00 00`);
+        wire.writeUInt32BE(length, 12);
+        expect(() => decodeTtlv(wire, limits)).toThrow(/overruns its container/);
+      }
+    });
+  });
+
+  it('encodes into one buffer: values are copied once, into the result, with no intermediate copy', () => {
+    const material = Buffer.alloc(32, 0xab);
+    const message = ttlv.struct(0x42007b, [
+      ttlv.struct(0x42007c, [ttlv.struct(0x420040, [ttlv.struct(0x420045, [ttlv.bytes(0x420043, material)])])]),
+    ]);
+    const spies = [
+      jest.spyOn(Buffer, 'alloc'),
+      jest.spyOn(Buffer, 'allocUnsafe'),
+      jest.spyOn(Buffer, 'allocUnsafeSlow'),
+      jest.spyOn(Buffer, 'concat'),
+      jest.spyOn(Buffer, 'from'),
+    ];
+    let wire: Buffer;
+    try {
+      wire = encodeTtlv(message);
+      expect(spies.map((s) => s.mock.calls.length)).toEqual([1, 0, 0, 0, 0]);
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    expect(wire.indexOf(material)).toBeGreaterThan(0);
+    expect(decodeTtlv(wire)).toEqual(message);
+  });
 });

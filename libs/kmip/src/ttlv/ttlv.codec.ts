@@ -5,21 +5,32 @@ const HEADER = 8;
 const MAX_DEPTH_CEILING = 256;
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const padded = (length: number): number => (length + 7) & ~7;
+/**
+ * A value's length rounded up to the 8-byte boundary, in plain arithmetic: lengths are unsigned
+ * 32-bit values from the wire, and 32-bit bitwise operators would turn 0x80000000 and above into
+ * negative numbers (a negative frame length once passed the size check and hung the reader).
+ */
+const padded = (length: number): number => length + ((8 - (length % 8)) % 8);
 
 /**
- * Total byte length of the TTLV item whose 8-byte header starts `header`, padding included
- * (what a stream reader must wait for), or a KmipDecodeError when it exceeds the limit.
+ * Total byte length of the TTLV message whose 8-byte header starts `header`, padding included
+ * (what a stream reader must wait for): always a number from 16 to `limits.maxMessageBytes`, or a
+ * KmipDecodeError (not a structure, an empty structure, a length over the limit).
  */
 export function ttlvFrameLength(header: Buffer, limits: TtlvLimits = DEFAULT_TTLV_LIMITS): number {
   if (header.length < HEADER) throw new KmipDecodeError('truncated header', header.length);
   const type = header.readUInt8(3);
   if (type !== ItemType.Structure) throw new KmipDecodeError('a message must be a structure', 3);
   const length = header.readUInt32BE(4);
+  if (length === 0) throw new KmipDecodeError('empty message', 4);
+  // Bounded before any arithmetic: length is at most 2^32 - 1 here, so no sum below can overflow either.
+  if (length > limits.maxMessageBytes - HEADER) {
+    throw new KmipDecodeError(`message of ${HEADER + length} bytes exceeds ${limits.maxMessageBytes}`, 4);
+  }
   const total = HEADER + padded(length);
   if (total > limits.maxMessageBytes) throw new KmipDecodeError(`message of ${total} bytes exceeds ${limits.maxMessageBytes}`, 4);
   return total;
@@ -49,8 +60,10 @@ function decodeAt(buffer: Buffer, offset: number, limit: number, depth: number, 
   const type = buffer.readUInt8(offset + 3);
   const length = buffer.readUInt32BE(offset + 4);
   const start = offset + HEADER;
+  // Bounded before use: what is left of the container, so that start + padded(length) stays small.
+  if (length > limit - start) throw new KmipDecodeError(`item length ${length} overruns its container`, offset + 4);
   const end = start + padded(length);
-  if (end > limit || start + length > limit) throw new KmipDecodeError(`item length ${length} overruns its container`, offset + 4);
+  if (end > limit) throw new KmipDecodeError(`item length ${length} overruns its container`, offset + 4);
   const lengthAt = offset + 4;
   switch (type) {
     case ItemType.Structure: {
@@ -93,7 +106,7 @@ function decodeAt(buffer: Buffer, offset: number, limit: number, depth: number, 
       if (length === 0 || length % 8 !== 0) throw new KmipDecodeError('Big Integer length must be a non-zero multiple of 8', lengthAt);
       const hex = buffer.toString('hex', start, start + length);
       let value = BigInt(`0x${hex}`);
-      if ((buffer[start] ?? 0) & 0x80) value -= 1n << BigInt(length * 8);
+      if ((buffer[start] ?? 0) >= 0x80) value -= 2n ** BigInt(length * 8);
       return [{ tag, type, value }, end];
     }
     case ItemType.TextString: {
@@ -114,90 +127,105 @@ function decodeAt(buffer: Buffer, offset: number, limit: number, depth: number, 
   }
 }
 
-/** Encodes one TTLV item (with its children) into a new buffer. */
+/**
+ * Encodes one TTLV item (with its children) into one new buffer, sized first and then written in
+ * place: values are copied exactly once, into the returned buffer, and no intermediate copy is made
+ * (a response that carries key material is zeroed by zeroing that buffer and the values given).
+ */
 export function encodeTtlv(item: TtlvItem): Buffer {
-  const parts: Buffer[] = [];
-  encodeInto(item, parts);
-  return Buffer.concat(parts);
+  const out = Buffer.alloc(encodedLength(item));
+  const end = writeItem(item, out, 0);
+  if (end !== out.length) throw new KmipEncodeError('encoded length mismatch');
+  return out;
 }
 
-function header(tag: number, type: number, length: number): Buffer {
+function checkTag(tag: number): void {
   if (!Number.isInteger(tag) || tag < 0 || tag > 0xffffff) throw new KmipEncodeError(`invalid tag ${tag}`);
-  const h = Buffer.alloc(HEADER);
-  h.writeUIntBE(tag, 0, 3);
-  h.writeUInt8(type, 3);
-  h.writeUInt32BE(length, 4);
-  return h;
 }
 
-function withPadding(parts: Buffer[], value: Buffer): void {
-  parts.push(value);
-  const pad = padded(value.length) - value.length;
-  if (pad > 0) parts.push(Buffer.alloc(pad));
-}
-
-function bigIntBytes(value: bigint): Buffer {
-  // Two's complement, sign-extended to a multiple of 8 bytes.
+/** Bytes of a Big Integer's two's complement, sign-extended to a multiple of 8 bytes. */
+function bigIntLength(value: bigint): number {
   let bytes = 8;
-  while (value < -(1n << BigInt(bytes * 8 - 1)) || value >= 1n << BigInt(bytes * 8 - 1)) bytes += 8;
-  const unsigned = value < 0n ? (1n << BigInt(bytes * 8)) + value : value;
-  return Buffer.from(unsigned.toString(16).padStart(bytes * 2, '0'), 'hex');
+  while (value < -(2n ** BigInt(bytes * 8 - 1)) || value >= 2n ** BigInt(bytes * 8 - 1)) bytes += 8;
+  return bytes;
 }
 
-function encodeInto(item: TtlvItem, parts: Buffer[]): void {
+/** Length of the value (without header and padding). */
+function valueLength(item: TtlvItem): number {
+  switch (item.type) {
+    case ItemType.Structure:
+      return item.value.reduce((sum, child) => sum + encodedLength(child), 0);
+    case ItemType.Integer:
+    case ItemType.Enumeration:
+    case ItemType.Interval:
+      return 4;
+    case ItemType.LongInteger:
+    case ItemType.DateTime:
+    case ItemType.Boolean:
+      return 8;
+    case ItemType.BigInteger:
+      return bigIntLength(item.value);
+    case ItemType.TextString:
+      return Buffer.byteLength(item.value, 'utf8');
+    case ItemType.ByteString:
+      return item.value.length;
+  }
+}
+
+/** Header, value and padding. */
+function encodedLength(item: TtlvItem): number {
+  return HEADER + padded(valueLength(item));
+}
+
+/** Writes the item at `at` of `out` (zero-filled, so padding needs no writes); answers the offset after it. */
+function writeItem(item: TtlvItem, out: Buffer, at: number): number {
+  checkTag(item.tag);
+  const length = valueLength(item);
+  if (length > 0xffffffff) throw new KmipEncodeError('item longer than 2^32 - 1 bytes');
+  out.writeUIntBE(item.tag, at, 3);
+  out.writeUInt8(item.type, at + 3);
+  out.writeUInt32BE(length, at + 4);
+  const start = at + HEADER;
   switch (item.type) {
     case ItemType.Structure: {
-      const children: Buffer[] = [];
-      for (const child of item.value) encodeInto(child, children);
-      const body = Buffer.concat(children);
-      parts.push(header(item.tag, item.type, body.length), body);
-      return;
+      let next = start;
+      for (const child of item.value) next = writeItem(child, out, next);
+      break;
     }
-    case ItemType.Integer: {
+    case ItemType.Integer:
       if (!Number.isInteger(item.value) || item.value < INT32_MIN || item.value > INT32_MAX)
         throw new KmipEncodeError('Integer out of range');
-      const b = Buffer.alloc(8);
-      b.writeInt32BE(item.value, 0);
-      parts.push(header(item.tag, item.type, 4), b);
-      return;
-    }
+      out.writeInt32BE(item.value, start);
+      break;
     case ItemType.Enumeration:
-    case ItemType.Interval: {
+    case ItemType.Interval:
       if (!Number.isInteger(item.value) || item.value < 0 || item.value > 0xffffffff)
         throw new KmipEncodeError('Enumeration/Interval out of range');
-      const b = Buffer.alloc(8);
-      b.writeUInt32BE(item.value, 0);
-      parts.push(header(item.tag, item.type, 4), b);
-      return;
-    }
+      out.writeUInt32BE(item.value, start);
+      break;
     case ItemType.LongInteger:
-    case ItemType.DateTime: {
+    case ItemType.DateTime:
       if (item.value < INT64_MIN || item.value > INT64_MAX) throw new KmipEncodeError('Long Integer/Date-Time out of range');
-      const b = Buffer.alloc(8);
-      b.writeBigInt64BE(item.value, 0);
-      parts.push(header(item.tag, item.type, 8), b);
-      return;
-    }
-    case ItemType.Boolean: {
-      const b = Buffer.alloc(8);
-      b.writeUInt8(item.value ? 1 : 0, 7);
-      parts.push(header(item.tag, item.type, 8), b);
-      return;
-    }
+      out.writeBigInt64BE(item.value, start);
+      break;
+    case ItemType.Boolean:
+      out.writeUInt8(item.value ? 1 : 0, start + 7);
+      break;
     case ItemType.BigInteger: {
-      const b = bigIntBytes(item.value);
-      parts.push(header(item.tag, item.type, b.length), b);
-      return;
+      // Two's complement: a negative value is written as 2^(8 * length) + value, 64 bits at a time.
+      let rest = item.value < 0n ? 2n ** BigInt(length * 8) + item.value : item.value;
+      for (let word = start + length - 8; word >= start; word -= 8) {
+        out.writeBigUInt64BE(rest % 2n ** 64n, word);
+        rest /= 2n ** 64n;
+      }
+      break;
     }
-    case ItemType.TextString: {
-      const b = Buffer.from(item.value, 'utf8');
-      parts.push(header(item.tag, item.type, b.length));
-      withPadding(parts, b);
-      return;
-    }
+    case ItemType.TextString:
+      out.write(item.value, start, length, 'utf8');
+      break;
     case ItemType.ByteString:
-      parts.push(header(item.tag, item.type, item.value.length));
-      withPadding(parts, item.value);
-      return;
+      item.value.copy(out, start);
+      break;
   }
+  return start + padded(length);
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv } from '@keyward/crypto';
+import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
 import { authorizeUse, type CryptoOperation } from '@keyward/domain';
 import {
   asBytes,
@@ -33,7 +33,7 @@ async function withUse(
   payload: TtlvItem | undefined,
   call: Call,
   operation: UsedOperation,
-  run: (use: <T>(work: (material: Buffer) => T) => Promise<T>, keyRef: string) => Promise<Payload>,
+  run: (use: <T>(work: (material: Buffer) => T) => Promise<T>, keyRef: string, version: MaterialRef) => Promise<Payload>,
   check: () => void,
 ): Promise<Payload> {
   requireRole(call, ['key-user'], operation);
@@ -49,7 +49,11 @@ async function withUse(
     const use = authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow());
     version = use.version;
     const ref = { tenantId, keyId: keyRef, version: use.version };
-    const out = await run(<T>(work: (material: Buffer) => T) => deps.materials.withMaterial(ref, use.kcv, work), keyRef);
+    const out = await run(<T>(work: (material: Buffer) => T) => deps.materials.withMaterial(ref, use.kcv, work), keyRef, {
+      tenantId,
+      keyId: keyId ?? keyRef,
+      version: use.version,
+    });
     recordUsage(deps, call, operation, keyId, version, 'ok');
     return out;
   } catch (err: unknown) {
@@ -78,23 +82,29 @@ function checkGcmParameters(payload: TtlvItem | undefined): void {
   dataOf(payload);
 }
 
-/** Encrypt: AES-GCM (128/192/256 by the key), the latest version of an Active key; 12-byte IV, generated when absent. */
+/**
+ * Encrypt: AES-GCM (128/192/256 by the key), the latest version of an Active key; 12-byte IV, generated
+ * when absent. The caller may choose the IV, so this runs under the version's KMIP subkey, never under
+ * the material REST's ciphertexts use (withKmipAesGcmKey, finding 6).
+ */
 export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   return withUse(
     deps,
     payload,
     call,
     'encrypt',
-    async (use, keyRef) => {
+    async (use, keyRef, version) => {
       const data = dataOf(payload);
       const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) ?? Buffer.alloc(0);
       const iv = asBytes(child(payload, Tag.IvCounterNonce)) ?? randomIv(GCM_IV);
       if (iv.length !== GCM_IV) fail(ResultReason.InvalidField, 'the IV/Counter/Nonce must be 12 bytes');
-      const { ciphertext, tag } = await use((k) => {
-        const cipher = createCipheriv(aesGcmCipher(k.length), k, iv, { authTagLength: GCM_TAG });
-        cipher.setAAD(aad);
-        return { ciphertext: Buffer.concat([cipher.update(data), cipher.final()]), tag: cipher.getAuthTag() };
-      });
+      const { ciphertext, tag } = await use((material) =>
+        withKmipAesGcmKey(material, version, (k) => {
+          const cipher = createCipheriv(aesGcmCipher(k.length), k, iv, { authTagLength: GCM_TAG });
+          cipher.setAAD(aad);
+          return { ciphertext: Buffer.concat([cipher.update(data), cipher.final()]), tag: cipher.getAuthTag() };
+        }),
+      );
       // KMIP 1.4 added the Authenticated Encryption Tag field; older versions get it appended to Data.
       const tagField = call.version.major > 1 || call.version.minor >= 4;
       return [
@@ -108,14 +118,18 @@ export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
   );
 }
 
-/** Decrypt: AES-GCM with any live version the domain allows (the latest); a changed byte, IV, tag or AAD is a Cryptographic Failure. */
+/**
+ * Decrypt: AES-GCM with any live version the domain allows (the latest), under the version's KMIP
+ * subkey as Encrypt (so a REST ciphertext never opens here); a changed byte, IV, tag or AAD is a
+ * Cryptographic Failure.
+ */
 export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   return withUse(
     deps,
     payload,
     call,
     'decrypt',
-    async (use, keyRef) => {
+    async (use, keyRef, version) => {
       const data = dataOf(payload);
       const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) ?? Buffer.alloc(0);
       const iv = asBytes(child(payload, Tag.IvCounterNonce));
@@ -125,9 +139,9 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
       const tag = tagItem ?? (data.length >= GCM_TAG ? data.subarray(data.length - GCM_TAG) : undefined);
       const body = tagItem ? data : data.subarray(0, Math.max(0, data.length - GCM_TAG));
       if (tag?.length !== GCM_TAG) return fail(ResultReason.MissingData, 'a 16-byte Authenticated Encryption Tag is required');
-      const plaintext = await use((k) => {
+      const plaintext = await use((material) => {
         try {
-          return openAnyAesGcm(k, { iv, tag, ciphertext: body }, aad);
+          return withKmipAesGcmKey(material, version, (k) => openAnyAesGcm(k, { iv, tag, ciphertext: body }, aad));
         } catch (err: unknown) {
           if (!(err instanceof AuthenticationFailed)) throw err;
           return fail(
