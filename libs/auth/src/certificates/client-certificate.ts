@@ -95,7 +95,7 @@ export function presentedCertificate(socket: unknown): PresentedCertificate | un
 }
 
 /** Node's parsed subject (`{ CN: 'a', OU: ['b', 'c'] }`) as sorted `TYPE=value` attributes. */
-function peerSubject(subject: Record<string, string | string[] | undefined> | undefined): string[] {
+export function peerSubject(subject: Record<string, string | string[] | undefined> | undefined): string[] {
   const attributes: string[] = [];
   for (const [type, values] of Object.entries(subject ?? {})) {
     for (const value of Array.isArray(values) ? values : values === undefined ? [] : [values]) {
@@ -112,7 +112,7 @@ function peerSubject(subject: Record<string, string | string[] | undefined> | un
  */
 export function certificateMatches(
   binding: Pick<CertificateBinding, 'fingerprint' | 'subject'>,
-  presented: PresentedCertificate | undefined,
+  presented: Pick<PresentedCertificate, 'fingerprint' | 'subjectAttributes'> | undefined,
 ): boolean {
   if (!presented) return false;
   if (binding.fingerprint === undefined && binding.subject === undefined) return false;
@@ -136,7 +136,7 @@ export type ReleaseRefusal = 'no-certificate' | 'not-bound' | 'other-certificate
  */
 export function releaseRefusal(
   binding: Pick<CertificateBinding, 'fingerprint' | 'subject'> | undefined,
-  presented: PresentedCertificate | undefined,
+  presented: Pick<PresentedCertificate, 'fingerprint' | 'subjectAttributes'> | undefined,
 ): ReleaseRefusal | undefined {
   if (!presented) return 'no-certificate';
   if (!binding) return 'not-bound';
