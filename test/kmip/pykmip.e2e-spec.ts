@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueClientCertificate, keyCheckValue } from '@keyward/crypto';
@@ -28,11 +28,56 @@ jest.setTimeout(900_000);
 
 /** Writes a client certificate and key for `subject`, issued by the stack's development CA. */
 async function clientCert(stack: KeywardStack, dir: string, file: string, subject: string): Promise<[string, string]> {
+  return (await issuedCert(stack, dir, file, subject)).files;
+}
+
+async function issuedCert(
+  stack: KeywardStack,
+  dir: string,
+  file: string,
+  subject: string,
+): Promise<{ files: [string, string]; fingerprint: string }> {
   const issued = await issueClientCertificate({ subject, days: 1, ca: { dir: join(stack.dataDir, 'tls') } });
   const [cert, key] = [join(dir, `${file}.crt`), join(dir, `${file}.key`)];
   writeFileSync(cert, issued.certPem);
   writeFileSync(key, issued.keyPem, { mode: 0o600 });
-  return [cert, key];
+  return { files: [cert, key], fingerprint: issued.fingerprint };
+}
+
+/**
+ * Creates a principal with the test helper; answers its key and its id (from the views: the one new
+ * principal of that role, once the views list the `existing` ones).
+ */
+async function newPrincipal(stack: KeywardStack, adminKey: string, role: string, existing: number): Promise<[key: string, id: string]> {
+  const ids = async (): Promise<string[]> =>
+    (await stack.call(adminKey, 'GET', '/v1/principals?limit=100'))
+      .json<{ items: { principalId: string; role: string }[] }>()
+      .items.filter((p) => p.role === role)
+      .map((p) => p.principalId);
+  let before: string[] = [];
+  await stack.api.waitFor(async () => (before = await ids()).length === existing, 30_000);
+  const key = await stack.principal(adminKey, role);
+  let id: string | undefined;
+  await stack.api.waitFor(async () => (id = (await ids()).find((p) => !before.includes(p))) !== undefined, 30_000);
+  return [key, id!];
+}
+
+/**
+ * Issues a certificate naming the principal (O=<tenant>, CN=<principal>) and binds its SHA-256
+ * fingerprint to the principal: KMIP authenticates only by the bound certificate.
+ */
+async function boundCert(
+  stack: KeywardStack,
+  adminKey: string,
+  dir: string,
+  file: string,
+  tenantId: string,
+  principalId: string,
+): Promise<[string, string]> {
+  const issued = await issuedCert(stack, dir, file, `CN=${principalId}, O=${tenantId}`);
+  const bound = await stack.call(adminKey, 'PUT', `/v1/principals/${principalId}/certificate`, { fingerprint: issued.fingerprint });
+  if (bound.status !== 200) throw new Error(`binding ${principalId}: ${bound.status} ${bound.body}`);
+  return issued.files;
 }
 
 describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service', () => {
@@ -53,18 +98,18 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     python = await pykmipPython();
     await stack.start();
     kmip = await KmipService.start(stack.env, await freePort());
-    const onboarded = await stack.call(stack.providerKey, 'POST', '/v1/tenants', { name: uniqueName('KmipTenant') });
-    expect(onboarded.status).toBe(201);
-    const body = onboarded.json<{ tenantId: string; admin: { principalId: string; apiKey: string } }>();
-    tenant = { tenantId: body.tenantId, adminKey: body.admin.apiKey };
-    adminId = body.admin.principalId;
-    const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app'), role: 'key-user' });
-    expect(created.status).toBe(201);
-    userId = created.json<{ principalId: string }>().principalId;
+    const onboarded = await stack.onboard(uniqueName('KmipTenant'));
+    tenant = { tenantId: onboarded.tenantId, adminKey: onboarded.adminKey };
+    // The REST admin stays unbound (its API key works without a certificate); a second admin is the
+    // KMIP client. Dual control off first, as with one admin, so the scenarios' REST steps run at once.
+    const policy = await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', { dualControl: { quorum: null, operations: [] } });
+    expect(policy.status).toBe(200);
+    [, adminId] = await newPrincipal(stack, tenant.adminKey, 'tenant-admin', 1);
+    [, userId] = await newPrincipal(stack, tenant.adminKey, 'key-user', 0);
 
     dir = mkdtempSync(join(tmpdir(), 'kw-kmip-'));
-    admin = await clientCert(stack, dir, 'admin', `CN=${adminId}, O=${tenant.tenantId}`);
-    user = await clientCert(stack, dir, 'user', `CN=${userId}, O=${tenant.tenantId}`);
+    admin = await boundCert(stack, tenant.adminKey, dir, 'admin', tenant.tenantId, adminId);
+    user = await boundCert(stack, tenant.adminKey, dir, 'user', tenant.tenantId, userId);
     stranger = await clientCert(stack, dir, 'stranger', `CN=prn_nobody, O=${tenant.tenantId}`);
     name = uniqueName('kmip-key');
     ca = join(stack.dataDir, 'tls', 'ca.crt');
@@ -177,9 +222,8 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
 
   it('runs the rest of the operation set: AES-128/192, register (keys, secret data), wrapped get, locate by dates, attributes, illegal transitions', async () => {
     if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
-    const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app2'), role: 'key-user' });
-    const { principalId: user2Id, apiKey: user2Key } = created.json<{ principalId: string; apiKey: string }>();
-    const user2 = await clientCert(stack, dir, 'user2', `CN=${user2Id}, O=${tenant.tenantId}`);
+    const [user2Key, user2Id] = await newPrincipal(stack, tenant.adminKey, 'key-user', 1);
+    const user2 = await boundCert(stack, tenant.adminKey, dir, 'user2', tenant.tenantId, user2Id);
     const prefix = uniqueName('kmipops');
     const out = await runScenario(
       python,
@@ -241,13 +285,17 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     // REST uses the same keys: AES-192-GCM ciphertext blobs (algorithm id 4) round-trip; a SECRET refuses to encrypt;
     // an AES-128 key created over REST is a 128-bit key over KMIP.
     const plaintext = Buffer.from('over REST').toString('base64');
-    const encrypted = await stack.call(user2Key, 'POST', `/v1/keys/${createdIds['192']!}/encrypt`, { plaintext });
+    // user2 is bound to its certificate: its API key works over mutual TLS presenting it.
+    const clientCert = { cert: readFileSync(user2[0], 'utf8'), key: readFileSync(user2[1], 'utf8') };
+    const asUser2 = (method: string, path: string, body: unknown) =>
+      stack.api.request(method, path, { headers: { authorization: `Bearer ${user2Key}` }, body, clientCert });
+    const encrypted = await asUser2('POST', `/v1/keys/${createdIds['192']!}/encrypt`, { plaintext });
     expect(encrypted.status).toBe(200);
     const ciphertext = encrypted.json<{ ciphertext: string }>().ciphertext;
     expect(Buffer.from(ciphertext, 'base64')[3]).toBe(4);
-    const decrypted = await stack.call(user2Key, 'POST', '/v1/decrypt', { ciphertext });
+    const decrypted = await asUser2('POST', '/v1/decrypt', { ciphertext });
     expect(decrypted.json<{ plaintext: string }>().plaintext).toBe(plaintext);
-    expect((await stack.call(user2Key, 'POST', `/v1/keys/${secret}/encrypt`, { plaintext })).status).toBe(422);
+    expect((await asUser2('POST', `/v1/keys/${secret}/encrypt`, { plaintext })).status).toBe(422);
     const restKey = await stack.call(tenant.adminKey, 'POST', '/v1/keys', { keyType: 'AES-128-GCM', activate: true });
     expect(restKey.status).toBe(201);
     const restKeyId = restKey.json<{ key: { keyId: string } }>().key.keyId;
@@ -346,13 +394,16 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(await tryDiscover([join(dir, 'rogue.crt'), join(dir, 'rogue.key')])).toBeNull();
 
     // Another tenant: its admin cannot see this tenant's keys, and this tenant's admin id is unknown there.
-    const other = (await stack.call(stack.providerKey, 'POST', '/v1/tenants', { name: uniqueName('KmipOther') })).json<{
-      tenantId: string;
-      admin: { principalId: string };
-    }>();
+    const other = await stack.onboard(uniqueName('KmipOther'));
     const crossed = await clientCert(stack, dir, 'crossed', `CN=${adminId}, O=${other.tenantId}`);
     expect(results(await tryDiscover(crossed))).toEqual([[ResultStatus.OperationFailed, ResultReason.AuthenticationNotSuccessful]]);
-    const otherAdmin = await clientCert(stack, dir, 'other-admin', `CN=${other.admin.principalId}, O=${other.tenantId}`);
+    let otherAdminId = '';
+    await stack.api.waitFor(async () => {
+      const items = (await stack.call(other.adminKey, 'GET', '/v1/principals')).json<{ items: { principalId: string }[] }>().items;
+      otherAdminId = items[0]?.principalId ?? '';
+      return otherAdminId !== '';
+    }, 30_000);
+    const otherAdmin = await boundCert(stack, other.adminKey, dir, 'other-admin', other.tenantId, otherAdminId);
     const mine = await TtlvClient.open(kmip.port, ca, admin);
     const created = await mine.request([1, 4], [[Operation.Create, createPayload14()]]);
     const uid = asText(child(payloadOf(created), Tag.UniqueIdentifier))!;

@@ -14,3 +14,5 @@ export * from './shared/domain-error';
 export * from './shared/event';
 export * from './shared/ids';
 export * from './tenant/tenant';
+export * from './principal/principal-certificate';
+export * from './approval/approval-standing';

@@ -5,6 +5,7 @@ import { businessNow } from '@keyward/platform';
 import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipError } from './kmip-error';
+import type { CertificateIdentity } from './kmip-principal';
 import type { TenantLogs } from './kmip-tenant-reads';
 
 /** The items of a response payload. */
@@ -18,6 +19,8 @@ export interface Version {
 /** One batch item being answered: who asks, in which protocol version. */
 export interface Call {
   readonly principal: AuthenticatedPrincipal;
+  /** The verified client certificate the principal authenticated with (bound to it by fingerprint). */
+  readonly certificate: CertificateIdentity;
   readonly version: Version;
   readonly requestId: string;
   /** ID Placeholder: the object the previous batch item made or used. */

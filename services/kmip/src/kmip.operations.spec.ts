@@ -13,12 +13,18 @@ const log = {
   principals: new Map([
     ['prn_admin', { principalId: 'prn_admin', name: 'a', role: 'tenant-admin', createdAt: '', revokedAt: null }],
     ['prn_gone', { principalId: 'prn_gone', name: 'g', role: 'key-user', createdAt: '', revokedAt: '2026-01-01T00:00:00Z' }],
+    ['prn_loose', { principalId: 'prn_loose', name: 'l', role: 'key-user', createdAt: '', revokedAt: null }],
+  ]),
+  certificates: new Map([
+    ['prn_admin', { fingerprint: 'ab'.repeat(32), boundAt: '', boundBy: 'prn_admin' }],
+    ['prn_gone', { fingerprint: 'cd'.repeat(32), boundAt: '', boundBy: 'prn_admin' }],
+    ['prn_loose', { subject: 'CN=prn_loose, O=ten_1', boundAt: '', boundBy: 'prn_admin' }],
   ]),
 } as unknown as TenantLog;
 
 const executor = { current: () => Promise.resolve(log) } as unknown as CommandExecutor;
 const operations = new KmipOperations(executor, {} as KeyMaterialService, { record: () => undefined } as unknown as UsageRecorder);
-const admin = { tenantId: 'ten_1', principalId: 'prn_admin', fingerprint: 'ab' };
+const admin = { tenantId: 'ten_1', principalId: 'prn_admin', fingerprint: 'ab'.repeat(32), subjectAttributes: ['CN=prn_admin', 'O=ten_1'] };
 
 function request(version: [number, number], items: [number, TtlvItem[]][]): TtlvItem {
   return ttlv.struct(Tag.RequestMessage, [
@@ -82,12 +88,33 @@ describe('KmipOperations', () => {
 });
 
 describe('certificate principals', () => {
-  it('reads O=<tenant>, CN=<principal> and takes the role from the log', () => {
-    const identity = identityOf({ subject: { O: 'ten_1', CN: 'prn_admin' }, fingerprint256: 'AB:CD' } as never);
-    expect(identity).toEqual({ tenantId: 'ten_1', principalId: 'prn_admin', fingerprint: 'abcd' });
+  it('reads O=<tenant>, CN=<principal> as where to look, and takes the role from the log', () => {
+    const fingerprint256 = 'AB:'.repeat(31) + 'AB';
+    const identity = identityOf({ subject: { O: 'ten_1', CN: 'prn_admin' }, fingerprint256 } as never);
+    expect(identity).toEqual({
+      tenantId: 'ten_1',
+      principalId: 'prn_admin',
+      fingerprint: 'ab'.repeat(32),
+      subjectAttributes: ['CN=prn_admin', 'O=ten_1'],
+    });
     expect(principalOf(identity as never, log)).toMatchObject({ role: 'tenant-admin', tenantId: 'ten_1' });
-    expect(principalOf({ ...admin, principalId: 'prn_gone' }, log)).toMatch(/revoked/);
-    expect(principalOf({ ...admin, principalId: 'prn_other' }, log)).toMatch(/unknown principal/);
+    expect(principalOf({ ...admin, principalId: 'prn_gone', fingerprint: 'cd'.repeat(32) }, log)).toMatch(/revoked/);
+    expect(principalOf({ ...admin, principalId: 'prn_other' }, log)).toMatch(/no principal prn_other is bound to this certificate/);
+  });
+
+  it('never authenticates by subject text alone: the binding must carry the presented fingerprint', () => {
+    // Any CA in the bundle can write O=ten_1, CN=prn_admin; only the bound certificate has this fingerprint.
+    expect(principalOf({ ...admin, fingerprint: 'ef'.repeat(32) }, log)).toBe(
+      'no principal prn_admin is bound to this certificate (bind its SHA-256 fingerprint: PUT /v1/principals/{id}/certificate)',
+    );
+    // A binding by subject only is not enough for KMIP either.
+    const loose = {
+      tenantId: 'ten_1',
+      principalId: 'prn_loose',
+      fingerprint: 'ef'.repeat(32),
+      subjectAttributes: ['CN=prn_loose', 'O=ten_1'],
+    };
+    expect(typeof principalOf(loose, log)).toBe('string');
     expect(identityOf({ subject: { CN: 'x' }, fingerprint256: '' } as never)).toMatch(/O=<tenantId>/);
     expect(identityOf(undefined)).toBe('no client certificate');
   });

@@ -148,7 +148,11 @@ export class KmipOperations {
       const principal = await this.authenticate(certificate, deps);
       const stopOnError = (asEnum(child(header, Tag.BatchErrorContinuationOption)) ?? BATCH_STOP) !== BATCH_CONTINUE;
       const call: Call | string =
-        typeof principal === 'string' ? principal : { principal, version, requestId, placeholder: undefined, scrub };
+        typeof principal === 'string'
+          ? principal
+          : typeof certificate === 'string'
+            ? certificate
+            : { principal, certificate, version, requestId, placeholder: undefined, scrub };
       for (const item of items) {
         const operation = asEnum(child(item, Tag.Operation));
         const started = process.hrtime.bigint();

@@ -1,4 +1,4 @@
-import { createDecipheriv, createHmac } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { keyCheckValue, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
 import {
   decide,
@@ -113,7 +113,13 @@ const operations = new KmipOperations(
   new KmipMetrics(registry),
 );
 
-const cert = (tenantId: string, principalId: string) => ({ tenantId, principalId, fingerprint: 'ab' });
+/** The identity a certificate with subject O=<tenantId>, CN=<principalId> presents; `serial` tells certificates with the same subject apart. */
+const cert = (tenantId: string, principalId: string, serial = 0) => ({
+  tenantId,
+  principalId,
+  fingerprint: createHash('sha256').update(`${tenantId}/${principalId}/${serial}`).digest('hex'),
+  subjectAttributes: [`CN=${principalId}`, `O=${tenantId}`],
+});
 const adminA = cert(A, 'prn_admina001');
 const userA = cert(A, 'prn_usera0001');
 const auditorA = cert(A, 'prn_audita001');
@@ -222,6 +228,11 @@ beforeAll(async () => {
   }
   await executor.run(A, { kind: 'principal.create', principalId: userA.principalId, name: 'app', role: 'key-user' }, past);
   await executor.run(A, { kind: 'principal.create', principalId: auditorA.principalId, name: 'audit', role: 'auditor' }, past);
+  // KMIP clients authenticate by the certificate their principal is bound to.
+  for (const who of [adminA, userA, auditorA, adminB]) {
+    const { principalId, fingerprint } = who;
+    await executor.run(who.tenantId, { kind: 'principal.bind-certificate', principalId, fingerprint }, past);
+  }
 });
 
 describe('Create', () => {
@@ -700,6 +711,23 @@ describe('wrong tenant, unknown principals, Query and metrics', () => {
       ]),
     );
     expect(children(q.payload, Tag.ObjectType).map(asEnum)).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData]);
+  });
+
+  it('authenticates only the bound certificate: the same subject from another certificate is refused, and unbinding ends access', async () => {
+    const id = await activeKey();
+    const forged = cert(A, userA.principalId, 1); // O=<tenant A>, CN=<its key-user>, any CA of the bundle
+    const refused = await send(forged, Operation.Get, [uid(id)]);
+    expect([refused.reason, refused.message]).toEqual([
+      ResultReason.AuthenticationNotSuccessful,
+      `no principal ${userA.principalId} is bound to this certificate (bind its SHA-256 fingerprint: PUT /v1/principals/{id}/certificate)`,
+    ]);
+    const scrub: Buffer[] = [];
+    ok(await send(userA, Operation.Get, [uid(id)], [1, 4], scrub));
+    await executor.run(A, { kind: 'principal.unbind-certificate', principalId: userA.principalId });
+    expect((await send(userA, Operation.Get, [uid(id)])).reason).toBe(ResultReason.AuthenticationNotSuccessful);
+    const { principalId, fingerprint } = userA;
+    await executor.run(A, { kind: 'principal.bind-certificate', principalId, fingerprint });
+    ok(await send(userA, Operation.Get, [uid(id)], [1, 4], scrub));
   });
 
   it('counts operations by operation and result, and observes their latency', async () => {

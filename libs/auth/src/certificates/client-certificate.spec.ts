@@ -1,4 +1,11 @@
-import { canonicalSubject, certificateMatches, normalizeFingerprint, presentedCertificate, subjectAttributes } from './client-certificate';
+import {
+  canonicalSubject,
+  certificateMatches,
+  normalizeFingerprint,
+  presentedCertificate,
+  releaseRefusal,
+  subjectAttributes,
+} from './client-certificate';
 
 const HEX = 'ab'.repeat(32);
 
@@ -14,7 +21,6 @@ describe('client certificate bindings', () => {
     expect(subjectAttributes('CN=app, O=Acme')).toEqual(['CN=app', 'O=Acme']);
     expect(subjectAttributes('o=Acme,cn=app')).toEqual(['CN=app', 'O=Acme']);
     expect(subjectAttributes('CN=Smith\\, John+OU=Ops')).toEqual(['CN=Smith, John', 'OU=Ops']);
-    expect(subjectAttributes('CN=app\nO=Acme')).toEqual(['CN=app', 'O=Acme']);
     for (const bad of ['', 'app', '=x', 'CN=', 'CN=a,,O=b', '1CN=a']) expect(subjectAttributes(bad)).toBeUndefined();
     expect(canonicalSubject('O=Acme, CN=Smith\\, John')).toBe('CN=Smith\\, John, O=Acme');
   });
@@ -30,6 +36,29 @@ describe('client certificate bindings', () => {
     expect(certificateMatches(binding({ fingerprint: HEX, subject: 'CN=other' }), presented)).toBe(false);
     expect(certificateMatches(binding({}), presented)).toBe(false);
     expect(certificateMatches(binding({ fingerprint: HEX }), undefined)).toBe(false);
+  });
+
+  it('refuses DNs with control characters: a newline never separates attributes', () => {
+    for (const bad of ['CN=app\nO=Acme', 'CN=app\r, O=Acme', 'CN=app\u0000', 'CN=app\u0085, O=Acme', 'CN=app\u2028O=Acme']) {
+      expect(subjectAttributes(bad)).toBeUndefined();
+      expect(canonicalSubject(bad)).toBeUndefined();
+    }
+  });
+
+  it('compares subjects attribute by attribute: a CN holding "\\nO=Acme" is not CN plus O', () => {
+    // Node reports such a certificate's subject as one CN attribute whose value contains the newline.
+    const forged = { fingerprint: 'cd'.repeat(32), subjectAttributes: ['CN=app\nO=Acme'], thumbprint: 'y' };
+    expect(certificateMatches(binding({ subject: 'CN=app, O=Acme' }), forged)).toBe(false);
+    const smuggled = { fingerprint: 'cd'.repeat(32), subjectAttributes: ['CN=app', 'O=Acme\u0000'], thumbprint: 'y' };
+    expect(certificateMatches(binding({ subject: 'CN=app, O=Acme' }), smuggled)).toBe(false);
+  });
+
+  it('releases material only to the certificate the principal is bound to', () => {
+    expect(releaseRefusal(binding({ fingerprint: HEX }), presented)).toBeUndefined();
+    expect(releaseRefusal(binding({ fingerprint: HEX }), undefined)).toBe('no-certificate');
+    expect(releaseRefusal(undefined, presented)).toBe('not-bound');
+    expect(releaseRefusal(binding({ fingerprint: 'cd'.repeat(32) }), presented)).toBe('other-certificate');
+    expect(releaseRefusal(binding({ subject: 'CN=other' }), presented)).toBe('other-certificate');
   });
 
   it('sees no certificate on a plain or unverified connection', () => {

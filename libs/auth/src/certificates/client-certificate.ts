@@ -22,6 +22,9 @@ export interface PresentedCertificate {
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** C0/C1 controls, DEL, line and paragraph separators: an attribute holding one could read as other attributes. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** `AB:CD:…`, `ab cd …` or `abcd…` to 64 lowercase hex digits; undefined when it is not a SHA-256. */
 export function normalizeFingerprint(value: string): string | undefined {
@@ -32,16 +35,18 @@ export function normalizeFingerprint(value: string): string | undefined {
 /**
  * Parses a DN (`CN=a, O=b`, RFC 4514 escapes `\,` `\+` `\=` `\\`, `+` for multi-valued RDNs) into
  * sorted `TYPE=value` attributes; undefined when it is not one. Order does not matter: the
- * certificate's subject must carry exactly these attributes.
+ * certificate's subject must carry exactly these attributes. A control character anywhere (a CN
+ * holding "\nO=Acme") makes it no DN at all: attributes are never split on newlines.
  */
 export function subjectAttributes(dn: string): string[] | undefined {
+  if (CONTROL.test(dn)) return undefined;
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < dn.length; i++) {
     const c = dn.charAt(i);
     if (c === '\\' && i + 1 < dn.length) {
       current += c + dn.charAt(++i);
-    } else if (c === ',' || c === '+' || c === '\n') {
+    } else if (c === ',' || c === '+') {
       parts.push(current);
       current = '';
     } else {
@@ -90,7 +95,7 @@ export function presentedCertificate(socket: unknown): PresentedCertificate | un
 }
 
 /** Node's parsed subject (`{ CN: 'a', OU: ['b', 'c'] }`) as sorted `TYPE=value` attributes. */
-function peerSubject(subject: Record<string, string | string[] | undefined> | undefined): string[] {
+export function peerSubject(subject: Record<string, string | string[] | undefined> | undefined): string[] {
   const attributes: string[] = [];
   for (const [type, values] of Object.entries(subject ?? {})) {
     for (const value of Array.isArray(values) ? values : values === undefined ? [] : [values]) {
@@ -100,14 +105,40 @@ function peerSubject(subject: Record<string, string | string[] | undefined> | un
   return attributes.sort();
 }
 
-/** Whether a presented certificate satisfies a binding: every bound property must match. */
-export function certificateMatches(binding: CertificateBinding, presented: PresentedCertificate | undefined): boolean {
+/**
+ * Whether a presented certificate satisfies a binding: every bound property must match. Subjects
+ * compare attribute by attribute (never as joined text), and a presented attribute holding a
+ * control character matches nothing.
+ */
+export function certificateMatches(
+  binding: Pick<CertificateBinding, 'fingerprint' | 'subject'>,
+  presented: Pick<PresentedCertificate, 'fingerprint' | 'subjectAttributes'> | undefined,
+): boolean {
   if (!presented) return false;
   if (binding.fingerprint === undefined && binding.subject === undefined) return false;
   if (binding.fingerprint !== undefined && binding.fingerprint !== presented.fingerprint) return false;
   if (binding.subject !== undefined) {
     const wanted = subjectAttributes(binding.subject);
-    if (!wanted || wanted.join('\n') !== presented.subjectAttributes.join('\n')) return false;
+    const actual = presented.subjectAttributes;
+    if (!wanted || wanted.length !== actual.length) return false;
+    if (actual.some((attribute, i) => CONTROL.test(attribute) || attribute !== wanted[i])) return false;
   }
   return true;
+}
+
+/** Why a connection may not receive key material (undefined: it may). */
+export type ReleaseRefusal = 'no-certificate' | 'not-bound' | 'other-certificate';
+
+/**
+ * The rule for releasing key material (REST export, KMIP Get): a verified client certificate on
+ * the connection, a principal bound to a certificate, and the presented certificate matching
+ * that binding (not merely some binding existing).
+ */
+export function releaseRefusal(
+  binding: Pick<CertificateBinding, 'fingerprint' | 'subject'> | undefined,
+  presented: Pick<PresentedCertificate, 'fingerprint' | 'subjectAttributes'> | undefined,
+): ReleaseRefusal | undefined {
+  if (!presented) return 'no-certificate';
+  if (!binding) return 'not-bound';
+  return certificateMatches(binding, presented) ? undefined : 'other-certificate';
 }

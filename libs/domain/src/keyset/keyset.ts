@@ -26,15 +26,27 @@ import {
   type PrincipalState,
 } from '../principal/principal';
 import { decideTenant, evolveTenant, type TenantCommand, type TenantEvent, type TenantEventBody, type TenantState } from '../tenant/tenant';
+import {
+  decidePrincipalCertificate,
+  evolvePrincipalCertificate,
+  isPrincipalCertificateCommand,
+  isPrincipalCertificateEvent,
+  type PrincipalCertificate,
+  type PrincipalCertificateCommand,
+  type PrincipalCertificateEvent,
+  type PrincipalCertificateEventBody,
+} from '../principal/principal-certificate';
+import { checkRejecter, standingApprovers } from '../approval/approval-standing';
 
 /** The log that holds the provider's own principals; it has no tenant.onboarded event. */
 export const PROVIDER_LOG = 'provider';
 
 /** Commands that act directly; sensitive ones among them may need approvals first. */
-export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand;
+export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand;
 export type KeywardCommand = DirectCommand | ApprovalCommand<DirectCommand>;
-export type KeywardEventBody = TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand>;
-export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand>;
+export type KeywardEventBody =
+  TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand> | PrincipalCertificateEventBody;
+export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand> | PrincipalCertificateEvent;
 
 /**
  * Everything one tenant's commit log says: the tenant, its keys, its principals. This is the
@@ -49,6 +61,8 @@ export class TenantLog {
   readonly aliases = new Map<string, string>();
   readonly principals = new Map<string, PrincipalState>();
   readonly approvals = new Map<string, ApprovalState<DirectCommand>>();
+  /** Each principal's current client-certificate binding (principal.certificate-bound/unbound events). */
+  readonly certificates = new Map<string, PrincipalCertificate>();
 
   constructor(readonly logId: string) {}
 
@@ -64,7 +78,8 @@ export class TenantLog {
 }
 
 const isTenantCommand = (c: KeywardCommand): c is TenantCommand => c.kind.startsWith('tenant.');
-const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand => c.kind.startsWith('principal.');
+const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand =>
+  c.kind.startsWith('principal.') && !isPrincipalCertificateCommand(c);
 const isApprovalCommand = (c: KeywardCommand): c is ApprovalCommand<DirectCommand> => c.kind.startsWith('approval.');
 
 /** Active principals of a role in this log. */
@@ -89,6 +104,12 @@ export function sensitiveOperation(command: DirectCommand, log: TenantLog): Dual
     case 'principal.create':
       return command.role === 'tenant-admin' || command.role === 'provider-admin' ? 'principal.manage-admin' : undefined;
     case 'principal.revoke': {
+      const role = log.principals.get(command.principalId)?.role;
+      return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
+    }
+    // An administrator's certificate binding decides who can act as that administrator.
+    case 'principal.bind-certificate':
+    case 'principal.unbind-certificate': {
       const role = log.principals.get(command.principalId)?.role;
       return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
     }
@@ -144,11 +165,12 @@ function decideApproval(command: ApprovalCommand<DirectCommand>, log: TenantLog,
     }
     case 'approval.approve': {
       const approval = checkApprover(log.approvals.get(approvalId), approvalId, ctx.actor, ctx.now);
+      const standing = standingApprovers(approval, (id) => isRevoked(log, id));
       const granted: KeywardEventBody = { type: 'approval.granted.v1', data: { approvalId } };
-      if (1 + approval.approvedBy.length + 1 < approval.quorum) return [granted];
+      if (1 + standing.length + 1 < approval.quorum) return [granted];
       try {
         const executed = decideDirect(approval.command, log, ctx);
-        const approvedBy = [...approval.approvedBy, ctx.actor];
+        const approvedBy = [...standing, ctx.actor];
         return [
           granted,
           ...executed,
@@ -165,6 +187,7 @@ function decideApproval(command: ApprovalCommand<DirectCommand>, log: TenantLog,
       if (approval === undefined) return refuse('not-found', `approval ${approvalId} not found`, { approvalId });
       if (approval.status !== 'Pending') refuse('illegal-transition', `approval ${approvalId} is already ${approval.status.toLowerCase()}`);
       if (ctx.actor.role !== approval.requestedBy.role) refuse('invalid', `only a ${approval.requestedBy.role} may decide on this request`);
+      checkRejecter(approval, ctx.actor);
       const reason = (command.reason ?? '').trim().slice(0, 512);
       return [{ type: 'approval.rejected.v1', data: { approvalId, reason } }];
     }
@@ -188,6 +211,9 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
     if (log.tenant.status !== 'Active') {
       refuse('tenant-inactive', `tenant is ${log.tenant.status.toLowerCase()}`, { tenantId: log.logId, status: log.tenant.status });
     }
+  }
+  if (isPrincipalCertificateCommand(command)) {
+    return decidePrincipalCertificate(command, log.principals.get(command.principalId), log.certificates.get(command.principalId));
   }
   if (isPrincipalCommand(command)) {
     if (command.kind === 'principal.create' && (command.role === 'provider-admin') !== (log.logId === PROVIDER_LOG)) {
@@ -215,6 +241,10 @@ export function evolve(log: TenantLog, event: KeywardEvent): TenantLog {
     evolveApproval(log.approvals, event as ApprovalEvent);
   } else if (event.type.startsWith('tenant.')) {
     log.tenant = evolveTenant(log.tenant, event as TenantEvent);
+  } else if (isPrincipalCertificateEvent(event)) {
+    const binding = evolvePrincipalCertificate(event);
+    if (binding) log.certificates.set(event.data.principalId, binding);
+    else log.certificates.delete(event.data.principalId);
   } else if (event.type.startsWith('principal.')) {
     const e = event as PrincipalEvent;
     const next = evolvePrincipal(log.principals.get(e.data.principalId), e);
@@ -239,3 +269,9 @@ export function evolveCommit(log: TenantLog, commit: { readonly seq: number; rea
 }
 
 export type { DomainEvent, EventBody };
+
+/** Whether this log knows the principal as revoked. */
+function isRevoked(log: TenantLog, principalId: string): boolean {
+  const principal = log.principals.get(principalId);
+  return principal !== undefined && principal.revokedAt !== null;
+}

@@ -76,3 +76,29 @@ describe('TenantProjection', () => {
     expect(snapshot(crashed)).toEqual(snapshot(reference));
   });
 });
+
+describe('TenantProjection: certificate bindings', () => {
+  it('shows the principal’s current binding in its view, from the bound and unbound events', () => {
+    const fingerprint = 'ab'.repeat(32);
+    const bodies: KeywardEvent[][] = [
+      [ev('tenant.onboarded.v1', { tenantId: 'tnt_a', name: 'A' })],
+      [ev('principal.created.v1', { principalId: 'prn_user00001', name: 'user', role: 'key-user' })],
+      [ev('principal.certificate-bound.v1', { principalId: 'prn_user00001', fingerprint })],
+      [ev('principal.certificate-unbound.v1', { principalId: 'prn_user00001' })],
+    ];
+    let prev = GENESIS_HASH;
+    const p = new TenantProjection('tnt_a');
+    bodies.forEach((events, i) => {
+      const c = sealCommit({ tenantId: 'tnt_a', seq: i + 1, commandId: `c${i}`, events, committedAt: at, prevHash: prev });
+      prev = c.hash;
+      p.apply(c);
+      if (i === 2) {
+        expect(p.principals.get('tnt_a:prn_user00001')).toMatchObject({
+          certificate: { fingerprint, boundAt: at, boundBy: actor.principalId },
+          appliedSeq: 3,
+        });
+      }
+    });
+    expect(p.principals.get('tnt_a:prn_user00001')).toMatchObject({ certificate: null, revokedAt: null, appliedSeq: 4 });
+  });
+});

@@ -7,6 +7,8 @@ import {
   type PrincipalEvent,
   type TenantEvent,
   evolveTenant,
+  evolvePrincipalCertificate,
+  isPrincipalCertificateEvent,
 } from '@keyward/domain';
 import type { Commit } from '../commit/commit';
 import { GENESIS_HASH } from '../commit/commit';
@@ -49,6 +51,13 @@ export class TenantProjection {
         // The view is a superset of the tenant state: evolve it directly, then restore the view fields.
         const next = evolveTenant(this.tenant, event as TenantEvent);
         if (next) this.tenant = { ...next, _id: this.tenantId, ...this.counts(), appliedSeq: seq };
+      } else if (isPrincipalCertificateEvent(event)) {
+        const id = viewId(this.tenantId, event.data.principalId);
+        const before = this.principals.get(id);
+        if (before === undefined || !behind(id, before)) continue;
+        touched.add(id);
+        this.principals.set(id, { ...before, certificate: evolvePrincipalCertificate(event) ?? null, appliedSeq: seq });
+        this.dirty.add(id);
       } else if (event.type.startsWith('principal.')) {
         const e = event as PrincipalEvent;
         const id = viewId(this.tenantId, e.data.principalId);

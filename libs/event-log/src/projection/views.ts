@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { KeyLifecycleState, KeyState, PrincipalState, TenantPolicy, TenantStatus } from '@keyward/domain';
+import type { KeyLifecycleState, KeyState, PrincipalCertificate, PrincipalState, TenantPolicy, TenantStatus } from '@keyward/domain';
 
 /** Every view document records the seq of the last commit that changed it. */
 interface Applied {
@@ -8,7 +8,12 @@ interface Applied {
 }
 
 export type KeyView = KeyState & Applied & { readonly _id: string };
-export type PrincipalView = PrincipalState & Applied & { readonly _id: string };
+export type PrincipalView = PrincipalState &
+  Applied & {
+    readonly _id: string;
+    /** The client certificate the principal is bound to (null once unbound; absent if never bound). */
+    readonly certificate?: PrincipalCertificate | null;
+  };
 export interface TenantView extends Applied {
   readonly _id: string;
   readonly name: string;

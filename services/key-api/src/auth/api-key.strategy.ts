@@ -5,17 +5,20 @@ import { Strategy } from 'passport-http-bearer';
 import { ApiKeyAuthenticator, certificateMatches, parseApiKey, presentedCertificate, type AuthenticatedPrincipal } from '@keyward/auth';
 import { AbuseLimits } from '../http/limits/abuse-limits';
 import { clientCertificateRequired } from './auth-problems';
+import { CertificateBindings } from './certificate-bindings';
 
 /**
  * passport strategy `api-key`: `Authorization: Bearer kw_…`. A key id locked out for the calling
  * address answers 429 before the key is even looked up, so the answer never tells whether it
- * exists; a principal bound to a client certificate also needs that certificate on the connection.
+ * exists; a principal bound to a client certificate (in its tenant's log) also needs that
+ * certificate on the connection.
  */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
   constructor(
     private readonly authenticator: ApiKeyAuthenticator,
     private readonly limits: AbuseLimits,
+    private readonly certificates: CertificateBindings,
   ) {
     super({ passReqToCallback: true });
   }
@@ -30,7 +33,8 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
       this.limits.authenticationFailed(address, parsed.credentialId);
       return false;
     }
-    if (found.certificate && !certificateMatches(found.certificate, presentedCertificate(request.raw.socket))) {
+    const bound = await this.certificates.bindingOf(found.principal.tenantId, found.principal.principalId);
+    if (bound && !certificateMatches(bound, presentedCertificate(request.raw.socket))) {
       this.limits.authenticationFailed(address, parsed.credentialId);
       throw clientCertificateRequired();
     }

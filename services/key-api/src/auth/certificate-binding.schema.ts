@@ -28,6 +28,7 @@ export const bindCertificateBody = z
   .refine((body) => body.fingerprint !== undefined || body.subject !== undefined, { error: 'give a fingerprint, a subject, or both' });
 
 export const certificateBindingResponse = z.object({
+  seq: z.number().int().describe('the commit that recorded the binding (principal.certificate-bound.v1 / -unbound.v1)'),
   principalId: z.string(),
   certificate: z
     .object({

@@ -1,45 +1,59 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ApiKeyAuthenticator, CredentialStore, type CertificateBinding } from '@keyward/auth';
+import type { CertificateBinding } from '@keyward/auth';
+import type { ApprovalState, DirectCommand, PrincipalCertificate } from '@keyward/domain';
+import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
+import { gated, pendingOf } from '../commands/approvals';
 import type { Origin } from '../commands/commands';
+import { contextOf } from '../commands/decision-context';
+import { asProblem } from '../commands/domain-problem';
+import { KeyStateSource } from '../crypto/key-state.source';
 
 export interface CertificateBindingAnswer {
+  readonly seq: number;
   readonly principalId: string;
   readonly certificate: CertificateBinding | null;
 }
 
+export interface PendingBindingAnswer {
+  readonly seq: number;
+  readonly pendingApproval: ApprovalState<DirectCommand>;
+}
+
 /**
- * Binds a principal's API keys to a client certificate (stored with the credentials, not in the
- * event log). Takes effect at once on this key-api instance and within the credential cache
- * lifetime (5 s) on the others.
+ * Binds a principal's API keys to a client certificate, as `principal.certificate-bound.v1` /
+ * `principal.certificate-unbound.v1` events of the tenant's log: an administrator's binding is
+ * `principal.manage-admin` under the tenant's dual-control policy (the answer is then a pending
+ * approval). Authentication reads the binding from the same log: at once on this instance, within
+ * the stream's delay (at most CRYPTO_STATE_TTL_MS) on the others.
  */
 @Injectable()
 export class CertificateBindings {
   private readonly logger = new Logger('certificate-binding');
 
   constructor(
-    private readonly credentials: CredentialStore,
-    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly executor: CommandExecutor,
+    private readonly states: KeyStateSource,
   ) {}
 
   async bind(
     principalId: string,
     wanted: { fingerprint?: string; subject?: string } | null,
     origin: Origin,
-  ): Promise<CertificateBindingAnswer> {
+  ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
     const tenantId = origin.principal.tenantId;
-    const binding: CertificateBinding | null = wanted
+    const command: DirectCommand = wanted
       ? {
+          kind: 'principal.bind-certificate',
+          principalId,
           ...(wanted.fingerprint === undefined ? {} : { fingerprint: wanted.fingerprint }),
           ...(wanted.subject === undefined ? {} : { subject: wanted.subject }),
-          boundAt: new Date().toISOString(),
-          boundBy: origin.principal.principalId,
         }
-      : null;
-    const found = await this.credentials.bindCertificate(tenantId, principalId, binding);
-    // The same answer for a revoked, unknown or foreign principal: tenants never learn about each other.
-    if (found === 0) throw new ProblemError(404, 'not-found', 'Not found', `principal ${principalId} not found`);
-    this.authenticator.forgetPrincipal(principalId);
+      : { kind: 'principal.unbind-certificate', principalId };
+    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(origin)));
+    const pendingApproval = pendingOf(executed);
+    if (pendingApproval) return { seq: executed.seq, pendingApproval };
+    const binding = executed.log.certificates.get(principalId);
     this.logger.log(
       {
         tenant: tenantId,
@@ -51,6 +65,26 @@ export class CertificateBindings {
       },
       binding ? 'principal bound to a client certificate' : 'principal unbound from its client certificate',
     );
-    return { principalId, certificate: binding };
+    return { seq: executed.seq, principalId, certificate: binding ?? null };
+  }
+
+  /**
+   * The certificate a principal is bound to, from its tenant's log (undefined: none). A log that
+   * cannot be read refuses the request (503): a binding is never skipped because it could not be read.
+   */
+  async bindingOf(tenantId: string, principalId: string): Promise<PrincipalCertificate | undefined> {
+    try {
+      return (await this.states.log(tenantId)).certificates.get(principalId);
+    } catch (err: unknown) {
+      this.logger.error(`cannot read the certificate binding of ${principalId}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProblemError(
+        503,
+        'unavailable',
+        'Service unavailable',
+        'authentication is unavailable; retry shortly',
+        {},
+        { 'Retry-After': '5' },
+      );
+    }
   }
 }

@@ -11,6 +11,8 @@ const MAYBE_SENSITIVE = new Set<string>([
   'tenant.offboard',
   'principal.create',
   'principal.revoke',
+  'principal.bind-certificate',
+  'principal.unbind-certificate',
 ]);
 
 /** What a command answers when it became a pending approval request instead of executing. */

@@ -1,37 +1,28 @@
-import { TLSSocket } from 'node:tls';
 import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { CredentialStore } from '@keyward/auth';
+import { presentedCertificate, releaseRefusal } from '@keyward/auth';
 import { ProblemError } from '@keyward/platform';
+import { CertificateBindings } from '../auth/certificate-bindings';
 import type { Origin } from '../commands/commands';
+
+const DETAIL = {
+  'no-certificate': 'this operation needs a verified client certificate (mutual TLS)',
+  'not-bound': 'this operation needs a principal bound to its client certificate (PUT /v1/principals/{id}/certificate)',
+  'other-certificate': 'the client certificate presented is not the one this principal is bound to',
+} as const;
 
 /**
  * For operations that release key material: the request must come over mutual TLS with a verified
- * client certificate, from a principal bound to that certificate.
+ * client certificate, from a principal bound (in its tenant's log) to exactly that certificate.
  */
 @Injectable()
 export class MutualTlsCheck {
-  constructor(private readonly credentials: CredentialStore) {}
+  constructor(private readonly certificates: CertificateBindings) {}
 
   async require(request: FastifyRequest, origin: Origin): Promise<void> {
-    const socket = request.raw.socket;
-    const certificate = socket instanceof TLSSocket && socket.authorized ? socket.getPeerCertificate() : undefined;
-    if (!certificate?.fingerprint256) {
-      throw new ProblemError(
-        403,
-        'mtls-required',
-        'Mutual TLS required',
-        'this operation needs a verified client certificate (mutual TLS)',
-      );
-    }
-    const doc = await this.credentials.find(origin.principal.credentialId);
-    if (!doc?.certificate) {
-      throw new ProblemError(
-        403,
-        'mtls-required',
-        'Mutual TLS required',
-        'this operation needs a principal bound to its client certificate (PUT /v1/principals/{id}/certificate)',
-      );
-    }
+    const presented = presentedCertificate(request.raw.socket);
+    const { tenantId, principalId } = origin.principal;
+    const refusal = releaseRefusal(presented && (await this.certificates.bindingOf(tenantId, principalId)), presented);
+    if (refusal !== undefined) throw new ProblemError(403, 'mtls-required', 'Mutual TLS required', DETAIL[refusal]);
   }
 }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { bindCertificateBody, certificateBindingResponse } from '../auth/certificate-binding.schema';
-import { CertificateBindings, type CertificateBindingAnswer } from '../auth/certificate-bindings';
+import { CertificateBindings, type CertificateBindingAnswer, type PendingBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
 import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
 import type { IssuedPrincipal } from '../commands/principal.handlers';
@@ -63,7 +63,8 @@ export class PrincipalsController {
   @Put(':id/certificate')
   @Roles('tenant-admin')
   @ApiOperation({
-    summary: 'Bind a principal to a client certificate: its API keys then work only over mutual TLS presenting that certificate',
+    summary:
+      "Bind a principal to a client certificate: its API keys then work only over mutual TLS presenting that certificate (an administrator's binding is principal.manage-admin under dual control: 202 with the pending approval)",
   })
   @ApiBody({ schema: openApi(bindCertificateBody, 'input') })
   @ApiOkResponse({ schema: openApi(certificateBindingResponse) })
@@ -71,19 +72,22 @@ export class PrincipalsController {
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Body(new ZodPipe(bindCertificateBody)) body: z.output<typeof bindCertificateBody>,
     @RequestOrigin() origin: Origin,
-  ): Promise<CertificateBindingAnswer> {
+  ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
     return this.certificates.bind(id, body, origin);
   }
 
   @Delete(':id/certificate')
   @HttpCode(200)
   @Roles('tenant-admin')
-  @ApiOperation({ summary: "Remove a principal's client certificate binding: its API keys work without mutual TLS again" })
+  @ApiOperation({
+    summary:
+      "Remove a principal's client certificate binding: its API keys work without mutual TLS again (an administrator's: under dual control)",
+  })
   @ApiOkResponse({ schema: openApi(certificateBindingResponse) })
   unbindCertificate(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @RequestOrigin() origin: Origin,
-  ): Promise<CertificateBindingAnswer> {
+  ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
     return this.certificates.bind(id, null, origin);
   }
 }

@@ -1,5 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { aesGcmCipher, randomIv } from '@keyward/crypto';
+import { releaseRefusal } from '@keyward/auth';
 import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
 import {
   asEnum,
@@ -136,6 +137,14 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     const key = log.keys.get(keyRef);
     keyId = key?.keyId ?? null;
     const use = authorizeExport(log.tenant, tenantId, key, keyRef);
+    // As REST export: released only to the certificate the principal is bound to, as the log says now.
+    if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
+      fail(
+        ResultReason.PermissionDenied,
+        'key material is released only over the client certificate this principal is bound to',
+        'forbidden',
+      );
+    }
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     const format = asEnum(child(payload, Tag.KeyFormatType));
