@@ -72,7 +72,7 @@ async function announce() {
       'Keyward is running:',
       `  key-api     ${base}   (OpenAPI: ${base}/docs)`,
       tls && !env.KEY_API_TLS_CERT ? `  CA          ${join(data, 'tls', 'ca.crt')} (development CA; curl --cacert it)` : null,
-      `  health      ${base}/health/ready   metrics ${base}/metrics`,
+      `  health      ${base}/health/ready   metrics http://${env.KEY_API_METRICS_HOST || '127.0.0.1'}:${env.KEY_API_METRICS_PORT || 8447}/metrics`,
       `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
       `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
       `  kmip        ${env.KMIP_HOST || '127.0.0.1'}:${env.KMIP_PORT || 5696} (KMIP over mutual TLS; client certificates O=<tenantId>, CN=<principalId>)`,

@@ -109,7 +109,12 @@ export class BenchStack {
       [...serviceNodeFlags(name), ...nodeArgs, join(repoRoot, 'dist', 'services', name, 'src', 'main.js')],
       {
         cwd: repoRoot,
-        env: { ...this.env, [SERVICES[name]]: String(port) },
+        // key-api's /metrics listener on a free port too, so that a bench runs beside npm start or tests.
+        env: {
+          ...this.env,
+          [SERVICES[name]]: String(port),
+          ...(name === 'key-api' ? { KEY_API_METRICS_PORT: String(await freePort()) } : {}),
+        },
         stdio: ['ignore', fd, fd],
       },
     );

@@ -65,11 +65,21 @@ describe('services boot, report health and fail fast on bad configuration', () =
       expect(api.child.exitCode).toBeNull();
     });
 
-    it('exposes Prometheus metrics with HTTP latency by route and status', async () => {
-      const metrics = await api.get('/metrics');
-      expect(metrics.status).toBe(200);
-      expect(metrics.body).toMatch(/keyward_http_request_duration_seconds_bucket\{[^}]*route="\/health\/ready"[^}]*status="200"/);
-      expect(metrics.body).toContain('process_resident_memory_bytes');
+    it('exposes Prometheus metrics with HTTP latency by route and status, on a loopback listener of their own', async () => {
+      const scraped = await fetch(api.metricsUrl!);
+      expect(scraped.status).toBe(200);
+      const body = await scraped.text();
+      expect(body).toMatch(/keyward_http_request_duration_seconds_bucket\{[^}]*route="\/health\/ready"[^}]*status="200"/);
+      expect(body).toContain('process_resident_memory_bytes');
+      expect((await fetch(api.metricsUrl!.replace('/metrics', '/health/live'))).status).toBe(404);
+    });
+
+    it('does not serve /metrics on the API port (issue 23: who calls what, and how often, is not public)', async () => {
+      for (const path of ['/metrics', '/metrics/', '/metrics?x=1']) {
+        const answer = await api.get(path);
+        expect(answer.status).toBe(404);
+        expect(answer.body).not.toContain('keyward_http_request_duration_seconds');
+      }
     });
 
     it('answers unknown routes and malformed bodies with problem documents, and logs neither bodies nor credentials', async () => {

@@ -324,6 +324,11 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       keyType: 'SECRET',
       origin: 'imported',
     });
+    // Issue 23 finding 7: the registered password's check value is keyed by the tenant, not HMAC(password, zeros).
+    const passwordKcv = keyCheckValue(Buffer.from('correct horse battery'));
+    const secretKcv = (events.find((e) => e.type === 'key.created.v1' && e.data.keyId === secret)?.data.version as { kcv: string }).kcv;
+    expect(secretKcv).toMatch(/^t1\.[0-9a-f]{16}$/);
+    expect(JSON.stringify([commits, (await stack.call(tenant.adminKey, 'GET', `/v1/keys/${secret}`)).body])).not.toContain(passwordKcv);
     // The imported material is stored wrapped like generated material, and never appears in the log.
     const entry = await stack.db.collection('keystore').findOne({ tenantId: tenant.tenantId, keyId: reg });
     expect(entry).not.toBeNull();

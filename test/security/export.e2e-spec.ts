@@ -1,4 +1,4 @@
-import { constants, generateKeyPairSync, privateDecrypt } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, privateDecrypt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,11 @@ describe('key retrieval: exportable keys, export enabled under dual control, ove
     const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     const refused = await material(keyId, cert, weak);
     expect([refused.status, problemType(refused)]).toEqual([422, 'weak-wrapping-key']);
+    // Exponent 1 would make the RSA "wrap" the identity: the OAEP-encoded material, which anyone can decode.
+    const identity = createPublicKey({ key: { ...publicKey.export({ format: 'jwk' }), e: 'AQ' }, format: 'jwk' });
+    const exponentOne = await material(keyId, cert, identity.export({ type: 'spki', format: 'pem' }).toString());
+    expect([exponentOne.status, problemType(exponentOne)]).toEqual([422, 'weak-wrapping-key']);
+    expect(exponentOne.json<{ detail: string }>().detail).toMatch(/public exponent must be odd, at least 65537.*not 1$/);
     expect((await material(keyId, cert, 'not a key '.repeat(20))).status).toBe(400);
   });
 

@@ -39,6 +39,8 @@ export class ServiceProcess {
 
   /** Presented by every request that names no other (for key-api started with KEY_API_MTLS=required). */
   clientCert: ClientCertificate | undefined;
+  /** key-api only: its /metrics listener (a port of its own, never the API port). */
+  metricsUrl: string | undefined;
 
   static async start(
     name: 'key-api' | 'projector' | 'backup',
@@ -49,13 +51,22 @@ export class ServiceProcess {
     const dataDir = env.KEYWARD_DATA ?? mkdtempSync(join(tmpdir(), `kw-${name}-`));
     const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
     const tls = name === 'key-api' && env.KEY_API_TLS !== 'off';
+    const metricsPort = name === 'key-api' ? (env.KEY_API_METRICS_PORT ?? String(await freePort())) : undefined;
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
       cwd: repoRoot,
-      env: { ...process.env, KEYWARD_DATA: dataDir, [portVar]: String(port), LOG_LEVEL: 'info', ...env },
+      env: {
+        ...process.env,
+        KEYWARD_DATA: dataDir,
+        [portVar]: String(port),
+        LOG_LEVEL: 'info',
+        ...(metricsPort ? { KEY_API_METRICS_PORT: metricsPort } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const service = new ServiceProcess(name, child, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, dataDir);
     service.clientCert = options.clientCert;
+    if (metricsPort) service.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     await service.waitFor(async () => (await service.get('/health/live')).status === 200, 30_000);
     return service;
   }

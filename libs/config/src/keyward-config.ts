@@ -17,6 +17,8 @@ export interface KeywardConfig {
     readonly host: string;
     readonly port: number;
     readonly tls: TlsSetting;
+    /** /metrics, on a listener of its own (never the API port). */
+    readonly metrics: ListenSetting;
   };
   readonly projector: ListenSetting;
   readonly kmip: KmipSetting;

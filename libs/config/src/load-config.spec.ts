@@ -8,7 +8,12 @@ describe('loadConfig', () => {
     const config = loadConfig({}, '/srv/kw');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.mongo).toEqual({ uri: 'mongodb://127.0.0.1:27017', db: 'keyward' });
-    expect(config.keyApi).toEqual({ host: '127.0.0.1', port: 8443, tls: { enabled: true, generated: '/srv/kw/.keyward/tls' } });
+    expect(config.keyApi).toEqual({
+      host: '127.0.0.1',
+      port: 8443,
+      tls: { enabled: true, generated: '/srv/kw/.keyward/tls' },
+      metrics: { host: '127.0.0.1', port: 8447 },
+    });
     expect(config.dataDir).toBe('/srv/kw/.keyward');
     expect(config.infraConfigured).toBe(false);
   });

@@ -93,6 +93,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
           : s.KEY_API_TLS_CERT !== undefined && s.KEY_API_TLS_KEY !== undefined
             ? { enabled: true, certFile: resolve(cwd, s.KEY_API_TLS_CERT), keyFile: resolve(cwd, s.KEY_API_TLS_KEY) }
             : { enabled: true, generated: resolve(dataDir, 'tls') },
+      metrics: { host: s.KEY_API_METRICS_HOST, port: s.KEY_API_METRICS_PORT },
     },
     projector: { host: s.PROJECTOR_HOST, port: s.PROJECTOR_PORT },
     kmip: kmipSetting(s, cwd, dataDir),

@@ -90,6 +90,16 @@ export const settingsSchema = z.object({
   KEY_API_CLIENT_CA: optionalPath.describe(
     'PEM file of the CAs that issue client certificates. Default: the generated development CA (KEYWARD_DATA/tls/ca.crt) when key-api generates its TLS material; otherwise none, and no client certificate is accepted.',
   ),
+  KEY_API_METRICS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(
+      'key-api /metrics listen address: a listener of its own, never the API port (plain HTTP, unauthenticated: keep it internal).',
+    ),
+  KEY_API_METRICS_PORT: port(8447).describe(
+    'key-api /metrics port (Prometheus text over plain HTTP; the API port answers /metrics with 404).',
+  ),
   KMIP_HOST: z.string().min(1).default('127.0.0.1').describe('kmip service listen address (KMIP over mutual TLS).'),
   KMIP_PORT: port(5696).describe('kmip service port (TTLV over TLS; 5696 is the IANA port for KMIP).'),
   KMIP_TLS_CERT: optionalPath.describe(

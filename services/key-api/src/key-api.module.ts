@@ -38,7 +38,7 @@ export class KeyApiModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, KEY_API),
-        MetricsModule.forRoot(KEY_API),
+        MetricsModule.forRoot(KEY_API, { listen: config.keyApi.metrics }),
         ConnectionsModule,
         HealthModule,
         CqrsModule.forRoot(),

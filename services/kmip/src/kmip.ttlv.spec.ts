@@ -1,5 +1,5 @@
-import { createDecipheriv, createHash, createHmac } from 'node:crypto';
-import { keyCheckValue, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
+import { createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { keyCheckValue, matchesCheckValue, tenantCheckValue, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
 import {
   decide,
   evolveCommit,
@@ -81,7 +81,13 @@ class FakeExecutor {
 
 class FakeMaterials {
   readonly store = new Map<string, Buffer>();
+  /** Stands in for every tenant's KEK (tenant-keyed check values of SECRET keys). */
+  readonly kek = randomBytes(32);
   private readonly id = (ref: MaterialRef): string => `${ref.tenantId}/${ref.keyId}/${ref.version}`;
+
+  checkValue(tenantId: string, keyId: string, keyType: string, material: Buffer): Promise<string> {
+    return Promise.resolve(keyType === 'SECRET' ? tenantCheckValue(this.kek, tenantId, keyId, material) : keyCheckValue(material));
+  }
 
   storeNewMaterial(ref: MaterialRef, material: Buffer): Promise<string> {
     this.store.set(this.id(ref), Buffer.from(material));
@@ -95,7 +101,8 @@ class FakeMaterials {
 
   withMaterial<T>(ref: MaterialRef, kcv: string, use: (material: Buffer) => T): Promise<T> {
     const material = this.store.get(this.id(ref));
-    if (material === undefined || keyCheckValue(material) !== kcv) return Promise.reject(new Error('no such material'));
+    if (material === undefined || !matchesCheckValue(kcv, material, { kek: this.kek, ...ref }))
+      return Promise.reject(new Error('no such material'));
     return Promise.resolve(use(material));
   }
 
@@ -327,6 +334,10 @@ describe('Register', () => {
   it('registers Secret Data as an exportable SECRET key that no crypto operation admits and Get returns under the export rules', async () => {
     const id = uidOf(await send(adminA, Operation.Register, registerSecret(Buffer.from('correct horse'))));
     expect(await keyOf(A, id)).toMatchObject({ keyType: 'SECRET', exportable: true, origin: 'imported' });
+    // Its check value is keyed by the tenant (KEK), so the log does not let anyone test password guesses.
+    const kcv = (await keyOf(A, id))?.versions[0]?.kcv;
+    expect(kcv).toBe(tenantCheckValue(materials.kek, A, id, Buffer.from('correct horse')));
+    expect(kcv).not.toContain(keyCheckValue(Buffer.from('correct horse')));
     ok(await send(adminA, Operation.Activate, [uid(id)]));
     const type = ok(await send(adminA, Operation.GetAttributes, [uid(id), ttlv.text(Tag.AttributeName, 'Object Type')]));
     expect(asEnum(child(child(type.payload, Tag.Attribute), Tag.AttributeValue))).toBe(ObjectType.SecretData);

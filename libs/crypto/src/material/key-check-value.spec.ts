@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { keyCheckValue } from './key-check-value';
+import { createHmac, randomBytes } from 'node:crypto';
+import { keyCheckValue, matchesCheckValue, tenantCheckValue } from './key-check-value';
 
 describe('keyCheckValue', () => {
   it('is 16 lowercase hex characters', () => {
@@ -47,5 +47,35 @@ describe('keyCheckValue', () => {
     const copy = Buffer.from(material);
     keyCheckValue(material);
     expect(material).toEqual(copy);
+  });
+});
+
+describe('tenantCheckValue (SECRET keys)', () => {
+  const kek = randomBytes(32);
+  const password = Buffer.from('correct horse battery staple', 'utf8');
+
+  it('is not computable from the secret alone: it differs from the plain check value and from an HMAC keyed by the secret', () => {
+    const kcv = tenantCheckValue(kek, 'tnt_a', 'key_1', password);
+    expect(kcv).toMatch(/^t1\.[0-9a-f]{16}$/);
+    expect(kcv).not.toContain(keyCheckValue(password));
+    expect(kcv).not.toContain(createHmac('sha256', password).update(Buffer.alloc(32)).digest().subarray(0, 8).toString('hex'));
+  });
+
+  it('makes equal secrets look unrelated across tenants, keys and KEKs', () => {
+    const kcv = tenantCheckValue(kek, 'tnt_a', 'key_1', password);
+    expect(tenantCheckValue(kek, 'tnt_a', 'key_1', Buffer.from(password))).toBe(kcv);
+    expect(tenantCheckValue(kek, 'tnt_b', 'key_1', password)).not.toBe(kcv);
+    expect(tenantCheckValue(kek, 'tnt_a', 'key_2', password)).not.toBe(kcv);
+    expect(tenantCheckValue(randomBytes(32), 'tnt_a', 'key_1', password)).not.toBe(kcv);
+  });
+
+  it('matchesCheckValue checks either form against the material', () => {
+    const keyed = { kek, tenantId: 'tnt_a', keyId: 'key_1' };
+    expect(matchesCheckValue(tenantCheckValue(kek, 'tnt_a', 'key_1', password), password, keyed)).toBe(true);
+    expect(matchesCheckValue(keyCheckValue(password), password, keyed)).toBe(true);
+    expect(matchesCheckValue(tenantCheckValue(kek, 'tnt_a', 'key_1', password), Buffer.from('guess'), keyed)).toBe(false);
+    expect(matchesCheckValue(keyCheckValue(password), Buffer.from('guess'), keyed)).toBe(false);
+    expect(matchesCheckValue(tenantCheckValue(kek, 'tnt_a', 'key_1', password), password, { ...keyed, keyId: 'key_2' })).toBe(false);
+    expect(matchesCheckValue('', password, keyed)).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import {
   AuthenticationFailed,
   BackupError,
   keyCheckValue,
+  matchesCheckValue,
   PART_LABEL,
   partObject,
   SnapshotPartReader,
@@ -179,7 +180,7 @@ function checkMaterial(kek: Buffer, record: Extract<SnapshotRecord, { t: 'materi
     if (!(err instanceof AuthenticationFailed)) throw err;
     throw new BackupError('digest-mismatch', `${what} does not unwrap under its tenant's KEK`);
   }
-  const kcv = keyCheckValue(material);
+  const matches = matchesCheckValue(record.kcv, material, { kek, tenantId: record.tenantId, keyId: record.keyId });
   material.fill(0);
-  if (kcv !== record.kcv) throw new BackupError('digest-mismatch', `${what} unwraps to check value ${kcv}, not ${record.kcv}`);
+  if (!matches) throw new BackupError('digest-mismatch', `${what} does not unwrap to check value ${record.kcv}`);
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
-import { keyCheckValue } from '@keyward/crypto';
 import { KEY_TYPES, type KeywardCommand, type KeywardEvent, type KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { KeyMaterialService } from '../crypto/key-material.service';
@@ -10,10 +9,9 @@ import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';
 
 /** The key version a create or rotate commit introduces. */
-function newVersionOf(events: readonly KeywardEvent[], keyId: string): number | undefined {
+function newVersionOf(events: readonly KeywardEvent[], keyId: string): { version: number; kcv: string } | undefined {
   for (const event of events) {
-    if ((event.type === 'key.created.v1' || event.type === 'key.rotated.v1') && event.data.keyId === keyId)
-      return event.data.version.version;
+    if ((event.type === 'key.created.v1' || event.type === 'key.rotated.v1') && event.data.keyId === keyId) return event.data.version;
   }
   return undefined;
 }
@@ -21,7 +19,8 @@ function newVersionOf(events: readonly KeywardEvent[], keyId: string): number | 
 /**
  * Runs a command that introduces a key version: fresh material from the CSPRNG, wrapped under the
  * tenant KEK and stored in the keystore before the commit (so a committed version always has
- * material); only its check value enters the log. The plaintext is zeroed whatever happens.
+ * material); only its check value enters the log (tenant-keyed for SECRET keys: see
+ * KeyMaterialService.checkValue). The plaintext is zeroed whatever happens.
  */
 async function withNewVersion(
   executor: CommandExecutor,
@@ -34,11 +33,11 @@ async function withNewVersion(
 ): Promise<Executed> {
   const material = randomBytes(KEY_TYPES[keyType].materialBytes);
   try {
-    const kcv = keyCheckValue(material);
+    const kcv = await materials.checkValue(tenantId, keyId, keyType, material);
     return await asProblem(() =>
       executor.execute(tenantId, build(kcv), contextOf(origin), async (events) => {
         const version = newVersionOf(events, keyId);
-        if (version !== undefined) await materials.storeNewMaterial({ tenantId, keyId, version }, material);
+        if (version !== undefined) await materials.storeNewMaterial({ tenantId, keyId, version: version.version }, material, version.kcv);
       }),
     );
   } finally {

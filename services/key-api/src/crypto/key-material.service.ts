@@ -4,13 +4,16 @@ import {
   AuthenticationFailed,
   Keystore,
   keyCheckValue,
+  matchesCheckValue,
   newKek,
+  tenantCheckValue,
   unwrapKek,
   unwrapMaterial,
   wrapKek,
   wrapMaterial,
   type MaterialRef,
 } from '@keyward/crypto';
+import type { KeyType } from '@keyward/domain';
 import { KEYWARD_CONFIG } from '@keyward/platform';
 import { kekGoneProblem, keystoreIntegrityProblem, materialGoneProblem } from './crypto-problems';
 import { MaterialCache } from './material-cache';
@@ -52,10 +55,26 @@ export class KeyMaterialService implements OnModuleDestroy {
     await this.withKek(tenantId, true, () => undefined);
   }
 
-  /** Wraps fresh material under the tenant KEK and stores it; the caller still owns (and zeroes) `material`. */
-  async storeNewMaterial(ref: MaterialRef, material: Buffer): Promise<string> {
-    const kcv = keyCheckValue(material);
-    const wrapped = await this.withKek(ref.tenantId, true, (kek) => wrapMaterial(kek, ref, material));
+  /**
+   * The check value the log records for new material: plain (HMAC keyed by the material) for
+   * random AES/HMAC keys, tenant-keyed for SECRET keys, whose material may be a guessable password.
+   */
+  async checkValue(tenantId: string, keyId: string, keyType: KeyType, material: Buffer): Promise<string> {
+    if (keyType !== 'SECRET') return keyCheckValue(material);
+    return this.withKek(tenantId, true, (kek) => tenantCheckValue(kek, tenantId, keyId, material));
+  }
+
+  /**
+   * Wraps fresh material under the tenant KEK and stores it under the check value its commit
+   * records (from checkValue); the caller still owns (and zeroes) `material`.
+   */
+  async storeNewMaterial(ref: MaterialRef, material: Buffer, kcv: string): Promise<string> {
+    const wrapped = await this.withKek(ref.tenantId, true, (kek) => {
+      if (!matchesCheckValue(kcv, material, { kek, tenantId: ref.tenantId, keyId: ref.keyId })) {
+        throw new Error(`check value ${kcv} does not match the new material of ${ref.tenantId}/${ref.keyId} v${ref.version}`);
+      }
+      return wrapMaterial(kek, ref, material);
+    });
     await this.keystore.putMaterial(ref, kcv, wrapped);
     return kcv;
   }
@@ -85,15 +104,16 @@ export class KeyMaterialService implements OnModuleDestroy {
     }
     let material: Buffer;
     try {
-      material = await this.withKek(ref.tenantId, false, (kek) => unwrapMaterial(kek, ref, sealed));
+      material = await this.withKek(ref.tenantId, false, (kek) => {
+        const unwrapped = unwrapMaterial(kek, ref, sealed);
+        if (matchesCheckValue(kcv, unwrapped, { kek, tenantId: ref.tenantId, keyId: ref.keyId })) return unwrapped;
+        unwrapped.fill(0);
+        this.logger.error(`keystore entry for ${ref.tenantId}/${ref.keyId} v${ref.version} has the wrong check value`);
+        throw keystoreIntegrityProblem(`the material of version ${ref.version} of key ${ref.keyId}`);
+      });
     } catch (err: unknown) {
       if (!(err instanceof AuthenticationFailed)) throw err;
       this.logger.error(`keystore entry for ${ref.tenantId}/${ref.keyId} v${ref.version} failed authentication`);
-      throw keystoreIntegrityProblem(`the material of version ${ref.version} of key ${ref.keyId}`);
-    }
-    if (keyCheckValue(material) !== kcv) {
-      material.fill(0);
-      this.logger.error(`keystore entry for ${ref.tenantId}/${ref.keyId} v${ref.version} has the wrong check value`);
       throw keystoreIntegrityProblem(`the material of version ${ref.version} of key ${ref.keyId}`);
     }
     return material;

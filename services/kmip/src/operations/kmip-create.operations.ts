@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '@keyward/auth';
-import { keyCheckValue } from '@keyward/crypto';
 import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType, type KeywardEvent } from '@keyward/domain';
 import {
   asBytes,
@@ -53,7 +52,8 @@ async function createWithMaterial(deps: KmipDeps, call: Call, command: CreateKey
   await deps.executor.execute(tenantId, command, decisionContext(call), async (events: readonly KeywardEvent[]) => {
     for (const event of events) {
       if (event.type === 'key.created.v1' && event.data.keyId === command.keyId) {
-        await deps.materials.storeNewMaterial({ tenantId, keyId: command.keyId, version: event.data.version.version }, material);
+        const { version, kcv } = event.data.version;
+        await deps.materials.storeNewMaterial({ tenantId, keyId: command.keyId, version }, material, kcv);
       }
     }
   });
@@ -77,7 +77,8 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
   const keyId = newId('key');
   const material = randomBytes(KEY_TYPES[keyType].materialBytes);
   try {
-    await createWithMaterial(deps, call, { kind: 'key.create', keyId, keyType, kcv: keyCheckValue(material), ...options }, material);
+    const kcv = await deps.materials.checkValue(call.principal.tenantId, keyId, keyType, material);
+    await createWithMaterial(deps, call, { kind: 'key.create', keyId, keyType, kcv, ...options }, material);
   } finally {
     material.fill(0);
   }
@@ -104,7 +105,8 @@ function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): {
 
 /**
  * Register: caller-supplied material through the same domain command as Create (key.create with
- * origin `imported` and the material's check value; the domain checks its length against the key
+ * origin `imported` and the material's check value, tenant-keyed for Secret Data so that a password
+ * cannot be guessed from the log; the domain checks its length against the key
  * type) and the same store-before-commit path. Symmetric Keys become AES-*-GCM or HMAC-SHA256 keys;
  * Secret Data becomes a SECRET key, which no crypto operation admits and which is created
  * exportable (its only use is retrieval by Get, once export is enabled under dual control).
@@ -151,7 +153,7 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
       kind: 'key.create',
       keyId,
       keyType,
-      kcv: keyCheckValue(material),
+      kcv: await deps.materials.checkValue(call.principal.tenantId, keyId, keyType, material),
       origin: 'imported',
       materialBytes: material.length,
       ...options,

@@ -6,6 +6,7 @@ import { ProblemError } from '@keyward/platform';
 import type { Origin } from '../../commands/commands';
 import { payloadTooLargeProblem } from '../../crypto/crypto-problems';
 import type { CryptoService } from '../../crypto/crypto.service';
+import { wrappingKeyFault } from '../../crypto/wrapping-key';
 import type { MutualTlsCheck } from '../mutual-tls.check';
 import {
   dataKeyBody,
@@ -56,7 +57,7 @@ function decoded(field: string, value: string, limit: number): Buffer {
 }
 const optionalAad = (aad: string | undefined): Buffer | undefined => (aad === undefined ? undefined : decoded('aad', aad, MAX_AAD_BYTES));
 
-/** The caller's RSA public key (2048 bits or more), or a precise 400/422. */
+/** The caller's RSA public key (see wrappingKeyFault: 2048 bits or more, exponent odd ≥ 65537), or a precise 400/422. */
 function rsaPublicKey(pem: string): KeyObject {
   let key: KeyObject;
   try {
@@ -64,9 +65,8 @@ function rsaPublicKey(pem: string): KeyObject {
   } catch {
     throw new ProblemError(400, 'validation', 'Invalid request', 'publicKey is not a PEM public key');
   }
-  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    throw new ProblemError(422, 'weak-wrapping-key', 'Unsuitable wrapping key', 'publicKey must be an RSA key of 2048 bits or more');
-  }
+  const fault = wrappingKeyFault(key);
+  if (fault !== undefined) throw new ProblemError(422, 'weak-wrapping-key', 'Unsuitable wrapping key', fault);
   return key;
 }
 

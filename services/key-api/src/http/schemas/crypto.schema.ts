@@ -125,7 +125,7 @@ export const exportMaterialBody = z.strictObject({
     .string()
     .min(100)
     .max(16 * 1024)
-    .describe('PEM RSA public key (2048 bits or more) to wrap the material under'),
+    .describe('PEM RSA public key (2048 to 16384 bits, odd public exponent of at least 65537) to wrap the material under'),
 });
 export const exportMaterialResponse = z.object({
   wrappedKey: z.string().describe('The key material, RSA-OAEP (SHA-256) encrypted under your public key, base64'),
