@@ -212,6 +212,15 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(store.records).toBe(7);
   });
 
+  it('a graceful stop puts memory in the outbox when the topic does not answer in time (and may deliver it twice)', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup();
+    await tick(); // the start-up sweep of the outbox
+    topic.stall = new Promise(() => undefined);
+    record('a', 4);
+    expect(await pipeline.close(clock.ms + 100)).toBe(0);
+    expect(store.records).toBe(4);
+  });
+
   it('drains batches other instances left in the outbox (found by a sweep)', async () => {
     const { topic, store, tick } = setup();
     await store.insert([{ _id: 'i0:0000000000', tenantId: 'z', records: [{ tenantId: 'z', n: 99 }], at: new Date() }]);

@@ -87,6 +87,8 @@ export class UsagePipeline<R extends Tenanted> {
   private topicBusySince = 0;
   private outboxLane: Promise<void> | undefined;
   private closing = false;
+  /** While stopping: a send to the topic not done by then counts as failed (its records go to the outbox). */
+  private sendBy: number | undefined;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -150,6 +152,9 @@ export class UsagePipeline<R extends Tenanted> {
   async close(deadline: number): Promise<number> {
     this.closing = true;
     this.retryAt = 0;
+    this.sendBy = this.options.now() + (deadline - this.options.now()) / 2;
+    // A send under way since before the stop counts as stalled: memory goes to the outbox meanwhile.
+    this.topicBusySince = Number.NEGATIVE_INFINITY;
     while (this.options.now() < deadline) {
       await within(this.tick(), deadline - this.options.now());
       if (this.backlog.size === 0) break;
@@ -183,7 +188,8 @@ export class UsagePipeline<R extends Tenanted> {
       return;
     }
     try {
-      await this.topic.send(batches);
+      const sending = this.topic.send(batches);
+      await (this.sendBy === undefined ? sending : atMost(sending, this.sendBy - this.options.now()));
       this.topicRecovered();
       this.events.sent(count(batches));
     } catch (err: unknown) {
@@ -325,6 +331,19 @@ function count<R>(batches: readonly { records: readonly R[] }[]): number {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** `work`, or a failure after `ms` (the work may still complete: delivery is at least once). */
+async function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the usage topic did not answer before the stop')), Math.max(0, ms));
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits for `work`, at most `ms`. */

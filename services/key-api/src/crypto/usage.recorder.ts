@@ -177,7 +177,8 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    const left = await this.pipeline.close(Date.now() + this.config.shutdownGraceMs);
+    // Within the grace period the process gives itself (run-service exits when it has passed).
+    const left = await this.pipeline.close(Date.now() + this.config.shutdownGraceMs * 0.8);
     if (left > 0) this.logger.error(`shutting down with ${left} usage records neither on Kafka nor in the outbox (both unreachable)`);
     await this.producer?.disconnect().catch(() => undefined);
   }
