@@ -12,8 +12,9 @@ export async function readTopicItems<T>(
   expected: number,
   timeoutMs: number,
   decode: (value: Buffer | null) => T[],
+  brokers: readonly string[] = testInfra().brokers,
 ): Promise<T[]> {
-  const kafka = new Kafka({ clientId: 'topic-reader', brokers: testInfra().brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'topic-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('topic-reader'), maxWaitTimeInMs: 200 });
   const items: T[] = [];
   await consumer.connect();

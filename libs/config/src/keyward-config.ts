@@ -32,6 +32,12 @@ export interface KeywardConfig {
     readonly stateTtlMs: number;
     readonly usageFlushMs: number;
     readonly usageBufferMax: number;
+    /** Whether crypto is refused (fail-closed) or records dropped (fail-open) when the usage audit can take no more. */
+    readonly usageAuditPolicy: 'fail-closed' | 'fail-open';
+    /** Usage records of one tenant held in memory (neither on Kafka nor in the outbox). */
+    readonly usageBacklogMax: number;
+    /** Usage records of one tenant one instance keeps in the outbox (0: no outbox). */
+    readonly usageOutboxMax: number;
   };
   readonly healthTimeoutMs: number;
   readonly shutdownGraceMs: number;

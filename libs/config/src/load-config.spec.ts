@@ -272,3 +272,14 @@ describe('loadConfig: audit', () => {
     expect(() => loadConfig({ AUDIT_USAGE_SCAN_MAX: '10' })).toThrow(/AUDIT_USAGE_SCAN_MAX/);
   });
 });
+
+describe('loadConfig: usage audit', () => {
+  it('fails closed by default, reads the backlog and outbox bounds, and refuses nonsense', () => {
+    expect(loadConfig({}).crypto).toMatchObject({ usageAuditPolicy: 'fail-closed', usageBacklogMax: 10_000, usageOutboxMax: 1_000_000 });
+    const crypto = loadConfig({ USAGE_AUDIT_POLICY: 'fail-open', USAGE_BACKLOG_MAX: '50', USAGE_OUTBOX_MAX: '0' }).crypto;
+    expect([crypto.usageAuditPolicy, crypto.usageBacklogMax, crypto.usageOutboxMax]).toEqual(['fail-open', 50, 0]);
+    expect(() => loadConfig({ USAGE_AUDIT_POLICY: 'open' })).toThrow(/USAGE_AUDIT_POLICY/);
+    expect(() => loadConfig({ USAGE_BACKLOG_MAX: '1' })).toThrow(/USAGE_BACKLOG_MAX/);
+    expect(() => loadConfig({ USAGE_OUTBOX_MAX: '-1' })).toThrow(/USAGE_OUTBOX_MAX/);
+  });
+});

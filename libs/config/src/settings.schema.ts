@@ -240,7 +240,33 @@ export const settingsSchema = z.object({
     .min(100)
     .max(10_000_000)
     .default(100_000)
-    .describe('Usage records held in memory while Kafka is unreachable; beyond it the oldest are dropped and counted in a metric.'),
+    .describe(
+      'Usage records of all tenants held in memory, not yet on Kafka nor in the outbox. Beyond it (fail-closed) the tenants with the largest backlog are refused crypto; (fail-open) the oldest records of the largest backlog are dropped and counted.',
+    ),
+  USAGE_AUDIT_POLICY: z
+    .enum(['fail-closed', 'fail-open'])
+    .default('fail-closed')
+    .describe(
+      "What crypto does when the usage audit can take no more records of a tenant (Kafka away and the outbox unavailable or full): `fail-closed` refuses that tenant's operations (503 `audit-unavailable`) before any crypto; `fail-open` answers and drops that tenant's oldest records (counted).",
+    ),
+  USAGE_BACKLOG_MAX: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(10_000_000)
+    .default(10_000)
+    .describe(
+      "Usage records of one tenant held in memory, not yet on Kafka nor in the outbox; at the bound that tenant's crypto is refused (fail-closed) or its oldest records are dropped (fail-open).",
+    ),
+  USAGE_OUTBOX_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000_000)
+    .default(1_000_000)
+    .describe(
+      'Usage records of one tenant a key-api instance keeps in the MongoDB outbox (`usage_outbox`) while Kafka is away, drained to the usage topic when it returns; 0 disables the outbox.',
+    ),
   AUDIT_CHECKPOINT_INTERVAL_MS: z.coerce
     .number()
     .int()

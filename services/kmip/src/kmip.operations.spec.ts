@@ -1,6 +1,7 @@
 import type { TenantLog } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
 import { asEnum, asText, child, children, ItemType, Operation, ResultReason, ResultStatus, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { auditUnavailableProblem } from '../../key-api/src/crypto/crypto-problems';
 import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { keyAttributes, readAttributes, writeAttributes } from './kmip-attributes';
@@ -23,7 +24,11 @@ const log = {
 } as unknown as TenantLog;
 
 const executor = { current: () => Promise.resolve(log) } as unknown as CommandExecutor;
-const operations = new KmipOperations(executor, {} as KeyMaterialService, { record: () => undefined } as unknown as UsageRecorder);
+const operations = new KmipOperations(
+  executor,
+  {} as KeyMaterialService,
+  { record: () => undefined, admit: () => undefined } as unknown as UsageRecorder,
+);
 const admin = { tenantId: 'ten_1', principalId: 'prn_admin', fingerprint: 'ab'.repeat(32), subjectAttributes: ['CN=prn_admin', 'O=ten_1'] };
 
 function request(version: [number, number], items: [number, TtlvItem[]][]): TtlvItem {
@@ -147,5 +152,29 @@ describe('attributes', () => {
     expect(all.filter((a) => a.name.startsWith('x-') || a.name === 'team').map((a) => [a.name, a.value.value])).toEqual([
       ['x-owner', 'ops'],
     ]);
+  });
+});
+
+describe('KmipOperations under a full usage audit (fail closed)', () => {
+  it('refuses an audited operation before it runs, and lets unaudited ones through', async () => {
+    const tenants: string[] = [];
+    const refusing = {
+      record: () => undefined,
+      admit: (tenantId: string) => {
+        tenants.push(tenantId);
+        throw auditUnavailableProblem(5);
+      },
+    } as unknown as UsageRecorder;
+    const guarded = new KmipOperations(executor, {} as KeyMaterialService, refusing);
+    const encrypt: [number, TtlvItem[]] = [
+      Operation.Encrypt,
+      [ttlv.text(Tag.UniqueIdentifier, 'key_1'), ttlv.bytes(Tag.Data, Buffer.from('x'))],
+    ];
+    const response = await guarded.handle(request([1, 4], [encrypt]), admin);
+    // General Failure rather than the role check's Permission Denied: nothing of the operation ran.
+    expect(results(response)).toEqual([[ResultStatus.OperationFailed, ResultReason.GeneralFailure]]);
+    expect(asText(child(children(response, Tag.BatchItem)[0], Tag.ResultMessage))).toMatch(/usage audit/);
+    expect(tenants).toEqual(['ten_1']);
+    expect(results(await guarded.handle(request([1, 4], [[Operation.Query, []]]), admin))).toEqual([[ResultStatus.Success, undefined]]);
   });
 });

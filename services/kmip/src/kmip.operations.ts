@@ -101,6 +101,9 @@ const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperati
   [Operation.MacVerify, macVerify],
 ]);
 
+/** The operations that leave a usage record (material or crypto). */
+const AUDITED: ReadonlySet<number> = new Set([Operation.Get, Operation.Encrypt, Operation.Decrypt, Operation.Mac, Operation.MacVerify]);
+
 /**
  * KMIP request messages over the same commands, events, keystore and usage audit as the REST API:
  * every change is a domain command run by the CommandExecutor on the tenant's commit log. One
@@ -181,7 +184,8 @@ export class KmipOperations {
             failed = false;
           } catch (err: unknown) {
             const kmip = toKmipError(err);
-            if (kmip.reason === ResultReason.GeneralFailure) this.logger.error(`KMIP operation ${operation} failed: ${String(err)}`);
+            if (kmip.reason === ResultReason.GeneralFailure && kmip.slug !== 'audit-unavailable')
+              this.logger.error(`KMIP operation ${operation} failed: ${String(err)}`);
             answer = this.failure(operation, batchId, kmip);
           }
         }
@@ -247,6 +251,8 @@ export class KmipOperations {
     if (operation === Operation.Query) return query(payload, OPERATION_CODES);
     const handler = HANDLERS.get(operation);
     if (handler === undefined) return fail(ResultReason.OperationNotSupported, `operation ${operation} is not supported`);
+    // Fail closed, as REST: no audited operation runs whose usage record could not be kept.
+    if (AUDITED.has(operation)) deps.usage.admit(call.principal.tenantId);
     return handler(deps, payload, call);
   }
 }

@@ -116,7 +116,7 @@ const registry = new MetricsRegistry('kmip-spec');
 const operations = new KmipOperations(
   executor as unknown as CommandExecutor,
   materials as unknown as KeyMaterialService,
-  { record: (r: UsageRecord) => usage.push(r) } as unknown as UsageRecorder,
+  { record: (r: UsageRecord) => usage.push(r), admit: () => undefined } as unknown as UsageRecorder,
   new KmipMetrics(registry),
 );
 

@@ -33,3 +33,13 @@ export const payloadTooLargeProblem = (field: string, limit: number): ProblemErr
 
 export const kekGoneProblem = (tenantId: string): ProblemError =>
   new ProblemError(409, 'key-destroyed', 'Key destroyed', `the key-encrypting key of tenant ${tenantId} no longer exists`, { tenantId });
+
+export const auditUnavailableProblem = (retryAfterSeconds: number): ProblemError =>
+  new ProblemError(
+    503,
+    'audit-unavailable',
+    'Usage audit unavailable',
+    "this tenant's usage audit records can be neither sent nor stored right now (the usage topic and the outbox are unavailable or full), so no crypto operation runs; retry later",
+    {},
+    { 'retry-after': String(retryAfterSeconds) },
+  );

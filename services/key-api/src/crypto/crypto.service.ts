@@ -225,6 +225,8 @@ export class CryptoService {
   }
 
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
+    // Fail closed: no operation runs whose usage record could not be kept (503, not recorded).
+    this.usage.admit(caller.principal.tenantId);
     const target: Target = { keyId: null, version: null };
     let outcome = 'ok';
     try {

@@ -1,10 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Producer } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import type { CryptoOperation, Role } from '@keyward/domain';
-import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry } from '@keyward/platform';
+import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
+import { auditUnavailableProblem } from './crypto-problems';
+import type { TenantBatch } from './usage-backlog';
 import { usageMessages } from './usage-message';
+import { UsageOutbox } from './usage-outbox';
+import { UsagePipeline, type UsageTopic } from './usage-pipeline';
 
 /** One crypto operation, for audit: who, which key version, what, how it ended. Never data. */
 export interface UsageRecord {
@@ -21,62 +26,132 @@ export interface UsageRecord {
   readonly at: string;
 }
 
+/** Most records one flush takes from memory. */
+const FLUSH_RECORDS_MAX = 20_000;
+/** Outbox batches (of at most 500 records) one drain round reads. */
+const DRAIN_BATCHES = 100;
+/** How often the outbox is read for other instances' batches when this one knows of none. */
+const SWEEP_MS = 60_000;
+/** Seconds a refused caller is told to wait. */
+const RETRY_AFTER_S = 5;
+/** At most one log line per kind of trouble in this many milliseconds. */
+const WARN_EVERY_MS = 10_000;
+
 /**
- * Batches usage records to the usage topic off the request path (one message per tenant per flush,
- * see usage-message.ts). Records wait in memory while Kafka is away (bounded; the oldest are
- * dropped and counted) and are flushed before shutdown.
+ * The usage audit of one process: records wait in memory per tenant and are batched to the usage
+ * topic off the request path (one message per tenant-batch, see usage-message.ts); while Kafka is
+ * away they go to the MongoDB outbox and are drained to the topic, in order, when it returns (see
+ * usage-pipeline.ts). When neither can take more of a tenant's records, that tenant's crypto is
+ * refused before it runs (USAGE_AUDIT_POLICY=fail-closed, the default) or its oldest records are
+ * dropped and counted (fail-open). A graceful stop flushes memory to the topic or the outbox.
  */
 @Injectable()
 export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('usage');
-  private buffer: UsageRecord[] = [];
+  private readonly pipeline: UsagePipeline<UsageRecord>;
   private producer: Producer | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
   private readonly recorded: Counter<'outcome'>;
-  private readonly dropped: Counter;
-  private readonly sent: Counter;
+  private readonly refusals: Counter;
   private readonly clock = new IsoClock();
+  private readonly lastWarned = new Map<string, number>();
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly kafka: KafkaConnection,
+    mongo: MongoConnection,
     metrics: MetricsRegistry,
   ) {
+    const registers = [metrics.registry];
     this.recorded = new Counter({
       name: 'keyward_crypto_operations_total',
       help: 'Crypto operations by outcome',
       labelNames: ['outcome'],
-      registers: [metrics.registry],
+      registers,
     });
-    this.dropped = new Counter({
+    this.refusals = new Counter({
+      name: 'keyward_usage_refusals_total',
+      help: 'Crypto operations refused (503 audit-unavailable) because the usage audit could take no more records of their tenant',
+      registers,
+    });
+    const dropped = new Counter({
       name: 'keyward_usage_records_dropped_total',
-      help: 'Usage records dropped because the buffer was full while Kafka was unreachable',
-      registers: [metrics.registry],
+      help: 'Usage records dropped because neither Kafka nor the outbox could take them (fail-open, or past the fail-closed headroom)',
+      registers,
     });
-    this.sent = new Counter({
-      name: 'keyward_usage_records_sent_total',
-      help: 'Usage records sent to Kafka',
-      registers: [metrics.registry],
+    const sent = new Counter({ name: 'keyward_usage_records_sent_total', help: 'Usage records sent to Kafka from memory', registers });
+    const outboxed = new Counter({
+      name: 'keyward_usage_outbox_written_total',
+      help: 'Usage records written to the outbox while Kafka was away or slow',
+      registers,
     });
-    const buffered: Gauge = new Gauge({
-      name: 'keyward_usage_records_buffered',
-      help: 'Usage records waiting to be sent',
-      registers: [metrics.registry],
-      collect: () => {
-        buffered.set(this.buffer.length);
+    const drained = new Counter({
+      name: 'keyward_usage_outbox_drained_total',
+      help: 'Usage records sent to Kafka from the outbox',
+      registers,
+    });
+    const crypto = config.crypto;
+    this.pipeline = new UsagePipeline<UsageRecord>(
+      {
+        policy: crypto.usageAuditPolicy,
+        tenantMax: crypto.usageBacklogMax,
+        totalMax: crypto.usageBufferMax,
+        outboxMax: crypto.usageOutboxMax,
+        batchMax: FLUSH_RECORDS_MAX,
+        drainBatches: DRAIN_BATCHES,
+        sweepMs: SWEEP_MS,
+        spillAfterMs: Math.max(1_000, 5 * crypto.usageFlushMs),
+        instance: `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`,
+        now: Date.now,
       },
-    });
+      this.topic(),
+      new UsageOutbox<UsageRecord>(mongo.db),
+      {
+        sent: (n) => sent.inc(n),
+        outboxed: (n) => outboxed.inc(n),
+        drained: (n) => drained.inc(n),
+        dropped: (n) => {
+          dropped.inc(n);
+          this.warn('dropped', `dropped ${n} usage records: neither Kafka nor the outbox could take them`);
+        },
+        warn: (message) => this.warn(message.split(' ').slice(0, 3).join(' '), message),
+      },
+    );
+    const gauge = (name: string, help: string, value: () => number) => {
+      const g: Gauge = new Gauge({ name, help, registers, collect: () => g.set(value()) });
+    };
+    gauge(
+      'keyward_usage_records_buffered',
+      'Usage records in memory, not yet on Kafka nor in the outbox',
+      () => this.pipeline.backlog.size,
+    );
+    gauge('keyward_usage_backlog_tenant_max', 'The largest backlog of one tenant in memory (records)', () =>
+      this.pipeline.backlog.largest(),
+    );
+    gauge('keyward_usage_outbox_records', 'Usage records of this instance in the outbox', () => this.pipeline.outboxRecords);
+    gauge('keyward_usage_kafka_available', '1 while the usage topic takes records, 0 while records go to the outbox', () =>
+      this.pipeline.topicAvailable ? 1 : 0,
+    );
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.flush(), this.config.crypto.usageFlushMs);
+    this.timer = setInterval(() => void this.pipeline.tick(), this.config.crypto.usageFlushMs);
     this.timer.unref();
+  }
+
+  /**
+   * Throws 503 `audit-unavailable` when an operation of `tenantId` may not run because its usage
+   * record could not be kept (fail-closed only). Call before any crypto.
+   */
+  admit(tenantId: string): void {
+    if (this.pipeline.admits(tenantId)) return;
+    this.refusals.inc();
+    throw auditUnavailableProblem(RETRY_AFTER_S);
   }
 
   record(record: Omit<UsageRecord, 'v' | 'at'>): void {
     this.recorded.inc({ outcome: record.outcome === 'ok' ? 'ok' : 'refused' });
-    this.buffer.push({
+    this.pipeline.record({
       v: 1,
       tenantId: record.tenantId,
       principalId: record.principalId,
@@ -88,60 +163,67 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       requestId: record.requestId,
       at: this.clock.now(),
     });
-    const excess = this.buffer.length - this.config.crypto.usageBufferMax;
-    if (excess > 0) {
-      this.buffer.splice(0, excess);
-      this.dropped.inc(excess);
-    }
   }
 
+  /** Records in memory, not yet on Kafka nor in the outbox. */
   get pending(): number {
-    return this.buffer.length;
+    return this.pipeline.backlog.size;
   }
 
-  /** Sends what is buffered; one flush at a time; records go back to the buffer when Kafka refuses. */
+  /** One flush now (tests, shutdown). */
   flush(): Promise<void> {
-    this.flushing ??= this.send().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    return this.pipeline.tick();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    const deadline = Date.now() + this.config.shutdownGraceMs;
-    while (this.buffer.length > 0 && Date.now() < deadline) {
-      await this.flush();
-      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    if (this.buffer.length > 0) this.logger.error(`shutting down with ${this.buffer.length} usage records unsent (Kafka unreachable)`);
-    await this.flushing;
+    // Within the grace period the process gives itself (run-service exits when it has passed).
+    const left = await this.pipeline.close(Date.now() + this.config.shutdownGraceMs * 0.8);
+    if (left > 0) this.logger.error(`shutting down with ${left} usage records neither on Kafka nor in the outbox (both unreachable)`);
     await this.producer?.disconnect().catch(() => undefined);
   }
 
-  private async send(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
-    try {
-      this.producer ??= await this.connect();
-      await this.producer.send({
-        topic: this.config.kafka.topics.usage,
-        acks: -1,
-        messages: usageMessages(batch),
-      });
-      this.sent.inc(batch.length);
-    } catch (err: unknown) {
-      this.buffer = batch.concat(this.buffer);
-      const producer = this.producer;
-      this.producer = undefined;
-      await producer?.disconnect().catch(() => undefined);
-      this.logger.warn(`cannot send ${batch.length} usage records yet (${err instanceof Error ? err.message : String(err)})`);
-    }
+  private topic(): UsageTopic<UsageRecord> {
+    return {
+      probe: () => this.kafka.ping(),
+      send: async (batches: readonly TenantBatch<UsageRecord>[]) => {
+        this.producer ??= await this.connect();
+        await this.producer.send({
+          topic: this.config.kafka.topics.usage,
+          acks: -1,
+          messages: batches.flatMap((b) => usageMessages(b.records)),
+        });
+      },
+      reset: async () => {
+        const producer = this.producer;
+        this.producer = undefined;
+        await producer?.disconnect().catch(() => undefined);
+      },
+    };
   }
 
   private async connect(): Promise<Producer> {
-    const producer = this.kafka.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
+    const producer = this.kafka.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Fail in seconds rather than minutes: the outbox takes the records meanwhile.
+      retry: { retries: 2 },
+    });
+    try {
+      await producer.connect();
+    } catch (err: unknown) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
     return producer;
+  }
+
+  private warn(kind: string, message: string): void {
+    const now = Date.now();
+    if (now - (this.lastWarned.get(kind) ?? 0) < WARN_EVERY_MS) return;
+    this.lastWarned.set(kind, now);
+    this.logger.warn(message);
   }
 }
 

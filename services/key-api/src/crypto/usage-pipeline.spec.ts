@@ -1,0 +1,231 @@
+import type { TenantBatch } from './usage-backlog';
+import type { OutboxBatch } from './usage-outbox';
+import { UsagePipeline, type PipelineOptions, type UsageStore, type UsageTopic } from './usage-pipeline';
+
+interface Rec {
+  readonly tenantId: string;
+  readonly n: number;
+}
+
+/** The usage topic, in memory: what it received, in order; `down` makes it refuse. */
+class FakeTopic implements UsageTopic<Rec> {
+  readonly received: Rec[] = [];
+  down = false;
+  stall: Promise<void> | undefined;
+  probe(): Promise<void> {
+    return this.down ? Promise.reject(new Error('broker away')) : Promise.resolve();
+  }
+  async send(batches: readonly TenantBatch<Rec>[]): Promise<void> {
+    if (this.stall) await this.stall;
+    if (this.down) throw new Error('broker away');
+    for (const b of batches) this.received.push(...b.records);
+  }
+  reset(): Promise<void> {
+    return Promise.resolve();
+  }
+  of(tenantId: string): number[] {
+    return this.received.filter((r) => r.tenantId === tenantId).map((r) => r.n);
+  }
+}
+
+/** The outbox, in memory; `down` makes it refuse. */
+class FakeStore implements UsageStore<Rec> {
+  readonly batches = new Map<string, OutboxBatch<Rec>>();
+  down = false;
+  reads = 0;
+  insert(batches: readonly OutboxBatch<Rec>[]): Promise<void> {
+    if (this.down) return Promise.reject(new Error('store away'));
+    for (const b of batches) this.batches.set(b._id, b);
+    return Promise.resolve();
+  }
+  oldest(limit: number): Promise<OutboxBatch<Rec>[]> {
+    this.reads++;
+    if (this.down) return Promise.reject(new Error('store away'));
+    return Promise.resolve([...this.batches.values()].sort((a, b) => (a._id < b._id ? -1 : 1)).slice(0, limit));
+  }
+  remove(ids: readonly string[]): Promise<void> {
+    if (this.down) return Promise.reject(new Error('store away'));
+    for (const id of ids) this.batches.delete(id);
+    return Promise.resolve();
+  }
+  get records(): number {
+    return [...this.batches.values()].reduce((n, b) => n + b.records.length, 0);
+  }
+}
+
+function setup(over: Partial<PipelineOptions> = {}) {
+  const clock = { ms: 1_000_000 };
+  const topic = new FakeTopic();
+  const store = new FakeStore();
+  const dropped: number[] = [];
+  const pipeline = new UsagePipeline<Rec>(
+    {
+      policy: 'fail-closed',
+      tenantMax: 20,
+      totalMax: 1_000,
+      outboxMax: 1_000,
+      batchMax: 10_000,
+      drainBatches: 2,
+      sweepMs: 60_000,
+      spillAfterMs: 1_000,
+      instance: 'i1',
+      now: () => clock.ms,
+      ...over,
+    },
+    topic,
+    store,
+    { sent: () => undefined, outboxed: () => undefined, drained: () => undefined, dropped: (n) => dropped.push(n), warn: () => undefined },
+  );
+  let next = 0;
+  const record = (tenantId: string, count = 1) => {
+    for (let i = 0; i < count; i++) pipeline.record({ tenantId, n: next++ });
+  };
+  /** A flush after the retry back-off has passed. */
+  const tick = async () => {
+    clock.ms += 10_000;
+    await pipeline.tick();
+  };
+  return { pipeline, topic, store, clock, record, tick, dropped };
+}
+
+describe('usage pipeline: memory → topic, or → outbox → topic', () => {
+  it('sends straight to the topic while it takes records, writing nothing to the outbox', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    record('a', 3);
+    record('b', 2);
+    await tick();
+    expect(topic.of('a')).toEqual([0, 1, 2]);
+    expect(topic.of('b')).toEqual([3, 4]);
+    expect(store.batches.size).toBe(0);
+    expect(pipeline.backlog.size).toBe(0);
+  });
+
+  it('stores records in the outbox while the topic is away, then drains them in order, once, before newer records', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    record('a', 2);
+    await tick();
+    topic.down = true;
+    record('a', 3);
+    record('b', 1);
+    await tick(); // the send fails: its batches go to the outbox
+    record('a', 4);
+    await tick(); // the topic is away: straight to the outbox
+    expect(store.records).toBe(8);
+    expect(pipeline.backlog.size).toBe(0);
+    expect(pipeline.outboxRecords).toBe(8);
+    const readsWhileAway = store.reads;
+    await tick();
+    await tick();
+    expect(store.reads).toBe(readsWhileAway); // no outbox scans until the broker answers a probe
+
+    topic.down = false;
+    record('a', 2);
+    await tick();
+    await tick();
+    expect(topic.of('a')).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    expect(topic.of('b')).toEqual([5]);
+    expect(store.batches.size).toBe(0);
+    expect(pipeline.outboxRecords).toBe(0);
+  });
+
+  it('fail-closed: refuses a tenant whose records neither the topic nor the outbox can take, only that tenant, until they can again', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    topic.down = true;
+    store.down = true;
+    record('b', 3);
+    record('a', 25);
+    await tick();
+    expect(pipeline.admits('a')).toBe(false);
+    expect(pipeline.admits('b')).toBe(true);
+    expect(pipeline.backlog.sizeOf('b')).toBe(3); // a's flood pushed out none of b's records
+
+    store.down = false;
+    await tick();
+    expect(pipeline.admits('a')).toBe(true);
+    expect(store.records).toBe(28);
+
+    topic.down = false;
+    await tick();
+    expect(topic.of('b')).toEqual([0, 1, 2]);
+    expect(topic.of('a')).toHaveLength(25);
+  });
+
+  it('fail-closed: a tenant whose outbox share is full is refused; the others still store theirs', async () => {
+    const { pipeline, topic, store, record, tick } = setup({ outboxMax: 30 });
+    topic.down = true;
+    record('a', 30);
+    await tick();
+    record('a', 20);
+    record('b', 5);
+    await tick();
+    await tick();
+    expect(store.records).toBe(35);
+    expect(pipeline.admits('a')).toBe(false);
+    expect(pipeline.admits('b')).toBe(true);
+
+    topic.down = false;
+    await tick();
+    await tick();
+    expect(pipeline.admits('a')).toBe(true);
+    expect(topic.of('a')).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('fail-open: admits every operation and drops only the flooding tenant’s oldest records', async () => {
+    const { pipeline, topic, store, record, tick, dropped } = setup({ policy: 'fail-open' });
+    topic.down = true;
+    store.down = true;
+    record('b', 2);
+    record('a', 50);
+    await tick();
+    expect(pipeline.admits('a')).toBe(true);
+    expect(dropped.reduce((x, y) => x + y, 0)).toBe(30);
+    expect(pipeline.backlog.sizeOf('b')).toBe(2);
+  });
+
+  it('moves memory to the outbox while a send to the topic is stalled', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup();
+    await tick(); // the start-up sweep of the outbox
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    record('a', 2);
+    const first = pipeline.tick(); // stalls in send
+    record('a', 3);
+    clock.ms += 200;
+    await pipeline.tick(); // not stalled long yet: stays in memory
+    expect(pipeline.backlog.sizeOf('a')).toBe(3);
+    clock.ms += 2_000;
+    await pipeline.tick();
+    expect(store.records).toBe(3);
+    topic.stall = undefined;
+    release();
+    await first;
+    clock.ms += 10_000;
+    await pipeline.tick();
+    expect(topic.of('a')).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('a graceful stop puts memory in the outbox while the topic is away', async () => {
+    const { pipeline, topic, store, record, clock } = setup();
+    topic.down = true;
+    record('a', 7);
+    expect(await pipeline.close(clock.ms + 60_000)).toBe(0);
+    expect(store.records).toBe(7);
+  });
+
+  it('a graceful stop puts memory in the outbox when the topic does not answer in time (and may deliver it twice)', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup();
+    await tick(); // the start-up sweep of the outbox
+    topic.stall = new Promise(() => undefined);
+    record('a', 4);
+    expect(await pipeline.close(clock.ms + 100)).toBe(0);
+    expect(store.records).toBe(4);
+  });
+
+  it('drains batches other instances left in the outbox (found by a sweep)', async () => {
+    const { topic, store, tick } = setup();
+    await store.insert([{ _id: 'i0:0000000000', tenantId: 'z', records: [{ tenantId: 'z', n: 99 }], at: new Date() }]);
+    await tick();
+    expect(topic.of('z')).toEqual([99]);
+    expect(store.batches.size).toBe(0);
+  });
+});

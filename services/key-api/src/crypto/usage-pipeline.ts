@@ -1,0 +1,354 @@
+import { MAX_RECORDS_PER_MESSAGE } from './usage-message';
+import { UsageBacklog, type BacklogLimits, type TenantBatch } from './usage-backlog';
+import type { OutboxBatch } from './usage-outbox';
+
+interface Tenanted {
+  readonly tenantId: string;
+}
+
+/** Where records go first: the usage topic. */
+export interface UsageTopic<R> {
+  /** A cheap round trip to the broker, before anything is read from the outbox for it. */
+  probe(): Promise<void>;
+  /** Sends the batches (one message each, in the order given); throws when the broker did not take them all. */
+  send(batches: readonly TenantBatch<R>[]): Promise<void>;
+  /** Forgets the connection after a failure. */
+  reset(): Promise<void>;
+}
+
+/** Where records go while the topic is away: the outbox (see usage-outbox.ts). */
+export interface UsageStore<R> {
+  insert(batches: readonly OutboxBatch<R>[]): Promise<void>;
+  oldest(limit: number): Promise<OutboxBatch<R>[]>;
+  remove(ids: readonly string[]): Promise<void>;
+}
+
+export interface PipelineOptions extends BacklogLimits {
+  /** Records of one tenant this instance keeps in the outbox (0: no outbox). */
+  readonly outboxMax: number;
+  /** Most records one flush takes from memory. */
+  readonly batchMax: number;
+  /** Outbox batches one drain round reads. */
+  readonly drainBatches: number;
+  /** How often the outbox is read for batches of other (stopped or crashed) instances. */
+  readonly sweepMs: number;
+  /** How long a send to the topic may take before what memory holds goes to the outbox instead. */
+  readonly spillAfterMs: number;
+  /** Unique among instances, sorting by start time (see OutboxBatch). */
+  readonly instance: string;
+  readonly now: () => number;
+}
+
+/** What the pipeline reports, for metrics and logs. */
+export interface PipelineEvents {
+  sent(records: number): void;
+  outboxed(records: number): void;
+  drained(records: number): void;
+  dropped(records: number): void;
+  warn(message: string): void;
+}
+
+/** One of this instance's batches on its way to (or in) the outbox. */
+interface OwnBatch {
+  readonly tenantId: string;
+  readonly records: number;
+  /** When its insert completed (undefined while under way). */
+  stored?: number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+const MIN_BACKOFF_MS = 250;
+
+/**
+ * Moves usage records from memory to the usage topic, or to the outbox while the topic is away,
+ * and from the outbox to the topic once it is back. Two lanes, each one operation at a time:
+ *
+ * - the topic lane drains the outbox (oldest first, then deletes), then sends what memory holds of
+ *   tenants with nothing in the outbox; a batch the topic refuses goes to the outbox;
+ * - the outbox lane stores what memory holds of the other tenants, and of every tenant while the
+ *   topic lane is still busy from an earlier flush.
+ *
+ * Order per tenant: a tenant's records go to the topic directly only while none of them is in
+ * the outbox (or on its way there); batches get their outbox id when taken from memory, so a batch
+ * the topic refused later still sorts before newer ones. Delivery is at least once: a crash
+ * between sending drained batches and deleting them, or two instances draining at once, send a
+ * batch twice; readers de-duplicate by request id.
+ */
+export class UsagePipeline<R extends Tenanted> {
+  readonly backlog: UsageBacklog<R>;
+  private seq = 0;
+  private readonly own = new Map<string, OwnBatch>();
+  private readonly outboxedBy = new Map<string, number>();
+  private topicUp = true;
+  private backoffMs = MIN_BACKOFF_MS;
+  private retryAt = 0;
+  private nextSweep = 0;
+  private topicLane: Promise<void> | undefined;
+  private topicBusySince = 0;
+  private outboxLane: Promise<void> | undefined;
+  private closing = false;
+  /** While stopping: a send to the topic not done by then counts as failed (its records go to the outbox). */
+  private sendBy: number | undefined;
+
+  constructor(
+    private readonly options: PipelineOptions,
+    private readonly topic: UsageTopic<R>,
+    private readonly store: UsageStore<R> | undefined,
+    private readonly events: PipelineEvents,
+  ) {
+    this.backlog = new UsageBacklog<R>(options);
+  }
+
+  /** Whether an operation of `tenantId` may run (see UsageBacklog.admits). */
+  admits(tenantId: string): boolean {
+    return this.backlog.admits(tenantId);
+  }
+
+  record(record: R): void {
+    const dropped = this.backlog.push(record);
+    if (dropped > 0) this.events.dropped(dropped);
+  }
+
+  /** Whether the topic took the last thing sent to it. */
+  get topicAvailable(): boolean {
+    return this.topicUp;
+  }
+
+  /** Records of this instance in the outbox, or on their way there. */
+  get outboxRecords(): number {
+    let n = 0;
+    for (const count of this.outboxedBy.values()) n += count;
+    return n;
+  }
+
+  /** One flush: starts each lane that is idle; resolves when the lanes it started are done. */
+  tick(): Promise<void> {
+    const now = this.options.now();
+    const started: Promise<void>[] = [];
+    if (this.topicLane === undefined) {
+      this.topicBusySince = now;
+      this.topicLane = this.topicWork().finally(() => (this.topicLane = undefined));
+      started.push(this.topicLane);
+    }
+    // Memory goes to the outbox for a tenant with batches there (order), and for every tenant while
+    // the topic is away, while a send is stalled, or when memory fills up (half a bound).
+    const stalled = now - this.topicBusySince >= this.options.spillAfterMs;
+    const pressed = this.backlog.size * 2 >= this.options.totalMax;
+    const direct = (tenantId: string) =>
+      this.topicUp && !stalled && !pressed && !this.outboxedBy.has(tenantId) && this.backlog.sizeOf(tenantId) * 2 < this.options.tenantMax;
+    if (this.outboxLane === undefined) {
+      this.outboxLane = this.spill((tenantId) => (direct(tenantId) ? 0 : this.outboxRoom(tenantId))).finally(
+        () => (this.outboxLane = undefined),
+      );
+      started.push(this.outboxLane);
+    }
+    return Promise.all(started).then(() => undefined);
+  }
+
+  /**
+   * Graceful stop: no more outbox reads; memory goes to the topic, or to the outbox, until empty or
+   * `deadline`. Returns the records left in memory.
+   */
+  async close(deadline: number): Promise<number> {
+    this.closing = true;
+    this.retryAt = 0;
+    this.sendBy = this.options.now() + (deadline - this.options.now()) / 2;
+    // A send under way since before the stop counts as stalled: memory goes to the outbox meanwhile.
+    this.topicBusySince = Number.NEGATIVE_INFINITY;
+    while (this.options.now() < deadline) {
+      await within(this.tick(), deadline - this.options.now());
+      if (this.backlog.size === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await within(Promise.all([this.topicLane, this.outboxLane]), Math.max(0, deadline - this.options.now()));
+    return this.backlog.size;
+  }
+
+  private outboxRoom(tenantId: string): number {
+    if (this.store === undefined) return 0;
+    return Math.max(0, this.options.outboxMax - (this.outboxedBy.get(tenantId) ?? 0));
+  }
+
+  private async topicWork(): Promise<void> {
+    if (!this.topicUp) {
+      if (this.options.now() < this.retryAt) return;
+      try {
+        await this.topic.probe();
+      } catch (err: unknown) {
+        this.topicFailed(err);
+        return;
+      }
+    }
+    if (!this.closing && this.store !== undefined && (this.outboxedBy.size > 0 || this.options.now() >= this.nextSweep)) {
+      if (!(await this.drain(this.store))) return;
+    }
+    const batches = this.chunked(this.backlog.take(this.options.batchMax, (t) => (this.outboxedBy.has(t) ? 0 : Infinity)));
+    if (batches.length === 0) {
+      this.topicRecovered();
+      return;
+    }
+    try {
+      const sending = this.topic.send(batches);
+      await (this.sendBy === undefined ? sending : atMost(sending, this.sendBy - this.options.now()));
+      this.topicRecovered();
+      this.events.sent(count(batches));
+    } catch (err: unknown) {
+      this.topicFailed(err);
+      await this.toOutbox(batches);
+    }
+  }
+
+  /** Memory → outbox for the tenants `capOf` allows. */
+  private async spill(capOf: (tenantId: string) => number): Promise<void> {
+    const batches = this.chunked(this.backlog.take(this.options.batchMax, capOf));
+    await this.toOutbox(batches);
+  }
+
+  private async toOutbox(batches: readonly OutboxBatch<R>[]): Promise<void> {
+    if (batches.length === 0) return;
+    const store = this.store;
+    const room = new Map<string, number>();
+    const storable: OutboxBatch<R>[] = [];
+    const kept: OutboxBatch<R>[] = [];
+    for (const batch of batches) {
+      const left = room.get(batch.tenantId) ?? this.outboxRoom(batch.tenantId);
+      if (store !== undefined && left >= batch.records.length) {
+        storable.push(batch);
+        room.set(batch.tenantId, left - batch.records.length);
+      } else {
+        kept.push(batch);
+      }
+    }
+    for (const batch of storable) this.own.set(batch._id, { tenantId: batch.tenantId, records: batch.records.length });
+    for (const batch of storable) this.addOutboxed(batch.tenantId, batch.records.length);
+    try {
+      if (store !== undefined) await store.insert(storable);
+      const stored = this.options.now();
+      for (const batch of storable) {
+        const own = this.own.get(batch._id);
+        if (own) own.stored = stored;
+      }
+      if (storable.length > 0) this.events.outboxed(count(storable));
+    } catch (err: unknown) {
+      for (const batch of storable) this.forget(batch._id);
+      kept.unshift(...storable);
+      this.events.warn(`cannot store ${count(storable)} usage records in the outbox (${message(err)})`);
+    }
+    this.putBack(kept);
+  }
+
+  /** Outbox → topic, a few bounded rounds, oldest first. False when the topic failed. */
+  private async drain(store: UsageStore<R>): Promise<boolean> {
+    for (let round = 0; round < 10; round++) {
+      const started = this.options.now();
+      let batches: OutboxBatch<R>[];
+      try {
+        batches = await store.oldest(this.options.drainBatches);
+      } catch (err: unknown) {
+        this.events.warn(`cannot read the usage outbox (${message(err)})`);
+        this.nextSweep = this.options.now() + this.options.sweepMs;
+        return true;
+      }
+      if (batches.length > 0) {
+        try {
+          await this.topic.send(batches);
+        } catch (err: unknown) {
+          this.topicFailed(err);
+          return false;
+        }
+        this.topicRecovered();
+        this.events.drained(count(batches));
+        try {
+          await store.remove(batches.map((b) => b._id));
+        } catch (err: unknown) {
+          this.events.warn(`cannot delete ${batches.length} drained usage batches; they will be sent again (${message(err)})`);
+          return true;
+        }
+        for (const batch of batches) this.forget(batch._id);
+      }
+      if (batches.length < this.options.drainBatches) {
+        // The read saw the whole outbox: own batches stored before it and not in it were drained elsewhere.
+        const seen = new Set(batches.map((b) => b._id));
+        for (const [id, batch] of this.own) if (batch.stored !== undefined && batch.stored < started && !seen.has(id)) this.forget(id);
+        this.nextSweep = this.options.now() + this.options.sweepMs;
+        return true;
+      }
+    }
+    return true;
+  }
+
+  /** Batches of at most one message each, with their outbox ids, in the order taken. */
+  private chunked(taken: readonly TenantBatch<R>[]): OutboxBatch<R>[] {
+    const at = new Date(this.options.now());
+    const batches: OutboxBatch<R>[] = [];
+    for (const { tenantId, records } of taken) {
+      for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
+        const id = `${this.options.instance}:${(this.seq++).toString(36).padStart(10, '0')}`;
+        batches.push({ _id: id, tenantId, records: records.slice(i, i + MAX_RECORDS_PER_MESSAGE), at });
+      }
+    }
+    return batches;
+  }
+
+  private putBack(batches: readonly OutboxBatch<R>[]): void {
+    if (batches.length === 0) return;
+    const byTenant = new Map<string, R[]>();
+    for (const batch of batches) byTenant.set(batch.tenantId, (byTenant.get(batch.tenantId) ?? []).concat(batch.records));
+    const dropped = this.backlog.putBack([...byTenant].map(([tenantId, records]) => ({ tenantId, records })));
+    if (dropped > 0) this.events.dropped(dropped);
+  }
+
+  private addOutboxed(tenantId: string, n: number): void {
+    this.outboxedBy.set(tenantId, (this.outboxedBy.get(tenantId) ?? 0) + n);
+  }
+
+  private forget(id: string): void {
+    const batch = this.own.get(id);
+    if (batch === undefined) return;
+    this.own.delete(id);
+    const left = (this.outboxedBy.get(batch.tenantId) ?? 0) - batch.records;
+    if (left > 0) this.outboxedBy.set(batch.tenantId, left);
+    else this.outboxedBy.delete(batch.tenantId);
+  }
+
+  private topicFailed(err: unknown): void {
+    if (this.topicUp) this.events.warn(`the usage topic is unavailable; records go to the outbox (${message(err)})`);
+    this.topicUp = false;
+    this.retryAt = this.options.now() + this.backoffMs;
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+    void this.topic.reset();
+  }
+
+  private topicRecovered(): void {
+    this.topicUp = true;
+    this.backoffMs = MIN_BACKOFF_MS;
+  }
+}
+
+function count<R>(batches: readonly { records: readonly R[] }[]): number {
+  return batches.reduce((n, b) => n + b.records.length, 0);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `work`, or a failure after `ms` (the work may still complete: delivery is at least once). */
+async function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the usage topic did not answer before the stop')), Math.max(0, ms));
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits for `work`, at most `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((r) => (timer = setTimeout(r, Math.max(0, ms))))]);
+  clearTimeout(timer);
+}
