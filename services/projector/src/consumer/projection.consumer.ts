@@ -3,7 +3,17 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
-import { CommitStore, fromMessage, guardedWritesFor, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
+import {
+  CommitStore,
+  ForgedCommits,
+  fromMessage,
+  guardedWritesFor,
+  Projector,
+  verifyCommitMessages,
+  ViewCollections,
+  ensureTopics,
+  type Commit,
+} from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 
 /**
@@ -21,6 +31,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private readonly views: ViewCollections;
   private readonly keystore: Keystore;
   private readonly lag: Gauge<'partition'>;
+  private readonly store: CommitStore;
+  private readonly forged: ForgedCommits;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -30,7 +42,9 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   ) {
     this.views = new ViewCollections(mongo.db);
     this.keystore = new Keystore(mongo.db);
-    this.projector = new Projector(this.views, new CommitStore(mongo.db));
+    this.store = new CommitStore(mongo.db);
+    this.projector = new Projector(this.views, this.store);
+    this.forged = new ForgedCommits(metrics.registry, 'projector', this.logger);
     this.lag = new Gauge({
       name: 'keyward_projection_lag_messages',
       help: 'Messages of keyward.events not yet projected, per partition',
@@ -85,17 +99,20 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    const commits: Commit[] = [];
+    const claimed: Commit[] = [];
     for (const message of batch.messages) {
       try {
-        commits.push(fromMessage(message.value));
-      } catch (err: unknown) {
-        this.logger.error(
-          `skipping malformed message at ${batch.partition}/${message.offset}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        claimed.push(fromMessage(message.value));
+      } catch {
+        this.forged.malformed(`${batch.partition}/${message.offset}`);
       }
     }
     if (!isRunning() || isStale()) return;
+    // A message is only a claim: what is projected and shredded is the store's commit of the same
+    // (tenantId, seq), and only when the message carries its hash (one store query per batch).
+    const { verified, rejected } = await verifyCommitMessages(this.store, claimed);
+    this.forged.report(rejected);
+    const commits = verified;
     await this.projector.apply(commits);
     // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
     // and before its delete still leaves no material behind.
