@@ -10,6 +10,8 @@ export * from './projection/projector';
 export * from './projection/tenant-projection';
 export * from './projection/views';
 export * from './relay/commit-message';
+export * from './relay/commit-verification';
+export * from './relay/forged-commits';
 export * from './relay/lease';
 export * from './relay/relay';
 export * from './topics';

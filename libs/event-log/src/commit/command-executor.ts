@@ -60,6 +60,12 @@ export class CommandExecutor {
     return this.logs.get(tenantId)?.log;
   }
 
+  /** The seq and hash of the newest commit this process has folded for the tenant (no store read). */
+  peekHead(tenantId: string): { readonly seq: number; readonly hash: string } | undefined {
+    const cached = this.logs.get(tenantId);
+    return cached === undefined ? undefined : { seq: cached.log.seq, hash: cached.headHash };
+  }
+
   private cached(tenantId: string): CachedLog {
     let cached = this.logs.get(tenantId);
     if (!cached) {

@@ -16,6 +16,9 @@ export class ConcurrencyConflict extends Error {
 
 export const COMMITS = 'commits';
 
+/** Ids per `$in` lookup (getMany): bounds the size of one query, not the number of queries a batch needs. */
+const ID_LOOKUP_CHUNK = 1_000;
+
 /**
  * The per-tenant commit log in MongoDB. One single-document insert per commit: atomic on
  * MongoDB and FerretDB alike; the unique `_id` (`tenantId:seq`) is the concurrency check.
@@ -54,6 +57,19 @@ export class CommitStore {
 
   async get(tenantId: string, seq: number): Promise<CommitDocument | null> {
     return this.commits.findOne({ _id: commitId(tenantId, seq) });
+  }
+
+  /**
+   * The stored commits with these `_id`s, in no particular order: one query per ID_LOOKUP_CHUNK ids.
+   * A `$in` filter is a collection scan on FerretDB (so is a get by `_id`): one per batch of
+   * messages, not one per message; on MongoDB it is served by the `_id` index.
+   */
+  async getMany(ids: readonly string[]): Promise<CommitDocument[]> {
+    const found: CommitDocument[] = [];
+    for (const chunk of inBatches(ids, ID_LOOKUP_CHUNK)) {
+      found.push(...(await this.commits.find({ _id: { $in: chunk } }).toArray()));
+    }
+    return found;
   }
 
   async head(tenantId: string): Promise<CommitDocument | null> {

@@ -10,13 +10,19 @@ export function toMessage(commit: Commit): { key: string; value: string; headers
   };
 }
 
-/** Parses a message value back into a commit; throws on anything that is not one. */
+/**
+ * Parses a message value back into a commit; throws on anything that is not one. The result is
+ * only a claim: verifyCommitMessages (commit-verification.ts) decides whether it is a real commit.
+ */
 export function fromMessage(value: Buffer | null): Commit {
   if (value === null) throw new Error('empty message');
   const parsed = JSON.parse(value.toString('utf8')) as Partial<Commit>;
   if (
     typeof parsed.tenantId !== 'string' ||
+    parsed.tenantId === '' ||
     typeof parsed.seq !== 'number' ||
+    !Number.isSafeInteger(parsed.seq) ||
+    parsed.seq < 1 ||
     !Array.isArray(parsed.events) ||
     typeof parsed.hash !== 'string'
   ) {

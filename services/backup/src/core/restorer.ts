@@ -14,12 +14,15 @@ import { PROVIDER_LOG } from '@keyward/domain';
 import {
   commitId,
   CommitStore,
+  describeRejected,
+  GENESIS_HASH,
   hashCommit,
   Projector,
   toCommit,
   ViewCollections,
   type Commit,
   type CommitDocument,
+  type CommitRejection,
 } from '@keyward/event-log';
 import type { BackupKeys } from './backup-keys';
 import { silentProgress, type Progress } from './progress';
@@ -117,7 +120,7 @@ export async function restoreSnapshot(db: Db, store: SnapshotStore, snapshotId: 
   let wroteKeystore = false;
   let wroteCredentials = false;
   try {
-    if (logWasEmpty) imported = await importLog(commitStore, options.readLog, progress);
+    if (logWasEmpty) imported = await importLog(commitStore, options.readLog, progress, warn);
     await checkPositions(commitStore, manifest, warn);
 
     await keystore.ensureIndexes();
@@ -169,13 +172,43 @@ async function refuseNonEmpty(keystore: Keystore, database: string): Promise<str
   return keystore.rootCheck();
 }
 
-async function importLog(commitStore: CommitStore, readLog: LogReader, progress: Progress): Promise<number> {
+/**
+ * Brings the commit log back from the topic. There is no store to check the messages against here
+ * (it is what was lost), so each tenant's chain is: a message is imported only when it is the next
+ * seq, links to the commit imported before it and hashes to its own hash; the first message of a
+ * seq wins (the relay's, since it was published before anyone could replay or alter it), and a
+ * message that does not fit is left out and reported. The snapshot's positions (checkPositions)
+ * then anchor every tenant's chain up to the snapshot.
+ */
+async function importLog(commitStore: CommitStore, readLog: LogReader, progress: Progress, warn: (m: string) => void): Promise<number> {
   let imported = 0;
   let staged = false;
   let reported = 0;
+  const heads = new Map<string, { seq: number; hash: string }>();
+  let refused = 0;
+  const refusedNamed: string[] = [];
   await readLog(
     async (commits) => {
-      const unique = new Map(commits.map((c) => [commitId(c.tenantId, c.seq), c]));
+      const unique = new Map<string, Commit>();
+      for (const c of commits) {
+        const head = heads.get(c.tenantId) ?? { seq: 0, hash: GENESIS_HASH };
+        if (c.seq <= head.seq) continue; // republished (or replayed): the first of a seq was imported
+        const reason: CommitRejection | undefined =
+          c.seq !== head.seq + 1
+            ? 'not-in-store'
+            : c.prevHash !== head.hash
+              ? 'hash-differs'
+              : hashCommit(c) !== c.hash
+                ? 'hash-does-not-recompute'
+                : undefined;
+        if (reason !== undefined) {
+          refused += 1;
+          if (refusedNamed.length < 10) refusedNamed.push(describeRejected({ tenantId: c.tenantId, seq: c.seq, reason }));
+          continue;
+        }
+        heads.set(c.tenantId, { seq: c.seq, hash: c.hash });
+        unique.set(commitId(c.tenantId, c.seq), c);
+      }
       const docs: CommitDocument[] = [...unique].map(([_id, c]) => ({ ...toCommit(c), _id, published: true }));
       if (docs.length === 0) return;
       try {
@@ -194,6 +227,11 @@ async function importLog(commitStore: CommitStore, readLog: LogReader, progress:
     },
   );
   progress.finish('import event log');
+  if (refused > 0) {
+    warn(
+      `SECURITY: ${refused} message(s) of the event topic do not continue their tenant's hash chain (forged, altered or replayed) and were not imported: ${refusedNamed.join(', ')}`,
+    );
+  }
   return imported;
 }
 

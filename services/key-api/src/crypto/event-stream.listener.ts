@@ -5,7 +5,8 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator } from '@keyward/auth';
 import type { KeywardEvent } from '@keyward/domain';
-import { ensureTopics, fromMessage } from '@keyward/event-log';
+import type { Commit } from '@keyward/event-log';
+import { ensureTopics, ForgedCommits, fromMessage } from '@keyward/event-log';
 import { GroupConsumer, KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, retryUntilDone } from '@keyward/platform';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
@@ -26,6 +27,7 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
   private running = true;
   /** Joined once the consumer is in its group: from then on, commits made anywhere invalidate this instance. */
   private readonly consumer: GroupConsumer;
+  private readonly forged: ForgedCommits;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -45,6 +47,7 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
       // Short: commits are only heard again once rejoined (none is lost: the group resumes from its offsets).
       graceMs: 5_000,
     });
+    this.forged = new ForgedCommits(metrics.registry, 'key-api-stream', this.logger);
   }
 
   onApplicationBootstrap(): void {
@@ -67,16 +70,32 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     return this.consumer.health('eventStream');
   }
 
+  /**
+   * A message only ever drops cached copies (states, unwrapped material, credentials), which are
+   * then read again from the stores: nothing is disabled or destroyed on its word. Its seq is then
+   * checked against the store (confirmStreamed) and a claim the store does not back is forgotten.
+   */
   private onBatch({ batch }: EachBatchPayload): Promise<void> {
     for (const message of batch.messages) {
+      let commit: Commit;
       try {
-        const commit = fromMessage(message.value);
-        this.states.noteCommit(commit.tenantId, commit.seq);
-        for (const event of commit.events) this.invalidate(commit.tenantId, event);
-        void this.states.refresh(commit.tenantId).catch(() => undefined);
+        commit = fromMessage(message.value);
       } catch {
-        // Not a commit: the projector reports those; nothing to invalidate.
+        this.forged.malformed(`${batch.partition}/${message.offset}`);
+        continue;
       }
+      this.states.noteCommit(commit.tenantId, commit.seq);
+      try {
+        for (const event of commit.events) this.invalidate(commit.tenantId, event);
+      } catch {
+        // An event without the data its type calls for: the store's check below reports the message.
+      }
+      void this.states.confirmStreamed(commit).then(
+        (reason) => {
+          if (reason !== undefined) this.forged.report([{ tenantId: commit.tenantId, seq: commit.seq, reason }]);
+        },
+        () => undefined,
+      );
     }
     return Promise.resolve();
   }

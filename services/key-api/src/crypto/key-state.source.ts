@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import type { TenantLog } from '@keyward/domain';
-import { CommandExecutor } from '@keyward/event-log';
+import { checkClaimedHash, CommandExecutor, type Commit, type CommitRejection } from '@keyward/event-log';
 import { KEYWARD_CONFIG } from '@keyward/platform';
 
 interface StreamWaiter {
@@ -46,6 +46,30 @@ export class KeyStateSource {
     const waiting = this.waiters.get(tenantId);
     if (!waiting) return;
     for (const waiter of [...waiting]) if (waiter.seq <= seq) waiter.done(true);
+  }
+
+  /**
+   * Checks a commit the stream carried (already noted by noteCommit, so that the crypto path re-reads
+   * the store at once) against the store, through this process's copy of the log: a commit this
+   * process made or has folded costs no read; another one costs the catch-up that would follow
+   * anyway. A seq the store does not have is forgotten again (it would otherwise send every request
+   * to the store and release read-your-writes waits early); the hash is compared when the store's
+   * head is that very commit. Answers why the message does not match the store, if it does not.
+   */
+  async confirmStreamed(claimed: Commit): Promise<CommitRejection | undefined> {
+    const { tenantId, seq } = claimed;
+    let head = this.executor.peekHead(tenantId);
+    if (head === undefined || head.seq < seq) {
+      await this.executor.current(tenantId);
+      this.checkedAt.set(tenantId, Date.now());
+      head = this.executor.peekHead(tenantId);
+    }
+    const storeSeq = head?.seq ?? 0;
+    if (storeSeq < seq) {
+      if ((this.known.get(tenantId) ?? 0) > storeSeq) this.known.set(tenantId, storeSeq);
+      return 'not-in-store';
+    }
+    return head?.seq === seq ? checkClaimedHash(claimed, head.hash) : undefined;
   }
 
   /** The highest seq of the tenant the stream has carried since this process follows it. */

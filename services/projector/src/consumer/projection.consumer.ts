@@ -4,7 +4,17 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
-import { CommitStore, fromMessage, guardedWritesFor, Projector, ViewCollections, ensureTopics, type Commit } from '@keyward/event-log';
+import {
+  CommitStore,
+  ForgedCommits,
+  fromMessage,
+  guardedWritesFor,
+  Projector,
+  verifyCommitMessages,
+  ViewCollections,
+  ensureTopics,
+  type Commit,
+} from '@keyward/event-log';
 import {
   GROUP_CONSUMER_SETTINGS,
   GroupConsumer,
@@ -30,6 +40,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private readonly views: ViewCollections;
   private readonly keystore: Keystore;
   private readonly lag: Gauge<'partition'>;
+  private readonly store: CommitStore;
+  private readonly forged: ForgedCommits;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -45,7 +57,9 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     });
     this.views = new ViewCollections(mongo.db);
     this.keystore = new Keystore(mongo.db);
-    this.projector = new Projector(this.views, new CommitStore(mongo.db));
+    this.store = new CommitStore(mongo.db);
+    this.projector = new Projector(this.views, this.store);
+    this.forged = new ForgedCommits(metrics.registry, 'projector', this.logger);
     this.lag = new Gauge({
       name: 'keyward_projection_lag_messages',
       help: 'Messages of keyward.events not yet projected, per partition',
@@ -92,20 +106,23 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    const commits: Commit[] = [];
+    const claimed: Commit[] = [];
     for (const message of batch.messages) {
       try {
-        commits.push(fromMessage(message.value));
-      } catch (err: unknown) {
-        this.logger.error(
-          `skipping malformed message at ${batch.partition}/${message.offset}: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        claimed.push(fromMessage(message.value));
+      } catch {
+        this.forged.malformed(`${batch.partition}/${message.offset}`);
       }
     }
     if (!isRunning() || isStale()) return;
     // A batch on a slow store can outlast the session: keep the membership alive meanwhile.
     const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), GROUP_CONSUMER_SETTINGS.heartbeatInterval);
     try {
+      // A message is only a claim: what is projected and shredded is the store's commit of the same
+      // (tenantId, seq), and only when the message carries its hash (one store query per batch).
+      const { verified, rejected } = await verifyCommitMessages(this.store, claimed);
+      this.forged.report(rejected);
+      const commits = verified;
       await this.projector.apply(commits);
       // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
       // and before its delete still leaves no material behind.

@@ -2,14 +2,15 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ConfigError, loadConfig } from '@keyward/config';
-import { allChecksums, CommitStore, ViewCollections } from '@keyward/event-log';
+import { allChecksums, CommitStore, describeRejected, ViewCollections, type RejectedCommit } from '@keyward/event-log';
 import { MemoryRebuild } from './memory-rebuild';
 import { replayTopic } from './replay-topic';
 
 const HELP = `usage: npm run projector:rebuild -- [--into <database>] [--json]
 
 Drops the key-set views and rebuilds them from offset 0 of the event topic, then prints a
-checksum per tenant. Each tenant is folded in memory with the live projector's fold and its
+checksum per tenant. Only messages that are the commit store's commits are folded (the others
+are reported as forged, and the exit code is 1). Each tenant is folded in memory with the live projector's fold and its
 documents are written once, in bulk; every commit's hash and link to its predecessor are checked
 (exit 1 when one does not hold). With --into, builds into that (scratch) database instead and
 compares its checksums with the live views; the live views are left alone. Stop the projector
@@ -32,7 +33,10 @@ async function main(): Promise<number> {
     const target = new ViewCollections(values.into ? mongo.db(values.into) : liveDb);
     await target.drop();
     await target.ensureIndexes();
-    const rebuild = new MemoryRebuild(target, new CommitStore(liveDb));
+    const store = new CommitStore(liveDb);
+    const rebuild = new MemoryRebuild(target, store);
+    // Only the store's commits are folded: a message the store does not back is left out and reported.
+    const forged: RejectedCommit[] = [];
     const progress = await replayTopic(
       kafka,
       config.kafka.topics.events,
@@ -40,6 +44,8 @@ async function main(): Promise<number> {
       undefined,
       {
         onPartitionEnd: (partition) => rebuild.partitionDone(partition),
+        verifyWith: store,
+        onRejected: (rejected) => forged.push(...rejected),
       },
     );
     const { chainProblems } = await rebuild.finish();
@@ -49,7 +55,14 @@ async function main(): Promise<number> {
     const mismatched = live ? Object.keys({ ...live, ...rebuilt }).filter((t) => live[t] !== rebuilt[t]) : [];
     if (values.json) {
       console.log(
-        JSON.stringify({ messages: progress.messages, seconds, chainProblems, checksums: rebuilt, ...(live ? { live, mismatched } : {}) }),
+        JSON.stringify({
+          messages: progress.messages,
+          seconds,
+          chainProblems,
+          forged: forged.length,
+          checksums: rebuilt,
+          ...(live ? { live, mismatched } : {}),
+        }),
       );
     } else {
       console.log(`rebuilt views from ${progress.messages} commits in ${seconds.toFixed(1)} s`);
@@ -58,12 +71,14 @@ async function main(): Promise<number> {
         console.log(`${tenant}  ${sum}${verdict}`);
       }
       for (const p of chainProblems.slice(0, 20)) console.log(`${p.tenantId}:${p.seq}  ${p.problem}: the log was altered`);
+      for (const r of forged.slice(0, 20))
+        console.log(`${describeRejected(r)}: a message of the topic the commit store does not back (left out)`);
       if (live)
         console.log(
           mismatched.length === 0 ? 'all tenants match the live views' : `${mismatched.length} tenant(s) differ: ${mismatched.join(', ')}`,
         );
     }
-    return mismatched.length === 0 && chainProblems.length === 0 ? 0 : 1;
+    return mismatched.length === 0 && chainProblems.length === 0 && forged.length === 0 ? 0 : 1;
   } finally {
     await mongo.close();
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { fromMessage, type Commit } from '@keyward/event-log';
+import { fromMessage, verifyCommitMessages, type Commit, type CommitLookup, type RejectedCommit } from '@keyward/event-log';
 
 /** Commits handed over at once during a replay. */
 const REPLAY_SLICE = 2_000;
@@ -21,6 +21,14 @@ export interface ReplayProgress {
 export interface ReplayOptions {
   /** Called once a partition has been read up to the end it had when the replay began. */
   readonly onPartitionEnd?: (partition: number) => void;
+  /**
+   * The commit store the topic is checked against (see commit-verification.ts): each slice is
+   * verified with one lookup and the store's commits are handed over; messages that do not match
+   * go to onRejected instead. Without it, the topic's commits are handed over as they are (for
+   * readers that check the chain themselves or have no store, like a restore of a lost log).
+   */
+  readonly verifyWith?: CommitLookup;
+  readonly onRejected?: (rejected: readonly RejectedCommit[]) => void;
 }
 
 /**
@@ -76,12 +84,25 @@ export async function replayTopic(
             // Slices with a heartbeat between them: a big batch on a slow store must not outlast the session.
             for (let from = 0; from < wanted.length; from += REPLAY_SLICE) {
               const slice = wanted.slice(from, from + REPLAY_SLICE);
-              const ok = await ours(() =>
-                onCommits(
-                  slice.map((m) => fromMessage(m.value)),
-                  batch.partition,
-                ),
-              );
+              const ok = await ours(async () => {
+                if (options.verifyWith === undefined)
+                  return onCommits(
+                    slice.map((m) => fromMessage(m.value)),
+                    batch.partition,
+                  );
+                const claimed: Commit[] = [];
+                const malformed: RejectedCommit[] = [];
+                for (const m of slice) {
+                  try {
+                    claimed.push(fromMessage(m.value));
+                  } catch {
+                    malformed.push({ tenantId: '', seq: 0, reason: 'malformed' });
+                  }
+                }
+                const { verified, rejected } = await verifyCommitMessages(options.verifyWith, claimed);
+                if (rejected.length + malformed.length > 0) options.onRejected?.([...malformed, ...rejected]);
+                return onCommits([...verified], batch.partition);
+              });
               if (!ok) return;
               messages += slice.length;
               onProgress({ messages, total });
