@@ -203,6 +203,27 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
     });
   });
 
+  describe('timeouts (KMIP_READ_TIMEOUT_SECONDS=3, KMIP_IDLE_TIMEOUT_SECONDS=4)', () => {
+    let timed: KmipService;
+    beforeAll(async () => {
+      timed = await KmipService.start({ ...stack.env, KMIP_READ_TIMEOUT_SECONDS: '3', KMIP_IDLE_TIMEOUT_SECONDS: '4' }, await freePort());
+    });
+    afterAll(() => timed.stop());
+
+    it('closes a connection whose started message does not complete (bytes trickled or withheld)', async () => {
+      const client = await TtlvClient.open(timed.port, ca, userCert);
+      client.socket.write(Buffer.from('4200780100000040', 'hex')); // a 72-byte message, of which only the header comes
+      expect(await within(client.receive(), 30_000, 'the connection was not closed')).toBeNull();
+      await logged(timed, /closing KMIP connection from .*message not complete within 3 s/);
+    });
+
+    it('closes a connection that sends nothing', async () => {
+      const client = await TtlvClient.open(timed.port, ca, userCert);
+      expect(await within(client.receive(), 30_000, 'the connection was not closed')).toBeNull();
+      await logged(timed, /closing KMIP connection from .*idle for 4 s/);
+    });
+  });
+
   describe('finding 6: KMIP caller IVs never touch the key REST ciphertexts use', () => {
     const secret = Buffer.from('card 4111-1111-1111-1111, cvv 123');
     let blob: Buffer;
