@@ -27,6 +27,12 @@ function itemOf(response: TtlvItem | null): { status?: number; reason?: number; 
   };
 }
 
+/** Waits until the service's log (written asynchronously) matches `pattern`; fails after 20 s. */
+async function logged(service: KmipService, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 200 && !pattern.test(service.output); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(service.output).toMatch(pattern);
+}
+
 const discover = (client: TtlvClient): Promise<TtlvItem | null> => client.request([1, 4], [[Operation.DiscoverVersions, []]]);
 
 describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key separation', () => {
@@ -135,7 +141,7 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
       const answered = itemOf(await within(hostileAnswer, 30_000, 'the hostile header got no answer'));
       expect(answered.reason).toBe(ResultReason.InvalidMessage);
       expect(await within(hostile.receive(), 30_000, 'the hostile connection was not closed')).toBeNull();
-      expect(kmip.output).toMatch(/closing KMIP connection from .*exceeds/);
+      await logged(kmip, /closing KMIP connection from .*exceeds/);
     });
 
     it.each([
@@ -170,16 +176,19 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
     afterAll(() => capped.stop());
 
     it('closes the third connection of one certificate and the fourth overall, and admits again once one closes', async () => {
-      const a1 = await working(capped.port, userCert);
-      const a2 = await working(capped.port, userCert);
-      expect(await refused(capped.port, userCert)).toBe(true);
-      const b1 = await working(capped.port, userCert2);
-      expect(await refused(capped.port, userCert2)).toBe(true);
-      expect(capped.output).toMatch(/refused: its certificate .* has 2 open/);
-      expect(capped.output).toMatch(/refused: 3 connections are open/);
-      a1.close();
-      const b2 = await working(capped.port, userCert2);
-      for (const c of [a2, b1, b2]) c.close();
+      const open: TtlvClient[] = [];
+      try {
+        open.push(await working(capped.port, userCert), await working(capped.port, userCert));
+        expect(await refused(capped.port, userCert)).toBe(true);
+        open.push(await working(capped.port, userCert2));
+        expect(await refused(capped.port, userCert2)).toBe(true);
+        await logged(capped, /refused: its certificate .* has 2 open/);
+        await logged(capped, /refused: 3 connections are open/);
+        open.shift()?.close();
+        open.push(await working(capped.port, userCert2));
+      } finally {
+        for (const c of open) c.close();
+      }
     });
 
     it('accepts a TLS 1.2 client when KMIP_TLS_MIN_VERSION=TLSv1.2', async () => {
@@ -191,6 +200,27 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
       expect(client?.socket.getProtocol()).toBe('TLSv1.2');
       expect(itemOf(await discover(client!)).status).toBe(ResultStatus.Success);
       client?.close();
+    });
+  });
+
+  describe('timeouts (KMIP_READ_TIMEOUT_SECONDS=3, KMIP_IDLE_TIMEOUT_SECONDS=4)', () => {
+    let timed: KmipService;
+    beforeAll(async () => {
+      timed = await KmipService.start({ ...stack.env, KMIP_READ_TIMEOUT_SECONDS: '3', KMIP_IDLE_TIMEOUT_SECONDS: '4' }, await freePort());
+    });
+    afterAll(() => timed.stop());
+
+    it('closes a connection whose started message does not complete (bytes trickled or withheld)', async () => {
+      const client = await TtlvClient.open(timed.port, ca, userCert);
+      client.socket.write(Buffer.from('4200780100000040', 'hex')); // a 72-byte message, of which only the header comes
+      expect(await within(client.receive(), 30_000, 'the connection was not closed')).toBeNull();
+      await logged(timed, /closing KMIP connection from .*message not complete within 3 s/);
+    });
+
+    it('closes a connection that sends nothing', async () => {
+      const client = await TtlvClient.open(timed.port, ca, userCert);
+      expect(await within(client.receive(), 30_000, 'the connection was not closed')).toBeNull();
+      await logged(timed, /closing KMIP connection from .*idle for 4 s/);
     });
   });
 
@@ -208,7 +238,7 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
       blob = Buffer.from(answer.json<{ ciphertext: string }>().ciphertext, 'base64');
       client = await TtlvClient.open(kmip.port, ca, userCert);
     });
-    afterAll(() => client.close());
+    afterAll(() => (client as TtlvClient | undefined)?.close()); // undefined when beforeAll failed
 
     const partsOf = (b: Buffer) => {
       const parsed = parseBlob(b);
