@@ -163,8 +163,6 @@ export class UsagePipeline<R extends Tenanted> {
       this.topicUp ? Math.max(0, (deadline - this.options.now()) / 2) : 0,
     );
     giveUp.unref();
-    // A send under way since before the stop counts as stalled: memory goes to the outbox meanwhile.
-    this.topicBusySince = Number.NEGATIVE_INFINITY;
     while (this.options.now() < deadline) {
       await within(this.tick(), deadline - this.options.now());
       if (this.backlog.size === 0) break;
