@@ -90,6 +90,20 @@ describe('usage audit while Kafka is away (private broker)', () => {
     expect(tenants.b.refused).toEqual([]);
   });
 
+  it('a graceful stop while the broker is away keeps memory in the outbox, and the next instance drains it', async () => {
+    await kafka.verb('stop');
+    for (let i = 0; i < 5; i++) expect((await encrypt('b')).status).toBe(200);
+    // (The exit code is not the point: other shutdown hooks may outlast the grace period while the
+    // broker is away. The usage audit stores its memory first.)
+    await stack.api.stop();
+    const stored = await stack.db.collection<{ records: { requestId: string }[] }>('usage_outbox').find({}).toArray();
+    const storedIds = new Set(stored.flatMap((d) => d.records.map((r) => r.requestId)));
+    expect(tenants.b.accepted.slice(-5).filter((id) => !storedIds.has(id))).toEqual([]);
+    stack.api = await stack.startApi();
+    await kafka.verb('start');
+    expect((await encrypt('b')).status).toBe(200);
+  });
+
   it('delivers the record of every accepted operation of every tenant to the topic, in order, none of a refused one', async () => {
     const expected = tenants.a.accepted.length + tenants.b.accepted.length;
     const records = await readUsage(stack.env.KAFKA_TOPIC_USAGE!, expected, 120_000, [kafka.brokers]);

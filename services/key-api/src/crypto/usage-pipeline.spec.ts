@@ -217,8 +217,11 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     await tick(); // the start-up sweep of the outbox
     topic.stall = new Promise(() => undefined);
     record('a', 4);
+    void pipeline.tick(); // a send under way when the stop begins
+    record('a', 3);
     expect(await pipeline.close(clock.ms + 100)).toBe(0);
-    expect(store.records).toBe(4);
+    expect(store.records).toBe(7);
+    expect([...store.batches.values()].flatMap((b) => b.records.map((r) => r.n))).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('drains batches other instances left in the outbox (found by a sweep)', async () => {

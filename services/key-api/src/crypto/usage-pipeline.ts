@@ -87,8 +87,9 @@ export class UsagePipeline<R extends Tenanted> {
   private topicBusySince = 0;
   private outboxLane: Promise<void> | undefined;
   private closing = false;
-  /** While stopping: a send to the topic not done by then counts as failed (its records go to the outbox). */
-  private sendBy: number | undefined;
+  /** Rejects once a stop has waited long enough for the topic: a send not done by then counts as failed. */
+  private readonly stopWaiting: Promise<never>;
+  private giveUp: (err: Error) => void = () => undefined;
 
   constructor(
     private readonly options: PipelineOptions,
@@ -97,6 +98,8 @@ export class UsagePipeline<R extends Tenanted> {
     private readonly events: PipelineEvents,
   ) {
     this.backlog = new UsageBacklog<R>(options);
+    this.stopWaiting = new Promise<never>((_, reject) => (this.giveUp = reject));
+    this.stopWaiting.catch(() => undefined);
   }
 
   /** Whether an operation of `tenantId` may run (see UsageBacklog.admits). */
@@ -152,9 +155,14 @@ export class UsagePipeline<R extends Tenanted> {
   async close(deadline: number): Promise<number> {
     this.closing = true;
     this.retryAt = 0;
-    this.sendBy = this.options.now() + (deadline - this.options.now()) / 2;
-    // A send under way since before the stop counts as stalled: memory goes to the outbox meanwhile.
-    this.topicBusySince = Number.NEGATIVE_INFINITY;
+    // Sends (also one under way) not acknowledged within half the time left count as failed: their
+    // records go to the outbox, and may reach the topic twice.
+    // While the topic is known to be away, nothing is waited for.
+    const giveUp = setTimeout(
+      () => this.giveUp(new Error('the usage topic did not answer before the stop')),
+      this.topicUp ? Math.max(0, (deadline - this.options.now()) / 2) : 0,
+    );
+    giveUp.unref();
     while (this.options.now() < deadline) {
       await within(this.tick(), deadline - this.options.now());
       if (this.backlog.size === 0) break;
@@ -173,7 +181,7 @@ export class UsagePipeline<R extends Tenanted> {
     if (!this.topicUp) {
       if (this.options.now() < this.retryAt) return;
       try {
-        await this.topic.probe();
+        await Promise.race([this.topic.probe(), this.stopWaiting]);
       } catch (err: unknown) {
         this.topicFailed(err);
         return;
@@ -188,14 +196,18 @@ export class UsagePipeline<R extends Tenanted> {
       return;
     }
     try {
-      const sending = this.topic.send(batches);
-      await (this.sendBy === undefined ? sending : atMost(sending, this.sendBy - this.options.now()));
+      await this.send(batches);
       this.topicRecovered();
       this.events.sent(count(batches));
     } catch (err: unknown) {
       this.topicFailed(err);
       await this.toOutbox(batches);
     }
+  }
+
+  /** Sends to the topic, unless a stop gives up waiting first. */
+  private send(batches: readonly TenantBatch<R>[]): Promise<void> {
+    return Promise.race([this.topic.send(batches), this.stopWaiting]);
   }
 
   /** Memory → outbox for the tenants `capOf` allows. */
@@ -251,7 +263,7 @@ export class UsagePipeline<R extends Tenanted> {
       }
       if (batches.length > 0) {
         try {
-          await this.topic.send(batches);
+          await this.send(batches);
         } catch (err: unknown) {
           this.topicFailed(err);
           return false;
@@ -331,19 +343,6 @@ function count<R>(batches: readonly { records: readonly R[] }[]): number {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** `work`, or a failure after `ms` (the work may still complete: delivery is at least once). */
-async function atMost(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('the usage topic did not answer before the stop')), Math.max(0, ms));
-  });
-  try {
-    await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Waits for `work`, at most `ms`. */
