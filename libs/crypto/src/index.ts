@@ -11,3 +11,5 @@ export * from './material/key-check-value';
 export * from './pki/local-ca';
 export * from './root-key/root-key-source';
 export * from './shamir';
+export * from './aead/encryption-budget';
+export * from './keystore/encryption-counts';
