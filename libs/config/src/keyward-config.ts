@@ -29,6 +29,8 @@ export interface KeywardConfig {
   readonly crypto: {
     readonly cacheMaxEntries: number;
     readonly cacheTtlMs: number;
+    /** Most AES-GCM encryptions per key version (all instances), and how many an instance reserves per store write. */
+    readonly gcm: { readonly versionLimit: number; readonly reservationBlock: number };
     readonly stateTtlMs: number;
     readonly usageFlushMs: number;
     readonly usageBufferMax: number;

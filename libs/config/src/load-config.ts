@@ -103,6 +103,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
     crypto: {
       cacheMaxEntries: s.CRYPTO_CACHE_MAX_ENTRIES,
       cacheTtlMs: s.CRYPTO_CACHE_TTL_MS,
+      gcm: { versionLimit: s.GCM_VERSION_ENCRYPTION_LIMIT, reservationBlock: s.GCM_RESERVATION_BLOCK },
       stateTtlMs: s.CRYPTO_STATE_TTL_MS,
       usageFlushMs: s.USAGE_FLUSH_MS,
       usageBufferMax: s.USAGE_BUFFER_MAX,

@@ -230,6 +230,24 @@ export const settingsSchema = z.object({
     .default(10_000)
     .describe('Most unwrapped key versions and KEKs kept in memory per key-api instance (0 disables the cache).'),
   CRYPTO_CACHE_TTL_MS: ms(300_000).describe('Longest time an unwrapped key version stays in memory; evicted buffers are zeroed.'),
+  GCM_VERSION_ENCRYPTION_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 32)
+    .default(2 ** 32 - 2 ** 24)
+    .describe(
+      'Most AES-GCM encryptions (encrypt, data keys, rewrap, KMIP Encrypt) with one key version, across all instances and restarts (NIST SP 800-38D allows 2^32 with random IVs); then 409 key-version-exhausted until the key is rotated. Decryption is not limited.',
+    ),
+  GCM_RESERVATION_BLOCK: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 24)
+    .default(65_536)
+    .describe(
+      'Encryptions an instance reserves per key version with one store write (an atomic $inc of the version counter); a restart forfeits at most one block per version.',
+    ),
   CRYPTO_STATE_TTL_MS: ms(5_000).describe(
     'Longest time a key-api instance trusts its cached key states without re-reading the log, should keyward.events go quiet. Events invalidate sooner.',
   ),

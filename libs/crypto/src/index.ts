@@ -12,3 +12,5 @@ export * from './material/kmip-subkey';
 export * from './pki/local-ca';
 export * from './root-key/root-key-source';
 export * from './shamir';
+export * from './aead/encryption-budget';
+export * from './keystore/encryption-counts';

@@ -2,6 +2,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { DecisionContext, KeyState, Role, TenantLog } from '@keyward/domain';
 import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
+import type { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
 import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipError } from './kmip-error';
@@ -35,6 +36,8 @@ export interface KmipDeps {
   readonly executor: TenantLogs;
   readonly materials: KeyMaterialService;
   readonly usage: UsageRecorder;
+  /** AES-GCM encryptions per key version, shared with key-api (absent in unit specs). */
+  readonly gcmBudget?: EncryptionBudgetService;
 }
 
 export type Operation = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call) => Promise<Payload> | Payload;

@@ -12,6 +12,7 @@ import {
   MetricsModule,
   MongoConnection,
 } from '@keyward/platform';
+import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import { RootKeyService } from '../../key-api/src/crypto/root-key.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
@@ -71,6 +72,7 @@ export class KmipModule {
         },
         RootKeyService,
         KeyMaterialService,
+        EncryptionBudgetService,
         UsageRecorder,
         KmipMetrics,
         KmipOperations,

@@ -17,6 +17,7 @@ import {
   ttlv,
   type TtlvItem,
 } from '@keyward/kmip';
+import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import {
@@ -119,8 +120,9 @@ export class KmipOperations {
     materials: KeyMaterialService,
     usage: UsageRecorder,
     @Optional() private readonly metrics?: KmipMetrics,
+    @Optional() gcmBudget?: EncryptionBudgetService,
   ) {
-    this.deps = { executor: new CoalescedReads(executor), materials, usage };
+    this.deps = { executor: new CoalescedReads(executor), materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
   }
 
   /**

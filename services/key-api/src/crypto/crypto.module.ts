@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { Keystore } from '@keyward/crypto';
 import { EXTRA_READINESS_CHECKS, MongoConnection } from '@keyward/platform';
 import { CryptoService } from './crypto.service';
+import { EncryptionBudgetService } from './encryption-budget.service';
 import { EventStreamListener } from './event-stream.listener';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
@@ -21,6 +22,7 @@ import { UsageRecorder } from './usage.recorder';
     EventStreamListener,
     Shredder,
     CryptoService,
+    EncryptionBudgetService,
     {
       provide: EXTRA_READINESS_CHECKS,
       inject: [RootKeyService, EventStreamListener],
@@ -30,6 +32,15 @@ import { UsageRecorder } from './usage.recorder';
       ],
     },
   ],
-  exports: [Keystore, RootKeyService, KeyMaterialService, KeyStateSource, CryptoService, UsageRecorder, EXTRA_READINESS_CHECKS],
+  exports: [
+    Keystore,
+    RootKeyService,
+    KeyMaterialService,
+    KeyStateSource,
+    CryptoService,
+    UsageRecorder,
+    EncryptionBudgetService,
+    EXTRA_READINESS_CHECKS,
+  ],
 })
 export class CryptoModule {}

@@ -16,6 +16,7 @@ import { authorizeExport, authorizeUse, DomainError, type CryptoOperation, type 
 import { businessNow, ProblemError } from '@keyward/platform';
 import { domainProblem } from '../commands/domain-problem';
 import { authenticationFailedProblem, malformedProblem, sealedProblem } from './crypto-problems';
+import { EncryptionBudgetService } from './encryption-budget.service';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
 import { RootKeyService } from './root-key.service';
@@ -48,6 +49,7 @@ export class CryptoService {
     private readonly states: KeyStateSource,
     private readonly materials: KeyMaterialService,
     private readonly usage: UsageRecorder,
+    private readonly gcmBudget: EncryptionBudgetService,
   ) {}
 
   encrypt(caller: Caller, keyRef: string, plaintext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string }> {
@@ -176,7 +178,10 @@ export class CryptoService {
     });
   }
 
-  /** The latest version of an Active key, for new ciphertexts or MACs. */
+  /**
+   * The latest version of an Active key, for new ciphertexts or MACs; a new ciphertext (AES-GCM,
+   * random IV) spends one of the version's encryptions (409 key-version-exhausted when none is left).
+   */
   private async protecting(
     caller: Caller,
     keyRef: string,
@@ -185,7 +190,9 @@ export class CryptoService {
   ): Promise<{ ref: MaterialRef; kcv: string }> {
     target.keyId = keyRef;
     const log = await this.states.log(caller.principal.tenantId);
-    return this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
+    const chosen = this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
+    if (op !== 'mac') await this.gcmBudget.spend(chosen.ref);
+    return chosen;
   }
 
   /** The version a ciphertext names, if it may still be read. */

@@ -49,6 +49,7 @@ async function withUse(
     const use = authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow());
     version = use.version;
     const ref = { tenantId, keyId: keyRef, version: use.version };
+    if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
     const out = await run(<T>(work: (material: Buffer) => T) => deps.materials.withMaterial(ref, use.kcv, work), keyRef, {
       tenantId,
       keyId: keyId ?? keyRef,

@@ -98,6 +98,8 @@ async function wrapped(
       fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
     const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow());
     version = use.version;
+    // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
+    if (request.mode === BlockCipherMode.GCM) await deps.gcmBudget?.spend({ tenantId, keyId: request.keyRef, version: use.version });
     const out = await deps.materials.withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) =>
       wrap(kek, material, request.mode),
     );
