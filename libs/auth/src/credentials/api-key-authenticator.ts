@@ -27,6 +27,8 @@ export interface UnknownKeyCacheOptions {
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly unknown = new Map<string, number>();
+  /** Keys issued by this process so far: a lookup that overlapped an issue does not remember its miss. */
+  private issued = 0;
 
   constructor(
     private readonly store: CredentialStore,
@@ -34,7 +36,10 @@ export class ApiKeyAuthenticator {
     private readonly maxEntries = 10_000,
     private readonly unknownKeys: UnknownKeyCacheOptions = { ttlMs: 5_000, maxEntries: 100_000 },
   ) {
-    store.onIssued((credentialId) => this.unknown.delete(credentialId));
+    store.onIssued((credentialId) => {
+      this.issued++;
+      this.unknown.delete(credentialId);
+    });
   }
 
   async authenticate(apiKey: string): Promise<AuthenticatedPrincipal | undefined> {
@@ -52,10 +57,11 @@ export class ApiKeyAuthenticator {
     if (!entry || entry.until < now) {
       if (this.knownUnknown(parsed.credentialId, now)) return undefined;
       this.unknownKeys.onStoreRead?.();
+      const issuedBefore = this.issued;
       const doc = await this.store.find(parsed.credentialId);
       if (!doc) {
         this.cache.delete(parsed.credentialId);
-        this.rememberUnknown(parsed.credentialId, now);
+        if (this.issued === issuedBefore) this.rememberUnknown(parsed.credentialId, now);
         return undefined;
       }
       entry = { doc, until: now + this.ttlMs };
