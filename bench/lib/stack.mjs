@@ -36,6 +36,10 @@ export class BenchStack {
       RATE_LIMIT_PRINCIPAL_BURST: process.env.RATE_LIMIT_PRINCIPAL_BURST ?? '10000000',
       RATE_LIMIT_TENANT_RPS: process.env.RATE_LIMIT_TENANT_RPS ?? '1000000',
       RATE_LIMIT_TENANT_BURST: process.env.RATE_LIMIT_TENANT_BURST ?? '10000000',
+      // Likewise the per-address budget (every bench client is 127.0.0.1) and the per-tenant commit quota.
+      AUTH_ADDRESS_RPS: process.env.AUTH_ADDRESS_RPS ?? '1000000',
+      AUTH_ADDRESS_BURST: process.env.AUTH_ADDRESS_BURST ?? '10000000',
+      TENANT_COMMITS_PER_MINUTE: process.env.TENANT_COMMITS_PER_MINUTE ?? '100000000',
     };
     this.children = new Map();
   }

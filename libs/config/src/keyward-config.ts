@@ -47,6 +47,24 @@ export interface KeywardConfig {
   readonly auth: AuthSetting;
   /** Compliance: signed checkpoints of each tenant's chain, usage scans. */
   readonly audit: AuditSetting;
+  /** Resource limits: HTTP timeouts and connections, per-tenant quotas and caches. */
+  readonly limits: LimitsSetting;
+}
+
+export interface LimitsSetting {
+  readonly http: {
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly connectionTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxConnections: number;
+  };
+  /** Tenants whose folded commit log a process keeps in memory. */
+  readonly tenantLogCacheMax: number;
+  readonly tenantMaxKeys: number;
+  readonly tenantCommitsPerMinute: number;
+  readonly auditScansPerTenant: number;
+  readonly auditScansMax: number;
 }
 
 export interface AuditSetting {
@@ -68,6 +86,17 @@ export interface AuthSetting {
     readonly tenantBurst: number;
   };
   readonly lockout: { readonly failures: number; readonly windowMs: number; readonly durationMs: number };
+  /** Failures from one address across key ids that lock the address out (same window and duration). */
+  readonly addressLockoutFailures: number;
+  /** Checked before authentication, per client address: requests with a credential, and failed authentications. */
+  readonly addressLimits: {
+    readonly rps: number;
+    readonly burst: number;
+    readonly failureRps: number;
+    readonly failureBurst: number;
+  };
+  /** Unknown API key ids answered without a store read for `ttlMs` (0: off). */
+  readonly unknownKeyCache: { readonly ttlMs: number; readonly maxEntries: number };
 }
 
 /**

@@ -283,3 +283,31 @@ describe('loadConfig: usage audit', () => {
     expect(() => loadConfig({ USAGE_OUTBOX_MAX: '-1' })).toThrow(/USAGE_OUTBOX_MAX/);
   });
 });
+
+describe('loadConfig: resource limits', () => {
+  it('bounds every HTTP request, connection and tenant by default, and reads the settings', () => {
+    const config = loadConfig({});
+    expect(config.limits).toEqual({
+      http: {
+        requestTimeoutMs: 30_000,
+        headersTimeoutMs: 10_000,
+        connectionTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+        maxConnections: 10_000,
+      },
+      tenantLogCacheMax: 1_000,
+      tenantMaxKeys: 100_000,
+      tenantCommitsPerMinute: 3_000,
+      auditScansPerTenant: 1,
+      auditScansMax: 4,
+    });
+    expect(config.auth.addressLimits).toEqual({ rps: 5000, burst: 10_000, failureRps: 2, failureBurst: 50 });
+    expect(config.auth.addressLockoutFailures).toBe(100);
+    expect(config.auth.unknownKeyCache).toEqual({ ttlMs: 5_000, maxEntries: 100_000 });
+    // The header deadline never exceeds the whole request's (Node refuses that combination).
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1500' }).limits.http.headersTimeoutMs).toBe(1500);
+    expect(loadConfig({ AUTH_UNKNOWN_KEY_CACHE_MS: '0' }).auth.unknownKeyCache.ttlMs).toBe(0);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ AUDIT_SCANS_MAX: '0' })).toThrow(/AUDIT_SCANS_MAX/);
+  });
+});

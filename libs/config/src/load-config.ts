@@ -124,6 +124,20 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
             : { kind: 'generate', path: resolve(dataDir, 'audit-signing.key') },
       usageScanMax: s.AUDIT_USAGE_SCAN_MAX,
     },
+    limits: {
+      http: {
+        requestTimeoutMs: s.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeoutMs: Math.min(s.HTTP_HEADERS_TIMEOUT_MS, s.HTTP_REQUEST_TIMEOUT_MS),
+        connectionTimeoutMs: s.HTTP_CONNECTION_TIMEOUT_MS,
+        keepAliveTimeoutMs: s.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        maxConnections: s.HTTP_MAX_CONNECTIONS,
+      },
+      tenantLogCacheMax: s.TENANT_LOG_CACHE_MAX,
+      tenantMaxKeys: s.TENANT_MAX_KEYS,
+      tenantCommitsPerMinute: s.TENANT_COMMITS_PER_MINUTE,
+      auditScansPerTenant: s.AUDIT_SCANS_PER_TENANT,
+      auditScansMax: s.AUDIT_SCANS_MAX,
+    },
   };
 }
 
@@ -194,6 +208,14 @@ function authSetting(s: Settings, cwd: string, dataDir: string): AuthSetting {
       tenantBurst: s.RATE_LIMIT_TENANT_BURST,
     },
     lockout: { failures: s.AUTH_LOCKOUT_FAILURES, windowMs: s.AUTH_LOCKOUT_WINDOW_MS, durationMs: s.AUTH_LOCKOUT_MS },
+    addressLockoutFailures: s.AUTH_LOCKOUT_ADDRESS_FAILURES,
+    addressLimits: {
+      rps: s.AUTH_ADDRESS_RPS,
+      burst: s.AUTH_ADDRESS_BURST,
+      failureRps: s.AUTH_ADDRESS_FAILURE_RPS,
+      failureBurst: s.AUTH_ADDRESS_FAILURE_BURST,
+    },
+    unknownKeyCache: { ttlMs: s.AUTH_UNKNOWN_KEY_CACHE_MS, maxEntries: s.AUTH_UNKNOWN_KEY_CACHE_MAX },
   };
 }
 

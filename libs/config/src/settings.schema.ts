@@ -370,6 +370,113 @@ export const settingsSchema = z.object({
     ),
   AUTH_LOCKOUT_WINDOW_MS: ms(300_000).describe('Window in which failed authentications are counted.'),
   AUTH_LOCKOUT_MS: ms(900_000).describe('How long a locked-out key id is refused (429) from that address, whether or not the key exists.'),
+  AUTH_LOCKOUT_ADDRESS_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(100)
+    .describe(
+      'Failed authentications from one address, whatever key ids they name, within AUTH_LOCKOUT_WINDOW_MS, that lock the whole address out for AUTH_LOCKOUT_MS.',
+    ),
+  AUTH_ADDRESS_RPS: z.coerce
+    .number()
+    .min(0.01)
+    .max(1_000_000)
+    .default(5000)
+    .describe(
+      'Sustained requests per second one client address may make with a credential, checked before authentication (token bucket, per key-api instance).',
+    ),
+  AUTH_ADDRESS_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(10_000)
+    .describe('Token bucket size per client address (AUTH_ADDRESS_RPS).'),
+  AUTH_ADDRESS_FAILURE_RPS: z.coerce
+    .number()
+    .min(0.01)
+    .max(1_000_000)
+    .default(2)
+    .describe(
+      'Sustained failed authentications per second one client address may cause; beyond it, its requests with a credential answer 429 before any lookup.',
+    ),
+  AUTH_ADDRESS_FAILURE_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(50)
+    .describe('Failed authentications one client address may cause at once (AUTH_ADDRESS_FAILURE_RPS).'),
+  AUTH_UNKNOWN_KEY_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(5_000)
+    .describe(
+      'How long an API key id the credential store does not know is answered 401 without reading the store again (0: off). Issuing a key clears it in the issuing instance.',
+    ),
+  AUTH_UNKNOWN_KEY_CACHE_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(100_000)
+    .describe('Most unknown API key ids remembered (AUTH_UNKNOWN_KEY_CACHE_MS).'),
+  HTTP_REQUEST_TIMEOUT_MS: ms(30_000).describe(
+    'Longest time a client may take to send a whole request (headers and body); then 408 and the connection is closed. Also bounds HTTP_HEADERS_TIMEOUT_MS.',
+  ),
+  HTTP_HEADERS_TIMEOUT_MS: ms(10_000).describe(
+    'Longest time a client may take to send the request headers (at most HTTP_REQUEST_TIMEOUT_MS).',
+  ),
+  HTTP_CONNECTION_TIMEOUT_MS: ms(60_000).describe('A connection idle (no bytes either way) this long is closed.'),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: ms(5_000).describe('How long an idle keep-alive connection is kept open between requests.'),
+  HTTP_MAX_CONNECTIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Most open HTTP connections per service process; beyond it new connections are dropped at once.'),
+  TENANT_LOG_CACHE_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .default(1_000)
+    .describe(
+      "Most tenants' commit logs a key-api or kmip process keeps folded in memory (least recently used beyond it are dropped and reloaded from the store on demand).",
+    ),
+  TENANT_MAX_KEYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000_000)
+    .default(100_000)
+    .describe('Most keys a tenant may hold (destroyed keys do not count); creating one more answers 409 quota-exceeded.'),
+  TENANT_COMMITS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000_000)
+    .default(3_000)
+    .describe("Most commands that change a tenant's log per minute (token bucket, per process); beyond it 429 with Retry-After."),
+  AUDIT_SCANS_PER_TENANT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(1)
+    .describe('Topic scans (GET /v1/audit/verify and /v1/audit/usage) one tenant may run at once per key-api instance; beyond it 429.'),
+  AUDIT_SCANS_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(4)
+    .describe('Topic scans all tenants together may run at once per key-api instance; beyond it 429.'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

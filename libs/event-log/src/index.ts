@@ -4,6 +4,7 @@ export * from './commit/command-executor';
 export * from './commit/commit';
 export * from './commit/commit-store';
 export * from './commit/update-batches';
+export * from './commit/tenant-quotas';
 export * from './projection/checksum';
 export * from './projection/guarded-writes';
 export * from './projection/projector';

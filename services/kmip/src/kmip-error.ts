@@ -27,6 +27,8 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'key-destroyed': ResultReason.IllegalOperation,
   'version-retired': ResultReason.IllegalOperation,
   'approval-required': ResultReason.PermissionDenied,
+  'quota-exceeded': ResultReason.PermissionDenied,
+  'rate-exceeded': ResultReason.PermissionDenied,
 };
 
 /** Maps whatever an operation threw onto a KMIP error: the domain's refusals keep their message. */

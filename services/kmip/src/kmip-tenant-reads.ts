@@ -48,6 +48,8 @@ export class CoalescedReads implements TenantLogs {
   private start(tenantId: string, reads: Reads): Promise<TenantLog> {
     const read: Promise<TenantLog> = this.executor.current(tenantId).finally(() => {
       if (reads.running === read) reads.running = undefined;
+      // Nothing running or queued: forget the tenant, so the map holds only tenants being read.
+      if (reads.running === undefined && reads.queued === undefined && this.reads.get(tenantId) === reads) this.reads.delete(tenantId);
     });
     reads.running = read;
     return read;

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
-import { CommandExecutor, CommitStore, type Commit } from '@keyward/event-log';
+import { CommandExecutor, CommitStore, executorLimitsOf, type Commit } from '@keyward/event-log';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import {
   ConfigModule,
@@ -68,7 +68,12 @@ export class KmipModule {
           provide: CommandExecutor,
           inject: [CommitStore, Keystore, KeyMaterialService],
           useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) =>
-            new CommandExecutor(store, (commit) => shredAfterCommit(commit, keystore, materials)),
+            new CommandExecutor(
+              store,
+              (commit) => shredAfterCommit(commit, keystore, materials),
+              undefined,
+              executorLimitsOf(config.limits),
+            ),
         },
         RootKeyService,
         KeyMaterialService,

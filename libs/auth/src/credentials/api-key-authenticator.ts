@@ -8,18 +8,39 @@ interface Cached {
   readonly until: number;
 }
 
+/** Unknown key ids remembered, so that a flood of made-up ids does not cost a store read each. */
+export interface UnknownKeyCacheOptions {
+  /** How long an unknown id is answered without a read (0: not remembered). */
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  /** Told of each read of the credential store, and of each answer the negative cache gave instead. */
+  readonly onStoreRead?: () => void;
+  readonly onUnknownHit?: () => void;
+}
+
 /**
  * Resolves a bearer API key to its principal: one indexed read on a miss, none on a hit.
  * Hits are kept briefly (`ttlMs`); revocation also drops the entry in this process at once.
+ * Key ids the store does not know are remembered briefly too (bounded); a key this process
+ * issues is forgotten from that list at once, so it authenticates here straight away.
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, Cached>();
+  private readonly unknown = new Map<string, number>();
+  /** Keys issued by this process so far: a lookup that overlapped an issue does not remember its miss. */
+  private issued = 0;
 
   constructor(
     private readonly store: CredentialStore,
     private readonly ttlMs = 5_000,
     private readonly maxEntries = 10_000,
-  ) {}
+    private readonly unknownKeys: UnknownKeyCacheOptions = { ttlMs: 5_000, maxEntries: 100_000 },
+  ) {
+    store.onIssued((credentialId) => {
+      this.issued++;
+      this.unknown.delete(credentialId);
+    });
+  }
 
   async authenticate(apiKey: string): Promise<AuthenticatedPrincipal | undefined> {
     return (await this.authenticateCredential(apiKey))?.principal;
@@ -34,9 +55,13 @@ export class ApiKeyAuthenticator {
     const now = Date.now();
     let entry = this.cache.get(parsed.credentialId);
     if (!entry || entry.until < now) {
+      if (this.knownUnknown(parsed.credentialId, now)) return undefined;
+      this.unknownKeys.onStoreRead?.();
+      const issuedBefore = this.issued;
       const doc = await this.store.find(parsed.credentialId);
       if (!doc) {
         this.cache.delete(parsed.credentialId);
+        if (this.issued === issuedBefore) this.rememberUnknown(parsed.credentialId, now);
         return undefined;
       }
       entry = { doc, until: now + this.ttlMs };
@@ -49,6 +74,35 @@ export class ApiKeyAuthenticator {
       principal: { principalId: doc.principalId, tenantId: doc.tenantId, role: doc.role, credentialId: doc._id },
       certificate: doc.certificate ?? undefined,
     };
+  }
+
+  /** True (and counted) when `credentialId` was looked up and not found less than the TTL ago. */
+  private knownUnknown(credentialId: string, now: number): boolean {
+    const until = this.unknown.get(credentialId);
+    if (until === undefined) return false;
+    if (until <= now) {
+      this.unknown.delete(credentialId);
+      return false;
+    }
+    this.unknownKeys.onUnknownHit?.();
+    return true;
+  }
+
+  /** Bounded: beyond `maxEntries`, the oldest entries go first (they expire first too). */
+  private rememberUnknown(credentialId: string, now: number): void {
+    if (this.unknownKeys.ttlMs <= 0) return;
+    this.unknown.delete(credentialId);
+    while (this.unknown.size >= this.unknownKeys.maxEntries) {
+      const oldest = this.unknown.keys().next().value;
+      if (oldest === undefined) break;
+      this.unknown.delete(oldest);
+    }
+    this.unknown.set(credentialId, now + this.unknownKeys.ttlMs);
+  }
+
+  /** How many unknown key ids are remembered (for tests and metrics). */
+  get unknownSize(): number {
+    return this.unknown.size;
   }
 
   forgetPrincipal(principalId: string): void {

@@ -18,6 +18,8 @@ export interface CredentialDocument {
 
 export class CredentialStore {
   readonly credentials: Collection<CredentialDocument>;
+  /** Told of every credential id this process stores (authenticators forget they did not know it). */
+  private readonly issuedListeners: ((credentialId: string) => void)[] = [];
 
   constructor(db: Db) {
     this.credentials = db.collection<CredentialDocument>('credentials');
@@ -42,7 +44,18 @@ export class CredentialStore {
       },
       { writeConcern: { w: 'majority' } },
     );
+    this.announceIssued(issued.credentialId);
     return issued.apiKey;
+  }
+
+  /** Calls `listener` with the id of each credential this process issues from now on. */
+  onIssued(listener: (credentialId: string) => void): void {
+    this.issuedListeners.push(listener);
+  }
+
+  /** Every path that stores a new credential calls this once the document is written. */
+  private announceIssued(credentialId: string): void {
+    for (const listener of this.issuedListeners) listener(credentialId);
   }
 
   async find(credentialId: string): Promise<CredentialDocument | null> {

@@ -2,7 +2,8 @@
  * Why a command was refused. The edge maps each code to one HTTP status:
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
  * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409;
- * approval-required 409 (a sensitive command sent without going through an approval request).
+ * approval-required 409 (a sensitive command sent without going through an approval request);
+ * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota).
  */
 export type DomainErrorCode =
   | 'not-found'
@@ -14,7 +15,9 @@ export type DomainErrorCode =
   | 'key-unusable'
   | 'key-destroyed'
   | 'version-retired'
-  | 'approval-required';
+  | 'approval-required'
+  | 'quota-exceeded'
+  | 'rate-exceeded';
 
 export class DomainError extends Error {
   constructor(

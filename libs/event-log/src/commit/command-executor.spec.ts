@@ -3,6 +3,7 @@ import type { CommitDocument } from './commit';
 import { commitId } from './commit';
 import { CommandExecutor } from './command-executor';
 import { ConcurrencyConflict, type CommitStore } from './commit-store';
+import { TenantQuotas } from './tenant-quotas';
 
 /** The commit store's contract in memory (unit tier: the real one is exercised end to end). */
 class MemoryStore {
@@ -92,5 +93,50 @@ describe('CommandExecutor', () => {
     }
     const log = await reader.current(TENANT);
     expect([log.seq, log.tenant?.status, memory.reads.load]).toEqual([12, 'Suspended', 1]);
+  });
+
+  it('keeps at most maxCachedTenants logs in memory: the least recently used go, and come back from the store on demand', async () => {
+    const memory = new MemoryStore();
+    const executor = new CommandExecutor(memory as unknown as CommitStore, undefined, undefined, { maxCachedTenants: 2 });
+    const tenants = ['tnt_lru0000001', 'tnt_lru0000002', 'tnt_lru0000003'];
+    for (const tenantId of tenants) await executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId }, ctx);
+    expect(executor.cachedTenants).toBe(2);
+    expect(executor.peek(tenants[0]!)).toBeUndefined(); // least recently used: dropped
+    expect(executor.peek(tenants[2]!)?.seq).toBe(1);
+    // Using the second makes the third the least recently used.
+    await executor.current(tenants[1]!);
+    const reloaded = await executor.current(tenants[0]!);
+    expect([reloaded.seq, reloaded.tenant?.status]).toEqual([1, 'Active']);
+    expect(executor.peek(tenants[2]!)).toBeUndefined();
+    expect(executor.cachedTenants).toBe(2);
+    // A reloaded log goes on from the store's head: no lost or repeated commit.
+    await executor.execute(tenants[0]!, { kind: 'tenant.suspend', tenantId: tenants[0]! }, ctx);
+    expect(executor.peek(tenants[0]!)?.seq).toBe(2);
+  });
+
+  it('never drops a log that has a command in flight (the bound may be exceeded meanwhile)', async () => {
+    const memory = new MemoryStore();
+    const executor = new CommandExecutor(memory as unknown as CommitStore, undefined, undefined, { maxCachedTenants: 1 });
+    const [a, b] = ['tnt_busy000001', 'tnt_busy000002'];
+    const first = executor.execute(a, { kind: 'tenant.onboard', tenantId: a, name: 'A' }, ctx);
+    const second = executor.execute(b, { kind: 'tenant.onboard', tenantId: b, name: 'B' }, ctx);
+    expect(executor.cachedTenants).toBe(2); // a is busy: kept
+    await Promise.all([first, second]);
+    expect((await executor.current(a)).seq).toBe(1);
+    // Idle again: the next tenant brings the cache back within its bound.
+    await executor.current('tnt_busy000003');
+    expect(executor.cachedTenants).toBe(1);
+  });
+
+  it('refuses a command beyond a tenant quota before deciding it, and appends nothing', async () => {
+    const memory = new MemoryStore();
+    const quotas = new TenantQuotas({ maxKeys: 100, commitsPerMinute: 2 });
+    const executor = new CommandExecutor(memory as unknown as CommitStore, undefined, undefined, { quotas });
+    await executor.execute(TENANT, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Quota' }, ctx);
+    await executor.execute(TENANT, { kind: 'tenant.suspend', tenantId: TENANT }, ctx);
+    await expect(executor.execute(TENANT, { kind: 'tenant.resume', tenantId: TENANT }, ctx)).rejects.toMatchObject({
+      code: 'rate-exceeded',
+    });
+    expect(memory.docs.size).toBe(2);
   });
 });

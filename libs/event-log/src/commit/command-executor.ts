@@ -1,6 +1,7 @@
 import { decide, evolveCommit, stamp, TenantLog, type DecisionContext, type KeywardCommand, type KeywardEvent } from '@keyward/domain';
 import { GENESIS_HASH, sealCommit, type Commit } from './commit';
 import { type CommitStore, ConcurrencyConflict } from './commit-store';
+import type { TenantQuotas } from './tenant-quotas';
 
 export interface Executed {
   /** The tenant's seq after the command: the new commit's, or the current one for a no-op. */
@@ -17,6 +18,15 @@ interface CachedLog {
   headHash: string;
   /** Serialises this process's commands per tenant; other processes are caught by the unique _id. */
   queue: Promise<unknown>;
+  /** Commands and catch-ups queued or running: a busy log is never evicted. */
+  busy: number;
+}
+
+export interface ExecutorLimits {
+  /** Tenants whose folded log stays in memory; the least recently used idle ones beyond it are dropped (and reloaded on demand). */
+  readonly maxCachedTenants?: number;
+  /** Per-tenant quotas checked before each command is decided. */
+  readonly quotas?: TenantQuotas;
 }
 
 /**
@@ -30,29 +40,30 @@ export type BeforeAppend = (events: readonly KeywardEvent[]) => Promise<void>;
  * fold it in. A conflicting writer means reload and decide again, a bounded number of times.
  */
 export class CommandExecutor {
+  /** In least-recently-used order (a use moves a tenant to the end). */
   private readonly logs = new Map<string, CachedLog>();
+  private readonly maxCachedTenants: number;
 
   constructor(
     private readonly store: CommitStore,
     private readonly onCommitted: (commit: Commit) => Promise<void> | void = () => undefined,
     private readonly maxAttempts = 8,
-  ) {}
+    private readonly limits: ExecutorLimits = {},
+  ) {
+    this.maxCachedTenants = Math.max(1, limits.maxCachedTenants ?? Number.MAX_SAFE_INTEGER);
+  }
 
   execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext, beforeAppend?: BeforeAppend): Promise<Executed> {
-    const cached = this.cached(tenantId);
-    const run = cached.queue.then(() => this.attempt(tenantId, cached, command, ctx, beforeAppend));
-    cached.queue = run.catch(() => undefined);
-    return run;
+    return this.queued(tenantId, (cached) => this.attempt(tenantId, cached, command, ctx, beforeAppend));
   }
 
   /** The tenant's state as of the store right now (for reads that must see their own writes). */
   async current(tenantId: string): Promise<TenantLog> {
-    const cached = this.cached(tenantId);
     // Catch-ups queue behind commands and each other: two loading the same commits at once would fold them twice.
-    const run = cached.queue.then(() => this.catchUp(tenantId, cached));
-    cached.queue = run.catch(() => undefined);
-    await run;
-    return cached.log;
+    return this.queued(tenantId, async (cached) => {
+      await this.catchUp(tenantId, cached);
+      return cached.log;
+    });
   }
 
   /** This process's copy of the tenant's log, without reading the store (it may be behind). */
@@ -66,13 +77,46 @@ export class CommandExecutor {
     return cached === undefined ? undefined : { seq: cached.log.seq, hash: cached.headHash };
   }
 
+  /** How many tenants' logs are in memory. */
+  get cachedTenants(): number {
+    return this.logs.size;
+  }
+
+  private queued<T>(tenantId: string, work: (cached: CachedLog) => Promise<T>): Promise<T> {
+    const cached = this.cached(tenantId);
+    cached.busy++;
+    const run = cached.queue
+      .then(() => work(cached))
+      .finally(() => {
+        cached.busy--;
+      });
+    cached.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private cached(tenantId: string): CachedLog {
     let cached = this.logs.get(tenantId);
-    if (!cached) {
-      cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, queue: Promise.resolve() };
-      this.logs.set(tenantId, cached);
+    if (cached) {
+      this.logs.delete(tenantId); // re-inserted last: most recently used
+    } else {
+      cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, queue: Promise.resolve(), busy: 0 };
+      this.evictIdle();
     }
+    this.logs.set(tenantId, cached);
     return cached;
+  }
+
+  /**
+   * Makes room for one more tenant by dropping the least recently used logs that have nothing
+   * queued (they are reloaded from the store on their next use). Busy logs stay, so the bound
+   * can be exceeded while more tenants than it have commands in flight.
+   */
+  private evictIdle(): void {
+    if (this.logs.size < this.maxCachedTenants) return;
+    for (const [tenantId, cached] of this.logs) {
+      if (this.logs.size < this.maxCachedTenants) return;
+      if (cached.busy === 0) this.logs.delete(tenantId);
+    }
   }
 
   /**
@@ -110,6 +154,7 @@ export class CommandExecutor {
   ): Promise<Executed> {
     for (let attempt = 1; ; attempt++) {
       await this.catchUp(tenantId, cached);
+      this.limits.quotas?.admit(tenantId, command, cached.log);
       const bodies = decide(command, cached.log, ctx);
       if (bodies.length === 0) return { seq: cached.log.seq, events: [], log: cached.log };
       const commit = sealCommit({
@@ -133,6 +178,7 @@ export class CommandExecutor {
       }
       evolveCommit(cached.log, commit);
       cached.headHash = commit.hash;
+      this.limits.quotas?.committed(tenantId);
       await this.onCommitted(commit);
       return { seq: commit.seq, events: commit.events, log: cached.log };
     }

@@ -170,7 +170,12 @@ export class Projector {
 
   private async projection(tenantId: string): Promise<TenantProjection> {
     const cached = this.tenants.get(tenantId);
-    if (cached) return cached;
+    if (cached) {
+      // Least recently used order: a busy tenant is never the one dropped for a new one.
+      this.tenants.delete(tenantId);
+      this.tenants.set(tenantId, cached);
+      return cached;
+    }
     const { views } = this;
     const projection = new TenantProjection(tenantId);
     const [checkpoint, tenant, keys, principals] = await Promise.all([

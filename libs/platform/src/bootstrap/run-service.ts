@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Logger, type DynamicModule, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +13,7 @@ import { setBusinessClockOffset } from '../clock/business-clock';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
+import { problemType } from '../problem/problem';
 import { ProblemFilter } from '../problem/problem.filter';
 
 /** Accepted shape for a caller-supplied X-Request-Id; anything else is replaced. */
@@ -37,13 +39,48 @@ export interface ServiceOptions {
   readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
+/**
+ * A request Node refused before routing (too slow: 408; headers too large: 431; malformed: 400)
+ * gets a problem document, then the connection is closed.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, title] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'Request timeout']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'Request headers too large']
+        : [400, 'bad-request', 'Bad request'];
+  const body = JSON.stringify({ type: problemType(slug), title, status });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 /** Creates, configures and starts one Keyward service on Fastify; returns the running app. */
 export async function runService(options: ServiceOptions): Promise<NestFastifyApplication> {
   setBusinessClockOffset(options.config.clockOffsetMs);
+  const timeouts = options.config.limits.http;
+  // Node checks request and header deadlines on a timer (30 s by default): check often enough
+  // that a slow client is cut off close to its deadline.
+  const deadlines = {
+    headersTimeout: timeouts.headersTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(timeouts.headersTimeoutMs / 2))),
+  };
   const adapter = new FastifyAdapter({
+    // A slow or silent client cannot hold a connection: whole request, headers, idle socket, keep-alive.
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    http: deadlines,
     ...(options.https
       ? {
           https: {
+            ...deadlines,
             key: options.https.key,
             cert: options.https.cert,
             ...(options.https.ca ? { ca: options.https.ca } : {}),
@@ -61,6 +98,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
     // @fastify/middie, no request pays for a middleware engine that has nothing to run.
     skipMiddie: true,
     requestIdHeader: false,
+    clientErrorHandler: answerClientError,
     genReqId: (raw: IncomingMessage) => {
       const given = raw.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -74,6 +112,8 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   app.useGlobalFilters(new ProblemFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
+  // Beyond this many open connections Node drops new ones at once (before any byte is read).
+  fastify.server.maxConnections = timeouts.maxConnections;
   installRequestLog(fastify, app.get<PinoRoot>(ROOT_LOGGER));
   const metrics = app.get(MetricsRegistry);
   const logger = new Logger(options.name);

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,8 +24,8 @@ class OidcPassportGuard extends AuthGuard('oidc-jwt') {
     super();
   }
 
-  override handleRequest<T>(err: unknown, user: T | false, info: unknown): T {
-    if (err || !user) this.limits.tokenRefused();
+  override handleRequest<T>(err: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
+    if (err || !user) this.limits.tokenRefused(context.switchToHttp().getRequest<FastifyRequest>().ip);
     if (err instanceof ProblemError) throw err;
     if (err || !user) throw jwtRefusal(info);
     return user;
@@ -48,7 +48,8 @@ type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedPrincipal };
 /**
  * Who is calling, and may they call this route: the one authentication path of key-api, used by
  * the Nest guard and by the data-plane routes alike. The bearer token's shape picks the passport
- * strategy: `kw_…` is an API key, `eyJ…` a JWT (only when OIDC is configured). An authenticated
+ * strategy: `kw_…` is an API key, `eyJ…` a JWT (only when OIDC is configured). The caller's address
+ * is rate-limited before that (AbuseLimits.admitAddress). An authenticated
  * caller is then rate-limited per principal and tenant, and role-checked: an empty `allowed` list
  * refuses everyone, so a route that forgets its roles fails closed.
  */
@@ -72,6 +73,9 @@ export class RequestAuthenticator {
       throw token !== undefined && JWT_SHAPE.test(token)
         ? invalidToken('JWTs are not accepted: OIDC is not configured')
         : unauthenticated(this.jwt !== undefined);
+    // Before any lookup: the caller's address pays for presenting a credential (and is refused
+    // outright once it has failed too often), whichever key id it names.
+    this.limits.admitAddress(request.ip);
     await strategy.canActivate(new ExecutionContextHost([request, reply]));
     const principal = (request as AuthenticatedRequest).user;
     if (!principal) throw unauthenticated(this.jwt !== undefined);

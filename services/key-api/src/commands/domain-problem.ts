@@ -12,12 +12,22 @@ const STATUS: Readonly<Record<DomainErrorCode, [number, string, string]>> = {
   'key-destroyed': [409, 'key-destroyed', 'Key destroyed'],
   'version-retired': [409, 'key-version-retired', 'Key version retired'],
   'approval-required': [409, 'approval-required', 'Approval required'],
+  'quota-exceeded': [409, 'quota-exceeded', 'Tenant quota exceeded'],
+  'rate-exceeded': [429, 'tenant-rate-exceeded', 'Tenant rate quota exceeded'],
 };
 
 /** A refused command as the problem document the API answers with. */
 export function domainProblem(err: DomainError): ProblemError {
   const [status, slug, title] = STATUS[err.code];
-  return new ProblemError(status, slug, title, err.message, err.details);
+  const retryAfter = err.details.retryAfterSeconds;
+  return new ProblemError(
+    status,
+    slug,
+    title,
+    err.message,
+    err.details,
+    typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {},
+  );
 }
 
 /** Runs `work`, turning a DomainError into its problem document. */

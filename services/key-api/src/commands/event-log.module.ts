@@ -1,9 +1,9 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
-import { CommandExecutor, CommitStore, ensureTopics, Lease, Relay, ViewCollections } from '@keyward/event-log';
+import { CommandExecutor, CommitStore, ensureTopics, executorLimitsOf, Lease, Relay, ViewCollections } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
 import { CommitListeners } from './commit-listeners';
 
@@ -53,7 +53,29 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     { provide: CommitStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CommitStore(m.db) },
     { provide: CredentialStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CredentialStore(m.db) },
     { provide: ViewCollections, inject: [MongoConnection], useFactory: (m: MongoConnection) => new ViewCollections(m.db) },
-    { provide: ApiKeyAuthenticator, inject: [CredentialStore], useFactory: (c: CredentialStore) => new ApiKeyAuthenticator(c) },
+    {
+      provide: ApiKeyAuthenticator,
+      inject: [CredentialStore, MetricsRegistry, KEYWARD_CONFIG],
+      useFactory: (credentials: CredentialStore, metrics: MetricsRegistry, config: KeywardConfig) => {
+        const reads = new Counter({
+          name: 'keyward_credential_store_reads_total',
+          help: 'Reads of the credential store by API key authentication (cache misses)',
+          registers: [metrics.registry],
+        });
+        const unknownHits = new Counter({
+          name: 'keyward_auth_unknown_key_cache_hits_total',
+          help: 'API keys refused from the cache of unknown key ids, without a store read',
+          registers: [metrics.registry],
+        });
+        const { ttlMs, maxEntries } = config.auth.unknownKeyCache;
+        return new ApiKeyAuthenticator(credentials, undefined, undefined, {
+          ttlMs,
+          maxEntries,
+          onStoreRead: () => reads.inc(),
+          onUnknownHit: () => unknownHits.inc(),
+        });
+      },
+    },
     {
       provide: Relay,
       inject: [KafkaConnection, CommitStore, MongoConnection, MetricsRegistry, KEYWARD_CONFIG],
@@ -77,12 +99,17 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     },
     {
       provide: CommandExecutor,
-      inject: [CommitStore, Relay, CommitListeners],
-      useFactory: (store: CommitStore, relay: Relay, listeners: CommitListeners) =>
-        new CommandExecutor(store, (commit) => {
-          relay.nudge(commit);
-          return listeners.notify(commit);
-        }),
+      inject: [CommitStore, Relay, CommitListeners, KEYWARD_CONFIG],
+      useFactory: (store: CommitStore, relay: Relay, listeners: CommitListeners, config: KeywardConfig) =>
+        new CommandExecutor(
+          store,
+          (commit) => {
+            relay.nudge(commit);
+            return listeners.notify(commit);
+          },
+          undefined,
+          executorLimitsOf(config.limits),
+        ),
     },
     CommitListeners,
     RelayRunner,

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { decodeEventCursor, type AuditEventFilter } from '@keyward/event-log';
 import { ProblemError, Public } from '@keyward/platform';
 import { auditedTenant } from '../audit/audit-scope';
+import { AuditScanLimiter } from '../audit/audit-scan.limiter';
 import { AuditService } from '../audit/audit.service';
 import { CheckpointService } from '../audit/checkpoint.service';
 import { renderReport, REPORT_CSP } from '../audit/html-report';
@@ -52,6 +53,7 @@ export class AuditController {
   constructor(
     private readonly audit: AuditService,
     private readonly checkpoints: CheckpointService,
+    private readonly scans: AuditScanLimiter,
   ) {}
 
   @Get('events')
@@ -77,13 +79,16 @@ export class AuditController {
     summary: "Verify the tenant's history: hash chain from genesis (or from a checkpoint), no missing seq, Kafka agrees, checkpoints agree",
     description:
       'Always 200: ok false names the first bad seq and what is wrong with it. With since and hash (from a signed checkpoint you hold), ' +
-      'proves the history up to that checkpoint is unchanged and has only been appended to since. Reads the whole events topic (bounded by its size).',
+      'proves the history up to that checkpoint is unchanged and has only been appended to since. Reads the whole events topic (bounded by its size): ' +
+      'AUDIT_SCANS_PER_TENANT such scans (with /v1/audit/usage) at once per tenant, AUDIT_SCANS_MAX per instance; beyond, 429 audit-scan-busy with Retry-After.',
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(auditVerifyQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditVerifyResponse) })
   verify(@Query(new ZodPipe(auditVerifyQuery, 'query')) q: z.output<typeof auditVerifyQuery>, @RequestOrigin() origin: Origin) {
     const tenantId = auditedTenant(origin.principal, q.tenantId);
-    return this.audit.verify(tenantId, q.since === undefined || q.hash === undefined ? undefined : { seq: q.since, hash: q.hash });
+    return this.scans.run(tenantId, () =>
+      this.audit.verify(tenantId, q.since === undefined || q.hash === undefined ? undefined : { seq: q.since, hash: q.hash }),
+    );
   }
 
   @Get('state')
@@ -108,17 +113,21 @@ export class AuditController {
   @ApiOperation({
     summary: 'Crypto usage records of the tenant, from the usage topic',
     description:
-      'A bounded scan: from the topic offsets of `from` (or the beginning), at most AUDIT_USAGE_SCAN_MAX records of all tenants are read; truncated says the answer may be incomplete.',
+      'A bounded scan: from the topic offsets of `from` (or the beginning), at most AUDIT_USAGE_SCAN_MAX records of all tenants are read; truncated says the answer may be incomplete. ' +
+      'Scans are capped like /v1/audit/verify (429 audit-scan-busy with Retry-After).',
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(auditUsageQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditUsageResponse) })
   usage(@Query(new ZodPipe(auditUsageQuery, 'query')) q: z.output<typeof auditUsageQuery>, @RequestOrigin() origin: Origin) {
-    return this.audit.usage(auditedTenant(origin.principal, q.tenantId), {
-      limit: q.limit,
-      ...(q.keyId === undefined ? {} : { keyId: q.keyId }),
-      ...(q.from === undefined ? {} : { from: new Date(q.from) }),
-      ...(q.to === undefined ? {} : { to: new Date(q.to) }),
-    });
+    const tenantId = auditedTenant(origin.principal, q.tenantId);
+    return this.scans.run(tenantId, () =>
+      this.audit.usage(tenantId, {
+        limit: q.limit,
+        ...(q.keyId === undefined ? {} : { keyId: q.keyId }),
+        ...(q.from === undefined ? {} : { from: new Date(q.from) }),
+        ...(q.to === undefined ? {} : { to: new Date(q.to) }),
+      }),
+    );
   }
 
   @Get('export')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Filter } from 'mongodb';
 import type { KeyLifecycleState } from '@keyward/domain';
-import { ViewCollections, viewId, type KeyView, type PrincipalView, type TenantView } from '@keyward/event-log';
+import { CommandExecutor, ViewCollections, viewId, type KeyView, type PrincipalView, type TenantView } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { KeyStateSource } from '../crypto/key-state.source';
 
@@ -20,12 +20,13 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
-/** Reads the projected views; `minSeq` waits (bounded) until the projection has caught up. */
+/** Reads the projected views; `minSeq` waits (bounded) until the projection has caught up, and is refused beyond the log's head. */
 @Injectable()
 export class ViewReader {
   constructor(
     private readonly views: ViewCollections,
     private readonly states: KeyStateSource,
+    private readonly executor: CommandExecutor,
   ) {}
 
   /**
@@ -37,6 +38,7 @@ export class ViewReader {
    */
   async waitFor(tenantId: string, minSeq: number | undefined, waitMs = MIN_SEQ_WAIT_MS): Promise<void> {
     if (minSeq === undefined) return;
+    await this.requireCommitted(tenantId, minSeq);
     const deadline = Date.now() + waitMs;
     let delay = 5;
     for (;;) {
@@ -61,6 +63,26 @@ export class ViewReader {
         delay = Math.min(delay * 2, 20);
       }
     }
+  }
+
+  /**
+   * A `minSeq` beyond the head of the tenant's log names a commit that does not exist: no wait
+   * can make the views reach it, so that is the client's error (409 seq-not-reached, at once).
+   * The head is known without I/O when this process made or streamed the commit; otherwise the
+   * log is caught up from the store (one indexed read in the steady state).
+   */
+  private async requireCommitted(tenantId: string, minSeq: number): Promise<void> {
+    const known = Math.max(this.states.streamedSeq(tenantId), this.executor.peek(tenantId)?.seq ?? 0);
+    if (minSeq <= known) return;
+    const headSeq = (await this.executor.current(tenantId)).seq;
+    if (minSeq <= headSeq) return;
+    throw new ProblemError(
+      409,
+      'seq-not-reached',
+      'Sequence not reached',
+      `minSeq ${minSeq} is beyond the head of the tenant's log (seq ${headSeq}): pass a seq a command answered`,
+      { minSeq, headSeq },
+    );
   }
 
   key(tenantId: string, keyId: string): Promise<KeyView | null> {
