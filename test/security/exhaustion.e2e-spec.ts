@@ -12,9 +12,10 @@ const problem = (answer: HttpAnswer): { type: string; limit?: string } => {
 };
 const unknownKey = (i: number, tag: string): string => `kw_${tag}${String(i).padStart(16 - tag.length, '0')}_${'u'.repeat(43)}`;
 
-/** The value of a counter on the service's /metrics (0 when absent). */
+/** The value of a counter on key-api's metrics listener (0 when absent). */
 async function counter(api: ServiceProcess, name: string): Promise<number> {
-  const metrics = (await api.get('/metrics')).body;
+  if (api.metricsUrl === undefined) throw new Error('key-api has no metrics listener');
+  const metrics = await (await fetch(api.metricsUrl)).text();
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
 }
 
