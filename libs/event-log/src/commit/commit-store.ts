@@ -16,8 +16,8 @@ export class ConcurrencyConflict extends Error {
 
 export const COMMITS = 'commits';
 
-/** Ids per `$in` lookup (getMany): bounds the size of one query, not the number of queries a batch needs. */
-const ID_LOOKUP_CHUNK = 1_000;
+/** Point reads getMany keeps in flight at once. */
+const ID_READS_AT_ONCE = 8;
 
 /**
  * The per-tenant commit log in MongoDB. One single-document insert per commit: atomic on
@@ -60,14 +60,15 @@ export class CommitStore {
   }
 
   /**
-   * The stored commits with these `_id`s, in no particular order: one query per ID_LOOKUP_CHUNK ids.
-   * A `$in` filter is a collection scan on FerretDB (so is a get by `_id`): one per batch of
-   * messages, not one per message; on MongoDB it is served by the `_id` index.
+   * The stored commits with these `_id`s, in no particular order: point reads by `_id`,
+   * ID_READS_AT_ONCE in flight. Not one `$in` query: FerretDB pushes a filter down to SQLite only
+   * when it is `_id` alone, so `$in` scans the whole collection (measured on the shared store at
+   * 1,000 commits: ~1 s for one `$in`, 4-8 ms for one read by `_id`); on MongoDB both use the index.
    */
   async getMany(ids: readonly string[]): Promise<CommitDocument[]> {
     const found: CommitDocument[] = [];
-    for (const chunk of inBatches(ids, ID_LOOKUP_CHUNK)) {
-      found.push(...(await this.commits.find({ _id: { $in: chunk } }).toArray()));
+    for (const batch of inBatches(ids, ID_READS_AT_ONCE)) {
+      for (const doc of await Promise.all(batch.map((_id) => this.commits.findOne({ _id })))) if (doc) found.push(doc);
     }
     return found;
   }
