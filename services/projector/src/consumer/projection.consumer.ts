@@ -109,8 +109,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     }
     if (!isRunning() || isStale()) return;
     // A message is only a claim: what is projected and shredded is the store's commit of the same
-    // (tenantId, seq), and only when the message carries its hash (one indexed read by `_id` per
-    // distinct commit of the batch, eight at a time).
+    // (tenantId, seq), and only when the message carries its hash (CommitStore.getMany: reads by
+    // `_id` for a small batch, one `$in` for a large one).
     const { verified, rejected } = await verifyCommitMessages(this.store, claimed);
     this.forged.report(rejected);
     const commits = verified;
