@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import type { KeywardConfig } from '@keyward/config';
+import { kafkaClientSecurity, type KeywardConfig } from '@keyward/config';
 import { KEYWARD_CONFIG } from '../config/config.token';
 
 /** The process's kafkajs client, logging through Nest's logger instead of its own console. */
@@ -14,6 +14,7 @@ export class KafkaConnection implements OnApplicationShutdown {
     this.kafka = new Kafka({
       clientId: config.kafka.clientId,
       brokers: [...config.kafka.brokers],
+      ...kafkaClientSecurity(config.kafka.security),
       connectionTimeout: 3_000,
       requestTimeout: 10_000,
       logLevel: logLevel.WARN,
