@@ -39,7 +39,8 @@ describe('KeyStateSource: checking what the stream carried against the store', (
     sealCommit({ tenantId: 't1', seq, commandId: `c${seq}`, events: [], committedAt: at, prevHash });
   /** An executor whose store has `stored` (its head), caught up on `current`. */
   const storeWith = (stored: Commit | undefined) => {
-    let head: { seq: number; hash: string } | undefined;
+    // This process holds the tenant's log (at seq 0 until it reads the store).
+    let head: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
     let reads = 0;
     const fake = {
       peekHead: () => head,
@@ -71,6 +72,12 @@ describe('KeyStateSource: checking what the stream carried against the store', (
     await expect(states.confirmStreamed(forged)).resolves.toBe('not-in-store');
     expect(states.streamedSeq('t1')).toBe(1);
     await expect(states.whenStreamed('t1', 2, 10)).resolves.toBe(false);
+  });
+
+  it('reads nothing for a tenant it holds no log of (log() forgets a false seq at its first read)', async () => {
+    const states = new KeyStateSource({ peekHead: () => undefined } as unknown as CommandExecutor, config);
+    states.noteCommit('t1', 99);
+    await expect(states.confirmStreamed(commit(99))).resolves.toBeUndefined();
   });
 
   it('refuses a message at the head seq whose hash is not the store head', async () => {
