@@ -106,9 +106,11 @@ export async function run(args) {
   const { MemoryRebuild } = loadDist('services/projector/src/rebuild/memory-rebuild.js');
   const { Kafka, logLevel } = loadPackage('kafkajs');
   const { MongoClient } = loadPackage('mongodb');
+  const { kafkaClientSecurity } = loadDist('libs/config/src/index.js');
   const kafka = new Kafka({
     clientId: `${config.kafka.clientId}-replay`,
     brokers: [...config.kafka.brokers],
+    ...kafkaClientSecurity(config.kafka.security),
     logLevel: logLevel.ERROR,
     logCreator: () => (entry) => process.stderr.write(`kafka: ${entry.log.message}\n`),
   });

@@ -14,6 +14,7 @@
 //               COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE. Used by `start`.
 // Exit codes: 0 ready, 1 not ready before the deadline, 2 the --pid process died,
 //             3 kafkajs could not be loaded, 64 bad usage.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,11 +71,24 @@ function pidAlive(pid) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The secure profile (kafka.sh with KAFKA_SECURE=1): TLS against the local CA and SCRAM, from
+// WAIT_READY_SSL_CA, WAIT_READY_SASL_USERNAME and WAIT_READY_SASL_PASSWORD_FILE.
+function secureOptions() {
+  const ca = process.env.WAIT_READY_SSL_CA;
+  if (!ca) return {};
+  const password = readFileSync(process.env.WAIT_READY_SASL_PASSWORD_FILE, 'utf8').trim();
+  return {
+    ssl: { rejectUnauthorized: true, ca: [readFileSync(ca, 'utf8')] },
+    sasl: { mechanism: 'scram-sha-512', username: process.env.WAIT_READY_SASL_USERNAME, password },
+  };
+}
+
 // Runs fn(kafka) with a fresh client, bounded by budgetMs.
 async function withClient(Kafka, logLevel, broker, budgetMs, retry, fn) {
   const kafka = new Kafka({
     clientId: 'keyward-kafka-wait-ready',
     brokers: [broker],
+    ...secureOptions(),
     connectionTimeout: Math.min(2000, budgetMs),
     requestTimeout: Math.min(4000, budgetMs),
     retry,

@@ -9,6 +9,8 @@ export interface KeywardConfig {
     readonly topics: { readonly events: string; readonly usage: string };
     readonly partitions: number;
     readonly replicationFactor: number;
+    /** TLS and SASL of the connections to the brokers (see kafkaClientSecurity in @keyward/platform). */
+    readonly security: KafkaSecuritySetting;
   };
   readonly mongo: { readonly uri: string; readonly db: string };
   /** True when both KAFKA_BROKERS and MONGODB_URI were given explicitly. */
@@ -182,4 +184,16 @@ export interface KmipSetting {
   readonly readTimeoutMs: number;
   /** Health and metrics over plain HTTP. */
   readonly http: ListenSetting;
+}
+
+/** How Kafka clients authenticate the brokers (TLS) and themselves (SASL). */
+export interface KafkaSecuritySetting {
+  /** null: plaintext. */
+  readonly ssl: { readonly caFile: string | null } | null;
+  /** null: no SASL. The password is read when a client is created, never kept in the configuration. */
+  readonly sasl: {
+    readonly mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain';
+    readonly username: string;
+    readonly password: { readonly kind: 'env'; readonly value: string } | { readonly kind: 'file'; readonly path: string };
+  } | null;
 }

@@ -5,6 +5,7 @@ import type {
   AuthSetting,
   BackupDestinationSetting,
   BackupSetting,
+  KafkaSecuritySetting,
   KeywardConfig,
   KmipSetting,
   MtlsSetting,
@@ -27,6 +28,7 @@ const SECRET_SETTINGS: ReadonlySet<string> = new Set([
   'BACKUP_DEK_KEY',
   'BACKUP_KEK_S3_SECRET_ACCESS_KEY',
   'BACKUP_DEK_S3_SECRET_ACCESS_KEY',
+  'KAFKA_SASL_PASSWORD',
 ]);
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,6 +67,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if ((s.KMIP_TLS_CERT === undefined) !== (s.KMIP_TLS_KEY === undefined))
     problems.push('KMIP_TLS_CERT / KMIP_TLS_KEY: set both or neither');
   problems.push(...backupProblems(s, cwd));
+  problems.push(...kafkaSecurityProblems(s));
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(s, cwd, { kafka: env.KAFKA_BROKERS, mongo: env.MONGODB_URI });
 }
@@ -81,6 +84,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
       topics: { events: s.KAFKA_TOPIC_EVENTS, usage: s.KAFKA_TOPIC_USAGE },
       partitions: s.KAFKA_TOPIC_PARTITIONS,
       replicationFactor: s.KAFKA_REPLICATION_FACTOR,
+      security: kafkaSecurity(s, cwd),
     },
     mongo: { uri: s.MONGODB_URI, db: s.MONGODB_DB },
     infraConfigured: Boolean(explicit.kafka?.trim()) && Boolean(explicit.mongo?.trim()),
@@ -321,5 +325,36 @@ function backupSetting(s: Settings, cwd: string): BackupSetting {
     },
     schedule: s.BACKUP_SCHEDULE ?? null,
     retain: s.BACKUP_RETAIN,
+  };
+}
+
+function kafkaSecurityProblems(s: Settings): string[] {
+  const problems: string[] = [];
+  const passwords = [s.KAFKA_SASL_PASSWORD, s.KAFKA_SASL_PASSWORD_FILE].filter((v) => v !== undefined).length;
+  if (s.KAFKA_SASL_MECHANISM === undefined) {
+    if (s.KAFKA_SASL_USERNAME !== undefined || passwords > 0)
+      problems.push('KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD: set KAFKA_SASL_MECHANISM too');
+  } else {
+    if (s.KAFKA_SASL_USERNAME === undefined) problems.push('KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM');
+    if (passwords !== 1) problems.push('KAFKA_SASL_PASSWORD / KAFKA_SASL_PASSWORD_FILE: set exactly one with KAFKA_SASL_MECHANISM');
+    if (s.KAFKA_SASL_MECHANISM === 'plain' && s.KAFKA_SSL === 'off')
+      problems.push('KAFKA_SASL_MECHANISM: `plain` sends the password in clear; it needs KAFKA_SSL=on');
+  }
+  if (s.KAFKA_SSL_CA_FILE !== undefined && s.KAFKA_SSL === 'off') problems.push('KAFKA_SSL_CA_FILE: only with KAFKA_SSL=on');
+  return problems;
+}
+
+function kafkaSecurity(s: Settings, cwd: string): KafkaSecuritySetting {
+  const mechanism = s.KAFKA_SASL_MECHANISM;
+  const username = s.KAFKA_SASL_USERNAME;
+  const password =
+    s.KAFKA_SASL_PASSWORD !== undefined
+      ? { kind: 'env' as const, value: s.KAFKA_SASL_PASSWORD }
+      : s.KAFKA_SASL_PASSWORD_FILE !== undefined
+        ? { kind: 'file' as const, path: resolve(cwd, s.KAFKA_SASL_PASSWORD_FILE) }
+        : undefined;
+  return {
+    ssl: s.KAFKA_SSL === 'on' ? { caFile: s.KAFKA_SSL_CA_FILE === undefined ? null : resolve(cwd, s.KAFKA_SSL_CA_FILE) } : null,
+    sasl: mechanism !== undefined && username !== undefined && password !== undefined ? { mechanism, username, password } : null,
   };
 }

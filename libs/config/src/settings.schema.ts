@@ -66,6 +66,21 @@ export const settingsSchema = z.object({
     .max(7)
     .default(1)
     .describe('Replication factor for topics Keyward creates (3 in production).'),
+  KAFKA_SSL: onOff('off').describe('`on` connects to the Kafka brokers over TLS (the broker certificate is verified).'),
+  KAFKA_SSL_CA_FILE: optionalPath.describe(
+    "PEM file of the CA(s) that issued the brokers' certificates (with KAFKA_SSL=on); unset: Node's default CAs.",
+  ),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['scram-sha-256', 'scram-sha-512', 'plain'])
+    .optional()
+    .describe('SASL mechanism for Kafka (SCRAM preferred; `plain` only with KAFKA_SSL=on); unset: no SASL authentication.'),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional().describe('Kafka SASL user name (with KAFKA_SASL_MECHANISM).'),
+  KAFKA_SASL_PASSWORD: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Kafka SASL password. Prefer KAFKA_SASL_PASSWORD_FILE: environment variables leak into process listings.'),
+  KAFKA_SASL_PASSWORD_FILE: optionalPath.describe('File holding the Kafka SASL password (trailing newline ignored).'),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')

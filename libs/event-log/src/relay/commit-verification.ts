@@ -61,8 +61,8 @@ export interface CommitLookup {
 }
 
 /**
- * Verifies a batch of commit messages with one lookup (`_id $in`, see CommitStore.getMany) rather
- * than one read per message, and answers the store's commits for those that match.
+ * Verifies a batch of commit messages with one lookup of their distinct ids (CommitStore.getMany:
+ * indexed reads by `_id`), and answers the store's commits for those that match.
  */
 export async function verifyCommitMessages(store: CommitLookup, claimed: readonly Commit[]): Promise<VerifiedCommits> {
   if (claimed.length === 0) return { verified: [], rejected: [] };

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
-import type { KeywardConfig } from '@keyward/config';
+import { kafkaClientSecurity, type KeywardConfig } from '@keyward/config';
 import { KEYWARD_CONFIG } from '../config/config.token';
 import { GROUP_REQUEST_TIMEOUT_MS } from './consumer-settings';
 
@@ -15,6 +15,7 @@ export class KafkaConnection implements OnApplicationShutdown {
     this.kafka = new Kafka({
       clientId: config.kafka.clientId,
       brokers: [...config.kafka.brokers],
+      ...kafkaClientSecurity(config.kafka.security),
       connectionTimeout: 3_000,
       // Above the group consumers' session timeout: a SyncGroup may wait that long for a dead leader.
       requestTimeout: GROUP_REQUEST_TIMEOUT_MS,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { ConfigError, loadConfig, type KeywardConfig } from '@keyward/config';
+import { ConfigError, kafkaClientSecurity, loadConfig, type KeywardConfig } from '@keyward/config';
 import { BackupError, combineRootKeyShares, decodeShare, isSnapshotId, loadRootKey, ShareError, type RootKeyShare } from '@keyward/crypto';
 import { replayTopic } from '../../../projector/src/rebuild/replay-topic';
 import { configuredRootKey, loadBackupKeys, zeroKeys, type BackupKeys } from '../core/backup-keys';
@@ -319,6 +319,7 @@ async function verifyOrRestore(verb: string, snapshotId: string, config: Keyward
         const kafka = new Kafka({
           clientId: `${config.kafka.clientId}-restore`,
           brokers: [...config.kafka.brokers],
+          ...kafkaClientSecurity(config.kafka.security),
           logLevel: logLevel.NOTHING,
         });
         return restoreSnapshot(client.db(config.mongo.db), store, snapshotId, {

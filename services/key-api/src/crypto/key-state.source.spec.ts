@@ -1,5 +1,5 @@
 import type { KeywardConfig } from '@keyward/config';
-import type { CommandExecutor } from '@keyward/event-log';
+import { GENESIS_HASH, sealCommit, type CommandExecutor, type Commit } from '@keyward/event-log';
 import { KeyStateSource } from './key-state.source';
 
 const executor = { peek: () => undefined, current: () => Promise.reject(new Error('not in this spec')) } as unknown as CommandExecutor;
@@ -30,5 +30,60 @@ describe('KeyStateSource: waiting for the stream', () => {
     states.noteCommit('t1', 2);
     expect(states.streamedSeq('t1')).toBe(2);
     expect((states as unknown as { waiters: Map<string, unknown> }).waiters.size).toBe(0);
+  });
+});
+
+describe('KeyStateSource: checking what the stream carried against the store', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  const commit = (seq: number, prevHash = GENESIS_HASH): Commit =>
+    sealCommit({ tenantId: 't1', seq, commandId: `c${seq}`, events: [], committedAt: at, prevHash });
+  /** An executor whose store has `stored` (its head), caught up on `current`. */
+  const storeWith = (stored: Commit | undefined) => {
+    // This process holds the tenant's log (at seq 0 until it reads the store).
+    let head: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
+    let reads = 0;
+    const fake = {
+      peekHead: () => head,
+      current: () => {
+        reads += 1;
+        head = stored ? { seq: stored.seq, hash: stored.hash } : { seq: 0, hash: GENESIS_HASH };
+        return Promise.resolve(undefined);
+      },
+    };
+    return { executor: fake as unknown as CommandExecutor, reads: () => reads };
+  };
+
+  it('accepts the store head itself, reading the store once, and not again for a commit it has folded', async () => {
+    const real = commit(1);
+    const store = storeWith(real);
+    const states = new KeyStateSource(store.executor, config);
+    states.noteCommit('t1', 1);
+    await expect(states.confirmStreamed(real)).resolves.toBeUndefined();
+    await expect(states.confirmStreamed(real)).resolves.toBeUndefined();
+    expect(store.reads()).toBe(1);
+    expect(states.streamedSeq('t1')).toBe(1);
+  });
+
+  it('forgets a seq beyond the store head, so it neither sends every request to the store nor releases waiters', async () => {
+    const real = commit(1);
+    const states = new KeyStateSource(storeWith(real).executor, config);
+    const forged = commit(99, real.hash);
+    states.noteCommit('t1', 99);
+    await expect(states.confirmStreamed(forged)).resolves.toBe('not-in-store');
+    expect(states.streamedSeq('t1')).toBe(1);
+    await expect(states.whenStreamed('t1', 2, 10)).resolves.toBe(false);
+  });
+
+  it('reads nothing for a tenant it holds no log of (log() forgets a false seq at its first read)', async () => {
+    const states = new KeyStateSource({ peekHead: () => undefined } as unknown as CommandExecutor, config);
+    states.noteCommit('t1', 99);
+    await expect(states.confirmStreamed(commit(99))).resolves.toBeUndefined();
+  });
+
+  it('refuses a message at the head seq whose hash is not the store head', async () => {
+    const real = commit(1);
+    const states = new KeyStateSource(storeWith(real).executor, config);
+    await expect(states.confirmStreamed({ ...real, hash: 'f'.repeat(64) })).resolves.toBe('hash-differs');
+    await expect(states.confirmStreamed({ ...real, commandId: 'altered' })).resolves.toBe('hash-does-not-recompute');
   });
 });

@@ -37,6 +37,9 @@ export class KeyStateSource {
     }
     const current = await this.executor.current(tenantId);
     this.checkedAt.set(tenantId, now);
+    // The store is never behind a real commit the stream carried (the relay publishes stored
+    // commits), so a seq the store does not have came from a forged message: forget it.
+    if ((this.known.get(tenantId) ?? 0) > current.seq) this.known.set(tenantId, current.seq);
     return current;
   }
 
@@ -54,15 +57,19 @@ export class KeyStateSource {
    * process made or has folded costs no read; another one costs the catch-up that would follow
    * anyway. A seq the store does not have is forgotten again (it would otherwise send every request
    * to the store and release read-your-writes waits early); the hash is compared when the store's
-   * head is that very commit. Answers why the message does not match the store, if it does not.
+   * head is that very commit. A tenant this process holds no log of is not read for this (log()
+   * forgets such a seq at its first read). Answers why the message does not match the store.
    */
   async confirmStreamed(claimed: Commit): Promise<CommitRejection | undefined> {
     const { tenantId, seq } = claimed;
     let head = this.executor.peekHead(tenantId);
-    if (head === undefined || head.seq < seq) {
+    if (head === undefined) return undefined;
+    if (head.seq < seq) {
       await this.executor.current(tenantId);
       this.checkedAt.set(tenantId, Date.now());
       head = this.executor.peekHead(tenantId);
+    } else if (head.seq >= (this.known.get(tenantId) ?? 0)) {
+      this.checkedAt.set(tenantId, Date.now()); // as fresh as the stream knows
     }
     const storeSeq = head?.seq ?? 0;
     if (storeSeq < seq) {

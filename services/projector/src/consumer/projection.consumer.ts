@@ -119,7 +119,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), GROUP_CONSUMER_SETTINGS.heartbeatInterval);
     try {
       // A message is only a claim: what is projected and shredded is the store's commit of the same
-      // (tenantId, seq), and only when the message carries its hash (one store query per batch).
+      // (tenantId, seq), and only when the message carries its hash (CommitStore.getMany: reads by
+      // `_id` for a small batch, one `$in` for a large one).
       const { verified, rejected } = await verifyCommitMessages(this.store, claimed);
       this.forged.report(rejected);
       const commits = verified;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { ConfigError, loadConfig } from '@keyward/config';
+import { ConfigError, kafkaClientSecurity, loadConfig } from '@keyward/config';
 import { allChecksums, CommitStore, describeRejected, ViewCollections, type RejectedCommit } from '@keyward/event-log';
 import { MemoryRebuild } from './memory-rebuild';
 import { replayTopic } from './replay-topic';
@@ -26,7 +26,12 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const mongo = await MongoClient.connect(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
-  const kafka = new Kafka({ clientId: `${config.kafka.clientId}-rebuild`, brokers: [...config.kafka.brokers], logLevel: logLevel.WARN });
+  const kafka = new Kafka({
+    clientId: `${config.kafka.clientId}-rebuild`,
+    brokers: [...config.kafka.brokers],
+    ...kafkaClientSecurity(config.kafka.security),
+    logLevel: logLevel.WARN,
+  });
   try {
     const liveDb = mongo.db(config.mongo.db);
     const started = performance.now();
