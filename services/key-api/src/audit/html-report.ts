@@ -115,6 +115,10 @@ export function describeEvent(event: AuditEvent): string {
       return `principal <code>${s('principalId')}</code> “${s('name')}” created with role ${s('role')}`;
     case 'principal.revoked.v1':
       return `principal <code>${s('principalId')}</code> revoked`;
+    case 'principal.certificate-bound.v1':
+      return `principal <code>${s('principalId')}</code> bound to a client certificate${d.fingerprint ? ` (SHA-256 <code>${s('fingerprint')}</code>)` : ''}${d.subject ? ` (subject <code>${s('subject')}</code>)` : ''}`;
+    case 'principal.certificate-unbound.v1':
+      return `principal <code>${s('principalId')}</code> unbound from its client certificate`;
     default:
       return `${escapeHtml(event.type)} <code>${escapeHtml(event.data)}</code>`;
   }

@@ -69,12 +69,15 @@ export class CertificateBindings {
   }
 
   /**
-   * The certificate a principal is bound to, from its tenant's log (undefined: none). A log that
-   * cannot be read refuses the request (503): a binding is never skipped because it could not be read.
+   * The certificate a principal is bound to, from its tenant's log (undefined: none): this
+   * process's copy kept fresh by the event stream, or with `fresh` as the store says now (one read;
+   * for releasing key material). A log that cannot be read refuses the request (503): a binding is
+   * never skipped because it could not be read.
    */
-  async bindingOf(tenantId: string, principalId: string): Promise<PrincipalCertificate | undefined> {
+  async bindingOf(tenantId: string, principalId: string, fresh = false): Promise<PrincipalCertificate | undefined> {
     try {
-      return (await this.states.log(tenantId)).certificates.get(principalId);
+      const log = fresh ? await this.executor.current(tenantId) : await this.states.log(tenantId);
+      return log.certificates.get(principalId);
     } catch (err: unknown) {
       this.logger.error(`cannot read the certificate binding of ${principalId}: ${err instanceof Error ? err.message : String(err)}`);
       throw new ProblemError(

@@ -13,7 +13,8 @@ const DETAIL = {
 
 /**
  * For operations that release key material: the request must come over mutual TLS with a verified
- * client certificate, from a principal bound (in its tenant's log) to exactly that certificate.
+ * client certificate, from a principal bound (in its tenant's log, read from the store now, not
+ * from a cache) to exactly that certificate.
  */
 @Injectable()
 export class MutualTlsCheck {
@@ -22,7 +23,7 @@ export class MutualTlsCheck {
   async require(request: FastifyRequest, origin: Origin): Promise<void> {
     const presented = presentedCertificate(request.raw.socket);
     const { tenantId, principalId } = origin.principal;
-    const refusal = releaseRefusal(presented && (await this.certificates.bindingOf(tenantId, principalId)), presented);
+    const refusal = releaseRefusal(presented && (await this.certificates.bindingOf(tenantId, principalId, true)), presented);
     if (refusal !== undefined) throw new ProblemError(403, 'mtls-required', 'Mutual TLS required', DETAIL[refusal]);
   }
 }
