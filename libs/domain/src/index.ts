@@ -14,3 +14,4 @@ export * from './shared/domain-error';
 export * from './shared/event';
 export * from './shared/ids';
 export * from './tenant/tenant';
+export * from './principal/enrollment';
