@@ -1,7 +1,11 @@
 import { parseApiKey, secretMatches } from '../api-key/api-key';
 import type { CertificateBinding } from '../certificates/client-certificate';
 import type { AuthenticatedPrincipal } from '../principal';
+import { credentialMacMatches } from './credential-mac';
 import type { CredentialDocument, CredentialStore } from './credential-store';
+
+/** The credential MAC key, or undefined while it is not at hand (sealed). */
+type MacKey = Buffer | undefined;
 
 interface Cached {
   readonly doc: CredentialDocument;
@@ -14,6 +18,8 @@ interface Cached {
  */
 export class ApiKeyAuthenticator {
   private readonly cache = new Map<string, Cached>();
+  /** Credential integrity (see useIntegrity); unset: documents are taken as stored (tests of this class only). */
+  private integrity: { macKey: () => MacKey | Promise<MacKey>; refused: (doc: CredentialDocument) => void } | undefined;
 
   constructor(
     private readonly store: CredentialStore,
@@ -45,10 +51,39 @@ export class ApiKeyAuthenticator {
     }
     const { doc } = entry;
     if (doc.disabled || !secretMatches(parsed.secret, doc.secretHash)) return undefined;
+    const verified = await this.verified(doc);
+    if (verified === false) return undefined;
     return {
-      principal: { principalId: doc.principalId, tenantId: doc.tenantId, role: doc.role, credentialId: doc._id },
+      principal: {
+        principalId: doc.principalId,
+        tenantId: doc.tenantId,
+        role: doc.role,
+        credentialId: doc._id,
+        ...(verified === undefined ? { credentialUnverified: true as const } : {}),
+      },
       certificate: doc.certificate ?? undefined,
     };
+  }
+
+  /**
+   * Refuse credential documents whose MAC does not verify under `macKey()` (constant time), and
+   * report each refusal. While `macKey()` answers undefined (sealed) a document cannot be checked:
+   * it authenticates marked `credentialUnverified`, which only the unseal routes accept.
+   */
+  useIntegrity(macKey: () => MacKey | Promise<MacKey>, refused: (doc: CredentialDocument) => void): this {
+    this.integrity = { macKey, refused };
+    return this;
+  }
+
+  /** true: the MAC verifies (or no integrity is configured); false: it does not; undefined: no key to check with. */
+  private async verified(doc: CredentialDocument): Promise<boolean | undefined> {
+    if (!this.integrity) return true;
+    const provided = this.integrity.macKey();
+    const key = provided instanceof Promise ? await provided : provided;
+    if (key === undefined) return undefined;
+    if (credentialMacMatches(key, doc)) return true;
+    this.integrity.refused(doc);
+    return false;
   }
 
   forgetPrincipal(principalId: string): void {
