@@ -97,7 +97,8 @@ describe('leak scan: no plaintext key material or data in Kafka, MongoDB, logs o
     const { tenantId, adminKey: admin } = await stack.onboard(uniqueName(`Leak ${label}`));
     tenants.push(tenantId);
     const made = await call(api, admin, 'POST', '/v1/principals', { name: uniqueName('leak-user'), role: 'key-user' }, 201);
-    const { principalId, apiKey: user } = made.json<{ principalId: string; apiKey: string }>();
+    const { principalId, enrollment } = made.json<{ principalId: string; enrollment: { token: string } }>();
+    const user = (await stack.enroll(enrollment.token, api)).apiKey;
     keyUsers.set(principalId, tenantId);
 
     const aes = await newKey(api, admin, tenantId, 'AES-256-GCM');

@@ -55,8 +55,8 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     kmip = await KmipService.start(stack.env, await freePort());
     const onboarded = await stack.call(stack.providerKey, 'POST', '/v1/tenants', { name: uniqueName('KmipTenant') });
     expect(onboarded.status).toBe(201);
-    const body = onboarded.json<{ tenantId: string; admin: { principalId: string; apiKey: string } }>();
-    tenant = { tenantId: body.tenantId, adminKey: body.admin.apiKey };
+    const body = onboarded.json<{ tenantId: string; admin: { principalId: string; enrollment: { token: string } } }>();
+    tenant = { tenantId: body.tenantId, adminKey: (await stack.enroll(body.admin.enrollment.token)).apiKey };
     adminId = body.admin.principalId;
     const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app'), role: 'key-user' });
     expect(created.status).toBe(201);
@@ -176,8 +176,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
 
   it('runs the rest of the operation set: AES-128/192, register (keys, secret data), wrapped get, locate by dates, attributes, illegal transitions', async () => {
     if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
-    const created = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('kmip-app2'), role: 'key-user' });
-    const { principalId: user2Id, apiKey: user2Key } = created.json<{ principalId: string; apiKey: string }>();
+    const { principalId: user2Id, apiKey: user2Key } = await stack.principalWithId(tenant.adminKey, 'key-user', uniqueName('kmip-app2'));
     const user2 = await clientCert(stack, dir, 'user2', `CN=${user2Id}, O=${tenant.tenantId}`);
     const prefix = uniqueName('kmipops');
     const out = await runScenario(

@@ -351,10 +351,7 @@ describe('authentication, roles and tenant isolation', () => {
   });
 
   it('a revoked principal is refused at once', async () => {
-    const made = (await stack.call(keys['tenant-admin'], 'POST', '/v1/principals', { name: 'short-lived', role: 'key-user' })).json<{
-      principalId: string;
-      apiKey: string;
-    }>();
+    const made = await stack.principalWithId(keys['tenant-admin'], 'key-user', 'short-lived');
     expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(200);
     expect((await stack.call(keys['tenant-admin'], 'DELETE', `/v1/principals/${made.principalId}`)).status).toBe(200);
     expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(401);

@@ -58,6 +58,8 @@ export interface AuthSetting {
     readonly tenantBurst: number;
   };
   readonly lockout: { readonly failures: number; readonly windowMs: number; readonly durationMs: number };
+  /** One-time enrollment tokens: how long they live, how often one address may try to redeem one. */
+  readonly enrollment: { readonly ttlHours: number; readonly perAddressPerMinute: number };
 }
 
 /**

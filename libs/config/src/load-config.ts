@@ -184,6 +184,7 @@ function authSetting(s: Settings, cwd: string, dataDir: string): AuthSetting {
       tenantBurst: s.RATE_LIMIT_TENANT_BURST,
     },
     lockout: { failures: s.AUTH_LOCKOUT_FAILURES, windowMs: s.AUTH_LOCKOUT_WINDOW_MS, durationMs: s.AUTH_LOCKOUT_MS },
+    enrollment: { ttlHours: s.ENROLLMENT_TTL_HOURS, perAddressPerMinute: s.ENROLLMENT_RATE_PER_MINUTE },
   };
 }
 

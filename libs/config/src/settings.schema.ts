@@ -280,6 +280,22 @@ export const settingsSchema = z.object({
     ),
   AUTH_LOCKOUT_WINDOW_MS: ms(300_000).describe('Window in which failed authentications are counted.'),
   AUTH_LOCKOUT_MS: ms(900_000).describe('How long a locked-out key id is refused (429) from that address, whether or not the key exists.'),
+  ENROLLMENT_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(72)
+    .describe('How long a new principal has to redeem its one-time enrollment token (POST /v1/enroll) for its API key.'),
+  ENROLLMENT_RATE_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(10)
+    .describe(
+      'Refused enrollment redemptions (POST /v1/enroll, unauthenticated) each client address may make per minute before it gets 429 (per key-api instance).',
+    ),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

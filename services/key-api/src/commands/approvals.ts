@@ -11,6 +11,7 @@ const MAYBE_SENSITIVE = new Set<string>([
   'tenant.offboard',
   'principal.create',
   'principal.revoke',
+  'principal.issue-enrollment',
 ]);
 
 /** What a command answers when it became a pending approval request instead of executing. */
