@@ -211,6 +211,12 @@ describe('enrollment: a new principal receives its API key itself, nobody else e
     expect((await redeem(fresh.token)).status).toBe(200);
     const again = await stack.call(alice, 'POST', `/v1/principals/${made.principalId}/enrollment`, {});
     expect([again.status, problemType(again)]).toEqual([409, 'illegal-transition']);
+    // Only administrators issue tokens.
+    const user = await stack.principal(alice, 'key-user');
+    const auditor = await stack.principal(alice, 'auditor');
+    for (const key of [user, auditor]) {
+      expect((await stack.call(key, 'POST', `/v1/principals/${made.principalId}/enrollment`, {})).status).toBe(403);
+    }
 
     const requested = await create(alice, 'tenant-admin');
     const approvalId = requested.json<{ pendingApproval: { approvalId: string } }>().pendingApproval.approvalId;
