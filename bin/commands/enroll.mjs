@@ -43,6 +43,7 @@ const verbs = {
         description: 'private key file (PEM, written 0600); the public key goes to FILE.pub (required)',
       },
       bits: { type: 'string', value: 'N', description: 'RSA modulus length: 2048, 3072 (default) or 4096' },
+      json: { type: 'boolean', description: 'print JSON (for scripts)' },
     },
     async run({ values }) {
       if (!values.out) throw new UsageError('--out is required');
@@ -108,6 +109,7 @@ const verbs = {
       'private-key': { type: 'string', value: 'FILE', description: 'your private key from "keygen" (required)' },
       wrapped: { type: 'string', value: 'BASE64', description: 'the wrappedApiKey of the enrollment answer (required)' },
       out: { type: 'string', value: 'FILE', description: 'write the API key to FILE (0600) instead of printing it' },
+      json: { type: 'boolean', description: 'print JSON (for scripts)' },
     },
     async run({ values }) {
       if (!values['private-key'] || !values.wrapped) throw new UsageError('--private-key and --wrapped are required');

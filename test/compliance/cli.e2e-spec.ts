@@ -302,6 +302,31 @@ describe('the keyward CLI round-trips every verb against a running service', () 
     expect(usage.items[0]).toMatchObject({ keyId: encryptKey, operation: 'encrypt' });
   });
 
+  it('enroll: keygen, create with --public-key, redeem (wrapped), open with --private-key', async () => {
+    const privateKey = join(work, 'app.pem');
+    const made = await keyward(['enroll', 'keygen', '--out', privateKey, '--json']);
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    const { fingerprint } = JSON.parse(made.stdout) as { fingerprint: string };
+    const created = await json<{ enrollment: { token: string; publicKeyFingerprint: string } }>(admin, [
+      'principals',
+      'create',
+      '--name',
+      'wrapped-app',
+      '--role',
+      'key-user',
+      '--public-key',
+      `${privateKey}.pub`,
+    ]);
+    expect(created.enrollment.publicKeyFingerprint).toBe(fingerprint);
+    const redeemed = await keyward(['enroll', 'redeem', '--token', created.enrollment.token, '--json']);
+    expect([redeemed.code, redeemed.stderr]).toEqual([0, '']);
+    const answer = JSON.parse(redeemed.stdout) as { wrappedApiKey: string; apiKey?: string };
+    expect(answer.apiKey).toBeUndefined();
+    const opened = await keyward(['enroll', 'open', '--private-key', privateKey, '--wrapped', answer.wrappedApiKey, '--json']);
+    const { apiKey } = JSON.parse(opened.stdout) as { apiKey: string };
+    expect((await stack.call(apiKey, 'GET', '/v1/keys')).status).toBe(200);
+  });
+
   it('audit verify exits 2 and names the first bad seq when a commit was altered', async () => {
     const victim = await stack.onboard('CLI Victim');
     expect((await stack.call(victim.adminKey, 'POST', '/v1/keys', {})).status).toBe(201);
