@@ -9,7 +9,8 @@ import { EX_USAGE, UsageError } from './commands/lib/cli.mjs';
 const COMMANDS = {
   tenants: 'Tenants: list, show, onboard, suspend, resume, offboard (provider-admin); the own tenant and its policy',
   keys: 'Keys: list, show, create and every lifecycle step (tenant-admin; reads also key-user and auditor)',
-  principals: 'Principals (API keys) of the tenant: list, create, revoke',
+  principals: 'Principals of the tenant: list, create (answers an enrollment token), reissue its token, revoke',
+  enroll: 'Enrollment: keygen, redeem a one-time token for your own API key, open a wrapped key',
   approvals: 'Dual-control requests: list, show, approve, reject',
   audit: 'Compliance: events, verify, state at an instant, export (JSON Lines, CSV, HTML), checkpoints, usage',
   replay: 'Re-run every event of the log through the projections into a scratch database; compare with the live views',

@@ -158,12 +158,16 @@ export class BenchStack {
   async tenant(prefix = 'Bench') {
     const name = uniqueName(prefix).replace(/[^A-Za-z0-9 ._&'-]/g, '-');
     const onboarded = await this.client.expect([201], 'POST', '/v1/tenants', { key: this.providerKey, body: { name } });
-    const adminKey = onboarded.admin.apiKey;
+    // New principals receive their API keys themselves, by redeeming their enrollment tokens.
+    const enroll = (token) => this.client.expect([200], 'POST', '/v1/enroll', { body: { token } });
+    const admin = await enroll(onboarded.admin.enrollment.token);
+    const adminKey = admin.apiKey;
     const user = await this.client.expect([201], 'POST', '/v1/principals', {
       key: adminKey,
       body: { name: uniqueName('bench-user'), role: 'key-user' },
     });
-    return { tenantId: onboarded.tenantId, adminKey, userKey: user.apiKey, seq: onboarded.seq };
+    const userKey = (await enroll(user.enrollment.token)).apiKey;
+    return { tenantId: onboarded.tenantId, adminKey, userKey, seq: Math.max(onboarded.seq, admin.seq) };
   }
 
   async createKey(adminKey, keyType, activate = true) {

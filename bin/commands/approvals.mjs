@@ -15,8 +15,12 @@ const describe = (a) =>
     ...(a.closedAt ? [`closed:     ${a.closedAt}${a.outcome ? ` — ${a.outcome}` : ''}`] : []),
   ].join('\n');
 
+/** An enrollment token as it is handed over: the new principal redeems it for its own API key. */
+const enrollmentText = (e) =>
+  `  ${e.token}\n(expires ${e.expiresAt}${e.publicKeyFingerprint ? `; its API key will be wrapped under public key ${e.publicKeyFingerprint}` : ''}). The new principal runs: keyward enroll redeem --token <token>`;
+
 const decided = (r) =>
-  `${describe(r.approval)}${r.issued ? `\nThe new principal ${r.issued.principalId}; its API key, shown once:\n  ${r.issued.apiKey}` : ''}`;
+  `${describe(r.approval)}${r.issued ? `\nThe new principal ${r.issued.principalId}; hand it this one-time enrollment token:\n${enrollmentText(r.issued.enrollment)}` : ''}`;
 
 const verbs = {
   list: {

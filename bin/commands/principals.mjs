@@ -1,5 +1,10 @@
-// keyward principals: the tenant's principals (API keys) and their roles.
-import { expectOk, output, pages, runGroup, table, UsageError } from './lib/cli.mjs';
+// keyward principals: the tenant's principals and their roles; new ones enroll themselves (keyward enroll).
+import { readFileSync } from 'node:fs';
+import { expectOk, output, pages, query, runGroup, table, UsageError } from './lib/cli.mjs';
+
+/** An enrollment token as it is handed over: the new principal redeems it for its own API key. */
+const enrollmentText = (e) =>
+  `  ${e.token}\n(expires ${e.expiresAt}${e.publicKeyFingerprint ? `; its API key will be wrapped under public key ${e.publicKeyFingerprint}` : ''}). The new principal runs: keyward enroll redeem --token <token>`;
 
 export const summary = 'Principals (API keys) of the tenant: list, create, revoke (tenant-admin; list also auditor)';
 
@@ -26,19 +31,44 @@ const verbs = {
     },
   },
   create: {
-    summary: 'Create a principal with a role; prints its API key, once (a third tenant-admin needs an approval)',
+    summary:
+      'Create a principal with a role; prints its one-time enrollment token (the principal redeems it for its own API key; a third tenant-admin needs an approval)',
     options: {
       name: { type: 'string', value: 'NAME', description: 'its name (required)' },
       role: { type: 'string', value: 'ROLE', description: `${ROLES.join(', ')} (required)` },
+      'public-key': {
+        type: 'string',
+        value: 'FILE',
+        description: "the new principal's public key (keyward enroll keygen): its API key is wrapped under it",
+      },
     },
     async run({ values, target }) {
       if (!values.name) throw new UsageError('--name is required');
       if (!ROLES.includes(values.role)) throw new UsageError(`--role is one of ${ROLES.join(', ')}`);
-      const answer = await expectOk(target(), 'POST', '/v1/principals', { body: { name: values.name, role: values.role } });
+      const enrollment = values['public-key'] ? { enrollment: { publicKey: readFileSync(values['public-key'], 'utf8') } } : {};
+      const answer = await expectOk(target(), 'POST', '/v1/principals', { body: { name: values.name, role: values.role, ...enrollment } });
       output(values, answer.json, (r) =>
         r.pendingApproval
-          ? `Pending approval ${r.pendingApproval.approvalId}: the approver who completes it receives the API key.`
-          : `Principal ${r.principalId} (${r.name}, ${r.role}) created (seq ${r.seq}); its API key, shown once:\n  ${r.apiKey}`,
+          ? `Pending approval ${r.pendingApproval.approvalId}: the approver who completes it receives the enrollment token.`
+          : `Principal ${r.principalId} (${r.name}, ${r.role}) created (seq ${r.seq}); hand it this one-time enrollment token:\n${enrollmentText(r.enrollment)}`,
+      );
+    },
+  },
+  reissue: {
+    summary: 'A new enrollment token for a principal that never enrolled (the old one stops working; for an admin: an approval)',
+    args: '<principalId>',
+    options: {
+      'public-key': { type: 'string', value: 'FILE', description: 'a new public key to wrap its API key under' },
+      tenant: { type: 'string', value: 'TENANT', description: 'provider-admins: the tenant of a first tenant-admin that never enrolled' },
+    },
+    async run({ values, positionals, target }) {
+      const body = values['public-key'] ? { enrollment: { publicKey: readFileSync(values['public-key'], 'utf8') } } : {};
+      const path = `/v1/principals/${encodeURIComponent(positionals[0])}/enrollment${query({ tenantId: values.tenant })}`;
+      const answer = await expectOk(target(), 'POST', path, { body });
+      output(values, answer.json, (r) =>
+        r.pendingApproval
+          ? `Pending approval ${r.pendingApproval.approvalId}; once approved, this token works:\n${enrollmentText(r.enrollment)}`
+          : `New enrollment token for ${r.principalId} (seq ${r.seq}):\n${enrollmentText(r.enrollment)}`,
       );
     },
   },

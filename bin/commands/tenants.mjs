@@ -1,4 +1,5 @@
 // keyward tenants: the provider's view of tenants, and a tenant's own summary and policy.
+import { readFileSync } from 'node:fs';
 import { expectOk, output, pages, runGroup, table, UsageError, wholeNumber } from './lib/cli.mjs';
 
 export const summary = 'Tenants: list, show, onboard, suspend, resume, offboard (provider-admin); the own tenant and its policy';
@@ -62,20 +63,29 @@ const verbs = {
     },
   },
   onboard: {
-    summary: 'Onboard a tenant; prints its first tenant-admin API key, once (provider-admin)',
+    summary: "Onboard a tenant; prints its first tenant-admin's one-time enrollment token (never its API key) (provider-admin)",
     options: {
       name: { type: 'string', value: 'NAME', description: 'the tenant name (required)' },
       'admin-name': { type: 'string', value: 'NAME', description: 'name of the first tenant-admin principal (default admin)' },
+      'admin-public-key': {
+        type: 'string',
+        value: 'FILE',
+        description: "the first admin's public key (keyward enroll keygen): its API key is wrapped under it",
+      },
     },
     async run({ values, target }) {
       if (!values.name) throw new UsageError('--name is required');
-      const body = { name: values.name, ...(values['admin-name'] ? { adminName: values['admin-name'] } : {}) };
+      const body = {
+        name: values.name,
+        ...(values['admin-name'] ? { adminName: values['admin-name'] } : {}),
+        ...(values['admin-public-key'] ? { adminEnrollment: { publicKey: readFileSync(values['admin-public-key'], 'utf8') } } : {}),
+      };
       const answer = await expectOk(target(), 'POST', '/v1/tenants', { body });
       output(
         values,
         answer.json,
         (r) =>
-          `Tenant ${r.tenantId} (${r.name}) onboarded (seq ${r.seq}).\nFirst tenant-admin ${r.admin.principalId}; its API key, shown once:\n  ${r.admin.apiKey}`,
+          `Tenant ${r.tenantId} (${r.name}) onboarded (seq ${r.seq}).\nFirst tenant-admin ${r.admin.principalId}; hand it this one-time enrollment token (it redeems it with "keyward enroll redeem --token <token>"):\n  ${r.admin.enrollment.token}\n(expires ${r.admin.enrollment.expiresAt})`,
       );
     },
   },

@@ -126,7 +126,7 @@ describe('backup and restore drill (real Kafka, FerretDB and an S3-compatible se
         const keyId = await createKey(tenant.adminKey);
         doomed = { keyId, sample: await encryptSample(user, keyId, 'to be destroyed after the snapshot') };
         const issued = await stack.call(tenant.adminKey, 'POST', '/v1/principals', { name: uniqueName('leaver'), role: 'key-user' });
-        revokedKey = issued.json<{ apiKey: string }>().apiKey;
+        revokedKey = (await stack.enroll(issued.json<{ enrollment: { token: string } }>().enrollment.token)).apiKey;
         acme = { adminKey: tenant.adminKey, userKey: user };
       }
       if (name === 'Initech') {

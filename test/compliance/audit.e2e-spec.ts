@@ -144,7 +144,11 @@ describe('compliance: verify, replay to an instant, export, signed checkpoints (
     ]);
     const executed = history.at(-1)!;
     expect(executed.data).toMatchObject({ requestedBy: { role: 'tenant-admin' }, approvedBy: [{ role: 'tenant-admin' }] });
-    expect((await allEvents(auditor, '?type=principal')).map((e) => e.type)).toEqual(Array(4).fill('principal.created.v1'));
+    // Each principal: created, its enrollment token issued, and its own redemption.
+    const principalEvents = (await allEvents(auditor, '?type=principal')).map((e) => e.type);
+    expect(principalEvents.filter((t) => t === 'principal.created.v1')).toHaveLength(4);
+    expect(principalEvents.filter((t) => t === 'principal.enrolled.v1')).toHaveLength(4);
+    expect(principalEvents.every((t) => t.startsWith('principal.'))).toBe(true);
     expect((await allEvents(auditor, '?fromSeq=2&toSeq=3')).map((e) => e.seq)).toEqual(
       all.filter((e) => e.seq >= 2 && e.seq <= 3).map((e) => e.seq),
     );

@@ -59,6 +59,12 @@ describe('the keyward CLI round-trips every verb against a running service', () 
     await stack.api.waitFor(async () => until((last = await read())), 30_000, 200);
     return last!;
   };
+  /** The new principal redeems its enrollment token with the CLI: its own API key. */
+  const redeem = async (token: string): Promise<string> => {
+    const run = await keyward(['enroll', 'redeem', '--token', token, '--json']);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    return (JSON.parse(run.stdout) as { apiKey: string }).apiKey;
+  };
   const tryJson = async <T>(apiKey: string, args: readonly string[]): Promise<T | undefined> => {
     const run = await keyward([...args, '--api-key', apiKey, '--json']);
     return run.code === 0 ? (JSON.parse(run.stdout) as T) : undefined;
@@ -71,14 +77,15 @@ describe('the keyward CLI round-trips every verb against a running service', () 
   afterAll(() => stack.stop());
 
   it('tenants: onboard, list, get, current, policy, suspend, resume, offboard', async () => {
-    const onboarded = await json<{ tenantId: string; admin: { apiKey: string } }>(stack.providerKey, [
+    const onboarded = await json<{ tenantId: string; admin: { enrollment: { token: string } } }>(stack.providerKey, [
       'tenants',
       'onboard',
       '--name',
       'CLI Corp',
     ]);
     tenantId = onboarded.tenantId;
-    admin = onboarded.admin.apiKey;
+    expect(JSON.stringify(onboarded)).not.toMatch(/kw_[A-Za-z0-9]{16}_/);
+    admin = await redeem(onboarded.admin.enrollment.token);
     expect(admin).toMatch(/^kw_/);
     const listed = await eventually(
       () => json<{ items: { tenantId: string }[] }>(stack.providerKey, ['tenants', 'list', '--all']),
@@ -115,9 +122,12 @@ describe('the keyward CLI round-trips every verb against a running service', () 
   });
 
   it('principals: create, list, revoke', async () => {
-    bob = (await json<{ apiKey: string }>(admin, ['principals', 'create', '--name', 'bob', '--role', 'tenant-admin'])).apiKey;
-    auditor = (await json<{ apiKey: string }>(admin, ['principals', 'create', '--name', 'auditor', '--role', 'auditor'])).apiKey;
-    user = (await json<{ apiKey: string }>(admin, ['principals', 'create', '--name', 'app', '--role', 'key-user'])).apiKey;
+    type Created = { enrollment: { token: string } };
+    bob = await redeem((await json<Created>(admin, ['principals', 'create', '--name', 'bob', '--role', 'tenant-admin'])).enrollment.token);
+    auditor = await redeem(
+      (await json<Created>(admin, ['principals', 'create', '--name', 'auditor', '--role', 'auditor'])).enrollment.token,
+    );
+    user = await redeem((await json<Created>(admin, ['principals', 'create', '--name', 'app', '--role', 'key-user'])).enrollment.token);
     const temp = await json<{ principalId: string; seq: number }>(admin, ['principals', 'create', '--name', 'temp', '--role', 'key-user']);
     expect(await json(admin, ['principals', 'revoke', temp.principalId])).toMatchObject({ seq: temp.seq + 1 });
     const listed = await eventually(
@@ -290,6 +300,31 @@ describe('the keyward CLI round-trips every verb against a running service', () 
       (u) => u.items.length === 1,
     );
     expect(usage.items[0]).toMatchObject({ keyId: encryptKey, operation: 'encrypt' });
+  });
+
+  it('enroll: keygen, create with --public-key, redeem (wrapped), open with --private-key', async () => {
+    const privateKey = join(work, 'app.pem');
+    const made = await keyward(['enroll', 'keygen', '--out', privateKey, '--json']);
+    expect([made.code, made.stderr]).toEqual([0, '']);
+    const { fingerprint } = JSON.parse(made.stdout) as { fingerprint: string };
+    const created = await json<{ enrollment: { token: string; publicKeyFingerprint: string } }>(admin, [
+      'principals',
+      'create',
+      '--name',
+      'wrapped-app',
+      '--role',
+      'key-user',
+      '--public-key',
+      `${privateKey}.pub`,
+    ]);
+    expect(created.enrollment.publicKeyFingerprint).toBe(fingerprint);
+    const redeemed = await keyward(['enroll', 'redeem', '--token', created.enrollment.token, '--json']);
+    expect([redeemed.code, redeemed.stderr]).toEqual([0, '']);
+    const answer = JSON.parse(redeemed.stdout) as { wrappedApiKey: string; apiKey?: string };
+    expect(answer.apiKey).toBeUndefined();
+    const opened = await keyward(['enroll', 'open', '--private-key', privateKey, '--wrapped', answer.wrappedApiKey, '--json']);
+    const { apiKey } = JSON.parse(opened.stdout) as { apiKey: string };
+    expect((await stack.call(apiKey, 'GET', '/v1/keys')).status).toBe(200);
   });
 
   it('audit verify exits 2 and names the first bad seq when a commit was altered', async () => {

@@ -278,7 +278,8 @@ describe('cache invalidation across two key-api instances (real Kafka and Ferret
     for (let i = 0; i < SAMPLES; i++) {
       const made = await onA(admin, 'POST', '/v1/principals', { name: uniqueName('revoked'), role: 'key-user' });
       expect(made.status).toBe(201);
-      const { principalId, apiKey } = made.json<{ principalId: string; apiKey: string }>();
+      const { principalId, enrollment } = made.json<{ principalId: string; enrollment: { token: string } }>();
+      const { apiKey } = await stack.enroll(enrollment.token);
       // B authenticates the new key once (one credential read, then cached for a few seconds)...
       const firstOnB = Date.now();
       expect((await encrypt('B', apiKey, keyId, 'before revocation')).status).toBe(200);

@@ -154,16 +154,17 @@ const ROUTES: Route[] = [
     name: 'PUT /v1/principals/{id}/certificate',
     allowed: ['tenant-admin'],
     request: async (c) => {
-      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'bound', role: 'auditor' });
-      return ['PUT', `/v1/principals/${made.json<{ principalId: string }>().principalId}/certificate`, { fingerprint: 'ab'.repeat(32) }];
+      // Bindings apply to a principal's API keys: it has one once it has enrolled.
+      const made = await c.stack.principalWithId(c.admin, 'auditor', 'bound');
+      return ['PUT', `/v1/principals/${made.principalId}/certificate`, { fingerprint: 'ab'.repeat(32) }];
     },
   },
   {
     name: 'DELETE /v1/principals/{id}/certificate',
     allowed: ['tenant-admin'],
     request: async (c) => {
-      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'unbound', role: 'auditor' });
-      return ['DELETE', `/v1/principals/${made.json<{ principalId: string }>().principalId}/certificate`];
+      const made = await c.stack.principalWithId(c.admin, 'auditor', 'unbound');
+      return ['DELETE', `/v1/principals/${made.principalId}/certificate`];
     },
   },
   {
@@ -313,6 +314,9 @@ describe('authentication, roles and tenant isolation', () => {
       'GET /v1/audit/public-key',
       // Needs mutual TLS with a bound principal (see the export spec); refused to every role in this matrix.
       'POST /v1/keys/{id}/material',
+      // Public: a new principal redeems its enrollment token; re-issuing one needs an unenrolled principal (see the enrollment spec).
+      'POST /v1/enroll',
+      'POST /v1/principals/{id}/enrollment',
     ];
     const uncovered = documented.filter((route) => !elsewhere.includes(route) && !covered.includes(route));
     expect(uncovered).toEqual([]);
@@ -351,10 +355,7 @@ describe('authentication, roles and tenant isolation', () => {
   });
 
   it('a revoked principal is refused at once', async () => {
-    const made = (await stack.call(keys['tenant-admin'], 'POST', '/v1/principals', { name: 'short-lived', role: 'key-user' })).json<{
-      principalId: string;
-      apiKey: string;
-    }>();
+    const made = await stack.principalWithId(keys['tenant-admin'], 'key-user', 'short-lived');
     expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(200);
     expect((await stack.call(keys['tenant-admin'], 'DELETE', `/v1/principals/${made.principalId}`)).status).toBe(200);
     expect((await stack.call(made.apiKey, 'GET', '/v1/keys')).status).toBe(401);

@@ -126,14 +126,15 @@ describe('dual control end to end: sensitive operations wait for a second admini
     await stack.restartApi();
   });
 
-  it('a third admin needs approval; the approver who completes it receives the new key once', async () => {
+  it('a third admin needs approval; the approver who completes it receives its enrollment token, never its key', async () => {
     const requested = await stack.call(alice, 'POST', '/v1/principals', { name: 'carol', role: 'tenant-admin' });
     expect(requested.status).toBe(202);
     const pending = requested.json<{ pendingApproval: Approval }>().pendingApproval;
     expect(requested.body).not.toMatch(/kw_/);
     const approved = await stack.call(bob, 'POST', `/v1/approvals/${pending.approvalId}/approve`);
     expect(approved.status).toBe(200);
-    const carol = approved.json<{ issued: { apiKey: string } }>().issued.apiKey;
+    expect(approved.body).not.toMatch(/kw_[A-Za-z0-9]{16}_/);
+    const carol = (await stack.enroll(approved.json<{ issued: { enrollment: { token: string } } }>().issued.enrollment.token)).apiKey;
     expect((await stack.call(carol, 'GET', '/v1/keys')).status).toBe(200);
   });
 
@@ -164,7 +165,7 @@ describe('dual control end to end: sensitive operations wait for a second admini
   it('offboarding needs two provider-admins once the provider has two; the same one cannot approve its own request', async () => {
     const second = await stack.call(stack.providerKey, 'POST', '/v1/principals', { name: 'second-provider', role: 'provider-admin' });
     expect(second.status).toBe(201); // the first provider-admin alone may add the second
-    const provider2 = second.json<{ apiKey: string }>().apiKey;
+    const provider2 = (await stack.enroll(second.json<{ enrollment: { token: string } }>().enrollment.token)).apiKey;
     const third = await stack.call(stack.providerKey, 'POST', '/v1/principals', { name: 'third-provider', role: 'provider-admin' });
     expect(third.status).toBe(202); // from two on, adding a provider-admin is dual-controlled too
     expect((await stack.call(provider2, 'POST', '/v1/principals', { name: 'nope', role: 'key-user' })).status).toBe(422);

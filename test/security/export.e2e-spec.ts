@@ -33,8 +33,7 @@ describe('key retrieval: exportable keys, export enabled under dual control, ove
     await stack.start();
     ({ tenantId, adminKey: alice } = await stack.onboard('Export Corp'));
     bob = await stack.principal(alice, 'tenant-admin');
-    const made = await stack.call(alice, 'POST', '/v1/principals', { name: 'hsm-sync', role: 'key-user' });
-    user = made.json<{ apiKey: string; principalId: string }>();
+    user = await stack.principalWithId(alice, 'key-user', 'hsm-sync');
     cert = await issueClientCert({ dataDir: stack.dataDir, out: certDir, cn: 'hsm-sync' });
     expect(
       (await stack.call(alice, 'PUT', `/v1/principals/${user.principalId}/certificate`, { fingerprint: cert.fingerprint })).status,

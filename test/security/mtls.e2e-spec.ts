@@ -37,11 +37,7 @@ describe('mutual TLS: principals bound to a client certificate (real Kafka and F
     });
   const encrypt = (key: string, clientCert?: ClientCertificate, api?: ServiceProcess) =>
     as(key, 'POST', `/v1/keys/${keyId}/encrypt`, { plaintext: 'aGVsbG8=' }, clientCert, api);
-  const newPrincipal = async (role = 'key-user'): Promise<Issued> => {
-    const answer = await stack.call(admin, 'POST', '/v1/principals', { name: `mtls-${role}`, role });
-    expect(answer.status).toBe(201);
-    return answer.json<Issued>();
-  };
+  const newPrincipal = (role = 'key-user'): Promise<Issued> => stack.principalWithId(admin, role, `mtls-${role}`);
   const bind = (principalId: string, body: unknown, key = admin) =>
     stack.call(key, 'PUT', `/v1/principals/${principalId}/certificate`, body);
 

@@ -93,14 +93,27 @@ export class KeywardStack {
   async onboard(name = uniqueName('Tenant')): Promise<{ tenantId: string; adminKey: string; seq: number }> {
     const answer = await this.call(this.providerKey, 'POST', '/v1/tenants', { name });
     if (answer.status !== 201) throw new Error(`onboard: ${answer.status} ${answer.body}`);
-    const body = answer.json<{ tenantId: string; seq: number; admin: { apiKey: string } }>();
-    return { tenantId: body.tenantId, adminKey: body.admin.apiKey, seq: body.seq };
+    const body = answer.json<{ tenantId: string; seq: number; admin: { enrollment: { token: string } } }>();
+    // The provider receives only the first admin's enrollment token; the admin redeems it itself.
+    const enrolled = await this.enroll(body.admin.enrollment.token);
+    return { tenantId: body.tenantId, adminKey: enrolled.apiKey, seq: Math.max(body.seq, enrolled.seq) };
   }
 
   async principal(adminKey: string, role: string): Promise<string> {
-    const answer = await this.call(adminKey, 'POST', '/v1/principals', { name: uniqueName(role), role });
+    return (await this.principalWithId(adminKey, role)).apiKey;
+  }
+
+  /** Creates a principal (as `adminKey`) and enrolls it: its id and its API key. */
+  async principalWithId(adminKey: string, role: string, name = uniqueName(role)): Promise<{ principalId: string; apiKey: string }> {
+    const answer = await this.call(adminKey, 'POST', '/v1/principals', { name, role });
     if (answer.status !== 201) throw new Error(`principal: ${answer.status} ${answer.body}`);
-    return answer.json<{ apiKey: string }>().apiKey;
+    const made = answer.json<{ principalId: string; enrollment: { token: string } }>();
+    return { principalId: made.principalId, apiKey: (await this.enroll(made.enrollment.token)).apiKey };
+  }
+
+  /** Redeems an enrollment token (as the new principal would): its API key, once. */
+  async enroll(token: string, api: ServiceProcess = this.api): Promise<{ apiKey: string; principalId: string; seq: number }> {
+    return enrollWith(api, token);
   }
 
   /** Runs the rebuild CLI into a scratch database; returns its JSON summary. */
@@ -126,6 +139,13 @@ export class KeywardStack {
       messages: number;
     };
   }
+}
+
+/** Redeems an enrollment token at any key-api process: the new principal's API key. */
+export async function enrollWith(api: ServiceProcess, token: string): Promise<{ apiKey: string; principalId: string; seq: number }> {
+  const answer = await api.request('POST', '/v1/enroll', { body: { token } });
+  if (answer.status !== 200) throw new Error(`enroll: ${answer.status} ${answer.body}`);
+  return answer.json<{ apiKey: string; principalId: string; seq: number }>();
 }
 
 function readable(path: string): boolean {

@@ -7,4 +7,9 @@ export interface AuthenticatedPrincipal {
   readonly tenantId: string;
   readonly role: Role;
   readonly credentialId: string;
+  /**
+   * Set while sealed: the credential's MAC could not be checked (no root key). Only the unseal
+   * routes accept such a principal; everything else answers 503 sealed.
+   */
+  readonly credentialUnverified?: true;
 }

@@ -99,6 +99,8 @@ export interface AuthSetting {
   };
   /** Unknown API key ids answered without a store read for `ttlMs` (0: off). */
   readonly unknownKeyCache: { readonly ttlMs: number; readonly maxEntries: number };
+  /** One-time enrollment tokens: how long they live, how often one address may try to redeem one. */
+  readonly enrollment: { readonly ttlHours: number; readonly perAddressPerMinute: number };
 }
 
 /**

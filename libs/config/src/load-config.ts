@@ -220,6 +220,7 @@ function authSetting(s: Settings, cwd: string, dataDir: string): AuthSetting {
       failureBurst: s.AUTH_ADDRESS_FAILURE_BURST,
     },
     unknownKeyCache: { ttlMs: s.AUTH_UNKNOWN_KEY_CACHE_MS, maxEntries: s.AUTH_UNKNOWN_KEY_CACHE_MAX },
+    enrollment: { ttlHours: s.ENROLLMENT_TTL_HOURS, perAddressPerMinute: s.ENROLLMENT_RATE_PER_MINUTE },
   };
 }
 

@@ -492,6 +492,22 @@ export const settingsSchema = z.object({
     .max(1_000)
     .default(4)
     .describe('Topic scans all tenants together may run at once per key-api instance; beyond it 429.'),
+  ENROLLMENT_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(72)
+    .describe('How long a new principal has to redeem its one-time enrollment token (POST /v1/enroll) for its API key.'),
+  ENROLLMENT_RATE_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(10)
+    .describe(
+      'Refused enrollment redemptions (POST /v1/enroll, unauthenticated) each client address may make per minute before it gets 429 (per key-api instance).',
+    ),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

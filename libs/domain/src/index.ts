@@ -16,3 +16,4 @@ export * from './shared/ids';
 export * from './tenant/tenant';
 export * from './principal/principal-certificate';
 export * from './approval/approval-standing';
+export * from './principal/enrollment';

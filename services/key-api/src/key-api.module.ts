@@ -26,6 +26,9 @@ import { SysController } from './http/sys.controller';
 import { PrincipalsController } from './http/principals.controller';
 import { TenantsController } from './http/tenants.controller';
 import { ViewReader } from './queries/view-reader';
+import { CredentialIntegrity } from './auth/credential-integrity';
+import { EnrollmentController } from './enrollment/enrollment.controller';
+import { EnrollmentService } from './enrollment/enrollment.service';
 import { LifecycleScheduler } from './scheduler/lifecycle.scheduler';
 
 export const KEY_API = 'key-api';
@@ -47,7 +50,7 @@ export class KeyApiModule {
         CryptoModule,
         AuditModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController, SysController, ApprovalsController],
+      controllers: [TenantsController, PrincipalsController, KeysController, SysController, ApprovalsController, EnrollmentController],
       providers: [
         ApiKeyStrategy,
         {
@@ -71,6 +74,8 @@ export class KeyApiModule {
         OnboardTenantHandler,
         ProviderAdminBootstrap,
         LifecycleScheduler,
+        EnrollmentService,
+        CredentialIntegrity,
       ],
     };
   }

@@ -1,7 +1,11 @@
 import { parseApiKey, secretMatches } from '../api-key/api-key';
 import type { CertificateBinding } from '../certificates/client-certificate';
 import type { AuthenticatedPrincipal } from '../principal';
+import { credentialMacMatches } from './credential-mac';
 import type { CredentialDocument, CredentialStore } from './credential-store';
+
+/** The credential MAC key, or undefined while it is not at hand (sealed). */
+type MacKey = Buffer | undefined;
 
 interface Cached {
   readonly doc: CredentialDocument;
@@ -29,6 +33,8 @@ export class ApiKeyAuthenticator {
   private readonly unknown = new Map<string, number>();
   /** Keys issued by this process so far: a lookup that overlapped an issue does not remember its miss. */
   private issued = 0;
+  /** Credential integrity (see useIntegrity); unset: documents are taken as stored (tests of this class only). */
+  private integrity: { macKey: () => MacKey | Promise<MacKey>; refused: (doc: CredentialDocument) => void } | undefined;
 
   constructor(
     private readonly store: CredentialStore,
@@ -70,8 +76,16 @@ export class ApiKeyAuthenticator {
     }
     const { doc } = entry;
     if (doc.disabled || !secretMatches(parsed.secret, doc.secretHash)) return undefined;
+    const verified = await this.verified(doc);
+    if (verified === false) return undefined;
     return {
-      principal: { principalId: doc.principalId, tenantId: doc.tenantId, role: doc.role, credentialId: doc._id },
+      principal: {
+        principalId: doc.principalId,
+        tenantId: doc.tenantId,
+        role: doc.role,
+        credentialId: doc._id,
+        ...(verified === undefined ? { credentialUnverified: true as const } : {}),
+      },
       certificate: doc.certificate ?? undefined,
     };
   }
@@ -103,6 +117,27 @@ export class ApiKeyAuthenticator {
   /** How many unknown key ids are remembered (for tests and metrics). */
   get unknownSize(): number {
     return this.unknown.size;
+  }
+
+  /**
+   * Refuse credential documents whose MAC does not verify under `macKey()` (constant time), and
+   * report each refusal. While `macKey()` answers undefined (sealed) a document cannot be checked:
+   * it authenticates marked `credentialUnverified`, which only the unseal routes accept.
+   */
+  useIntegrity(macKey: () => MacKey | Promise<MacKey>, refused: (doc: CredentialDocument) => void): this {
+    this.integrity = { macKey, refused };
+    return this;
+  }
+
+  /** true: the MAC verifies (or no integrity is configured); false: it does not; undefined: no key to check with. */
+  private async verified(doc: CredentialDocument): Promise<boolean | undefined> {
+    if (!this.integrity) return true;
+    const provided = this.integrity.macKey();
+    const key = provided instanceof Promise ? await provided : provided;
+    if (key === undefined) return undefined;
+    if (credentialMacMatches(key, doc)) return true;
+    this.integrity.refused(doc);
+    return false;
   }
 
   forgetPrincipal(principalId: string): void {

@@ -2,6 +2,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Role } from '@keyward/domain';
 import { issueApiKey } from '../api-key/api-key';
 import type { CertificateBinding } from '../certificates/client-certificate';
+import { credentialMac } from './credential-mac';
 
 /** The mutable record behind an API key; deleting or disabling it revokes the key at once. */
 export interface CredentialDocument {
@@ -14,6 +15,8 @@ export interface CredentialDocument {
   readonly disabled: boolean;
   /** When set, the key works only over a TLS connection that presents this client certificate. */
   readonly certificate?: CertificateBinding | null;
+  /** HMAC under a key derived from the root key (credential-mac.ts); absent: refused once unsealed. */
+  readonly mac?: string;
 }
 
 export class CredentialStore {
@@ -29,19 +32,22 @@ export class CredentialStore {
     await this.credentials.createIndex({ tenantId: 1, principalId: 1 }, { name: 'tenant_principal' }, undefined);
   }
 
-  /** Issues a new API key for a principal; answers the key, which is stored only as a hash. */
-  async issue(tenantId: string, principalId: string, role: Role): Promise<string> {
+  /**
+   * Issues a new API key for a principal; answers the key, which is stored only as a hash. The
+   * document is bound by a MAC under `macKey` (null only while sealed: such a key can unseal, no more).
+   */
+  async issue(tenantId: string, principalId: string, role: Role, macKey: Buffer | null): Promise<string> {
     const issued = issueApiKey();
+    const fields = {
+      _id: issued.credentialId,
+      tenantId,
+      principalId,
+      role,
+      secretHash: issued.secretHash,
+      createdAt: new Date().toISOString(),
+    };
     await this.credentials.insertOne(
-      {
-        _id: issued.credentialId,
-        tenantId,
-        principalId,
-        role,
-        secretHash: issued.secretHash,
-        createdAt: new Date().toISOString(),
-        disabled: false,
-      },
+      { ...fields, disabled: false, ...(macKey ? { mac: credentialMac(macKey, fields) } : {}) },
       { writeConcern: { w: 'majority' } },
     );
     this.announceIssued(issued.credentialId);
@@ -56,6 +62,14 @@ export class CredentialStore {
   /** Every path that stores a new credential calls this once the document is written. */
   private announceIssued(credentialId: string): void {
     for (const listener of this.issuedListeners) listener(credentialId);
+  }
+
+  /** Binds one enabled credential by a MAC (the key that unsealed with the root key: its holder has proven it). */
+  async addMac(credentialId: string, macKey: Buffer): Promise<boolean> {
+    const doc = await this.credentials.findOne({ _id: credentialId, disabled: false });
+    if (!doc) return false;
+    await this.credentials.updateOne({ _id: credentialId, disabled: false }, { $set: { mac: credentialMac(macKey, doc) } });
+    return true;
   }
 
   async find(credentialId: string): Promise<CredentialDocument | null> {
@@ -79,7 +93,8 @@ export class CredentialStore {
   async disablePrincipal(tenantId: string, principalId: string): Promise<number> {
     const result = await this.credentials.updateMany(
       { tenantId, principalId },
-      { $set: { disabled: true } },
+      // Without its MAC a disabled credential cannot be re-enabled by a database write alone.
+      { $set: { disabled: true }, $unset: { mac: '' } },
       { writeConcern: { w: 'majority' } },
     );
     return result.modifiedCount;

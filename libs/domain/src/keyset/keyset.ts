@@ -113,6 +113,12 @@ export function sensitiveOperation(command: DirectCommand, log: TenantLog): Dual
       const role = log.principals.get(command.principalId)?.role;
       return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
     }
+    case 'principal.issue-enrollment': {
+      // The first enrollment comes with the creation (already approved); a new token for an admin is an admin change.
+      const principal = log.principals.get(command.principalId);
+      const admin = principal?.role === 'tenant-admin' || principal?.role === 'provider-admin';
+      return admin && principal.enrollment !== undefined ? 'principal.manage-admin' : undefined;
+    }
     default:
       return undefined;
   }
@@ -222,7 +228,7 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
         log.logId === PROVIDER_LOG ? 'the provider log holds only provider-admins' : 'a tenant cannot have provider-admin principals',
       );
     }
-    return decidePrincipal(command, log.principals.get(command.principalId));
+    return decidePrincipal(command, log.principals.get(command.principalId), ctx.now);
   }
   if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no keys');
   if (command.kind === 'key.create') return decideCreateKey(command, log.keys.get(command.keyId), ctx, log);

@@ -1,6 +1,7 @@
 import { DUAL_CONTROL_OPERATIONS, MAX_QUORUM, type DualControlOperation } from '../approval/approval';
 import { refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
+import type { EnrollmentKey } from '../principal/enrollment';
 
 export const TENANT_STATUSES = ['Active', 'Suspended', 'Offboarded'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
@@ -46,7 +47,7 @@ export type TenantCommand =
       readonly kind: 'tenant.onboard';
       readonly tenantId: string;
       readonly name: string;
-      readonly firstAdmin?: { readonly principalId: string; readonly name: string };
+      readonly firstAdmin?: { readonly principalId: string; readonly name: string; readonly enrollmentKey?: EnrollmentKey };
     }
   | { readonly kind: 'tenant.suspend'; readonly tenantId: string; readonly reason?: string }
   | { readonly kind: 'tenant.resume'; readonly tenantId: string }

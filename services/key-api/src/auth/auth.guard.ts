@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@keyward/domain';
 import { PUBLIC_ROUTE } from '@keyward/platform';
-import { ROLES } from './decorators';
+import { ROLES, SEALED_OK } from './decorators';
 import { RequestAuthenticator } from './request-authenticator';
 
 /**
@@ -22,7 +22,8 @@ export class AuthenticationGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets)) return true;
     const http = context.switchToHttp();
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets) ?? [];
-    await this.authenticator.authenticate(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), allowed);
+    const sealedOk = this.reflector.getAllAndOverride<boolean | undefined>(SEALED_OK, targets) === true;
+    await this.authenticator.authenticate(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), allowed, sealedOk);
     return true;
   }
 }

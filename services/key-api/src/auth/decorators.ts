@@ -12,3 +12,11 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   if (!request.user) throw new Error('route has no authenticated principal');
   return request.user;
 });
+
+export const SEALED_OK = 'keyward:sealed-ok';
+
+/**
+ * The route accepts a credential whose MAC cannot be checked while sealed (no root key yet): only
+ * the unseal routes, which can neither reveal nor change keys (credential-integrity.ts).
+ */
+export const SealedOk = (): MethodDecorator => SetMetadata(SEALED_OK, true);

@@ -6,6 +6,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { KeywardConfig } from '@keyward/config';
 import type { Role } from '@keyward/domain';
 import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platform';
+import { sealedProblem } from '../crypto/crypto-problems';
 import { AbuseLimits } from '../http/limits/abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
 
@@ -65,7 +66,12 @@ export class RequestAuthenticator {
     this.jwt = config.auth.oidc ? new OidcPassportGuard(limits) : undefined;
   }
 
-  async authenticate(request: FastifyRequest, reply: FastifyReply, allowed: readonly Role[]): Promise<AuthenticatedPrincipal> {
+  async authenticate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    allowed: readonly Role[],
+    sealedOk = false,
+  ): Promise<AuthenticatedPrincipal> {
     const token = bearerToken(request.headers.authorization);
     const strategy =
       token === undefined ? undefined : API_KEY_SHAPE.test(token) ? this.apiKey : JWT_SHAPE.test(token) ? this.jwt : undefined;
@@ -86,6 +92,8 @@ export class RequestAuthenticator {
         allowedRoles: allowed,
       });
     }
+    // An API key whose MAC cannot be checked yet (sealed) may only unseal.
+    if (principal.credentialUnverified && !sealedOk) throw sealedProblem('credentials are checked once the root key is in memory');
     return principal;
   }
 }

@@ -13,6 +13,7 @@ const MAYBE_SENSITIVE = new Set<string>([
   'principal.revoke',
   'principal.bind-certificate',
   'principal.unbind-certificate',
+  'principal.issue-enrollment',
 ]);
 
 /** What a command answers when it became a pending approval request instead of executing. */

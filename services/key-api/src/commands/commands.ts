@@ -1,5 +1,5 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import type { DirectCommand, KeyCommand, KeyType, TenantRole } from '@keyward/domain';
+import type { DirectCommand, EnrollmentKey, KeyCommand, KeyType, TenantRole } from '@keyward/domain';
 
 /** Who asked and under which request id: becomes the actor and correlation id of the events. */
 export interface Origin {
@@ -23,6 +23,8 @@ export class OnboardTenantCommand {
     readonly name: string,
     readonly firstAdminName: string,
     readonly origin: Origin,
+    /** The first admin's public key: its API key is then wrapped under it at enrollment. */
+    readonly adminEnrollmentKey?: EnrollmentKey,
   ) {}
 }
 
@@ -32,6 +34,7 @@ export class CreatePrincipalCommand {
     readonly name: string,
     readonly role: TenantRole | 'provider-admin',
     readonly origin: Origin,
+    readonly enrollmentKey?: EnrollmentKey,
   ) {}
 }
 

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
 import { quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
+import type { Enrollment } from '../enrollment/enrollment.service';
+import { EnrollmentService } from '../enrollment/enrollment.service';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
@@ -16,28 +18,30 @@ export interface IssuedPrincipal {
   readonly principalId: string;
   readonly name: string;
   readonly role: Role;
-  /** Returned once, never stored in the clear. */
-  readonly apiKey: string;
+  /** Not a credential: the new principal redeems it itself for its API key (nobody else ever sees that key). */
+  readonly enrollment: Enrollment;
 }
 
 @CommandHandler(CreatePrincipalCommand)
 export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCommand, IssuedPrincipal | PendingAnswer> {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly credentials: CredentialStore,
+    private readonly enrollments: EnrollmentService,
   ) {}
 
-  async execute({ tenantId, name, role, origin }: CreatePrincipalCommand): Promise<IssuedPrincipal | PendingAnswer> {
+  async execute({ tenantId, name, role, origin, enrollmentKey }: CreatePrincipalCommand): Promise<IssuedPrincipal | PendingAnswer> {
     const principalId = newId('prn');
-    const command = await gated({ kind: 'principal.create', principalId, name, role }, this.executor);
+    const command = await gated(
+      { kind: 'principal.create', principalId, name, role, ...(enrollmentKey ? { enrollmentKey } : {}) },
+      this.executor,
+    );
     const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
     const pendingApproval = pendingOf(executed);
-    // A new tenant-admin under dual control: the approver who completes the quorum receives the key.
+    // A new administrator under dual control: the approver who completes the quorum receives its enrollment token.
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
-    // The credential exists only once the principal is in the log; a crash in between leaves a
-    // principal without a key (harmless), never a key without a principal.
-    const apiKey = await this.credentials.issue(tenantId, principalId, role);
-    return { seq: executed.seq, principalId, name, role, apiKey };
+    // No API key exists until the new principal redeems the token itself.
+    const issued = await this.enrollments.issue(tenantId, principalId, origin);
+    return { seq: issued.seq, principalId, name, role, enrollment: issued.enrollment };
   }
 }
 
@@ -74,7 +78,8 @@ export interface OnboardedTenant {
   readonly seq: number;
   readonly tenantId: string;
   readonly name: string;
-  readonly admin: { readonly principalId: string; readonly name: string; readonly apiKey: string };
+  /** The first tenant-admin enrolls itself with this token: the provider never sees its API key. */
+  readonly admin: { readonly principalId: string; readonly name: string; readonly enrollment: Enrollment };
 }
 
 @CommandHandler(OnboardTenantCommand)
@@ -83,29 +88,31 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
 
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly credentials: CredentialStore,
+    private readonly enrollments: EnrollmentService,
     private readonly materials: KeyMaterialService,
     private readonly keystore: Keystore,
   ) {}
 
-  async execute({ name, firstAdminName, origin }: OnboardTenantCommand): Promise<OnboardedTenant> {
+  async execute({ name, firstAdminName, origin, adminEnrollmentKey }: OnboardTenantCommand): Promise<OnboardedTenant> {
     const tenantId = newId('tnt');
     const principalId = newId('prn');
     // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
     await this.materials.ensureTenantKek(tenantId);
+    const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
     const executed = await asProblem(() =>
-      this.executor.execute(
-        tenantId,
-        { kind: 'tenant.onboard', tenantId, name, firstAdmin: { principalId, name: firstAdminName } },
-        contextOf(origin),
-      ),
+      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(origin)),
     ).catch(async (err: unknown) => {
       // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
       if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
       throw err;
     });
-    const apiKey = await this.credentials.issue(tenantId, principalId, 'tenant-admin');
+    const issued = await this.enrollments.issue(tenantId, principalId, origin);
     this.logger.log(`onboarded tenant ${tenantId}`);
-    return { seq: executed.seq, tenantId, name: executed.log.tenant?.name ?? name, admin: { principalId, name: firstAdminName, apiKey } };
+    return {
+      seq: issued.seq,
+      tenantId,
+      name: executed.log.tenant?.name ?? name,
+      admin: { principalId, name: firstAdminName, enrollment: issued.enrollment },
+    };
   }
 }

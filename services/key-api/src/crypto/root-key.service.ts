@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { KeywardConfig } from '@keyward/config';
+import { deriveCredentialMacKey } from '@keyward/auth';
 import {
   decodeShare,
   describeShare,
@@ -47,6 +48,8 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   private verified = false;
   private reason = 'starting';
   private rootKcv: string | undefined;
+  /** Derived from the verified root key on first use (credential integrity); zeroed with it. */
+  private macKey: Buffer | null = null;
   /** Shares submitted towards unsealing: in memory only, zeroed once used, on reset and on expiry. */
   private readonly shares = new ShareCollector(UNSEAL_SHARES_TTL_MS, (discarded) =>
     this.logger.warn(`unseal progress expired: ${discarded} share(s) discarded after ${UNSEAL_SHARES_TTL_MS / 60_000} minutes`),
@@ -84,6 +87,8 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     this.shares.reset();
     this.key?.fill(0);
     this.key = null;
+    this.macKey?.fill(0);
+    this.macKey = null;
   }
 
   status(): SealStatus {
@@ -185,6 +190,36 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     const discarded = this.shares.reset();
     if (discarded > 0) this.logger.warn(`unseal progress reset: ${discarded} share(s) discarded`);
     return this.status();
+  }
+
+  /**
+   * The key credential documents are bound with (HKDF of the root key), once the root key is in
+   * memory and checked against the keystore (checked first if that is still to do: a promise then);
+   * undefined while sealed.
+   */
+  credentialMacKey(): Buffer | undefined | Promise<Buffer | undefined> {
+    if (this.key === null) return undefined;
+    if (!this.verified) {
+      return this.verify().then(
+        () => this.derivedMacKey(),
+        () => undefined,
+      );
+    }
+    return this.derivedMacKey();
+  }
+
+  /** The credential MAC key; 503 sealed. */
+  async requireCredentialMacKey(): Promise<Buffer> {
+    await this.rootKey();
+    const key = this.derivedMacKey();
+    if (key === undefined) throw sealedProblem(this.reason);
+    return key;
+  }
+
+  private derivedMacKey(): Buffer | undefined {
+    if (this.key === null || !this.verified) return undefined;
+    this.macKey ??= deriveCredentialMacKey(this.key);
+    return this.macKey;
   }
 
   /** Readiness: a sealed instance cannot serve keys, so it is not ready. */

@@ -7,6 +7,7 @@ import { CertificateBindings, type CertificateBindingAnswer, type PendingBinding
 import { Roles } from '../auth/decorators';
 import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
 import type { IssuedPrincipal } from '../commands/principal.handlers';
+import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../queries/view-reader';
 import { PendingApprovalInterceptor } from './pending-approval.interceptor';
 import { RequestOrigin } from './request-origin';
@@ -30,7 +31,9 @@ export class PrincipalsController {
   @Post()
   @Roles('tenant-admin', 'provider-admin')
   @ApiOperation({
-    summary: 'Create an API key for a role of this tenant (provider-admins: another provider-admin); the key is answered once',
+    summary:
+      'Create a principal with a role of this tenant (provider-admins: another provider-admin); answers its one-time enrollment token, ' +
+      'which the new principal redeems itself at POST /v1/enroll for its API key',
   })
   @ApiBody({ schema: openApi(createPrincipalBody, 'input') })
   @ApiCreatedResponse({ schema: openApi(createPrincipalResponse) })
@@ -38,7 +41,8 @@ export class PrincipalsController {
     @Body(new ZodPipe(createPrincipalBody)) body: z.output<typeof createPrincipalBody>,
     @RequestOrigin() origin: Origin,
   ): Promise<IssuedPrincipal> {
-    return this.commands.execute(new CreatePrincipalCommand(origin.principal.tenantId, body.name, body.role, origin));
+    const key = body.enrollment ? parseEnrollmentPublicKey(body.enrollment.publicKey) : undefined;
+    return this.commands.execute(new CreatePrincipalCommand(origin.principal.tenantId, body.name, body.role, origin, key));
   }
 
   @Get()

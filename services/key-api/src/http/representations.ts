@@ -68,6 +68,19 @@ export function approvalBody(a: ApprovalState, now: Date) {
     approvedBy: a.approvedBy,
     closedAt: a.closedAt,
     outcome: a.outcome,
-    command: a.command as Record<string, unknown>,
+    command: commandBody(a.command),
   };
+}
+
+/**
+ * A pending command as approvers see it: the public key a new principal enrolls with shows as its
+ * fingerprint (compare it with the new principal's), an enrollment token as nothing at all.
+ */
+function commandBody(command: ApprovalState['command']): Record<string, unknown> {
+  const body = { ...(command as object) } as Record<string, unknown>;
+  const key = body.enrollmentKey as { fingerprint: string } | undefined;
+  delete body.enrollmentKey;
+  delete body.tokenHash;
+  if (key) body.publicKeyFingerprint = key.fingerprint;
+  return body;
 }

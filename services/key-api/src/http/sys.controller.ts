@@ -3,15 +3,22 @@ import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@n
 import type { z } from 'zod';
 import { parseRootKey } from '@keyward/crypto';
 import { Public, ProblemError } from '@keyward/platform';
-import { Roles } from '../auth/decorators';
+import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
+import { Roles, SealedOk } from '../auth/decorators';
+import type { Origin } from '../commands/commands';
 import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
+import { RequestOrigin } from './request-origin';
 import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './schemas/crypto.schema';
 import { openApi, ZodPipe } from './zod.pipe';
 
 @ApiTags('sys')
 @Controller('v1/sys')
 export class SysController {
-  constructor(private readonly root: RootKeyService) {}
+  constructor(
+    private readonly root: RootKeyService,
+    private readonly credentials: CredentialStore,
+    private readonly authenticator: ApiKeyAuthenticator,
+  ) {}
 
   @Get('seal-status')
   @Public()
@@ -28,10 +35,13 @@ export class SysController {
   @ApiOperation({ summary: 'Unseal with the root key (checked against the keystore before use)' })
   @ApiBody({ schema: openApi(unsealBody, 'input') })
   @ApiOkResponse({ schema: openApi(sealStatusResponse) })
-  unseal(@Body(new ZodPipe(unsealBody)) body: z.output<typeof unsealBody>): Promise<SealStatus> {
+  @SealedOk()
+  async unseal(@Body(new ZodPipe(unsealBody)) body: z.output<typeof unsealBody>, @RequestOrigin() origin: Origin): Promise<SealStatus> {
     const key = parseRootKey(body.rootKey);
     if (!key) throw new ProblemError(400, 'validation', 'Invalid request', 'rootKey must be 32 bytes of base64');
-    return this.root.unseal(key);
+    const status = await this.root.unseal(key);
+    await this.bindUnsealer(origin);
+    return status;
   }
 
   @Post('unseal/shares')
@@ -47,8 +57,14 @@ export class SysController {
   })
   @ApiBody({ schema: openApi(unsealShareBody, 'input') })
   @ApiOkResponse({ schema: openApi(unsealShareResponse) })
-  submitShare(@Body(new ZodPipe(unsealShareBody)) body: z.output<typeof unsealShareBody>): Promise<ShareSubmissionStatus> {
-    return this.root.submitShare(body.share);
+  @SealedOk()
+  async submitShare(
+    @Body(new ZodPipe(unsealShareBody)) body: z.output<typeof unsealShareBody>,
+    @RequestOrigin() origin: Origin,
+  ): Promise<ShareSubmissionStatus> {
+    const status = await this.root.submitShare(body.share);
+    if (!status.sealed) await this.bindUnsealer(origin);
+    return status;
   }
 
   @Delete('unseal/shares')
@@ -56,7 +72,18 @@ export class SysController {
   @Roles('provider-admin')
   @ApiOperation({ summary: 'Discard the shares submitted so far (start unsealing over)' })
   @ApiOkResponse({ schema: openApi(sealStatusResponse) })
+  @SealedOk()
   resetShares(): SealStatus {
     return this.root.resetShares();
+  }
+
+  /**
+   * The credential that completed an unseal, if it had no verified MAC (first start while sealed),
+   * gets one now: its holder has just proven the root key, which is all a MAC needs.
+   */
+  private async bindUnsealer(origin: Origin): Promise<void> {
+    if (!origin.principal.credentialUnverified) return;
+    await this.credentials.addMac(origin.principal.credentialId, await this.root.requireCredentialMacKey());
+    this.authenticator.forgetPrincipal(origin.principal.principalId);
   }
 }

@@ -9,6 +9,7 @@ import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../commands/commands';
 import type { LifecycleOutcome } from '../commands/lifecycle.handler';
 import type { OnboardedTenant } from '../commands/principal.handlers';
+import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../queries/view-reader';
 import { PendingApprovalInterceptor } from './pending-approval.interceptor';
 import { RequestOrigin } from './request-origin';
@@ -42,14 +43,18 @@ export class TenantsController {
 
   @Post('tenants')
   @Roles('provider-admin')
-  @ApiOperation({ summary: 'Onboard a tenant; answers its first tenant-admin API key, once' })
+  @ApiOperation({
+    summary:
+      "Onboard a tenant; answers its first tenant-admin's one-time enrollment token (never its API key: the admin redeems the token itself)",
+  })
   @ApiBody({ schema: openApi(onboardTenantBody, 'input') })
   @ApiCreatedResponse({ schema: openApi(onboardResponse) })
   onboard(
     @Body(new ZodPipe(onboardTenantBody)) body: z.output<typeof onboardTenantBody>,
     @RequestOrigin() origin: Origin,
   ): Promise<OnboardedTenant> {
-    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, origin));
+    const key = body.adminEnrollment ? parseEnrollmentPublicKey(body.adminEnrollment.publicKey) : undefined;
+    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, origin, key));
   }
 
   @Get('tenants')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { enrollmentResponse } from '../../enrollment/enrollment.schema';
 import { ROLES } from '@keyward/domain';
 import { idParam } from './common.schema';
 
@@ -22,9 +23,9 @@ export const approvalDecisionResponse = z.object({
   seq: z.number().int(),
   approval: approvalResponse,
   issued: z
-    .object({ principalId: z.string(), apiKey: z.string() })
+    .object({ principalId: z.string(), enrollment: enrollmentResponse })
     .optional()
-    .describe('A principal the approval created: its key, shown once'),
+    .describe('A principal the approval created: its one-time enrollment token (never its API key), shown once'),
 });
 export const approvalsQuery = z.strictObject({
   status: z.enum(['Pending', 'Executed', 'Failed', 'Rejected', 'Expired']).optional(),

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { KEY_STATES, ROLES, TENANT_ROLES, TENANT_STATUSES } from '@keyward/domain';
+import { enrollmentRequest, enrollmentResponse } from '../../enrollment/enrollment.schema';
 import { pageQuery, seqResponse } from './common.schema';
 
 export const onboardTenantBody = z.strictObject({
   name: z.string().min(1).max(128),
   adminName: z.string().min(1).max(128).default('admin').describe('Name of the first tenant-admin principal'),
+  adminEnrollment: enrollmentRequest.optional(),
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
 export const listQuery = z.strictObject(pageQuery);
@@ -26,7 +28,7 @@ export const issuedKey = z.object({
   principalId: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
-  apiKey: z.string().describe('Shown once; store it now'),
+  enrollment: enrollmentResponse,
 });
 export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
 export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });
@@ -34,6 +36,7 @@ export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), 
 export const createPrincipalBody = z.strictObject({
   name: z.string().min(1).max(128),
   role: z.enum([...TENANT_ROLES, 'provider-admin']).describe('A tenant role; provider-admins create provider-admins only'),
+  enrollment: enrollmentRequest.optional(),
 });
 export const principalResponse = z.object({
   principalId: z.string(),
