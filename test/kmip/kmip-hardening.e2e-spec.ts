@@ -57,6 +57,26 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
     return [cert, key];
   }
 
+  /**
+   * A new key-user bound to a certificate of its own (KMIP authenticates only by the bound
+   * fingerprint). Binding also binds the principal's REST API key, so REST calls use another key-user.
+   */
+  async function boundClientCert(file: string): Promise<[string, string]> {
+    const { principalId } = await stack.principalWithId(admin, 'key-user');
+    const dir = mkdtempSync(join(tmpdir(), 'kw-kmip-hard-'));
+    const issued = await issueClientCertificate({
+      subject: `CN=${principalId}, O=${tenantId}`,
+      days: 1,
+      ca: { dir: join(stack.dataDir, 'tls') },
+    });
+    const bound = await stack.call(admin, 'PUT', `/v1/principals/${principalId}/certificate`, { fingerprint: issued.fingerprint });
+    if (bound.status !== 200) throw new Error(`binding ${principalId}: ${bound.status} ${bound.body}`);
+    const [cert, key] = [join(dir, `${file}.crt`), join(dir, `${file}.key`)];
+    writeFileSync(cert, issued.certPem);
+    writeFileSync(key, issued.keyPem, { mode: 0o600 });
+    return [cert, key];
+  }
+
   /** A connection that works: opened, and answering Discover Versions (retried while a closed one is still counted). */
   async function working(port: number, cert: [string, string]): Promise<TtlvClient> {
     let last = '';
@@ -111,16 +131,10 @@ describe('KMIP hardening: framing, connection caps, TLS versions, KMIP/REST key 
     const created = await stack.call(admin, 'POST', '/v1/keys', { activate: true });
     expect(created.status).toBe(201);
     keyId = created.json<{ key: { keyId: string } }>().key.keyId;
-    let userId: string | undefined;
-    await stack.api.waitFor(async () => {
-      const list = await stack.call(admin, 'GET', '/v1/principals');
-      userId = list.json<{ items: { principalId: string; role: string }[] }>().items.find((p) => p.role === 'key-user')?.principalId;
-      return userId !== undefined;
-    }, 30_000);
     ca = join(stack.dataDir, 'tls', 'ca.crt');
-    userCert = await clientCert('user', `CN=${userId}, O=${tenantId}`);
+    userCert = await boundClientCert('user');
     otherCert = await clientCert('other', `CN=prn_nobody, O=${tenantId}`);
-    userCert2 = await clientCert('user2', `CN=${userId}, O=${tenantId}`); // the same principal, another certificate
+    userCert2 = await boundClientCert('user2'); // another certificate (of another key-user)
     kmip = await KmipService.start(stack.env, await freePort());
   });
 

@@ -19,9 +19,10 @@ const actor = { principalId: 'prn_forger01', role: 'provider-admin' };
 
 /** The sum of keyward_forged_commits_total samples of one consumer on a service's /metrics. */
 async function forgedCount(service: ServiceProcess, consumer: string): Promise<number> {
-  const answer = await service.get('/metrics');
+  // key-api serves its metrics on a listener of its own; the projector on its HTTP port.
+  const body = service.metricsUrl === undefined ? (await service.get('/metrics')).body : await (await fetch(service.metricsUrl)).text();
   let total = 0;
-  for (const line of answer.body.split('\n')) {
+  for (const line of body.split('\n')) {
     if (line.startsWith('keyward_forged_commits_total{') && line.includes(`consumer="${consumer}"`))
       total += Number(line.split(' ').at(-1));
   }
