@@ -67,7 +67,8 @@ export class ServiceProcess {
     const service = new ServiceProcess(name, child, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, dataDir);
     service.clientCert = options.clientCert;
     if (metricsPort) service.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    await service.waitFor(async () => (await service.get('/health/live')).status === 200, 30_000);
+    // 60 s: on a loaded 2-core machine (load average 25) a service needs 6-7 s of CPU to start and took over 30 s.
+    await service.waitFor(async () => (await service.get('/health/live')).status === 200, 60_000);
     return service;
   }
 
