@@ -86,7 +86,7 @@ const dirBytes = (dir) =>
 
 export async function backup({ brokers, mongoUri, runId, keys, tenants, logLevel = 'warn' }) {
   const { MongoClient } = require('mongodb');
-  const { CredentialStore } = require(join(repoRoot, 'dist', 'libs', 'auth', 'src', 'index.js'));
+  const { CredentialStore, deriveCredentialMacKey } = require(join(repoRoot, 'dist', 'libs', 'auth', 'src', 'index.js'));
   const db = `bench_${runId}_backup`;
   const work = mkdtempSync(join(tmpdir(), 'kw-bench-backup-'));
   const rootKey = randomBytes(32);
@@ -115,7 +115,13 @@ export async function backup({ brokers, mongoUri, runId, keys, tenants, logLevel
     const seeded = performance.now();
     const database = mongo.db(db);
     const keystoreBytes = await seedKeystore(database, rootKey, { keys, tenants });
-    const providerKey = await new CredentialStore(database).issue('provider', `prn_bench_${randomUUID().slice(0, 8)}`, 'provider-admin');
+    // Credential documents carry a MAC under a key derived from the root key (the service refuses others).
+    const providerKey = await new CredentialStore(database).issue(
+      'provider',
+      `prn_bench_${randomUUID().slice(0, 8)}`,
+      'provider-admin',
+      deriveCredentialMacKey(rootKey),
+    );
     const seedSeconds = (performance.now() - seeded) / 1000;
 
     const port = await freePort();

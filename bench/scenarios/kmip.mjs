@@ -83,6 +83,11 @@ async function fixture(stack) {
   const key = join(stack.dataDir, 'kmip-user.key');
   writeFileSync(cert, issued.certPem);
   writeFileSync(key, issued.keyPem, { mode: 0o600 });
+  // KMIP authenticates a principal only by the certificate bound to it (the subject only names it).
+  await stack.client.expect([200], 'PUT', `/v1/principals/${user.principalId}/certificate`, {
+    key: tenant.adminKey,
+    body: { fingerprint: issued.fingerprint },
+  });
   return { keyId, cert, key, ca: join(tlsDir, 'ca.crt') };
 }
 

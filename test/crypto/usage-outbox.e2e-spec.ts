@@ -51,10 +51,14 @@ describe('usage audit while Kafka is away (private broker)', () => {
     await kafka.verb('stop');
     for (let i = 0; i < 10; i++) expect((await encrypt('b')).status).toBe(200);
     // Tenant a floods until refused (or 400 operations, far beyond every bound).
+    // Paced (25 ms apart, four a flush) so that the outbox lane can take memory as it fills: a burst
+    // faster than one flush would meet the memory bound (20) before any flush, which is the bound
+    // doing its job, not the outbox's.
     for (let i = 0; i < 400 && refusal === undefined; i++) {
       const answer = await encrypt('a');
       if (answer.status === 503) refusal = answer;
       else floodAccepted++;
+      await new Promise((r) => setTimeout(r, 25));
     }
     outboxWhileAway = await stack.db.collection('usage_outbox').countDocuments();
     for (let i = 0; i < 10; i++) expect((await encrypt('b')).status).toBe(200);
