@@ -204,6 +204,30 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(topic.of('a')).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('keeps the order when a stalled send fails after newer records filled the outbox share', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup({ outboxMax: 5 });
+    await tick(); // the start-up sweep of the outbox
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    record('a', 2);
+    const first = pipeline.tick(); // stalls in send with records 0 and 1
+    record('a', 5);
+    clock.ms += 200;
+    await pipeline.tick(); // not stalled long yet: stays in memory
+    clock.ms += 2_000;
+    await pipeline.tick(); // stalled: records 2-6 fill the outbox share
+    expect(store.records).toBe(5);
+    topic.down = true;
+    release();
+    await first; // the send fails: 0 and 1 go to the outbox too, under their older ids
+    expect(store.records).toBe(7);
+    topic.down = false;
+    topic.stall = undefined;
+    await tick();
+    await tick();
+    expect(topic.of('a')).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
   it('a graceful stop puts memory in the outbox while the topic is away', async () => {
     const { pipeline, topic, store, record, clock } = setup();
     topic.down = true;
