@@ -1,5 +1,4 @@
 import { parseApiKey, secretMatches } from '../api-key/api-key';
-import type { CertificateBinding } from '../certificates/client-certificate';
 import type { AuthenticatedPrincipal } from '../principal';
 import { credentialMacMatches } from './credential-mac';
 import type { CredentialDocument, CredentialStore } from './credential-store';
@@ -49,13 +48,6 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(apiKey: string): Promise<AuthenticatedPrincipal | undefined> {
-    return (await this.authenticateCredential(apiKey))?.principal;
-  }
-
-  /** Like `authenticate`, with the client certificate the credential is bound to, if any. */
-  async authenticateCredential(
-    apiKey: string,
-  ): Promise<{ principal: AuthenticatedPrincipal; certificate: CertificateBinding | undefined } | undefined> {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
     const now = Date.now();
@@ -79,14 +71,11 @@ export class ApiKeyAuthenticator {
     const verified = await this.verified(doc);
     if (verified === false) return undefined;
     return {
-      principal: {
-        principalId: doc.principalId,
-        tenantId: doc.tenantId,
-        role: doc.role,
-        credentialId: doc._id,
-        ...(verified === undefined ? { credentialUnverified: true as const } : {}),
-      },
-      certificate: doc.certificate ?? undefined,
+      principalId: doc.principalId,
+      tenantId: doc.tenantId,
+      role: doc.role,
+      credentialId: doc._id,
+      ...(verified === undefined ? { credentialUnverified: true as const } : {}),
     };
   }
 

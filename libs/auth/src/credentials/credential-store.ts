@@ -1,20 +1,14 @@
 import type { Collection, Db } from 'mongodb';
 import type { Role } from '@keyward/domain';
 import { issueApiKey } from '../api-key/api-key';
-import type { CertificateBinding } from '../certificates/client-certificate';
-import { credentialMac } from './credential-mac';
+import { credentialMac, type MacFields } from './credential-mac';
 
-/** The mutable record behind an API key; deleting or disabling it revokes the key at once. */
-export interface CredentialDocument {
-  readonly _id: string;
-  readonly tenantId: string;
-  readonly principalId: string;
-  readonly role: Role;
-  readonly secretHash: string;
-  readonly createdAt: string;
+/**
+ * The mutable record behind an API key; deleting or disabling it revokes the key at once. (A
+ * principal's certificate binding lives in its tenant's log, not here.)
+ */
+export interface CredentialDocument extends MacFields {
   readonly disabled: boolean;
-  /** When set, the key works only over a TLS connection that presents this client certificate. */
-  readonly certificate?: CertificateBinding | null;
   /** HMAC under a key derived from the root key (credential-mac.ts); absent: refused once unsealed. */
   readonly mac?: string;
 }
@@ -74,19 +68,6 @@ export class CredentialStore {
 
   async find(credentialId: string): Promise<CredentialDocument | null> {
     return this.credentials.findOne({ _id: credentialId });
-  }
-
-  /**
-   * Binds every enabled credential of a principal of this tenant to a client certificate (or
-   * unbinds them with null); answers how many it found, 0 for an unknown, revoked or foreign principal.
-   */
-  async bindCertificate(tenantId: string, principalId: string, binding: CertificateBinding | null): Promise<number> {
-    const result = await this.credentials.updateMany(
-      { tenantId, principalId, disabled: false },
-      { $set: { certificate: binding } },
-      { writeConcern: { w: 'majority' } },
-    );
-    return result.matchedCount;
   }
 
   /** Disables every credential of a principal; returns how many. */

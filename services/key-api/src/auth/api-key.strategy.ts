@@ -28,17 +28,17 @@ export class ApiKeyStrategy extends PassportStrategy(Strategy, 'api-key') {
     if (!parsed) return false;
     const address = request.ip;
     this.limits.checkLockout(address, parsed.credentialId);
-    const found = await this.authenticator.authenticateCredential(token);
+    const found = await this.authenticator.authenticate(token);
     if (!found) {
       this.limits.authenticationFailed(address, parsed.credentialId);
       return false;
     }
-    const bound = await this.certificates.bindingOf(found.principal.tenantId, found.principal.principalId);
+    const bound = await this.certificates.bindingOf(found.tenantId, found.principalId);
     if (bound && !certificateMatches(bound, presentedCertificate(request.raw.socket))) {
       this.limits.authenticationFailed(address, parsed.credentialId);
       throw clientCertificateRequired();
     }
     this.limits.authenticationSucceeded(address, parsed.credentialId);
-    return found.principal;
+    return found;
   }
 }
