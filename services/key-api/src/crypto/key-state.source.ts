@@ -103,21 +103,4 @@ export class KeyStateSource {
       waiting.add(waiter);
     });
   }
-
-  /**
-   * Catches a tenant up in the background, so the next request finds it fresh (only tenants in
-   * use, and only when the stream told of a commit this process has not folded: its own commits
-   * are folded when made, and come back on the stream).
-   */
-  refresh(tenantId: string): Promise<void> {
-    const log = this.executor.peek(tenantId);
-    if (log === undefined) return Promise.resolve();
-    if (log.seq >= (this.known.get(tenantId) ?? 0)) {
-      this.checkedAt.set(tenantId, Date.now()); // as fresh as the stream knows
-      return Promise.resolve();
-    }
-    return this.executor.current(tenantId).then(() => {
-      this.checkedAt.set(tenantId, Date.now());
-    });
-  }
 }
