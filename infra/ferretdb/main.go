@@ -12,6 +12,9 @@
 //	-data-dir  FERRETDB_DATA_DIR  directory holding the SQLite files (created if missing)
 //	-log-level FERRETDB_LOG_LEVEL debug|info|warn|error, default info
 //
+// It also keeps an SQLite index on the expression FerretDB looks _id up with, in every collection
+// table (idindex.go); KEYWARD_FERRETDB_ID_INDEX=off disables that (for measurements).
+//
 // Logs go to stderr. The process runs until SIGINT or SIGTERM.
 // Exit codes: 0 clean shutdown, 1 runtime/config error, 2 usage error, 98 address in use.
 package main
@@ -73,6 +76,31 @@ func isAddrInUse(err error) bool {
 	return err != nil && (errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use"))
 }
 
+// sqliteURL is what FerretDB's SQLite backend wants: a `file:` URI of an existing directory ending with '/'.
+func sqliteURL(dir string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir) + "/"}).String()
+}
+
+// newServer builds the embedded FerretDB over the SQLite files in dir. With idIndex, it first
+// indexes _id in the tables already there, then in every table FerretDB creates (idindex.go).
+func newServer(listen, dir string, logger *slog.Logger, idIndex bool) (*ferretdb.FerretDB, error) {
+	if idIndex {
+		if err := indexAllDatabases(context.Background(), dir, logger); err != nil {
+			return nil, fmt.Errorf("indexing _id: %w", err)
+		}
+		logger = slog.New(newDDLHookHandler(logger.Handler(), onTableCreated(dir, logger)))
+	}
+
+	// Telemetry: the embeddable package never creates a telemetry reporter and
+	// explicitly disables/locks telemetry state, so no network calls are made.
+	return ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: sqliteURL(dir),
+	})
+}
+
 func main() {
 	defaultListen := "127.0.0.1:" + envOr("MONGO_PORT", "27017")
 
@@ -112,20 +140,10 @@ func main() {
 		fatal(1, "cannot create data dir %q: %v", dir, err)
 	}
 
-	// FerretDB's SQLite backend wants a `file:` URI of an existing directory ending with '/'.
-	sqliteURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir) + "/"}).String()
-
 	logger := slog.New(newQuietHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}), level))
 	slog.SetDefault(logger)
 
-	// Telemetry: the embeddable package never creates a telemetry reporter and
-	// explicitly disables/locks telemetry state, so no network calls are made.
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
-	})
+	f, err := newServer(*listen, dir, logger, idIndexEnabled())
 	if err != nil {
 		if isAddrInUse(err) {
 			fatal(exitAddrInUse, "cannot listen on %s: address already in use (another process holds the port)", *listen)
@@ -143,8 +161,8 @@ func main() {
 	defer cancel(nil)
 	go watchDataDir(ctx, cancel, dir)
 
-	logger.Info("keyward-ferretdb started", slog.String("listen", *listen), slog.String("sqlite", sqliteURL),
-		slog.Int("pid", os.Getpid()))
+	logger.Info("keyward-ferretdb started", slog.String("listen", *listen), slog.String("sqlite", sqliteURL(dir)),
+		slog.Int("pid", os.Getpid()), slog.Bool("idIndex", idIndexEnabled()))
 
 	if err = f.Run(ctx); err != nil {
 		fatal(1, "FerretDB stopped with error: %v", err)
