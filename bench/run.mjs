@@ -15,10 +15,11 @@ import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, http
 import { kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
+import { store } from './scenarios/store.mjs';
 
-const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
+const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store'];
 const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle']);
-const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup']);
+const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup', 'store']);
 
 const HELP = `usage: npm run bench -- [scenario...] [options]
 
@@ -248,6 +249,16 @@ async function main() {
     }
     if (plan.includes('backup'))
       await step('backup', () => backup({ brokers, mongoUri, runId, keys: quick ? 1_000 : 10_000, tenants: 20 }));
+    if (plan.includes('store'))
+      await step('store', () =>
+        store({
+          mongoUri,
+          runId,
+          sizes: quick ? [200, 1_000] : [1_000, 10_000, 50_000],
+          samples: quick ? 30 : 200,
+          budgetMs: quick ? 3_000 : 20_000,
+        }),
+      );
   } finally {
     await cleanup(env);
   }
