@@ -122,7 +122,8 @@ func databaseFile(dir, name string) string {
 	return filepath.Join(dir, name+dbExtension)
 }
 
-// indexAllDatabases indexes every database file in dir; run before FerretDB opens them.
+// indexAllDatabases indexes every database file in dir; run before FerretDB opens them. A file it
+// cannot index is logged and left as it is (FerretDB then scans its collections, as shipped).
 func indexAllDatabases(ctx context.Context, dir string, l *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*"+dbExtension))
 	if err != nil {
@@ -132,7 +133,9 @@ func indexAllDatabases(ctx context.Context, dir string, l *slog.Logger) error {
 		start := time.Now()
 		created, err := ensureIDIndexes(ctx, f)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+			l.Warn("could not create the _id indexes (lookups by _id in its collections will scan them)",
+				slog.String("file", filepath.Base(f)), slog.String("error", err.Error()))
+			continue
 		}
 		if len(created) > 0 {
 			l.Info("created _id indexes", slog.String("file", filepath.Base(f)), slog.Int("tables", len(created)),
