@@ -238,3 +238,56 @@ func TestEmbeddedFerretDBIndexesEveryTable(t *testing.T) {
 		t.Fatalf("deleteOne: %v %v", r, err)
 	}
 }
+
+// Clients creating, dropping and recreating collections and databases at the same time: every
+// command succeeds and every table ends up indexed (the hook runs under FerretDB's registry lock).
+// Each worker has a database of its own: FerretDB 1.24 itself panics (nil pointer, connection
+// closed) on an insert racing a dropDatabase of the same database, with or without the index.
+func TestEmbeddedFerretDBIndexesUnderConcurrentDrops(t *testing.T) {
+	client, _ := serve(t, t.TempDir(), true)
+	ctx := context.Background()
+	const workers, rounds = 6, 14 // the last rounds leave three collections per database
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			db := client.Database(fmt.Sprintf("db%d", w))
+			for r := 0; r < rounds; r++ {
+				c := db.Collection(fmt.Sprintf("c%d_%d", w, r%4))
+				if _, err := c.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("t:%d", r)}}); err != nil {
+					errs <- fmt.Errorf("worker %d round %d insert: %w", w, r, err)
+					return
+				}
+				var err error
+				switch r % 5 {
+				case 3:
+					err = c.Drop(ctx)
+				case 4:
+					err = db.Drop(ctx)
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d round %d drop: %w", w, r, err)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for d := 0; d < workers; d++ {
+		db := client.Database(fmt.Sprintf("db%d", d))
+		names, err := db.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 3 {
+			t.Fatalf("%s has collections %v, want 3", db.Name(), names)
+		}
+		for _, n := range names {
+			expectIndexSearch(t, db.Collection(n), "after concurrent drops: "+db.Name()+"."+n)
+		}
+	}
+}
