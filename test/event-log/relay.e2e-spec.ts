@@ -182,7 +182,8 @@ describe('relay (real Kafka and FerretDB)', () => {
     expect(ids(await readTopic(2, 10_000))).toEqual(ids(commits.slice(2)));
     expect(await store.commits.countDocuments({ published: false })).toBe(0);
     expect(await store.backfillOutbox()).toBe(0); // once per store
-    expect((await store.head(commits[0]!.tenantId))?.seq).toBe(4); // no hint: found by probing
+    expect((await store.head(commits[0]!.tenantId))?.seq).toBe(4);
+    expect(await store.tenantIds()).toEqual([commits[0]!.tenantId]); // the backfill gave the tenant its head hint
   });
 
   it('head is exact with a missing, stale or too high hint, and load reads a cold tenant of 150 commits', async () => {

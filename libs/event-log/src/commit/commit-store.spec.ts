@@ -44,11 +44,22 @@ class FakeCollection {
     return doc ? { ...doc } : null;
   }
 
-  find(filter: Record<string, unknown>): { limit(n: number): { toArray(): Promise<Doc[]> }; toArray(): Promise<Doc[]> } {
+  find(filter: Record<string, unknown>): {
+    limit(n: number): { toArray(): Promise<Doc[]> };
+    toArray(): Promise<Doc[]>;
+    [Symbol.asyncIterator](): AsyncIterator<Doc>;
+  } {
     this.calls.push({ collection: this.name, op: 'find', filter });
     const all = (): Doc[] =>
       [...this.docs.values()].filter((d) => Object.entries(filter).every(([k, v]) => d[k] === v)).map((d) => ({ ...d }));
-    return { limit: (n: number) => ({ toArray: () => Promise.resolve(all().slice(0, n)) }), toArray: () => Promise.resolve(all()) };
+    return {
+      limit: (n: number) => ({ toArray: () => Promise.resolve(all().slice(0, n)) }),
+      toArray: () => Promise.resolve(all()),
+      [Symbol.asyncIterator]: () => {
+        const docs = all();
+        return { next: () => Promise.resolve(docs.length > 0 ? { value: docs.shift()!, done: false } : { value: undefined, done: true }) };
+      },
+    };
   }
 
   insertOne(doc: Doc): Promise<void> {
@@ -77,22 +88,29 @@ class FakeCollection {
     return Promise.resolve();
   }
 
-  bulkWrite(
+  async bulkWrite(
     ops: (
-      | { updateOne: { filter: Record<string, unknown>; update: { $set: Record<string, unknown> } } }
+      | {
+          updateOne: {
+            filter: Record<string, unknown>;
+            update: { $set?: Record<string, unknown>; $max?: Record<string, number> };
+            upsert?: boolean;
+          };
+        }
       | { deleteOne: { filter: Record<string, unknown> } }
     )[],
   ): Promise<void> {
     if (ops.length > 50) throw new Error(`${ops.length} statements in one command`);
     for (const op of ops) {
       if ('updateOne' in op) {
-        const doc = this.docs.get(this.pureId('bulkWrite.updateOne', op.updateOne.filter));
-        if (doc) Object.assign(doc, op.updateOne.update.$set);
+        this.calls.push({ collection: this.name, op: 'bulkWrite.updateOne', filter: op.updateOne.filter });
+        const { filter, update, upsert } = op.updateOne;
+        await this.updateOne(filter, update, { upsert: upsert === true });
+        this.calls.pop(); // recorded once, as a bulk statement
       } else {
         this.docs.delete(this.pureId('bulkWrite.deleteOne', op.deleteOne.filter));
       }
     }
-    return Promise.resolve();
   }
 
   createIndex(): Promise<string> {
@@ -150,6 +168,7 @@ describe('CommitStore (query shapes: only pure _id reads and writes, inserts, an
       expect([
         `${COMMITS}.insertOne`,
         `${COMMIT_OUTBOX}.insertOne`,
+        `${COMMIT_HEADS}.insertOne`,
         `${COMMITS}.findOne(_id)`,
         `${COMMIT_HEADS}.findOne(_id)`,
         `${COMMIT_HEADS}.updateOne(_id)`,
@@ -168,6 +187,7 @@ describe('CommitStore.append', () => {
     await store.append(c1!);
     expect(calls.map((c) => `${c.collection}.${c.op}`)).toEqual([
       `${COMMIT_OUTBOX}.insertOne`,
+      `${COMMIT_HEADS}.insertOne`, // the tenant's first commit: its hint goes first (tenantIds)
       `${COMMITS}.insertOne`,
       `${COMMIT_HEADS}.updateOne`,
     ]);
@@ -286,9 +306,12 @@ describe('CommitStore outbox (unpublished, oldestUnpublished, markPublished, bac
     for (const c of old) commits.docs.set(commitId(T, c.seq), { ...c, _id: commitId(T, c.seq), published: c.seq === 1 });
     expect(await store.unpublished(100)).toEqual([]); // no markers: invisible to the sweep
     expect(await store.backfillOutbox()).toBe(2);
+    expect(collection(COMMIT_HEADS).docs.get(T)).toEqual({ _id: T, seq: 3 });
     expect((await store.unpublished(100)).map((c) => c.seq)).toEqual([2, 3]);
     calls.length = 0;
     expect(await store.backfillOutbox()).toBe(0);
     expect(calls.map((c) => `${c.collection}.${c.op}`)).toEqual(['commit_log_meta.findOne']);
+    await store.append(chain('tnt_new', 1)[0]!);
+    expect(await store.tenantIds()).toEqual(['tnt_new', T]);
   });
 });

@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
 import type { Commit, CommitDocument } from './commit';
 import { commitId } from './commit';
 import { inBatches } from './update-batches';
@@ -105,6 +105,8 @@ export class CommitStore {
     const marker: OutboxMarker = { _id, tenantId: commit.tenantId, seq: commit.seq, committedAt: commit.committedAt };
     const started = performance.now();
     await this.insertMarker(marker);
+    // Before a tenant's first commit: its hint document, so that `tenantIds` never misses a tenant.
+    if (commit.seq === 1) await this.insertIgnoringDuplicate(this.heads, { _id: commit.tenantId, seq: 0 });
     try {
       await this.commits.insertOne({ ...commit, _id, published: false }, { writeConcern: { w: 'majority' } });
     } catch (err: unknown) {
@@ -249,19 +251,44 @@ export class CommitStore {
   }
 
   /**
-   * Gives every unpublished commit of a log written before the outbox existed its marker, once
-   * per store (recorded in COMMIT_LOG_META; later calls cost one read by `_id`). The one time, it
-   * reads `{published: false}` from `commits`: a scan of the whole collection on FerretDB's SQLite
-   * backend (seconds per 10,000 commits), a scan on MongoDB too (no index on `published` is kept).
-   * Writers of the old code still running afterwards would store commits without markers that
-   * only their own relay publishes: upgrade every writer (key-api, kmip) together. Returns how
-   * many markers it inserted.
+   * Every tenant with a commit, sorted: the head hint documents (one per tenant, the first
+   * inserted before the tenant's first commit). A store not yet backfilled (written before hints
+   * existed) answers from `distinct` over `commits` instead, a scan on FerretDB.
+   */
+  async tenantIds(): Promise<string[]> {
+    if (!(await this.meta.findOne({ _id: BACKFILL_DONE }))) return (await this.commits.distinct('tenantId')).sort();
+    return (await this.heads.find({}, { projection: { _id: 1 } }).toArray()).map((h) => h._id).sort();
+  }
+
+  /** Raises the head hints of these tenants to at least these seqs (for writers that insert commits directly: a restore). */
+  async raiseHeadHints(heads: Iterable<readonly [tenantId: string, seq: number]>): Promise<void> {
+    for (const batch of inBatches([...heads])) {
+      await this.heads.bulkWrite(
+        batch.map(([_id, seq]) => ({ updateOne: { filter: { _id }, update: { $max: { seq } }, upsert: true } })),
+        { ordered: false },
+      );
+    }
+  }
+
+  /**
+   * Brings a log written before the outbox and head hints existed up to date, once per store
+   * (recorded in COMMIT_LOG_META; later calls cost one read by `_id`): every unpublished commit
+   * gets its marker, every tenant its head hint. The one time, it reads every commit (tenantId,
+   * seq, published, committedAt): a scan of the whole collection, seconds per 10,000 commits on
+   * FerretDB's SQLite backend. Writers of the old code still running afterwards would store
+   * commits without markers (only their own relay would publish them) and tenants without hints:
+   * upgrade every writer (key-api, kmip) together. Returns how many markers it inserted.
    */
   async backfillOutbox(): Promise<number> {
     if (await this.meta.findOne({ _id: BACKFILL_DONE })) return 0;
-    const unpublished = await this.commits
-      .find({ published: false }, { projection: { _id: 1, tenantId: 1, seq: 1, committedAt: 1 } })
-      .toArray();
+    const unpublished: Pick<CommitDocument, '_id' | 'tenantId' | 'seq' | 'committedAt'>[] = [];
+    const heads = new Map<string, number>();
+    const all = this.commits.find({}, { projection: { _id: 1, tenantId: 1, seq: 1, published: 1, committedAt: 1 }, batchSize: 1_000 });
+    for await (const c of all) {
+      heads.set(c.tenantId, Math.max(heads.get(c.tenantId) ?? 0, c.seq));
+      if (!c.published) unpublished.push(c);
+    }
+    await this.raiseHeadHints(heads);
     let inserted = 0;
     for (const batch of inBatches(unpublished, BACKFILL_INSERTS_PER_COMMAND)) {
       const markers = batch.map((c): OutboxMarker => ({ _id: c._id, tenantId: c.tenantId, seq: c.seq, committedAt: c.committedAt }));
@@ -272,19 +299,22 @@ export class CommitStore {
         inserted += err.insertedCount;
       }
     }
-    try {
-      await this.meta.insertOne({ _id: BACKFILL_DONE, at: new Date().toISOString() });
-    } catch (err: unknown) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    await this.insertIgnoringDuplicate(this.meta, { _id: BACKFILL_DONE, at: new Date().toISOString() });
     return inserted;
   }
 
-  private async insertMarker(marker: OutboxMarker): Promise<void> {
+  /** An earlier attempt at this seq (failed, or a concurrent writer's) may have left it: one is enough. */
+  private insertMarker(marker: OutboxMarker): Promise<void> {
+    return this.insertIgnoringDuplicate(this.outbox, marker);
+  }
+
+  private async insertIgnoringDuplicate<T extends { _id: string }>(
+    collection: Collection<T>,
+    doc: OptionalUnlessRequiredId<T>,
+  ): Promise<void> {
     try {
-      await this.outbox.insertOne(marker);
+      await collection.insertOne(doc);
     } catch (err: unknown) {
-      // An earlier attempt at this seq (failed, or a concurrent writer's) left it: one is enough.
       if (!isDuplicateKey(err)) throw err;
     }
   }

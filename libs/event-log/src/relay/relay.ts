@@ -64,6 +64,12 @@ export class Relay {
   private sweepFailure: Error | undefined;
   /** Commits the passes published while a sweep runs: its reads may still have seen them unpublished. */
   private publishedDuringSweep: Set<string> | undefined;
+  /**
+   * Commits a sweep published (or is publishing) that this process may still hand over: a sweep
+   * can find a commit between its append and its `nudge`. Forgotten when handed over, or all at
+   * once beyond MAX_HANDED_OVER.
+   */
+  private readonly sweptRecently = new Set<string>();
   /** Whether this relay made sure the outbox holds every unpublished commit (CommitStore.backfillOutbox). */
   private backfilled = false;
 
@@ -87,7 +93,9 @@ export class Relay {
   /** Publish soon: a commit was just stored (handed over when given, so no sweep is needed to find it). */
   nudge(commit?: Commit): void {
     if (commit) {
-      if (this.handedOver.size < MAX_HANDED_OVER) this.handedOver.set(commitId(commit.tenantId, commit.seq), commit);
+      const id = commitId(commit.tenantId, commit.seq);
+      if (this.sweptRecently.delete(id)) return; // a sweep published it already
+      if (this.handedOver.size < MAX_HANDED_OVER) this.handedOver.set(id, commit);
       else this.sweepNeeded = true;
     }
     this.pending = true;
@@ -176,7 +184,17 @@ export class Relay {
         const id = commitId(c.tenantId, c.seq);
         return !this.handedOver.has(id) && !passed.has(id);
       });
-      if (commits.length > 0) await this.publish(commits);
+      if (commits.length > 0) {
+        // Noted before publishing: a nudge arriving meanwhile must not publish them a second time.
+        const swept = commits.map((c) => commitId(c.tenantId, c.seq));
+        if (this.sweptRecently.size + swept.length > MAX_HANDED_OVER) this.sweptRecently.clear();
+        for (const id of swept) this.sweptRecently.add(id);
+        await this.publish(commits).catch((err: unknown) => {
+          // Their markers remain: the next sweep publishes them.
+          for (const id of swept) this.sweptRecently.delete(id);
+          throw err;
+        });
+      }
       // A full batch: more may be waiting.
       this.sweepNeeded = found.length >= limit;
       return commits.length;
