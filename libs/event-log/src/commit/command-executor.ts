@@ -10,9 +10,6 @@ export interface Executed {
   readonly log: TenantLog;
 }
 
-/** Reads by `_id` a catch-up makes before it reads the rest of the log in one range query. */
-const PROBES_BEFORE_RANGE_READ = 4;
-
 interface CachedLog {
   readonly log: TenantLog;
   headHash: string;
@@ -121,16 +118,10 @@ export class CommandExecutor {
 
   /**
    * Folds what the store has beyond this process's copy. Usually nothing: one read by `_id` says
-   * so (the cheapest read on MongoDB and the only indexed one on FerretDB's SQLite backend, where
-   * a range query scans the whole collection). A few more such reads follow other writers'
-   * commits; a longer run (a cold tenant) is one range read.
+   * so (CommitStore.load starts with one read and widens its window while commits keep coming, so
+   * a cold tenant costs a few reads in flight at a time, never a range query).
    */
   private async catchUp(tenantId: string, cached: CachedLog): Promise<void> {
-    for (let probe = 0; probe < PROBES_BEFORE_RANGE_READ; probe++) {
-      const next = await this.store.get(tenantId, cached.log.seq + 1);
-      if (!next) return;
-      this.fold(tenantId, cached, next);
-    }
     for (const commit of await this.store.load(tenantId, cached.log.seq)) {
       if (commit.seq <= cached.log.seq) continue; // already folded (defensive: catch-ups are serialised)
       this.fold(tenantId, cached, commit);

@@ -17,7 +17,7 @@ export interface Commit {
   readonly hash: string;
 }
 
-/** The stored form: the commit doubles as its own outbox entry. */
+/** The stored form. `published` is set once the relay has published it (its outbox marker then goes: CommitStore). */
 export interface CommitDocument extends Commit {
   readonly _id: string;
   readonly published: boolean;

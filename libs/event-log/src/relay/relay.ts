@@ -10,7 +10,7 @@ const LAG_QUERY_EVERY_MS = 1_000;
 const MAX_HANDED_OVER = 10_000;
 /** A sweep waits at least this many times as long as the last one took: sweeping costs the store at most ~1/10 of a core. */
 const SWEEP_COST_FACTOR = 10;
-/** Longest wait between two sweeps, however slow the store scans. */
+/** Longest wait between two sweeps, however slow the store answers. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
 
 export interface RelayLogger {
@@ -35,11 +35,13 @@ export interface RelayOptions {
  * Two ways in. Commits this process stored are handed over (`nudge(commit)`) and published
  * straight from memory, in per-tenant seq order, without asking the store. Everything else
  * (commits of other instances or services, of a crashed process, handed over beyond the bound)
- * is found by a sweep: the store's scan for unpublished commits, run beside the passes. A relay
- * sweeps when it takes the lease (another holder may have left commits behind), after a full
- * batch or a failure, and otherwise every `idleMs`, slowed down to ten times the last sweep's
- * duration: a scan is cheap on an indexed MongoDB, but a collection scan on FerretDB's SQLite
- * backend, and polling it every 100 ms kept the store busy and every commit waiting behind it.
+ * is found by a sweep, run beside the passes: it reads the commit outbox (one small marker per
+ * unpublished commit, so it costs what is unpublished, not the log) and those commits by `_id`
+ * (CommitStore.unpublished). The first sweep of a relay gives a log written before the outbox
+ * existed its markers, once per store (CommitStore.backfillOutbox). A relay sweeps when it takes
+ * the lease (another holder may have left commits behind), after a full batch or a failure, and
+ * otherwise every `idleMs`, slowed down to ten times the last sweep's duration (a guard should a
+ * sweep ever be slow: the store gets at most ~1/10 of a core of it).
  * A sweep's commit and a handed-over commit of the same tenant may reach the topic out of seq
  * order; consumers already fill gaps from the store and drop duplicates.
  */
@@ -60,8 +62,16 @@ export class Relay {
   private sweepIntervalMs: number;
   private sweeping: Promise<number> | undefined;
   private sweepFailure: Error | undefined;
-  /** Commits the passes published while a sweep runs: its scan may still have seen them unpublished. */
+  /** Commits the passes published while a sweep runs: its reads may still have seen them unpublished. */
   private publishedDuringSweep: Set<string> | undefined;
+  /**
+   * Commits a sweep published (or is publishing) that this process may still hand over: a sweep
+   * can find a commit between its append and its `nudge`. Forgotten when handed over, or all at
+   * once beyond MAX_HANDED_OVER.
+   */
+  private readonly sweptRecently = new Set<string>();
+  /** Whether this relay made sure the outbox holds every unpublished commit (CommitStore.backfillOutbox). */
+  private backfilled = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -83,7 +93,9 @@ export class Relay {
   /** Publish soon: a commit was just stored (handed over when given, so no sweep is needed to find it). */
   nudge(commit?: Commit): void {
     if (commit) {
-      if (this.handedOver.size < MAX_HANDED_OVER) this.handedOver.set(commitId(commit.tenantId, commit.seq), commit);
+      const id = commitId(commit.tenantId, commit.seq);
+      if (this.sweptRecently.delete(id)) return; // a sweep published it already
+      if (this.handedOver.size < MAX_HANDED_OVER) this.handedOver.set(id, commit);
       else this.sweepNeeded = true;
     }
     this.pending = true;
@@ -112,7 +124,7 @@ export class Relay {
   /**
    * One pass: publishes the handed-over commits, and starts a sweep when one is due. The sweep
    * runs beside later passes, so that a commit handed over meanwhile does not wait for the
-   * store's scan. Returns what it published and the lag it learned for free: none left behind
+   * store's reads. Returns what it published and the lag it learned for free: none left behind
    * (0), the age of the oldest handed-over commit still waiting, or unknown (`undefined`: ask
    * the store) without the lease or while a sweep is needed.
    */
@@ -152,13 +164,18 @@ export class Relay {
 
   /**
    * Publishes the store's unpublished commits that were not handed over (those are the passes'),
-   * and times the scan to pace the next sweep. Resolves to how many it published; a failure is
+   * and times the reads to pace the next sweep. Resolves to how many it published; a failure is
    * kept for the next pass to report, and asks for another sweep.
    */
   private async sweep(limit: number): Promise<number> {
     const passed = new Set<string>();
     this.publishedDuringSweep = passed;
     try {
+      if (!this.backfilled) {
+        const markers = await this.store.backfillOutbox();
+        if (markers > 0) this.logger.log(`relay: ${markers} unpublished commit(s) of a log without an outbox added to the outbox`);
+        this.backfilled = true;
+      }
       const started = Date.now();
       const found = await this.store.unpublished(limit);
       this.lastSweepAt = Date.now();
@@ -167,7 +184,17 @@ export class Relay {
         const id = commitId(c.tenantId, c.seq);
         return !this.handedOver.has(id) && !passed.has(id);
       });
-      if (commits.length > 0) await this.publish(commits);
+      if (commits.length > 0) {
+        // Noted before publishing: a nudge arriving meanwhile must not publish them a second time.
+        const swept = commits.map((c) => commitId(c.tenantId, c.seq));
+        if (this.sweptRecently.size + swept.length > MAX_HANDED_OVER) this.sweptRecently.clear();
+        for (const id of swept) this.sweptRecently.add(id);
+        await this.publish(commits).catch((err: unknown) => {
+          // Their markers remain: the next sweep publishes them.
+          for (const id of swept) this.sweptRecently.delete(id);
+          throw err;
+        });
+      }
       // A full batch: more may be waiting.
       this.sweepNeeded = found.length >= limit;
       return commits.length;

@@ -154,7 +154,7 @@ export async function restoreSnapshot(db: Db, store: SnapshotStore, snapshotId: 
     // Leave the database as it was found: an empty keystore (and log and credentials, if they were).
     if (wroteKeystore) await keystore.collection.deleteMany({});
     if (wroteCredentials) await credentials.credentials.deleteMany({});
-    if (logWasEmpty) await commitStore.commits.deleteMany({});
+    if (logWasEmpty) await Promise.all([commitStore.commits.deleteMany({}), commitStore.heads.deleteMany({})]);
     throw err;
   }
 }
@@ -227,6 +227,8 @@ async function importLog(commitStore: CommitStore, readLog: LogReader, progress:
     },
   );
   progress.finish('import event log');
+  // Imported commits bypass CommitStore.append: give their tenants head hints (CommitStore.tenantIds).
+  await commitStore.raiseHeadHints([...heads].map(([tenantId, head]) => [tenantId, head.seq] as const));
   if (refused > 0) {
     warn(
       `SECURITY: ${refused} message(s) of the event topic do not continue their tenant's hash chain (forged, altered or replayed) and were not imported: ${refusedNamed.join(', ')}`,

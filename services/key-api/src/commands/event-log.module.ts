@@ -91,7 +91,7 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
           store,
           new Lease(mongo.db, 'relay'),
           // Commits of this process are handed over (nudge); those of other instances and services (kmip)
-          // are found by sweeps: every 100 ms while the store scans fast, slower when it does not.
+          // are found by sweeps: every 100 ms (reads of the commit outbox), slower should a sweep be slow.
           { topic: config.kafka.topics.events, idleMs: 100, onLag: (s) => lag.set(s) },
           logger,
         );

@@ -120,7 +120,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     try {
       // A message is only a claim: what is projected and shredded is the store's commit of the same
       // (tenantId, seq), and only when the message carries its hash (CommitStore.getMany: reads by
-      // `_id` for a small batch, one `$in` for a large one).
+      // `_id`, a few in flight).
       const { verified, rejected } = await verifyCommitMessages(this.store, claimed);
       this.forged.report(rejected);
       const commits = verified;
