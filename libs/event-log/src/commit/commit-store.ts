@@ -219,7 +219,29 @@ export class CommitStore {
     }
     await this.deleteMarkers(done);
     await this.deleteOrphans(orphans);
-    return pending;
+    return this.inOrder(pending, new Set(done));
+  }
+
+  /**
+   * Drops the commits of a tenant whose first pending seq follows a commit not yet published: with
+   * more than OUTBOX_READ_MAX markers, the read above may miss a tenant's lower seqs, and the topic
+   * must carry each tenant's commits in seq order. One read by `_id` per tenant, only when the
+   * predecessor's marker was not among those read.
+   */
+  private async inOrder(pending: CommitDocument[], publishedIds: ReadonlySet<string>): Promise<CommitDocument[]> {
+    const firsts = new Map<string, CommitDocument>();
+    for (const doc of pending) if (!firsts.has(doc.tenantId)) firsts.set(doc.tenantId, doc);
+    const toCheck = [...firsts.values()].filter((d) => d.seq > 1 && !publishedIds.has(commitId(d.tenantId, d.seq - 1)));
+    const blocked = new Set<string>();
+    for (const batch of inBatches(toCheck, ID_READS_AT_ONCE)) {
+      const before = await Promise.all(
+        batch.map((d) => this.commits.findOne({ _id: commitId(d.tenantId, d.seq - 1) }, { projection: { published: 1 } })),
+      );
+      batch.forEach((d, j) => {
+        if (before[j]?.published !== true) blocked.add(d.tenantId);
+      });
+    }
+    return blocked.size === 0 ? pending : pending.filter((d) => !blocked.has(d.tenantId));
   }
 
   /** The oldest unpublished commit (by `committedAt`), from the outbox: the relay's lag. */
