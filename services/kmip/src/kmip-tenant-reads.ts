@@ -4,21 +4,32 @@ import type { CommandExecutor } from '@keyward/event-log';
 /** What the operations need of the executor: read a tenant's log (caught up with the store), run a command. */
 export type TenantLogs = Pick<CommandExecutor, 'current' | 'execute'>;
 
+/** Where a tenant's current log comes from (key-api's KeyStateSource: no store read while keyward.events says nothing changed). */
+export type LogSource = (tenantId: string) => Promise<TenantLog>;
+
 interface Reads {
   running: Promise<TenantLog> | undefined;
   queued: Promise<TenantLog> | undefined;
 }
 
 /**
- * Coalesces catch-ups of a tenant's log: every request reads the commit log (no state cache, so
- * key-api's changes apply at once), but a caller that arrives while a read is running joins the
- * next read, which starts after that one ends and so after the caller arrived. Sixteen concurrent
- * Gets then cost two round trips to the store instead of sixteen queued ones.
+ * Coalesces reads of a tenant's log: a caller that arrives while a read is running joins the next
+ * read, which starts after that one ends and so after the caller arrived. The reads go to `source`
+ * (in the service: key-api's KeyStateSource, which answers from this process's copy of the log
+ * until keyward.events carries a newer commit of the tenant, so a steady-state request reads
+ * nothing from the store); without one, each read catches the log up from the store.
  */
 export class CoalescedReads implements TenantLogs {
   private readonly reads = new Map<string, Reads>();
 
-  constructor(private readonly executor: CommandExecutor) {}
+  private readonly source: LogSource;
+
+  constructor(
+    private readonly executor: CommandExecutor,
+    source?: LogSource,
+  ) {
+    this.source = source ?? ((tenantId) => executor.current(tenantId));
+  }
 
   current(tenantId: string): Promise<TenantLog> {
     let reads = this.reads.get(tenantId);
@@ -46,7 +57,7 @@ export class CoalescedReads implements TenantLogs {
   }
 
   private start(tenantId: string, reads: Reads): Promise<TenantLog> {
-    const read: Promise<TenantLog> = this.executor.current(tenantId).finally(() => {
+    const read: Promise<TenantLog> = this.source(tenantId).finally(() => {
       if (reads.running === read) reads.running = undefined;
       // Nothing running or queued: forget the tenant, so the map holds only tenants being read.
       if (reads.running === undefined && reads.queued === undefined && this.reads.get(tenantId) === reads) this.reads.delete(tenantId);

@@ -18,6 +18,7 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
+import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import {
@@ -121,8 +122,10 @@ export class KmipOperations {
     usage: UsageRecorder,
     @Optional() private readonly metrics?: KmipMetrics,
     @Optional() gcmBudget?: EncryptionBudgetService,
+    @Optional() states?: KeyStateSource,
   ) {
-    this.deps = { executor: new CoalescedReads(executor), materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
+    const reads = new CoalescedReads(executor, states ? (tenantId) => states.log(tenantId) : undefined);
+    this.deps = { executor: reads, materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
   }
 
   /**
