@@ -8,7 +8,14 @@ export interface TappedCommand {
   readonly name: string;
   /** The collection it names, when its first field's value is a string. */
   readonly collection: string | undefined;
+  /** Its filter (`filter` of find, `query` of distinct and count, `q` of the first update or delete). */
+  readonly filter: Readonly<Record<string, unknown>> | undefined;
 }
+
+const filterOf = (body: Record<string, unknown>): Record<string, unknown> | undefined => {
+  const statements = (body.updates ?? body.deletes) as { q?: Record<string, unknown> }[] | undefined;
+  return (body.filter ?? body.query ?? statements?.[0]?.q) as Record<string, unknown> | undefined;
+};
 
 /**
  * A TCP proxy in front of MongoDB/FerretDB that records the name and collection of every command
@@ -87,7 +94,7 @@ function commandOf(message: Buffer): TappedCommand | undefined {
       const name = Object.keys(body)[0];
       if (name === undefined) return undefined;
       const value: unknown = body[name];
-      return { name, collection: typeof value === 'string' ? value : undefined };
+      return { name, collection: typeof value === 'string' ? value : undefined, filter: filterOf(body) };
     }
     offset += size;
   }
