@@ -29,13 +29,24 @@ export const KMIP = 'kmip';
  * keystore before the operation answers (the projector repeats it), and unwrapped copies of keys
  * that may no longer protect data leave memory.
  */
-async function shredAfterCommit(commit: Commit, keystore: Keystore, materials: KeyMaterialService): Promise<void> {
+async function shredAfterCommit(
+  commit: Commit,
+  keystore: Keystore,
+  materials: KeyMaterialService,
+  executor: CommandExecutor,
+): Promise<void> {
   for (const event of commit.events) {
     if (event.type === 'key.destroyed.v1' || event.type === 'key.deactivated.v1' || event.type === 'key.compromised.v1') {
       materials.forgetKey(commit.tenantId, event.data.keyId);
     }
   }
-  await shredCommitted(keystore, commit.tenantId, commit.events);
+  const log = executor.peek(commit.tenantId); // the commit is folded: destroyed versions are shredded by `_id`
+  await shredCommitted(
+    keystore,
+    commit.tenantId,
+    commit.events,
+    (keyId, version) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv,
+  );
 }
 
 /** Readiness of the KMIP listener itself (the TLS port accepts connections). */
@@ -71,13 +82,15 @@ export class KmipModule {
         {
           provide: CommandExecutor,
           inject: [CommitStore, Keystore, KeyMaterialService],
-          useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) =>
-            new CommandExecutor(
+          useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) => {
+            const executor: CommandExecutor = new CommandExecutor(
               store,
-              (commit) => shredAfterCommit(commit, keystore, materials),
+              (commit) => shredAfterCommit(commit, keystore, materials, executor),
               undefined,
               executorLimitsOf(config.limits),
-            ),
+            );
+            return executor;
+          },
         },
         RootKeyService,
         KeyMaterialService,
