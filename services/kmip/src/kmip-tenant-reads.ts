@@ -1,8 +1,30 @@
 import type { TenantLog } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
 
-/** What the operations need of the executor: read a tenant's log (caught up with the store), run a command. */
-export type TenantLogs = Pick<CommandExecutor, 'current' | 'execute'>;
+/**
+ * What the operations need of the executor: read a tenant's log, run a command, and (optionally)
+ * read the log caught up with the store, for a refusal to be confirmed before it is answered.
+ */
+export type TenantLogs = Pick<CommandExecutor, 'current' | 'execute'> & { fresh?(tenantId: string): Promise<TenantLog> };
+
+/**
+ * Decides on the tenant's log as held; when that refuses (throws), decides once more on the log
+ * caught up with the store. So a change made elsewhere that allows something (a key created or
+ * export enabled over REST, a certificate bound) applies at once, while a steady-state request that
+ * is allowed reads nothing; one that takes something away applies when keyward.events carries it.
+ */
+export async function decideFresh<T>(reads: TenantLogs, tenantId: string, decide: (log: TenantLog) => T): Promise<T> {
+  const held = await reads.current(tenantId);
+  const heldSeq = held.seq; // the log object is folded in place: keep the seq decided on
+  try {
+    return decide(held);
+  } catch (err: unknown) {
+    if (reads.fresh === undefined) throw err;
+    const fresh = await reads.fresh(tenantId);
+    if (fresh.seq === heldSeq) throw err; // nothing new: the same answer
+    return decide(fresh);
+  }
+}
 
 /** Where a tenant's current log comes from (key-api's KeyStateSource: no store read while keyward.events says nothing changed). */
 export type LogSource = (tenantId: string) => Promise<TenantLog>;
@@ -56,6 +78,11 @@ export class CoalescedReads implements TenantLogs {
     return this.executor.execute(...args);
   }
 
+  /** The log caught up with the store now (one read by `_id` when nothing is new). */
+  fresh(tenantId: string): Promise<TenantLog> {
+    return this.executor.current(tenantId);
+  }
+
   private start(tenantId: string, reads: Reads): Promise<TenantLog> {
     const read: Promise<TenantLog> = this.source(tenantId).finally(() => {
       if (reads.running === read) reads.running = undefined;
@@ -73,8 +100,20 @@ export class CoalescedReads implements TenantLogs {
  */
 export class MessageReads implements TenantLogs {
   private readonly read = new Map<string, Promise<TenantLog>>();
+  /** Tenants this message has caught up with the store already (at most once each). */
+  private readonly caughtUp = new Set<string>();
 
   constructor(private readonly inner: TenantLogs) {}
+
+  /** The log caught up with the store, once per tenant and message (later calls answer the current read). */
+  fresh(tenantId: string): Promise<TenantLog> {
+    if (this.inner.fresh === undefined || this.caughtUp.has(tenantId)) return this.current(tenantId);
+    this.caughtUp.add(tenantId);
+    const log = this.inner.fresh(tenantId);
+    this.read.set(tenantId, log);
+    log.catch(() => this.read.delete(tenantId));
+    return log;
+  }
 
   current(tenantId: string): Promise<TenantLog> {
     let log = this.read.get(tenantId);

@@ -33,7 +33,7 @@ import {
 } from './kmip-call';
 import { KmipError, toKmipError } from './kmip-error';
 import { KmipMetrics } from './kmip.metrics';
-import { CoalescedReads, MessageReads } from './kmip-tenant-reads';
+import { CoalescedReads, decideFresh, MessageReads } from './kmip-tenant-reads';
 import { principalOf, type CertificateIdentity } from './kmip-principal';
 import {
   addAttribute,
@@ -49,6 +49,9 @@ import { get } from './operations/kmip-get.operation';
 import { activate, destroy, revoke } from './operations/kmip-lifecycle.operations';
 import { locate } from './operations/kmip-locate.operation';
 import { discoverVersions, query } from './operations/kmip-server-info.operations';
+
+/** Why the principal was not authenticated (thrown inside decideFresh, answered as text). */
+class Refused extends Error {}
 
 const BATCH_STOP = 2;
 const BATCH_CONTINUE = 1;
@@ -244,7 +247,15 @@ export class KmipOperations {
   private async authenticate(certificate: CertificateIdentity | string, deps: KmipDeps): Promise<AuthenticatedPrincipal | string> {
     if (typeof certificate === 'string') return certificate;
     try {
-      return principalOf(certificate, await deps.executor.current(certificate.tenantId));
+      // A refusal is confirmed against the store (a binding made over REST a moment ago counts).
+      return await decideFresh(deps.executor, certificate.tenantId, (log) => {
+        const principal = principalOf(certificate, log);
+        if (typeof principal === 'string') throw new Refused(principal);
+        return principal;
+      }).catch((err: unknown) => {
+        if (err instanceof Refused) return err.message;
+        throw err;
+      });
     } catch (err: unknown) {
       this.logger.warn(`cannot authenticate ${certificate.principalId}@${certificate.tenantId}: ${String(err)}`);
       return 'authentication is unavailable';
