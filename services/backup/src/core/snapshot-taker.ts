@@ -125,16 +125,20 @@ export class SnapshotTaker {
     };
   }
 
-  /** The last commit (seq and hash) of every tenant's log. */
+  /**
+   * The last commit (seq and hash) of every tenant's log, from one streamed pass over the commits
+   * (a snapshot reads everything anyway). A `distinct` then a sorted query per tenant cost a pass
+   * over every commit per tenant on the embedded store.
+   */
   private async positions(): Promise<Record<string, { seq: number; hash: string }>> {
     const commits = this.db.collection<CommitDocument>(COMMITS);
-    const tenants = (await commits.distinct('tenantId')).sort();
-    const positions: Record<string, { seq: number; hash: string }> = {};
-    for (const tenantId of tenants) {
-      const head = await commits.find({ tenantId }).sort({ seq: -1 }).limit(1).next();
-      if (head) positions[tenantId] = { seq: head.seq, hash: head.hash };
+    const heads = new Map<string, { seq: number; hash: string }>();
+    const cursor = commits.find({}, { projection: { tenantId: 1, seq: 1, hash: 1 }, batchSize: 1000 });
+    for await (const doc of cursor) {
+      const known = heads.get(doc.tenantId);
+      if (known === undefined || doc.seq > known.seq) heads.set(doc.tenantId, { seq: doc.seq, hash: doc.hash });
     }
-    return positions;
+    return Object.fromEntries([...heads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
 
   private async writePart(
