@@ -62,6 +62,28 @@ describe("audit and checkpoints read a tenant's data by id (real key-api, Kafka 
     expect(tap.commands.filter((c) => c.name === 'distinct')).toEqual([]);
   });
 
+  it('checkpoints written before heads and links are linked once at start: the list and verify answer the same', async () => {
+    const list = async () =>
+      (await stack.call(auditor, 'GET', '/v1/audit/checkpoints?limit=100')).json<{ items: { seq: number; hash: string }[] }>().items;
+    const before = await list();
+    expect(before.length).toBeGreaterThan(0);
+    await stack.api.stop();
+    // As a store written by the previous version: no heads, no links.
+    await stack.db.collection('checkpoint_heads').deleteMany({});
+    await stack.db.collection('checkpoints').updateMany({}, { $unset: { prevSeq: '' } });
+    stack.api = await stack.startApi();
+    await stack.api.waitFor(
+      async () => (await stack.db.collection('checkpoint_heads').findOne({ _id: '~linked' as never })) !== null,
+      60_000,
+    );
+    const after = await list();
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(await stack.db.collection('checkpoints').countDocuments({ prevSeq: { $exists: false } })).toBe(0);
+    const verified = (await stack.call(auditor, 'GET', '/v1/audit/verify')).json<{ ok: boolean; checkpoints: { checked: number } }>();
+    expect(verified.ok).toBe(true);
+    expect(verified.checkpoints.checked).toBeGreaterThanOrEqual(before.length);
+  });
+
   it('an idle stack runs checkpoint and scheduler passes without a distinct over the commits or a scan of the key views', async () => {
     tap.reset();
     await pause(11_000); // twenty checkpoint passes and a scheduler pass
