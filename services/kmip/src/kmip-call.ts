@@ -7,7 +7,7 @@ import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.s
 import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipError } from './kmip-error';
 import type { CertificateIdentity } from './kmip-principal';
-import type { TenantLogs } from './kmip-tenant-reads';
+import { decideFresh, type TenantLogs } from './kmip-tenant-reads';
 
 /** The items of a response payload. */
 export type Payload = TtlvItem[];
@@ -80,15 +80,17 @@ export function decisionContext(call: Call): DecisionContext {
 export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
   asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder ?? '';
 
-/** The key a payload names, from the tenant's log (read on every request: no stale state). */
+/** The key a payload names, from the tenant's log (an unknown one is looked for again in the store before it is refused). */
 export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<{ key: KeyState; log: TenantLog }> {
   const id = asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder;
   if (id === undefined) return fail(ResultReason.MissingData, 'Unique Identifier is required');
-  const log = await deps.executor.current(call.principal.tenantId);
-  const key = log.keys.get(id);
-  if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
-  call.placeholder = key.keyId;
-  return { key, log };
+  const found = await decideFresh(deps.executor, call.principal.tenantId, (log) => {
+    const key = log.keys.get(id);
+    if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
+    return { key, log };
+  });
+  call.placeholder = found.key.keyId;
+  return found;
 }
 
 export type UsageOperation = 'export' | 'mac' | 'verify-mac' | 'encrypt' | 'decrypt';

@@ -1,6 +1,6 @@
 import type { TenantLog } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
-import { CoalescedReads, MessageReads } from './kmip-tenant-reads';
+import { CoalescedReads, decideFresh, MessageReads } from './kmip-tenant-reads';
 
 /** An executor whose reads finish only when the test says so. */
 function slowExecutor() {
@@ -70,5 +70,38 @@ describe('MessageReads', () => {
     expect(reads).toHaveLength(2);
     reads[1]!.finish();
     await three;
+  });
+});
+
+describe('decideFresh', () => {
+  /** Reads whose held log is behind the store's by one commit. */
+  function staleReads() {
+    const held = { seq: 1, allowed: false } as unknown as TenantLog & { allowed: boolean };
+    const stored = { seq: 2, allowed: true } as unknown as TenantLog & { allowed: boolean };
+    const fresh = jest.fn(() => Promise.resolve(stored as TenantLog));
+    const reads = { current: () => Promise.resolve(held as TenantLog), execute: jest.fn(), fresh };
+    return { reads: reads as unknown as Parameters<typeof decideFresh>[0], fresh };
+  }
+  const decide = (log: TenantLog) => {
+    if (!(log as TenantLog & { allowed: boolean }).allowed) throw new Error('refused');
+    return 'allowed';
+  };
+
+  it('answers from the held log without reading the store when it allows', async () => {
+    const { reads, fresh } = staleReads();
+    await expect(decideFresh(reads, 'ten_a', () => 'allowed')).resolves.toBe('allowed');
+    expect(fresh).not.toHaveBeenCalled();
+  });
+
+  it('confirms a refusal against the store: a change made elsewhere that allows it applies at once', async () => {
+    const { reads, fresh } = staleReads();
+    await expect(decideFresh(reads, 'ten_a', decide)).resolves.toBe('allowed');
+    expect(fresh).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses when the store has nothing newer', async () => {
+    const log = { seq: 3 } as TenantLog;
+    const reads = { current: () => Promise.resolve(log), execute: jest.fn(), fresh: () => Promise.resolve(log) };
+    await expect(decideFresh(reads as unknown as Parameters<typeof decideFresh>[0], 'ten_a', decide)).rejects.toThrow('refused');
   });
 });

@@ -13,7 +13,9 @@ import {
   MongoConnection,
 } from '@keyward/platform';
 import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
+import { EventStreamListener } from '../../key-api/src/crypto/event-stream.listener';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
+import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
 import { RootKeyService } from '../../key-api/src/crypto/root-key.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import { KmipMetrics } from './kmip.metrics';
@@ -27,13 +29,24 @@ export const KMIP = 'kmip';
  * keystore before the operation answers (the projector repeats it), and unwrapped copies of keys
  * that may no longer protect data leave memory.
  */
-async function shredAfterCommit(commit: Commit, keystore: Keystore, materials: KeyMaterialService): Promise<void> {
+async function shredAfterCommit(
+  commit: Commit,
+  keystore: Keystore,
+  materials: KeyMaterialService,
+  executor: CommandExecutor,
+): Promise<void> {
   for (const event of commit.events) {
     if (event.type === 'key.destroyed.v1' || event.type === 'key.deactivated.v1' || event.type === 'key.compromised.v1') {
       materials.forgetKey(commit.tenantId, event.data.keyId);
     }
   }
-  await shredCommitted(keystore, commit.tenantId, commit.events);
+  const log = executor.peek(commit.tenantId); // the commit is folded: destroyed versions are shredded by `_id`
+  await shredCommitted(
+    keystore,
+    commit.tenantId,
+    commit.events,
+    (keyId, version) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv,
+  );
 }
 
 /** Readiness of the KMIP listener itself (the TLS port accepts connections). */
@@ -42,8 +55,10 @@ const listenerHealth = (server: KmipServer): HealthIndicatorResult =>
 
 /**
  * The kmip service: its own CommandExecutor over the same commits collection (the key-api relay
- * publishes every stored commit), the same keystore, root key and usage topic as key-api. Health
- * (/health/live, /health/ready: MongoDB, Kafka, root key unsealed, KMIP port listening) and
+ * publishes every stored commit), the same keystore, root key and usage topic as key-api, and
+ * key-api's KeyStateSource and EventStreamListener: tenant logs are kept in memory and re-read only
+ * when keyward.events carries a newer commit (or after CRYPTO_STATE_TTL_MS). Health (/health/live,
+ * /health/ready: MongoDB, Kafka, root key unsealed, KMIP port listening, events stream joined) and
  * /metrics are served over plain HTTP on KMIP_HTTP_HOST:KMIP_HTTP_PORT.
  */
 @Module({})
@@ -67,27 +82,33 @@ export class KmipModule {
         {
           provide: CommandExecutor,
           inject: [CommitStore, Keystore, KeyMaterialService],
-          useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) =>
-            new CommandExecutor(
+          useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) => {
+            const executor: CommandExecutor = new CommandExecutor(
               store,
-              (commit) => shredAfterCommit(commit, keystore, materials),
+              (commit) => shredAfterCommit(commit, keystore, materials, executor),
               undefined,
               executorLimitsOf(config.limits),
-            ),
+            );
+            return executor;
+          },
         },
         RootKeyService,
         KeyMaterialService,
         EncryptionBudgetService,
         UsageRecorder,
+        // As in key-api: tenant logs answered from memory, re-read when keyward.events carries a newer commit.
+        KeyStateSource,
+        EventStreamListener,
         KmipMetrics,
         KmipOperations,
         KmipServer,
         {
           provide: EXTRA_READINESS_CHECKS,
-          inject: [RootKeyService, KmipServer],
-          useFactory: (root: RootKeyService, server: KmipServer) => [
+          inject: [RootKeyService, KmipServer, EventStreamListener],
+          useFactory: (root: RootKeyService, server: KmipServer, stream: EventStreamListener) => [
             () => Promise.resolve(root.health()),
             () => Promise.resolve(listenerHealth(server)),
+            () => Promise.resolve(stream.health()),
           ],
         },
       ],

@@ -18,6 +18,7 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
+import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
 import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
 import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
 import {
@@ -32,7 +33,7 @@ import {
 } from './kmip-call';
 import { KmipError, toKmipError } from './kmip-error';
 import { KmipMetrics } from './kmip.metrics';
-import { CoalescedReads, MessageReads } from './kmip-tenant-reads';
+import { CoalescedReads, decideFresh, MessageReads } from './kmip-tenant-reads';
 import { principalOf, type CertificateIdentity } from './kmip-principal';
 import {
   addAttribute,
@@ -48,6 +49,9 @@ import { get } from './operations/kmip-get.operation';
 import { activate, destroy, revoke } from './operations/kmip-lifecycle.operations';
 import { locate } from './operations/kmip-locate.operation';
 import { discoverVersions, query } from './operations/kmip-server-info.operations';
+
+/** Why the principal was not authenticated (thrown inside decideFresh, answered as text). */
+class Refused extends Error {}
 
 const BATCH_STOP = 2;
 const BATCH_CONTINUE = 1;
@@ -121,8 +125,10 @@ export class KmipOperations {
     usage: UsageRecorder,
     @Optional() private readonly metrics?: KmipMetrics,
     @Optional() gcmBudget?: EncryptionBudgetService,
+    @Optional() states?: KeyStateSource,
   ) {
-    this.deps = { executor: new CoalescedReads(executor), materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
+    const reads = new CoalescedReads(executor, states ? (tenantId) => states.log(tenantId) : undefined);
+    this.deps = { executor: reads, materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
   }
 
   /**
@@ -241,7 +247,15 @@ export class KmipOperations {
   private async authenticate(certificate: CertificateIdentity | string, deps: KmipDeps): Promise<AuthenticatedPrincipal | string> {
     if (typeof certificate === 'string') return certificate;
     try {
-      return principalOf(certificate, await deps.executor.current(certificate.tenantId));
+      // A refusal is confirmed against the store (a binding made over REST a moment ago counts).
+      return await decideFresh(deps.executor, certificate.tenantId, (log) => {
+        const principal = principalOf(certificate, log);
+        if (typeof principal === 'string') throw new Refused(principal);
+        return principal;
+      }).catch((err: unknown) => {
+        if (err instanceof Refused) return err.message;
+        throw err;
+      });
     } catch (err: unknown) {
       this.logger.warn(`cannot authenticate ${certificate.principalId}@${certificate.tenantId}: ${String(err)}`);
       return 'authentication is unavailable';

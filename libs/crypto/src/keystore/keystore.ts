@@ -109,6 +109,30 @@ export class Keystore {
     }
   }
 
+  /**
+   * Crypto-shredding by `_id`: deletes the wrapped material of these committed versions (the check
+   * values come from the tenant's log). Each delete is a point operation, at most 50 to a command
+   * (FerretDB), so the cost is the key's, not the keystore's. Material written by a writer that lost
+   * its race for the version (never committed, never used) is left to the tenant's offboarding.
+   */
+  async shredVersions(
+    tenantId: string,
+    keyId: string,
+    versions: readonly { readonly version: number; readonly kcv: string }[],
+  ): Promise<number> {
+    let deleted = 0;
+    const ids = versions.map((v) => materialId({ tenantId, keyId, version: v.version }, v.kcv));
+    for (let i = 0; i < ids.length; i += 50) {
+      const batch = ids.slice(i, i + 50);
+      const result = await this.collection.bulkWrite(
+        batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        { ordered: false, writeConcern: { w: 'majority' } },
+      );
+      deleted += result.deletedCount;
+    }
+    return deleted;
+  }
+
   /** Crypto-shredding: deletes the wrapped material of these versions (all versions when omitted). */
   async shredKey(tenantId: string, keyId: string, versions?: readonly number[]): Promise<number> {
     const filter: Filter<KeystoreDocument> = versions
@@ -118,9 +142,15 @@ export class Keystore {
     return result.deletedCount;
   }
 
-  /** Crypto-shredding of a whole tenant: its KEK and every piece of its material. */
+  /**
+   * Crypto-shredding of a whole tenant: its KEK first, by `_id` (from then on none of its material
+   * can be unwrapped), then every piece of its material. The second delete is a query by tenantId
+   * (an index on MongoDB, a scan of the keystore on FerretDB): offboarding happens once in a
+   * tenant's life, and it also removes material no commit names (a writer's lost race).
+   */
   async shredTenant(tenantId: string): Promise<number> {
+    const kek = await this.collection.deleteOne({ _id: kekId(tenantId) }, { writeConcern: { w: 'majority' } });
     const result = await this.collection.deleteMany({ tenantId }, { writeConcern: { w: 'majority' } });
-    return result.deletedCount;
+    return kek.deletedCount + result.deletedCount;
   }
 }

@@ -5,16 +5,31 @@ interface CommittedEvent {
   readonly data: unknown;
 }
 
+/** The check value of a committed key version, from the tenant's log (undefined: not known here). */
+export type KcvOf = (keyId: string, version: number) => string | undefined;
+
 /**
  * Crypto-shredding that a commit calls for: a destroyed key's material, an offboarded tenant's KEK
- * and material. Idempotent, so the writer and the projector may both run it.
+ * and material. Idempotent, so the writer and the projector may both run it. With `kcvOf` (the
+ * writer has the tenant's log) a destroyed key's material is deleted by `_id`; without it, or when
+ * a version's check value is unknown, by a query on the key.
  */
-export async function shredCommitted(keystore: Keystore, tenantId: string, events: readonly CommittedEvent[]): Promise<number> {
+export async function shredCommitted(
+  keystore: Keystore,
+  tenantId: string,
+  events: readonly CommittedEvent[],
+  kcvOf?: KcvOf,
+): Promise<number> {
   let shredded = 0;
   for (const event of events) {
     if (event.type === 'key.destroyed.v1') {
       const { keyId, versions } = event.data as { keyId: string; versions: readonly number[] };
-      shredded += await keystore.shredKey(tenantId, keyId, versions);
+      const known = versions.map((version) => ({ version, kcv: kcvOf?.(keyId, version) }));
+      const byId = known.filter((v): v is { version: number; kcv: string } => v.kcv !== undefined);
+      shredded +=
+        byId.length === versions.length
+          ? await keystore.shredVersions(tenantId, keyId, byId)
+          : await keystore.shredKey(tenantId, keyId, versions);
     } else if (event.type === 'tenant.offboarded.v1') {
       shredded += await keystore.shredTenant(tenantId);
     }

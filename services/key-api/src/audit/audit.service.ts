@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Filter } from 'mongodb';
 import type { KeywardConfig } from '@keyward/config';
 import type { ApprovalState, KeyState, PrincipalState, TenantState } from '@keyward/domain';
 import {
@@ -7,6 +6,7 @@ import {
   auditEvents,
   ChainWalker,
   compareWithTopic,
+  commitId,
   CommitStore,
   csvRecord,
   CSV_HEADER,
@@ -114,8 +114,6 @@ export interface ReportData {
 
 const REPORT_MAX_EVENTS = 50_000;
 
-const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * The compliance queries: they read the commit log itself (never the views) and rebuild what they
  * need with the domain's own fold, so their answers are evidence, not a projection of it.
@@ -142,7 +140,7 @@ export class AuditService {
     const items: AuditEvent[] = [];
     let scanned = 0;
     const afterSeq = Math.max(cursor ? cursor.seq - 1 : 0, (filter.fromSeq ?? 1) - 1);
-    const range = { afterSeq, ...(filter.toSeq === undefined ? {} : { toSeq: filter.toSeq }), where: this.prefilter(filter, approvalIds) };
+    const range = { afterSeq, ...(filter.toSeq === undefined ? {} : { toSeq: filter.toSeq }) };
     for await (const commit of readCommits(this.store, tenantId, range, 500)) {
       for (const event of auditEvents(commit)) {
         if (!afterCursor(event, cursor) || !matchesFilter(event, filter, approvalIds)) continue;
@@ -166,11 +164,7 @@ export class AuditService {
   async *exportLines(tenantId: string, filter: AuditEventFilter, format: 'jsonl' | 'csv'): AsyncGenerator<string> {
     const approvalIds = await this.approvalsAbout(tenantId, filter.keyId);
     if (format === 'csv') yield CSV_HEADER;
-    const range = {
-      afterSeq: (filter.fromSeq ?? 1) - 1,
-      ...(filter.toSeq === undefined ? {} : { toSeq: filter.toSeq }),
-      where: this.prefilter(filter, approvalIds),
-    };
+    const range = { afterSeq: (filter.fromSeq ?? 1) - 1, ...(filter.toSeq === undefined ? {} : { toSeq: filter.toSeq }) };
     let chunk = '';
     for await (const commit of readCommits(this.store, tenantId, range)) {
       for (const event of auditEvents(commit)) {
@@ -379,48 +373,29 @@ export class AuditService {
     return links;
   }
 
-  /** Seqs on the topic that the walk did not see but the store has now (written while the topic was read). */
+  /** Seqs on the topic that the walk did not see but the store has now (written while the topic was read): read by `_id`. */
   private async writtenSince(tenantId: string, stored: ReadonlyMap<number, StoredLink>, topic: readonly TopicLink[]): Promise<Set<number>> {
     const unseen = [...new Set(topic.filter((l) => !stored.has(l.seq)).map((l) => l.seq))];
     if (unseen.length === 0) return new Set();
-    const now = await this.store.commits.find({ tenantId, seq: { $in: unseen } }, { projection: { seq: 1 } }).toArray();
-    return new Set(now.map((c) => c.seq));
+    const now = await this.store.getMany(unseen.map((seq) => commitId(tenantId, seq)));
+    return new Set(now.filter((c) => c.tenantId === tenantId).map((c) => c.seq));
   }
 
-  /** Approval requests whose command names the key: their approval events belong to its history. */
+  /**
+   * Approval requests whose command names the key: their approval events belong to its history.
+   * One pass over the tenant's own log (by seq, through the CommitStore): no query over other
+   * tenants' commits, which no index serves on the embedded store.
+   */
   private async approvalsAbout(tenantId: string, keyId: string | undefined): Promise<Set<string>> {
     const ids = new Set<string>();
     if (keyId === undefined) return ids;
-    const commits = await this.store.commits
-      .find({ tenantId, 'events.data.command.keyId': keyId }, { projection: { events: 1 } })
-      .toArray();
-    for (const commit of commits) {
+    for await (const commit of readCommits(this.store, tenantId)) {
       for (const event of commit.events) {
         const approvalId = eventApprovalId(event);
         if (event.type === 'approval.requested.v1' && approvalId !== undefined && eventKeyId(event) === keyId) ids.add(approvalId);
       }
     }
     return ids;
-  }
-
-  /** Store-side conditions that only narrow what is read; every event is still checked with matchesFilter. */
-  private prefilter(filter: AuditEventFilter, approvalIds: ReadonlySet<string>): Filter<CommitDocument> {
-    const where: Record<string, unknown> = {};
-    if (filter.from !== undefined || filter.to !== undefined) {
-      where.committedAt = {
-        ...(filter.from === undefined ? {} : { $gte: filter.from }),
-        ...(filter.to === undefined ? {} : { $lte: filter.to }),
-      };
-    }
-    if (filter.type !== undefined) where['events.type'] = { $regex: `^${escapeRegex(filter.type)}(\\.|$)` };
-    if (filter.keyId !== undefined) {
-      where.$or = [
-        { 'events.data.keyId': filter.keyId },
-        { 'events.data.command.keyId': filter.keyId },
-        ...(approvalIds.size > 0 ? [{ 'events.data.approvalId': { $in: [...approvalIds] } }] : []),
-      ];
-    }
-    return where;
   }
 }
 

@@ -8,6 +8,7 @@ import {
   checkpointPayload,
   CommitStore,
   Lease,
+  ViewCollections,
   signCheckpoint,
   verifyCheckpoint,
   type AuditProblem,
@@ -15,13 +16,26 @@ import {
   type StoredLink,
 } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
+import { EventStreamListener } from '../crypto/event-stream.listener';
 import { readCommits } from './commit-reader';
 import { loadSigningKey, type CheckpointSigningKey } from './signing-key';
 
 export const CHECKPOINTS = 'checkpoints';
 export const CHECKPOINT_KEYS = 'checkpoint_keys';
+/** Per tenant (`_id`: tenantId), the seq of its newest checkpoint: found by `_id`, never by a query over every checkpoint. */
+export const CHECKPOINT_HEADS = 'checkpoint_heads';
+/** The document in CHECKPOINT_HEADS that says every checkpoint written before heads and links existed has them. */
+const LINKED = '~linked';
 
-export type CheckpointDocument = SignedCheckpoint & { readonly _id: string };
+/** `_id`: `<tenantId>:<seq>`; `prevSeq`: the tenant's previous checkpoint (null: its first), so a tenant's checkpoints are walked by `_id`. */
+export type CheckpointDocument = SignedCheckpoint & { readonly _id: string; readonly prevSeq?: number | null };
+
+interface CheckpointHeadDocument {
+  readonly _id: string;
+  readonly seq: number;
+}
+
+const checkpointId = (tenantId: string, seq: number): string => `${tenantId}:${seq}`;
 
 /** A public key that signed (or signs) checkpoints. Public keys only: the private key never reaches MongoDB. */
 export interface CheckpointKeyDocument {
@@ -65,6 +79,12 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger('audit-checkpoints');
   readonly checkpoints: Collection<CheckpointDocument>;
   private readonly keys: Collection<CheckpointKeyDocument>;
+  private readonly heads: Collection<CheckpointHeadDocument>;
+  /** Public keys read so far, by id (a published key never changes). */
+  private readonly publicKeys = new Map<string, string>();
+  /** Tenants whose log grew since their last checkpoint pass (from keyward.events; all of them once at start). */
+  private readonly changed = new Set<string>();
+  private linked = false;
   private readonly lease: Lease;
   private signingKey: CheckpointSigningKey | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -78,9 +98,12 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     private readonly store: CommitStore,
     mongo: MongoConnection,
     metrics: MetricsRegistry,
+    private readonly views: ViewCollections,
+    private readonly stream: EventStreamListener,
   ) {
     this.checkpoints = mongo.db.collection<CheckpointDocument>(CHECKPOINTS);
     this.keys = mongo.db.collection<CheckpointKeyDocument>(CHECKPOINT_KEYS);
+    this.heads = mongo.db.collection<CheckpointHeadDocument>(CHECKPOINT_HEADS);
     const interval = config.audit.checkpointIntervalMs;
     this.lease = new Lease(mongo.db, 'audit-checkpoints', Math.max(10_000, interval * 3));
     this.signed = new Counter({
@@ -111,14 +134,19 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     if (this.signingKey.created) this.logger.warn(`generated a checkpoint signing key into ${this.signingKey.path} (development)`);
     if (this.signingKey.loosePermissions) this.logger.warn(`${this.signingKey.path} was readable by others; its mode is now 0600`);
     const key = this.signingKey;
+    this.stream.onCommit((commit) => this.changed.add(commit.tenantId));
     void retryUntilDone(
       async () => {
         await this.checkpoints.createIndex({ tenantId: 1, seq: -1 }, { name: 'tenant_seq' }, undefined);
         await this.publishKey(key);
+        await this.linkOnce();
       },
       (reason) => this.logger.warn(`waiting for MongoDB to publish the checkpoint key (${reason})`),
     ).then(() => {
       if (this.stopped || audit.checkpointIntervalMs === 0) return;
+      void this.noteEveryTenantOnceFollowing().catch((err: unknown) =>
+        this.logger.warn(`cannot list the tenants to checkpoint: ${err instanceof Error ? err.message : String(err)}`),
+      );
       this.timer = setInterval(() => {
         this.running ??= this.tick().finally(() => (this.running = undefined));
       }, audit.checkpointIntervalMs);
@@ -132,23 +160,68 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     await this.running;
   }
 
-  /** One pass (lease holder only): a new checkpoint for every tenant whose head moved. Returns how many. */
+  /**
+   * One pass (lease holder only): a new checkpoint for every tenant whose log grew since the last
+   * pass (keyward.events says which; every tenant once after start). Returns how many. A pass with
+   * no such tenant reads nothing.
+   */
   async tick(): Promise<number> {
     const key = this.signingKey;
-    if (key === null) return 0;
+    if (key === null || this.changed.size === 0) return 0;
     try {
       if (!(await this.lease.acquire())) return 0;
-      const tenants: string[] = await this.store.commits.distinct('tenantId');
       let made = 0;
-      for (const tenantId of tenants) {
+      for (const tenantId of [...this.changed]) {
         if (this.stopped) break;
-        if (await this.checkpointTenant(tenantId, key)) made += 1;
+        this.changed.delete(tenantId); // before the pass: a commit streamed meanwhile adds it again
+        try {
+          if (await this.checkpointTenant(tenantId, key)) made += 1;
+        } catch (err: unknown) {
+          this.changed.add(tenantId);
+          throw err;
+        }
       }
       return made;
     } catch (err: unknown) {
       this.logger.warn(`checkpoint pass failed: ${err instanceof Error ? err.message : String(err)}`);
       return 0;
     }
+  }
+
+  /** Tenants a pass would look at (for tests and metrics). */
+  get pendingTenants(): number {
+    return this.changed.size;
+  }
+
+  /**
+   * Once the stream is followed, every tenant the views know of is looked at once (a head may have
+   * moved while no key-api ran): the only pass over all tenants, at start.
+   */
+  private async noteEveryTenantOnceFollowing(): Promise<void> {
+    while (!this.stream.joined && !this.stopped) await new Promise((r) => setTimeout(r, 500).unref());
+    for await (const tenant of this.views.tenants.find({}, { projection: { tenantId: 1 }, batchSize: 1_000 })) {
+      this.changed.add(tenant.tenantId);
+    }
+  }
+
+  /**
+   * Gives checkpoints written before heads and links existed their `prevSeq` and each tenant its
+   * head document: one pass over the checkpoints, once per deployment (then marked done).
+   */
+  private async linkOnce(): Promise<void> {
+    if (await this.isLinked()) return;
+    const last = new Map<string, number>();
+    for await (const doc of this.checkpoints.find({}).sort({ tenantId: 1, seq: 1 }).batchSize(1_000)) {
+      const prevSeq = last.get(doc.tenantId) ?? null;
+      if (doc.prevSeq === undefined) await this.checkpoints.updateOne({ _id: doc._id }, { $set: { prevSeq } });
+      last.set(doc.tenantId, doc.seq);
+    }
+    for (const [tenantId, seq] of last) {
+      const head = await this.heads.findOne({ _id: tenantId });
+      if (head === null || head.seq < seq) await this.heads.replaceOne({ _id: tenantId }, { seq }, { upsert: true });
+    }
+    await this.heads.insertOne({ _id: LINKED, seq: 0 }).catch(() => undefined);
+    this.linked = true;
   }
 
   private async checkpointTenant(tenantId: string, key: CheckpointSigningKey): Promise<boolean> {
@@ -172,11 +245,13 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
       return this.refuse(tenantId, `the chain ends at ${walker.verifiedThroughSeq}, not at ${head.seq}`);
     const signed = signCheckpoint({ tenantId, seq: head.seq, hash: head.hash, at: new Date().toISOString() }, key.privateKey);
     try {
-      await this.checkpoints.insertOne({ _id: `${tenantId}:${head.seq}`, ...signed });
+      await this.checkpoints.insertOne({ _id: checkpointId(tenantId, head.seq), ...signed, prevSeq: last?.seq ?? null });
     } catch (err: unknown) {
       if ((err as { code?: number }).code === 11000) return false; // signed already (a previous holder of the lease)
       throw err;
     }
+    // Only the lease holder writes heads; two overlapping holders at worst leave an older head, re-checked and re-signed next time.
+    await this.heads.replaceOne({ _id: tenantId }, { seq: head.seq }, { upsert: true });
     this.signed.inc();
     return true;
   }
@@ -187,17 +262,66 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     return false;
   }
 
-  latest(tenantId: string): Promise<CheckpointDocument | null> {
-    return this.checkpoints.find({ tenantId }).sort({ seq: -1 }).limit(1).next();
+  /** Whether heads and links exist for every checkpoint (read by `_id` until it is true). */
+  private async isLinked(): Promise<boolean> {
+    if (!this.linked) this.linked = (await this.heads.findOne({ _id: LINKED })) !== null;
+    return this.linked;
+  }
+
+  /** The tenant's newest checkpoint: two reads by `_id` (its head, then the checkpoint). */
+  async latest(tenantId: string): Promise<CheckpointDocument | null> {
+    if (!(await this.isLinked())) return this.checkpoints.find({ tenantId }).sort({ seq: -1 }).limit(1).next();
+    const head = await this.heads.findOne({ _id: tenantId });
+    return head === null ? null : this.checkpoints.findOne({ _id: checkpointId(tenantId, head.seq) });
+  }
+
+  /**
+   * The tenant's checkpoints, newest first, from its newest (or the one before `beforeSeq`), for as
+   * long as the caller reads: each by `_id`, following `prevSeq`. A checkpoint without a link (written
+   * before links, while linkOnce has not run) ends the walk through the query it replaces.
+   */
+  private async *walk(tenantId: string, beforeSeq?: number): AsyncGenerator<CheckpointDocument> {
+    let doc: CheckpointDocument | null = null;
+    if (beforeSeq !== undefined) {
+      const at = await this.checkpoints.findOne({ _id: checkpointId(tenantId, beforeSeq) });
+      if (at?.prevSeq === null) return;
+      if (at?.prevSeq !== undefined) doc = await this.checkpoints.findOne({ _id: checkpointId(tenantId, at.prevSeq) });
+      else if (at === null) {
+        // Not a checkpoint's seq: from the newest, skipping those at or above it.
+        for await (const older of this.walk(tenantId)) if (older.seq < beforeSeq) yield older;
+        return;
+      } else {
+        yield* this.queried(tenantId, beforeSeq);
+        return;
+      }
+    } else {
+      doc = await this.latest(tenantId);
+    }
+    while (doc !== null) {
+      yield doc;
+      if (doc.prevSeq === null) return;
+      if (doc.prevSeq === undefined) {
+        yield* this.queried(tenantId, doc.seq);
+        return;
+      }
+      doc = await this.checkpoints.findOne({ _id: checkpointId(tenantId, doc.prevSeq) });
+    }
+  }
+
+  private async *queried(tenantId: string, beforeSeq: number): AsyncGenerator<CheckpointDocument> {
+    yield* await this.checkpoints
+      .find({ tenantId, seq: { $lt: beforeSeq } })
+      .sort({ seq: -1 })
+      .toArray();
   }
 
   /** Checkpoints of a tenant, newest first, with seq below `beforeSeq`. */
   async list(tenantId: string, limit: number, beforeSeq?: number): Promise<{ items: CheckpointAnswer[]; nextCursor: string | null }> {
-    const docs = await this.checkpoints
-      .find(beforeSeq === undefined ? { tenantId } : { tenantId, seq: { $lt: beforeSeq } })
-      .sort({ seq: -1 })
-      .limit(limit + 1)
-      .toArray();
+    const docs: CheckpointDocument[] = [];
+    for await (const doc of this.walk(tenantId, beforeSeq)) {
+      docs.push(doc);
+      if (docs.length > limit) break;
+    }
     const page = docs.slice(0, limit);
     return { items: page.map(answerCheckpoint), nextCursor: docs.length > limit ? String(page.at(-1)?.seq) : null };
   }
@@ -223,14 +347,14 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     store: ReadonlyMap<number, StoredLink>,
     fromSeq: number,
   ): Promise<{ checked: number; problem?: AuditProblem }> {
-    const docs = await this.checkpoints
-      .find({ tenantId, seq: { $gte: fromSeq } })
-      .sort({ seq: 1 })
-      .toArray();
+    const docs: CheckpointDocument[] = [];
+    for await (const doc of this.walk(tenantId)) {
+      if (doc.seq < fromSeq) break;
+      docs.unshift(doc);
+    }
     if (docs.length === 0) return { checked: 0 };
-    const keys = new Map((await this.keys.find({}).toArray()).map((k) => [k._id, k.publicKeyPem]));
     for (const doc of docs) {
-      const pem = keys.get(doc.keyId);
+      const pem = await this.publicKey(doc.keyId);
       if (pem === undefined || !verifyCheckpoint(doc, pem)) {
         return {
           checked: docs.length,
@@ -265,6 +389,15 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
       }
     }
     return { checked: docs.length };
+  }
+
+  /** A published public key by its id (read once by `_id`, then remembered). */
+  private async publicKey(keyId: string): Promise<string | undefined> {
+    const known = this.publicKeys.get(keyId);
+    if (known !== undefined) return known;
+    const doc = await this.keys.findOne({ _id: keyId });
+    if (doc !== null) this.publicKeys.set(keyId, doc.publicKeyPem);
+    return doc?.publicKeyPem;
   }
 
   private async publishKey(key: CheckpointSigningKey): Promise<void> {

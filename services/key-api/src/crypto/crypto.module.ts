@@ -41,6 +41,7 @@ import { UsageRecorder } from './usage.recorder';
     UsageRecorder,
     EncryptionBudgetService,
     EXTRA_READINESS_CHECKS,
+    EventStreamListener,
   ],
 })
 export class CryptoModule {}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { KeywardConfig } from '@keyward/config';
@@ -28,14 +28,17 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
   /** Joined once the consumer is in its group: from then on, commits made anywhere invalidate this instance. */
   private readonly consumer: GroupConsumer;
   private readonly forged: ForgedCommits;
+  /** Told of every well-formed commit the stream carries (a hint to re-read, never proof: see onBatch). */
+  private readonly commitListeners: ((commit: Commit) => void)[] = [];
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly kafka: KafkaConnection,
     private readonly states: KeyStateSource,
     private readonly materials: KeyMaterialService,
-    private readonly authenticator: ApiKeyAuthenticator,
     metrics: MetricsRegistry,
+    /** Absent in a service that takes no API keys (kmip). */
+    @Optional() private readonly authenticator?: ApiKeyAuthenticator,
   ) {
     this.consumer = new GroupConsumer(kafka.kafka, metrics, {
       name: 'event-stream',
@@ -65,6 +68,16 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     await consumer.run({ eachBatch: (payload) => this.onBatch(payload) });
   }
 
+  /** Calls `listener` with every commit message the stream carries from now on (unverified: use it only to re-read). */
+  onCommit(listener: (commit: Commit) => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  /** True once the consumer is in its group: every commit made from then on reaches the listeners. */
+  get joined(): boolean {
+    return this.consumer.joined;
+  }
+
   /** Readiness: an instance that does not follow the stream (yet, or for the grace period) could serve keys another instance just disabled. */
   health(): HealthIndicatorResult {
     return this.consumer.health('eventStream');
@@ -90,6 +103,13 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
       } catch {
         // An event without the data its type calls for: the store's check below reports the message.
       }
+      for (const listener of this.commitListeners) {
+        try {
+          listener(commit);
+        } catch {
+          // A listener's failure is its own: the other listeners and the store's check go on.
+        }
+      }
       void this.states.confirmStreamed(commit).then(
         (reason) => {
           if (reason !== undefined) this.forged.report([{ tenantId: commit.tenantId, seq: commit.seq, reason }]);
@@ -105,7 +125,7 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     else if (FORGET_KEY.has(event.type) && 'keyId' in (event.data as object)) {
       this.materials.forgetKey(tenantId, (event.data as { keyId: string }).keyId);
     } else if (event.type === 'principal.revoked.v1') {
-      this.authenticator.forgetPrincipal((event.data as { principalId: string }).principalId);
+      this.authenticator?.forgetPrincipal((event.data as { principalId: string }).principalId);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Keystore, shredCommitted } from '@keyward/crypto';
-import type { Commit } from '@keyward/event-log';
+import { CommandExecutor, type Commit } from '@keyward/event-log';
 import { CommitListeners } from '../commands/commit-listeners';
 import { KeyMaterialService } from './key-material.service';
 
@@ -18,6 +18,7 @@ export class Shredder implements OnModuleInit {
     private readonly listeners: CommitListeners,
     private readonly keystore: Keystore,
     private readonly materials: KeyMaterialService,
+    private readonly executor: CommandExecutor,
   ) {}
 
   onModuleInit(): void {
@@ -31,7 +32,10 @@ export class Shredder implements OnModuleInit {
         this.materials.forgetKey(commit.tenantId, event.data.keyId);
       }
     }
-    const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
+    // The commit is folded already: the log names each destroyed version's check value, so its material is deleted by `_id`.
+    const log = this.executor.peek(commit.tenantId);
+    const kcvOf = (keyId: string, version: number) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv;
+    const count = await shredCommitted(this.keystore, commit.tenantId, commit.events, kcvOf);
     if (count > 0) this.logger.log(`crypto-shredded ${count} keystore entries of tenant ${commit.tenantId} (seq ${commit.seq})`);
   }
 }

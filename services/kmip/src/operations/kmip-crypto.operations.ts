@@ -16,6 +16,7 @@ import {
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import { fail, keyRefOf, MAX_DATA, recordUsage, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { decideFresh } from '../kmip-tenant-reads';
 import { toKmipError } from '../kmip-error';
 
 const GCM_IV = 12;
@@ -43,10 +44,14 @@ async function withUse(
   let version: number | null = null;
   try {
     check();
-    const log = await deps.executor.current(tenantId);
-    const key = log.keys.get(keyRef);
-    keyId = key?.keyId ?? null;
-    const use = authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow());
+    // A refusal is confirmed against the store first (a key activated over REST a moment ago counts).
+    const decided = await decideFresh(deps.executor, tenantId, (log) => {
+      const key = log.keys.get(keyRef);
+      keyId = key?.keyId ?? null;
+      return { keyId, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow()) };
+    });
+    const use = decided.use;
+    keyId = decided.keyId;
     version = use.version;
     const ref = { tenantId, keyId: keyRef, version: use.version };
     if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);

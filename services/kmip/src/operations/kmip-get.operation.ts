@@ -20,6 +20,7 @@ import {
 import { businessNow } from '@keyward/platform';
 import { algorithmOf, lengthOf } from '../kmip-attributes';
 import { fail, keyRefOf, recordUsage, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { decideFresh } from '../kmip-tenant-reads';
 import { toKmipError } from '../kmip-error';
 
 const GCM_IV = 12;
@@ -135,18 +136,21 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
   let version: number | null = null;
   try {
     const wrapRequest = wrapRequestOf(child(payload, Tag.KeyWrappingSpecification));
-    const log = await deps.executor.current(tenantId);
-    const key = log.keys.get(keyRef);
-    keyId = key?.keyId ?? null;
-    const use = authorizeExport(log.tenant, tenantId, key, keyRef);
-    // As REST export: released only to the certificate the principal is bound to, as the log says now.
-    if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
-      fail(
-        ResultReason.PermissionDenied,
-        'key material is released only over the client certificate this principal is bound to',
-        'forbidden',
-      );
-    }
+    // A refusal is confirmed against the store first (export enabled over REST a moment ago counts).
+    const { key, use, log } = await decideFresh(deps.executor, tenantId, (log) => {
+      const found = log.keys.get(keyRef);
+      keyId = found?.keyId ?? null;
+      const allowed = authorizeExport(log.tenant, tenantId, found, keyRef);
+      // As REST export: released only to the certificate the principal is bound to, as the log says now.
+      if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
+        fail(
+          ResultReason.PermissionDenied,
+          'key material is released only over the client certificate this principal is bound to',
+          'forbidden',
+        );
+      }
+      return { key: found, use: allowed, log };
+    });
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     const format = asEnum(child(payload, Tag.KeyFormatType));
