@@ -8,7 +8,6 @@ import {
   CommitStore,
   ForgedCommits,
   fromMessage,
-  guardedWritesFor,
   Projector,
   verifyCommitMessages,
   ViewCollections,
@@ -83,9 +82,6 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   private async prepare(): Promise<void> {
     await this.views.ensureIndexes();
-    const guarded = await guardedWritesFor(this.mongo.db);
-    this.projector.useGuardedWrites(guarded);
-    this.logger.log(`guarded view writes: ${guarded}`);
     await ensureTopics(this.kafka.kafka, this.config.kafka);
   }
 
