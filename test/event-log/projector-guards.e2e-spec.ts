@@ -1,6 +1,6 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { KeywardEvent } from '@keyward/domain';
-import { CommitStore, GENESIS_HASH, Projector, sealCommit, ViewCollections, type Commit } from '@keyward/event-log';
+import { CommitStore, GENESIS_HASH, Projector, sealCommit, tenantChecksum, ViewCollections, type Commit } from '@keyward/event-log';
 import { testInfra, uniqueName } from '../support/env';
 
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;
@@ -105,5 +105,17 @@ describe('projector writes (real FerretDB)', () => {
     await store.append(next[4]!);
     await projector().apply([next[4]!]);
     expect(await keyView(tenantId)).toMatchObject({ state: 'Deactivated', latestVersion: 3, appliedSeq: 5 });
+  });
+
+  it('indexes a tenant whose views were projected before there was a tenant index, to the same views', async () => {
+    const tenantId = uniqueName('tnt').replace(/[-.]/g, '_');
+    const commits = chain(tenantId, rotated, deactivated);
+    for (const c of commits) await store.append(c);
+    await projector().apply(commits);
+    const before = await tenantChecksum(views, tenantId);
+    await views.indexes.deleteOne({ _id: tenantId });
+    expect(await projector().index([tenantId])).toBe(1);
+    expect(await views.indexes.findOne({ _id: tenantId })).toMatchObject({ lastSeq: 4, keys: [{ keyId: KEY, state: 'Deactivated' }] });
+    expect(await tenantChecksum(views, tenantId)).toBe(before);
   });
 });

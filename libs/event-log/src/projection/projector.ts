@@ -54,6 +54,19 @@ export class Projector {
     private readonly maxCachedTenants = 2_000,
   ) {}
 
+  /**
+   * Loads these tenants (writing the index of any whose views were projected before there was
+   * one: the load rebuilds such a tenant from its log), a few at once; answers how many.
+   */
+  async index(tenantIds: readonly string[]): Promise<number> {
+    const queue = [...tenantIds];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await this.projection(next);
+    };
+    await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, queue.length) }, worker));
+    return tenantIds.length;
+  }
+
   /** Forget cached state (after a rebalance: another instance may have moved on). */
   reset(): void {
     this.tenants.clear();
