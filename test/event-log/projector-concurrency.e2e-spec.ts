@@ -152,9 +152,9 @@ describe('projector: concurrent writers of one tenant (real FerretDB)', () => {
     const commits = seal(tenantId, bodies);
     for (const c of commits) await store.append(c);
 
-    // Three instances; each applies the log in its own slicing, from the start, all at once
+    // Four instances; each applies the log in its own slicing, from the start, all at once
     // (every batch after the first is what a new owner would be redelivered).
-    const slicings = [1, 3, 5];
+    const slicings = [1, 2, 3, 5];
     await Promise.all(
       slicings.map(async (size) => {
         const p = projector();

@@ -158,4 +158,28 @@ describe('view reads by _id only (real FerretDB)', () => {
     expect(await views.keys.findOne({ _id: `${tenantId}:${keyId(1)}` })).toMatchObject({ latestVersion: 2, appliedSeq: next.seq });
     expect(await views.tenants.findOne({ _id: tenantId })).toMatchObject({ keyCount: 6, keysByState: { Active: 4, Deactivated: 2 } });
   });
+
+  it('a tenant whose index would outgrow its bound has none: lists fall back to the query, loads replay the log', async () => {
+    const tenantId = uniqueName('tnt').replace(/[-.]/g, '_');
+    const commits = tenantLog(tenantId, 6);
+    for (const c of commits) await store.append(c);
+    const bounded = () => new Projector(views, store, 2_000, 200);
+    await bounded().apply(commits);
+    expect(await views.indexes.findOne({ _id: tenantId })).toBeNull();
+    const next = sealCommit({
+      tenantId,
+      seq: commits.length + 1,
+      commandId: 'next',
+      events: [ev('key.deactivated.v1', { keyId: keyId(1), reason: 'requested' })],
+      committedAt: at,
+      prevHash: commits.at(-1)!.hash,
+    });
+    await store.append(next);
+    await bounded().apply([next]);
+    expect(await views.indexes.findOne({ _id: tenantId })).toBeNull();
+    const reader = new ViewReader(views, {} as never, {} as never);
+    expect((await reader.keys(tenantId, { state: 'Deactivated' }, 10, undefined)).items.map((k) => k.keyId)).toEqual([0, 1, 4].map(keyId));
+    expect(await reader.keyByAlias(tenantId, 'payments')).toMatchObject({ keyId: keyId(5) });
+    expect(await views.tenants.findOne({ _id: tenantId })).toMatchObject({ keyCount: 6, keysByState: { Active: 3, Deactivated: 3 } });
+  });
 });

@@ -3,7 +3,7 @@ import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { inBatches } from '../commit/update-batches';
 import { readByIds } from './read-by-ids';
-import { tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
+import { indexFits, MAX_INDEX_BYTES, tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
 import { TenantProjection } from './tenant-projection';
 import { claimId, viewId, type KeyView, type PrincipalView, type TenantView, type ViewCollections } from './views';
 
@@ -52,6 +52,8 @@ export class Projector {
     private readonly views: ViewCollections,
     private readonly store: CommitSource,
     private readonly maxCachedTenants = 2_000,
+    /** The largest tenant index written (see indexFits). */
+    private readonly maxIndexBytes = MAX_INDEX_BYTES,
   ) {}
 
   /**
@@ -171,8 +173,9 @@ export class Projector {
     projection.dirty.clear();
     const { tenantId, lastSeq, lastHash } = projection;
     const index = tenantIndexOf(tenantId, lastSeq, projection.tenant, projection.keys.values(), projection.principals.values());
-    await views.indexes.replaceOne({ _id: tenantId }, index, { upsert: true });
-    await views.checkpoints.replaceOne({ _id: tenantId }, { lastSeq, lastHash }, { upsert: true });
+    if (indexFits(index, this.maxIndexBytes)) await upserting(() => views.indexes.replaceOne({ _id: tenantId }, index, { upsert: true }));
+    else await views.indexes.deleteOne({ _id: tenantId });
+    await upserting(() => views.checkpoints.replaceOne({ _id: tenantId }, { lastSeq, lastHash }, { upsert: true }));
   }
 
   private async projection(tenantId: string): Promise<TenantProjection> {
@@ -245,6 +248,20 @@ export class Projector {
   }
 }
 
+/**
+ * Runs an upserting replace again when it meets a duplicate key: two writers upserting a document
+ * that did not exist both insert it, and one of them is refused; the second attempt replaces it.
+ */
+async function upserting<R>(write: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err: unknown) {
+      if ((err as { code?: number }).code !== 11000 || attempt >= 3) throw err;
+    }
+  }
+}
+
 /** Replaces (or inserts) each document by `_id`, at most MAX_UPDATES_PER_COMMAND per command. */
 async function replaceAll<T extends Document & { _id: string }>(
   collection: Pick<Collection<T>, 'bulkWrite'>,
@@ -254,7 +271,7 @@ async function replaceAll<T extends Document & { _id: string }>(
     const ops = batch.map(
       (doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }) as unknown as AnyBulkWriteOperation<T>,
     );
-    const result = await collection.bulkWrite(ops, { ordered: false });
+    const result = await upserting(() => collection.bulkWrite(ops, { ordered: false }));
     if (result.matchedCount + result.upsertedCount !== batch.length) {
       throw new Error(`wrote ${result.matchedCount + result.upsertedCount} of ${batch.length} view documents`);
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BSON } from 'mongodb';
 import type { KeyLifecycleState } from '@keyward/domain';
 import type { KeyIndexEntry, KeyView, PrincipalIndexEntry, PrincipalView, TenantIndex, TenantView } from './views';
 
@@ -8,6 +9,24 @@ import type { KeyIndexEntry, KeyView, PrincipalIndexEntry, PrincipalView, Tenant
  */
 export function labelDigest(name: string, value: string): string {
   return createHash('sha256').update(`${name}\0${value}`).digest('hex').slice(0, 12);
+}
+
+/**
+ * The largest tenant index written (MongoDB refuses a document over 16 MiB). About 110 bytes a
+ * key, up to ~930 with the longest id and alias and 32 labels: ~150,000 keys (~18,000 at worst).
+ */
+export const MAX_INDEX_BYTES = 15 * 1024 * 1024;
+
+/**
+ * Whether this index is written. A tenant whose index would exceed the bound has none: its lists
+ * fall back to the query over its views (indexed on MongoDB; the whole collection on the embedded
+ * store), and the projector loads it by replaying its log. The live projector and the rebuild
+ * apply the same rule, so their views stay byte-identical.
+ */
+export function indexFits(index: TenantIndex, maxBytes = MAX_INDEX_BYTES): boolean {
+  // Cheap bound first: no entry is larger than ~1 KiB.
+  if ((index.keys.length + index.principals.length) * 1024 < maxBytes) return true;
+  return BSON.calculateObjectSize(index) <= maxBytes;
 }
 
 export interface KeyIndexFilter {

@@ -3,6 +3,7 @@ import {
   hashCommit,
   inBatches,
   MAX_UPDATES_PER_COMMAND,
+  indexFits,
   TenantProjection,
   tenantIndexOf,
   type Checkpoint,
@@ -231,7 +232,10 @@ export class MemoryRebuild {
         projection.keys.values(),
         projection.principals.values(),
       );
-      (this.checkpointSeq.has(tenantId) ? replacedIndexes : indexes).push(index);
+      // A tenant written again whose index no longer fits keeps the one written before: the live
+      // projector deletes it then; rare enough (a tenant split across partitions) to fail instead.
+      if (indexFits(index)) (this.checkpointSeq.has(tenantId) ? replacedIndexes : indexes).push(index);
+      else if (this.checkpointSeq.has(tenantId)) throw new Error(`the index of ${tenantId} outgrew its bound while it was rebuilt`);
       (this.checkpointSeq.has(tenantId) ? replacedCheckpoints : checkpoints).push(checkpoint);
       this.checkpointSeq.set(tenantId, projection.lastSeq);
     }
