@@ -15,7 +15,7 @@ with the live views. The live views are never written. Every commit is checked o
 hashes to its own hash and points at its predecessor's. By default each tenant is folded in
 memory and each view document is written once, in bulk, as soon as every partition its tenant is
 read from has been read to its end (fast; memory grows with the size of the views); --incremental
-writes batch by batch with the live projector's guarded writes instead (bounded memory, much
+writes batch by batch with the live projector's writes instead (bounded memory, much
 slower). A progress bar shows on a terminal; --json prints one JSON summary line with the rate
 (events/s) for scripts and the benchmark.
 
@@ -52,37 +52,6 @@ function settings(values) {
   }
 }
 
-/**
- * Checksums of every tenant's views, exactly as the projector's tenantChecksum computes them (tenant,
- * keys and principals by _id, checkpoint), but from one read of each collection instead of four
- * queries per tenant.
- */
-async function checksums(views, canonicalJson) {
-  const { createHash } = await import('node:crypto');
-  const byId = (a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
-  const [checkpoints, tenants, keys, principals] = await Promise.all([
-    views.checkpoints.find({}).toArray(),
-    views.tenants.find({}).toArray(),
-    views.keys.find({}).toArray(),
-    views.principals.find({}).toArray(),
-  ]);
-  const group = (docs) => {
-    const out = new Map();
-    for (const doc of docs.sort(byId)) out.set(doc.tenantId, [...(out.get(doc.tenantId) ?? []), doc]);
-    return out;
-  };
-  const keysOf = group(keys);
-  const principalsOf = group(principals);
-  const tenantOf = new Map(tenants.map((t) => [t._id, t]));
-  const out = {};
-  for (const checkpoint of checkpoints.sort(byId)) {
-    const id = checkpoint._id;
-    const view = { tenant: tenantOf.get(id) ?? null, keys: keysOf.get(id) ?? [], principals: principalsOf.get(id) ?? [], checkpoint };
-    out[id] = createHash('sha256').update(canonicalJson(view)).digest('hex');
-  }
-  return out;
-}
-
 export async function run(args) {
   const { values } = parse(args, {
     into: { type: 'string' },
@@ -101,7 +70,7 @@ export async function run(args) {
   if (into === config.mongo.db)
     throw new UsageError('--into must be a scratch database, not the live one (the live views are never rebuilt in place here)');
 
-  const { Projector, ViewCollections, CommitStore, canonicalJson, hashCommit } = loadDist('libs/event-log/src/index.js');
+  const { Projector, ViewCollections, CommitStore, allChecksums, hashCommit } = loadDist('libs/event-log/src/index.js');
   const { replayTopic } = loadDist('services/projector/src/rebuild/replay-topic.js');
   const { MemoryRebuild } = loadDist('services/projector/src/rebuild/memory-rebuild.js');
   const { Kafka, logLevel } = loadPackage('kafkajs');
@@ -173,7 +142,7 @@ export async function run(args) {
     bar = undefined;
     const seconds = (performance.now() - started) / 1000;
     const compared = performance.now();
-    const [rebuilt, live] = await Promise.all([checksums(scratch, canonicalJson), checksums(new ViewCollections(liveDb), canonicalJson)]);
+    const [rebuilt, live] = await Promise.all([allChecksums(scratch), allChecksums(new ViewCollections(liveDb))]);
     const mismatched = [...new Set([...Object.keys(live), ...Object.keys(rebuilt)])].filter((t) => live[t] !== rebuilt[t]).sort();
     const checksumSeconds = (performance.now() - compared) / 1000;
     if (!values.keep) await mongo.db(into).dropDatabase();

@@ -1,10 +1,11 @@
-import type { AnyBulkWriteOperation, Collection, Document, Filter } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { inBatches } from '../commit/update-batches';
-import type { GuardedWrites } from './guarded-writes';
+import { readByIds } from './read-by-ids';
+import { indexFits, MAX_INDEX_BYTES, tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
 import { TenantProjection } from './tenant-projection';
-import type { KeyView, PrincipalView, TenantView, ViewCollections } from './views';
+import { claimId, viewId, type KeyView, type PrincipalView, type TenantView, type ViewCollections } from './views';
 
 export interface ApplyResult {
   readonly applied: number;
@@ -12,32 +13,60 @@ export interface ApplyResult {
   readonly gapFilled: number;
 }
 
-/** A guarded write found a document newer than we knew: someone else projected this tenant. */
+/** Another projector moved this tenant on (or may have): reload it from the store and go on from there. */
 class StaleProjection extends Error {}
+
+/** Tenants projected at once within one batch. */
+const TENANT_CONCURRENCY = 8;
+/** Attempts at one tenant's commits, each after reloading it. */
+const ATTEMPTS = 8;
+
+type CommitSource = Pick<CommitStore, 'load'>;
 
 /**
  * Applies commits to the views. Idempotent and gap-aware: a commit at or below the tenant's
  * checkpoint is a duplicate and skipped; one beyond it first pulls the missing commits from the
- * store. Documents are written before the checkpoint, each guarded by the appliedSeq it had,
- * so a crash anywhere converges on replay to the same documents.
+ * store.
+ *
+ * Concurrent projectors of one tenant (a rebalance overlap, a restore beside a live projector):
+ * conditional updates are not atomic on FerretDB (issue 3040), so no write here is conditional.
+ * What decides is a unique insert, atomic on MongoDB and FerretDB alike: before writing the
+ * views of commits f+1..t, a projector inserts the claim `<tenant>@f` (f = the checkpoint it
+ * started from). One projector wins each checkpoint's successor, so the checkpoints of a tenant
+ * form one chain. Every write is a replace by `_id` of a document whose content is a function of
+ * the log up to its seq, so two projectors writing the same step write the same bytes. A step's
+ * writes are: its view documents, the tenant index, the checkpoint, in that order; then the
+ * projector reads the claim on the checkpoint it wrote: if that step is claimed already, its own
+ * writes may have landed after the next step's (an older state over a newer one), so it reloads
+ * the tenant and writes the claimed steps again. A projector that loses a claim, or loads a tenant
+ * whose checkpoint is claimed (its claimant crashed or is slow), completes that step from the
+ * store. A load trusts only the documents the tenant index lists and checks each is at or past the
+ * seq the index gives it; one behind (an older write landed late and its writer died before
+ * repairing) makes the projector rebuild the tenant from its log. A crash anywhere leaves a state
+ * these rules converge from.
  */
-/** Tenants projected at once within one batch. */
-const TENANT_CONCURRENCY = 8;
-
 export class Projector {
   private readonly tenants = new Map<string, TenantProjection>();
-  /** How guarded writes reach the store: see guarded-writes.ts (`filter` until told otherwise). */
-  private guardedWrites: GuardedWrites = 'filter';
 
   constructor(
     private readonly views: ViewCollections,
-    private readonly store: CommitStore,
+    private readonly store: CommitSource,
     private readonly maxCachedTenants = 2_000,
+    /** The largest tenant index written (see indexFits). */
+    private readonly maxIndexBytes = MAX_INDEX_BYTES,
   ) {}
 
-  /** Chooses how guarded writes reach the store (guardedWritesFor tells which suits it). */
-  useGuardedWrites(mode: GuardedWrites): void {
-    this.guardedWrites = mode;
+  /**
+   * Loads these tenants (writing the index of any whose views were projected before there was
+   * one: the load rebuilds such a tenant from its log), a few at once; answers how many.
+   */
+  async index(tenantIds: readonly string[]): Promise<number> {
+    const queue = [...tenantIds];
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await this.projection(next);
+    };
+    await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, queue.length) }, worker));
+    return tenantIds.length;
   }
 
   /** Forget cached state (after a rebalance: another instance may have moved on). */
@@ -74,7 +103,7 @@ export class Projector {
         return await this.applyTenant(tenantId, list);
       } catch (err: unknown) {
         this.tenants.delete(tenantId);
-        if (!(err instanceof StaleProjection) || attempt >= 5) throw err;
+        if (!(err instanceof StaleProjection) || attempt >= ATTEMPTS) throw err;
       }
     }
   }
@@ -90,14 +119,7 @@ export class Projector {
         duplicates += 1;
         continue;
       }
-      if (commit.seq > projection.lastSeq + 1) {
-        const missing = await this.store.load(tenantId, projection.lastSeq, commit.seq - 1);
-        for (const m of missing) {
-          if (m.seq !== projection.lastSeq + 1) throw new Error(`commit ${tenantId}:${projection.lastSeq + 1} is missing from the store`);
-          projection.apply(m);
-          gapFilled += 1;
-        }
-      }
+      if (commit.seq > projection.lastSeq + 1) gapFilled += await this.fill(projection, commit.seq - 1);
       projection.apply(commit);
       applied += 1;
     }
@@ -105,67 +127,55 @@ export class Projector {
     return { applied, duplicates, gapFilled };
   }
 
-  private async flush(projection: TenantProjection, fromSeq: number): Promise<void> {
-    const { views } = this;
-    const keys: Guarded<KeyView>[] = [];
-    const principals: Guarded<PrincipalView>[] = [];
-    const tenants: Guarded<TenantView>[] = [];
-    for (const id of projection.dirty) {
-      const stored = projection.storedSeq.get(id);
-      const key = projection.keys.get(id);
-      const principal = projection.principals.get(id);
-      if (key) keys.push({ doc: key, stored });
-      else if (principal) principals.push({ doc: principal, stored });
-      else if (id === projection.tenantId && projection.tenant) tenants.push({ doc: projection.tenant, stored });
+  /** Folds the store's commits after the projection's seq up to `toSeq`; answers how many. */
+  private async fill(projection: TenantProjection, toSeq: number): Promise<number> {
+    const missing = await this.store.load(projection.tenantId, projection.lastSeq, toSeq);
+    for (const m of missing) {
+      if (m.seq !== projection.lastSeq + 1) break;
+      projection.apply(m);
     }
-    // Independent collections: written side by side. The checkpoint comes after, last.
-    await Promise.all([
-      this.writeViews(views.keys, keys),
-      this.writeViews(views.principals, principals),
-      this.writeViews(views.tenants, tenants),
-    ]);
-    for (const id of projection.dirty) {
-      const doc = projection.keys.get(id) ?? projection.principals.get(id) ?? (id === projection.tenantId ? projection.tenant : undefined);
-      if (doc) projection.storedSeq.set(id, doc.appliedSeq);
-    }
-    projection.dirty.clear();
-    const checkpoint = { _id: projection.tenantId, lastSeq: projection.lastSeq, lastHash: projection.lastHash };
-    if (fromSeq === 0) {
-      await views.checkpoints.replaceOne({ _id: projection.tenantId }, checkpoint, { upsert: true });
-      return;
-    }
-    if (this.guardedWrites === 'check-by-id') {
-      const current = await views.checkpoints.findOne({ _id: projection.tenantId }, { projection: { lastSeq: 1 } });
-      if (current?.lastSeq !== fromSeq) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
-    }
-    const filter = this.guardedWrites === 'filter' ? { _id: projection.tenantId, lastSeq: fromSeq } : { _id: projection.tenantId };
-    const result = await views.checkpoints.replaceOne(filter, checkpoint);
-    if (result.matchedCount !== 1) throw new StaleProjection(`checkpoint of ${projection.tenantId} moved`);
+    if (projection.lastSeq !== toSeq) throw new Error(`commit ${projection.tenantId}:${projection.lastSeq + 1} is missing from the store`);
+    return missing.length;
   }
 
-  /** New documents are inserted; the others replaced only if they still have the appliedSeq last seen. */
-  private async writeViews<T extends Document & { _id: string; appliedSeq: number }>(
-    collection: ViewCollection<T>,
-    entries: readonly Guarded<T>[],
-  ): Promise<void> {
-    if (entries.length === 0) return;
-    if (this.guardedWrites === 'check-by-id') {
-      for (const batch of inBatches(
-        entries.filter((e) => e.stored !== undefined),
-        CHECKS_AT_ONCE,
-      )) {
-        await Promise.all(
-          batch.map(async ({ doc, stored }) => {
-            const current = await collection.findOne({ _id: doc._id } as Filter<T>, { projection: { appliedSeq: 1 } });
-            if (current?.appliedSeq !== stored) throw new StaleProjection('a view document changed under the projector');
-          }),
-        );
-      }
+  /** Claims the step from `fromSeq`, writes it, then checks that no later step was overtaken. */
+  private async flush(projection: TenantProjection, fromSeq: number): Promise<void> {
+    try {
+      await this.views.claims.insertOne({ _id: claimId(projection.tenantId, fromSeq), toSeq: projection.lastSeq });
+    } catch (err: unknown) {
+      if ((err as { code?: number }).code === 11000) throw new StaleProjection(`${projection.tenantId}@${fromSeq} is claimed`);
+      throw err;
     }
-    await write(
-      collection,
-      entries.map(({ doc, stored }) => guarded(doc, stored, this.guardedWrites)),
-    );
+    await this.writeStep(projection);
+    if (await this.claimed(projection.tenantId, projection.lastSeq)) {
+      throw new StaleProjection(`${projection.tenantId} moved on while its step to ${projection.lastSeq} was written`);
+    }
+  }
+
+  private async claimed(tenantId: string, fromSeq: number): Promise<{ toSeq: number } | null> {
+    return this.views.claims.findOne({ _id: claimId(tenantId, fromSeq) });
+  }
+
+  /** Writes the changed view documents, then the tenant index, then the checkpoint: replaces by `_id`. */
+  private async writeStep(projection: TenantProjection): Promise<void> {
+    const { views } = this;
+    const keys: KeyView[] = [];
+    const principals: PrincipalView[] = [];
+    const tenants: TenantView[] = [];
+    for (const id of projection.dirty) {
+      const key = projection.keys.get(id);
+      const principal = key ? undefined : projection.principals.get(id);
+      if (key) keys.push(key);
+      else if (principal) principals.push(principal);
+      else if (id === projection.tenantId && projection.tenant) tenants.push(projection.tenant);
+    }
+    await Promise.all([replaceAll(views.keys, keys), replaceAll(views.principals, principals), replaceAll(views.tenants, tenants)]);
+    projection.dirty.clear();
+    const { tenantId, lastSeq, lastHash } = projection;
+    const index = tenantIndexOf(tenantId, lastSeq, projection.tenant, projection.keys.values(), projection.principals.values());
+    if (indexFits(index, this.maxIndexBytes)) await upserting(() => views.indexes.replaceOne({ _id: tenantId }, index, { upsert: true }));
+    else await views.indexes.deleteOne({ _id: tenantId });
+    await upserting(() => views.checkpoints.replaceOne({ _id: tenantId }, { lastSeq, lastHash }, { upsert: true }));
   }
 
   private async projection(tenantId: string): Promise<TenantProjection> {
@@ -176,15 +186,7 @@ export class Projector {
       this.tenants.set(tenantId, cached);
       return cached;
     }
-    const { views } = this;
-    const projection = new TenantProjection(tenantId);
-    const [checkpoint, tenant, keys, principals] = await Promise.all([
-      views.checkpoints.findOne({ _id: tenantId }),
-      views.tenants.findOne({ _id: tenantId }),
-      views.keys.find({ tenantId }).toArray(),
-      views.principals.find({ tenantId }).toArray(),
-    ]);
-    projection.load(checkpoint, tenant, keys, principals);
+    const projection = await this.load(tenantId);
     if (this.tenants.size >= this.maxCachedTenants) {
       const oldest = this.tenants.keys().next().value;
       if (oldest !== undefined) this.tenants.delete(oldest);
@@ -192,51 +194,86 @@ export class Projector {
     this.tenants.set(tenantId, projection);
     return projection;
   }
+
+  /**
+   * Loads a tenant by `_id` reads only (checkpoint, index, tenant view, then the views the index
+   * lists), rebuilds it from the log if the views do not agree with the index, then completes any
+   * claimed step beyond its checkpoint.
+   */
+  private async load(tenantId: string): Promise<TenantProjection> {
+    const { views } = this;
+    const [checkpoint, index, tenant] = await Promise.all([
+      views.checkpoints.findOne({ _id: tenantId }),
+      views.indexes.findOne({ _id: tenantId }),
+      views.tenants.findOne({ _id: tenantId }),
+    ]);
+    const lastSeq = checkpoint?.lastSeq ?? 0;
+    let projection = new TenantProjection(tenantId);
+    if (index !== null && index.lastSeq >= lastSeq) {
+      // Only what the index lists is trusted: a document beyond it is written again from the log.
+      const [keys, principals] = await Promise.all([
+        readByIds(
+          views.keys,
+          index.keys.map((e) => viewId(tenantId, e.keyId)),
+        ),
+        readByIds(
+          views.principals,
+          index.principals.map((e) => viewId(tenantId, e.principalId)),
+        ),
+      ]);
+      const keyViews = new Map(keys.flatMap((k) => (k ? [[k.keyId, k] as const] : [])));
+      const principalViews = new Map(principals.flatMap((p) => (p ? [[p.principalId, p] as const] : [])));
+      if (viewsAgreeWithIndex(index, tenant, keyViews, principalViews)) {
+        projection.load(checkpoint, index.tenantSeq === null ? null : tenant, [...keyViews.values()], [...principalViews.values()]);
+      } else {
+        projection = await this.rebuild(tenantId, lastSeq);
+      }
+    } else if (lastSeq > 0) {
+      // No index (views written before there was one), or an index older than the checkpoint.
+      projection = await this.rebuild(tenantId, lastSeq);
+    }
+    for (let claim = await this.claimed(tenantId, projection.lastSeq); claim; claim = await this.claimed(tenantId, projection.lastSeq)) {
+      await this.fill(projection, claim.toSeq);
+      await this.writeStep(projection);
+    }
+    return projection;
+  }
+
+  /** The tenant folded from its log up to `lastSeq`, every document written again (the state at that seq). */
+  private async rebuild(tenantId: string, lastSeq: number): Promise<TenantProjection> {
+    const projection = new TenantProjection(tenantId);
+    await this.fill(projection, lastSeq);
+    await this.writeStep(projection);
+    return projection;
+  }
 }
-
-/** A view document to write, and the appliedSeq it had when last read or written (none: new). */
-interface Guarded<T> {
-  readonly doc: T;
-  readonly stored: number | undefined;
-}
-
-/** The collection methods the projector writes views with. */
-type ViewCollection<T extends Document> = Pick<Collection<T>, 'bulkWrite' | 'findOne'>;
-
-/** Point reads in flight at once when guards are checked by `_id`. */
-const CHECKS_AT_ONCE = 8;
 
 /**
- * Insert a new document, or replace the one whose appliedSeq we last saw: with the guard in the
- * filter, or (`check-by-id`, checked just before) by `_id` alone.
+ * Runs an upserting replace again when it meets a duplicate key: two writers upserting a document
+ * that did not exist both insert it, and one of them is refused; the second attempt replaces it.
  */
-function guarded<T extends Document & { _id: string }>(
-  doc: T,
-  storedSeq: number | undefined,
-  mode: GuardedWrites,
-): AnyBulkWriteOperation<T> {
-  if (storedSeq === undefined) return { insertOne: { document: doc } } as AnyBulkWriteOperation<T>;
-  const filter = mode === 'filter' ? { _id: doc._id, appliedSeq: storedSeq } : { _id: doc._id };
-  return { replaceOne: { filter, replacement: doc } } as unknown as AnyBulkWriteOperation<T>;
+async function upserting<R>(write: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err: unknown) {
+      if ((err as { code?: number }).code !== 11000 || attempt >= 3) throw err;
+    }
+  }
 }
 
-async function write<T extends Document>(
-  collection: {
-    bulkWrite(ops: AnyBulkWriteOperation<T>[], o: { ordered: boolean }): Promise<{ matchedCount: number; insertedCount: number }>;
-  },
-  ops: AnyBulkWriteOperation<T>[],
+/** Replaces (or inserts) each document by `_id`, at most MAX_UPDATES_PER_COMMAND per command. */
+async function replaceAll<T extends Document & { _id: string }>(
+  collection: Pick<Collection<T>, 'bulkWrite'>,
+  docs: readonly T[],
 ): Promise<void> {
-  for (const batch of inBatches(ops)) {
-    let result: { matchedCount: number; insertedCount: number };
-    try {
-      result = await collection.bulkWrite(batch, { ordered: false });
-    } catch (err: unknown) {
-      if ((err as { code?: number }).code === 11000) throw new StaleProjection('a view document already exists');
-      throw err;
-    }
-    const inserts = batch.filter((op) => 'insertOne' in op).length;
-    if (result.insertedCount !== inserts || result.matchedCount !== batch.length - inserts) {
-      throw new StaleProjection('a view document changed under the projector');
+  for (const batch of inBatches(docs)) {
+    const ops = batch.map(
+      (doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }) as unknown as AnyBulkWriteOperation<T>,
+    );
+    const result = await upserting(() => collection.bulkWrite(ops, { ordered: false }));
+    if (result.matchedCount + result.upsertedCount !== batch.length) {
+      throw new Error(`wrote ${result.matchedCount + result.upsertedCount} of ${batch.length} view documents`);
     }
   }
 }

@@ -31,12 +31,52 @@ export interface Checkpoint {
   readonly lastHash: string;
 }
 
+/** One key of a tenant's index: what the list filters need, and the seq its view must have reached. */
+export interface KeyIndexEntry {
+  readonly keyId: string;
+  readonly state: KeyLifecycleState;
+  readonly alias: string | null;
+  /** labelDigest of each `name=value` label (a filter re-checks the view itself). */
+  readonly labels: readonly string[];
+  readonly appliedSeq: number;
+}
+export interface PrincipalIndexEntry {
+  readonly principalId: string;
+  readonly appliedSeq: number;
+}
+/**
+ * A tenant's index, `_id` = tenantId: every key and principal view of the tenant, in id order, as of
+ * `lastSeq`. Written after the view documents and before the checkpoint, so that listing is one
+ * `_id` read plus `_id` reads of the page, and loading a tenant never queries by anything but `_id`.
+ */
+export interface TenantIndex {
+  readonly _id: string;
+  readonly lastSeq: number;
+  /** appliedSeq of the tenant view (null: no tenant view yet). */
+  readonly tenantSeq: number | null;
+  readonly keys: readonly KeyIndexEntry[];
+  readonly principals: readonly PrincipalIndexEntry[];
+}
+/**
+ * The claim on moving a tenant's views on from checkpoint `fromSeq`, `_id` = `<tenantId>@<fromSeq>`:
+ * inserted (a unique `_id` decides between projectors, atomically on MongoDB and FerretDB alike)
+ * before a projector writes the views of commits fromSeq+1..toSeq.
+ */
+export interface ProjectionClaim {
+  readonly _id: string;
+  readonly toSeq: number;
+}
+
 export const VIEW_COLLECTIONS = {
   keys: 'view_keys',
   principals: 'view_principals',
   tenants: 'view_tenants',
   checkpoints: 'view_checkpoints',
+  indexes: 'view_indexes',
+  claims: 'view_claims',
 } as const;
+
+export const claimId = (tenantId: string, fromSeq: number): string => `${tenantId}@${fromSeq}`;
 
 export const viewId = (tenantId: string, id: string): string => `${tenantId}:${id}`;
 
@@ -45,14 +85,23 @@ export class ViewCollections {
   readonly principals: Collection<PrincipalView>;
   readonly tenants: Collection<TenantView>;
   readonly checkpoints: Collection<Checkpoint>;
+  readonly indexes: Collection<TenantIndex>;
+  readonly claims: Collection<ProjectionClaim>;
 
   constructor(readonly db: Db) {
     this.keys = db.collection<KeyView>(VIEW_COLLECTIONS.keys);
     this.principals = db.collection<PrincipalView>(VIEW_COLLECTIONS.principals);
     this.tenants = db.collection<TenantView>(VIEW_COLLECTIONS.tenants);
     this.checkpoints = db.collection<Checkpoint>(VIEW_COLLECTIONS.checkpoints);
+    this.indexes = db.collection<TenantIndex>(VIEW_COLLECTIONS.indexes);
+    this.claims = db.collection<ProjectionClaim>(VIEW_COLLECTIONS.claims);
   }
 
+  /**
+   * Reads and writes of the views are by `_id` only (lists go through the tenant index), apart
+   * from a tenant without an index yet (views written before there was one) and the checksum's
+   * per-tenant read: those are served by these indexes on MongoDB.
+   */
   async ensureIndexes(): Promise<void> {
     await this.keys.createIndex({ tenantId: 1, keyId: 1 }, { name: 'tenant_key' }, undefined);
     await this.keys.createIndex({ tenantId: 1, state: 1, keyId: 1 }, { name: 'tenant_state' }, undefined);

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { Filter } from 'mongodb';
 import type { KeyLifecycleState } from '@keyward/domain';
-import { CommandExecutor, ViewCollections, viewId, type KeyView, type PrincipalView, type TenantView } from '@keyward/event-log';
+import {
+  CommandExecutor,
+  entryMatches,
+  pageAfter,
+  readByIds,
+  ViewCollections,
+  viewId,
+  viewMatches,
+  type KeyView,
+  type PrincipalView,
+  type TenantView,
+} from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { KeyStateSource } from '../crypto/key-state.source';
 
@@ -89,11 +100,40 @@ export class ViewReader {
     return this.views.keys.findOne({ _id: viewId(tenantId, keyId) });
   }
 
-  keyByAlias(tenantId: string, alias: string): Promise<KeyView | null> {
-    return this.views.keys.findOne({ tenantId, alias });
+  /** By the tenant index (one `_id` read), then the key's view by `_id`. */
+  async keyByAlias(tenantId: string, alias: string): Promise<KeyView | null> {
+    const index = await this.views.indexes.findOne({ _id: tenantId });
+    if (index === null) return this.views.keys.findOne({ tenantId, alias }); // views from before there was an index
+    const entry = index.keys.find((e) => e.alias === alias);
+    const view = entry ? await this.key(tenantId, entry.keyId) : null;
+    return view?.alias === alias ? view : null;
   }
 
+  /**
+   * A page of keys in keyId order: the tenant index (one `_id` read) picks the page's ids, their
+   * views are read by `_id` (a few in flight) and checked against the filter once more (the index
+   * can be a step behind or ahead of a view being written).
+   */
   async keys(tenantId: string, filter: KeyFilter, limit: number, after: string | undefined): Promise<Page<KeyView>> {
+    const index = await this.views.indexes.findOne({ _id: tenantId });
+    if (index === null) return this.keysWithoutIndex(tenantId, filter, limit, after);
+    const { ids, more } = pageAfter(
+      index.keys,
+      (e) => e.keyId,
+      after,
+      limit,
+      (e) => entryMatches(e, filter),
+    );
+    const views = await readByIds(
+      this.views.keys,
+      ids.map((id) => viewId(tenantId, id)),
+    );
+    const items = views.filter((v): v is KeyView => v !== null && viewMatches(v, filter));
+    return { items, nextCursor: more ? (ids.at(-1) ?? null) : null };
+  }
+
+  /** Views projected before the tenant index existed (until the projector next writes the tenant). */
+  private async keysWithoutIndex(tenantId: string, filter: KeyFilter, limit: number, after: string | undefined): Promise<Page<KeyView>> {
     const query: Record<string, unknown> = { tenantId };
     if (filter.state) query.state = filter.state;
     if (filter.alias) query.alias = filter.alias;
@@ -113,6 +153,13 @@ export class ViewReader {
     return this.views.tenants.findOne({ _id: tenantId });
   }
 
+  /**
+   * The provider's listing of every tenant: a range read of the tenant views (index-served on
+   * MongoDB; on the embedded store it reads one small document per tenant, never a key or a
+   * commit). Not a per-tenant index: the tenants are projected by different projector instances
+   * (one per partition), and a document listing all of them would be updated by several at once,
+   * which FerretDB cannot do atomically (issue 3040).
+   */
   async tenants(limit: number, after: string | undefined): Promise<Page<TenantView>> {
     const items = await this.views.tenants
       .find(after ? { _id: { $gt: after } } : {})
@@ -123,14 +170,25 @@ export class ViewReader {
     return { items: page, nextCursor: items.length > limit ? (page.at(-1)?._id ?? null) : null };
   }
 
+  /** A page of principals in principalId order: the tenant index, then the page's views by `_id`. */
   async principals(tenantId: string, limit: number, after: string | undefined): Promise<Page<PrincipalView>> {
-    const query: Filter<PrincipalView> = after ? { tenantId, principalId: { $gt: after } } : { tenantId };
-    const items = await this.views.principals
-      .find(query)
-      .sort({ principalId: 1 })
-      .limit(limit + 1)
-      .toArray();
-    const page = items.slice(0, limit);
-    return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.principalId ?? null) : null };
+    const index = await this.views.indexes.findOne({ _id: tenantId });
+    if (index === null) {
+      // Views projected before the tenant index existed.
+      const query: Filter<PrincipalView> = after ? { tenantId, principalId: { $gt: after } } : { tenantId };
+      const items = await this.views.principals
+        .find(query)
+        .sort({ principalId: 1 })
+        .limit(limit + 1)
+        .toArray();
+      const page = items.slice(0, limit);
+      return { items: page, nextCursor: items.length > limit ? (page.at(-1)?.principalId ?? null) : null };
+    }
+    const { ids, more } = pageAfter(index.principals, (e) => e.principalId, after, limit);
+    const views = await readByIds(
+      this.views.principals,
+      ids.map((id) => viewId(tenantId, id)),
+    );
+    return { items: views.filter((v): v is PrincipalView => v !== null), nextCursor: more ? (ids.at(-1) ?? null) : null };
   }
 }

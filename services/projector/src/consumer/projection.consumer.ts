@@ -8,7 +8,6 @@ import {
   CommitStore,
   ForgedCommits,
   fromMessage,
-  guardedWritesFor,
   Projector,
   verifyCommitMessages,
   ViewCollections,
@@ -73,7 +72,29 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     void retryUntilDone(
       () => this.prepare(),
       (reason) => this.logger.warn(`cannot start consuming yet (${reason}); retrying`),
-    ).then(() => this.consumer.start());
+    ).then(() => {
+      this.consumer.start();
+      void this.indexOlderTenants().catch((err: unknown) =>
+        this.logger.warn(`indexing tenants projected before the tenant index failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    });
+  }
+
+  /**
+   * Views projected before there was a tenant index are listed by a query over all views until
+   * the tenant is written again: index those tenants once, at start (one read of the checkpoint and
+   * index ids; nothing to do once every tenant has an index).
+   */
+  private async indexOlderTenants(): Promise<void> {
+    const [checkpoints, indexes] = await Promise.all([
+      this.views.checkpoints.find({}, { projection: { _id: 1 } }).toArray(),
+      this.views.indexes.find({}, { projection: { _id: 1 } }).toArray(),
+    ]);
+    const indexed = new Set(indexes.map((i) => i._id));
+    const missing = checkpoints.map((c) => c._id).filter((id) => !indexed.has(id));
+    if (missing.length === 0) return;
+    await this.projector.index(missing);
+    this.logger.log(`indexed ${missing.length} tenant(s) projected before the tenant index`);
   }
 
   /** Readiness: views that no longer follow the topic go stale (down once out of the group for the grace period). */
@@ -83,9 +104,6 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   private async prepare(): Promise<void> {
     await this.views.ensureIndexes();
-    const guarded = await guardedWritesFor(this.mongo.db);
-    this.projector.useGuardedWrites(guarded);
-    this.logger.log(`guarded view writes: ${guarded}`);
     await ensureTopics(this.kafka.kafka, this.config.kafka);
   }
 

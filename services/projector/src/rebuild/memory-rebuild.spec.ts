@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { KeywardEvent } from '@keyward/domain';
-import { GENESIS_HASH, sealCommit, TenantProjection, type Commit } from '@keyward/event-log';
+import { GENESIS_HASH, sealCommit, TenantProjection, tenantIndexOf, type Commit } from '@keyward/event-log';
 import { MemoryRebuild, type RebuildTarget, type WritableCollection } from './memory-rebuild';
 
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;
@@ -74,6 +74,7 @@ function target() {
     principals: new FakeCollection(),
     tenants: new FakeCollection(),
     checkpoints: new FakeCollection(),
+    indexes: new FakeCollection(),
   };
   return { views, asTarget: views as unknown as RebuildTarget };
 }
@@ -85,6 +86,7 @@ function expected(logs: Commit[][]) {
     principals: new Map<string, unknown>(),
     tenants: new Map<string, unknown>(),
     checkpoints: new Map<string, unknown>(),
+    indexes: new Map<string, unknown>(),
   };
   for (const commits of logs) {
     const p = new TenantProjection(commits[0]!.tenantId);
@@ -93,6 +95,10 @@ function expected(logs: Commit[][]) {
     for (const [id, k] of p.principals) out.principals.set(id, JSON.parse(JSON.stringify(k)));
     out.tenants.set(p.tenantId, JSON.parse(JSON.stringify(p.tenant)));
     out.checkpoints.set(p.tenantId, { _id: p.tenantId, lastSeq: p.lastSeq, lastHash: p.lastHash });
+    out.indexes.set(
+      p.tenantId,
+      JSON.parse(JSON.stringify(tenantIndexOf(p.tenantId, p.lastSeq, p.tenant, p.keys.values(), p.principals.values()))),
+    );
   }
   return out;
 }
@@ -121,8 +127,9 @@ describe('MemoryRebuild', () => {
     expect(Object.fromEntries(views.principals.docs)).toEqual(Object.fromEntries(want.principals));
     expect(Object.fromEntries(views.tenants.docs)).toEqual(Object.fromEntries(want.tenants));
     expect(Object.fromEntries(views.checkpoints.docs)).toEqual(Object.fromEntries(want.checkpoints));
-    expect(views.keys.replaced + views.tenants.replaced + views.checkpoints.replaced).toBe(0);
-    expect(result).toMatchObject({ commits: a.length + b.length, tenants: 2, chainProblems: [], documentsWritten: 35 + 2 + 2 + 2 });
+    expect(Object.fromEntries(views.indexes.docs)).toEqual(Object.fromEntries(want.indexes));
+    expect(views.keys.replaced + views.tenants.replaced + views.checkpoints.replaced + views.indexes.replaced).toBe(0);
+    expect(result).toMatchObject({ commits: a.length + b.length, tenants: 2, chainProblems: [], documentsWritten: 35 + 2 + 2 + 2 + 2 });
     expect(result.events).toBe([...a, ...b].reduce((n, c) => n + c.events.length, 0));
   });
 
@@ -140,8 +147,10 @@ describe('MemoryRebuild', () => {
     expect(Object.fromEntries(views.keys.docs)).toEqual(Object.fromEntries(want.keys));
     expect(Object.fromEntries(views.tenants.docs)).toEqual(Object.fromEntries(want.tenants));
     expect(Object.fromEntries(views.checkpoints.docs)).toEqual(Object.fromEntries(want.checkpoints));
+    expect(Object.fromEntries(views.indexes.docs)).toEqual(Object.fromEntries(want.indexes));
     expect(views.tenants.replaced).toBe(1);
     expect(views.checkpoints.replaced).toBe(1);
+    expect(views.indexes.replaced).toBe(1);
     expect(result).toMatchObject({ commits: a.length, duplicates: 1, gapFilled: 2, chainProblems: [] });
   });
 

@@ -3,11 +3,14 @@ import {
   hashCommit,
   inBatches,
   MAX_UPDATES_PER_COMMAND,
+  indexFits,
   TenantProjection,
+  tenantIndexOf,
   type Checkpoint,
   type Commit,
   type KeyView,
   type PrincipalView,
+  type TenantIndex,
   type TenantView,
 } from '@keyward/event-log';
 
@@ -24,6 +27,7 @@ export interface RebuildTarget {
   readonly principals: WritableCollection<PrincipalView>;
   readonly tenants: WritableCollection<TenantView>;
   readonly checkpoints: WritableCollection<Checkpoint>;
+  readonly indexes: WritableCollection<TenantIndex>;
 }
 
 export interface WritableCollection<T extends Document> {
@@ -200,6 +204,8 @@ export class MemoryRebuild {
     const replaced: { keys: KeyView[]; principals: PrincipalView[]; tenants: TenantView[] } = { keys: [], principals: [], tenants: [] };
     const checkpoints: Checkpoint[] = [];
     const replacedCheckpoints: Checkpoint[] = [];
+    const indexes: TenantIndex[] = [];
+    const replacedIndexes: TenantIndex[] = [];
     const group: string[] = [];
     for (const tenantId of tenantIds) {
       const projection = this.projections.get(tenantId);
@@ -219,6 +225,17 @@ export class MemoryRebuild {
       }
       projection.dirty.clear();
       const checkpoint = { _id: tenantId, lastSeq: projection.lastSeq, lastHash: projection.lastHash };
+      const index = tenantIndexOf(
+        tenantId,
+        projection.lastSeq,
+        projection.tenant,
+        projection.keys.values(),
+        projection.principals.values(),
+      );
+      // A tenant written again whose index no longer fits keeps the one written before: the live
+      // projector deletes it then; rare enough (a tenant split across partitions) to fail instead.
+      if (indexFits(index)) (this.checkpointSeq.has(tenantId) ? replacedIndexes : indexes).push(index);
+      else if (this.checkpointSeq.has(tenantId)) throw new Error(`the index of ${tenantId} outgrew its bound while it was rebuilt`);
       (this.checkpointSeq.has(tenantId) ? replacedCheckpoints : checkpoints).push(checkpoint);
       this.checkpointSeq.set(tenantId, projection.lastSeq);
     }
@@ -239,7 +256,8 @@ export class MemoryRebuild {
         ...this.replacements(views.principals, replaced.principals),
         ...this.replacements(views.tenants, replaced.tenants),
       ]);
-      // Checkpoints last, as the live projector writes them.
+      // Then each tenant's index, and the checkpoints last, as the live projector writes them.
+      await Promise.all([...this.inserts(views.indexes, indexes), ...this.replacements(views.indexes, replacedIndexes)]);
       await Promise.all([...this.inserts(views.checkpoints, checkpoints), ...this.replacements(views.checkpoints, replacedCheckpoints)]);
     })().catch((err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
