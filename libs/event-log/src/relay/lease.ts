@@ -8,16 +8,28 @@ interface LeaseTermDocument {
   name: string;
 }
 
+/** The newest term a holder has renewed into, per lease name (`_id` = name): terms below it are history. */
+interface LeaseHeadDocument {
+  _id: string;
+  term: number;
+}
+
 /**
  * A named lease so that one process at a time does a job (the relay, the scheduler).
  * Time is cut into terms of `ttlMs`; a term belongs to whoever *inserts* its document first.
  * Only unique-index inserts decide ownership, because conditional updates are not atomic
  * on every MongoDB-compatible store (FerretDB's SQLite backend). The holder claims the next
  * term before its own ends; a crashed holder's lease lapses at the end of its term.
+ *
+ * The holder deletes its old term documents as it renews, so a taker whose clock lags would find
+ * an old term free again: before claiming a term, a taker reads the lease's head (the newest term
+ * renewed into, raised before any term is deleted) and refuses a term below it. Every read and
+ * write is by `_id` or an insert.
  */
 export class Lease {
   readonly owner = randomUUID();
   private readonly terms: Collection<LeaseTermDocument>;
+  private readonly heads: Collection<LeaseHeadDocument>;
   /**
    * Who holds which term, as far as this process has learned: a term's holder never changes
    * once its document is inserted, so each term is asked about at most once (the relay polls
@@ -31,6 +43,7 @@ export class Lease {
     private readonly ttlMs = 5_000,
   ) {
     this.terms = db.collection<LeaseTermDocument>('lease_terms');
+    this.heads = db.collection<LeaseHeadDocument>('lease_heads');
   }
 
   private held: number | undefined;
@@ -47,7 +60,10 @@ export class Lease {
     const holds = await this.claim(term);
     if (holds) this.held = term;
     if (holds && now - term * this.ttlMs > this.ttlMs / 2 && !this.known.has(term + 1)) {
-      await this.claim(term + 1); // renew ahead of time
+      if (await this.claim(term + 1)) {
+        // renewed ahead of time; the head is raised before any old term's document goes
+        await this.heads.updateOne({ _id: this.name }, { $max: { term: term + 1 } }, { upsert: true }).catch(() => undefined);
+      }
       await this.terms.deleteMany({ name: this.name, term: { $lt: term - 1 } }).catch(() => undefined);
     }
     for (const t of this.known.keys()) if (t < term) this.known.delete(t);
@@ -57,6 +73,11 @@ export class Lease {
   private async claim(term: number): Promise<boolean> {
     const known = this.known.get(term);
     if (known !== undefined) return known;
+    const head = await this.heads.findOne({ _id: this.name });
+    if (head && head.term > term) {
+      this.known.set(term, false); // a past term (this clock lags): never claimable again
+      return false;
+    }
     const _id = `${this.name}:${term}`;
     let holds: boolean;
     try {

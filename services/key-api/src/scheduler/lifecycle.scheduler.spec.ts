@@ -25,6 +25,10 @@ function setup(execute: (tenantId: string, command: { kind: string; keyId: strin
         storeCalls.push('deleteMany');
         return Promise.resolve();
       },
+      updateOne: () => {
+        storeCalls.push('updateOne');
+        return Promise.resolve();
+      },
     }),
   };
   const views = {
