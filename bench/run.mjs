@@ -45,8 +45,8 @@ Options:
   --no-ceiling            do not add http-ceiling to a selection without it
 
 scale (bench/README.md):
-  --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 100,300)
-  --scale-tenants <n>     tenants at the largest size; keys per tenant = largest size / n (default 1000; quick 3)
+  --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 50,150)
+  --scale-tenants <n>     tenants at the largest size; keys per tenant = largest size / n (default 1000; quick 6)
   --scale-idle <s>        seconds of the idle CPU window (default 60; quick 5)
   --scale-concurrency <n> fill requests in flight (default 32)
   --scale-infra <which>   own: a FerretDB and a Kafka of its own on free ports (default); shared: KAFKA_BROKERS/MONGODB_URI
@@ -114,12 +114,12 @@ const settings = {
   logLevel: values['log-level'],
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
   scale: {
-    stages: (values['scale-keys'] ?? (quick ? '100,300' : '1000,10000,100000')).split(',').map((k) => {
+    stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000')).split(',').map((k) => {
       const n = Number(k);
       if (!Number.isInteger(n) || n < 1) usage(`--scale-keys must list positive integers, not "${values['scale-keys']}"`);
       return n;
     }),
-    tenants: number('scale-tenants', quick ? 3 : 1000),
+    tenants: number('scale-tenants', quick ? 6 : 1000),
     idleSec: number('scale-idle', quick ? 5 : 60),
     concurrency: number('scale-concurrency', 32),
     ownInfra: values['scale-infra'] === 'own' ? true : values['scale-infra'] === 'shared' ? false : usage('--scale-infra is own or shared'),
@@ -140,6 +140,7 @@ if (!values['no-ceiling'] && CRYPTO_SCENARIOS.some((s) => selected.has(s))) sele
 const plan = SCENARIOS.filter((s) => selected.has(s));
 
 const outFile = resolve(values.out ?? join(benchDir, 'results', 'latest.json'));
+const partialFile = outFile.replace(/(\.json)?$/, '.scale-partial.json');
 const runId = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 const startedAt = new Date();
 const scenarios = {};
@@ -296,6 +297,14 @@ async function main() {
           lifecycleTenants: settings.lifecycleTenants,
           viewsTimeoutSec: settings.scale.timeoutSec,
           rebuildTimeoutSec: settings.scale.timeoutSec,
+          // A long run keeps what it measured so far (each stage), should it stop before the end.
+          onStage: (partial) => {
+            mkdirSync(dirname(outFile), { recursive: true });
+            writeFileSync(
+              partialFile,
+              JSON.stringify({ runId, startedAt: startedAt.toISOString(), settings, scale: partial }, null, 2) + '\n',
+            );
+          },
         }),
       );
     }

@@ -156,6 +156,24 @@ export async function scale(settings) {
     infra?.stop({ keepLogs: failed });
   };
   active = cleanup;
+  const summary = (stages) => {
+    const filled = stages.filter((s) => s.fill?.commits > 0);
+    const fillCommits = filled.reduce((n, s) => n + s.fill.commits, 0);
+    const fillSeconds = filled.reduce((n, s) => n + s.fill.seconds, 0);
+    return {
+      infra: infra ? 'own (FerretDB and Kafka started for this run on free ports)' : 'shared (KAFKA_BROKERS / MONGODB_URI)',
+      tenants: settings.tenants,
+      keysPerTenant,
+      stages,
+      fill: {
+        method: 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
+        concurrency: settings.concurrency,
+        commits: fillCommits,
+        seconds: round(fillSeconds, 1),
+        commitsPerSec: fillSeconds > 0 ? round(fillCommits / fillSeconds, 1) : null,
+      },
+    };
+  };
   try {
     if (settings.ownInfra) {
       process.stdout.write('\nbench: scale: starting a FerretDB and a Kafka of its own ... ');
@@ -217,27 +235,11 @@ export async function scale(settings) {
       if (stage.rebuild && stage.rebuild.ok === false)
         stage.problems.push(`rebuild: ${stage.rebuild.reason ?? `exit ${stage.rebuild.exitCode}`}`);
       console.log(`bench: scale: stage ${keys} keys done${stage.problems.length ? `: ${stage.problems.join('; ')}` : ''}`);
+      settings.onStage?.(summary(stages));
     }
     const problems = stages.flatMap((s) => s.problems.map((p) => `${s.keys} keys: ${p}`));
     failed = problems.length > 0;
-    const filled = stages.filter((s) => s.fill?.commits > 0);
-    const fillCommits = filled.reduce((n, s) => n + s.fill.commits, 0);
-    const fillSeconds = filled.reduce((n, s) => n + s.fill.seconds, 0);
-    return {
-      status: failed ? 'failed' : 'ok',
-      ...(failed ? { problems } : {}),
-      infra: infra ? 'own (FerretDB and Kafka started for this run on free ports)' : 'shared (KAFKA_BROKERS / MONGODB_URI)',
-      tenants: settings.tenants,
-      keysPerTenant,
-      stages,
-      fill: {
-        method: 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
-        concurrency: settings.concurrency,
-        commits: fillCommits,
-        seconds: round(fillSeconds, 1),
-        commitsPerSec: round(fillCommits / fillSeconds, 1),
-      },
-    };
+    return { status: failed ? 'failed' : 'ok', ...(failed ? { problems } : {}), ...summary(stages) };
   } catch (err) {
     failed = true;
     throw err;
