@@ -114,11 +114,15 @@ const settings = {
   logLevel: values['log-level'],
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
   scale: {
-    stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000')).split(',').map((k) => {
-      const n = Number(k);
-      if (!Number.isInteger(n) || n < 1) usage(`--scale-keys must list positive integers, not "${values['scale-keys']}"`);
-      return n;
-    }),
+    stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000'))
+      .split(',')
+      .map((k) => {
+        const n = Number(k);
+        if (!Number.isInteger(n) || n < 1) usage(`--scale-keys must list positive integers, not "${values['scale-keys']}"`);
+        return n;
+      })
+      .filter((n, i, all) => all.indexOf(n) === i)
+      .sort((a, b) => a - b),
     tenants: number('scale-tenants', quick ? 6 : 1000),
     idleSec: number('scale-idle', quick ? 5 : 60),
     concurrency: number('scale-concurrency', 32),
