@@ -1,6 +1,6 @@
 // Writes the scale scenario's table into README.md, between the lines
 //   <!-- scale-table:begin -->  and  <!-- scale-table:end -->
-// from a bench result JSON: `node bench/scale-table.mjs [bench/results/latest.json]`, or
+// from a bench result JSON: `node bench/scale-table.mjs [bench/results/latest.json [README.md]]`, or
 // `npm run bench -- scale --readme` right after a run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -43,8 +43,9 @@ export function writeReadmeTable(result, sourceFile, readme = join(repoRoot, 'RE
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const source = resolve(process.argv[2] ?? join(benchDir, 'results', 'latest.json'));
+  const readme = resolve(process.argv[3] ?? join(repoRoot, 'README.md'));
   try {
-    console.log(writeReadmeTable(JSON.parse(readFileSync(source, 'utf8')), source));
+    console.log(writeReadmeTable(JSON.parse(readFileSync(source, 'utf8')), source, readme));
   } catch (err) {
     console.error(`scale-table: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
