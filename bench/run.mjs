@@ -16,16 +16,21 @@ import { kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
 import { store } from './scenarios/store.mjs';
+import { scale, stopScale } from './scenarios/scale.mjs';
+import { writeReadmeTable } from './scale-table.mjs';
 
-const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store'];
+const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store', 'scale'];
+/** Long scenarios that run only when named. */
+const ON_REQUEST = new Set(['store', 'scale']);
 const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle']);
 const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup', 'store']);
 
 const HELP = `usage: npm run bench -- [scenario...] [options]
 
-Scenarios (default: all, in this order): ${SCENARIOS.join(', ')}
+Scenarios (default: all but scale, in this order): ${SCENARIOS.join(', ')}
 A unique prefix selects a scenario (encrypt = encrypt-1k). HTTP scenarios also run http-ceiling
-for their ratios unless --no-ceiling is given.
+for their ratios unless --no-ceiling is given. scale runs only when named (it fills the store to
+100,000 keys: an hour or more; --quick: a few minutes).
 
 Options:
   --quick                 a very short version of everything (smoke test)
@@ -39,6 +44,15 @@ Options:
   --out <file>            where to write the JSON (default bench/results/latest.json)
   --log-level <level>     LOG_LEVEL of the services (default info, as deployed)
   --no-ceiling            do not add http-ceiling to a selection without it
+
+scale (bench/README.md):
+  --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 50,150)
+  --scale-tenants <n>     tenants at the largest size; keys per tenant = largest size / n (default 1000; quick 6)
+  --scale-idle <s>        seconds of the idle CPU window (default 60; quick 5)
+  --scale-concurrency <n> fill requests in flight (default 32)
+  --scale-infra <which>   own: a FerretDB and a Kafka of its own on free ports (default); shared: KAFKA_BROKERS/MONGODB_URI
+  --scale-timeout <s>     longest wait for the views to catch up, and for the rebuild (default 3600; quick 120)
+  --readme                write the scale table into README.md (between its scale-table markers)
 
 Uses KAFKA_BROKERS and MONGODB_URI when both are set; otherwise starts the local infrastructure
 (infra/infra.sh) and stops afterwards what it started.`;
@@ -57,6 +71,13 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     'no-ceiling': { type: 'boolean', default: false },
+    'scale-keys': { type: 'string' },
+    'scale-tenants': { type: 'string' },
+    'scale-idle': { type: 'string' },
+    'scale-concurrency': { type: 'string' },
+    'scale-infra': { type: 'string', default: 'own' },
+    'scale-timeout': { type: 'string' },
+    readme: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -93,6 +114,22 @@ const settings = {
   replayTimeoutSec: number('replay-timeout', quick ? 60 : 240),
   logLevel: values['log-level'],
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
+  scale: {
+    stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000'))
+      .split(',')
+      .map((k) => {
+        const n = Number(k);
+        if (!Number.isInteger(n) || n < 1) usage(`--scale-keys must list positive integers, not "${values['scale-keys']}"`);
+        return n;
+      })
+      .filter((n, i, all) => all.indexOf(n) === i)
+      .sort((a, b) => a - b),
+    tenants: number('scale-tenants', quick ? 6 : 1000),
+    idleSec: number('scale-idle', quick ? 5 : 60),
+    concurrency: number('scale-concurrency', 32),
+    ownInfra: values['scale-infra'] === 'own' ? true : values['scale-infra'] === 'shared' ? false : usage('--scale-infra is own or shared'),
+    timeoutSec: number('scale-timeout', quick ? 120 : 3600),
+  },
 };
 
 const selected = new Set();
@@ -103,11 +140,12 @@ for (const p of positionals) {
   else if (byPrefix.length === 1) selected.add(byPrefix[0]);
   else usage(byPrefix.length === 0 ? `unknown scenario "${p}"` : `"${p}" is ambiguous: ${byPrefix.join(', ')}`);
 }
-if (selected.size === 0) SCENARIOS.forEach((s) => selected.add(s));
+if (selected.size === 0) SCENARIOS.filter((s) => !ON_REQUEST.has(s)).forEach((s) => selected.add(s));
 if (!values['no-ceiling'] && CRYPTO_SCENARIOS.some((s) => selected.has(s))) selected.add('http-ceiling');
 const plan = SCENARIOS.filter((s) => selected.has(s));
 
 const outFile = resolve(values.out ?? join(benchDir, 'results', 'latest.json'));
+const partialFile = outFile.replace(/(\.json)?$/, '.scale-partial.json');
 const runId = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
 const startedAt = new Date();
 const scenarios = {};
@@ -119,6 +157,7 @@ let cleaning;
 function cleanup(env) {
   cleaning ??= (async () => {
     killChildren();
+    await stopScale().catch((e) => console.error(`bench: stopping scale: ${e.message}`));
     if (stack) {
       const keep = Object.values(scenarios).some((s) => s.status === 'failed');
       await stack.stop({ keep }).catch((e) => console.error(`bench: stopping services: ${e.message}`));
@@ -165,7 +204,7 @@ async function step(name, fn) {
 
 async function main() {
   console.log(`bench: ${quick ? 'quick' : 'full'} run ${runId}: ${plan.join(', ')}`);
-  const needsInfra = plan.some((s) => NEEDS_INFRA.has(s));
+  const needsInfra = plan.some((s) => NEEDS_INFRA.has(s)) || (plan.includes('scale') && !settings.scale.ownInfra);
   let env = { ...process.env };
   if (needsInfra) {
     const components = localComponents();
@@ -259,6 +298,31 @@ async function main() {
           budgetMs: quick ? 3_000 : 20_000,
         }),
       );
+    if (plan.includes('scale')) {
+      await step('scale', () =>
+        scale({
+          ...settings.scale,
+          brokers,
+          mongoUri,
+          runId,
+          logLevel: settings.logLevel,
+          durationSec: settings.durationSec,
+          warmupSec: settings.warmupSec,
+          lifecycleSeconds: settings.lifecycleSeconds,
+          lifecycleTenants: settings.lifecycleTenants,
+          viewsTimeoutSec: settings.scale.timeoutSec,
+          rebuildTimeoutSec: settings.scale.timeoutSec,
+          // A long run keeps what it measured so far (each stage), should it stop before the end.
+          onStage: (partial) => {
+            mkdirSync(dirname(outFile), { recursive: true });
+            writeFileSync(
+              partialFile,
+              JSON.stringify({ runId, startedAt: startedAt.toISOString(), settings, scale: partial }, null, 2) + '\n',
+            );
+          },
+        }),
+      );
+    }
   } finally {
     await cleanup(env);
   }
@@ -280,6 +344,14 @@ async function main() {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   console.log(`\n${renderTable(result)}\n\nbench: wrote ${outFile} (${result.wallSeconds} s)`);
+  if (values.readme) {
+    try {
+      if (!scenarios.scale?.stages) throw new Error('no scale result in this run');
+      console.log(`bench: ${writeReadmeTable(result, outFile)}`);
+    } catch (err) {
+      console.error(`bench: --readme: ${err.message}; README.md left as it is`);
+    }
+  }
   const failed = Object.entries(scenarios).filter(([, s]) => s.status === 'failed');
   if (failed.length > 0) {
     console.error(`bench: ${failed.length} scenario(s) failed: ${failed.map(([n]) => n).join(', ')}`);

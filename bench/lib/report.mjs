@@ -1,6 +1,7 @@
 // Machine information, the issue's targets, and the printed table.
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { judgeScale, renderScaleText } from './scale-report.mjs';
 import { repoRoot } from './util.mjs';
 
 function git(args) {
@@ -61,6 +62,7 @@ export function judgeTargets(scenarios) {
     .map((s) => s.keyApiPeakRssMiB);
   const peak = rss.length > 0 ? Math.max(...rss) : null;
   add('key-api-rss', 'key-api peak RSS under load <= 300 MiB', peak, (peak ?? Infinity) <= 300);
+  if (scenarios.scale?.stages) targets.push(...judgeScale(scenarios.scale));
   return targets;
 }
 
@@ -140,6 +142,8 @@ export function renderTable(result) {
         `${fmt(bk.snapshot.keysPerSec)} keys/s; KEK part ${bk.snapshot.kekPartBytes} B, DEK part ${bk.snapshot.dekPartBytes} B; verify ${fmt(bk.verify.seconds, 2)} s`,
     );
   }
+  const sc = result.scenarios.scale;
+  if (sc?.stages) lines.push('', 'scale:', renderScaleText(sc));
   if (notes.length > 0) lines.push('', ...notes);
   if (result.targets.length > 0) {
     lines.push('', 'targets:');

@@ -132,6 +132,33 @@ export class BenchStack {
     probe.close();
   }
 
+  get projectorPid() {
+    return this.children.get('projector')?.child.pid;
+  }
+
+  /**
+   * Stops key-api (SIGTERM) and starts it again on the same data folder; resolves the milliseconds
+   * from spawning the new process to its first 200 on /health/ready.
+   */
+  async restartKeyApi() {
+    const old = this.children.get('key-api');
+    this.client?.close();
+    if (old.child.exitCode === null && old.child.signalCode === null) old.child.kill('SIGTERM');
+    const timer = setTimeout(() => old.child.kill('SIGKILL'), 15_000);
+    await old.exited;
+    clearTimeout(timer);
+    const spawned = performance.now();
+    await this.startService('key-api');
+    const ca = this.tlsFiles?.ca ? readFileSync(this.tlsFiles.ca) : undefined;
+    this.client = new JsonClient(this.children.get('key-api').baseUrl, { ca });
+    await this.waitFor(
+      'key-api',
+      async () => (await this.client.request('GET', '/health/ready', { timeoutMs: 2_000 })).status === 200,
+      120_000,
+    );
+    return performance.now() - spawned;
+  }
+
   /** Polls `check` until it holds; fails early with the service's log when it exited. */
   async waitFor(name, check, timeoutMs) {
     const started = Date.now();

@@ -1,0 +1,262 @@
+// scale: does a request cost the same on a full store as on an empty one? Starts a stack of its
+// own (key-api and projector from dist/, by default on a FerretDB and a Kafka of its own started
+// with the project's infra scripts), then at each stage (the empty store, then each --scale-keys
+// size) fills the store through key-api's HTTP API (bench/lib/scale-fill.mjs), waits for the views,
+// and measures: idle CPU of every process, RSS, the store's size on disk, list and get latency,
+// lifecycle commands and command-to-visible latency (the lifecycle scenario), encrypt-1k and
+// decrypt-1k at 16 connections (the http scenario), KMIP Get (the kmip scenario), the rebuild of
+// the views (`keyward replay`, as the replay scenario runs it) and key-api's start-up time.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { RssSampler } from '../lib/load.mjs';
+import { OwnInfra } from '../lib/own-infra.mjs';
+import { databaseBytes, directoryBytes, ferretDataDir, idleCpu, localPort, pidListeningOn, rssMiB } from '../lib/procs.mjs';
+import { ScaleFill } from '../lib/scale-fill.mjs';
+import { BenchStack } from '../lib/stack.mjs';
+import { lastJsonLine, latencySummary, repoRoot, round, sleep, spawn } from '../lib/util.mjs';
+import { cryptoFixture, cryptoScenario } from './http.mjs';
+import { kmipGet } from './kmip.mjs';
+import { lifecycle } from './lifecycle.mjs';
+
+const require = createRequire(import.meta.url);
+
+/** Reads spread over at most this many tenants and keys per tenant. */
+const READ_TENANTS = 50;
+const READ_KEYS_PER_TENANT = 20;
+const MIN_READS = 20;
+const READ_GIVE_UP_SEC = 120;
+
+let active = null;
+
+/** Stops whatever a scale run still has running (for an interrupted bench). */
+export async function stopScale() {
+  await active?.();
+}
+
+/** `keyward replay --json` into a scratch database: the rebuild of every view from the topic. */
+function rebuildViews(env, timeoutSec) {
+  return new Promise((resolve) => {
+    const args = [join(repoRoot, 'bin', 'keyward.mjs'), 'replay', '--json'];
+    const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sampler = new RssSampler(child.pid);
+    let out = '';
+    let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, timeoutSec * 1000);
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err = (err + c).slice(-4000)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const peakRssMiB = sampler.stop();
+      if (timedOut) return resolve({ ok: false, reason: `stopped at the ${timeoutSec} s limit`, peakRssMiB });
+      try {
+        const r = lastJsonLine(out);
+        resolve({
+          // 0: every tenant's rebuilt views match the live ones; 2: some differ or a chain breaks.
+          ok: code === 0,
+          exitCode: code,
+          commits: r.commits,
+          events: r.events,
+          tenants: r.tenants,
+          seconds: round(r.seconds, 2),
+          commitsPerSec: round(r.commitsPerSec, 0),
+          checksumSeconds: round(r.checksumSeconds, 2),
+          mismatched: Array.isArray(r.mismatched) ? r.mismatched.length : r.mismatched,
+          chainVerified: r.chainVerified,
+          peakRssMiB,
+        });
+      } catch {
+        resolve({ ok: false, reason: `keyward replay exited ${code}: ${(err || out).slice(-500)}`, peakRssMiB });
+      }
+    });
+  });
+}
+
+/**
+ * GET latency over `rotate` ([{ path, apiKey }]), one request at a time, each path in turn:
+ * for `durationSec` and at least MIN_READS requests (a read slower than the window still counts),
+ * at most READ_GIVE_UP_SEC.
+ */
+async function readLatency(stack, rotate, { durationSec }) {
+  const ms = [];
+  const statuses = {};
+  const started = performance.now();
+  for (let i = 0; ; i++) {
+    const elapsed = (performance.now() - started) / 1000;
+    if ((elapsed >= durationSec && i >= MIN_READS) || elapsed >= READ_GIVE_UP_SEC) break;
+    const { path, apiKey } = rotate[i % rotate.length];
+    const answer = await stack.client
+      .request('GET', path, { key: apiKey, timeoutMs: 30_000 })
+      .catch((e) => ({ status: 0, text: e.message, ms: null }));
+    statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    if (answer.status === 200) ms.push(answer.ms);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const failed = Object.entries(statuses).filter(([code]) => code !== '200');
+  return {
+    status: failed.length === 0 ? 'ok' : 'failed',
+    ...(failed.length === 0 ? {} : { reason: `answers other than 200: ${JSON.stringify(Object.fromEntries(failed))}` }),
+    requests: Object.values(statuses).reduce((a, b) => a + b, 0),
+    requestsPerSec: round(ms.length / seconds, 1),
+    latency: latencySummary(ms),
+    paths: rotate.length,
+  };
+}
+
+/** The reads of a stage: the fixture tenant, then fill tenants spread over the whole fill. */
+function readTargets(fixture, fill) {
+  const lists = [{ path: '/v1/keys', apiKey: fixture.userKey }];
+  const gets = [fixture.aesKeyId, fixture.hmacKeyId].map((id) => ({ path: `/v1/keys/${id}`, apiKey: fixture.userKey }));
+  const step = Math.max(1, Math.floor(fill.tenants.length / READ_TENANTS));
+  for (let i = 0; i < fill.tenants.length && lists.length <= READ_TENANTS; i += step) {
+    const t = fill.tenants[i];
+    const apiKey = t.adminKey;
+    lists.push({ path: '/v1/keys', apiKey });
+    const keyStep = Math.max(1, Math.floor(t.keys.length / READ_KEYS_PER_TENANT));
+    for (let k = 0; k < t.keys.length; k += keyStep) gets.push({ path: `/v1/keys/${t.keys[k].keyId}`, apiKey });
+  }
+  return { lists, gets };
+}
+
+/** Runs one measured part; a failure is recorded in the stage and the next part runs. */
+async function part(stage, name, fn) {
+  const started = performance.now();
+  try {
+    stage[name] = await fn();
+  } catch (err) {
+    stage[name] = { status: 'failed', reason: err instanceof Error ? err.message : String(err) };
+    stage.problems.push(`${name}: ${stage[name].reason.split('\n')[0]}`);
+  }
+  if (stage[name] && typeof stage[name] === 'object') stage[name].wallSeconds = round((performance.now() - started) / 1000, 1);
+}
+
+/**
+ * @param settings { brokers, mongoUri, runId, logLevel, stages: number[] (keys), tenants, idleSec,
+ *   durationSec, warmupSec, lifecycleSeconds, lifecycleTenants, concurrency, ownInfra, rebuildTimeoutSec,
+ *   viewsTimeoutSec }
+ */
+export async function scale(settings) {
+  const runId = `${settings.runId}s`;
+  const maxKeys = Math.max(...settings.stages);
+  const keysPerTenant = Math.max(1, Math.ceil(maxKeys / settings.tenants));
+  let infra = null;
+  let stack = null;
+  let env = { KAFKA_BROKERS: settings.brokers, MONGODB_URI: settings.mongoUri };
+  let failed = false;
+  const cleanup = async () => {
+    active = null;
+    if (stack) {
+      await stack.stop({ keep: failed }).catch((e) => console.error(`bench: stopping the scale stack: ${e.message}`));
+      if (failed) console.log(`bench: scale service logs kept in ${stack.dataDir}`);
+      if (!infra) await dropData(env, stack.env.MONGODB_DB, runId).catch((e) => console.error(`bench: dropping scale data: ${e.message}`));
+    }
+    infra?.stop({ keepLogs: failed });
+  };
+  active = cleanup;
+  const summary = (stages) => {
+    const filled = stages.filter((s) => s.fill?.commits > 0);
+    const fillCommits = filled.reduce((n, s) => n + s.fill.commits, 0);
+    const fillSeconds = filled.reduce((n, s) => n + s.fill.seconds, 0);
+    return {
+      infra: infra ? 'own (FerretDB and Kafka started for this run on free ports)' : 'shared (KAFKA_BROKERS / MONGODB_URI)',
+      tenants: settings.tenants,
+      keysPerTenant,
+      stages,
+      fill: {
+        method: 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
+        concurrency: settings.concurrency,
+        commits: fillCommits,
+        seconds: round(fillSeconds, 1),
+        commitsPerSec: fillSeconds > 0 ? round(fillCommits / fillSeconds, 1) : null,
+      },
+    };
+  };
+  try {
+    if (settings.ownInfra) {
+      process.stdout.write('\nbench: scale: starting a FerretDB and a Kafka of its own ... ');
+      infra = new OwnInfra(join(repoRoot, '.keyward', 'bench', `${runId}-infra`));
+      env = await infra.start();
+      console.log(`ok (${env.MONGODB_URI}, ${env.KAFKA_BROKERS})`);
+    }
+    stack = new BenchStack({ brokers: env.KAFKA_BROKERS, mongoUri: env.MONGODB_URI, runId, logLevel: settings.logLevel });
+    await stack.start();
+    const db = stack.env.MONGODB_DB;
+    const storePid = infra?.pids.ferretdb ?? pidListeningOn(localPort(env.MONGODB_URI) ?? -1);
+    const kafkaPid = infra?.pids.kafka ?? pidListeningOn(localPort(env.KAFKA_BROKERS) ?? -1);
+    const storeDir = infra?.storeDir ?? (storePid ? ferretDataDir(storePid) : null);
+    const pids = () => ({ 'key-api': stack.apiPid, projector: stack.projectorPid, ferretdb: storePid, kafka: kafkaPid });
+    const fixture = await cryptoFixture(stack);
+    const fill = new ScaleFill(stack, { keysPerTenant, concurrency: settings.concurrency, pids: pids() });
+    const stages = [];
+    for (const keys of [0, ...settings.stages]) {
+      const stage = { keys, problems: [] };
+      stages.push(stage);
+      console.log(`\nbench: scale: stage ${keys} keys`);
+      if (keys > 0) {
+        fill.pids = pids();
+        await part(stage, 'fill', () => fill.growTo(keys));
+        if (stage.fill.status === 'failed') break; // the next stages would not have their size
+        await part(stage, 'viewsCatchUp', async () => ({ seconds: await fill.waitForViews(settings.viewsTimeoutSec) }));
+      }
+      stage.tenants = fill.tenants.length;
+      stage.commits = fill.commits;
+      await sleep(2_000);
+      process.stdout.write(`bench: scale: idle ${settings.idleSec} s ... `);
+      await part(stage, 'idle', () => idleCpu(pids(), settings.idleSec));
+      console.log(`${stage.idle.totalPercentOfCore ?? '-'} % of a core`);
+      stage.rssMiB = rssMiB(pids());
+      stage.store = {
+        dir: storeDir,
+        databaseMiB: storeDir ? round(databaseBytes(storeDir, db) / 2 ** 20, 2) : null,
+        ...(infra ? { dataDirMiB: round(directoryBytes(storeDir) / 2 ** 20, 2) } : {}),
+      };
+      const sampler = new RssSampler(stack.apiPid);
+      const { lists, gets } = readTargets(fixture, fill);
+      const http = { connections: [16], durationSec: settings.durationSec, warmupSec: settings.warmupSec };
+      await part(stage, 'list', () => readLatency(stack, lists, settings));
+      await part(stage, 'get', () => readLatency(stack, gets, settings));
+      await part(stage, 'lifecycle', () =>
+        lifecycle(stack, { durationSec: settings.lifecycleSeconds, tenants: settings.lifecycleTenants }),
+      );
+      await part(stage, 'encrypt', () => cryptoScenario('encrypt-1k', stack, fixture, http));
+      await part(stage, 'decrypt', () => cryptoScenario('decrypt-1k', stack, fixture, http));
+      await part(stage, 'kmip', () => kmipGet(stack, http));
+      stage.keyApiPeakRssMiB = sampler.stop();
+      await part(stage, 'rebuild', () => rebuildViews({ ...stack.env }, settings.rebuildTimeoutSec));
+      await part(stage, 'startup', async () => ({ ms: round(await stack.restartKeyApi(), 0) }));
+      for (const [name, s] of Object.entries(stage)) {
+        const why = s?.reason ?? (s?.problems ?? s?.firstProblems ?? []).join('; ');
+        if (s?.status === 'failed' && !stage.problems.some((p) => p.startsWith(name))) stage.problems.push(`${name}: ${why}`);
+        else if (s?.status && s.status !== 'ok' && s.status !== 'failed') stage.problems.push(`${name}: ${s.status} ${why}`);
+      }
+      if (stage.rebuild && stage.rebuild.ok === false)
+        stage.problems.push(`rebuild: ${stage.rebuild.reason ?? `exit ${stage.rebuild.exitCode}`}`);
+      console.log(`bench: scale: stage ${keys} keys done${stage.problems.length ? `: ${stage.problems.join('; ')}` : ''}`);
+      settings.onStage?.(summary(stages));
+    }
+    const problems = stages.flatMap((s) => s.problems.map((p) => `${s.keys} keys: ${p}`));
+    failed = problems.length > 0;
+    return { status: failed ? 'failed' : 'ok', ...(failed ? { problems } : {}), ...summary(stages) };
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    await cleanup();
+  }
+}
+
+async function dropData(env, db, runId) {
+  const { MongoClient } = require('mongodb');
+  const { Kafka, logLevel } = require('kafkajs');
+  const mongo = await MongoClient.connect(env.MONGODB_URI, { serverSelectionTimeoutMS: 10_000 });
+  await mongo.db(db).dropDatabase();
+  await mongo.close();
+  const admin = new Kafka({ clientId: 'keyward-bench', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`bench.${runId}.`));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin.disconnect();
+}
