@@ -86,9 +86,11 @@ describe("audit and checkpoints read a tenant's data by id (real key-api, Kafka 
 
   it('an idle stack runs checkpoint and scheduler passes without a distinct over the commits or a scan of the key views', async () => {
     tap.reset();
-    await pause(11_000); // twenty checkpoint passes and a scheduler pass
+    await pause(21_000); // forty checkpoint passes and two scheduler passes (10 s apart)
     expect(tap.commands.filter((c) => c.name === 'distinct')).toEqual([]);
-    expect(tap.commands.filter((c) => c.collection === 'view_keys' && keysOf(c).includes('$or'))).toEqual([]);
+    // The agenda's one-time refill (REFILL_AFTER_MS after start) may fall in the window on a slow
+    // machine: at most one scan, where a pass that scans would make two.
+    expect(tap.commands.filter((c) => c.collection === 'view_keys' && keysOf(c).includes('$or')).length).toBeLessThanOrEqual(1);
     expect(tap.commands.filter((c) => c.collection === 'checkpoints' && keysOf(c).join() !== '_id')).toEqual([]);
   });
 });
