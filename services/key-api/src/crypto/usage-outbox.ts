@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, type Collection, type Db, type WriteError } from 'mongodb';
+import { inBatches } from '@keyward/event-log';
 
 /** The collection holding usage records Kafka could not take yet. */
 export const USAGE_OUTBOX = 'usage_outbox';
@@ -16,10 +17,13 @@ export interface OutboxBatch<R> {
   readonly at: Date;
 }
 
+/** Point reads in flight at once. */
+const READS_AT_ONCE = 8;
+
 /**
- * The durable side of the usage audit. Every query but an insert is a collection scan on FerretDB:
- * the recorder reads (bounded, oldest first) only while it knows of batches here, and once a
- * minute otherwise.
+ * The durable side of the usage audit. An instance reads and deletes its own batches by `_id`
+ * (index-served on MongoDB and on the embedded store); only the once-a-minute sweep for batches
+ * other (stopped or crashed) instances left reads the whole collection, a scan on FerretDB.
  */
 export class UsageOutbox<R> {
   private readonly batches: Collection<OutboxBatch<R>>;
@@ -47,7 +51,22 @@ export class UsageOutbox<R> {
     return this.batches.find({}).sort({ _id: 1 }).limit(limit).toArray();
   }
 
+  /** The batches with these ids that are still here, in the order of `ids`. */
+  async byIds(ids: readonly string[]): Promise<OutboxBatch<R>[]> {
+    const found: OutboxBatch<R>[] = [];
+    for (const batch of inBatches(ids, READS_AT_ONCE)) {
+      for (const doc of await Promise.all(batch.map((_id) => this.batches.findOne({ _id })))) if (doc) found.push(doc);
+    }
+    return found;
+  }
+
+  /** One delete by `_id` per batch (a `$in` is a collection scan on FerretDB). */
   async remove(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.batches.deleteMany({ _id: { $in: [...ids] } });
+    for (const batch of inBatches(ids)) {
+      await this.batches.bulkWrite(
+        batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
+        { ordered: false },
+      );
+    }
   }
 }

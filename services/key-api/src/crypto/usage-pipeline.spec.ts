@@ -43,6 +43,12 @@ class FakeStore implements UsageStore<Rec> {
     if (this.down) return Promise.reject(new Error('store away'));
     return Promise.resolve([...this.batches.values()].sort((a, b) => (a._id < b._id ? -1 : 1)).slice(0, limit));
   }
+  idReads = 0;
+  byIds(ids: readonly string[]): Promise<OutboxBatch<Rec>[]> {
+    this.idReads++;
+    if (this.down) return Promise.reject(new Error('store away'));
+    return Promise.resolve(ids.flatMap((id) => this.batches.get(id) ?? []));
+  }
   remove(ids: readonly string[]): Promise<void> {
     if (this.down) return Promise.reject(new Error('store away'));
     for (const id of ids) this.batches.delete(id);
@@ -124,6 +130,24 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     await tick();
     expect(topic.of('a')).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
     expect(topic.of('b')).toEqual([5]);
+    expect(store.batches.size).toBe(0);
+    expect(pipeline.outboxRecords).toBe(0);
+  });
+
+  it('drains its own outboxed batches by id between sweeps: no read of the whole outbox', async () => {
+    const { pipeline, topic, store, record, tick } = setup({ drainBatches: 2 });
+    await tick(); // the start-up sweep
+    topic.down = true;
+    for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 2);
+    await tick(); // refused: five batches to the outbox
+    expect(store.batches.size).toBe(5);
+    topic.down = false;
+    const sweeps = store.reads;
+    await tick();
+    expect(store.reads).toBe(sweeps); // within sweepMs of the last sweep: by id only
+    expect(store.idReads).toBeGreaterThanOrEqual(3); // five batches, two per round
+    expect(topic.of('a')).toEqual([0, 1]);
+    expect(topic.of('e')).toEqual([8, 9]);
     expect(store.batches.size).toBe(0);
     expect(pipeline.outboxRecords).toBe(0);
   });

@@ -19,7 +19,10 @@ export interface UsageTopic<R> {
 /** Where records go while the topic is away: the outbox (see usage-outbox.ts). */
 export interface UsageStore<R> {
   insert(batches: readonly OutboxBatch<R>[]): Promise<void>;
+  /** The oldest `limit` batches of every instance: the sweep (a collection scan on the embedded store). */
   oldest(limit: number): Promise<OutboxBatch<R>[]>;
+  /** The batches with these ids still stored, in the order given: reads by `_id`. */
+  byIds(ids: readonly string[]): Promise<OutboxBatch<R>[]>;
   remove(ids: readonly string[]): Promise<void>;
 }
 
@@ -252,13 +255,29 @@ export class UsagePipeline<R extends Tenanted> {
     this.putBack(kept);
   }
 
-  /** Outbox → topic, a few bounded rounds, oldest first. False when the topic failed. */
+  /**
+   * Outbox → topic, a few bounded rounds, oldest first. False when the topic failed. Between
+   * sweeps (every `sweepMs`, for batches other instances left), a round reads this instance's own
+   * stored batches by `_id`, oldest first: what it costs is what this instance outboxed, not what
+   * the outbox holds.
+   */
   private async drain(store: UsageStore<R>): Promise<boolean> {
     for (let round = 0; round < 10; round++) {
       const started = this.options.now();
+      const sweep = started >= this.nextSweep;
       let batches: OutboxBatch<R>[];
+      let asked: string[] = [];
       try {
-        batches = await store.oldest(this.options.drainBatches);
+        if (sweep) batches = await store.oldest(this.options.drainBatches);
+        else {
+          asked = [...this.own]
+            .filter(([, b]) => b.stored !== undefined)
+            .map(([id]) => id)
+            .sort()
+            .slice(0, this.options.drainBatches);
+          if (asked.length === 0) return true;
+          batches = await store.byIds(asked);
+        }
       } catch (err: unknown) {
         this.events.warn(`cannot read the usage outbox (${message(err)})`);
         this.nextSweep = this.options.now() + this.options.sweepMs;
@@ -280,6 +299,13 @@ export class UsagePipeline<R extends Tenanted> {
           return true;
         }
         for (const batch of batches) this.forget(batch._id);
+      }
+      if (!sweep) {
+        // Own batches asked for and not found were drained elsewhere (another instance's sweep).
+        const seen = new Set(batches.map((b) => b._id));
+        for (const id of asked) if (!seen.has(id)) this.forget(id);
+        if (asked.length < this.options.drainBatches) return true;
+        continue;
       }
       if (batches.length < this.options.drainBatches) {
         // The read saw the whole outbox: own batches stored before it and not in it were drained elsewhere.
