@@ -46,9 +46,14 @@ export class UsageOutbox<R> {
     }
   }
 
-  /** The oldest `limit` batches. */
-  oldest(limit: number): Promise<OutboxBatch<R>[]> {
-    return this.batches.find({}).sort({ _id: 1 }).limit(limit).toArray();
+  /** The ids of the oldest `limit` batches: one read of the whole collection on FerretDB, whatever `limit`. */
+  async oldestIds(limit: number): Promise<string[]> {
+    const docs = await this.batches
+      .find({}, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => d._id);
   }
 
   /** The batches with these ids that are still here, in the order of `ids`. */

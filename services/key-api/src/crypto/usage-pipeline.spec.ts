@@ -38,10 +38,10 @@ class FakeStore implements UsageStore<Rec> {
     for (const b of batches) this.batches.set(b._id, b);
     return Promise.resolve();
   }
-  oldest(limit: number): Promise<OutboxBatch<Rec>[]> {
+  oldestIds(limit: number): Promise<string[]> {
     this.reads++;
     if (this.down) return Promise.reject(new Error('store away'));
-    return Promise.resolve([...this.batches.values()].sort((a, b) => (a._id < b._id ? -1 : 1)).slice(0, limit));
+    return Promise.resolve([...this.batches.keys()].sort().slice(0, limit));
   }
   idReads = 0;
   byIds(ids: readonly string[]): Promise<OutboxBatch<Rec>[]> {
@@ -270,6 +270,16 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(await pipeline.close(clock.ms + 100)).toBe(0);
     expect(store.records).toBe(7);
     expect([...store.batches.values()].flatMap((b) => b.records.map((r) => r.n))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a sweep reads the outbox once for many batches other instances left, then drains them by id, in order', async () => {
+    const { topic, store, tick } = setup({ drainBatches: 2 });
+    const left = ['i0:0000000004', 'i0:0000000001', 'i0:0000000003', 'i0:0000000000', 'i0:0000000002'];
+    await store.insert(left.map((_id) => ({ _id, tenantId: 'z', records: [{ tenantId: 'z', n: Number(_id.slice(-1)) }], at: new Date() })));
+    await tick();
+    expect(store.reads).toBe(1);
+    expect(topic.of('z')).toEqual([0, 1, 2, 3, 4]);
+    expect(store.batches.size).toBe(0);
   });
 
   it('drains batches other instances left in the outbox (found by a sweep)', async () => {

@@ -19,8 +19,8 @@ export interface UsageTopic<R> {
 /** Where records go while the topic is away: the outbox (see usage-outbox.ts). */
 export interface UsageStore<R> {
   insert(batches: readonly OutboxBatch<R>[]): Promise<void>;
-  /** The oldest `limit` batches of every instance: the sweep (a collection scan on the embedded store). */
-  oldest(limit: number): Promise<OutboxBatch<R>[]>;
+  /** The ids of the oldest `limit` batches of every instance: the sweep (a collection scan on the embedded store). */
+  oldestIds(limit: number): Promise<string[]>;
   /** The batches with these ids still stored, in the order given: reads by `_id`. */
   byIds(ids: readonly string[]): Promise<OutboxBatch<R>[]>;
   remove(ids: readonly string[]): Promise<void>;
@@ -60,6 +60,10 @@ interface OwnBatch {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** Batch ids one sweep reads (ids only: a few hundred KiB at most). */
+const SWEEP_IDS_MAX = 10_000;
+/** Rounds of `drainBatches` one drain takes before memory gets its turn again. */
+const DRAIN_ROUNDS = 10;
 const MIN_BACKOFF_MS = 250;
 
 /**
@@ -256,31 +260,43 @@ export class UsagePipeline<R extends Tenanted> {
   }
 
   /**
-   * Outbox → topic, a few bounded rounds, oldest first. False when the topic failed. Between
-   * sweeps (every `sweepMs`, for batches other instances left), a round reads this instance's own
-   * stored batches by `_id`, oldest first: what it costs is what this instance outboxed, not what
-   * the outbox holds.
+   * Outbox → topic, oldest first, at most DRAIN_ROUNDS rounds of `drainBatches` batches each, read
+   * by `_id`. Which ids: every `sweepMs` (and at start), a sweep reads the ids of the whole outbox
+   * once, batches other (stopped or crashed) instances left included; in between, this instance's
+   * own stored batches. False when the topic failed.
    */
   private async drain(store: UsageStore<R>): Promise<boolean> {
-    for (let round = 0; round < 10; round++) {
-      const started = this.options.now();
-      const sweep = started >= this.nextSweep;
-      let batches: OutboxBatch<R>[];
-      let asked: string[] = [];
-      try {
-        if (sweep) batches = await store.oldest(this.options.drainBatches);
-        else {
-          asked = [...this.own]
-            .filter(([, b]) => b.stored !== undefined)
-            .map(([id]) => id)
-            .sort()
-            .slice(0, this.options.drainBatches);
-          if (asked.length === 0) return true;
-          batches = await store.byIds(asked);
+    const started = this.options.now();
+    const sweep = started >= this.nextSweep;
+    let ids: string[];
+    try {
+      if (sweep) {
+        ids = await store.oldestIds(SWEEP_IDS_MAX);
+        this.nextSweep = started + this.options.sweepMs;
+        if (ids.length < SWEEP_IDS_MAX) {
+          // The read saw the whole outbox: own batches stored before it and not in it were drained elsewhere.
+          const seen = new Set(ids);
+          for (const [id, batch] of this.own) if (batch.stored !== undefined && batch.stored < started && !seen.has(id)) this.forget(id);
         }
+      } else {
+        ids = [...this.own]
+          .filter(([, b]) => b.stored !== undefined)
+          .map(([id]) => id)
+          .sort();
+      }
+    } catch (err: unknown) {
+      this.events.warn(`cannot read the usage outbox (${message(err)})`);
+      this.nextSweep = this.options.now() + this.options.sweepMs;
+      return true;
+    }
+    const rounds = Math.min(ids.length, DRAIN_ROUNDS * this.options.drainBatches);
+    for (let i = 0; i < rounds; i += this.options.drainBatches) {
+      const asked = ids.slice(i, Math.min(rounds, i + this.options.drainBatches));
+      let batches: OutboxBatch<R>[];
+      try {
+        batches = await store.byIds(asked);
       } catch (err: unknown) {
         this.events.warn(`cannot read the usage outbox (${message(err)})`);
-        this.nextSweep = this.options.now() + this.options.sweepMs;
         return true;
       }
       if (batches.length > 0) {
@@ -298,23 +314,12 @@ export class UsagePipeline<R extends Tenanted> {
           this.events.warn(`cannot delete ${batches.length} drained usage batches; they will be sent again (${message(err)})`);
           return true;
         }
-        for (const batch of batches) this.forget(batch._id);
       }
-      if (!sweep) {
-        // Own batches asked for and not found were drained elsewhere (another instance's sweep).
-        const seen = new Set(batches.map((b) => b._id));
-        for (const id of asked) if (!seen.has(id)) this.forget(id);
-        if (asked.length < this.options.drainBatches) return true;
-        continue;
-      }
-      if (batches.length < this.options.drainBatches) {
-        // The read saw the whole outbox: own batches stored before it and not in it were drained elsewhere.
-        const seen = new Set(batches.map((b) => b._id));
-        for (const [id, batch] of this.own) if (batch.stored !== undefined && batch.stored < started && !seen.has(id)) this.forget(id);
-        this.nextSweep = this.options.now() + this.options.sweepMs;
-        return true;
-      }
+      // Drained now, or (asked for and not found) drained elsewhere.
+      for (const id of asked) this.forget(id);
     }
+    // A sweep that left ids behind (more than the rounds take, or more than it reads) comes back at once.
+    if (sweep && (rounds < ids.length || ids.length >= SWEEP_IDS_MAX)) this.nextSweep = 0;
     return true;
   }
 
