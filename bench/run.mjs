@@ -2,13 +2,12 @@
 // own key-api and projector from dist/ on a fresh database and topics, runs the scenarios, prints
 // a table and writes bench/results/latest.json. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { infra, localComponents, localEnv, running } from '../scripts/lib/infra.mjs';
 import { machineInfo, judgeTargets, renderTable } from './lib/report.mjs';
 import { BenchStack } from './lib/stack.mjs';
-import { benchDir, killChildren, round } from './lib/util.mjs';
+import { benchDir, dropRunData, killChildren, round } from './lib/util.mjs';
 import { aesCeiling } from './scenarios/aes.mjs';
 import { backup } from './scenarios/backup.mjs';
 import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
@@ -162,7 +161,7 @@ function cleanup(env) {
       const keep = Object.values(scenarios).some((s) => s.status === 'failed');
       await stack.stop({ keep }).catch((e) => console.error(`bench: stopping services: ${e.message}`));
       if (keep) console.log(`bench: service logs kept in ${stack.dataDir}`);
-      await dropRunData(env).catch((e) => console.error(`bench: dropping run data: ${e.message}`));
+      await dropRunData(env, stack.env.MONGODB_DB, runId).catch((e) => console.error(`bench: dropping run data: ${e.message}`));
     }
     if (startedInfra.length > 0) {
       console.log(`bench: stopping what this run started (${startedInfra.join(', ')})`);
@@ -170,20 +169,6 @@ function cleanup(env) {
     }
   })();
   return cleaning;
-}
-
-async function dropRunData(env) {
-  const require = createRequire(import.meta.url);
-  const { MongoClient } = require('mongodb');
-  const { Kafka, logLevel } = require('kafkajs');
-  const mongo = await MongoClient.connect(env.MONGODB_URI, { serverSelectionTimeoutMS: 10_000 });
-  await mongo.db(stack.env.MONGODB_DB).dropDatabase();
-  await mongo.close();
-  const admin = new Kafka({ clientId: 'keyward-bench', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`bench.${runId}.`));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
 }
 
 async function step(name, fn) {

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, release, totalmem } from 'node:os';
 import { judgeScale, renderScaleText } from './scale-report.mjs';
-import { repoRoot } from './util.mjs';
+import { repoRoot, targetList } from './util.mjs';
 
 function git(args) {
   try {
@@ -31,14 +31,7 @@ export function machineInfo() {
 
 /** The targets, judged on the figures of this run ("not measured" when a scenario did not run). */
 export function judgeTargets(scenarios) {
-  const targets = [];
-  const add = (id, description, measured, met) =>
-    targets.push({
-      id,
-      description,
-      measured,
-      status: measured === null || measured === undefined ? 'not measured' : met ? 'met' : 'missed',
-    });
+  const { targets, add } = targetList();
 
   const enc = scenarios['encrypt-1k']?.status === 'ok' ? scenarios['encrypt-1k'].points['16'] : undefined;
   const ratio = enc?.vsCeiling?.requestsPerSec;

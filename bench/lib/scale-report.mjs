@@ -1,6 +1,8 @@
 // The scale scenario's figures per stage, the issue's targets judged on them, and the table (plain
 // text for the terminal, Markdown for the README).
 
+import { targetList } from './util.mjs';
+
 const maxOf = (values) => {
   const numbers = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
   return numbers.length === 0 ? null : Math.max(...numbers);
@@ -100,18 +102,11 @@ const value = (stage, id) => {
  * absolute limits, and encrypt-1k >= 0.9x its empty-store rate.
  */
 export function judgeScale(result) {
-  const targets = [];
+  const { targets, add } = targetList();
   const stages = (result?.stages ?? []).filter((s) => s.keys > 0 && !(s.fill?.status === 'failed'));
   const empty = result?.stages?.find((s) => s.keys === 0);
   const base = stages[0];
   const top = stages.at(-1);
-  const add = (id, description, measured, met) =>
-    targets.push({
-      id,
-      description,
-      measured,
-      status: measured === null || measured === undefined ? 'not measured' : met ? 'met' : 'missed',
-    });
   for (const limit of LIMITS) {
     const v = value(top, limit.figure);
     add(`scale-${limit.figure}`, `scale at ${top?.keys ?? '?'} keys: ${limit.text}`, v, v !== null && v <= limit.max);

@@ -5,6 +5,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -138,4 +139,32 @@ export function lastJsonLine(text) {
     }
   }
   throw new Error(`no JSON line in output:\n${text.slice(-2000)}`);
+}
+
+/** Drops a run's database and its topics (`bench.<runId>.*`), the data a bench run wrote. */
+export async function dropRunData(env, db, runId) {
+  const require = createRequire(import.meta.url);
+  const { MongoClient } = require('mongodb');
+  const { Kafka, logLevel } = require('kafkajs');
+  const mongo = await MongoClient.connect(env.MONGODB_URI, { serverSelectionTimeoutMS: 10_000 });
+  await mongo.db(db).dropDatabase();
+  await mongo.close();
+  const admin = new Kafka({ clientId: 'keyward-bench', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`bench.${runId}.`));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  await admin.disconnect();
+}
+
+/** A list of judged targets and the function that adds one: `not measured` when there is no figure. */
+export function targetList() {
+  const targets = [];
+  const add = (id, description, measured, met) =>
+    targets.push({
+      id,
+      description,
+      measured,
+      status: measured === null || measured === undefined ? 'not measured' : met ? 'met' : 'missed',
+    });
+  return { targets, add };
 }

@@ -6,19 +6,16 @@
 // lifecycle commands and command-to-visible latency (the lifecycle scenario), encrypt-1k and
 // decrypt-1k at 16 connections (the http scenario), KMIP Get (the kmip scenario), the rebuild of
 // the views (`keyward replay`, as the replay scenario runs it) and key-api's start-up time.
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { RssSampler } from '../lib/load.mjs';
 import { OwnInfra } from '../lib/own-infra.mjs';
 import { databaseBytes, directoryBytes, ferretDataDir, idleCpu, localPort, pidListeningOn, rssMiB } from '../lib/procs.mjs';
 import { ScaleFill } from '../lib/scale-fill.mjs';
 import { BenchStack } from '../lib/stack.mjs';
-import { lastJsonLine, latencySummary, repoRoot, round, sleep, spawn } from '../lib/util.mjs';
+import { dropRunData, lastJsonLine, latencySummary, repoRoot, round, sleep, spawn } from '../lib/util.mjs';
 import { cryptoFixture, cryptoScenario } from './http.mjs';
 import { kmipGet } from './kmip.mjs';
 import { lifecycle } from './lifecycle.mjs';
-
-const require = createRequire(import.meta.url);
 
 /** Reads spread over at most this many tenants and keys per tenant. */
 const READ_TENANTS = 50;
@@ -151,7 +148,8 @@ export async function scale(settings) {
     if (stack) {
       await stack.stop({ keep: failed }).catch((e) => console.error(`bench: stopping the scale stack: ${e.message}`));
       if (failed) console.log(`bench: scale service logs kept in ${stack.dataDir}`);
-      if (!infra) await dropData(env, stack.env.MONGODB_DB, runId).catch((e) => console.error(`bench: dropping scale data: ${e.message}`));
+      if (!infra)
+        await dropRunData(env, stack.env.MONGODB_DB, runId).catch((e) => console.error(`bench: dropping scale data: ${e.message}`));
     }
     infra?.stop({ keepLogs: failed });
   };
@@ -246,17 +244,4 @@ export async function scale(settings) {
   } finally {
     await cleanup();
   }
-}
-
-async function dropData(env, db, runId) {
-  const { MongoClient } = require('mongodb');
-  const { Kafka, logLevel } = require('kafkajs');
-  const mongo = await MongoClient.connect(env.MONGODB_URI, { serverSelectionTimeoutMS: 10_000 });
-  await mongo.db(db).dropDatabase();
-  await mongo.close();
-  const admin = new Kafka({ clientId: 'keyward-bench', brokers: env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`bench.${runId}.`));
-  if (topics.length > 0) await admin.deleteTopics({ topics });
-  await admin.disconnect();
 }
