@@ -3,6 +3,7 @@ export * from './commit/canonical-json';
 export * from './commit/command-executor';
 export * from './commit/commit';
 export * from './commit/commit-store';
+export * from './commit/hash-chain';
 export * from './commit/update-batches';
 export * from './commit/tenant-quotas';
 export * from './projection/checksum';

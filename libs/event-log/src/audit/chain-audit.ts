@@ -1,4 +1,5 @@
-import { GENESIS_HASH, hashCommit, type Commit } from '../commit/commit';
+import { GENESIS_HASH, type Commit } from '../commit/commit';
+import { chainBreak, type ChainBreak, type ChainHead } from '../commit/hash-chain';
 
 /** What can be wrong with a tenant's history, each pinned to the first seq it affects. */
 export type AuditProblemKind =
@@ -27,17 +28,15 @@ export interface AuditProblem {
 
 /**
  * Walks one tenant's commits in seq order, one at a time (so a long log streams through it):
- * no gap, each commit hashes to its hash, each points at its predecessor. Stops at the first
- * problem; everything before it is verified.
+ * no gap, each commit hashes to its hash, each points at its predecessor (the chain rule,
+ * chainBreak). Stops at the first problem; everything before it is verified.
  */
 export class ChainWalker {
-  private expected: number;
-  private previous: string;
+  private head: ChainHead;
   private found: AuditProblem | undefined;
 
   constructor(startSeq = 1, prevHash = GENESIS_HASH) {
-    this.expected = startSeq;
-    this.previous = prevHash;
+    this.head = { seq: startSeq - 1, hash: prevHash };
   }
 
   /** The first problem, once one was seen. */
@@ -47,49 +46,46 @@ export class ChainWalker {
 
   /** The last seq checked and found good. */
   get verifiedThroughSeq(): number {
-    return this.expected - 1;
+    return this.head.seq;
   }
 
   /** Hash of the last good commit (the genesis hash, or the starting one, before any). */
   get headHash(): string {
-    return this.previous;
+    return this.head.hash;
   }
 
   /** Checks the next commit; returns the problem it shows, if any. Ignores everything after a problem. */
   accept(commit: Commit): AuditProblem | undefined {
     if (this.found) return undefined;
-    const problem = this.check(commit);
-    if (problem) {
-      this.found = problem;
-      return problem;
+    const broken = chainBreak(this.head, commit);
+    if (broken !== undefined) {
+      this.found = describeBreak(broken, this.head.seq + 1, commit);
+      return this.found;
     }
-    this.previous = commit.hash;
-    this.expected += 1;
+    this.head = { seq: commit.seq, hash: commit.hash };
     return undefined;
   }
+}
 
-  private check(commit: Commit): AuditProblem | undefined {
-    const seq = this.expected;
-    if (commit.seq !== seq) {
+/** The audit's words for a break of the chain where commit `seq` was expected. */
+function describeBreak(broken: ChainBreak, seq: number, commit: Commit): AuditProblem {
+  switch (broken) {
+    case 'gap':
       return commit.seq > seq
         ? { seq, problem: 'missing-commit', detail: `commit ${seq} is missing from the store (the next one stored is ${commit.seq})` }
         : { seq: commit.seq, problem: 'missing-commit', detail: `commit ${commit.seq} appears out of order (expected ${seq})` };
-    }
-    if (hashCommit(commit) !== commit.hash) {
+    case 'hash-mismatch':
       return {
         seq,
         problem: 'hash-mismatch',
         detail: `commit ${seq} does not hash to its stored hash: it was altered after it was written`,
       };
-    }
-    if (commit.prevHash !== this.previous) {
+    case 'broken-link':
       return {
         seq,
         problem: 'broken-link',
         detail: `commit ${seq} does not point at the hash of commit ${seq - 1}: the chain was rewritten`,
       };
-    }
-    return undefined;
   }
 }
 

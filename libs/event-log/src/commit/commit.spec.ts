@@ -1,6 +1,7 @@
 import type { KeywardEvent } from '@keyward/domain';
 import { canonicalJson } from './canonical-json';
-import { GENESIS_HASH, sealCommit, verifyChain, type Commit } from './commit';
+import { GENESIS_HASH, sealCommit, type Commit } from './commit';
+import { verifyChain } from './hash-chain';
 
 const event = (keyId: string): KeywardEvent => ({
   type: 'key.activated.v1',

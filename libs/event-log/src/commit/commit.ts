@@ -47,25 +47,3 @@ export function toCommit(doc: Commit): Commit {
     hash: doc.hash,
   };
 }
-
-export type ChainProblem =
-  | { readonly seq: number; readonly problem: 'gap'; readonly expected: number }
-  | { readonly seq: number; readonly problem: 'hash-mismatch' }
-  | { readonly seq: number; readonly problem: 'broken-link' };
-
-/**
- * Checks one tenant's commits, in order, from `startSeq` with `prevHash`: no gap, each hash
- * recomputes, each commit points at its predecessor. Returns the first problem, if any.
- */
-export function verifyChain(commits: Iterable<Commit>, startSeq = 1, prevHash = GENESIS_HASH): ChainProblem | undefined {
-  let expected = startSeq;
-  let previous = prevHash;
-  for (const commit of commits) {
-    if (commit.seq !== expected) return { seq: commit.seq, problem: 'gap', expected };
-    if (commit.prevHash !== previous) return { seq: commit.seq, problem: 'broken-link' };
-    if (hashCommit(commit) !== commit.hash) return { seq: commit.seq, problem: 'hash-mismatch' };
-    previous = commit.hash;
-    expected += 1;
-  }
-  return undefined;
-}

@@ -15,11 +15,11 @@ import {
   commitId,
   CommitStore,
   describeRejected,
-  GENESIS_HASH,
-  hashCommit,
   Projector,
+  TenantChains,
   toCommit,
   ViewCollections,
+  type ChainBreak,
   type Commit,
   type CommitDocument,
   type CommitRejection,
@@ -172,6 +172,13 @@ async function refuseNonEmpty(keystore: Keystore, database: string): Promise<str
   return keystore.rootCheck();
 }
 
+/** Why a message of the topic that does not continue its tenant's chain is not imported. */
+const IMPORT_REFUSAL: Readonly<Record<ChainBreak, CommitRejection>> = {
+  gap: 'not-in-store',
+  'broken-link': 'hash-differs',
+  'hash-mismatch': 'hash-does-not-recompute',
+};
+
 /**
  * Brings the commit log back from the topic. There is no store to check the messages against here
  * (it is what was lost), so each tenant's chain is: a message is imported only when it is the next
@@ -184,29 +191,21 @@ async function importLog(commitStore: CommitStore, readLog: LogReader, progress:
   let imported = 0;
   let staged = false;
   let reported = 0;
-  const heads = new Map<string, { seq: number; hash: string }>();
+  const chains = new TenantChains();
   let refused = 0;
   const refusedNamed: string[] = [];
   await readLog(
     async (commits) => {
       const unique = new Map<string, Commit>();
       for (const c of commits) {
-        const head = heads.get(c.tenantId) ?? { seq: 0, hash: GENESIS_HASH };
-        if (c.seq <= head.seq) continue; // republished (or replayed): the first of a seq was imported
-        const reason: CommitRejection | undefined =
-          c.seq !== head.seq + 1
-            ? 'not-in-store'
-            : c.prevHash !== head.hash
-              ? 'hash-differs'
-              : hashCommit(c) !== c.hash
-                ? 'hash-does-not-recompute'
-                : undefined;
-        if (reason !== undefined) {
+        if (c.seq <= chains.head(c.tenantId).seq) continue; // republished (or replayed): the first of a seq was imported
+        const broken = chains.accept(c);
+        if (broken !== undefined) {
           refused += 1;
+          const reason = IMPORT_REFUSAL[broken];
           if (refusedNamed.length < 10) refusedNamed.push(describeRejected({ tenantId: c.tenantId, seq: c.seq, reason }));
           continue;
         }
-        heads.set(c.tenantId, { seq: c.seq, hash: c.hash });
         unique.set(commitId(c.tenantId, c.seq), c);
       }
       const docs: CommitDocument[] = [...unique].map(([_id, c]) => ({ ...toCommit(c), _id, published: true }));
@@ -228,7 +227,7 @@ async function importLog(commitStore: CommitStore, readLog: LogReader, progress:
   );
   progress.finish('import event log');
   // Imported commits bypass CommitStore.append: give their tenants head hints (CommitStore.tenantIds).
-  await commitStore.raiseHeadHints([...heads].map(([tenantId, head]) => [tenantId, head.seq] as const));
+  await commitStore.raiseHeadHints([...chains.entries()].map(([tenantId, head]) => [tenantId, head.seq] as const));
   if (refused > 0) {
     warn(
       `SECURITY: ${refused} message(s) of the event topic do not continue their tenant's hash chain (forged, altered or replayed) and were not imported: ${refusedNamed.join(', ')}`,
@@ -367,7 +366,7 @@ async function replayLog(
   progress.stage('replay event log', total, 'commits');
   /** Versions the log introduced and did not destroy, by material id. */
   const expected = new Map<string, { tenantId: string; keyId: string; version: number; seq: number }>();
-  const chain = new Map<string, { seq: number; hash: string }>();
+  const chains = new TenantChains();
   const brokenTenants = new Set<string>();
   const result = { commits: 0, afterSnapshot: 0, shredded: { total: 0, afterSnapshot: 0 }, revoked: 0, providerCommits: 0 };
   let batch: Commit[] = [];
@@ -383,15 +382,11 @@ async function replayLog(
     if (commit.tenantId === PROVIDER_LOG) result.providerCommits += 1;
     const after = commit.seq > (manifest.positions[commit.tenantId]?.seq ?? 0);
     if (after) result.afterSnapshot += 1;
-    const previous = chain.get(commit.tenantId) ?? { seq: 0, hash: '0'.repeat(64) };
-    if (
-      !brokenTenants.has(commit.tenantId) &&
-      (commit.seq !== previous.seq + 1 || commit.prevHash !== previous.hash || hashCommit(commit) !== commit.hash)
-    ) {
+    if (!brokenTenants.has(commit.tenantId) && chains.check(commit) !== undefined) {
       brokenTenants.add(commit.tenantId);
       warn(`the log of tenant ${commit.tenantId} does not verify at seq ${commit.seq} (gap or broken hash chain)`);
     }
-    chain.set(commit.tenantId, { seq: commit.seq, hash: commit.hash });
+    chains.advance(commit);
     const shredded = await shredCommitted(keystore, commit.tenantId, commit.events);
     result.shredded.total += shredded;
     if (after) result.shredded.afterSnapshot += shredded;
@@ -426,5 +421,5 @@ async function replayLog(
       `${missing.length} key version(s) in the log have no material in snapshot ${manifest.snapshotId} (created after it): data encrypted under them cannot be decrypted. First: ${missing.slice(0, 5).join(', ')}`,
     );
   }
-  return { ...result, missing, tenants: chain.size };
+  return { ...result, missing, tenants: chains.size };
 }
