@@ -17,4 +17,6 @@ export * from './relay/commit-verification';
 export * from './relay/forged-commits';
 export * from './relay/lease';
 export * from './relay/relay';
+export * from './topic/read-topic';
+export * from './topic/replay-topic';
 export * from './topics';

@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ConfigError, kafkaClientSecurity, loadConfig, type KeywardConfig } from '@keyward/config';
 import { BackupError, combineRootKeyShares, decodeShare, isSnapshotId, loadRootKey, ShareError, type RootKeyShare } from '@keyward/crypto';
-import { replayTopic } from '../../../projector/src/rebuild/replay-topic';
+import { replayTopic } from '@keyward/event-log';
 import { configuredRootKey, loadBackupKeys, zeroKeys, type BackupKeys } from '../core/backup-keys';
 import { restoreSnapshot, type RestoreReport } from '../core/restorer';
 import { SnapshotStore, type SnapshotListing } from '../core/snapshot-store';

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { readTopic, TopicReadError } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 
 export interface TopicScan {
@@ -30,98 +30,39 @@ const unavailable = (detail: string): ProblemError =>
 
 /**
  * Reads a topic from the beginning (or from the offsets of a time) up to the end it had when the
- * scan began, handing over the messages of one key. Uses a throwaway consumer group that commits
- * nothing, so it never moves anyone's offsets; every partition is read (a key's partition is not
- * assumed), so the cost is the size of the topic from the start offset on: a bounded scan.
+ * scan began, handing over the messages of one key (readTopic: a throwaway consumer group that
+ * commits nothing, every partition read), so the cost is the size of the topic from the start
+ * offset on: a bounded scan. Kafka failing answers 503.
  */
 export async function scanTopic(kafka: Kafka, scan: TopicScan, onMessage: OnMessage): Promise<TopicScanResult> {
-  const plan = await planScan(kafka, scan);
-  const pending = new Set([...plan].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
-  if (pending.size === 0) return { scanned: 0, truncated: false };
   const max = scan.maxItems ?? Number.MAX_SAFE_INTEGER;
+  const timeoutMs = scan.timeoutMs ?? 60_000;
   let scanned = 0;
-  let finished: TopicScanResult | undefined;
-  const consumer = kafka.consumer({
-    groupId: `keyward-audit-${randomUUID()}`,
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 200,
-    maxBytes: 16 * 1024 * 1024,
-  });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: scan.topic, fromBeginning: true });
-    return await new Promise<TopicScanResult>((resolve, reject) => {
-      const finish = (truncated: boolean): void => {
-        finished ??= { scanned, truncated };
-        resolve(finished);
-      };
-      timer = setTimeout(() => {
-        reject(unavailable(`reading ${scan.topic} did not finish within ${Math.round((scan.timeoutMs ?? 60_000) / 1000)} s`));
-      }, scan.timeoutMs ?? 60_000);
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-            if (finished) return;
-            const range = plan.get(batch.partition);
-            if (!range) return;
-            for (const message of batch.messages) {
-              const offset = Number(message.offset);
-              if (offset < range.start) continue;
-              if (offset >= range.end) break;
-              scanned += scan.weigh ? scan.weigh(message) : 1;
-              if ((message.key?.toString('utf8') === scan.key && onMessage(message, batch.partition) === 'stop') || scanned >= max) {
-                finish(true);
-                return;
-              }
-            }
-            resolveOffset(batch.lastOffset());
-            await heartbeat();
-            if (Number(batch.lastOffset()) >= range.end - 1 && pending.delete(batch.partition) && pending.size === 0) finish(false);
-          },
-        })
-        .catch(reject);
-      // Documented kafkajs use: seek right after run(); a partition starting later skips what comes before.
-      for (const [partition, range] of plan) {
-        if (range.start > range.low && range.start < range.end)
-          consumer.seek({ topic: scan.topic, partition, offset: String(range.start) });
-      }
-    });
+    const { truncated } = await readTopic(
+      kafka,
+      scan.topic,
+      (messages, partition) => {
+        for (const message of messages) {
+          scanned += scan.weigh ? scan.weigh(message) : 1;
+          if ((message.key?.toString('utf8') === scan.key && onMessage(message, partition) === 'stop') || scanned >= max) return 'stop';
+        }
+        return undefined;
+      },
+      {
+        group: 'keyward-audit',
+        ...(scan.fromTimestamp === undefined ? {} : { fromTimestamp: scan.fromTimestamp }),
+        fetch: { maxWaitTimeInMs: 200, maxBytes: 16 * 1024 * 1024 },
+        adminRetries: 2,
+        timeoutMs,
+      },
+    );
+    return { scanned, truncated };
   } catch (err: unknown) {
     if (err instanceof ProblemError) throw err;
+    if (err instanceof TopicReadError && err.stage === 'offsets')
+      throw unavailable(`cannot read the offsets of ${scan.topic}: ${err.message}`);
+    if (err instanceof TopicReadError) throw unavailable(err.message);
     throw unavailable(`cannot read ${scan.topic}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    clearTimeout(timer);
-    await consumer.disconnect().catch(() => undefined);
-  }
-}
-
-interface PartitionRange {
-  readonly low: number;
-  readonly start: number;
-  readonly end: number;
-}
-
-async function planScan(kafka: Kafka, scan: TopicScan): Promise<Map<number, PartitionRange>> {
-  const admin = kafka.admin({ retry: { retries: 2 } });
-  try {
-    await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(scan.topic);
-    const byTime = scan.fromTimestamp === undefined ? undefined : await admin.fetchTopicOffsetsByTimestamp(scan.topic, scan.fromTimestamp);
-    return new Map(
-      offsets.map((o) => {
-        const low = Number(o.low);
-        const end = Number(o.high);
-        const at = byTime?.find((b) => b.partition === o.partition);
-        const start = at === undefined ? low : Math.max(low, Number(at.offset) < 0 ? end : Number(at.offset));
-        return [o.partition, { low, start, end }];
-      }),
-    );
-  } catch (err: unknown) {
-    throw unavailable(`cannot read the offsets of ${scan.topic}: ${err instanceof Error ? err.message : String(err)}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
   }
 }
