@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Canonical JSON for hashing (in the spirit of RFC 8785): object keys sorted by code unit,
  * no whitespace, `undefined` members dropped. Input must be plain JSON data.
@@ -67,4 +69,9 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new TypeError(`cannot canonicalise a ${typeof value}`);
   }
+}
+
+/** SHA-256 (hex) of a value's canonical JSON: the one digest of commits and of views. */
+export function canonicalDigest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }

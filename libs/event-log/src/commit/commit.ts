@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { KeywardEvent } from '@keyward/domain';
-import { canonicalJson } from './canonical-json';
+import { canonicalDigest } from './canonical-json';
 
 /** The hash a tenant's first commit points back to. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -28,7 +27,7 @@ export const commitId = (tenantId: string, seq: number): string => `${tenantId}:
 /** SHA-256 over the canonical form of everything in the commit but its own hash. */
 export function hashCommit(commit: Omit<Commit, 'hash'>): string {
   const { tenantId, seq, commandId, events, committedAt, prevHash } = commit;
-  return createHash('sha256').update(canonicalJson({ tenantId, seq, commandId, events, committedAt, prevHash })).digest('hex');
+  return canonicalDigest({ tenantId, seq, commandId, events, committedAt, prevHash });
 }
 
 export function sealCommit(unsealed: Omit<Commit, 'hash'>): Commit {

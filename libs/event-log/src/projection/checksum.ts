@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Document } from 'mongodb';
-import { canonicalJson } from '../commit/canonical-json';
+import { canonicalDigest } from '../commit/canonical-json';
 import type { ViewCollections } from './views';
 
 /** What a tenant's views say, as stored (documents of a collection in `_id` order). */
@@ -19,21 +18,13 @@ export interface TenantViewDocuments {
  */
 export function checksumOf(docs: TenantViewDocuments): string {
   const { tenant, keys, principals, checkpoint, index } = docs;
-  return createHash('sha256').update(canonicalJson({ tenant, keys, principals, checkpoint, index })).digest('hex');
+  return canonicalDigest({ tenant, keys, principals, checkpoint, index });
 }
-
-const byId = (a: Document, b: Document): number => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 
 /** One tenant's checksum (reads every view of the tenant: a verification, not a request path). */
 export async function tenantChecksum(views: ViewCollections, tenantId: string): Promise<string> {
-  const [tenant, keys, principals, checkpoint, index] = await Promise.all([
-    views.tenants.findOne({ _id: tenantId }),
-    views.keys.find({ tenantId }).toArray(),
-    views.principals.find({ tenantId }).toArray(),
-    views.checkpoints.findOne({ _id: tenantId }),
-    views.indexes.findOne({ _id: tenantId }),
-  ]);
-  return checksumOf({ tenant, keys: keys.sort(byId), principals: principals.sort(byId), checkpoint, index });
+  const sums = await checksums(views, tenantId);
+  return sums[tenantId] as string;
 }
 
 /**
@@ -41,13 +32,30 @@ export async function tenantChecksum(views: ViewCollections, tenantId: string): 
  * of each collection rather than queries per tenant (which would cost the whole collection each on
  * the embedded store).
  */
-export async function allChecksums(views: ViewCollections): Promise<Record<string, string>> {
+export function allChecksums(views: ViewCollections): Promise<Record<string, string>> {
+  return checksums(views);
+}
+
+/** Tenants whose checksums differ between two sets (one of them lacking the tenant included), sorted. */
+export function differingTenants(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((t) => a[t] !== b[t]).sort();
+}
+
+const byId = (a: Document, b: Document): number => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+/**
+ * The checksums of one tenant (whether it has a checkpoint or not), or of every tenant with a
+ * checkpoint, from one read of each collection.
+ */
+async function checksums(views: ViewCollections, tenantId?: string): Promise<Record<string, string>> {
+  const own = tenantId === undefined ? {} : { tenantId };
+  const itself = tenantId === undefined ? {} : { _id: tenantId };
   const [checkpoints, tenants, keys, principals, indexes] = await Promise.all([
-    views.checkpoints.find({}).toArray(),
-    views.tenants.find({}).toArray(),
-    views.keys.find({}).toArray(),
-    views.principals.find({}).toArray(),
-    views.indexes.find({}).toArray(),
+    views.checkpoints.find(itself).toArray(),
+    views.tenants.find(itself).toArray(),
+    views.keys.find(own).toArray(),
+    views.principals.find(own).toArray(),
+    views.indexes.find(itself).toArray(),
   ]);
   const group = (docs: Document[]): Map<string, Document[]> => {
     const out = new Map<string, Document[]>();
@@ -60,16 +68,17 @@ export async function allChecksums(views: ViewCollections): Promise<Record<strin
   };
   const keysOf = group(keys);
   const principalsOf = group(principals);
-  const tenantOf = new Map<string, Document>(tenants.map((t) => [t._id, t]));
-  const indexOf = new Map<string, Document>(indexes.map((i) => [i._id, i]));
+  const byTenant = (docs: Document[]): Map<string, Document> => new Map<string, Document>(docs.map((d) => [d._id, d]));
+  const tenantOf = byTenant(tenants);
+  const checkpointOf = byTenant(checkpoints);
+  const indexOf = byTenant(indexes);
   const out: Record<string, string> = {};
-  for (const checkpoint of checkpoints.sort(byId)) {
-    const id = checkpoint._id;
+  for (const id of tenantId === undefined ? checkpoints.sort(byId).map((c) => c._id as string) : [tenantId]) {
     out[id] = checksumOf({
       tenant: tenantOf.get(id) ?? null,
       keys: keysOf.get(id) ?? [],
       principals: principalsOf.get(id) ?? [],
-      checkpoint,
+      checkpoint: checkpointOf.get(id) ?? null,
       index: indexOf.get(id) ?? null,
     });
   }
