@@ -1,5 +1,5 @@
 import { GENESIS_HASH, type Commit } from '../commit/commit';
-import { chainBreak, type ChainBreak, type ChainHead } from '../commit/hash-chain';
+import { chainBreak, isSealed, type ChainBreak, type ChainHead } from '../commit/hash-chain';
 
 /** What can be wrong with a tenant's history, each pinned to the first seq it affects. */
 export type AuditProblemKind =
@@ -87,6 +87,25 @@ function describeBreak(broken: ChainBreak, seq: number, commit: Commit): AuditPr
         detail: `commit ${seq} does not point at the hash of commit ${seq - 1}: the chain was rewritten`,
       };
   }
+}
+
+/**
+ * Checks the commit a walk from a checkpoint starts after (`since`: its seq and the hash the
+ * checkpoint holds): it is stored, still hashes to its hash, and that is the checkpoint's hash.
+ */
+export function checkAnchor(anchor: Commit | null, since: ChainHead): AuditProblem | undefined {
+  if (!anchor)
+    return { seq: since.seq, problem: 'missing-commit', detail: `commit ${since.seq} of the checkpoint is missing from the store` };
+  if (!isSealed(anchor))
+    return { seq: since.seq, problem: 'hash-mismatch', detail: `commit ${since.seq} does not hash to its stored hash` };
+  if (anchor.hash !== since.hash) {
+    return {
+      seq: since.seq,
+      problem: 'checkpoint-mismatch',
+      detail: `commit ${since.seq} no longer has the hash of the checkpoint: the history up to it was rewritten`,
+    };
+  }
+  return undefined;
 }
 
 /** One commit as the store holds it, for the comparison with the topic. */

@@ -1,5 +1,6 @@
 import type { Commit, CommitDocument } from '../commit/commit';
-import { commitId, hashCommit, toCommit } from '../commit/commit';
+import { commitId, toCommit } from '../commit/commit';
+import { isSealed } from '../commit/hash-chain';
 
 /**
  * What verifies a commit message read from keyward.events, the one rule every consumer uses.
@@ -40,7 +41,7 @@ export interface VerifiedCommits {
  */
 export function checkCommitMessage(claimed: Commit, stored: Commit | null): CommitRejection | undefined {
   if (stored === null || stored.tenantId !== claimed.tenantId || stored.seq !== claimed.seq) return 'not-in-store';
-  if (hashCommit(stored) !== stored.hash) return 'stored-hash-does-not-recompute';
+  if (!isSealed(stored)) return 'stored-hash-does-not-recompute';
   return checkClaimedHash(claimed, stored.hash);
 }
 
@@ -51,7 +52,7 @@ export function checkCommitMessage(claimed: Commit, stored: Commit | null): Comm
 export function checkClaimedHash(claimed: Commit, storedHash: string | undefined): CommitRejection | undefined {
   if (storedHash === undefined) return 'not-in-store';
   if (claimed.hash !== storedHash) return 'hash-differs';
-  if (hashCommit(claimed) !== claimed.hash) return 'hash-does-not-recompute';
+  if (!isSealed(claimed)) return 'hash-does-not-recompute';
   return undefined;
 }
 

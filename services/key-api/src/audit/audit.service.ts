@@ -5,6 +5,7 @@ import {
   afterCursor,
   auditEvents,
   ChainWalker,
+  checkAnchor,
   compareWithTopic,
   commitId,
   CommitStore,
@@ -15,7 +16,7 @@ import {
   eventKeyId,
   firstProblem,
   fromMessage,
-  hashCommit,
+  isSealed,
   jsonLine,
   matchesFilter,
   PointInTimeReplay,
@@ -193,24 +194,8 @@ export class AuditService {
     const fromSeq = since?.seq ?? 1;
     if (since) {
       const anchor = await this.store.get(tenantId, since.seq);
-      if (!anchor) {
-        anchorProblem = {
-          seq: since.seq,
-          problem: 'missing-commit',
-          detail: `commit ${since.seq} of the checkpoint is missing from the store`,
-        };
-      } else {
-        stored.set(anchor.seq, { hash: anchor.hash, published: anchor.published });
-        if (hashCommit(anchor) !== anchor.hash) {
-          anchorProblem = { seq: since.seq, problem: 'hash-mismatch', detail: `commit ${since.seq} does not hash to its stored hash` };
-        } else if (anchor.hash !== since.hash) {
-          anchorProblem = {
-            seq: since.seq,
-            problem: 'checkpoint-mismatch',
-            detail: `commit ${since.seq} no longer has the hash of the checkpoint: the history up to it was rewritten`,
-          };
-        }
-      }
+      if (anchor) stored.set(anchor.seq, { hash: anchor.hash, published: anchor.published });
+      anchorProblem = checkAnchor(anchor, since);
       walker = new ChainWalker(since.seq + 1, since.hash);
     }
     let last: CommitDocument = head;
@@ -362,7 +347,7 @@ export class AuditService {
         const headerSeq = Number(message.headers?.['keyward-seq']?.toString() ?? Number.NaN);
         try {
           const commit = fromMessage(message.value);
-          const valid = commit.tenantId === tenantId && Number.isInteger(commit.seq) && hashCommit(commit) === commit.hash;
+          const valid = commit.tenantId === tenantId && Number.isInteger(commit.seq) && isSealed(commit);
           links.push({ seq: commit.seq, hash: commit.hash, valid });
         } catch {
           if (Number.isInteger(headerSeq)) links.push({ seq: headerSeq, hash: '', valid: false });
