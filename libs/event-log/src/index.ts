@@ -16,6 +16,8 @@ export * from './relay/commit-message';
 export * from './relay/commit-verification';
 export * from './relay/forged-commits';
 export * from './relay/lease';
+export * from './rebuild/memory-rebuild';
+export * from './rebuild/rebuild-views';
 export * from './relay/relay';
 export * from './topic/read-topic';
 export * from './topic/replay-topic';

@@ -1,6 +1,8 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { KeywardEvent } from '@keyward/domain';
-import { GENESIS_HASH, sealCommit, TenantProjection, tenantIndexOf, type Commit } from '@keyward/event-log';
+import { GENESIS_HASH, sealCommit, type Commit } from '../commit/commit';
+import { tenantIndexOf } from '../projection/tenant-index';
+import { TenantProjection } from '../projection/tenant-projection';
 import { MemoryRebuild, type RebuildTarget, type WritableCollection } from './memory-rebuild';
 
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;

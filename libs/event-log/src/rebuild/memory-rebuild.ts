@@ -1,24 +1,16 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
-import {
-  hashCommit,
-  inBatches,
-  MAX_UPDATES_PER_COMMAND,
-  indexFits,
-  TenantProjection,
-  tenantIndexOf,
-  type Checkpoint,
-  type Commit,
-  type KeyView,
-  type PrincipalView,
-  type TenantIndex,
-  type TenantView,
-} from '@keyward/event-log';
+import type { Commit } from '../commit/commit';
+import { chainBreak, type ChainBreak } from '../commit/hash-chain';
+import { inBatches, MAX_UPDATES_PER_COMMAND } from '../commit/update-batches';
+import { indexFits, tenantIndexOf } from '../projection/tenant-index';
+import { TenantProjection } from '../projection/tenant-projection';
+import type { Checkpoint, KeyView, PrincipalView, TenantIndex, TenantView } from '../projection/views';
 
 /** A commit whose hash or link to its predecessor does not hold (the log was altered). */
 export interface ReplayChainProblem {
   readonly tenantId: string;
   readonly seq: number;
-  readonly problem: 'hash-mismatch' | 'broken-link';
+  readonly problem: Exclude<ChainBreak, 'gap'>;
 }
 
 /** What a rebuild writes to: the view collections (ViewCollections in production). */
@@ -172,11 +164,10 @@ export class MemoryRebuild {
   }
 
   private fold(projection: TenantProjection, commit: Commit): void {
-    if (commit.prevHash !== projection.lastHash) {
-      this.chainProblems.push({ tenantId: projection.tenantId, seq: commit.seq, problem: 'broken-link' });
-    } else if (hashCommit(commit) !== commit.hash) {
-      this.chainProblems.push({ tenantId: projection.tenantId, seq: commit.seq, problem: 'hash-mismatch' });
-    }
+    // apply() hands over the next seq only: what can break here is the hash or the link.
+    const broken = chainBreak({ seq: projection.lastSeq, hash: projection.lastHash }, commit);
+    if (broken !== undefined && broken !== 'gap')
+      this.chainProblems.push({ tenantId: projection.tenantId, seq: commit.seq, problem: broken });
     projection.apply(commit);
     this.counts.commits += 1;
     this.counts.events += commit.events.length;

@@ -2,9 +2,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ConfigError, kafkaClientSecurity, loadConfig } from '@keyward/config';
-import { allChecksums, CommitStore, describeRejected, ViewCollections, type RejectedCommit } from '@keyward/event-log';
-import { MemoryRebuild } from './memory-rebuild';
-import { replayTopic } from './replay-topic';
+import { allChecksums, CommitStore, describeRejected, differingTenants, rebuildViews, ViewCollections } from '@keyward/event-log';
 
 const HELP = `usage: npm run projector:rebuild -- [--into <database>] [--json]
 
@@ -38,30 +36,22 @@ async function main(): Promise<number> {
     const target = new ViewCollections(values.into ? mongo.db(values.into) : liveDb);
     await target.drop();
     await target.ensureIndexes();
-    const store = new CommitStore(liveDb);
-    const rebuild = new MemoryRebuild(target, store);
-    // Only the store's commits are folded: a message the store does not back is left out and reported.
-    const forged: RejectedCommit[] = [];
-    const progress = await replayTopic(
+    const { messages, chainProblems, forged } = await rebuildViews({
       kafka,
-      config.kafka.topics.events,
-      (commits, partition) => rebuild.apply(commits, partition),
-      undefined,
-      {
-        onPartitionEnd: (partition) => rebuild.partitionDone(partition),
-        verifyWith: store,
-        onRejected: (rejected) => forged.push(...rejected),
-      },
-    );
-    const { chainProblems } = await rebuild.finish();
+      topic: config.kafka.topics.events,
+      store: new CommitStore(liveDb),
+      target,
+      // Only the store's commits are folded: a message the store does not back is left out and reported.
+      verify: true,
+    });
     const seconds = (performance.now() - started) / 1000;
     const rebuilt = await allChecksums(target);
     const live = values.into ? await allChecksums(new ViewCollections(liveDb)) : undefined;
-    const mismatched = live ? Object.keys({ ...live, ...rebuilt }).filter((t) => live[t] !== rebuilt[t]) : [];
+    const mismatched = live ? differingTenants(live, rebuilt) : [];
     if (values.json) {
       console.log(
         JSON.stringify({
-          messages: progress.messages,
+          messages,
           seconds,
           chainProblems,
           forged: forged.length,
@@ -70,7 +60,7 @@ async function main(): Promise<number> {
         }),
       );
     } else {
-      console.log(`rebuilt views from ${progress.messages} commits in ${seconds.toFixed(1)} s`);
+      console.log(`rebuilt views from ${messages} commits in ${seconds.toFixed(1)} s`);
       for (const [tenant, sum] of Object.entries(rebuilt)) {
         const verdict = live ? (live[tenant] === sum ? '  = live' : '  ≠ live') : '';
         console.log(`${tenant}  ${sum}${verdict}`);
