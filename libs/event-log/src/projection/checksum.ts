@@ -73,7 +73,7 @@ async function checksums(views: ViewCollections, tenantId?: string): Promise<Rec
   const checkpointOf = byTenant(checkpoints);
   const indexOf = byTenant(indexes);
   const out: Record<string, string> = {};
-  for (const id of tenantId === undefined ? checkpoints.sort(byId).map((c) => c._id as string) : [tenantId]) {
+  for (const id of tenantId === undefined ? checkpoints.sort(byId).map((c) => c._id) : [tenantId]) {
     out[id] = checksumOf({
       tenant: tenantOf.get(id) ?? null,
       keys: keysOf.get(id) ?? [],

@@ -18,25 +18,29 @@ function fakeKafka(partitions: readonly FakePartition[], behaviour: { batchSize?
   const seen = { groups: [] as string[], seeks: new Map<number, number>(), resolved: new Map<number, string>(), disconnected: 0 };
   const kafka = {
     admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      fetchTopicOffsets: async () => {
-        if (behaviour.offsetsFail) throw new Error('broker down');
-        return partitions.map((p, partition) => ({ partition, low: String(p.low), high: String(p.high), offset: String(p.high) }));
-      },
-      fetchTopicOffsetsByTimestamp: async () => partitions.map((p, partition) => ({ partition, offset: String(p.atTime ?? -1) })),
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      fetchTopicOffsets: () =>
+        behaviour.offsetsFail
+          ? Promise.reject(new Error('broker down'))
+          : Promise.resolve(
+              partitions.map((p, partition) => ({ partition, low: String(p.low), high: String(p.high), offset: String(p.high) })),
+            ),
+      fetchTopicOffsetsByTimestamp: () =>
+        Promise.resolve(partitions.map((p, partition) => ({ partition, offset: String(p.atTime ?? -1) }))),
     }),
     consumer: ({ groupId }: { groupId: string }) => {
       seen.groups.push(groupId);
       return {
-        connect: async () => undefined,
-        subscribe: async () => undefined,
-        disconnect: async () => {
+        connect: () => Promise.resolve(),
+        subscribe: () => Promise.resolve(),
+        disconnect: () => {
           seen.disconnected += 1;
+          return Promise.resolve();
         },
         seek: ({ partition, offset }: { partition: number; offset: string }) => seen.seeks.set(partition, Number(offset)),
-        run: async ({ eachBatch }: { eachBatch: (payload: unknown) => Promise<void> }) => {
-          if (behaviour.silent) return;
+        run: ({ eachBatch }: { eachBatch: (payload: unknown) => Promise<void> }) => {
+          if (behaviour.silent) return Promise.resolve();
           setImmediate(() => {
             void (async () => {
               for (const [partition, p] of partitions.entries()) {
@@ -47,12 +51,13 @@ function fakeKafka(partitions: readonly FakePartition[], behaviour: { batchSize?
                   await eachBatch({
                     batch: { partition, messages, lastOffset: () => String(from + messages.length - 1) },
                     resolveOffset: (offset: string) => seen.resolved.set(partition, offset),
-                    heartbeat: async () => undefined,
+                    heartbeat: () => Promise.resolve(),
                   });
                 }
               }
             })();
           });
+          return Promise.resolve();
         },
       };
     },

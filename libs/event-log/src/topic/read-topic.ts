@@ -21,10 +21,7 @@ export interface TopicReadOptions {
 }
 
 /** Return 'stop' to end the read early (it then counts as truncated). */
-export type OnTopicMessages = (
-  messages: KafkaMessage[],
-  partition: number,
-) => 'stop' | undefined | Promise<'stop' | undefined | void> | void;
+export type OnTopicMessages = (messages: KafkaMessage[], partition: number) => 'stop' | undefined | Promise<'stop' | undefined>;
 
 export interface TopicReadResult {
   /** Messages handed over. */
@@ -78,6 +75,8 @@ export async function readTopic(
     await consumer.subscribe({ topic, fromBeginning: true });
     return await new Promise<TopicReadResult>((resolve, reject) => {
       let finished = false;
+      // A callback may have ended the read while this batch awaited it.
+      const ended = (): boolean => finished;
       const finish = (truncated: boolean): void => {
         finished = true;
         resolve({ messages, total, truncated });
@@ -113,9 +112,12 @@ export async function readTopic(
             for (let from = 0; from < wanted.length; from += size) {
               const slice = wanted.slice(from, from + size);
               const handed = await ours(() => onMessages(slice, batch.partition));
-              if (!handed.ok || finished) return;
+              if (!handed.ok || ended()) return;
               messages += slice.length;
-              if (handed.value === 'stop') return finish(true);
+              if (handed.value === 'stop') {
+                finish(true);
+                return;
+              }
               options.onProgress?.({ messages, total });
               const last = slice.at(-1);
               if (last) resolveOffset(last.offset);

@@ -48,7 +48,10 @@ export async function replayTopic(
   const { messages, total } = await readTopic(
     kafka,
     topic,
-    async (slice, partition) => onCommits(await commitsOf(slice, options), partition),
+    async (slice, partition) => {
+      await onCommits(await commitsOf(slice, options), partition);
+      return undefined;
+    },
     {
       group: 'keyward-replay',
       slice: REPLAY_SLICE,
