@@ -87,11 +87,11 @@ export async function rebuildViews(options: RebuildViewsOptions): Promise<Rebuil
 }
 
 /** The live projector's apply, with the chain checks it does not make itself. */
-class IncrementalRebuild {
+export class IncrementalRebuild {
   private readonly chains = new TenantChains();
   readonly chainProblems: ReplayChainProblem[] = [];
 
-  constructor(private readonly projector: Projector) {}
+  constructor(private readonly projector: Pick<Projector, 'apply'>) {}
 
   /** Applies the commits; answers the events they carry. */
   async apply(commits: readonly Commit[]): Promise<number> {
