@@ -32,8 +32,8 @@ export function policyQuorum(log: TenantLog): number {
   return log.tenant?.policy.dualControl.quorum ?? defaultQuorum(activeWithRole(log, 'tenant-admin'));
 }
 
-/** Offboarding is decided by the provider: its quorum comes from the provider log, not the tenant's policy. */
-export function isProviderDecision(operation: DualControlOperation): boolean {
+/** Offboarding (the operation, or the command) is decided by the provider: its quorum comes from the provider log, not the tenant's policy. */
+export function isProviderDecision(operation: DualControlOperation | DirectCommand['kind']): boolean {
   return operation === 'tenant.offboard';
 }
 

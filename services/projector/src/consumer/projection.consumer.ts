@@ -4,6 +4,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
+import { commitEffects } from '@keyward/domain';
 import {
   CommitStore,
   ForgedCommits,
@@ -146,7 +147,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
       // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
       // and before its delete still leaves no material behind.
       for (const commit of commits) {
-        const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
+        const count = await shredCommitted(this.keystore, commit.tenantId, commitEffects(commit.events).shred);
         if (count > 0) this.logger.warn(`shredded ${count} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
       }
     } finally {
