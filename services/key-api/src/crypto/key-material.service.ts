@@ -125,7 +125,7 @@ export class KeyMaterialService implements OnModuleDestroy {
     if (this.cache.get(id) !== material) material.fill(0);
   }
 
-  /** Drops a key's unwrapped material from memory (deactivated, compromised, destroyed). */
+  /** Drops a key's unwrapped material from memory (deactivated, compromised, scheduled for destruction, destroyed: effectsOf). */
   forgetKey(tenantId: string, keyId: string): void {
     this.epoch++;
     this.cache.forget(keyEntry(tenantId, keyId));
