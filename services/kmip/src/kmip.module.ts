@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { Keystore, shredCommitted } from '@keyward/crypto';
+import { commitEffects } from '@keyward/domain';
 import { CommandExecutor, CommitStore, executorLimitsOf, type Commit } from '@keyward/event-log';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import {
@@ -35,16 +36,13 @@ async function shredAfterCommit(
   materials: KeyMaterialService,
   executor: CommandExecutor,
 ): Promise<void> {
-  for (const event of commit.events) {
-    if (event.type === 'key.destroyed.v1' || event.type === 'key.deactivated.v1' || event.type === 'key.compromised.v1') {
-      materials.forgetKey(commit.tenantId, event.data.keyId);
-    }
-  }
+  const effects = commitEffects(commit.events);
+  materials.forgetEffects(commit.tenantId, effects);
   const log = executor.peek(commit.tenantId); // the commit is folded: destroyed versions are shredded by `_id`
   await shredCommitted(
     keystore,
     commit.tenantId,
-    commit.events,
+    effects.shred,
     (keyId, version) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv,
   );
 }

@@ -1,5 +1,5 @@
 import type { Keystore } from './keystore';
-import { shredCommitted } from './shred';
+import { shredCommitted, type ShredOrder } from './shred';
 
 /** A keystore that records which deletes it was asked for. */
 function recordingKeystore() {
@@ -21,7 +21,7 @@ function recordingKeystore() {
   return { keystore: keystore as unknown as Keystore, calls };
 }
 
-const destroyed = { type: 'key.destroyed.v1', data: { keyId: 'key_1', versions: [1, 2] } };
+const destroyed: ShredOrder = { shred: 'versions', keyId: 'key_1', versions: [1, 2] };
 
 describe('shredCommitted', () => {
   it("deletes a destroyed key's material by _id when the log names every version's check value", async () => {
@@ -40,7 +40,7 @@ describe('shredCommitted', () => {
 
   it('shreds a whole tenant on offboarding', async () => {
     const { keystore, calls } = recordingKeystore();
-    await shredCommitted(keystore, 'ten_a', [{ type: 'tenant.offboarded.v1', data: {} }]);
+    await shredCommitted(keystore, 'ten_a', [{ shred: 'tenant' }]);
     expect(calls).toEqual(['tenant ten_a']);
   });
 });

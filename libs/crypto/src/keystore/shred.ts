@@ -1,9 +1,8 @@
 import type { Keystore } from './keystore';
 
-interface CommittedEvent {
-  readonly type: string;
-  readonly data: unknown;
-}
+/** Keystore entries to crypto-shred, as the domain's rule table (effectsOf) says a commit calls for. */
+export type ShredOrder =
+  { readonly shred: 'versions'; readonly keyId: string; readonly versions: readonly number[] } | { readonly shred: 'tenant' };
 
 /** The check value of a committed key version, from the tenant's log (undefined: not known here). */
 export type KcvOf = (keyId: string, version: number) => string | undefined;
@@ -14,23 +13,18 @@ export type KcvOf = (keyId: string, version: number) => string | undefined;
  * writer has the tenant's log) a destroyed key's material is deleted by `_id`; without it, or when
  * a version's check value is unknown, by a query on the key.
  */
-export async function shredCommitted(
-  keystore: Keystore,
-  tenantId: string,
-  events: readonly CommittedEvent[],
-  kcvOf?: KcvOf,
-): Promise<number> {
+export async function shredCommitted(keystore: Keystore, tenantId: string, orders: readonly ShredOrder[], kcvOf?: KcvOf): Promise<number> {
   let shredded = 0;
-  for (const event of events) {
-    if (event.type === 'key.destroyed.v1') {
-      const { keyId, versions } = event.data as { keyId: string; versions: readonly number[] };
+  for (const order of orders) {
+    if (order.shred === 'versions') {
+      const { keyId, versions } = order;
       const known = versions.map((version) => ({ version, kcv: kcvOf?.(keyId, version) }));
       const byId = known.filter((v): v is { version: number; kcv: string } => v.kcv !== undefined);
       shredded +=
         byId.length === versions.length
           ? await keystore.shredVersions(tenantId, keyId, byId)
           : await keystore.shredKey(tenantId, keyId, versions);
-    } else if (event.type === 'tenant.offboarded.v1') {
+    } else {
       shredded += await keystore.shredTenant(tenantId);
     }
   }

@@ -6,9 +6,7 @@ import {
   type ApprovalEvent,
   type ApprovalEventBody,
   type ApprovalState,
-  type DualControlOperation,
 } from '../approval/approval';
-import type { Role } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { DomainError, refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
@@ -37,9 +35,7 @@ import {
   type PrincipalCertificateEventBody,
 } from '../principal/principal-certificate';
 import { checkRejecter, standingApprovers } from '../approval/approval-standing';
-
-/** The log that holds the provider's own principals; it has no tenant.onboarded event. */
-export const PROVIDER_LOG = 'provider';
+import { activeWithRole, isProviderDecision, PROVIDER_LOG, quorumFor, sensitiveOperation } from '../approval/dual-control';
 
 /** Commands that act directly; sensitive ones among them may need approvals first. */
 export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand;
@@ -82,61 +78,6 @@ const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand =>
   c.kind.startsWith('principal.') && !isPrincipalCertificateCommand(c);
 const isApprovalCommand = (c: KeywardCommand): c is ApprovalCommand<DirectCommand> => c.kind.startsWith('approval.');
 
-/** Active principals of a role in this log. */
-export function activeWithRole(log: TenantLog, role: Role): number {
-  let count = 0;
-  for (const p of log.principals.values()) if (p.role === role && p.revokedAt === null) count++;
-  return count;
-}
-
-/** The dual-control operation a command is, if it is one. */
-export function sensitiveOperation(command: DirectCommand, log: TenantLog): DualControlOperation | undefined {
-  switch (command.kind) {
-    case 'key.schedule-destruction':
-    case 'key.enable-export':
-    case 'tenant.set-policy':
-    case 'tenant.offboard':
-      return command.kind;
-    case 'key.set-min-decryption-version': {
-      const key = log.keys.get(command.keyId);
-      return key && command.version < key.minDecryptionVersion ? 'key.lower-min-decryption-version' : undefined;
-    }
-    case 'principal.create':
-      return command.role === 'tenant-admin' || command.role === 'provider-admin' ? 'principal.manage-admin' : undefined;
-    case 'principal.revoke': {
-      const role = log.principals.get(command.principalId)?.role;
-      return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
-    }
-    // An administrator's certificate binding decides who can act as that administrator.
-    case 'principal.bind-certificate':
-    case 'principal.unbind-certificate': {
-      const role = log.principals.get(command.principalId)?.role;
-      return role === 'tenant-admin' || role === 'provider-admin' ? 'principal.manage-admin' : undefined;
-    }
-    case 'principal.issue-enrollment': {
-      // The first enrollment comes with the creation (already approved); a new token for an admin is an admin change.
-      const principal = log.principals.get(command.principalId);
-      const admin = principal?.role === 'tenant-admin' || principal?.role === 'provider-admin';
-      return admin && principal.enrollment !== undefined ? 'principal.manage-admin' : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/**
- * How many people in all (requester included) a sensitive operation needs. Tenant operations follow
- * the tenant policy; offboarding is a provider decision whose quorum the provider log supplies.
- */
-export function quorumFor(operation: DualControlOperation, log: TenantLog, providerQuorum?: number): number {
-  if (operation === 'tenant.offboard') return providerQuorum ?? 1;
-  // The provider's own administrators: two of them must agree once there are two.
-  if (log.logId === PROVIDER_LOG) return activeWithRole(log, 'provider-admin') >= 2 ? 2 : 1;
-  const policy = log.tenant?.policy.dualControl;
-  if (policy === undefined || !policy.operations.includes(operation)) return 1;
-  return policy.quorum ?? (activeWithRole(log, 'tenant-admin') >= 2 ? 2 : 1);
-}
-
 /** Decides one command against a tenant log: the events to append, or a DomainError. Pure. */
 export function decide(command: KeywardCommand, log: TenantLog, ctx: DecisionContext): KeywardEventBody[] {
   if (isApprovalCommand(command)) return decideApproval(command, log, ctx);
@@ -159,7 +100,7 @@ function decideApproval(command: ApprovalCommand<DirectCommand>, log: TenantLog,
       const direct = decideDirect(inner, log, ctx);
       if (operation === undefined || quorum <= 1) return direct;
       if (log.approvals.has(approvalId)) refuse('already-exists', `approval ${approvalId} already exists`);
-      if (operation !== 'tenant.offboard' && activeWithRole(log, ctx.actor.role) < quorum) {
+      if (!isProviderDecision(operation) && activeWithRole(log, ctx.actor.role) < quorum) {
         refuse('invalid', `the policy needs ${quorum} ${ctx.actor.role}s to agree but the tenant has fewer`, { quorum });
       }
       const hours = command.ttlHours ?? APPROVAL_TTL_HOURS.default;

@@ -1,5 +1,6 @@
 import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
-import { decide, sensitiveOperation, TenantLog, type KeywardCommand } from '../keyset/keyset';
+import { sensitiveOperation } from '../approval/dual-control';
+import { decide, TenantLog, type KeywardCommand } from '../keyset/keyset';
 import type { Actor, Role } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { enrollmentRefusal } from './enrollment';

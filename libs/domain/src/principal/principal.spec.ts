@@ -1,5 +1,6 @@
 import { NOW, applyCommand, day, iso, refusal } from '../testing/spec-helpers';
-import { decide, evolveCommit, PROVIDER_LOG, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
+import { PROVIDER_LOG } from '../approval/dual-control';
+import { decide, evolveCommit, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import { ROLES, type Actor, type Role } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
 import { decidePrincipal, evolvePrincipal, type PrincipalCommand, type PrincipalState } from './principal';

@@ -10,7 +10,7 @@ import {
   type SnapshotManifest,
   type SnapshotRecord,
 } from '@keyward/crypto';
-import { PROVIDER_LOG } from '@keyward/domain';
+import { commitEffects, PROVIDER_LOG } from '@keyward/domain';
 import {
   commitId,
   CommitStore,
@@ -387,22 +387,30 @@ async function replayLog(
       warn(`the log of tenant ${commit.tenantId} does not verify at seq ${commit.seq} (gap or broken hash chain)`);
     }
     chains.advance(commit);
-    const shredded = await shredCommitted(keystore, commit.tenantId, commit.events);
+    const effects = commitEffects(commit.events);
+    const shredded = await shredCommitted(keystore, commit.tenantId, effects.shred);
     result.shredded.total += shredded;
     if (after) result.shredded.afterSnapshot += shredded;
     for (const event of commit.events) {
       if (event.type === 'key.created.v1' || event.type === 'key.rotated.v1') {
         const ref = { tenantId: commit.tenantId, keyId: event.data.keyId, version: event.data.version.version };
         expected.set(materialId(ref, event.data.version.kcv), { ...ref, seq: commit.seq });
-      } else if (event.type === 'key.destroyed.v1') {
-        const { keyId, versions } = event.data;
-        for (const [id, entry] of expected) {
-          if (entry.tenantId === commit.tenantId && entry.keyId === keyId && versions.includes(entry.version)) expected.delete(id);
+      }
+    }
+    // What the commit shredded is no longer expected in the snapshot.
+    for (const order of effects.shred) {
+      for (const [id, entry] of expected) {
+        if (
+          entry.tenantId === commit.tenantId &&
+          (order.shred === 'tenant' || (entry.keyId === order.keyId && order.versions.includes(entry.version)))
+        ) {
+          expected.delete(id);
         }
-      } else if (event.type === 'tenant.offboarded.v1') {
-        for (const [id, entry] of expected) if (entry.tenantId === commit.tenantId) expected.delete(id);
-      } else if (event.type === 'principal.revoked.v1' && replayRevocations) {
-        result.revoked += (await credentials.disablePrincipal(commit.tenantId, event.data.principalId)) > 0 ? 1 : 0;
+      }
+    }
+    if (replayRevocations) {
+      for (const principalId of effects.disablePrincipals) {
+        result.revoked += (await credentials.disablePrincipal(commit.tenantId, principalId)) > 0 ? 1 : 0;
       }
     }
     batch.push(commit);

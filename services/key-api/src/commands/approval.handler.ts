@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
-import type { ApprovalState, DirectCommand, KeywardEvent } from '@keyward/domain';
+import { commitEffects, type ApprovalState, type DirectCommand, type KeywardEvent } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
@@ -47,11 +47,11 @@ export class DecideApprovalHandler implements ICommandHandler<DecideApprovalComm
       if (event.type === 'principal.created.v1') {
         const { principalId } = event.data;
         issued = { principalId, enrollment: (await this.enrollments.issue(tenantId, principalId, origin)).enrollment };
-      } else if (event.type === 'principal.revoked.v1') {
-        await this.credentials.disablePrincipal(tenantId, event.data.principalId);
-        this.authenticator.forgetPrincipal(event.data.principalId);
       }
     }
+    const effects = commitEffects(events);
+    for (const principalId of effects.disablePrincipals) await this.credentials.disablePrincipal(tenantId, principalId);
+    for (const principalId of effects.forgetPrincipals) this.authenticator.forgetPrincipal(principalId);
     return issued;
   }
 }

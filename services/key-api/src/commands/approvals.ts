@@ -1,35 +1,27 @@
 import { newId } from '@keyward/auth';
-import { activeWithRole, PROVIDER_LOG, type ApprovalState, type DirectCommand, type KeywardCommand } from '@keyward/domain';
+import {
+  isProviderDecision,
+  maybeSensitive,
+  PROVIDER_LOG,
+  providerQuorum,
+  type ApprovalState,
+  type DirectCommand,
+  type KeywardCommand,
+} from '@keyward/domain';
 import type { CommandExecutor, Executed } from '@keyward/event-log';
-
-/** Commands that may fall under dual control; they always travel as approval requests and the domain decides. */
-const MAYBE_SENSITIVE = new Set<string>([
-  'key.schedule-destruction',
-  'key.enable-export',
-  'key.set-min-decryption-version',
-  'tenant.set-policy',
-  'tenant.offboard',
-  'principal.create',
-  'principal.revoke',
-  'principal.bind-certificate',
-  'principal.unbind-certificate',
-  'principal.issue-enrollment',
-]);
 
 /** What a command answers when it became a pending approval request instead of executing. */
 export interface PendingApproval {
   readonly pendingApproval: ApprovalState<DirectCommand>;
 }
 
-/** Provider decisions need two provider-admins when the provider has two. */
-export async function providerQuorum(executor: CommandExecutor): Promise<number> {
-  return activeWithRole(await executor.current(PROVIDER_LOG), 'provider-admin') >= 2 ? 2 : 1;
-}
-
-/** Wraps a possibly sensitive command as an approval request (executed at once when no approval is needed). */
+/**
+ * Wraps a command that may fall under dual control as an approval request (executed at once when no
+ * approval is needed): the domain decides. A provider decision carries the provider's quorum.
+ */
 export async function gated(command: DirectCommand, executor: CommandExecutor): Promise<KeywardCommand> {
-  if (!MAYBE_SENSITIVE.has(command.kind)) return command;
-  const quorum = command.kind === 'tenant.offboard' ? await providerQuorum(executor) : undefined;
+  if (!maybeSensitive(command)) return command;
+  const quorum = isProviderDecision(command.kind) ? providerQuorum(await executor.current(PROVIDER_LOG)) : undefined;
   return { kind: 'approval.request', approvalId: newId('apr'), command, ...(quorum === undefined ? {} : { quorum }) };
 }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
-import { quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
+import { effectsOf, needsApproval, type DirectCommand, type Role } from '@keyward/domain';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import { Keystore } from '@keyward/crypto';
@@ -61,11 +61,11 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
     const log = await this.executor.current(tenantId);
     const principal = log.principals.get(principalId);
     const revoke: DirectCommand = { kind: 'principal.revoke', principalId };
-    const dualControlled = sensitiveOperation(revoke, log) !== undefined && quorumFor('principal.manage-admin', log) > 1;
-    if (principal && principal.revokedAt === null && !dualControlled) {
-      // Disable first: a crash before the event leaves the key unusable, never usable-but-revoked.
-      await this.credentials.disablePrincipal(tenantId, principalId);
-      this.authenticator.forgetPrincipal(principalId);
+    if (principal && principal.revokedAt === null && !needsApproval(revoke, log)) {
+      // Disable first (what the revocation will mean): a crash before the event leaves the key unusable, never usable-but-revoked.
+      const effects = effectsOf({ type: 'principal.revoked.v1', data: { principalId } });
+      for (const id of effects.disablePrincipals) await this.credentials.disablePrincipal(tenantId, id);
+      for (const id of effects.forgetPrincipals) this.authenticator.forgetPrincipal(id);
     }
     const command = await gated(revoke, this.executor);
     const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));

@@ -4,16 +4,12 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { KeywardConfig } from '@keyward/config';
 import { ApiKeyAuthenticator } from '@keyward/auth';
-import type { KeywardEvent } from '@keyward/domain';
+import { effectsOf, type KeywardEvent } from '@keyward/domain';
 import type { Commit } from '@keyward/event-log';
 import { ensureTopics, ForgedCommits, fromMessage } from '@keyward/event-log';
 import { GroupConsumer, KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, retryUntilDone } from '@keyward/platform';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
-
-/** Events after which a key (or a whole tenant) must stop being used at once, on every instance. */
-const FORGET_KEY = new Set(['key.deactivated.v1', 'key.compromised.v1', 'key.destroyed.v1', 'key.destruction-scheduled.v1']);
-const FORGET_TENANT = new Set(['tenant.suspended.v1', 'tenant.offboarded.v1']);
 
 /**
  * Every key-api instance follows keyward.events (its own consumer group, from the live end) so
@@ -120,13 +116,11 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
     return Promise.resolve();
   }
 
+  /** The cache effects of an event (the domain's effectsOf): keys, a tenant, principals to stop using at once. */
   private invalidate(tenantId: string, event: KeywardEvent): void {
-    if (FORGET_TENANT.has(event.type)) this.materials.forgetTenant(tenantId);
-    else if (FORGET_KEY.has(event.type) && 'keyId' in (event.data as object)) {
-      this.materials.forgetKey(tenantId, (event.data as { keyId: string }).keyId);
-    } else if (event.type === 'principal.revoked.v1') {
-      this.authenticator?.forgetPrincipal((event.data as { principalId: string }).principalId);
-    }
+    const effects = effectsOf(event);
+    this.materials.forgetEffects(tenantId, effects);
+    for (const principalId of effects.forgetPrincipals) this.authenticator?.forgetPrincipal(principalId);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -13,7 +13,7 @@ import {
   wrapMaterial,
   type MaterialRef,
 } from '@keyward/crypto';
-import type { KeyType } from '@keyward/domain';
+import type { EventEffects, KeyType } from '@keyward/domain';
 import { KEYWARD_CONFIG } from '@keyward/platform';
 import { kekGoneProblem, keystoreIntegrityProblem, materialGoneProblem } from './crypto-problems';
 import { MaterialCache } from './material-cache';
@@ -125,7 +125,7 @@ export class KeyMaterialService implements OnModuleDestroy {
     if (this.cache.get(id) !== material) material.fill(0);
   }
 
-  /** Drops a key's unwrapped material from memory (deactivated, compromised, destroyed). */
+  /** Drops a key's unwrapped material from memory (deactivated, compromised, scheduled for destruction, destroyed: effectsOf). */
   forgetKey(tenantId: string, keyId: string): void {
     this.epoch++;
     this.cache.forget(keyEntry(tenantId, keyId));
@@ -135,6 +135,12 @@ export class KeyMaterialService implements OnModuleDestroy {
   forgetTenant(tenantId: string): void {
     this.epoch++;
     this.cache.forget(kekEntry(tenantId));
+  }
+
+  /** Drops what a commit's effects (the domain's effectsOf) say may no longer be used: a tenant's KEK, keys' material. */
+  forgetEffects(tenantId: string, effects: Pick<EventEffects, 'forgetTenant' | 'forgetKeys'>): void {
+    if (effects.forgetTenant) this.forgetTenant(tenantId);
+    for (const keyId of effects.forgetKeys) this.forgetKey(tenantId, keyId);
   }
 
   private async withKek<T>(tenantId: string, create: boolean, use: (kek: Buffer) => T): Promise<T> {

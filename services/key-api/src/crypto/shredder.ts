@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Keystore, shredCommitted } from '@keyward/crypto';
+import { commitEffects } from '@keyward/domain';
 import { CommandExecutor, type Commit } from '@keyward/event-log';
 import { CommitListeners } from '../commands/commit-listeners';
 import { KeyMaterialService } from './key-material.service';
@@ -26,16 +27,12 @@ export class Shredder implements OnModuleInit {
   }
 
   async shred(commit: Commit): Promise<void> {
-    for (const event of commit.events) {
-      if (event.type === 'tenant.offboarded.v1' || event.type === 'tenant.suspended.v1') this.materials.forgetTenant(commit.tenantId);
-      else if (event.type === 'key.destroyed.v1' || event.type === 'key.deactivated.v1' || event.type === 'key.compromised.v1') {
-        this.materials.forgetKey(commit.tenantId, event.data.keyId);
-      }
-    }
+    const effects = commitEffects(commit.events);
+    this.materials.forgetEffects(commit.tenantId, effects);
     // The commit is folded already: the log names each destroyed version's check value, so its material is deleted by `_id`.
     const log = this.executor.peek(commit.tenantId);
     const kcvOf = (keyId: string, version: number) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv;
-    const count = await shredCommitted(this.keystore, commit.tenantId, commit.events, kcvOf);
+    const count = await shredCommitted(this.keystore, commit.tenantId, effects.shred, kcvOf);
     if (count > 0) this.logger.log(`crypto-shredded ${count} keystore entries of tenant ${commit.tenantId} (seq ${commit.seq})`);
   }
 }

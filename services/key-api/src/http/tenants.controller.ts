@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, UseIntercepto
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { activeWithRole } from '@keyward/domain';
+import { activeWithRole, policyQuorum } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
@@ -83,7 +83,7 @@ export class TenantsController {
     const summary = await this.get(origin.principal.tenantId, q);
     const log = await this.executor.current(origin.principal.tenantId);
     const admins = activeWithRole(log, 'tenant-admin');
-    const quorum = log.tenant?.policy.dualControl.quorum ?? (admins >= 2 ? 2 : 1);
+    const quorum = policyQuorum(log);
     const warning =
       quorum < 2 ? 'dual control is off: one administrator alone can destroy keys and change policy; add a second tenant-admin' : undefined;
     return { ...summary, dualControl: { quorum, activeAdmins: admins, ...(warning ? { warning } : {}) } };

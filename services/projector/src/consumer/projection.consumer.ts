@@ -3,7 +3,8 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
-import { Keystore, shredCommitted } from '@keyward/crypto';
+import { CredentialStore } from '@keyward/auth';
+import { Keystore } from '@keyward/crypto';
 import {
   CommitStore,
   ForgedCommits,
@@ -23,6 +24,7 @@ import {
   MongoConnection,
   retryUntilDone,
 } from '@keyward/platform';
+import { repeatStoreEffects } from './repeat-effects';
 
 /**
  * One projector group per event topic: projectors of different deployments (or test stacks) that
@@ -38,6 +40,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private readonly projector: Projector;
   private readonly views: ViewCollections;
   private readonly keystore: Keystore;
+  private readonly credentials: CredentialStore;
   private readonly lag: Gauge<'partition'>;
   private readonly store: CommitStore;
   private readonly forged: ForgedCommits;
@@ -56,6 +59,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     });
     this.views = new ViewCollections(mongo.db);
     this.keystore = new Keystore(mongo.db);
+    this.credentials = new CredentialStore(mongo.db);
     this.store = new CommitStore(mongo.db);
     this.projector = new Projector(this.views, this.store);
     this.forged = new ForgedCommits(metrics.registry, 'projector', this.logger);
@@ -143,11 +147,13 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
       this.forged.report(rejected);
       const commits = verified;
       await this.projector.apply(commits);
-      // Repeat the writer's crypto-shredding (idempotent): a crash after a destruction's commit
-      // and before its delete still leaves no material behind.
+      // Repeat the writer's store effects (idempotent): a crash after a destruction's (or a
+      // revocation's) commit and before its delete (or disable) still leaves nothing behind.
       for (const commit of commits) {
-        const count = await shredCommitted(this.keystore, commit.tenantId, commit.events);
-        if (count > 0) this.logger.warn(`shredded ${count} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
+        const { shredded, disabled } = await repeatStoreEffects(commit, this.keystore, this.credentials);
+        if (shredded > 0) this.logger.warn(`shredded ${shredded} keystore entries the writer had left (${commit.tenantId}:${commit.seq})`);
+        if (disabled > 0)
+          this.logger.warn(`disabled ${disabled} API keys of revoked principals the writer had left (${commit.tenantId}:${commit.seq})`);
       }
     } finally {
       clearInterval(keepAlive);
