@@ -3,9 +3,9 @@ import type { CertificateBinding } from '@keyward/auth';
 import type { ApprovalState, DirectCommand, PrincipalCertificate } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
-import { gated, pendingOf } from '../commands/approvals';
-import type { Origin } from '../commands/commands';
-import { contextOf } from '../commands/decision-context';
+import { gated, pendingOf } from '../dual-control/approval-gate';
+import type { Origin } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
 import { KeyStateSource } from '../crypto/key-state.source';
 

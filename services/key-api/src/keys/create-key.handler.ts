@@ -4,9 +4,9 @@ import { newId } from '@keyward/auth';
 import { KEY_TYPES, type KeywardCommand, type KeywardEvent, type KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { KeyMaterialService } from '../crypto/key-material.service';
-import { CreateKeyCommand, RotateKeyCommand, type Origin } from './commands';
-import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
+import { CreateKeyCommand, RotateKeyCommand, type Origin } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
+import { asProblem } from '../commands/domain-problem';
 
 /** The key version a create or rotate commit introduces. */
 function newVersionOf(events: readonly KeywardEvent[], keyId: string): { version: number; kcv: string } | undefined {

@@ -2,19 +2,19 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseIn
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { bindCertificateBody, certificateBindingResponse } from '../auth/certificate-binding.schema';
+import { bindCertificateBody, certificateBindingResponse } from './certificate-binding.schema';
 import { CertificateBindings, type CertificateBindingAnswer, type PendingBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
-import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../commands/commands';
-import type { IssuedPrincipal } from '../commands/principal.handlers';
+import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../platform/caller';
+import type { IssuedPrincipal } from './create-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
-import { ViewReader } from '../queries/view-reader';
-import { PendingApprovalInterceptor } from './pending-approval.interceptor';
-import { RequestOrigin } from './request-origin';
-import { principalBody } from './representations';
-import { idParam, seqResponse } from './schemas/common.schema';
-import { createPrincipalBody, createPrincipalResponse, listQuery, principalListResponse } from './schemas/tenant.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+import { ViewReader } from '../platform/view-reader';
+import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { RequestOrigin } from '../platform/request-caller';
+import { principalBody } from '../keys/key.representation';
+import { idParam, seqResponse } from '../platform/common.schema';
+import { createPrincipalBody, createPrincipalResponse, listQuery, principalListResponse } from '../tenants/tenant.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 @ApiTags('principals')
 @ApiBearerAuth()

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { DataPlaneServer } from './data-plane/data-plane.server';
+import { DataPlaneServer } from './crypto/data-plane.server';
 
 /** OpenAPI document at /docs/json, browsable at /docs (Nest controllers plus the data plane). */
 export function setupOpenApi(app: NestFastifyApplication): void {

@@ -5,15 +5,15 @@ import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import { decodeEventCursor, type AuditEventFilter } from '@keyward/event-log';
 import { ProblemError, Public } from '@keyward/platform';
-import { auditedTenant } from '../audit/audit-scope';
-import { AuditScanLimiter } from '../audit/audit-scan.limiter';
-import { AuditService } from '../audit/audit.service';
-import { CheckpointService } from '../audit/checkpoint.service';
-import { renderReport, REPORT_CSP } from '../audit/html-report';
+import { auditedTenant } from './audit-scope';
+import { AuditScanLimiter } from './audit-scan.limiter';
+import { AuditService } from './audit.service';
+import { CheckpointService } from './checkpoint.service';
+import { renderReport, REPORT_CSP } from './html-report';
 import { Roles } from '../auth/decorators';
-import type { Origin } from '../commands/commands';
-import { RequestOrigin } from './request-origin';
-import { approvalBody } from './representations';
+import type { Origin } from '../platform/caller';
+import { RequestOrigin } from '../platform/request-caller';
+import { approvalBody } from '../keys/key.representation';
 import {
   auditCheckpointsQuery,
   auditEventsQuery,
@@ -27,8 +27,8 @@ import {
   auditVerifyResponse,
   checkpointListResponse,
   publicKeyResponse,
-} from './schemas/audit.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+} from './audit.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 /**
  * Who may audit: auditors and tenant-admins of their own tenant, provider-admins of any tenant

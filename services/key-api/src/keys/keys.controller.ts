@@ -6,14 +6,14 @@ import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origin } from '../commands/commands';
-import type { LifecycleOutcome } from '../commands/lifecycle.handler';
-import { ViewReader } from '../queries/view-reader';
-import { PendingApprovalInterceptor } from './pending-approval.interceptor';
-import { RequestOrigin } from './request-origin';
-import { keyBody, keySummary } from './representations';
-import { aliasParam, emptyBody, keyRefParam, readQuery } from './schemas/common.schema';
-import { minDecryptionVersionBody } from './schemas/crypto.schema';
+import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origin } from '../platform/caller';
+import type { LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import { ViewReader } from '../platform/view-reader';
+import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { RequestOrigin } from '../platform/request-caller';
+import { keyBody, keySummary } from './key.representation';
+import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
+import { minDecryptionVersionBody } from '../crypto/crypto.schema';
 import {
   compromiseBody,
   createKeyBody,
@@ -24,8 +24,8 @@ import {
   patchKeyBody,
   scheduleDestructionBody,
   setAliasBody,
-} from './schemas/key.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+} from './key.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 const notFound = (ref: string) => new ProblemError(404, 'not-found', 'Not found', `key ${ref} not found`);
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ID_PATTERN, ROLES, TENANT_STATUSES } from '@keyward/domain';
-import { idParam } from './common.schema';
-import { approvalResponse } from './approval.schema';
-import { keyResponse } from './key.schema';
-import { principalResponse } from './tenant.schema';
+import { idParam } from '../platform/common.schema';
+import { approvalResponse } from '../approvals/approval.schema';
+import { keyResponse } from '../keys/key.schema';
+import { principalResponse } from '../tenants/tenant.schema';
 
 const tenantId = idParam
   .optional()

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { presentedCertificate, releaseRefusal } from '@keyward/auth';
 import { ProblemError } from '@keyward/platform';
-import { CertificateBindings } from '../auth/certificate-bindings';
-import type { Origin } from '../commands/commands';
+import { CertificateBindings } from './certificate-bindings';
+import type { Origin } from '../platform/caller';
 
 const DETAIL = {
   'no-certificate': 'this operation needs a verified client certificate (mutual TLS)',

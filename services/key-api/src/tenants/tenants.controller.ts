@@ -6,16 +6,16 @@ import { activeWithRole } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../commands/commands';
-import type { LifecycleOutcome } from '../commands/lifecycle.handler';
-import type { OnboardedTenant } from '../commands/principal.handlers';
+import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../platform/caller';
+import type { LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import type { OnboardedTenant } from '../principals/create-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
-import { ViewReader } from '../queries/view-reader';
-import { PendingApprovalInterceptor } from './pending-approval.interceptor';
-import { RequestOrigin } from './request-origin';
-import { tenantBody } from './representations';
-import { emptyBody, idParam, readQuery } from './schemas/common.schema';
-import { offboardBody, tenantPolicyBody, tenantPolicyResponse } from './schemas/crypto.schema';
+import { ViewReader } from '../platform/view-reader';
+import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { RequestOrigin } from '../platform/request-caller';
+import { tenantBody } from '../keys/key.representation';
+import { emptyBody, idParam, readQuery } from '../platform/common.schema';
+import { offboardBody, tenantPolicyBody, tenantPolicyResponse } from '../crypto/crypto.schema';
 import {
   listQuery,
   onboardResponse,
@@ -24,8 +24,8 @@ import {
   tenantCommandResponse,
   tenantListResponse,
   tenantResponse,
-} from './schemas/tenant.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+} from './tenant.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 const notFound = (id: string) => new ProblemError(404, 'not-found', 'Not found', `tenant ${id} not found`);
 

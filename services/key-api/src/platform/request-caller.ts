@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import type { Origin } from '../commands/commands';
+import type { Origin } from './caller';
 
 /** The authenticated principal and request id, as the origin of a command. */
 export const RequestOrigin = createParamDecorator((_: unknown, ctx: ExecutionContext): Origin => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DESTRUCTION_WAIT_DAYS, KEY_STATES, KEY_TYPES, ROLES } from '@keyward/domain';
-import { isoDate, pageQuery, seqResponse } from './common.schema';
+import { isoDate, pageQuery, seqResponse } from '../platform/common.schema';
 
 const keyTypes = Object.keys(KEY_TYPES) as [keyof typeof KEY_TYPES, ...(keyof typeof KEY_TYPES)[]];
 const labels = z.record(z.string().max(63), z.string().max(256));

@@ -8,10 +8,10 @@ import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { KeyMaterialService } from '../crypto/key-material.service';
-import { gated, pendingOf, type PendingApproval } from './approvals';
-import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
-import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
+import { gated, pendingOf, type PendingApproval } from '../dual-control/approval-gate';
+import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
+import { asProblem } from '../commands/domain-problem';
 
 export interface IssuedPrincipal {
   readonly seq: number;

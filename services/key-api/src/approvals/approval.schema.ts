@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { enrollmentResponse } from '../../enrollment/enrollment.schema';
+import { enrollmentResponse } from '../enrollment/enrollment.schema';
 import { ROLES } from '@keyward/domain';
-import { idParam } from './common.schema';
+import { idParam } from '../platform/common.schema';
 
 const actor = z.object({ principalId: z.string(), role: z.enum(ROLES) });
 export const approvalResponse = z.object({

@@ -7,7 +7,7 @@ import { CredentialStore, newId } from '@keyward/auth';
 import { PROVIDER_LOG } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MongoConnection, retryUntilDone } from '@keyward/platform';
-import type { Origin } from '../commands/commands';
+import type { Origin } from '../platform/caller';
 import { RootKeyService } from '../crypto/root-key.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ProblemError, sendProblem } from '@keyward/platform';
-import { RequestAuthenticator } from '../../auth/request-authenticator';
-import { CryptoService } from '../../crypto/crypto.service';
-import { MutualTlsCheck } from '../mutual-tls.check';
-import { keyRefParam } from '../schemas/common.schema';
-import { openApi, validated } from '../zod.pipe';
+import { RequestAuthenticator } from '../auth/request-authenticator';
+import { CryptoService } from './crypto.service';
+import { MutualTlsCheck } from '../auth/mutual-tls.check';
+import { keyRefParam } from '../platform/common.schema';
+import { openApi, validated } from '../platform/zod.pipe';
 import { CRYPTO_ROUTES, type DataPlaneRoute } from './crypto.routes';
 
 const KEY_USERS = ['key-user'] as const;

@@ -1,10 +1,10 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ApprovalState, DirectCommand } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
-import { gated, pendingOf } from './approvals';
-import { ExecuteLifecycleCommand } from './commands';
-import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
+import { gated, pendingOf } from './approval-gate';
+import { ExecuteLifecycleCommand } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
+import { asProblem } from '../commands/domain-problem';
 
 export type LifecycleOutcome = Executed & { readonly pendingApproval?: ApprovalState<DirectCommand> };
 

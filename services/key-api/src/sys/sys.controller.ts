@@ -5,11 +5,11 @@ import { parseRootKey } from '@keyward/crypto';
 import { Public, ProblemError } from '@keyward/platform';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Roles, SealedOk } from '../auth/decorators';
-import type { Origin } from '../commands/commands';
+import type { Origin } from '../platform/caller';
 import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
-import { RequestOrigin } from './request-origin';
-import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './schemas/crypto.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+import { RequestOrigin } from '../platform/request-caller';
+import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from '../crypto/crypto.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 @ApiTags('sys')
 @Controller('v1/sys')

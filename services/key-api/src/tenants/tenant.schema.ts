@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KEY_STATES, ROLES, TENANT_ROLES, TENANT_STATUSES } from '@keyward/domain';
-import { enrollmentRequest, enrollmentResponse } from '../../enrollment/enrollment.schema';
-import { pageQuery, seqResponse } from './common.schema';
+import { enrollmentRequest, enrollmentResponse } from '../enrollment/enrollment.schema';
+import { pageQuery, seqResponse } from '../platform/common.schema';
 
 export const onboardTenantBody = z.strictObject({
   name: z.string().min(1).max(128),

@@ -3,11 +3,11 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
-import type { Origin } from '../../commands/commands';
-import { payloadTooLargeProblem } from '../../crypto/crypto-problems';
-import type { CryptoService } from '../../crypto/crypto.service';
-import { wrappingKeyFault } from '../../crypto/wrapping-key';
-import type { MutualTlsCheck } from '../mutual-tls.check';
+import type { Origin } from '../platform/caller';
+import { payloadTooLargeProblem } from './crypto-problems';
+import type { CryptoService } from './crypto.service';
+import { wrappingKeyFault } from './wrapping-key';
+import type { MutualTlsCheck } from '../auth/mutual-tls.check';
 import {
   dataKeyBody,
   dataKeyResponse,
@@ -25,7 +25,7 @@ import {
   rewrapResponse,
   verifyMacBody,
   verifyMacResponse,
-} from '../schemas/crypto.schema';
+} from './crypto.schema';
 
 /** What a data-plane handler gets: services, the caller, the key reference (keyed routes) and the validated body. */
 export interface DataPlaneCall<B> {

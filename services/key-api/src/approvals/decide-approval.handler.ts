@@ -4,9 +4,9 @@ import type { ApprovalState, DirectCommand, KeywardEvent } from '@keyward/domain
 import { CommandExecutor } from '@keyward/event-log';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import { DecideApprovalCommand, type Origin } from './commands';
-import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
+import { DecideApprovalCommand, type Origin } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
+import { asProblem } from '../commands/domain-problem';
 
 export interface ApprovalDecided {
   readonly seq: number;

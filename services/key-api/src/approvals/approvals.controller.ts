@@ -6,10 +6,10 @@ import type { ApprovalState } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { businessNow, ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import type { ApprovalDecided } from '../commands/approval.handler';
-import { DecideApprovalCommand, type Origin } from '../commands/commands';
-import { RequestOrigin } from './request-origin';
-import { approvalBody } from './representations';
+import type { ApprovalDecided } from './decide-approval.handler';
+import { DecideApprovalCommand, type Origin } from '../platform/caller';
+import { RequestOrigin } from '../platform/request-caller';
+import { approvalBody } from '../keys/key.representation';
 import {
   approvalDecisionResponse,
   approvalListResponse,
@@ -17,9 +17,9 @@ import {
   approvalsQuery,
   rejectBody,
   tenantScopeQuery,
-} from './schemas/approval.schema';
-import { idParam } from './schemas/common.schema';
-import { openApi, ZodPipe } from './zod.pipe';
+} from './approval.schema';
+import { idParam } from '../platform/common.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 /** Tenant roles act on their own tenant; provider-admins name the tenant (offboarding requests live in its log). */
 function scope(origin: Origin, tenantId: string | undefined): string {
