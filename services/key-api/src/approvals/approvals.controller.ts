@@ -6,10 +6,10 @@ import type { ApprovalState } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { businessNow, ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import type { ApprovalDecided } from './decide-approval.handler';
-import { DecideApprovalCommand, type Origin } from '../platform/caller';
+import { DecideApprovalCommand, type ApprovalDecided } from './decide-approval.handler';
+import type { Origin } from '../platform/caller';
 import { RequestOrigin } from '../platform/request-caller';
-import { approvalBody } from '../keys/key.representation';
+import { approvalBody } from '../dual-control/approval.representation';
 import {
   approvalDecisionResponse,
   approvalListResponse,

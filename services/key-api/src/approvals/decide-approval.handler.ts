@@ -4,9 +4,19 @@ import type { ApprovalState, DirectCommand, KeywardEvent } from '@keyward/domain
 import { CommandExecutor } from '@keyward/event-log';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import { DecideApprovalCommand, type Origin } from '../platform/caller';
+import type { Origin } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
+
+export class DecideApprovalCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly approvalId: string,
+    readonly decision: 'approve' | 'reject',
+    readonly reason: string | undefined,
+    readonly origin: Origin,
+  ) {}
+}
 
 export interface ApprovalDecided {
   readonly seq: number;

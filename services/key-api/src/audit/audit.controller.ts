@@ -13,7 +13,7 @@ import { renderReport, REPORT_CSP } from './html-report';
 import { Roles } from '../auth/decorators';
 import type { Origin } from '../platform/caller';
 import { RequestOrigin } from '../platform/request-caller';
-import { approvalBody } from '../keys/key.representation';
+import { approvalBody } from '../dual-control/approval.representation';
 import {
   auditCheckpointsQuery,
   auditEventsQuery,

@@ -3,7 +3,7 @@ import { ID_PATTERN, ROLES, TENANT_STATUSES } from '@keyward/domain';
 import { idParam } from '../platform/common.schema';
 import { approvalResponse } from '../approvals/approval.schema';
 import { keyResponse } from '../keys/key.schema';
-import { principalResponse } from '../tenants/tenant.schema';
+import { principalResponse } from '../principals/principal.schema';
 
 const tenantId = idParam
   .optional()

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DUAL_CONTROL_OPERATIONS, MAX_QUORUM, type DualControlOperation } from '@keyward/domain';
 
 /** Most plaintext one request may carry (decoded bytes). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -61,64 +60,6 @@ export const dataKeyResponse = z.object({
 export const rewrapResponse = encryptResponse.extend({ previousVersion: z.number().int() });
 export const macResponse = z.object({ mac: z.string().describe('Self-describing Keyward MAC, base64'), ...versioned });
 export const verifyMacResponse = z.object({ valid: z.boolean(), ...versioned });
-export const minDecryptionVersionBody = z.strictObject({ version: z.number().int().min(1) });
-export const tenantPolicyBody = z
-  .strictObject({
-    allowCompromisedDecrypt: z
-      .boolean()
-      .optional()
-      .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
-    dualControl: z
-      .strictObject({
-        quorum: z
-          .number()
-          .int()
-          .min(1)
-          .max(MAX_QUORUM)
-          .nullable()
-          .describe('People needed in all, requester included; null: 2 when the tenant has two active admins, else 1'),
-        operations: z.array(
-          z.enum(DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') as [DualControlOperation, ...DualControlOperation[]]),
-        ),
-      })
-      .optional(),
-  })
-  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
-export const tenantPolicyResponse = z.object({
-  allowCompromisedDecrypt: z.boolean(),
-  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
-});
-export const offboardBody = z.strictObject({
-  confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
-});
-export const unsealBody = z.strictObject({ rootKey: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'rootKey must be 32 bytes of base64') });
-export const unsealShareBody = z.strictObject({
-  share: z
-    .string()
-    .min(1)
-    .max(1024)
-    .describe('One custodian share, as printed by `keyward root init` (kwshare-1-…); white space is ignored'),
-});
-export const unsealProgress = z
-  .object({
-    submitted: z.number().int().describe('Different shares held so far (a share submitted twice counts once)'),
-    threshold: z.number().int().describe('Shares needed to unseal'),
-    shares: z.number().int().describe('Shares in the set'),
-    rootKcv: z.string().describe('Check value of the root key the shares are of'),
-    setId: z.string().describe('Id of the share set'),
-    startedAt: z.string().describe('When the first share came'),
-    expiresAt: z.string().describe('When the held shares are discarded unless the threshold is reached'),
-  })
-  .describe('Unsealing with Shamir shares under way');
-export const sealStatusResponse = z.object({
-  sealed: z.boolean(),
-  reason: z.string().optional(),
-  rootKcv: z.string().optional(),
-  progress: unsealProgress.optional(),
-});
-export const unsealShareResponse = sealStatusResponse.extend({
-  duplicate: z.boolean().optional().describe('This share had been submitted before: it counted once'),
-});
 
 export const exportMaterialBody = z.strictObject({
   publicKey: z

@@ -2,9 +2,20 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ApprovalState, DirectCommand } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { gated, pendingOf } from './approval-gate';
-import { ExecuteLifecycleCommand } from '../platform/caller';
+import type { Origin } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
+
+export class ExecuteLifecycleCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly command: Exclude<
+      DirectCommand,
+      { kind: 'key.create' | 'key.rotate' | 'principal.create' | 'principal.revoke' | 'tenant.onboard' }
+    >,
+    readonly origin: Origin,
+  ) {}
+}
 
 export type LifecycleOutcome = Executed & { readonly pendingApproval?: ApprovalState<DirectCommand> };
 

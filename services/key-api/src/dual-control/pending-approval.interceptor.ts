@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { map, type Observable } from 'rxjs';
 import type { ApprovalState } from '@keyward/domain';
 import { businessNow } from '@keyward/platform';
-import { approvalBody } from '../keys/key.representation';
+import { approvalBody } from './approval.representation';
 
 /** A command that became an approval request answers 202 Accepted (nothing happened yet) with the request. */
 @Injectable()

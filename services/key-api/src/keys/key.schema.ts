@@ -71,3 +71,4 @@ export const keyResponse = z.object({
 });
 export const keyCommandResponse = seqResponse.extend({ key: keyResponse });
 export const keyListResponse = z.object({ items: z.array(keyResponse.omit({ history: true })), nextCursor: z.string().nullable() });
+export const minDecryptionVersionBody = z.strictObject({ version: z.number().int().min(1) });

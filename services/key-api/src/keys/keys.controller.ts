@@ -6,14 +6,15 @@ import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import { CreateKeyCommand, ExecuteLifecycleCommand, RotateKeyCommand, type Origin } from '../platform/caller';
-import type { LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import type { Origin } from '../platform/caller';
+import { CreateKeyCommand } from './create-key.handler';
+import { RotateKeyCommand } from './rotate-key.handler';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
 import { RequestOrigin } from '../platform/request-caller';
 import { keyBody, keySummary } from './key.representation';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
-import { minDecryptionVersionBody } from '../crypto/crypto.schema';
 import {
   compromiseBody,
   createKeyBody,
@@ -21,6 +22,7 @@ import {
   keyListResponse,
   keyResponse,
   listKeysQuery,
+  minDecryptionVersionBody,
   patchKeyBody,
   scheduleDestructionBody,
   setAliasBody,

@@ -19,6 +19,7 @@ export const pageQuery = {
     .optional(),
   minSeq,
 };
+export const listQuery = z.strictObject(pageQuery);
 export const isoDate = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 export const seqResponse = z.object({ seq: z.number().int().describe('The commit seq; pass it back as minSeq to read your own write') });
 export const emptyBody = z.strictObject({});

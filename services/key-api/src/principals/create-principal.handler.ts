@@ -1,17 +1,23 @@
-import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
-import { quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
+import { newId } from '@keyward/auth';
+import type { EnrollmentKey, Role, TenantRole } from '@keyward/domain';
+import { CommandExecutor } from '@keyward/event-log';
+import { asProblem } from '../commands/domain-problem';
+import { gated, pendingOf, type PendingApproval } from '../dual-control/approval-gate';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import { Keystore } from '@keyward/crypto';
-import { CommandExecutor } from '@keyward/event-log';
-import { ProblemError } from '@keyward/platform';
-import { KeyMaterialService } from '../crypto/key-material.service';
-import { gated, pendingOf, type PendingApproval } from '../dual-control/approval-gate';
-import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from '../platform/caller';
+import type { Origin } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
-import { asProblem } from '../commands/domain-problem';
+
+export class CreatePrincipalCommand {
+  constructor(
+    readonly tenantId: string,
+    readonly name: string,
+    readonly role: TenantRole | 'provider-admin',
+    readonly origin: Origin,
+    readonly enrollmentKey?: EnrollmentKey,
+  ) {}
+}
 
 export interface IssuedPrincipal {
   readonly seq: number;
@@ -47,72 +53,4 @@ export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCo
 
 export interface PendingAnswer extends PendingApproval {
   readonly seq: number;
-}
-
-@CommandHandler(RevokePrincipalCommand)
-export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCommand, { seq: number }> {
-  constructor(
-    private readonly executor: CommandExecutor,
-    private readonly credentials: CredentialStore,
-    private readonly authenticator: ApiKeyAuthenticator,
-  ) {}
-
-  async execute({ tenantId, principalId, origin }: RevokePrincipalCommand): Promise<{ seq: number } | PendingAnswer> {
-    const log = await this.executor.current(tenantId);
-    const principal = log.principals.get(principalId);
-    const revoke: DirectCommand = { kind: 'principal.revoke', principalId };
-    const dualControlled = sensitiveOperation(revoke, log) !== undefined && quorumFor('principal.manage-admin', log) > 1;
-    if (principal && principal.revokedAt === null && !dualControlled) {
-      // Disable first: a crash before the event leaves the key unusable, never usable-but-revoked.
-      await this.credentials.disablePrincipal(tenantId, principalId);
-      this.authenticator.forgetPrincipal(principalId);
-    }
-    const command = await gated(revoke, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
-    const pendingApproval = pendingOf(executed);
-    return pendingApproval ? { seq: executed.seq, pendingApproval } : { seq: executed.seq };
-  }
-}
-
-export interface OnboardedTenant {
-  readonly seq: number;
-  readonly tenantId: string;
-  readonly name: string;
-  /** The first tenant-admin enrolls itself with this token: the provider never sees its API key. */
-  readonly admin: { readonly principalId: string; readonly name: string; readonly enrollment: Enrollment };
-}
-
-@CommandHandler(OnboardTenantCommand)
-export class OnboardTenantHandler implements ICommandHandler<OnboardTenantCommand, OnboardedTenant> {
-  private readonly logger = new Logger('onboarding');
-
-  constructor(
-    private readonly executor: CommandExecutor,
-    private readonly enrollments: EnrollmentService,
-    private readonly materials: KeyMaterialService,
-    private readonly keystore: Keystore,
-  ) {}
-
-  async execute({ name, firstAdminName, origin, adminEnrollmentKey }: OnboardTenantCommand): Promise<OnboardedTenant> {
-    const tenantId = newId('tnt');
-    const principalId = newId('prn');
-    // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
-    await this.materials.ensureTenantKek(tenantId);
-    const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
-    const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(origin)),
-    ).catch(async (err: unknown) => {
-      // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
-      if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
-      throw err;
-    });
-    const issued = await this.enrollments.issue(tenantId, principalId, origin);
-    this.logger.log(`onboarded tenant ${tenantId}`);
-    return {
-      seq: issued.seq,
-      tenantId,
-      name: executed.log.tenant?.name ?? name,
-      admin: { principalId, name: firstAdminName, enrollment: issued.enrollment },
-    };
-  }
 }

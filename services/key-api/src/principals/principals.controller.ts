@@ -5,15 +5,16 @@ import type { z } from 'zod';
 import { bindCertificateBody, certificateBindingResponse } from './certificate-binding.schema';
 import { CertificateBindings, type CertificateBindingAnswer, type PendingBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
-import { CreatePrincipalCommand, RevokePrincipalCommand, type Origin } from '../platform/caller';
-import type { IssuedPrincipal } from './create-principal.handler';
+import type { Origin } from '../platform/caller';
+import { CreatePrincipalCommand, type IssuedPrincipal } from './create-principal.handler';
+import { RevokePrincipalCommand } from './revoke-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
 import { RequestOrigin } from '../platform/request-caller';
-import { principalBody } from '../keys/key.representation';
-import { idParam, seqResponse } from '../platform/common.schema';
-import { createPrincipalBody, createPrincipalResponse, listQuery, principalListResponse } from '../tenants/tenant.schema';
+import { principalBody } from './principal.representation';
+import { idParam, listQuery, seqResponse } from '../platform/common.schema';
+import { createPrincipalBody, createPrincipalResponse, principalListResponse } from './principal.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 @ApiTags('principals')

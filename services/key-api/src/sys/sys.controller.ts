@@ -8,7 +8,7 @@ import { Roles, SealedOk } from '../auth/decorators';
 import type { Origin } from '../platform/caller';
 import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
 import { RequestOrigin } from '../platform/request-caller';
-import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from '../crypto/crypto.schema';
+import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './sys.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 @ApiTags('sys')

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { KEY_STATES, ROLES, TENANT_ROLES, TENANT_STATUSES } from '@keyward/domain';
-import { enrollmentRequest, enrollmentResponse } from '../enrollment/enrollment.schema';
-import { pageQuery, seqResponse } from '../platform/common.schema';
+import { DUAL_CONTROL_OPERATIONS, KEY_STATES, MAX_QUORUM, TENANT_STATUSES, type DualControlOperation } from '@keyward/domain';
+import { enrollmentRequest } from '../enrollment/enrollment.schema';
+import { seqResponse } from '../platform/common.schema';
+import { issuedKey } from '../principals/principal.schema';
 
 export const onboardTenantBody = z.strictObject({
   name: z.string().min(1).max(128),
@@ -9,7 +10,6 @@ export const onboardTenantBody = z.strictObject({
   adminEnrollment: enrollmentRequest.optional(),
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
-export const listQuery = z.strictObject(pageQuery);
 
 export const tenantResponse = z.object({
   tenantId: z.string(),
@@ -24,26 +24,34 @@ export const tenantResponse = z.object({
   seq: z.number().int().describe('Seq of the last commit reflected here'),
 });
 export const tenantListResponse = z.object({ items: z.array(tenantResponse), nextCursor: z.string().nullable() });
-export const issuedKey = z.object({
-  principalId: z.string(),
-  name: z.string(),
-  role: z.enum(ROLES),
-  enrollment: enrollmentResponse,
-});
 export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
 export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });
-
-export const createPrincipalBody = z.strictObject({
-  name: z.string().min(1).max(128),
-  role: z.enum([...TENANT_ROLES, 'provider-admin']).describe('A tenant role; provider-admins create provider-admins only'),
-  enrollment: enrollmentRequest.optional(),
+export const tenantPolicyBody = z
+  .strictObject({
+    allowCompromisedDecrypt: z
+      .boolean()
+      .optional()
+      .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+    dualControl: z
+      .strictObject({
+        quorum: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_QUORUM)
+          .nullable()
+          .describe('People needed in all, requester included; null: 2 when the tenant has two active admins, else 1'),
+        operations: z.array(
+          z.enum(DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') as [DualControlOperation, ...DualControlOperation[]]),
+        ),
+      })
+      .optional(),
+  })
+  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+export const tenantPolicyResponse = z.object({
+  allowCompromisedDecrypt: z.boolean(),
+  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
 });
-export const principalResponse = z.object({
-  principalId: z.string(),
-  name: z.string(),
-  role: z.enum(ROLES),
-  createdAt: z.string(),
-  revokedAt: z.string().nullable(),
+export const offboardBody = z.strictObject({
+  confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
 });
-export const principalListResponse = z.object({ items: z.array(principalResponse), nextCursor: z.string().nullable() });
-export const createPrincipalResponse = seqResponse.extend(issuedKey.shape);

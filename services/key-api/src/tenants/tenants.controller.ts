@@ -6,23 +6,24 @@ import { activeWithRole } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import { ExecuteLifecycleCommand, OnboardTenantCommand, type Origin } from '../platform/caller';
-import type { LifecycleOutcome } from '../dual-control/lifecycle.handler';
-import type { OnboardedTenant } from '../principals/create-principal.handler';
+import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import type { Origin } from '../platform/caller';
+import { OnboardTenantCommand, type OnboardedTenant } from './onboard-tenant.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
 import { RequestOrigin } from '../platform/request-caller';
-import { tenantBody } from '../keys/key.representation';
-import { emptyBody, idParam, readQuery } from '../platform/common.schema';
-import { offboardBody, tenantPolicyBody, tenantPolicyResponse } from '../crypto/crypto.schema';
+import { tenantBody } from './tenant.representation';
+import { emptyBody, idParam, listQuery, readQuery } from '../platform/common.schema';
 import {
-  listQuery,
+  offboardBody,
   onboardResponse,
   onboardTenantBody,
   suspendTenantBody,
   tenantCommandResponse,
   tenantListResponse,
+  tenantPolicyBody,
+  tenantPolicyResponse,
   tenantResponse,
 } from './tenant.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
