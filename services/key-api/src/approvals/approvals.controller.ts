@@ -7,8 +7,8 @@ import { CommandExecutor } from '@keyward/event-log';
 import { businessNow, ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { DecideApprovalCommand, type ApprovalDecided } from './decide-approval.handler';
-import type { Origin } from '../platform/caller';
-import { RequestOrigin } from '../platform/request-caller';
+import type { Caller } from '../platform/caller';
+import { RequestCaller } from '../platform/request-caller';
 import { approvalBody } from '../dual-control/approval.representation';
 import {
   approvalDecisionResponse,
@@ -22,8 +22,8 @@ import { idParam } from '../platform/common.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 /** Tenant roles act on their own tenant; provider-admins name the tenant (offboarding requests live in its log). */
-function scope(origin: Origin, tenantId: string | undefined): string {
-  if (origin.principal.role !== 'provider-admin') return origin.principal.tenantId;
+function scope(caller: Caller, tenantId: string | undefined): string {
+  if (caller.principal.role !== 'provider-admin') return caller.principal.tenantId;
   if (tenantId === undefined) throw new ProblemError(400, 'validation', 'Invalid request', 'provider-admins must say ?tenantId=');
   return tenantId;
 }
@@ -41,8 +41,8 @@ export class ApprovalsController {
   @Roles('tenant-admin', 'auditor', 'provider-admin')
   @ApiOperation({ summary: 'Approval requests of the tenant, newest first (read from the log itself)' })
   @ApiOkResponse({ schema: openApi(approvalListResponse) })
-  async list(@Query(new ZodPipe(approvalsQuery, 'query')) q: z.output<typeof approvalsQuery>, @RequestOrigin() origin: Origin) {
-    const log = await this.executor.current(scope(origin, q.tenantId));
+  async list(@Query(new ZodPipe(approvalsQuery, 'query')) q: z.output<typeof approvalsQuery>, @RequestCaller() caller: Caller) {
+    const log = await this.executor.current(scope(caller, q.tenantId));
     const now = businessNow();
     const items = [...log.approvals.values()]
       .reverse()
@@ -57,9 +57,9 @@ export class ApprovalsController {
   async get(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(tenantScopeQuery, 'query')) q: z.output<typeof tenantScopeQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    const approval = (await this.executor.current(scope(origin, q.tenantId))).approvals.get(id);
+    const approval = (await this.executor.current(scope(caller, q.tenantId))).approvals.get(id);
     if (!approval) throw new ProblemError(404, 'not-found', 'Not found', `approval ${id} not found`);
     return approvalBody(approval, businessNow());
   }
@@ -72,9 +72,9 @@ export class ApprovalsController {
   approve(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(tenantScopeQuery, 'query')) q: z.output<typeof tenantScopeQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.decide(scope(origin, q.tenantId), id, 'approve', undefined, origin);
+    return this.decide(scope(caller, q.tenantId), id, 'approve', undefined, caller);
   }
 
   @Post(':id/reject')
@@ -87,14 +87,14 @@ export class ApprovalsController {
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(tenantScopeQuery, 'query')) q: z.output<typeof tenantScopeQuery>,
     @Body(new ZodPipe(rejectBody)) body: z.output<typeof rejectBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.decide(scope(origin, q.tenantId), id, 'reject', body.reason, origin);
+    return this.decide(scope(caller, q.tenantId), id, 'reject', body.reason, caller);
   }
 
-  private async decide(tenantId: string, id: string, decision: 'approve' | 'reject', reason: string | undefined, origin: Origin) {
+  private async decide(tenantId: string, id: string, decision: 'approve' | 'reject', reason: string | undefined, caller: Caller) {
     const done = await this.commands.execute<DecideApprovalCommand, ApprovalDecided>(
-      new DecideApprovalCommand(tenantId, id, decision, reason, origin),
+      new DecideApprovalCommand(tenantId, id, decision, reason, caller),
     );
     return { seq: done.seq, approval: approvalBody(done.approval, businessNow()), ...(done.issued ? { issued: done.issued } : {}) };
   }

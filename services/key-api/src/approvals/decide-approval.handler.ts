@@ -4,7 +4,7 @@ import type { ApprovalState, DirectCommand, KeywardEvent } from '@keyward/domain
 import { CommandExecutor } from '@keyward/event-log';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
 
@@ -14,7 +14,7 @@ export class DecideApprovalCommand {
     readonly approvalId: string,
     readonly decision: 'approve' | 'reject',
     readonly reason: string | undefined,
-    readonly origin: Origin,
+    readonly caller: Caller,
   ) {}
 }
 
@@ -38,25 +38,25 @@ export class DecideApprovalHandler implements ICommandHandler<DecideApprovalComm
     private readonly enrollments: EnrollmentService,
   ) {}
 
-  async execute({ tenantId, approvalId, decision, reason, origin }: DecideApprovalCommand): Promise<ApprovalDecided> {
+  async execute({ tenantId, approvalId, decision, reason, caller }: DecideApprovalCommand): Promise<ApprovalDecided> {
     const command =
       decision === 'approve'
         ? ({ kind: 'approval.approve', approvalId } as const)
         : ({ kind: 'approval.reject', approvalId, ...(reason === undefined ? {} : { reason }) } as const);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
     const approval = executed.log.approvals.get(approvalId);
     if (!approval) throw new Error(`approval ${approvalId} vanished after its decision`);
-    const issued = await this.afterExecution(tenantId, executed.events, origin);
+    const issued = await this.afterExecution(tenantId, executed.events, caller);
     return { seq: executed.seq, approval, ...(issued ? { issued } : {}) };
   }
 
   /** Side effects of an executed principal command: the credential store follows the log. */
-  private async afterExecution(tenantId: string, events: readonly KeywardEvent[], origin: Origin): Promise<ApprovalDecided['issued']> {
+  private async afterExecution(tenantId: string, events: readonly KeywardEvent[], caller: Caller): Promise<ApprovalDecided['issued']> {
     let issued: ApprovalDecided['issued'];
     for (const event of events) {
       if (event.type === 'principal.created.v1') {
         const { principalId } = event.data;
-        issued = { principalId, enrollment: (await this.enrollments.issue(tenantId, principalId, origin)).enrollment };
+        issued = { principalId, enrollment: (await this.enrollments.issue(tenantId, principalId, caller)).enrollment };
       } else if (event.type === 'principal.revoked.v1') {
         await this.credentials.disablePrincipal(tenantId, event.data.principalId);
         this.authenticator.forgetPrincipal(event.data.principalId);

@@ -11,8 +11,8 @@ import { AuditService } from './audit.service';
 import { CheckpointService } from './checkpoint.service';
 import { renderReport, REPORT_CSP } from './html-report';
 import { Roles } from '../auth/decorators';
-import type { Origin } from '../platform/caller';
-import { RequestOrigin } from '../platform/request-caller';
+import type { Caller } from '../platform/caller';
+import { RequestCaller } from '../platform/request-caller';
 import { approvalBody } from '../dual-control/approval.representation';
 import {
   auditCheckpointsQuery,
@@ -66,8 +66,8 @@ export class AuditController {
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(auditEventsQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditEventsResponse) })
-  async events(@Query(new ZodPipe(auditEventsQuery, 'query')) q: z.output<typeof auditEventsQuery>, @RequestOrigin() origin: Origin) {
-    const tenantId = auditedTenant(origin.principal, q.tenantId);
+  async events(@Query(new ZodPipe(auditEventsQuery, 'query')) q: z.output<typeof auditEventsQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = auditedTenant(caller.principal, q.tenantId);
     const cursor = q.cursor === undefined ? undefined : decodeEventCursor(q.cursor);
     return this.audit.events(tenantId, filterOf(q), q.limit, cursor);
   }
@@ -84,8 +84,8 @@ export class AuditController {
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(auditVerifyQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditVerifyResponse) })
-  verify(@Query(new ZodPipe(auditVerifyQuery, 'query')) q: z.output<typeof auditVerifyQuery>, @RequestOrigin() origin: Origin) {
-    const tenantId = auditedTenant(origin.principal, q.tenantId);
+  verify(@Query(new ZodPipe(auditVerifyQuery, 'query')) q: z.output<typeof auditVerifyQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = auditedTenant(caller.principal, q.tenantId);
     return this.scans.run(tenantId, () =>
       this.audit.verify(tenantId, q.since === undefined || q.hash === undefined ? undefined : { seq: q.since, hash: q.hash }),
     );
@@ -101,9 +101,9 @@ export class AuditController {
   })
   @ApiQuery({ name: 'query', required: true, schema: openApi(auditStateQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditStateResponse) })
-  async state(@Query(new ZodPipe(auditStateQuery, 'query')) q: z.output<typeof auditStateQuery>, @RequestOrigin() origin: Origin) {
+  async state(@Query(new ZodPipe(auditStateQuery, 'query')) q: z.output<typeof auditStateQuery>, @RequestCaller() caller: Caller) {
     const at = new Date(q.at);
-    const state = await this.audit.stateAt(auditedTenant(origin.principal, q.tenantId), at);
+    const state = await this.audit.stateAt(auditedTenant(caller.principal, q.tenantId), at);
     return { ...state, approvals: state.approvals.map((a) => approvalBody(a, at)) };
   }
 
@@ -118,8 +118,8 @@ export class AuditController {
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(auditUsageQuery, 'input') })
   @ApiOkResponse({ schema: openApi(auditUsageResponse) })
-  usage(@Query(new ZodPipe(auditUsageQuery, 'query')) q: z.output<typeof auditUsageQuery>, @RequestOrigin() origin: Origin) {
-    const tenantId = auditedTenant(origin.principal, q.tenantId);
+  usage(@Query(new ZodPipe(auditUsageQuery, 'query')) q: z.output<typeof auditUsageQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = auditedTenant(caller.principal, q.tenantId);
     return this.scans.run(tenantId, () =>
       this.audit.usage(tenantId, {
         limit: q.limit,
@@ -145,10 +145,10 @@ export class AuditController {
   @ApiOkResponse({ description: 'The export file' })
   async export(
     @Query(new ZodPipe(auditExportQuery, 'query')) q: z.output<typeof auditExportQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
-    const tenantId = auditedTenant(origin.principal, q.tenantId);
+    const tenantId = auditedTenant(caller.principal, q.tenantId);
     const head = await this.audit.requireTenant(tenantId);
     void reply.header('x-keyward-head-seq', String(head.seq)).header('cache-control', 'no-store');
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -182,9 +182,9 @@ export class AuditController {
   @ApiOkResponse({ schema: openApi(checkpointListResponse) })
   async listCheckpoints(
     @Query(new ZodPipe(auditCheckpointsQuery, 'query')) q: z.output<typeof auditCheckpointsQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    const tenantId = auditedTenant(origin.principal, q.tenantId);
+    const tenantId = auditedTenant(caller.principal, q.tenantId);
     await this.audit.requireTenant(tenantId);
     return this.checkpoints.list(tenantId, q.limit, q.cursor === undefined ? undefined : Number(q.cursor));
   }

@@ -4,7 +4,7 @@ import type { ApprovalState, DirectCommand, PrincipalCertificate } from '@keywar
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { gated, pendingOf } from '../dual-control/approval-gate';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
 import { KeyStateSource } from '../crypto/key-state.source';
@@ -39,9 +39,9 @@ export class CertificateBindings {
   async bind(
     principalId: string,
     wanted: { fingerprint?: string; subject?: string } | null,
-    origin: Origin,
+    caller: Caller,
   ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    const tenantId = origin.principal.tenantId;
+    const tenantId = caller.principal.tenantId;
     const command: DirectCommand = wanted
       ? {
           kind: 'principal.bind-certificate',
@@ -50,7 +50,7 @@ export class CertificateBindings {
           ...(wanted.subject === undefined ? {} : { subject: wanted.subject }),
         }
       : { kind: 'principal.unbind-certificate', principalId };
-    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(origin)));
+    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(caller)));
     const pendingApproval = pendingOf(executed);
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
     const binding = executed.log.certificates.get(principalId);
@@ -58,8 +58,8 @@ export class CertificateBindings {
       {
         tenant: tenantId,
         principal: principalId,
-        by: origin.principal.principalId,
-        requestId: origin.requestId,
+        by: caller.principal.principalId,
+        requestId: caller.requestId,
         fingerprint: binding?.fingerprint,
         subject: binding?.subject,
       },

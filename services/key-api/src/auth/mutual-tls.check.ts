@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { presentedCertificate, releaseRefusal } from '@keyward/auth';
 import { ProblemError } from '@keyward/platform';
 import { CertificateBindings } from './certificate-bindings';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 
 const DETAIL = {
   'no-certificate': 'this operation needs a verified client certificate (mutual TLS)',
@@ -20,9 +20,9 @@ const DETAIL = {
 export class MutualTlsCheck {
   constructor(private readonly certificates: CertificateBindings) {}
 
-  async require(request: FastifyRequest, origin: Origin): Promise<void> {
+  async require(request: FastifyRequest, caller: Caller): Promise<void> {
     const presented = presentedCertificate(request.raw.socket);
-    const { tenantId, principalId } = origin.principal;
+    const { tenantId, principalId } = caller.principal;
     const refusal = releaseRefusal(presented && (await this.certificates.bindingOf(tenantId, principalId, true)), presented);
     if (refusal !== undefined) throw new ProblemError(403, 'mtls-required', 'Mutual TLS required', DETAIL[refusal]);
   }

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { payloadTooLargeProblem } from './crypto-problems';
 import type { CryptoService } from './crypto.service';
 import { wrappingKeyFault } from './wrapping-key';
@@ -28,10 +28,10 @@ import {
 } from './crypto.schema';
 
 /** What a data-plane handler gets: services, the caller, the key reference (keyed routes) and the validated body. */
-export interface DataPlaneCall<B> {
+export interface DataPlaneInput<B> {
   readonly crypto: CryptoService;
   readonly mutualTls: MutualTlsCheck;
-  readonly origin: Origin;
+  readonly caller: Caller;
   readonly ref: string;
   readonly body: B;
   readonly request: FastifyRequest;
@@ -44,7 +44,7 @@ export interface DataPlaneRoute<S extends ZodType = ZodType> {
   readonly summary: string;
   readonly body: S;
   readonly response: ZodType;
-  readonly handle: (call: DataPlaneCall<z.output<S>>) => Promise<object>;
+  readonly handle: (call: DataPlaneInput<z.output<S>>) => Promise<object>;
 }
 
 /** Types one route against its own body schema, then widens it for the table. */
@@ -81,60 +81,60 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
     summary: 'Encrypt up to 64 KiB with the latest version of an Active key',
     body: encryptBody,
     response: encryptResponse,
-    handle: ({ crypto, origin, ref, body }) =>
-      crypto.encrypt(origin, ref, decoded('plaintext', body.plaintext, MAX_PLAINTEXT_BYTES), optionalAad(body.aad)),
+    handle: ({ crypto, caller, ref, body }) =>
+      crypto.encrypt(caller, ref, decoded('plaintext', body.plaintext, MAX_PLAINTEXT_BYTES), optionalAad(body.aad)),
   }),
   route({
     path: '/v1/decrypt',
     summary: 'Decrypt a Keyward ciphertext (the key and version come from the ciphertext)',
     body: decryptBody,
     response: decryptResponse,
-    handle: ({ crypto, origin, body }) => crypto.decrypt(origin, Buffer.from(body.ciphertext, 'base64'), optionalAad(body.aad)),
+    handle: ({ crypto, caller, body }) => crypto.decrypt(caller, Buffer.from(body.ciphertext, 'base64'), optionalAad(body.aad)),
   }),
   route({
     path: '/v1/keys/:id/data-key',
     summary: 'Generate a data key: its plaintext (use, then forget) and its ciphertext (store)',
     body: dataKeyBody,
     response: dataKeyResponse,
-    handle: ({ crypto, origin, ref, body }) => crypto.dataKey(origin, ref, body.bytes, optionalAad(body.aad), true),
+    handle: ({ crypto, caller, ref, body }) => crypto.dataKey(caller, ref, body.bytes, optionalAad(body.aad), true),
   }),
   route({
     path: '/v1/keys/:id/data-key/without-plaintext',
     summary: 'Generate a data key and answer only its ciphertext (to hand to another service)',
     body: dataKeyBody,
     response: dataKeyResponse,
-    handle: ({ crypto, origin, ref, body }) => crypto.dataKey(origin, ref, body.bytes, optionalAad(body.aad), false),
+    handle: ({ crypto, caller, ref, body }) => crypto.dataKey(caller, ref, body.bytes, optionalAad(body.aad), false),
   }),
   route({
     path: '/v1/rewrap',
     summary: "Re-encrypt a ciphertext under its key's latest version, without revealing the plaintext",
     body: rewrapBody,
     response: rewrapResponse,
-    handle: ({ crypto, origin, body }) => crypto.rewrap(origin, Buffer.from(body.ciphertext, 'base64'), optionalAad(body.aad)),
+    handle: ({ crypto, caller, body }) => crypto.rewrap(caller, Buffer.from(body.ciphertext, 'base64'), optionalAad(body.aad)),
   }),
   route({
     path: '/v1/keys/:id/mac',
     summary: 'HMAC-SHA256 of up to 64 KiB with the latest version of an Active HMAC key',
     body: macBody,
     response: macResponse,
-    handle: ({ crypto, origin, ref, body }) => crypto.mac(origin, ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES)),
+    handle: ({ crypto, caller, ref, body }) => crypto.mac(caller, ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES)),
   }),
   route({
     path: '/v1/keys/:id/verify-mac',
     summary: 'Verify a Keyward MAC (constant time)',
     body: verifyMacBody,
     response: verifyMacResponse,
-    handle: ({ crypto, origin, ref, body }) =>
-      crypto.verifyMac(origin, ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES), Buffer.from(body.mac, 'base64')),
+    handle: ({ crypto, caller, ref, body }) =>
+      crypto.verifyMac(caller, ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES), Buffer.from(body.mac, 'base64')),
   }),
   route({
     path: '/v1/keys/:id/material',
     summary: 'Retrieve the material of an exportable key, wrapped under your RSA public key; needs mutual TLS and export enabled',
     body: exportMaterialBody,
     response: exportMaterialResponse,
-    handle: async ({ crypto, mutualTls, origin, ref, body, request }) => {
-      await mutualTls.require(request, origin);
-      return crypto.exportMaterial(origin, ref, rsaPublicKey(body.publicKey));
+    handle: async ({ crypto, mutualTls, caller, ref, body, request }) => {
+      await mutualTls.require(request, caller);
+      return crypto.exportMaterial(caller, ref, rsaPublicKey(body.publicKey));
     },
   }),
 ];

@@ -78,7 +78,7 @@ export class DataPlaneServer {
     const result = await r.handle({
       crypto: this.crypto,
       mutualTls: this.mutualTls,
-      origin: { principal, requestId: request.id },
+      caller: { principal, requestId: request.id },
       ref,
       body,
       request,

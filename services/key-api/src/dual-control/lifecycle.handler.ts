@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { ApprovalState, DirectCommand } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { gated, pendingOf } from './approval-gate';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
 
@@ -13,7 +13,7 @@ export class ExecuteLifecycleCommand {
       DirectCommand,
       { kind: 'key.create' | 'key.rotate' | 'principal.create' | 'principal.revoke' | 'tenant.onboard' }
     >,
-    readonly origin: Origin,
+    readonly caller: Caller,
   ) {}
 }
 
@@ -24,9 +24,9 @@ export type LifecycleOutcome = Executed & { readonly pendingApproval?: ApprovalS
 export class LifecycleHandler implements ICommandHandler<ExecuteLifecycleCommand, LifecycleOutcome> {
   constructor(private readonly executor: CommandExecutor) {}
 
-  async execute({ tenantId, command, origin }: ExecuteLifecycleCommand): Promise<LifecycleOutcome> {
+  async execute({ tenantId, command, caller }: ExecuteLifecycleCommand): Promise<LifecycleOutcome> {
     const wrapped = await gated(command, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, wrapped, contextOf(origin)));
+    const executed = await asProblem(() => this.executor.execute(tenantId, wrapped, contextOf(caller)));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { ...executed, pendingApproval } : executed;
   }

@@ -5,9 +5,9 @@ import type { z } from 'zod';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError, Public } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
-import { RequestOrigin } from '../platform/request-caller';
+import { RequestCaller } from '../platform/request-caller';
 import { idParam } from '../platform/common.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 import { parseEnrollmentPublicKey } from './enrollment-key';
@@ -59,16 +59,16 @@ export class EnrollmentController {
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(reissueQuery, 'query')) q: z.output<typeof reissueQuery>,
     @Body(new ZodPipe(reissueBody)) body: z.output<typeof reissueBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<EnrollmentIssue & { principalId: string }> {
-    const logId = q.tenantId !== undefined && origin.principal.role === 'provider-admin' ? q.tenantId : origin.principal.tenantId;
-    if (logId !== origin.principal.tenantId) {
+    const logId = q.tenantId !== undefined && caller.principal.role === 'provider-admin' ? q.tenantId : caller.principal.tenantId;
+    if (logId !== caller.principal.tenantId) {
       const target = (await this.executor.current(logId)).principals.get(id);
       if (target?.role !== 'tenant-admin') {
         throw new ProblemError(404, 'not-found', 'Not found', `no tenant-admin ${id} in tenant ${logId}`);
       }
     }
     const key = body.enrollment ? parseEnrollmentPublicKey(body.enrollment.publicKey) : undefined;
-    return { principalId: id, ...(await this.enrollments.issue(logId, id, origin, key)) };
+    return { principalId: id, ...(await this.enrollments.issue(logId, id, caller, key)) };
   }
 }

@@ -3,7 +3,7 @@ import { newId } from '@keyward/auth';
 import type { KeyCommand, KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { KeyMaterialService } from '../crypto/key-material.service';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { withNewVersion } from './new-key-version';
 
 export type CreateKeyRequest = Omit<Extract<KeyCommand, { kind: 'key.create' }>, 'kind' | 'keyId' | 'kcv'>;
@@ -12,7 +12,7 @@ export class CreateKeyCommand {
   constructor(
     readonly tenantId: string,
     readonly request: CreateKeyRequest & { readonly keyType: KeyType },
-    readonly origin: Origin,
+    readonly caller: Caller,
   ) {}
 }
 
@@ -24,7 +24,7 @@ export class CreateKeyHandler implements ICommandHandler<CreateKeyCommand, Execu
     private readonly materials: KeyMaterialService,
   ) {}
 
-  async execute({ tenantId, request, origin }: CreateKeyCommand): Promise<Executed & { keyId: string }> {
+  async execute({ tenantId, request, caller }: CreateKeyCommand): Promise<Executed & { keyId: string }> {
     const keyId = newId('key');
     const executed = await withNewVersion(
       this.executor,
@@ -33,7 +33,7 @@ export class CreateKeyHandler implements ICommandHandler<CreateKeyCommand, Execu
       keyId,
       request.keyType,
       (kcv) => ({ kind: 'key.create', keyId, kcv, ...request }),
-      origin,
+      caller,
     );
     return { ...executed, keyId };
   }

@@ -7,12 +7,12 @@ import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { CreateKeyCommand } from './create-key.handler';
 import { RotateKeyCommand } from './rotate-key.handler';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
-import { RequestOrigin } from '../platform/request-caller';
+import { RequestCaller } from '../platform/request-caller';
 import { keyBody, keySummary } from './key.representation';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
 import {
@@ -52,11 +52,11 @@ export class KeysController {
   @ApiOkResponse({ schema: openApi(keyCommandResponse) })
   async create(
     @Body(new ZodPipe(createKeyBody)) body: z.output<typeof createKeyBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<KeyCommandAnswer> {
-    const tenantId = origin.principal.tenantId;
+    const tenantId = caller.principal.tenantId;
     const { seq, keyId, log } = await this.commands.execute<CreateKeyCommand, Executed & { keyId: string }>(
-      new CreateKeyCommand(tenantId, body, origin),
+      new CreateKeyCommand(tenantId, body, caller),
     );
     return this.answer(seq, log.keys.get(keyId), keyId);
   }
@@ -66,8 +66,8 @@ export class KeysController {
   @ApiOperation({ summary: 'List keys (filter by state, alias, label; cursor pagination in creation order)' })
   @ApiQuery({ name: 'query', required: false, schema: openApi(listKeysQuery, 'input') })
   @ApiOkResponse({ schema: openApi(keyListResponse) })
-  async list(@Query(new ZodPipe(listKeysQuery, 'query')) q: z.output<typeof listKeysQuery>, @RequestOrigin() origin: Origin) {
-    const tenantId = origin.principal.tenantId;
+  async list(@Query(new ZodPipe(listKeysQuery, 'query')) q: z.output<typeof listKeysQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = caller.principal.tenantId;
     await this.views.waitFor(tenantId, q.minSeq);
     const [name, ...value] = q.label?.split('=') ?? [];
     const label = name === undefined ? undefined : { name, value: value.join('=') };
@@ -94,9 +94,9 @@ export class KeysController {
     )
     ref: string,
     @Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<KeyState> {
-    return this.get(ref, q, origin);
+    return this.get(ref, q, caller);
   }
 
   @Get(':id')
@@ -107,9 +107,9 @@ export class KeysController {
   async get(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<KeyState> {
-    const tenantId = origin.principal.tenantId;
+    const tenantId = caller.principal.tenantId;
     await this.views.waitFor(tenantId, q.minSeq);
     const view = ref.startsWith('alias/') ? await this.views.keyByAlias(tenantId, ref.slice(6)) : await this.views.key(tenantId, ref);
     if (!view) throw notFound(ref);
@@ -123,9 +123,9 @@ export class KeysController {
   activate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.activate', keyId }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.activate', keyId }));
   }
 
   @Post(':id/deactivate')
@@ -135,9 +135,9 @@ export class KeysController {
   deactivate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.deactivate', keyId }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.deactivate', keyId }));
   }
 
   @Post(':id/compromise')
@@ -148,9 +148,9 @@ export class KeysController {
   compromise(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(compromiseBody)) body: z.output<typeof compromiseBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({
+    return this.lifecycle(ref, caller, (keyId) => ({
       kind: 'key.compromise',
       keyId,
       reason: body.reason,
@@ -165,11 +165,11 @@ export class KeysController {
   async rotate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<KeyCommandAnswer> {
-    const tenantId = origin.principal.tenantId;
+    const tenantId = caller.principal.tenantId;
     const { keyId, keyType } = await this.resolve(tenantId, ref);
-    const { seq, log } = await this.commands.execute<RotateKeyCommand, Executed>(new RotateKeyCommand(tenantId, keyId, keyType, origin));
+    const { seq, log } = await this.commands.execute<RotateKeyCommand, Executed>(new RotateKeyCommand(tenantId, keyId, keyType, caller));
     return this.answer(seq, log.keys.get(keyId), keyId);
   }
 
@@ -181,9 +181,9 @@ export class KeysController {
   scheduleDestruction(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(scheduleDestructionBody)) body: z.output<typeof scheduleDestructionBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.schedule-destruction', keyId, waitingPeriodDays: body.waitingPeriodDays }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.schedule-destruction', keyId, waitingPeriodDays: body.waitingPeriodDays }));
   }
 
   @Post(':id/cancel-destruction')
@@ -193,9 +193,9 @@ export class KeysController {
   cancelDestruction(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
   }
 
   @Post(':id/enable-export')
@@ -206,9 +206,9 @@ export class KeysController {
   enableExport(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.enable-export', keyId }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.enable-export', keyId }));
   }
 
   @Put(':id/min-decryption-version')
@@ -219,9 +219,9 @@ export class KeysController {
   setMinDecryptionVersion(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(minDecryptionVersionBody)) body: z.output<typeof minDecryptionVersionBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.set-min-decryption-version', keyId, version: body.version }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-min-decryption-version', keyId, version: body.version }));
   }
 
   @Put(':id/alias')
@@ -231,9 +231,9 @@ export class KeysController {
   setAlias(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(setAliasBody)) body: z.output<typeof setAliasBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.set-alias', keyId, alias: body.alias }));
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-alias', keyId, alias: body.alias }));
   }
 
   @Patch(':id')
@@ -244,18 +244,18 @@ export class KeysController {
   async patch(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(patchKeyBody)) body: z.output<typeof patchKeyBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<KeyCommandAnswer> {
     let answer: KeyCommandAnswer | undefined;
     if (body.description !== undefined) {
       const description = body.description;
-      answer = await this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.set-description', keyId, description }));
+      answer = await this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-description', keyId, description }));
     }
     if (body.labels !== undefined) {
       const entries = Object.entries(body.labels);
       const set = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
       const remove = entries.filter(([, v]) => v === null).map(([k]) => k);
-      answer = await this.lifecycle(ref, origin, (keyId) => ({ kind: 'key.change-labels', keyId, set, remove }));
+      answer = await this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.change-labels', keyId, set, remove }));
     }
     if (!answer) throw new ProblemError(400, 'validation', 'Invalid request', 'send description and/or labels');
     return answer;
@@ -270,13 +270,13 @@ export class KeysController {
 
   private async lifecycle(
     ref: string,
-    origin: Origin,
+    caller: Caller,
     build: (keyId: string) => ExecuteLifecycleCommand['command'],
   ): Promise<KeyCommandAnswer> {
-    const tenantId = origin.principal.tenantId;
+    const tenantId = caller.principal.tenantId;
     const { keyId } = await this.resolve(tenantId, ref);
     const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
-      new ExecuteLifecycleCommand(tenantId, build(keyId), origin),
+      new ExecuteLifecycleCommand(tenantId, build(keyId), caller),
     );
     if (pendingApproval) return { seq, pendingApproval };
     return this.answer(seq, log.keys.get(keyId), keyId);

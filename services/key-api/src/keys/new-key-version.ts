@@ -3,7 +3,7 @@ import { KEY_TYPES, type KeywardCommand, type KeywardEvent, type KeyType } from 
 import type { CommandExecutor, Executed } from '@keyward/event-log';
 import type { KeyMaterialService } from '../crypto/key-material.service';
 import { asProblem } from '../commands/domain-problem';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 
 /** The key version a create or rotate commit introduces. */
@@ -27,13 +27,13 @@ export async function withNewVersion(
   keyId: string,
   keyType: KeyType,
   build: (kcv: string) => KeywardCommand,
-  origin: Origin,
+  caller: Caller,
 ): Promise<Executed> {
   const material = randomBytes(KEY_TYPES[keyType].materialBytes);
   try {
     const kcv = await materials.checkValue(tenantId, keyId, keyType, material);
     return await asProblem(() =>
-      executor.execute(tenantId, build(kcv), contextOf(origin), async (events) => {
+      executor.execute(tenantId, build(kcv), contextOf(caller), async (events) => {
         const version = newVersionOf(events, keyId);
         if (version !== undefined) await materials.storeNewMaterial({ tenantId, keyId, version: version.version }, material, version.kcv);
       }),

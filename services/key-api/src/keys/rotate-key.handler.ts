@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { KeyMaterialService } from '../crypto/key-material.service';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { withNewVersion } from './new-key-version';
 
 export class RotateKeyCommand {
@@ -10,7 +10,7 @@ export class RotateKeyCommand {
     readonly tenantId: string,
     readonly keyId: string,
     readonly keyType: KeyType,
-    readonly origin: Origin,
+    readonly caller: Caller,
   ) {}
 }
 
@@ -22,7 +22,7 @@ export class RotateKeyHandler implements ICommandHandler<RotateKeyCommand, Execu
     private readonly materials: KeyMaterialService,
   ) {}
 
-  execute({ tenantId, keyId, keyType, origin }: RotateKeyCommand): Promise<Executed> {
-    return withNewVersion(this.executor, this.materials, tenantId, keyId, keyType, (kcv) => ({ kind: 'key.rotate', keyId, kcv }), origin);
+  execute({ tenantId, keyId, keyType, caller }: RotateKeyCommand): Promise<Executed> {
+    return withNewVersion(this.executor, this.materials, tenantId, keyId, keyType, (kcv) => ({ kind: 'key.rotate', keyId, kcv }), caller);
   }
 }

@@ -1,7 +1,7 @@
 import type { DecisionContext } from '@keyward/domain';
 import { businessNow } from '@keyward/platform';
-import type { Origin } from './caller';
+import type { Caller } from './caller';
 
-export function contextOf(origin: Origin, now = businessNow()): DecisionContext {
-  return { now, actor: { principalId: origin.principal.principalId, role: origin.principal.role }, correlationId: origin.requestId };
+export function contextOf(caller: Caller, now = businessNow()): DecisionContext {
+  return { now, actor: { principalId: caller.principal.principalId, role: caller.principal.role }, correlationId: caller.requestId };
 }

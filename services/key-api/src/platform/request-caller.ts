@@ -1,10 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import type { Origin } from './caller';
+import type { Caller } from './caller';
 
-/** The authenticated principal and request id, as the origin of a command. */
-export const RequestOrigin = createParamDecorator((_: unknown, ctx: ExecutionContext): Origin => {
+/** `@RequestCaller()`: the route's Caller (its authenticated principal and request id). */
+export const RequestCaller = createParamDecorator((_: unknown, ctx: ExecutionContext): Caller => {
   const request = ctx.switchToHttp().getRequest<FastifyRequest & { user?: AuthenticatedPrincipal }>();
   if (!request.user) throw new Error('route has no authenticated principal');
   return { principal: request.user, requestId: request.id };

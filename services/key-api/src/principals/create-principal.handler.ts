@@ -6,7 +6,7 @@ import { asProblem } from '../commands/domain-problem';
 import { gated, pendingOf, type PendingApproval } from '../dual-control/approval-gate';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 
 export class CreatePrincipalCommand {
@@ -14,7 +14,7 @@ export class CreatePrincipalCommand {
     readonly tenantId: string,
     readonly name: string,
     readonly role: TenantRole | 'provider-admin',
-    readonly origin: Origin,
+    readonly caller: Caller,
     readonly enrollmentKey?: EnrollmentKey,
   ) {}
 }
@@ -35,18 +35,18 @@ export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCo
     private readonly enrollments: EnrollmentService,
   ) {}
 
-  async execute({ tenantId, name, role, origin, enrollmentKey }: CreatePrincipalCommand): Promise<IssuedPrincipal | PendingAnswer> {
+  async execute({ tenantId, name, role, caller, enrollmentKey }: CreatePrincipalCommand): Promise<IssuedPrincipal | PendingAnswer> {
     const principalId = newId('prn');
     const command = await gated(
       { kind: 'principal.create', principalId, name, role, ...(enrollmentKey ? { enrollmentKey } : {}) },
       this.executor,
     );
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
     const pendingApproval = pendingOf(executed);
     // A new administrator under dual control: the approver who completes the quorum receives its enrollment token.
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
     // No API key exists until the new principal redeems the token itself.
-    const issued = await this.enrollments.issue(tenantId, principalId, origin);
+    const issued = await this.enrollments.issue(tenantId, principalId, caller);
     return { seq: issued.seq, principalId, name, role, enrollment: issued.enrollment };
   }
 }

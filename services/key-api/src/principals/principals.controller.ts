@@ -5,13 +5,13 @@ import type { z } from 'zod';
 import { bindCertificateBody, certificateBindingResponse } from './certificate-binding.schema';
 import { CertificateBindings, type CertificateBindingAnswer, type PendingBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { CreatePrincipalCommand, type IssuedPrincipal } from './create-principal.handler';
 import { RevokePrincipalCommand } from './revoke-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
-import { RequestOrigin } from '../platform/request-caller';
+import { RequestCaller } from '../platform/request-caller';
 import { principalBody } from './principal.representation';
 import { idParam, listQuery, seqResponse } from '../platform/common.schema';
 import { createPrincipalBody, createPrincipalResponse, principalListResponse } from './principal.schema';
@@ -40,17 +40,17 @@ export class PrincipalsController {
   @ApiCreatedResponse({ schema: openApi(createPrincipalResponse) })
   create(
     @Body(new ZodPipe(createPrincipalBody)) body: z.output<typeof createPrincipalBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<IssuedPrincipal> {
     const key = body.enrollment ? parseEnrollmentPublicKey(body.enrollment.publicKey) : undefined;
-    return this.commands.execute(new CreatePrincipalCommand(origin.principal.tenantId, body.name, body.role, origin, key));
+    return this.commands.execute(new CreatePrincipalCommand(caller.principal.tenantId, body.name, body.role, caller, key));
   }
 
   @Get()
   @Roles('tenant-admin', 'auditor')
   @ApiOkResponse({ schema: openApi(principalListResponse) })
-  async list(@Query(new ZodPipe(listQuery, 'query')) q: z.output<typeof listQuery>, @RequestOrigin() origin: Origin) {
-    const tenantId = origin.principal.tenantId;
+  async list(@Query(new ZodPipe(listQuery, 'query')) q: z.output<typeof listQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = caller.principal.tenantId;
     await this.views.waitFor(tenantId, q.minSeq);
     const page = await this.views.principals(tenantId, q.limit, q.cursor);
     return { items: page.items.map(principalBody), nextCursor: page.nextCursor };
@@ -61,8 +61,8 @@ export class PrincipalsController {
   @Roles('tenant-admin')
   @ApiOperation({ summary: 'Revoke a principal: its API keys stop working at once' })
   @ApiOkResponse({ schema: openApi(seqResponse) })
-  revoke(@Param('id', new ZodPipe(idParam, 'path')) id: string, @RequestOrigin() origin: Origin): Promise<{ seq: number }> {
-    return this.commands.execute(new RevokePrincipalCommand(origin.principal.tenantId, id, origin));
+  revoke(@Param('id', new ZodPipe(idParam, 'path')) id: string, @RequestCaller() caller: Caller): Promise<{ seq: number }> {
+    return this.commands.execute(new RevokePrincipalCommand(caller.principal.tenantId, id, caller));
   }
 
   @Put(':id/certificate')
@@ -76,9 +76,9 @@ export class PrincipalsController {
   bindCertificate(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Body(new ZodPipe(bindCertificateBody)) body: z.output<typeof bindCertificateBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    return this.certificates.bind(id, body, origin);
+    return this.certificates.bind(id, body, caller);
   }
 
   @Delete(':id/certificate')
@@ -91,8 +91,8 @@ export class PrincipalsController {
   @ApiOkResponse({ schema: openApi(certificateBindingResponse) })
   unbindCertificate(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    return this.certificates.bind(id, null, origin);
+    return this.certificates.bind(id, null, caller);
   }
 }

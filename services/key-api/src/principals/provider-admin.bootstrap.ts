@@ -7,13 +7,13 @@ import { CredentialStore, newId } from '@keyward/auth';
 import { PROVIDER_LOG } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MongoConnection, retryUntilDone } from '@keyward/platform';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { RootKeyService } from '../crypto/root-key.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 
 export const PROVIDER_KEY_FILE = 'provider-admin.key';
 
-const SYSTEM: Origin = {
+const SYSTEM: Caller = {
   principal: { principalId: 'system', tenantId: PROVIDER_LOG, role: 'provider-admin', credentialId: 'bootstrap' },
   requestId: 'bootstrap',
 };

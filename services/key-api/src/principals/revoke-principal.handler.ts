@@ -4,7 +4,7 @@ import { quorumFor, sensitiveOperation, type DirectCommand } from '@keyward/doma
 import { CommandExecutor } from '@keyward/event-log';
 import { asProblem } from '../commands/domain-problem';
 import { gated, pendingOf } from '../dual-control/approval-gate';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 import type { PendingAnswer } from './create-principal.handler';
 
@@ -12,7 +12,7 @@ export class RevokePrincipalCommand {
   constructor(
     readonly tenantId: string,
     readonly principalId: string,
-    readonly origin: Origin,
+    readonly caller: Caller,
   ) {}
 }
 
@@ -24,7 +24,7 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
     private readonly authenticator: ApiKeyAuthenticator,
   ) {}
 
-  async execute({ tenantId, principalId, origin }: RevokePrincipalCommand): Promise<{ seq: number } | PendingAnswer> {
+  async execute({ tenantId, principalId, caller }: RevokePrincipalCommand): Promise<{ seq: number } | PendingAnswer> {
     const log = await this.executor.current(tenantId);
     const principal = log.principals.get(principalId);
     const revoke: DirectCommand = { kind: 'principal.revoke', principalId };
@@ -35,7 +35,7 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
       this.authenticator.forgetPrincipal(principalId);
     }
     const command = await gated(revoke, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { seq: executed.seq, pendingApproval } : { seq: executed.seq };
   }

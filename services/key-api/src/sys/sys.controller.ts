@@ -5,9 +5,9 @@ import { parseRootKey } from '@keyward/crypto';
 import { Public, ProblemError } from '@keyward/platform';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Roles, SealedOk } from '../auth/decorators';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
-import { RequestOrigin } from '../platform/request-caller';
+import { RequestCaller } from '../platform/request-caller';
 import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './sys.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
@@ -36,11 +36,11 @@ export class SysController {
   @ApiBody({ schema: openApi(unsealBody, 'input') })
   @ApiOkResponse({ schema: openApi(sealStatusResponse) })
   @SealedOk()
-  async unseal(@Body(new ZodPipe(unsealBody)) body: z.output<typeof unsealBody>, @RequestOrigin() origin: Origin): Promise<SealStatus> {
+  async unseal(@Body(new ZodPipe(unsealBody)) body: z.output<typeof unsealBody>, @RequestCaller() caller: Caller): Promise<SealStatus> {
     const key = parseRootKey(body.rootKey);
     if (!key) throw new ProblemError(400, 'validation', 'Invalid request', 'rootKey must be 32 bytes of base64');
     const status = await this.root.unseal(key);
-    await this.bindUnsealer(origin);
+    await this.bindUnsealer(caller);
     return status;
   }
 
@@ -60,10 +60,10 @@ export class SysController {
   @SealedOk()
   async submitShare(
     @Body(new ZodPipe(unsealShareBody)) body: z.output<typeof unsealShareBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<ShareSubmissionStatus> {
     const status = await this.root.submitShare(body.share);
-    if (!status.sealed) await this.bindUnsealer(origin);
+    if (!status.sealed) await this.bindUnsealer(caller);
     return status;
   }
 
@@ -81,9 +81,9 @@ export class SysController {
    * The credential that completed an unseal, if it had no verified MAC (first start while sealed),
    * gets one now: its holder has just proven the root key, which is all a MAC needs.
    */
-  private async bindUnsealer(origin: Origin): Promise<void> {
-    if (!origin.principal.credentialUnverified) return;
-    await this.credentials.addMac(origin.principal.credentialId, await this.root.requireCredentialMacKey());
-    this.authenticator.forgetPrincipal(origin.principal.principalId);
+  private async bindUnsealer(caller: Caller): Promise<void> {
+    if (!caller.principal.credentialUnverified) return;
+    await this.credentials.addMac(caller.principal.credentialId, await this.root.requireCredentialMacKey());
+    this.authenticator.forgetPrincipal(caller.principal.principalId);
   }
 }

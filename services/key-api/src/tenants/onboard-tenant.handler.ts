@@ -9,14 +9,14 @@ import { asProblem } from '../commands/domain-problem';
 import { KeyMaterialService } from '../crypto/key-material.service';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
 
 export class OnboardTenantCommand {
   constructor(
     readonly name: string,
     readonly firstAdminName: string,
-    readonly origin: Origin,
+    readonly caller: Caller,
     /** The first admin's public key: its API key is then wrapped under it at enrollment. */
     readonly adminEnrollmentKey?: EnrollmentKey,
   ) {}
@@ -41,20 +41,20 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
     private readonly keystore: Keystore,
   ) {}
 
-  async execute({ name, firstAdminName, origin, adminEnrollmentKey }: OnboardTenantCommand): Promise<OnboardedTenant> {
+  async execute({ name, firstAdminName, caller, adminEnrollmentKey }: OnboardTenantCommand): Promise<OnboardedTenant> {
     const tenantId = newId('tnt');
     const principalId = newId('prn');
     // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
     await this.materials.ensureTenantKek(tenantId);
     const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
     const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(origin)),
+      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(caller)),
     ).catch(async (err: unknown) => {
       // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
       if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
       throw err;
     });
-    const issued = await this.enrollments.issue(tenantId, principalId, origin);
+    const issued = await this.enrollments.issue(tenantId, principalId, caller);
     this.logger.log(`onboarded tenant ${tenantId}`);
     return {
       seq: issued.seq,

@@ -7,12 +7,12 @@ import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
-import type { Origin } from '../platform/caller';
+import type { Caller } from '../platform/caller';
 import { OnboardTenantCommand, type OnboardedTenant } from './onboard-tenant.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
-import { RequestOrigin } from '../platform/request-caller';
+import { RequestCaller } from '../platform/request-caller';
 import { tenantBody } from './tenant.representation';
 import { emptyBody, idParam, listQuery, readQuery } from '../platform/common.schema';
 import {
@@ -52,10 +52,10 @@ export class TenantsController {
   @ApiCreatedResponse({ schema: openApi(onboardResponse) })
   onboard(
     @Body(new ZodPipe(onboardTenantBody)) body: z.output<typeof onboardTenantBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ): Promise<OnboardedTenant> {
     const key = body.adminEnrollment ? parseEnrollmentPublicKey(body.adminEnrollment.publicKey) : undefined;
-    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, origin, key));
+    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, caller, key));
   }
 
   @Get('tenants')
@@ -80,9 +80,9 @@ export class TenantsController {
   @Roles('tenant-admin', 'auditor')
   @ApiOperation({ summary: "The caller's own tenant: status and key counts by state" })
   @ApiOkResponse({ schema: openApi(tenantResponse) })
-  async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestOrigin() origin: Origin) {
-    const summary = await this.get(origin.principal.tenantId, q);
-    const log = await this.executor.current(origin.principal.tenantId);
+  async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestCaller() caller: Caller) {
+    const summary = await this.get(caller.principal.tenantId, q);
+    const log = await this.executor.current(caller.principal.tenantId);
     const admins = activeWithRole(log, 'tenant-admin');
     const quorum = log.tenant?.policy.dualControl.quorum ?? (admins >= 2 ? 2 : 1);
     const warning =
@@ -98,17 +98,17 @@ export class TenantsController {
   suspend(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Body(new ZodPipe(suspendTenantBody)) body: z.output<typeof suspendTenantBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
-    return this.run(id, { kind: 'tenant.suspend', tenantId: id, ...(body.reason ? { reason: body.reason } : {}) }, origin);
+    return this.run(id, { kind: 'tenant.suspend', tenantId: id, ...(body.reason ? { reason: body.reason } : {}) }, caller);
   }
 
   @Post('tenants/:id/resume')
   @HttpCode(200)
   @Roles('provider-admin')
   @ApiOkResponse({ schema: openApi(tenantCommandResponse) })
-  resume(@Param('id', new ZodPipe(idParam, 'path')) id: string, @Body(new ZodPipe(emptyBody)) _: unknown, @RequestOrigin() origin: Origin) {
-    return this.run(id, { kind: 'tenant.resume', tenantId: id }, origin);
+  resume(@Param('id', new ZodPipe(idParam, 'path')) id: string, @Body(new ZodPipe(emptyBody)) _: unknown, @RequestCaller() caller: Caller) {
+    return this.run(id, { kind: 'tenant.resume', tenantId: id }, caller);
   }
 
   @Post('tenants/:id/offboard')
@@ -120,7 +120,7 @@ export class TenantsController {
   offboard(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Body(new ZodPipe(offboardBody)) body: z.output<typeof offboardBody>,
-    @RequestOrigin() origin: Origin,
+    @RequestCaller() caller: Caller,
   ) {
     if (body.confirm !== id) {
       throw new ProblemError(
@@ -130,16 +130,16 @@ export class TenantsController {
         'send {"confirm": "<the tenant id>"} to offboard',
       );
     }
-    return this.run(id, { kind: 'tenant.offboard', tenantId: id }, origin);
+    return this.run(id, { kind: 'tenant.offboard', tenantId: id }, caller);
   }
 
   @Get('tenant/policy')
   @Roles('tenant-admin', 'auditor')
   @ApiOperation({ summary: "The caller's tenant crypto policy" })
   @ApiOkResponse({ schema: openApi(tenantPolicyResponse) })
-  async policy(@RequestOrigin() origin: Origin) {
-    const log = await this.executor.current(origin.principal.tenantId);
-    if (!log.tenant) throw notFound(origin.principal.tenantId);
+  async policy(@RequestCaller() caller: Caller) {
+    const log = await this.executor.current(caller.principal.tenantId);
+    if (!log.tenant) throw notFound(caller.principal.tenantId);
     return log.tenant.policy;
   }
 
@@ -148,8 +148,8 @@ export class TenantsController {
   @ApiOperation({ summary: "Change the caller's tenant crypto policy" })
   @ApiBody({ schema: openApi(tenantPolicyBody, 'input') })
   @ApiOkResponse({ schema: openApi(tenantPolicyResponse.extend({ seq: z.number().int() })) })
-  async setPolicy(@Body(new ZodPipe(tenantPolicyBody)) body: z.output<typeof tenantPolicyBody>, @RequestOrigin() origin: Origin) {
-    const tenantId = origin.principal.tenantId;
+  async setPolicy(@Body(new ZodPipe(tenantPolicyBody)) body: z.output<typeof tenantPolicyBody>, @RequestCaller() caller: Caller) {
+    const tenantId = caller.principal.tenantId;
     const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
       new ExecuteLifecycleCommand(
         tenantId,
@@ -161,7 +161,7 @@ export class TenantsController {
             ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
           },
         },
-        origin,
+        caller,
       ),
     );
     if (pendingApproval) return { seq, pendingApproval };
@@ -169,9 +169,9 @@ export class TenantsController {
     return { seq, ...log.tenant.policy };
   }
 
-  private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], origin: Origin) {
+  private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], caller: Caller) {
     const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
-      new ExecuteLifecycleCommand(tenantId, command, origin),
+      new ExecuteLifecycleCommand(tenantId, command, caller),
     );
     if (pendingApproval) return { seq, tenantId, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
