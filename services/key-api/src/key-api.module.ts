@@ -4,35 +4,40 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
 import { ConfigModule, ConnectionsModule, HealthModule, KEYWARD_CONFIG, LoggingModule, MetricsModule } from '@keyward/platform';
+import { EventLogModule } from './platform/event-log.module';
+import { ViewReader } from './platform/view-reader';
+import { AbuseLimits } from './auth/abuse-limits';
 import { ApiKeyStrategy } from './auth/api-key.strategy';
 import { AuthenticationGuard } from './auth/auth.guard';
-import { RequestAuthenticator } from './auth/request-authenticator';
 import { CertificateBindings } from './auth/certificate-bindings';
+import { CredentialIntegrity } from './auth/credential-integrity';
+import { MutualTlsCheck } from './auth/mutual-tls.check';
 import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
-import { ProviderAdminBootstrap } from './principals/provider-admin.bootstrap';
-import { CreateKeyHandler } from './keys/create-key.handler';
-import { RotateKeyHandler } from './keys/rotate-key.handler';
-import { EventLogModule } from './platform/event-log.module';
-import { LifecycleHandler } from './dual-control/lifecycle.handler';
-import { CreatePrincipalHandler } from './principals/create-principal.handler';
-import { RevokePrincipalHandler } from './principals/revoke-principal.handler';
-import { OnboardTenantHandler } from './tenants/onboard-tenant.handler';
-import { AuditModule } from './audit/audit.module';
+import { RequestAuthenticator } from './auth/request-authenticator';
 import { CryptoModule } from './crypto/crypto.module';
 import { DataPlaneServer } from './crypto/data-plane.server';
-import { ApprovalsController } from './approvals/approvals.controller';
+import { LifecycleHandler } from './dual-control/lifecycle.handler';
+import { ApplyDueChangeHandler } from './keys/apply-due-change.handler';
+import { CreateKeyHandler } from './keys/create-key.handler';
 import { KeysController } from './keys/keys.controller';
-import { AbuseLimits } from './auth/abuse-limits';
-import { MutualTlsCheck } from './auth/mutual-tls.check';
-import { DecideApprovalHandler } from './approvals/decide-approval.handler';
-import { SysController } from './sys/sys.controller';
-import { PrincipalsController } from './principals/principals.controller';
+import { LifecycleScheduler } from './keys/lifecycle.scheduler';
+import { RotateKeyHandler } from './keys/rotate-key.handler';
+import { OnboardTenantHandler } from './tenants/onboard-tenant.handler';
 import { TenantsController } from './tenants/tenants.controller';
-import { ViewReader } from './platform/view-reader';
-import { CredentialIntegrity } from './auth/credential-integrity';
+import { BindCertificateHandler } from './principals/bind-certificate.handler';
+import { CreatePrincipalHandler } from './principals/create-principal.handler';
+import { CreateProviderAdminHandler } from './principals/create-provider-admin.handler';
+import { PrincipalsController } from './principals/principals.controller';
+import { ProviderAdminBootstrap } from './principals/provider-admin.bootstrap';
+import { RevokePrincipalHandler } from './principals/revoke-principal.handler';
 import { EnrollmentController } from './enrollment/enrollment.controller';
 import { EnrollmentService } from './enrollment/enrollment.service';
-import { LifecycleScheduler } from './keys/lifecycle.scheduler';
+import { RedeemEnrollmentHandler } from './enrollment/redeem-enrollment.handler';
+import { ReissueEnrollmentHandler } from './enrollment/reissue-enrollment.handler';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { DecideApprovalHandler } from './approvals/decide-approval.handler';
+import { AuditModule } from './audit/audit.module';
+import { SysController } from './sys/sys.controller';
 
 export const KEY_API = 'key-api';
 
@@ -75,6 +80,11 @@ export class KeyApiModule {
         CreatePrincipalHandler,
         RevokePrincipalHandler,
         OnboardTenantHandler,
+        BindCertificateHandler,
+        ReissueEnrollmentHandler,
+        RedeemEnrollmentHandler,
+        CreateProviderAdminHandler,
+        ApplyDueChangeHandler,
         ProviderAdminBootstrap,
         LifecycleScheduler,
         EnrollmentService,

@@ -1,7 +1,9 @@
+import type { CommandBus } from '@nestjs/cqrs';
 import { DomainError, TenantLog } from '@keyward/domain';
 import type { CommandExecutor, Commit, ViewCollections } from '@keyward/event-log';
 import type { MongoConnection } from '@keyward/platform';
 import type { EventStreamListener } from '../crypto/event-stream.listener';
+import { ApplyDueChangeHandler, type ApplyDueChangeCommand } from './apply-due-change.handler';
 import { LifecycleScheduler } from './lifecycle.scheduler';
 
 const T = 'ten_a';
@@ -49,7 +51,10 @@ function setup(execute: (tenantId: string, command: { kind: string; keyId: strin
     },
     peek: () => new TenantLog(T),
   };
+  const handler = new ApplyDueChangeHandler(executor as unknown as CommandExecutor);
+  const commands = { execute: (command: ApplyDueChangeCommand) => handler.execute(command) };
   const scheduler = new LifecycleScheduler(
+    commands as unknown as CommandBus,
     executor as unknown as CommandExecutor,
     views as unknown as ViewCollections,
     stream as unknown as EventStreamListener,

@@ -1,18 +1,19 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DomainError, isDestroyed, type KeyState, type KeywardCommand } from '@keyward/domain';
+import { CommandBus } from '@nestjs/cqrs';
+import { DomainError, isDestroyed, type KeyState } from '@keyward/domain';
 import { CommandExecutor, Lease, ViewCollections } from '@keyward/event-log';
 import { businessNow, MongoConnection } from '@keyward/platform';
 import { EventStreamListener } from '../crypto/event-stream.listener';
+import { ApplyDueChangeCommand } from './apply-due-change.handler';
 import { LifecycleAgenda, type DueItem } from './lifecycle-agenda';
 
-const SYSTEM_ACTOR = { principalId: 'system:scheduler', role: 'tenant-admin' } as const;
 const TICK_MS = 10_000;
 /** Most actions one pass takes (the rest wait for the next pass). */
 const PER_PASS = 500;
 /** The agenda is filled from the views once the stream is followed, and once more this long after (commits made before the stream was joined and projected late). */
 const REFILL_AFTER_MS = 60_000;
 
-const commandFor = (item: DueItem): KeywardCommand =>
+const commandFor = (item: DueItem): ApplyDueChangeCommand['command'] =>
   item.kind === 'destroy'
     ? { kind: 'key.destroy', keyId: item.keyId }
     : item.kind === 'deactivate'
@@ -52,6 +53,7 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
   readonly agenda = new LifecycleAgenda();
 
   constructor(
+    private readonly commands: CommandBus,
     private readonly executor: CommandExecutor,
     private readonly views: ViewCollections,
     private readonly stream: EventStreamListener,
@@ -128,7 +130,7 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
       let done = 0;
       for (const item of due) {
         try {
-          await this.executor.execute(item.tenantId, commandFor(item), { now, actor: SYSTEM_ACTOR, correlationId: `scheduler:${iso}` });
+          await this.commands.execute(new ApplyDueChangeCommand(item.tenantId, commandFor(item), now, `scheduler:${iso}`));
           done += 1;
         } catch (err: unknown) {
           if (!(err instanceof DomainError)) throw err; // kept: tried again next pass

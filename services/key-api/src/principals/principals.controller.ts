@@ -3,9 +3,9 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { bindCertificateBody, certificateBindingResponse } from './certificate-binding.schema';
-import { CertificateBindings, type CertificateBindingAnswer, type PendingBindingAnswer } from '../auth/certificate-bindings';
 import { Roles } from '../auth/decorators';
 import type { Caller } from '../platform/caller';
+import { BindCertificateCommand, type CertificateBindingAnswer, type PendingBindingAnswer } from './bind-certificate.handler';
 import { CreatePrincipalCommand, type IssuedPrincipal } from './create-principal.handler';
 import { RevokePrincipalCommand } from './revoke-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
@@ -26,7 +26,6 @@ export class PrincipalsController {
   constructor(
     private readonly commands: CommandBus,
     private readonly views: ViewReader,
-    private readonly certificates: CertificateBindings,
   ) {}
 
   @Post()
@@ -78,7 +77,7 @@ export class PrincipalsController {
     @Body(new ZodPipe(bindCertificateBody)) body: z.output<typeof bindCertificateBody>,
     @RequestCaller() caller: Caller,
   ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    return this.certificates.bind(id, body, caller);
+    return this.commands.execute(new BindCertificateCommand(id, body, caller));
   }
 
   @Delete(':id/certificate')
@@ -93,6 +92,6 @@ export class PrincipalsController {
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @RequestCaller() caller: Caller,
   ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    return this.certificates.bind(id, null, caller);
+    return this.commands.execute(new BindCertificateCommand(id, null, caller));
   }
 }

@@ -1,22 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { MongoServerError } from 'mongodb';
 import type { KeywardConfig } from '@keyward/config';
-import { CredentialStore, newId } from '@keyward/auth';
-import { PROVIDER_LOG } from '@keyward/domain';
-import { CommandExecutor } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MongoConnection, retryUntilDone } from '@keyward/platform';
-import type { Caller } from '../platform/caller';
-import { RootKeyService } from '../crypto/root-key.service';
-import { EnrollmentService } from '../enrollment/enrollment.service';
+import { CreateProviderAdminCommand } from './create-provider-admin.handler';
 
 export const PROVIDER_KEY_FILE = 'provider-admin.key';
-
-const SYSTEM: Caller = {
-  principal: { principalId: 'system', tenantId: PROVIDER_LOG, role: 'provider-admin', credentialId: 'bootstrap' },
-  requestId: 'bootstrap',
-};
 
 /**
  * First start: create the provider-admin principal and its API key, and write the key to the data
@@ -33,10 +24,7 @@ export class ProviderAdminBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly mongo: MongoConnection,
-    private readonly executor: CommandExecutor,
-    private readonly credentials: CredentialStore,
-    private readonly root: RootKeyService,
-    private readonly enrollments: EnrollmentService,
+    private readonly commands: CommandBus,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,13 +46,7 @@ export class ProviderAdminBootstrap implements OnApplicationBootstrap {
       if (err instanceof MongoServerError && err.code === 11000) return; // done before
       throw err;
     }
-    const principalId = newId('prn');
-    await this.executor.execute(
-      PROVIDER_LOG,
-      { kind: 'principal.create', principalId, name: 'provider-admin', role: 'provider-admin' },
-      { now: new Date(), actor: { principalId: 'system', role: 'provider-admin' }, correlationId: 'bootstrap' },
-    );
-    const apiKey = await this.firstKey(principalId);
+    const apiKey = await this.commands.execute<CreateProviderAdminCommand, string>(new CreateProviderAdminCommand());
     mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
     const file = join(this.config.dataDir, PROVIDER_KEY_FILE);
     if (existsSync(file)) this.logger.warn(`replacing ${file}: the database had no provider-admin yet`);
@@ -77,18 +59,5 @@ export class ProviderAdminBootstrap implements OnApplicationBootstrap {
     }
     // Development: printed once, to the terminal only (not through the structured log).
     process.stdout.write(`\nFirst start: provider-admin API key (also in ${file}, mode 0600):\n  ${apiKey}\n\n`);
-  }
-
-  /** The first provider-admin's API key: through its own enrollment when unsealed, unbound (unseal only) when sealed. */
-  private async firstKey(principalId: string): Promise<string> {
-    const sealed = await this.root.requireCredentialMacKey().then(
-      () => false,
-      () => true,
-    );
-    if (sealed) return this.credentials.issue(PROVIDER_LOG, principalId, 'provider-admin', null);
-    const issued = await this.enrollments.issue(PROVIDER_LOG, principalId, SYSTEM);
-    const redeemed = await this.enrollments.redeem(issued.enrollment.token, { address: 'bootstrap', requestId: 'bootstrap' });
-    if (!('apiKey' in redeemed)) throw new Error('the bootstrap provider-admin has no enrollment key: its API key cannot be wrapped');
-    return redeemed.apiKey;
   }
 }
