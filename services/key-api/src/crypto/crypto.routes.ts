@@ -44,7 +44,7 @@ export interface DataPlaneRoute<S extends ZodType = ZodType> {
   readonly summary: string;
   readonly body: S;
   readonly response: ZodType;
-  readonly handle: (call: DataPlaneInput<z.output<S>>) => Promise<object>;
+  readonly handle: (input: DataPlaneInput<z.output<S>>) => Promise<object>;
 }
 
 /** Types one route against its own body schema, then widens it for the table. */
