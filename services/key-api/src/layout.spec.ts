@@ -11,22 +11,22 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   commands: [],
   // crypto/ outside the data plane: root key, material, key state, usage (the key core, bound for libs/keys).
   'key-core': ['commands'],
-  // The exception filter s16/keys adds (errors/): low level, like platform.
-  errors: ['commands', 'key-core', 'platform'],
+  // The exception filter s16/keys adds (errors/): libs only, usable by every folder.
+  errors: [],
   // Wiring shared by every feature: event log module, Caller, decision context, zod pipe, common schemas, view reads.
-  platform: ['commands', 'key-core'],
-  auth: ['key-core', 'platform'],
+  platform: ['commands', 'key-core', 'errors'],
+  auth: ['key-core', 'errors', 'platform'],
   // How any command becomes an approval request, and how a pending one is answered.
-  'dual-control': ['commands', 'platform'],
+  'dual-control': ['commands', 'errors', 'platform'],
   // The data plane: crypto routes, their schemas and the Fastify server.
-  crypto: ['commands', 'key-core', 'platform', 'auth'],
-  sys: ['key-core', 'platform', 'auth'],
-  keys: ['commands', 'key-core', 'platform', 'auth', 'dual-control'],
-  enrollment: ['commands', 'key-core', 'platform', 'auth', 'dual-control'],
-  principals: ['commands', 'key-core', 'platform', 'auth', 'dual-control', 'enrollment'],
-  tenants: ['commands', 'key-core', 'platform', 'auth', 'dual-control', 'enrollment', 'principals'],
-  approvals: ['commands', 'key-core', 'platform', 'auth', 'dual-control', 'enrollment'],
-  audit: ['key-core', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals'],
+  crypto: ['commands', 'key-core', 'errors', 'platform', 'auth'],
+  sys: ['key-core', 'errors', 'platform', 'auth'],
+  keys: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control'],
+  enrollment: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control'],
+  principals: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment'],
+  tenants: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment', 'principals'],
+  approvals: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment'],
+  audit: ['key-core', 'errors', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals'],
 };
 /** The data-plane files of crypto/; the rest of crypto/ is the key core. */
 const DATA_PLANE = new Set(['crypto/crypto.routes.ts', 'crypto/data-plane.server.ts', 'crypto/crypto.schema.ts']);
