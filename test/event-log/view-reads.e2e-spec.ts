@@ -1,7 +1,7 @@
 import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
 import type { KeywardEvent } from '@keyward/domain';
 import { CommitStore, GENESIS_HASH, Projector, sealCommit, ViewCollections, type Commit } from '@keyward/event-log';
-import { ViewReader } from '../../services/key-api/src/queries/view-reader';
+import { ViewReader } from '../../services/key-api/src/platform/view-reader';
 import { testInfra, uniqueName } from '../support/env';
 
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;

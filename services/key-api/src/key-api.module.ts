@@ -4,32 +4,40 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
 import { ConfigModule, ConnectionsModule, HealthModule, KEYWARD_CONFIG, LoggingModule, MetricsModule } from '@keyward/platform';
+import { EventLogModule } from './platform/event-log.module';
+import { ViewReader } from './platform/view-reader';
+import { AbuseLimits } from './auth/abuse-limits';
 import { ApiKeyStrategy } from './auth/api-key.strategy';
 import { AuthenticationGuard } from './auth/auth.guard';
-import { RequestAuthenticator } from './auth/request-authenticator';
 import { CertificateBindings } from './auth/certificate-bindings';
-import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
-import { ProviderAdminBootstrap } from './bootstrap/provider-admin.bootstrap';
-import { CreateKeyHandler, RotateKeyHandler } from './commands/create-key.handler';
-import { EventLogModule } from './commands/event-log.module';
-import { LifecycleHandler } from './commands/lifecycle.handler';
-import { CreatePrincipalHandler, OnboardTenantHandler, RevokePrincipalHandler } from './commands/principal.handlers';
-import { AuditModule } from './audit/audit.module';
-import { CryptoModule } from './crypto/crypto.module';
-import { DataPlaneServer } from './http/data-plane/data-plane.server';
-import { ApprovalsController } from './http/approvals.controller';
-import { KeysController } from './http/keys.controller';
-import { AbuseLimits } from './http/limits/abuse-limits';
-import { MutualTlsCheck } from './http/mutual-tls.check';
-import { DecideApprovalHandler } from './commands/approval.handler';
-import { SysController } from './http/sys.controller';
-import { PrincipalsController } from './http/principals.controller';
-import { TenantsController } from './http/tenants.controller';
-import { ViewReader } from './queries/view-reader';
 import { CredentialIntegrity } from './auth/credential-integrity';
+import { MutualTlsCheck } from './auth/mutual-tls.check';
+import { OidcJwtStrategy } from './auth/oidc-jwt.strategy';
+import { RequestAuthenticator } from './auth/request-authenticator';
+import { CryptoModule } from './crypto/crypto.module';
+import { DataPlaneServer } from './crypto/data-plane.server';
+import { LifecycleHandler } from './dual-control/lifecycle.handler';
+import { ApplyDueChangeHandler } from './keys/apply-due-change.handler';
+import { CreateKeyHandler } from './keys/create-key.handler';
+import { KeysController } from './keys/keys.controller';
+import { LifecycleScheduler } from './keys/lifecycle.scheduler';
+import { RotateKeyHandler } from './keys/rotate-key.handler';
+import { OnboardTenantHandler } from './tenants/onboard-tenant.handler';
+import { TenantsController } from './tenants/tenants.controller';
+import { BindCertificateHandler } from './principals/bind-certificate.handler';
+import { CreatePrincipalHandler } from './principals/create-principal.handler';
+import { CreateProviderAdminHandler } from './principals/create-provider-admin.handler';
+import { PrincipalsController } from './principals/principals.controller';
+import { ProviderAdminBootstrap } from './principals/provider-admin.bootstrap';
+import { RevokePrincipalHandler } from './principals/revoke-principal.handler';
 import { EnrollmentController } from './enrollment/enrollment.controller';
 import { EnrollmentService } from './enrollment/enrollment.service';
-import { LifecycleScheduler } from './scheduler/lifecycle.scheduler';
+import { RedeemEnrollmentHandler } from './enrollment/redeem-enrollment.handler';
+import { ReissueEnrollmentHandler } from './enrollment/reissue-enrollment.handler';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { DecideApprovalHandler } from './approvals/decide-approval.handler';
+import { AuditModule } from './audit/audit.module';
+import { SysController } from './sys/sys.controller';
 
 export const KEY_API = 'key-api';
 
@@ -72,6 +80,11 @@ export class KeyApiModule {
         CreatePrincipalHandler,
         RevokePrincipalHandler,
         OnboardTenantHandler,
+        BindCertificateHandler,
+        ReissueEnrollmentHandler,
+        RedeemEnrollmentHandler,
+        CreateProviderAdminHandler,
+        ApplyDueChangeHandler,
         ProviderAdminBootstrap,
         LifecycleScheduler,
         EnrollmentService,

@@ -1,8 +1,8 @@
 import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
 import { runService, startMain } from '@keyward/platform';
-import { DataPlaneServer } from './http/data-plane/data-plane.server';
-import { setupOpenApi } from './http/openapi';
+import { DataPlaneServer } from './crypto/data-plane.server';
+import { setupOpenApi } from './openapi';
 import { KEY_API, KeyApiModule } from './key-api.module';
 
 async function start(config: KeywardConfig): Promise<void> {

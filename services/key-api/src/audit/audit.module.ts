@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditController } from '../http/audit.controller';
+import { AuditController } from './audit.controller';
 import { AuditScanLimiter } from './audit-scan.limiter';
 import { AuditService } from './audit.service';
 import { CheckpointService } from './checkpoint.service';

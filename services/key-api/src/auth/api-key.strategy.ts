@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-http-bearer';
 import { ApiKeyAuthenticator, certificateMatches, parseApiKey, presentedCertificate, type AuthenticatedPrincipal } from '@keyward/auth';
-import { AbuseLimits } from '../http/limits/abuse-limits';
+import { AbuseLimits } from './abuse-limits';
 import { clientCertificateRequired } from './auth-problems';
 import { CertificateBindings } from './certificate-bindings';
 

@@ -1,31 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { CertificateBinding } from '@keyward/auth';
-import type { ApprovalState, DirectCommand, PrincipalCertificate } from '@keyward/domain';
+import type { PrincipalCertificate } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
-import { gated, pendingOf } from '../commands/approvals';
-import type { Origin } from '../commands/commands';
-import { contextOf } from '../commands/decision-context';
-import { asProblem } from '../commands/domain-problem';
 import { KeyStateSource } from '../crypto/key-state.source';
 
-export interface CertificateBindingAnswer {
-  readonly seq: number;
-  readonly principalId: string;
-  readonly certificate: CertificateBinding | null;
-}
-
-export interface PendingBindingAnswer {
-  readonly seq: number;
-  readonly pendingApproval: ApprovalState<DirectCommand>;
-}
-
 /**
- * Binds a principal's API keys to a client certificate, as `principal.certificate-bound.v1` /
- * `principal.certificate-unbound.v1` events of the tenant's log: an administrator's binding is
- * `principal.manage-admin` under the tenant's dual-control policy (the answer is then a pending
- * approval). Authentication reads the binding from the same log: at once on this instance, within
- * the stream's delay (at most CRYPTO_STATE_TTL_MS) on the others.
+ * The client certificate each principal is bound to, as its tenant's log says: read by
+ * authentication (api-key.strategy.ts) and by the operations that release key material
+ * (mutual-tls.check.ts). Bindings are made by principals/bind-certificate.handler.ts.
  */
 @Injectable()
 export class CertificateBindings {
@@ -35,38 +17,6 @@ export class CertificateBindings {
     private readonly executor: CommandExecutor,
     private readonly states: KeyStateSource,
   ) {}
-
-  async bind(
-    principalId: string,
-    wanted: { fingerprint?: string; subject?: string } | null,
-    origin: Origin,
-  ): Promise<CertificateBindingAnswer | PendingBindingAnswer> {
-    const tenantId = origin.principal.tenantId;
-    const command: DirectCommand = wanted
-      ? {
-          kind: 'principal.bind-certificate',
-          principalId,
-          ...(wanted.fingerprint === undefined ? {} : { fingerprint: wanted.fingerprint }),
-          ...(wanted.subject === undefined ? {} : { subject: wanted.subject }),
-        }
-      : { kind: 'principal.unbind-certificate', principalId };
-    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(origin)));
-    const pendingApproval = pendingOf(executed);
-    if (pendingApproval) return { seq: executed.seq, pendingApproval };
-    const binding = executed.log.certificates.get(principalId);
-    this.logger.log(
-      {
-        tenant: tenantId,
-        principal: principalId,
-        by: origin.principal.principalId,
-        requestId: origin.requestId,
-        fingerprint: binding?.fingerprint,
-        subject: binding?.subject,
-      },
-      binding ? 'principal bound to a client certificate' : 'principal unbound from its client certificate',
-    );
-    return { seq: executed.seq, principalId, certificate: binding ?? null };
-  }
 
   /**
    * The certificate a principal is bound to, from its tenant's log (undefined: none): this

@@ -7,7 +7,7 @@ import type { KeywardConfig } from '@keyward/config';
 import type { Role } from '@keyward/domain';
 import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platform';
 import { sealedProblem } from '../crypto/crypto-problems';
-import { AbuseLimits } from '../http/limits/abuse-limits';
+import { AbuseLimits } from './abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
 
 /** passport `api-key`: any refusal is a 401 that does not say why, unless the strategy threw a problem. */

@@ -2,25 +2,23 @@ import { Body, Controller, HttpCode, Param, Post, Query, Req, UseInterceptors } 
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { CommandExecutor } from '@keyward/event-log';
-import { ProblemError, Public } from '@keyward/platform';
+import { CommandBus } from '@nestjs/cqrs';
+import { Public } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
-import type { Origin } from '../commands/commands';
-import { PendingApprovalInterceptor } from '../http/pending-approval.interceptor';
-import { RequestOrigin } from '../http/request-origin';
-import { idParam } from '../http/schemas/common.schema';
-import { openApi, ZodPipe } from '../http/zod.pipe';
-import { parseEnrollmentPublicKey } from './enrollment-key';
+import type { Caller } from '../platform/caller';
+import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { RequestCaller } from '../platform/request-caller';
+import { idParam } from '../platform/common.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
 import { redeemBody, redeemResponse, reissueBody, reissueQuery, enrollmentResponse } from './enrollment.schema';
-import { EnrollmentService, type EnrollmentIssue, type Redeemed } from './enrollment.service';
+import type { Redeemed } from './enrollment.service';
+import { RedeemEnrollmentCommand } from './redeem-enrollment.handler';
+import { ReissueEnrollmentCommand, type ReissuedEnrollment } from './reissue-enrollment.handler';
 
 @ApiTags('enrollment')
 @Controller('v1')
 export class EnrollmentController {
-  constructor(
-    private readonly enrollments: EnrollmentService,
-    private readonly executor: CommandExecutor,
-  ) {}
+  constructor(private readonly commands: CommandBus) {}
 
   @Post('enroll')
   @HttpCode(200)
@@ -35,11 +33,13 @@ export class EnrollmentController {
   @ApiOkResponse({ schema: openApi(redeemResponse) })
   redeem(@Body(new ZodPipe(redeemBody)) body: z.output<typeof redeemBody>, @Req() request: FastifyRequest): Promise<Redeemed> {
     const agent = request.headers['user-agent'];
-    return this.enrollments.redeem(body.token, {
-      address: request.ip,
-      requestId: request.id,
-      ...(typeof agent === 'string' && agent.length > 0 ? { userAgent: agent } : {}),
-    });
+    return this.commands.execute(
+      new RedeemEnrollmentCommand(body.token, {
+        address: request.ip,
+        requestId: request.id,
+        ...(typeof agent === 'string' && agent.length > 0 ? { userAgent: agent } : {}),
+      }),
+    );
   }
 
   @Post('principals/:id/enrollment')
@@ -55,20 +55,12 @@ export class EnrollmentController {
   })
   @ApiBody({ schema: openApi(reissueBody, 'input') })
   @ApiOkResponse({ schema: openApi(enrollmentResponse) })
-  async reissue(
+  reissue(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(reissueQuery, 'query')) q: z.output<typeof reissueQuery>,
     @Body(new ZodPipe(reissueBody)) body: z.output<typeof reissueBody>,
-    @RequestOrigin() origin: Origin,
-  ): Promise<EnrollmentIssue & { principalId: string }> {
-    const logId = q.tenantId !== undefined && origin.principal.role === 'provider-admin' ? q.tenantId : origin.principal.tenantId;
-    if (logId !== origin.principal.tenantId) {
-      const target = (await this.executor.current(logId)).principals.get(id);
-      if (target?.role !== 'tenant-admin') {
-        throw new ProblemError(404, 'not-found', 'Not found', `no tenant-admin ${id} in tenant ${logId}`);
-      }
-    }
-    const key = body.enrollment ? parseEnrollmentPublicKey(body.enrollment.publicKey) : undefined;
-    return { principalId: id, ...(await this.enrollments.issue(logId, id, origin, key)) };
+    @RequestCaller() caller: Caller,
+  ): Promise<ReissuedEnrollment> {
+    return this.commands.execute(new ReissueEnrollmentCommand(id, q.tenantId, caller, body.enrollment?.publicKey));
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '@keyward/domain';
-import { seqResponse } from '../http/schemas/common.schema';
+import { seqResponse } from '../platform/common.schema';
 
 /** Optional on every request that creates a principal (or re-issues its token). */
 export const enrollmentRequest = z

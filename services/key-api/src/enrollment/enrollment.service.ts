@@ -4,9 +4,9 @@ import type { KeywardConfig } from '@keyward/config';
 import { DomainError, enrollmentRefusal, type ApprovalState, type DirectCommand, type EnrollmentKey, type Role } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { businessNow, KEYWARD_CONFIG, ProblemError } from '@keyward/platform';
-import { gated, pendingOf } from '../commands/approvals';
-import type { Origin } from '../commands/commands';
-import { contextOf } from '../commands/decision-context';
+import { gated, pendingOf } from '../dual-control/approval-gate';
+import type { Caller } from '../platform/caller';
+import { contextOf } from '../platform/decision-context';
 import { asProblem } from '../commands/domain-problem';
 import { RootKeyService } from '../crypto/root-key.service';
 import { ENROLLMENT_WRAPPING, wrapForEnrollment } from './enrollment-key';
@@ -33,7 +33,7 @@ export type Redeemed = {
 } & ({ readonly apiKey: string } | { readonly wrappedApiKey: string; readonly wrapping: typeof ENROLLMENT_WRAPPING });
 
 /** Where a redemption comes from. */
-export interface RedemptionOrigin {
+export interface RedemptionClient {
   readonly address: string;
   readonly userAgent?: string;
   readonly requestId: string;
@@ -71,14 +71,14 @@ export class EnrollmentService {
    * new one replacing an unredeemed one: for an administrator that is dual-controlled, and the
    * token then works once the approval executes). Answers the token, once.
    */
-  async issue(logId: string, principalId: string, origin: Origin, enrollmentKey?: EnrollmentKey): Promise<EnrollmentIssue> {
+  async issue(logId: string, principalId: string, caller: Caller, enrollmentKey?: EnrollmentKey): Promise<EnrollmentIssue> {
     const { token, tokenHash } = newEnrollmentToken(logId, principalId);
     const expiresAt = new Date(businessNow().getTime() + this.config.auth.enrollment.ttlHours * 3_600_000).toISOString();
     const command = await gated(
       { kind: 'principal.issue-enrollment', principalId, tokenHash, expiresAt, ...(enrollmentKey ? { enrollmentKey } : {}) },
       this.executor,
     );
-    const executed = await asProblem(() => this.executor.execute(logId, command, contextOf(origin)));
+    const executed = await asProblem(() => this.executor.execute(logId, command, contextOf(caller)));
     const pendingApproval = pendingOf(executed);
     const key = enrollmentKey ?? executed.log.principals.get(principalId)?.enrollmentKey;
     const enrollment: Enrollment = { token, expiresAt, ...(key ? { publicKeyFingerprint: key.fingerprint } : {}) };
@@ -87,9 +87,9 @@ export class EnrollmentService {
 
   /**
    * Redeems a token for the principal's API key: once, before it expires, recorded in the log with
-   * its origin. Refused redemptions spend the calling address's budget; an empty budget answers 429.
+   * the client's address. Refused redemptions spend the calling address's budget; an empty budget answers 429.
    */
-  async redeem(token: string, from: RedemptionOrigin): Promise<Redeemed> {
+  async redeem(token: string, from: RedemptionClient): Promise<Redeemed> {
     this.checkBudget(from.address);
     try {
       return await this.redeemChecked(token, from);
@@ -99,7 +99,7 @@ export class EnrollmentService {
     }
   }
 
-  private async redeemChecked(token: string, from: RedemptionOrigin): Promise<Redeemed> {
+  private async redeemChecked(token: string, from: RedemptionClient): Promise<Redeemed> {
     const parsed = parseEnrollmentToken(token);
     if (!parsed) throw invalidToken();
     // Sealed: 503 before anything is recorded (a credential cannot be bound without the root key).

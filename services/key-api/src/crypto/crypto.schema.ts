@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Most plaintext one request may carry (decoded bytes). */
+export const MAX_PLAINTEXT_BYTES = 64 * 1024;
+/** Most AAD one request may carry (decoded bytes). */
+export const MAX_AAD_BYTES = 8 * 1024;
+
+/**
+ * Strict standard base64 (padding required): what Buffer.from would silently misread is refused
+ * here. The language is groups of four with a padded last group. Checked without a regex (one over
+ * 64 KiB costs more than the AES-GCM that follows): Node's decoder skips what is not in its alphabet
+ * and stops at a `=`, so a string of a length that is a multiple of 4 is strict base64 exactly when
+ * it decodes to all the bytes its length promises and holds none of base64url's `-` and `_` (the
+ * decoder's only extra letters).
+ */
+export const isStrictBase64 = (value: string): boolean => {
+  if (value.length % 4 !== 0) return false;
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  return (
+    Buffer.byteLength(value, 'utf8') === value.length && // ASCII only: the decoder reads a wider character by its low byte
+    Buffer.from(value, 'base64').length === (value.length / 4) * 3 - padding &&
+    !value.includes('-') &&
+    !value.includes('_')
+  );
+};
+const base64 = (what: string, maxChars: number) =>
+  z
+    .string()
+    .max(maxChars, `${what} is too long`)
+    .refine(isStrictBase64, `${what} must be standard base64 (with padding)`)
+    .describe(`${what}, base64`);
+const base64Chars = (bytes: number): number => Math.ceil(bytes / 3) * 4;
+
+/** Plaintext limits are checked after decoding so that an oversized one answers 413, not 400. */
+const plaintext = base64('plaintext', 256 * 1024);
+const aad = base64('aad', base64Chars(MAX_AAD_BYTES)).optional().describe('Additional authenticated data, base64: needed again to decrypt');
+const blob = (what: string) => base64(what, base64Chars(MAX_PLAINTEXT_BYTES + 256)).min(1);
+
+export const encryptBody = z.strictObject({ plaintext, aad });
+export const decryptBody = z.strictObject({ ciphertext: blob('ciphertext'), aad });
+export const rewrapBody = decryptBody;
+export const dataKeyBody = z.strictObject({
+  bytes: z
+    .union([z.literal(16), z.literal(24), z.literal(32)])
+    .default(32)
+    .describe('Data key length in bytes'),
+  aad,
+});
+export const macBody = z.strictObject({ data: plaintext.describe('data, base64') });
+export const verifyMacBody = z.strictObject({ data: plaintext.describe('data, base64'), mac: blob('mac') });
+
+const versioned = { keyId: z.string(), version: z.number().int().describe('Key version used') };
+export const encryptResponse = z.object({ ciphertext: z.string().describe('Self-describing Keyward ciphertext, base64'), ...versioned });
+export const decryptResponse = z.object({ plaintext: z.string().describe('base64'), ...versioned });
+export const dataKeyResponse = z.object({
+  ciphertext: z.string().describe('The data key encrypted under the key: store it with your data'),
+  plaintext: z.string().optional().describe('The data key, base64: use it, then forget it (absent for without-plaintext)'),
+  ...versioned,
+});
+export const rewrapResponse = encryptResponse.extend({ previousVersion: z.number().int() });
+export const macResponse = z.object({ mac: z.string().describe('Self-describing Keyward MAC, base64'), ...versioned });
+export const verifyMacResponse = z.object({ valid: z.boolean(), ...versioned });
+
+export const exportMaterialBody = z.strictObject({
+  publicKey: z
+    .string()
+    .min(100)
+    .max(16 * 1024)
+    .describe('PEM RSA public key (2048 to 16384 bits, odd public exponent of at least 65537) to wrap the material under'),
+});
+export const exportMaterialResponse = z.object({
+  wrappedKey: z.string().describe('The key material, RSA-OAEP (SHA-256) encrypted under your public key, base64'),
+  algorithm: z.literal('RSA-OAEP-SHA256'),
+  keyId: z.string(),
+  version: z.number().int(),
+});

@@ -1,0 +1,289 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { z } from 'zod';
+import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
+import { CommandExecutor, type Executed } from '@keyward/event-log';
+import { ProblemError } from '@keyward/platform';
+import { Roles } from '../auth/decorators';
+import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
+import type { Caller } from '../platform/caller';
+import { CreateKeyCommand } from './create-key.handler';
+import { RotateKeyCommand } from './rotate-key.handler';
+import { ViewReader } from '../platform/view-reader';
+import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { RequestCaller } from '../platform/request-caller';
+import { keyBody, keySummary } from './key.representation';
+import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
+import {
+  compromiseBody,
+  createKeyBody,
+  keyCommandResponse,
+  keyListResponse,
+  keyResponse,
+  listKeysQuery,
+  minDecryptionVersionBody,
+  patchKeyBody,
+  scheduleDestructionBody,
+  setAliasBody,
+} from './key.schema';
+import { openApi, ZodPipe } from '../platform/zod.pipe';
+
+const notFound = (ref: string) => new ProblemError(404, 'not-found', 'Not found', `key ${ref} not found`);
+
+type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingApproval: ApprovalState<DirectCommand> };
+
+@ApiTags('keys')
+@ApiBearerAuth()
+@Controller('v1/keys')
+// Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
+@UseInterceptors(PendingApprovalInterceptor)
+export class KeysController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly executor: CommandExecutor,
+    private readonly views: ViewReader,
+  ) {}
+
+  @Post()
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Create a key (PreActive, or Active with activate: true)' })
+  @ApiBody({ schema: openApi(createKeyBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  async create(
+    @Body(new ZodPipe(createKeyBody)) body: z.output<typeof createKeyBody>,
+    @RequestCaller() caller: Caller,
+  ): Promise<KeyCommandAnswer> {
+    const tenantId = caller.principal.tenantId;
+    const { seq, keyId, log } = await this.commands.execute<CreateKeyCommand, Executed & { keyId: string }>(
+      new CreateKeyCommand(tenantId, body, caller),
+    );
+    return this.answer(seq, log.keys.get(keyId), keyId);
+  }
+
+  @Get()
+  @Roles('tenant-admin', 'key-user', 'auditor')
+  @ApiOperation({ summary: 'List keys (filter by state, alias, label; cursor pagination in creation order)' })
+  @ApiQuery({ name: 'query', required: false, schema: openApi(listKeysQuery, 'input') })
+  @ApiOkResponse({ schema: openApi(keyListResponse) })
+  async list(@Query(new ZodPipe(listKeysQuery, 'query')) q: z.output<typeof listKeysQuery>, @RequestCaller() caller: Caller) {
+    const tenantId = caller.principal.tenantId;
+    await this.views.waitFor(tenantId, q.minSeq);
+    const [name, ...value] = q.label?.split('=') ?? [];
+    const label = name === undefined ? undefined : { name, value: value.join('=') };
+    const page = await this.views.keys(
+      tenantId,
+      { ...(q.state ? { state: q.state } : {}), ...(q.alias ? { alias: q.alias } : {}), ...(label ? { label } : {}) },
+      q.limit,
+      q.cursor,
+    );
+    return { items: page.items.map(keySummary), nextCursor: page.nextCursor };
+  }
+
+  @Get('alias/:name')
+  @Roles('tenant-admin', 'key-user', 'auditor')
+  @ApiOperation({ summary: 'Get a key by alias' })
+  @ApiOkResponse({ schema: openApi(keyResponse) })
+  async getByAlias(
+    @Param(
+      'name',
+      new ZodPipe(
+        aliasParam.transform((s) => `alias/${s}`),
+        'path',
+      ),
+    )
+    ref: string,
+    @Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>,
+    @RequestCaller() caller: Caller,
+  ): Promise<KeyState> {
+    return this.get(ref, q, caller);
+  }
+
+  @Get(':id')
+  @Roles('tenant-admin', 'key-user', 'auditor')
+  @ApiOperation({ summary: 'Get a key with its versions and state history (id or alias/<name>)' })
+  @ApiParam({ name: 'id', description: 'key id, or alias/<name> (URL-encoded)' })
+  @ApiOkResponse({ schema: openApi(keyResponse) })
+  async get(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>,
+    @RequestCaller() caller: Caller,
+  ): Promise<KeyState> {
+    const tenantId = caller.principal.tenantId;
+    await this.views.waitFor(tenantId, q.minSeq);
+    const view = ref.startsWith('alias/') ? await this.views.keyByAlias(tenantId, ref.slice(6)) : await this.views.key(tenantId, ref);
+    if (!view) throw notFound(ref);
+    return keyBody(view);
+  }
+
+  @Post(':id/activate')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  activate(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.activate', keyId }));
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  deactivate(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.deactivate', keyId }));
+  }
+
+  @Post(':id/compromise')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiBody({ schema: openApi(compromiseBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  compromise(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(compromiseBody)) body: z.output<typeof compromiseBody>,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({
+      kind: 'key.compromise',
+      keyId,
+      reason: body.reason,
+      ...(body.compromiseDate ? { compromiseDate: body.compromiseDate } : {}),
+    }));
+  }
+
+  @Post(':id/rotate')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  async rotate(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestCaller() caller: Caller,
+  ): Promise<KeyCommandAnswer> {
+    const tenantId = caller.principal.tenantId;
+    const { keyId, keyType } = await this.resolve(tenantId, ref);
+    const { seq, log } = await this.commands.execute<RotateKeyCommand, Executed>(new RotateKeyCommand(tenantId, keyId, keyType, caller));
+    return this.answer(seq, log.keys.get(keyId), keyId);
+  }
+
+  @Post(':id/schedule-destruction')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiBody({ schema: openApi(scheduleDestructionBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  scheduleDestruction(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(scheduleDestructionBody)) body: z.output<typeof scheduleDestructionBody>,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.schedule-destruction', keyId, waitingPeriodDays: body.waitingPeriodDays }));
+  }
+
+  @Post(':id/cancel-destruction')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  cancelDestruction(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
+  }
+
+  @Post(':id/enable-export')
+  @HttpCode(200)
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Allow the material of an exportable key to be retrieved (wrapped); dual-controlled' })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  enableExport(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(emptyBody)) _: unknown,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.enable-export', keyId }));
+  }
+
+  @Put(':id/min-decryption-version')
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Retire old versions: ciphertexts of versions below this no longer decrypt' })
+  @ApiBody({ schema: openApi(minDecryptionVersionBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  setMinDecryptionVersion(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(minDecryptionVersionBody)) body: z.output<typeof minDecryptionVersionBody>,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-min-decryption-version', keyId, version: body.version }));
+  }
+
+  @Put(':id/alias')
+  @Roles('tenant-admin')
+  @ApiBody({ schema: openApi(setAliasBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  setAlias(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(setAliasBody)) body: z.output<typeof setAliasBody>,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-alias', keyId, alias: body.alias }));
+  }
+
+  @Patch(':id')
+  @Roles('tenant-admin')
+  @ApiOperation({ summary: 'Change description and labels (merge patch: null removes a label)' })
+  @ApiBody({ schema: openApi(patchKeyBody, 'input') })
+  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  async patch(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(patchKeyBody)) body: z.output<typeof patchKeyBody>,
+    @RequestCaller() caller: Caller,
+  ): Promise<KeyCommandAnswer> {
+    let answer: KeyCommandAnswer | undefined;
+    if (body.description !== undefined) {
+      const description = body.description;
+      answer = await this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-description', keyId, description }));
+    }
+    if (body.labels !== undefined) {
+      const entries = Object.entries(body.labels);
+      const set = Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== null));
+      const remove = entries.filter(([, v]) => v === null).map(([k]) => k);
+      answer = await this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.change-labels', keyId, set, remove }));
+    }
+    if (!answer) throw new ProblemError(400, 'validation', 'Invalid request', 'send description and/or labels');
+    return answer;
+  }
+
+  private async resolve(tenantId: string, ref: string): Promise<KeyState> {
+    const log = await this.executor.current(tenantId);
+    const key = log.resolveKey(ref);
+    if (!key) throw notFound(ref);
+    return key;
+  }
+
+  private async lifecycle(
+    ref: string,
+    caller: Caller,
+    build: (keyId: string) => ExecuteLifecycleCommand['command'],
+  ): Promise<KeyCommandAnswer> {
+    const tenantId = caller.principal.tenantId;
+    const { keyId } = await this.resolve(tenantId, ref);
+    const { seq, log, pendingApproval } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(
+      new ExecuteLifecycleCommand(tenantId, build(keyId), caller),
+    );
+    if (pendingApproval) return { seq, pendingApproval };
+    return this.answer(seq, log.keys.get(keyId), keyId);
+  }
+
+  private answer(seq: number, key: KeyState | undefined, keyId: string): KeyCommandAnswer {
+    if (!key) throw notFound(keyId);
+    return { seq, key: keyBody(key) };
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { DUAL_CONTROL_OPERATIONS, KEY_STATES, MAX_QUORUM, TENANT_STATUSES, type DualControlOperation } from '@keyward/domain';
+import { enrollmentRequest } from '../enrollment/enrollment.schema';
+import { seqResponse } from '../platform/common.schema';
+import { issuedKey } from '../principals/principal.schema';
+
+export const onboardTenantBody = z.strictObject({
+  name: z.string().min(1).max(128),
+  adminName: z.string().min(1).max(128).default('admin').describe('Name of the first tenant-admin principal'),
+  adminEnrollment: enrollmentRequest.optional(),
+});
+export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
+
+export const tenantResponse = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  status: z.enum(TENANT_STATUSES),
+  policy: z.object({ allowCompromisedDecrypt: z.boolean() }).optional(),
+  onboardedAt: z.string(),
+  updatedAt: z.string(),
+  keyCount: z.number().int(),
+  keysByState: z.record(z.enum(KEY_STATES), z.number().int()),
+  principalCount: z.number().int(),
+  seq: z.number().int().describe('Seq of the last commit reflected here'),
+});
+export const tenantListResponse = z.object({ items: z.array(tenantResponse), nextCursor: z.string().nullable() });
+export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
+export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });
+export const tenantPolicyBody = z
+  .strictObject({
+    allowCompromisedDecrypt: z
+      .boolean()
+      .optional()
+      .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+    dualControl: z
+      .strictObject({
+        quorum: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_QUORUM)
+          .nullable()
+          .describe('People needed in all, requester included; null: 2 when the tenant has two active admins, else 1'),
+        operations: z.array(
+          z.enum(DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') as [DualControlOperation, ...DualControlOperation[]]),
+        ),
+      })
+      .optional(),
+  })
+  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+export const tenantPolicyResponse = z.object({
+  allowCompromisedDecrypt: z.boolean(),
+  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
+});
+export const offboardBody = z.strictObject({
+  confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
+});
