@@ -12,12 +12,14 @@ import {
   MetricsModule,
   MongoConnection,
 } from '@keyward/platform';
-import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
-import { EventStreamListener } from '../../key-api/src/crypto/event-stream.listener';
-import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
-import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
-import { RootKeyService } from '../../key-api/src/crypto/root-key.service';
-import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import {
+  EncryptionBudgetService,
+  EventStreamListener,
+  KeyMaterialService,
+  KeyStateSource,
+  RootKeyService,
+  UsageRecorder,
+} from '@keyward/keys';
 import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 import { KmipServer } from './kmip.server';

@@ -7,7 +7,7 @@ import { gated, pendingOf } from '../commands/approvals';
 import type { Origin } from '../commands/commands';
 import { contextOf } from '../commands/decision-context';
 import { asProblem } from '../commands/domain-problem';
-import { KeyStateSource } from '../crypto/key-state.source';
+import { KeyStateSource } from '@keyward/keys';
 
 export interface CertificateBindingAnswer {
   readonly seq: number;

@@ -6,7 +6,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { KeywardConfig } from '@keyward/config';
 import type { Role } from '@keyward/domain';
 import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platform';
-import { sealedProblem } from '../crypto/crypto-problems';
+import { sealedProblem } from '@keyward/keys';
 import { AbuseLimits } from '../http/limits/abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
 

@@ -8,7 +8,7 @@ import { PROVIDER_LOG } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MongoConnection, retryUntilDone } from '@keyward/platform';
 import type { Origin } from '../commands/commands';
-import { RootKeyService } from '../crypto/root-key.service';
+import { RootKeyService } from '@keyward/keys';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 
 export const PROVIDER_KEY_FILE = 'provider-admin.key';

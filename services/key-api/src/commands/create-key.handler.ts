@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
 import { KEY_TYPES, type KeywardCommand, type KeywardEvent, type KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
-import { KeyMaterialService } from '../crypto/key-material.service';
+import { KeyMaterialService } from '@keyward/keys';
 import { CreateKeyCommand, RotateKeyCommand, type Origin } from './commands';
 import { contextOf } from './decision-context';
 import { asProblem } from './domain-problem';

@@ -7,7 +7,7 @@ import { EnrollmentService } from '../enrollment/enrollment.service';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
-import { KeyMaterialService } from '../crypto/key-material.service';
+import { KeyMaterialService } from '@keyward/keys';
 import { gated, pendingOf, type PendingApproval } from './approvals';
 import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
 import { contextOf } from './decision-context';

@@ -1,14 +1,16 @@
 import { Global, Module } from '@nestjs/common';
 import { Keystore } from '@keyward/crypto';
 import { EXTRA_READINESS_CHECKS, MongoConnection } from '@keyward/platform';
-import { CryptoService } from './crypto.service';
-import { EncryptionBudgetService } from './encryption-budget.service';
-import { EventStreamListener } from './event-stream.listener';
-import { KeyMaterialService } from './key-material.service';
-import { KeyStateSource } from './key-state.source';
-import { RootKeyService } from './root-key.service';
-import { Shredder } from './shredder';
-import { UsageRecorder } from './usage.recorder';
+import {
+  CryptoService,
+  EncryptionBudgetService,
+  EventStreamListener,
+  KeyMaterialService,
+  KeyStateSource,
+  RootKeyService,
+  Shredder,
+  UsageRecorder,
+} from '@keyward/keys';
 
 /** Root key, keystore, material cache, the data plane and its usage audit. */
 @Global()

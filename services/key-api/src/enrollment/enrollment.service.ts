@@ -8,7 +8,7 @@ import { gated, pendingOf } from '../commands/approvals';
 import type { Origin } from '../commands/commands';
 import { contextOf } from '../commands/decision-context';
 import { asProblem } from '../commands/domain-problem';
-import { RootKeyService } from '../crypto/root-key.service';
+import { RootKeyService } from '@keyward/keys';
 import { ENROLLMENT_WRAPPING, wrapForEnrollment } from './enrollment-key';
 import { newEnrollmentToken, parseEnrollmentToken } from './enrollment-token';
 

@@ -6,7 +6,7 @@ import { Public, ProblemError } from '@keyward/platform';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Roles, SealedOk } from '../auth/decorators';
 import type { Origin } from '../commands/commands';
-import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
+import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '@keyward/keys';
 import { RequestOrigin } from './request-origin';
 import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './schemas/crypto.schema';
 import { openApi, ZodPipe } from './zod.pipe';

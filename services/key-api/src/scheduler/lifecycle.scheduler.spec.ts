@@ -1,7 +1,7 @@
 import { DomainError, TenantLog } from '@keyward/domain';
 import type { CommandExecutor, Commit, ViewCollections } from '@keyward/event-log';
 import type { MongoConnection } from '@keyward/platform';
-import type { EventStreamListener } from '../crypto/event-stream.listener';
+import type { EventStreamListener } from '@keyward/keys';
 import { LifecycleScheduler } from './lifecycle.scheduler';
 
 const T = 'ten_a';

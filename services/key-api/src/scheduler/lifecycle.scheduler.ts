@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { DomainError, isDestroyed, type KeyState, type KeywardCommand } from '@keyward/domain';
 import { CommandExecutor, Lease, ViewCollections } from '@keyward/event-log';
 import { businessNow, MongoConnection } from '@keyward/platform';
-import { EventStreamListener } from '../crypto/event-stream.listener';
+import { EventStreamListener } from '@keyward/keys';
 import { LifecycleAgenda, type DueItem } from './lifecycle-agenda';
 
 const SYSTEM_ACTOR = { principalId: 'system:scheduler', role: 'tenant-admin' } as const;

@@ -4,9 +4,7 @@ import type { ZodType } from 'zod';
 import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
 import type { Origin } from '../../commands/commands';
-import { payloadTooLargeProblem } from '../../crypto/crypto-problems';
-import type { CryptoService } from '../../crypto/crypto.service';
-import { wrappingKeyFault } from '../../crypto/wrapping-key';
+import { payloadTooLargeProblem, type CryptoService, wrappingKeyFault } from '@keyward/keys';
 import type { MutualTlsCheck } from '../mutual-tls.check';
 import {
   dataKeyBody,

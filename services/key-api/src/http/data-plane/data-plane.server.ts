@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { ProblemError, sendProblem } from '@keyward/platform';
 import { RequestAuthenticator } from '../../auth/request-authenticator';
-import { CryptoService } from '../../crypto/crypto.service';
+import { CryptoService } from '@keyward/keys';
 import { MutualTlsCheck } from '../mutual-tls.check';
 import { keyRefParam } from '../schemas/common.schema';
 import { openApi, validated } from '../zod.pipe';

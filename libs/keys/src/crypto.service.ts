@@ -14,7 +14,7 @@ import {
 } from '@keyward/crypto';
 import { authorizeExport, authorizeUse, DomainError, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
 import { businessNow, ProblemError } from '@keyward/platform';
-import { domainProblem } from '../commands/domain-problem';
+import { domainProblem } from '../../../services/key-api/src/commands/domain-problem';
 import { authenticationFailedProblem, malformedProblem, sealedProblem } from './crypto-problems';
 import { EncryptionBudgetService } from './encryption-budget.service';
 import { KeyMaterialService } from './key-material.service';
