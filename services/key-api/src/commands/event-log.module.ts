@@ -111,9 +111,8 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
           executorLimitsOf(config.limits),
         ),
     },
-    CommitListeners,
     RelayRunner,
   ],
-  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay, CommitListeners],
+  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
 })
 export class EventLogModule {}
