@@ -6,7 +6,6 @@ import { ProblemError } from '@keyward/platform';
 import { gated, pendingOf } from '../commands/approvals';
 import type { Origin } from '../commands/commands';
 import { contextOf } from '../commands/decision-context';
-import { asProblem } from '../commands/domain-problem';
 import { KeyStateSource } from '@keyward/keys';
 
 export interface CertificateBindingAnswer {
@@ -50,7 +49,7 @@ export class CertificateBindings {
           ...(wanted.subject === undefined ? {} : { subject: wanted.subject }),
         }
       : { kind: 'principal.unbind-certificate', principalId };
-    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(origin)));
+    const executed = await this.executor.execute(tenantId, await gated(command, this.executor), contextOf(origin));
     const pendingApproval = pendingOf(executed);
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
     const binding = executed.log.certificates.get(principalId);

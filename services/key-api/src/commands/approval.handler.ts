@@ -6,7 +6,6 @@ import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import { DecideApprovalCommand, type Origin } from './commands';
 import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
 
 export interface ApprovalDecided {
   readonly seq: number;
@@ -33,7 +32,7 @@ export class DecideApprovalHandler implements ICommandHandler<DecideApprovalComm
       decision === 'approve'
         ? ({ kind: 'approval.approve', approvalId } as const)
         : ({ kind: 'approval.reject', approvalId, ...(reason === undefined ? {} : { reason }) } as const);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(origin));
     const approval = executed.log.approvals.get(approvalId);
     if (!approval) throw new Error(`approval ${approvalId} vanished after its decision`);
     const issued = await this.afterExecution(tenantId, executed.events, origin);

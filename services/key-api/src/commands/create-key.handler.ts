@@ -5,7 +5,6 @@ import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { commitNewKeyVersion, KeyMaterialService } from '@keyward/keys';
 import { CreateKeyCommand, RotateKeyCommand, type Origin } from './commands';
 import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
 
 /** Runs a command that introduces a key version, with fresh material (see commitNewKeyVersion). */
 function withNewVersion(
@@ -17,9 +16,7 @@ function withNewVersion(
   build: (kcv: string) => KeywardCommand,
   origin: Origin,
 ): Promise<Executed> {
-  return asProblem(() =>
-    commitNewKeyVersion(executor, materials, { tenantId, keyId, keyType, command: build, context: contextOf(origin) }),
-  );
+  return commitNewKeyVersion(executor, materials, { tenantId, keyId, keyType, command: build, context: contextOf(origin) });
 }
 
 @CommandHandler(CreateKeyCommand)

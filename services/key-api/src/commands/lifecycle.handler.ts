@@ -4,7 +4,6 @@ import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { gated, pendingOf } from './approvals';
 import { ExecuteLifecycleCommand } from './commands';
 import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
 
 export type LifecycleOutcome = Executed & { readonly pendingApproval?: ApprovalState<DirectCommand> };
 
@@ -15,7 +14,7 @@ export class LifecycleHandler implements ICommandHandler<ExecuteLifecycleCommand
 
   async execute({ tenantId, command, origin }: ExecuteLifecycleCommand): Promise<LifecycleOutcome> {
     const wrapped = await gated(command, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, wrapped, contextOf(origin)));
+    const executed = await this.executor.execute(tenantId, wrapped, contextOf(origin));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { ...executed, pendingApproval } : executed;
   }

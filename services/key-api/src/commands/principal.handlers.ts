@@ -1,17 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore, newId } from '@keyward/auth';
-import { quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
+import { DomainError, quorumFor, sensitiveOperation, type DirectCommand, type Role } from '@keyward/domain';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor } from '@keyward/event-log';
-import { ProblemError } from '@keyward/platform';
 import { KeyMaterialService } from '@keyward/keys';
 import { gated, pendingOf, type PendingApproval } from './approvals';
 import { CreatePrincipalCommand, OnboardTenantCommand, RevokePrincipalCommand } from './commands';
 import { contextOf } from './decision-context';
-import { asProblem } from './domain-problem';
 
 export interface IssuedPrincipal {
   readonly seq: number;
@@ -35,7 +33,7 @@ export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCo
       { kind: 'principal.create', principalId, name, role, ...(enrollmentKey ? { enrollmentKey } : {}) },
       this.executor,
     );
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(origin));
     const pendingApproval = pendingOf(executed);
     // A new administrator under dual control: the approver who completes the quorum receives its enrollment token.
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
@@ -68,7 +66,7 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
       this.authenticator.forgetPrincipal(principalId);
     }
     const command = await gated(revoke, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(origin)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(origin));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { seq: executed.seq, pendingApproval } : { seq: executed.seq };
   }
@@ -99,13 +97,13 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
     // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
     await this.materials.ensureTenantKek(tenantId);
     const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
-    const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(origin)),
-    ).catch(async (err: unknown) => {
-      // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
-      if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
-      throw err;
-    });
+    const executed = await this.executor
+      .execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(origin))
+      .catch(async (err: unknown) => {
+        // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
+        if (err instanceof DomainError) await this.keystore.shredTenant(tenantId).catch(() => undefined);
+        throw err;
+      });
     const issued = await this.enrollments.issue(tenantId, principalId, origin);
     this.logger.log(`onboarded tenant ${tenantId}`);
     return {

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { ProblemError, sendProblem } from '@keyward/platform';
+import { ProblemError } from '@keyward/platform';
 import { RequestAuthenticator } from '../../auth/request-authenticator';
+import { sendKeyApiProblem } from '../../errors/problem.filter';
 import { CryptoService } from '@keyward/keys';
 import { MutualTlsCheck } from '../mutual-tls.check';
 import { keyRefParam } from '../schemas/common.schema';
@@ -41,7 +42,7 @@ export class DataPlaneServer {
         // Every operation, refused or not, leaves a usage record: only failures get a log line.
         config: { quietSuccess: true },
         errorHandler: (error, request, reply) => {
-          sendProblem(request, reply, error, this.logger);
+          sendKeyApiProblem(request, reply, error, this.logger);
         },
       });
     }
