@@ -1,7 +1,19 @@
 // @ts-check
+import { readdirSync } from 'node:fs';
 import eslint from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+/** The deployable services: each is a door onto the libs, and never imports another one's files. */
+const SERVICES = readdirSync(new URL('./services', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+/** Imports of the files of any service in `services` (relative, or through a services/ path). */
+const filesOf = (services, message) => ({ regex: `(^|/)(${services.join('|')})/src(/|$)`, message });
+
+const NOT_ANOTHER_SERVICE = "A service never imports another service's files: move what both need into libs/.";
+const NOT_A_SERVICE = "The libs never import a service's files.";
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.keyward/**', 'infra/kafka/target/**', '**/*.js', '**/*.mjs'] },
@@ -22,28 +34,54 @@ export default tseslint.config(
       'no-restricted-imports': 'off',
     },
   },
+  ...SERVICES.map((service) => ({
+    files: [`services/${service}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            filesOf(
+              SERVICES.filter((other) => other !== service),
+              NOT_ANOTHER_SERVICE,
+            ),
+          ],
+        },
+      ],
+    },
+  })),
   {
-    // The domain is pure: no I/O, no framework.
+    files: ['libs/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [filesOf(SERVICES, NOT_A_SERVICE)] }] },
+  },
+  {
+    // The domain is pure: no I/O, no framework (and, as every lib, no service's files).
     files: ['libs/domain/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            '@nestjs/*',
-            'kafkajs',
-            'mongodb',
-            'fastify',
-            'node:fs',
-            'node:net',
-            'node:http',
-            'node:https',
-            'fs',
-            'net',
-            'http',
-            'https',
-            '@keyward/platform',
-            '@keyward/event-log',
+            filesOf(SERVICES, NOT_A_SERVICE),
+            {
+              group: [
+                '@nestjs/*',
+                'kafkajs',
+                'mongodb',
+                'fastify',
+                'node:fs',
+                'node:net',
+                'node:http',
+                'node:https',
+                'fs',
+                'net',
+                'http',
+                'https',
+                '@keyward/platform',
+                '@keyward/event-log',
+              ],
+              message: 'The domain is pure: no I/O, no framework.',
+            },
           ],
         },
       ],

@@ -7,7 +7,7 @@ import { testInfra, uniqueName } from '../support/env';
 import { KeywardStack } from '../support/keyward-stack';
 import type { HttpAnswer, ServiceProcess } from '../support/service-process';
 import { describeHits, readWholeTopic, SecretSet, type Hit, type TopicMessage } from './support/secret-scan';
-import { usageRecordsOf } from '../../services/key-api/src/crypto/usage-message';
+import { usageRecordsOf } from '@keyward/keys';
 
 /**
  * Issue 4's acceptance point: a scan of every Kafka message on every topic, every MongoDB document

@@ -1,5 +1,5 @@
 import type { UsageRecord } from '../../services/key-api/src/audit/audit.service';
-import { usageRecordsOf } from '../../services/key-api/src/crypto/usage-message';
+import { usageRecordsOf } from '@keyward/keys';
 import { readTopicItems } from './topic-reader';
 
 /** One usage audit record, as key-api (and the kmip service) publish them: the auditor API's reading of it. */

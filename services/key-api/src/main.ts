@@ -1,6 +1,7 @@
 import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
 import { runService, startMain } from '@keyward/platform';
+import { KeyApiProblemFilter } from './errors/problem.filter';
 import { DataPlaneServer } from './crypto/data-plane.server';
 import { setupOpenApi } from './openapi';
 import { KEY_API, KeyApiModule } from './key-api.module';
@@ -32,6 +33,7 @@ async function start(config: KeywardConfig): Promise<void> {
     listen: config.keyApi,
     startupWarnings,
     bodyLimit: 128 * 1024,
+    exceptionFilter: new KeyApiProblemFilter(),
     configure: (app) => {
       app.get(DataPlaneServer).register(app.getHttpAdapter().getInstance());
       setupOpenApi(app);

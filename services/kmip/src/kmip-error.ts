@@ -1,7 +1,7 @@
 import { ResultReason } from '@keyward/kmip';
 import { DomainError, type DomainErrorCode } from '@keyward/domain';
 import { AuthenticationFailed } from '@keyward/crypto';
-import { ProblemError } from '@keyward/platform';
+import { KeyUseError, type KeyUseErrorCode } from '@keyward/keys';
 
 /** A batch item that fails: the KMIP Result Reason and Result Message the client receives. */
 export class KmipError extends Error {
@@ -31,16 +31,28 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'rate-exceeded': ResultReason.PermissionDenied,
 };
 
+/** The Result Reason of each key-use error (libs/keys); its code is the slug the usage audit records. */
+const KEY_USE_REASONS: Record<KeyUseErrorCode, number> = {
+  sealed: ResultReason.GeneralFailure,
+  'already-unsealed': ResultReason.IllegalOperation,
+  'root-key-mismatch': ResultReason.GeneralFailure,
+  'malformed-ciphertext': ResultReason.GeneralFailure,
+  'malformed-mac': ResultReason.GeneralFailure,
+  'authentication-failed': ResultReason.GeneralFailure,
+  'mac-key-mismatch': ResultReason.GeneralFailure,
+  'weak-wrapping-key': ResultReason.GeneralFailure,
+  'key-destroyed': ResultReason.IllegalOperation,
+  'keystore-integrity': ResultReason.GeneralFailure,
+  'key-version-exhausted': ResultReason.IllegalOperation,
+  'audit-unavailable': ResultReason.GeneralFailure,
+};
+
 /** Maps whatever an operation threw onto a KMIP error: the domain's refusals keep their message. */
 export function toKmipError(err: unknown): KmipError {
   if (err instanceof KmipError) return err;
   if (err instanceof DomainError) return new KmipError(DOMAIN_REASONS[err.code], err.message, err.code);
   if (err instanceof AuthenticationFailed)
     return new KmipError(ResultReason.CryptographicFailure, 'authentication failed', 'authentication-failed');
-  if (err instanceof ProblemError) {
-    const reason =
-      err.status === 404 ? ResultReason.ItemNotFound : err.status === 409 ? ResultReason.IllegalOperation : ResultReason.GeneralFailure;
-    return new KmipError(reason, err.detail ?? err.title, err.slug);
-  }
+  if (err instanceof KeyUseError) return new KmipError(KEY_USE_REASONS[err.code], err.message, err.code);
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');
 }

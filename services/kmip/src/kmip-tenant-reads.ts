@@ -26,7 +26,7 @@ export async function decideFresh<T>(reads: TenantLogs, tenantId: string, decide
   }
 }
 
-/** Where a tenant's current log comes from (key-api's KeyStateSource: no store read while keyward.events says nothing changed). */
+/** Where a tenant's current log comes from (libs/keys' KeyStateSource: no store read while keyward.events says nothing changed). */
 export type LogSource = (tenantId: string) => Promise<TenantLog>;
 
 interface Reads {
@@ -37,7 +37,7 @@ interface Reads {
 /**
  * Coalesces reads of a tenant's log: a caller that arrives while a read is running joins the next
  * read, which starts after that one ends and so after the caller arrived. The reads go to `source`
- * (in the service: key-api's KeyStateSource, which answers from this process's copy of the log
+ * (in the service: libs/keys' KeyStateSource, which answers from this process's copy of the log
  * until keyward.events carries a newer commit of the tenant, so a steady-state request reads
  * nothing from the store); without one, each read catches the log up from the store.
  */

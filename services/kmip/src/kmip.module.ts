@@ -1,8 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
-import { Keystore, shredCommitted } from '@keyward/crypto';
-import { commitEffects } from '@keyward/domain';
-import { CommandExecutor, CommitStore, executorLimitsOf, type Commit } from '@keyward/event-log';
+import { CommandExecutor, CommitStore, executorLimitsOf } from '@keyward/event-log';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import {
   ConfigModule,
@@ -13,39 +11,12 @@ import {
   MetricsModule,
   MongoConnection,
 } from '@keyward/platform';
-import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
-import { EventStreamListener } from '../../key-api/src/crypto/event-stream.listener';
-import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
-import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
-import { RootKeyService } from '../../key-api/src/crypto/root-key.service';
-import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { CommitListeners, EventStreamListener, KeysModule, RootKeyService } from '@keyward/keys';
 import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 import { KmipServer } from './kmip.server';
 
 export const KMIP = 'kmip';
-
-/**
- * As key-api's Shredder, for the commits this service makes: a destroyed key's material leaves the
- * keystore before the operation answers (the projector repeats it), and unwrapped copies of keys
- * that may no longer protect data leave memory.
- */
-async function shredAfterCommit(
-  commit: Commit,
-  keystore: Keystore,
-  materials: KeyMaterialService,
-  executor: CommandExecutor,
-): Promise<void> {
-  const effects = commitEffects(commit.events);
-  materials.forgetEffects(commit.tenantId, effects);
-  const log = executor.peek(commit.tenantId); // the commit is folded: destroyed versions are shredded by `_id`
-  await shredCommitted(
-    keystore,
-    commit.tenantId,
-    effects.shred,
-    (keyId, version) => log?.keys.get(keyId)?.versions.find((v) => v.version === version)?.kcv,
-  );
-}
 
 /** Readiness of the KMIP listener itself (the TLS port accepts connections). */
 const listenerHealth = (server: KmipServer): HealthIndicatorResult =>
@@ -53,8 +24,8 @@ const listenerHealth = (server: KmipServer): HealthIndicatorResult =>
 
 /**
  * The kmip service: its own CommandExecutor over the same commits collection (the key-api relay
- * publishes every stored commit), the same keystore, root key and usage topic as key-api, and
- * key-api's KeyStateSource and EventStreamListener: tenant logs are kept in memory and re-read only
+ * publishes every stored commit), and key-api's key services from libs/keys (KeysModule: keystore,
+ * root key, usage topic, KeyStateSource, EventStreamListener, Shredder): tenant logs are kept in memory and re-read only
  * when keyward.events carries a newer commit (or after CRYPTO_STATE_TTL_MS). Health (/health/live,
  * /health/ready: MongoDB, Kafka, root key unsealed, KMIP port listening, events stream joined) and
  * /metrics are served over plain HTTP on KMIP_HTTP_HOST:KMIP_HTTP_PORT.
@@ -66,37 +37,25 @@ export class KmipModule {
       module: KmipModule,
       // Global so that the platform's HealthController sees the readiness checks below.
       global: true,
-      exports: [EXTRA_READINESS_CHECKS],
+      // CommandExecutor too: the shared key services (KeysModule) run on it.
+      exports: [EXTRA_READINESS_CHECKS, CommandExecutor],
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config, KMIP),
         MetricsModule.forRoot(KMIP),
         ConnectionsModule,
         HealthModule,
+        KeysModule,
       ],
       providers: [
         { provide: CommitStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CommitStore(m.db) },
-        { provide: Keystore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new Keystore(m.db) },
         {
           provide: CommandExecutor,
-          inject: [CommitStore, Keystore, KeyMaterialService],
-          useFactory: (store: CommitStore, keystore: Keystore, materials: KeyMaterialService) => {
-            const executor: CommandExecutor = new CommandExecutor(
-              store,
-              (commit) => shredAfterCommit(commit, keystore, materials, executor),
-              undefined,
-              executorLimitsOf(config.limits),
-            );
-            return executor;
-          },
+          inject: [CommitStore, CommitListeners],
+          // After each commit this service makes, the shared Shredder (libs/keys) shreds and forgets as in key-api.
+          useFactory: (store: CommitStore, listeners: CommitListeners) =>
+            new CommandExecutor(store, (commit) => listeners.notify(commit), undefined, executorLimitsOf(config.limits)),
         },
-        RootKeyService,
-        KeyMaterialService,
-        EncryptionBudgetService,
-        UsageRecorder,
-        // As in key-api: tenant logs answered from memory, re-read when keyward.events carries a newer commit.
-        KeyStateSource,
-        EventStreamListener,
         KmipMetrics,
         KmipOperations,
         KmipServer,

@@ -1,9 +1,7 @@
 import type { TenantLog } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
 import { asEnum, asText, child, children, ItemType, Operation, ResultReason, ResultStatus, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
-import { auditUnavailableProblem } from '../../key-api/src/crypto/crypto-problems';
-import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
-import type { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { auditUnavailableError, type KeyMaterialService, type UsageRecorder } from '@keyward/keys';
 import { keyAttributes, readAttributes, writeAttributes } from './kmip-attributes';
 import { identityOf, principalOf } from './kmip-principal';
 import { KmipOperations } from './kmip.operations';
@@ -162,7 +160,7 @@ describe('KmipOperations under a full usage audit (fail closed)', () => {
       record: () => undefined,
       admit: (tenantId: string) => {
         tenants.push(tenantId);
-        throw auditUnavailableProblem(5);
+        throw auditUnavailableError(5);
       },
     } as unknown as UsageRecorder;
     const guarded = new KmipOperations(executor, {} as KeyMaterialService, refusing);

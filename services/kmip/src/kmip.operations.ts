@@ -17,10 +17,7 @@ import {
   ttlv,
   type TtlvItem,
 } from '@keyward/kmip';
-import { EncryptionBudgetService } from '../../key-api/src/crypto/encryption-budget.service';
-import { KeyStateSource } from '../../key-api/src/crypto/key-state.source';
-import { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
-import { UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import { EncryptionBudgetService, KeyStateSource, KeyMaterialService, UsageRecorder } from '@keyward/keys';
 import {
   fail,
   versionItem,

@@ -35,8 +35,7 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { MetricsRegistry } from '@keyward/platform';
-import type { KeyMaterialService } from '../../key-api/src/crypto/key-material.service';
-import type { UsageRecord, UsageRecorder } from '../../key-api/src/crypto/usage.recorder';
+import type { KeyMaterialService, UsageRecord, UsageRecorder } from '@keyward/keys';
 import { KmipMetrics } from './kmip.metrics';
 import { KmipOperations } from './kmip.operations';
 import { writeResponse } from './kmip-reply';

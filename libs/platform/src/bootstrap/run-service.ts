@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Logger, type DynamicModule, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type ExceptionFilter, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   /** Logged as warnings once the structured logger is in place. */
   readonly startupWarnings?: readonly string[];
   readonly configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** The one global filter every error leaves through (default ProblemFilter); a service passes its own to map its typed errors. */
+  readonly exceptionFilter?: ExceptionFilter;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
     abortOnError: false,
   });
   app.useLogger(app.get(PinoLogger));
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(options.exceptionFilter ?? new ProblemFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
   // Beyond this many open connections Node drops new ones at once (before any byte is read).

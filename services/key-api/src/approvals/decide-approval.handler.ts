@@ -6,7 +6,6 @@ import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
-import { asProblem } from '../commands/domain-problem';
 
 export class DecideApprovalCommand {
   constructor(
@@ -43,7 +42,7 @@ export class DecideApprovalHandler implements ICommandHandler<DecideApprovalComm
       decision === 'approve'
         ? ({ kind: 'approval.approve', approvalId } as const)
         : ({ kind: 'approval.reject', approvalId, ...(reason === undefined ? {} : { reason }) } as const);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(caller));
     const approval = executed.log.approvals.get(approvalId);
     if (!approval) throw new Error(`approval ${approvalId} vanished after its decision`);
     const issued = await this.afterExecution(tenantId, executed.events, caller);

@@ -29,7 +29,7 @@ import {
   type TopicLink,
 } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, ProblemError } from '@keyward/platform';
-import { usageRecordCount, usageRecordsOf } from '../crypto/usage-message';
+import { usageRecordCount, usageRecordsOf } from '@keyward/keys';
 import { CheckpointService } from './checkpoint.service';
 import { readCommits } from './commit-reader';
 import { tenantNotFound } from './audit-scope';

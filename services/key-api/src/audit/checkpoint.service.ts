@@ -16,7 +16,7 @@ import {
   type StoredLink,
 } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
-import { EventStreamListener } from '../crypto/event-stream.listener';
+import { EventStreamListener } from '@keyward/keys';
 import { readCommits } from './commit-reader';
 import { loadSigningKey, type CheckpointSigningKey } from './signing-key';
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { PrincipalCertificate } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
-import { KeyStateSource } from '../crypto/key-state.source';
+import { KeyStateSource } from '@keyward/keys';
 
 /**
  * The client certificate each principal is bound to, as its tenant's log says: read by

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ApiKeyAuthenticator } from '@keyward/auth';
-import { RootKeyService } from '../crypto/root-key.service';
+import { RootKeyService } from '@keyward/keys';
 
 /**
  * Credential documents are bound by a MAC under a key derived from the root key; the

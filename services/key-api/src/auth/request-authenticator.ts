@@ -6,7 +6,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { KeywardConfig } from '@keyward/config';
 import type { Role } from '@keyward/domain';
 import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platform';
-import { sealedProblem } from '../crypto/crypto-problems';
+import { sealedError } from '@keyward/keys';
 import { AbuseLimits } from './abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
 
@@ -93,7 +93,7 @@ export class RequestAuthenticator {
       });
     }
     // An API key whose MAC cannot be checked yet (sealed) may only unseal.
-    if (principal.credentialUnverified && !sealedOk) throw sealedProblem('credentials are checked once the root key is in memory');
+    if (principal.credentialUnverified && !sealedOk) throw sealedError('credentials are checked once the root key is in memory');
     return principal;
   }
 }

@@ -1,28 +1,12 @@
 import { Global, Module } from '@nestjs/common';
-import { Keystore } from '@keyward/crypto';
-import { EXTRA_READINESS_CHECKS, MongoConnection } from '@keyward/platform';
-import { CryptoService } from './crypto.service';
-import { EncryptionBudgetService } from './encryption-budget.service';
-import { EventStreamListener } from './event-stream.listener';
-import { KeyMaterialService } from './key-material.service';
-import { KeyStateSource } from './key-state.source';
-import { RootKeyService } from './root-key.service';
-import { Shredder } from './shredder';
-import { UsageRecorder } from './usage.recorder';
+import { EventStreamListener, KeysModule, RootKeyService } from '@keyward/keys';
+import { EXTRA_READINESS_CHECKS } from '@keyward/platform';
 
-/** Root key, keystore, material cache, the data plane and its usage audit. */
+/** key-api's door to libs/keys (root key, keystore, material cache, the data plane, its usage audit) and its readiness. */
 @Global()
 @Module({
+  imports: [KeysModule],
   providers: [
-    { provide: Keystore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new Keystore(m.db) },
-    RootKeyService,
-    KeyMaterialService,
-    KeyStateSource,
-    UsageRecorder,
-    EventStreamListener,
-    Shredder,
-    CryptoService,
-    EncryptionBudgetService,
     {
       provide: EXTRA_READINESS_CHECKS,
       inject: [RootKeyService, EventStreamListener],
@@ -32,16 +16,6 @@ import { UsageRecorder } from './usage.recorder';
       ],
     },
   ],
-  exports: [
-    Keystore,
-    RootKeyService,
-    KeyMaterialService,
-    KeyStateSource,
-    CryptoService,
-    UsageRecorder,
-    EncryptionBudgetService,
-    EXTRA_READINESS_CHECKS,
-    EventStreamListener,
-  ],
+  exports: [KeysModule, EXTRA_READINESS_CHECKS],
 })
 export class CryptoModule {}

@@ -4,9 +4,7 @@ import type { ZodType } from 'zod';
 import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
 import type { Caller } from '../platform/caller';
-import { payloadTooLargeProblem } from './crypto-problems';
-import type { CryptoService } from './crypto.service';
-import { wrappingKeyFault } from './wrapping-key';
+import { type CryptoService, wrappingKeyFault } from '@keyward/keys';
 import type { MutualTlsCheck } from '../auth/mutual-tls.check';
 import {
   dataKeyBody,
@@ -49,6 +47,9 @@ export interface DataPlaneRoute<S extends ZodType = ZodType> {
 
 /** Types one route against its own body schema, then widens it for the table. */
 const route = <S extends ZodType>(r: DataPlaneRoute<S>): DataPlaneRoute => r;
+
+const payloadTooLargeProblem = (field: string, limit: number): ProblemError =>
+  new ProblemError(413, 'payload-too-large', 'Payload too large', `${field} is larger than ${limit} bytes`, { field, limit });
 
 function decoded(field: string, value: string, limit: number): Buffer {
   const bytes = Buffer.from(value, 'base64');

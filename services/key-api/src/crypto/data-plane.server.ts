@@ -1,9 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { ProblemError, sendProblem } from '@keyward/platform';
+import { ProblemError } from '@keyward/platform';
+import { sendKeyApiProblem } from '../errors/problem.filter';
 import { RequestAuthenticator } from '../auth/request-authenticator';
-import { CryptoService } from './crypto.service';
+import { CryptoService } from '@keyward/keys';
 import { MutualTlsCheck } from '../auth/mutual-tls.check';
 import { keyRefParam } from '../platform/common.schema';
 import { openApi, validated } from '../platform/zod.pipe';
@@ -41,7 +42,7 @@ export class DataPlaneServer {
         // Every operation, refused or not, leaves a usage record: only failures get a log line.
         config: { quietSuccess: true },
         errorHandler: (error, request, reply) => {
-          sendProblem(request, reply, error, this.logger);
+          sendKeyApiProblem(request, reply, error, this.logger);
         },
       });
     }

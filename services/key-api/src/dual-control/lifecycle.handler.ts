@@ -4,7 +4,6 @@ import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { gated, pendingOf } from './approval-gate';
 import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
-import { asProblem } from '../commands/domain-problem';
 
 export class ExecuteLifecycleCommand {
   constructor(
@@ -26,7 +25,7 @@ export class LifecycleHandler implements ICommandHandler<ExecuteLifecycleCommand
 
   async execute({ tenantId, command, caller }: ExecuteLifecycleCommand): Promise<LifecycleOutcome> {
     const wrapped = await gated(command, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, wrapped, contextOf(caller)));
+    const executed = await this.executor.execute(tenantId, wrapped, contextOf(caller));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { ...executed, pendingApproval } : executed;
   }

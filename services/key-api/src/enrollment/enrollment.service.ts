@@ -7,8 +7,7 @@ import { businessNow, KEYWARD_CONFIG, ProblemError } from '@keyward/platform';
 import { gated, pendingOf } from '../dual-control/approval-gate';
 import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
-import { asProblem } from '../commands/domain-problem';
-import { RootKeyService } from '../crypto/root-key.service';
+import { RootKeyService } from '@keyward/keys';
 import { ENROLLMENT_WRAPPING, wrapForEnrollment } from './enrollment-key';
 import { newEnrollmentToken, parseEnrollmentToken } from './enrollment-token';
 
@@ -78,7 +77,7 @@ export class EnrollmentService {
       { kind: 'principal.issue-enrollment', principalId, tokenHash, expiresAt, ...(enrollmentKey ? { enrollmentKey } : {}) },
       this.executor,
     );
-    const executed = await asProblem(() => this.executor.execute(logId, command, contextOf(caller)));
+    const executed = await this.executor.execute(logId, command, contextOf(caller));
     const pendingApproval = pendingOf(executed);
     const key = enrollmentKey ?? executed.log.principals.get(principalId)?.enrollmentKey;
     const enrollment: Enrollment = { token, expiresAt, ...(key ? { publicKeyFingerprint: key.fingerprint } : {}) };

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
 import type { KeyCommand, KeyType } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
-import { KeyMaterialService } from '../crypto/key-material.service';
+import { KeyMaterialService } from '@keyward/keys';
 import type { Caller } from '../platform/caller';
 import { withNewVersion } from './new-key-version';
 

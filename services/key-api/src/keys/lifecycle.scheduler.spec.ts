@@ -2,7 +2,7 @@ import type { CommandBus } from '@nestjs/cqrs';
 import { DomainError, TenantLog } from '@keyward/domain';
 import type { CommandExecutor, Commit, ViewCollections } from '@keyward/event-log';
 import type { MongoConnection } from '@keyward/platform';
-import type { EventStreamListener } from '../crypto/event-stream.listener';
+import type { EventStreamListener } from '@keyward/keys';
 import { ApplyDueChangeHandler, type ApplyDueChangeCommand } from './apply-due-change.handler';
 import { LifecycleScheduler } from './lifecycle.scheduler';
 

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, isDestroyed, type KeyState } from '@keyward/domain';
 import { CommandExecutor, Lease, ViewCollections } from '@keyward/event-log';
 import { businessNow, MongoConnection } from '@keyward/platform';
-import { EventStreamListener } from '../crypto/event-stream.listener';
+import { EventStreamListener } from '@keyward/keys';
 import { ApplyDueChangeCommand } from './apply-due-change.handler';
 import { LifecycleAgenda, type DueItem } from './lifecycle-agenda';
 

@@ -5,7 +5,7 @@ import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor, CommitStore, ensureTopics, executorLimitsOf, Lease, Relay, ViewCollections } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
-import { CommitListeners } from '../commands/commit-listeners';
+import { CommitListeners } from '@keyward/keys';
 
 /** Starts the relay once the stores are reachable; keeps retrying in the background otherwise. */
 @Injectable()
@@ -111,9 +111,8 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
           executorLimitsOf(config.limits),
         ),
     },
-    CommitListeners,
     RelayRunner,
   ],
-  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay, CommitListeners],
+  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
 })
 export class EventLogModule {}

@@ -14,7 +14,7 @@ import {
   type TenantView,
 } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
-import { KeyStateSource } from '../crypto/key-state.source';
+import { KeyStateSource } from '@keyward/keys';
 
 export const MIN_SEQ_WAIT_MS = 2_000;
 /** Longest wait for the event stream to carry a commit before the store is read again anyway. */

@@ -3,7 +3,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { CertificateBinding } from '@keyward/auth';
 import type { ApprovalState, DirectCommand } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { asProblem } from '../commands/domain-problem';
 import { gated, pendingOf } from '../dual-control/approval-gate';
 import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
@@ -51,7 +50,7 @@ export class BindCertificateHandler implements ICommandHandler<BindCertificateCo
           ...(wanted.subject === undefined ? {} : { subject: wanted.subject }),
         }
       : { kind: 'principal.unbind-certificate', principalId };
-    const executed = await asProblem(async () => this.executor.execute(tenantId, await gated(command, this.executor), contextOf(caller)));
+    const executed = await this.executor.execute(tenantId, await gated(command, this.executor), contextOf(caller));
     const pendingApproval = pendingOf(executed);
     if (pendingApproval) return { seq: executed.seq, pendingApproval };
     const binding = executed.log.certificates.get(principalId);

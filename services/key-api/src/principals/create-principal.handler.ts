@@ -2,7 +2,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
 import type { EnrollmentKey, Role, TenantRole } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { asProblem } from '../commands/domain-problem';
 import { gated, pendingOf, type PendingApproval } from '../dual-control/approval-gate';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
@@ -41,7 +40,7 @@ export class CreatePrincipalHandler implements ICommandHandler<CreatePrincipalCo
       { kind: 'principal.create', principalId, name, role, ...(enrollmentKey ? { enrollmentKey } : {}) },
       this.executor,
     );
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(caller));
     const pendingApproval = pendingOf(executed);
     // A new administrator under dual control: the approver who completes the quorum receives its enrollment token.
     if (pendingApproval) return { seq: executed.seq, pendingApproval };

@@ -2,7 +2,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CredentialStore, newId } from '@keyward/auth';
 import { PROVIDER_LOG } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { RootKeyService } from '../crypto/root-key.service';
+import { RootKeyService } from '@keyward/keys';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import type { Caller } from '../platform/caller';
 

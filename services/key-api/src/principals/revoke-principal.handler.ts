@@ -2,7 +2,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { effectsOf, needsApproval, type DirectCommand } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { asProblem } from '../commands/domain-problem';
 import { gated, pendingOf } from '../dual-control/approval-gate';
 import type { Caller } from '../platform/caller';
 import { contextOf } from '../platform/decision-context';
@@ -35,7 +34,7 @@ export class RevokePrincipalHandler implements ICommandHandler<RevokePrincipalCo
       for (const id of effects.forgetPrincipals) this.authenticator.forgetPrincipal(id);
     }
     const command = await gated(revoke, this.executor);
-    const executed = await asProblem(() => this.executor.execute(tenantId, command, contextOf(caller)));
+    const executed = await this.executor.execute(tenantId, command, contextOf(caller));
     const pendingApproval = pendingOf(executed);
     return pendingApproval ? { seq: executed.seq, pendingApproval } : { seq: executed.seq };
   }

@@ -6,7 +6,7 @@ import { Public, ProblemError } from '@keyward/platform';
 import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
 import { Roles, SealedOk } from '../auth/decorators';
 import type { Caller } from '../platform/caller';
-import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '../crypto/root-key.service';
+import { RootKeyService, type SealStatus, type ShareSubmissionStatus } from '@keyward/keys';
 import { RequestCaller } from '../platform/request-caller';
 import { sealStatusResponse, unsealBody, unsealShareBody, unsealShareResponse } from './sys.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';

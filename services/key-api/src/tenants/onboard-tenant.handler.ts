@@ -2,11 +2,9 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
-import type { EnrollmentKey } from '@keyward/domain';
+import { DomainError, type EnrollmentKey } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
-import { ProblemError } from '@keyward/platform';
-import { asProblem } from '../commands/domain-problem';
-import { KeyMaterialService } from '../crypto/key-material.service';
+import { KeyMaterialService } from '@keyward/keys';
 import type { Enrollment } from '../enrollment/enrollment.service';
 import { EnrollmentService } from '../enrollment/enrollment.service';
 import type { Caller } from '../platform/caller';
@@ -47,13 +45,13 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
     // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
     await this.materials.ensureTenantKek(tenantId);
     const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
-    const executed = await asProblem(() =>
-      this.executor.execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(caller)),
-    ).catch(async (err: unknown) => {
-      // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
-      if (err instanceof ProblemError && err.status < 500) await this.keystore.shredTenant(tenantId).catch(() => undefined);
-      throw err;
-    });
+    const executed = await this.executor
+      .execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(caller))
+      .catch(async (err: unknown) => {
+        // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
+        if (err instanceof DomainError) await this.keystore.shredTenant(tenantId).catch(() => undefined);
+        throw err;
+      });
     const issued = await this.enrollments.issue(tenantId, principalId, caller);
     this.logger.log(`onboarded tenant ${tenantId}`);
     return {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { newId } from '@keyward/auth';
-import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType, type KeywardEvent } from '@keyward/domain';
+import { SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
+import { commitNewKeyVersion } from '@keyward/keys';
 import {
   asBytes,
   asDate,
@@ -43,19 +43,23 @@ function createAttributes(payload: TtlvItem | undefined): CreateAttributes {
   };
 }
 
-/**
- * As key-api's create handler: the material is stored wrapped by the tenant KEK before the commit
- * that introduces it (the executor's beforeAppend hook); only its check value enters the log.
- */
-async function createWithMaterial(deps: KmipDeps, call: Call, command: CreateKey, material: Buffer): Promise<void> {
-  const { tenantId } = call.principal;
-  await deps.executor.execute(tenantId, command, decisionContext(call), async (events: readonly KeywardEvent[]) => {
-    for (const event of events) {
-      if (event.type === 'key.created.v1' && event.data.keyId === command.keyId) {
-        const { version, kcv } = event.data.version;
-        await deps.materials.storeNewMaterial({ tenantId, keyId: command.keyId, version }, material, kcv);
-      }
-    }
+/** Creates the key through the one create-with-material use case REST shares (see commitNewKeyVersion). */
+async function createWithMaterial(
+  deps: KmipDeps,
+  call: Call,
+  keyId: string,
+  keyType: KeyType,
+  command: (kcv: string) => CreateKey,
+  material?: Buffer,
+): Promise<void> {
+  const context = decisionContext(call);
+  await commitNewKeyVersion(deps.executor, deps.materials, {
+    tenantId: call.principal.tenantId,
+    keyId,
+    keyType,
+    command,
+    context,
+    material,
   });
 }
 
@@ -75,13 +79,7 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
     );
   }
   const keyId = newId('key');
-  const material = randomBytes(KEY_TYPES[keyType].materialBytes);
-  try {
-    const kcv = await deps.materials.checkValue(call.principal.tenantId, keyId, keyType, material);
-    await createWithMaterial(deps, call, { kind: 'key.create', keyId, keyType, kcv, ...options }, material);
-  } finally {
-    material.fill(0);
-  }
+  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, ...options }));
   call.placeholder = keyId;
   return [ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.text(Tag.UniqueIdentifier, keyId)];
 }
@@ -148,21 +146,15 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
   const keyId = newId('key');
   const material = Buffer.from(supplied);
   supplied.fill(0);
-  try {
-    const command: CreateKey = {
-      kind: 'key.create',
-      keyId,
-      keyType,
-      kcv: await deps.materials.checkValue(call.principal.tenantId, keyId, keyType, material),
-      origin: 'imported',
-      materialBytes: material.length,
-      ...options,
-      exportable,
-    };
-    await createWithMaterial(deps, call, command, material);
-  } finally {
-    material.fill(0);
-  }
+  const materialBytes = material.length;
+  await createWithMaterial(
+    deps,
+    call,
+    keyId,
+    keyType,
+    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, exportable }),
+    material,
+  );
   call.placeholder = keyId;
   return [ttlv.text(Tag.UniqueIdentifier, keyId)];
 }

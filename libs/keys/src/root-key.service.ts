@@ -2,19 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { KeywardConfig } from '@keyward/config';
 import { deriveCredentialMacKey } from '@keyward/auth';
-import {
-  decodeShare,
-  describeShare,
-  Keystore,
-  keyCheckValue,
-  loadRootKey,
-  ShareCollector,
-  ShareError,
-  type RootKeyShare,
-  type ShareProgress,
-} from '@keyward/crypto';
-import { KEYWARD_CONFIG, ProblemError, retryUntilDone } from '@keyward/platform';
-import { sealedProblem } from './crypto-problems';
+import { decodeShare, describeShare, Keystore, keyCheckValue, loadRootKey, ShareCollector, type ShareProgress } from '@keyward/crypto';
+import { KEYWARD_CONFIG, retryUntilDone } from '@keyward/platform';
+import { alreadyUnsealedError, KeyUseError, sealedError } from './errors';
 
 export interface SealStatus {
   readonly sealed: boolean;
@@ -33,9 +23,6 @@ export interface ShareSubmissionStatus extends SealStatus {
 
 /** Shares submitted for unsealing are discarded this long after the first one came. */
 export const UNSEAL_SHARES_TTL_MS = 10 * 60_000;
-
-const alreadyUnsealedProblem = (): ProblemError =>
-  new ProblemError(409, 'already-unsealed', 'Already unsealed', 'the key manager is already unsealed');
 
 /**
  * Holds the root key, or knows why it does not (sealed). The first use checks it against the
@@ -99,13 +86,13 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.rootKcv === undefined ? { sealed: false } : { sealed: false, rootKcv: this.rootKcv };
   }
 
-  /** The root key, checked against the keystore; 503 sealed otherwise. */
+  /** The root key, checked against the keystore; KeyUseError sealed otherwise. */
   async rootKey(): Promise<Buffer> {
-    if (this.key === null) throw sealedProblem(this.reason);
+    if (this.key === null) throw sealedError(this.reason);
     if (!this.verified) await this.verify();
     // verify() seals (sets key to null) when the key does not match the keystore.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (this.key === null) throw sealedProblem(this.reason);
+    if (this.key === null) throw sealedError(this.reason);
     return this.key;
   }
 
@@ -113,21 +100,19 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   async unseal(candidate: Buffer): Promise<SealStatus> {
     if (this.key !== null) {
       candidate.fill(0);
-      throw alreadyUnsealedProblem();
+      throw alreadyUnsealedError();
     }
     const kcv = keyCheckValue(candidate);
     const inForce = await this.keystore.claimRoot(kcv);
     if (inForce !== kcv) {
       candidate.fill(0);
-      throw new ProblemError(422, 'root-key-mismatch', 'Wrong root key', 'this is not the root key the keystore was built with', {
-        expectedKcv: inForce,
-      });
+      throw new KeyUseError('root-key-mismatch', 'this is not the root key the keystore was built with', { expectedKcv: inForce });
     }
     // A concurrent unseal may have won while the keystore answered.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.key !== null) {
       candidate.fill(0);
-      throw alreadyUnsealedProblem();
+      throw alreadyUnsealedError();
     }
     this.key = candidate;
     this.verified = true;
@@ -140,30 +125,24 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Takes one custodian's Shamir share. Shares are held in memory only; at the threshold they
    * are combined, zeroed, and the result unseals like `unseal()` (checked against the keystore).
-   * A share of another root key or set, a mistyped or altered one, is refused precisely.
+   * A share of another root key or set, a mistyped or altered one, is refused precisely (a
+   * ShareError, or KeyUseError root-key-mismatch).
    */
   async submitShare(text: string): Promise<ShareSubmissionStatus> {
-    if (this.key !== null) throw alreadyUnsealedProblem();
-    let share: RootKeyShare;
-    try {
-      share = decodeShare(text);
-    } catch (err: unknown) {
-      throw shareProblem(err);
-    }
+    if (this.key !== null) throw alreadyUnsealedError();
+    const share = decodeShare(text);
     try {
       // Shares of another root key than the keystore's are refused at once, not after M custodians came.
       const inForce = await this.keystore.rootCheck();
       if (inForce !== null && inForce !== share.kcv) {
-        throw new ProblemError(
-          422,
+        throw new KeyUseError(
           'root-key-mismatch',
-          'Wrong root key',
           `this share is of root key ${share.kcv}, but the keystore was built with root key ${inForce}`,
           { expectedKcv: inForce, shareKcv: share.kcv },
         );
       }
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (this.key !== null) throw alreadyUnsealedProblem();
+      if (this.key !== null) throw alreadyUnsealedError();
       const submission = await this.shares.submit(share);
       if (!submission.complete) {
         const { submitted, threshold } = submission.progress;
@@ -178,8 +157,6 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
         throw err;
       });
       return { ...status, progress: submission.progress };
-    } catch (err: unknown) {
-      throw shareProblem(err);
     } finally {
       share.data.fill(0);
     }
@@ -208,11 +185,11 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.derivedMacKey();
   }
 
-  /** The credential MAC key; 503 sealed. */
+  /** The credential MAC key; KeyUseError sealed otherwise. */
   async requireCredentialMacKey(): Promise<Buffer> {
     await this.rootKey();
     const key = this.derivedMacKey();
-    if (key === undefined) throw sealedProblem(this.reason);
+    if (key === undefined) throw sealedError(this.reason);
     return key;
   }
 
@@ -241,30 +218,5 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.verified = true;
     this.rootKcv = kcv;
-  }
-}
-
-/** A refused share as a problem document; anything else passes through. */
-function shareProblem(err: unknown): unknown {
-  if (!(err instanceof ShareError)) return err;
-  const startOver = 'DELETE /v1/sys/unseal/shares discards the shares submitted so far';
-  switch (err.code) {
-    case 'format':
-    case 'checksum':
-    case 'version':
-      return new ProblemError(400, 'invalid-share', 'Invalid share', err.message, { reason: err.code });
-    case 'set-mismatch':
-      return new ProblemError(422, 'share-set-mismatch', 'Share of another set', `${err.message}; ${startOver}`, err.details);
-    case 'conflict':
-      return new ProblemError(422, 'share-conflict', 'Conflicting share', `${err.message}; ${startOver}`, err.details);
-    case 'inconsistent':
-    case 'insufficient':
-      return new ProblemError(
-        422,
-        'shares-inconsistent',
-        'Shares do not combine',
-        `${err.message}. The submitted shares were discarded: submit them again, each checked against its original.`,
-        err.details,
-      );
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Keystore, shredCommitted } from '@keyward/crypto';
 import { commitEffects } from '@keyward/domain';
 import { CommandExecutor, type Commit } from '@keyward/event-log';
-import { CommitListeners } from '../commands/commit-listeners';
+import { CommitListeners } from './commit-listeners';
 import { KeyMaterialService } from './key-material.service';
 
 /**

@@ -12,10 +12,9 @@ import {
   type MaterialRef,
   type ParsedBlob,
 } from '@keyward/crypto';
-import { authorizeExport, authorizeUse, DomainError, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
-import { businessNow, ProblemError } from '@keyward/platform';
-import { domainProblem } from '../commands/domain-problem';
-import { authenticationFailedProblem, malformedProblem, sealedProblem } from './crypto-problems';
+import { authorizeExport, authorizeUse, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
+import { businessNow } from '@keyward/platform';
+import { authenticationFailedError, KeyUseError, malformedError, sealedError, usageOutcome } from './errors';
 import { EncryptionBudgetService } from './encryption-budget.service';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
@@ -128,12 +127,7 @@ export class CryptoService {
       const log = await this.states.log(caller.principal.tenantId);
       const key = log.resolveKey(keyRef);
       if (key !== undefined && key.keyId !== blob.keyId) {
-        throw new ProblemError(
-          422,
-          'mac-key-mismatch',
-          'MAC made with another key',
-          `this MAC was made with key ${blob.keyId}, not ${keyRef}`,
-        );
+        throw new KeyUseError('mac-key-mismatch', `this MAC was made with key ${blob.keyId}, not ${keyRef}`);
       }
       const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, blob.version);
       const valid = await this.materials.withMaterial(ref, kcv, (m) => verifyMacBlob(m, ref.tenantId, blob, data));
@@ -151,13 +145,7 @@ export class CryptoService {
       const tenantId = caller.principal.tenantId;
       const log = await this.states.log(tenantId);
       const key = log.resolveKey(keyRef);
-      let version;
-      try {
-        version = authorizeExport(log.tenant, tenantId, key, keyRef);
-      } catch (err: unknown) {
-        if (err instanceof DomainError) throw domainProblem(err);
-        throw err;
-      }
+      const version = authorizeExport(log.tenant, tenantId, key, keyRef);
       const ref = { tenantId, keyId: key?.keyId ?? keyRef, version: version.version };
       target.keyId = ref.keyId;
       target.version = ref.version;
@@ -165,10 +153,8 @@ export class CryptoService {
         // RSA-OAEP-SHA256 carries at most k - 66 bytes (k = modulus bytes): a 2048-bit key takes 190.
         const room = Math.floor((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8) - 66;
         if (m.length > room) {
-          throw new ProblemError(
-            422,
+          throw new KeyUseError(
             'weak-wrapping-key',
-            'Unsuitable wrapping key',
             `this key's material is ${m.length} bytes; an RSA-OAEP-SHA256 wrap of it needs a modulus of at least ${(m.length + 66) * 8} bits`,
           );
         }
@@ -180,7 +166,7 @@ export class CryptoService {
 
   /**
    * The latest version of an Active key, for new ciphertexts or MACs; a new ciphertext (AES-GCM,
-   * random IV) spends one of the version's encryptions (409 key-version-exhausted when none is left).
+   * random IV) spends one of the version's encryptions (KeyUseError key-version-exhausted when none is left).
    */
   private async protecting(
     caller: Caller,
@@ -219,28 +205,23 @@ export class CryptoService {
     version?: number,
   ): { ref: MaterialRef; kcv: string } {
     const tenantId = caller.principal.tenantId;
-    try {
-      const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
-      const keyId = key?.keyId ?? keyRef;
-      target.keyId = keyId;
-      target.version = chosen.version;
-      return { ref: { tenantId, keyId, version: chosen.version }, kcv: chosen.kcv };
-    } catch (err: unknown) {
-      if (err instanceof DomainError) throw domainProblem(err);
-      throw err;
-    }
+    const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
+    const keyId = key?.keyId ?? keyRef;
+    target.keyId = keyId;
+    target.version = chosen.version;
+    return { ref: { tenantId, keyId, version: chosen.version }, kcv: chosen.kcv };
   }
 
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
-    // Fail closed: no operation runs whose usage record could not be kept (503, not recorded).
+    // Fail closed: no operation runs whose usage record could not be kept (audit-unavailable, not recorded).
     this.usage.admit(caller.principal.tenantId);
     const target: Target = { keyId: null, version: null };
     let outcome = 'ok';
     try {
-      if (this.root.status().sealed) throw sealedProblem(this.root.status().reason ?? 'no root key');
+      if (this.root.status().sealed) throw sealedError(this.root.status().reason ?? 'no root key');
       return await work(target);
     } catch (err: unknown) {
-      outcome = err instanceof ProblemError ? err.slug : 'error';
+      outcome = usageOutcome(err);
       throw err;
     } finally {
       const { principalId, tenantId, role } = caller.principal;
@@ -253,7 +234,7 @@ function parsed(bytes: Buffer, what: 'ciphertext' | 'MAC'): ParsedBlob {
   try {
     return parseBlob(bytes);
   } catch (err: unknown) {
-    if (err instanceof MalformedBlob) throw malformedProblem(what, err.message);
+    if (err instanceof MalformedBlob) throw malformedError(what, err.message);
     throw err;
   }
 }
@@ -262,8 +243,8 @@ function opened(open: () => Buffer): Buffer {
   try {
     return open();
   } catch (err: unknown) {
-    if (err instanceof AuthenticationFailed) throw authenticationFailedProblem();
-    if (err instanceof MalformedBlob) throw malformedProblem('ciphertext', err.message);
+    if (err instanceof AuthenticationFailed) throw authenticationFailedError();
+    if (err instanceof MalformedBlob) throw malformedError('ciphertext', err.message);
     throw err;
   }
 }

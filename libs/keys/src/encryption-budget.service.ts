@@ -1,19 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import { EncryptionBudget, EncryptionBudgetExhausted, EncryptionCounts, encryptionCountId, type MaterialRef } from '@keyward/crypto';
-import { KEYWARD_CONFIG, MongoConnection, ProblemError } from '@keyward/platform';
+import { KEYWARD_CONFIG, MongoConnection } from '@keyward/platform';
+import { versionExhaustedError } from './errors';
 
 /** Most key versions whose reserved block an instance keeps; beyond it the oldest block is forfeited. */
 const TRACKED_VERSIONS = 100_000;
-
-export const versionExhaustedProblem = (ref: MaterialRef, limit: number): ProblemError =>
-  new ProblemError(
-    409,
-    'key-version-exhausted',
-    'Key version exhausted',
-    `version ${ref.version} of key ${ref.keyId} has made the ${limit} AES-GCM encryptions one key may make with random IVs (NIST SP 800-38D); rotate the key (POST /v1/keys/${ref.keyId}/rotate) to encrypt again. Decryption with this version still works.`,
-    { keyId: ref.keyId, version: ref.version, limit },
-  );
 
 /**
  * The AES-GCM random-IV limit per key version (GCM_VERSION_ENCRYPTION_LIMIT), counted across all
@@ -40,7 +32,7 @@ export class EncryptionBudgetService {
     this.counts = new EncryptionCounts(mongo.db);
   }
 
-  /** Spends one encryption with this key version, or throws 409 key-version-exhausted. */
+  /** Spends one encryption with this key version, or throws KeyUseError key-version-exhausted. */
   async spend(ref: MaterialRef): Promise<void> {
     const id = encryptionCountId(ref);
     try {
@@ -51,7 +43,7 @@ export class EncryptionBudgetService {
         this.reported.add(id);
         this.logger.warn(`version ${ref.version} of key ${ref.tenantId}/${ref.keyId} has used its ${this.limit} encryptions: rotate it`);
       }
-      throw versionExhaustedProblem(ref, this.limit);
+      throw versionExhaustedError(ref, this.limit);
     }
   }
 }

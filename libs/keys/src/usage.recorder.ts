@@ -5,7 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import type { CryptoOperation, Role } from '@keyward/domain';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection } from '@keyward/platform';
-import { auditUnavailableProblem } from './crypto-problems';
+import { auditUnavailableError } from './errors';
 import type { TenantBatch } from './usage-backlog';
 import { usageMessages } from './usage-message';
 import { UsageOutbox } from './usage-outbox';
@@ -140,13 +140,13 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * Throws 503 `audit-unavailable` when an operation of `tenantId` may not run because its usage
+   * Throws KeyUseError `audit-unavailable` when an operation of `tenantId` may not run because its usage
    * record could not be kept (fail-closed only). Call before any crypto.
    */
   admit(tenantId: string): void {
     if (this.pipeline.admits(tenantId)) return;
     this.refusals.inc();
-    throw auditUnavailableProblem(RETRY_AFTER_S);
+    throw auditUnavailableError(RETRY_AFTER_S);
   }
 
   record(record: Omit<UsageRecord, 'v' | 'at'>): void {

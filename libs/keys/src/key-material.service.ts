@@ -15,7 +15,7 @@ import {
 } from '@keyward/crypto';
 import type { EventEffects, KeyType } from '@keyward/domain';
 import { KEYWARD_CONFIG } from '@keyward/platform';
-import { kekGoneProblem, keystoreIntegrityProblem, materialGoneProblem } from './crypto-problems';
+import { kekGoneError, keystoreIntegrityError, materialGoneError } from './errors';
 import { MaterialCache } from './material-cache';
 import { RootKeyService } from './root-key.service';
 
@@ -100,7 +100,7 @@ export class KeyMaterialService implements OnModuleDestroy {
     const sealed = await this.keystore.material(ref, kcv);
     if (sealed === null) {
       this.logger.warn(`no material in the keystore for ${ref.tenantId}/${ref.keyId} v${ref.version}`);
-      throw materialGoneProblem(ref.keyId, ref.version);
+      throw materialGoneError(ref.keyId, ref.version);
     }
     let material: Buffer;
     try {
@@ -109,12 +109,12 @@ export class KeyMaterialService implements OnModuleDestroy {
         if (matchesCheckValue(kcv, unwrapped, { kek, tenantId: ref.tenantId, keyId: ref.keyId })) return unwrapped;
         unwrapped.fill(0);
         this.logger.error(`keystore entry for ${ref.tenantId}/${ref.keyId} v${ref.version} has the wrong check value`);
-        throw keystoreIntegrityProblem(`the material of version ${ref.version} of key ${ref.keyId}`);
+        throw keystoreIntegrityError(`the material of version ${ref.version} of key ${ref.keyId}`);
       });
     } catch (err: unknown) {
       if (!(err instanceof AuthenticationFailed)) throw err;
       this.logger.error(`keystore entry for ${ref.tenantId}/${ref.keyId} v${ref.version} failed authentication`);
-      throw keystoreIntegrityProblem(`the material of version ${ref.version} of key ${ref.keyId}`);
+      throw keystoreIntegrityError(`the material of version ${ref.version} of key ${ref.keyId}`);
     }
     return material;
   }
@@ -151,7 +151,7 @@ export class KeyMaterialService implements OnModuleDestroy {
     const rootKey = await this.root.rootKey();
     let stored = await this.keystore.kek(tenantId);
     if (stored === null) {
-      if (!create) throw kekGoneProblem(tenantId);
+      if (!create) throw kekGoneError(tenantId);
       const fresh = newKek();
       stored = await this.keystore.putKekIfAbsent(tenantId, wrapKek(rootKey, tenantId, fresh), keyCheckValue(rootKey));
       fresh.fill(0);
@@ -163,7 +163,7 @@ export class KeyMaterialService implements OnModuleDestroy {
     } catch (err: unknown) {
       if (!(err instanceof AuthenticationFailed)) throw err;
       this.logger.error(`the KEK of tenant ${tenantId} failed authentication`);
-      throw keystoreIntegrityProblem(`the key-encrypting key of tenant ${tenantId}`);
+      throw keystoreIntegrityError(`the key-encrypting key of tenant ${tenantId}`);
     }
     try {
       return use(kek);
