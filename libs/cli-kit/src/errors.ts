@@ -20,9 +20,17 @@ export class Refused extends Error {
   }
 }
 
-/** The errors util.parseArgs throws for an unknown option, a missing value, a stray argument. */
-export function isParseArgsError(err: unknown): err is Error & { code: string } {
-  if (!(err instanceof Error)) return false;
-  const code: unknown = (err as Error & { code?: unknown }).code;
+/** The message of anything thrown (an Error of another realm too, as under a test runner). */
+export function messageOf(err: unknown): string {
+  const message: unknown = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(err);
+}
+
+/**
+ * The errors util.parseArgs throws for an unknown option, a missing value, a stray argument
+ * (recognised by their code: Node's own errors are not always of this realm's Error).
+ */
+export function isParseArgsError(err: unknown): boolean {
+  const code: unknown = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isParseArgsError, UsageError } from './errors';
+import { isParseArgsError, messageOf, UsageError } from './errors';
 
 /** One option of a verb: how it parses, and how its help line reads. */
 export interface OptionSpec {
@@ -41,7 +41,7 @@ export function parseOptions<O extends OptionSpecs>(args: readonly string[], opt
     const { values, positionals } = parseArgs({ args: [...args], options: { ...config, ...HELP_OPTION }, strict: true, allowPositionals });
     return { values: values as Parsed<O>['values'], positionals };
   } catch (err: unknown) {
-    if (isParseArgsError(err)) throw new UsageError(err.message);
+    if (isParseArgsError(err)) throw new UsageError(messageOf(err));
     throw err;
   }
 }

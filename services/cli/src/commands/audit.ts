@@ -6,10 +6,11 @@ import { defineGroup, ExitCode, progressBar, UsageError, wholeNumber, type Value
 import { verifyCheckpoint, type SignedCheckpoint } from '@keyward/event-log';
 import { apiVerb } from '../api/api-verb';
 import { expectOk, pages, query, refused, stream } from '../api/client';
+import { listVerb, pageOptions } from '../api/list-verb';
 import { anonymous, type Target } from '../api/connection';
-import { moreHint, show, table, type Column } from '../output';
+import { show, table, type Column } from '../output';
 import { recordCounter } from './audit-records';
-import { pageOptions, type Actor } from './shared';
+import { keyColumns, type Actor } from './shared';
 
 export const summary = 'Compliance: events, verify, state at an instant, export (JSON Lines, CSV, HTML), checkpoints, usage';
 
@@ -151,14 +152,7 @@ function describeState(s: StateReport): string {
     s.tenant ? `tenant: ${s.tenant.name}, ${s.tenant.status}` : 'tenant: did not exist yet',
     '',
     `keys (${s.keys.length}):`,
-    table(s.keys, [
-      ['key', (k) => k.keyId],
-      ['alias', (k) => k.alias ?? ''],
-      ['type', (k) => k.keyType],
-      ['state', (k) => k.state],
-      ['version', (k) => k.latestVersion],
-      ['updated', (k) => k.updatedAt],
-    ]),
+    table(s.keys, keyColumns<StateReport['keys'][number]>(['updated', (k) => k.updatedAt])),
     '',
     `principals (${s.principals.length}):`,
     table(s.principals, [
@@ -186,17 +180,13 @@ interface UsageRecord {
 export const audit = defineGroup({
   summary,
   commands: {
-    events: apiVerb({
+    events: listVerb({
       summary: 'Events of the commit log, in order, one per line (filters combine)',
-      options: {
-        ...filterOptions,
-        ...pageOptions('1-1000, default 100'),
-      },
-      async run({ values, target, inv }) {
-        const params = { ...filterParams(values), limit: values.limit, cursor: values.cursor };
-        const page = await pages<AuditEvent>(target(), '/v1/audit/events', params, values.all);
-        show(inv, values.json, page, (p) => `${table(p.items, eventColumns)}${moreHint(p)}`);
-      },
+      path: '/v1/audit/events',
+      limit: '1-1000, default 100',
+      columns: eventColumns,
+      options: filterOptions,
+      params: filterParams,
     }),
     verify: apiVerb({
       summary: "Verify the tenant's history: the hash chain, no missing seq, Kafka and the signed checkpoints agree",

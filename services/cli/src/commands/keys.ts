@@ -1,9 +1,10 @@
 // keyward keys: the tenant's keys and their lifecycle (NIST SP 800-57 / KMIP states).
 import { defineGroup, UsageError, wholeNumber, type Command, type OptionSpecs, type ValuesOf } from '@keyward/cli-kit';
 import { apiVerb } from '../api/api-verb';
-import { expectOk, pages, segment } from '../api/client';
-import { moreHint, show, table, type Column } from '../output';
-import { pageOptions, type Actor, type PendingApproval } from './shared';
+import { expectOk, segment } from '../api/client';
+import { listVerb } from '../api/list-verb';
+import { show } from '../output';
+import { keyColumns, type Actor, type PendingApproval } from './shared';
 
 export const summary = 'Keys: list, show, create and every lifecycle step (tenant-admin; reads also key-user and auditor)';
 
@@ -46,15 +47,6 @@ interface KeyCommandResult {
   readonly key: Key;
   readonly seq: number;
 }
-
-const keyColumns: readonly Column<Key>[] = [
-  ['key', (k) => k.keyId],
-  ['alias', (k) => k.alias ?? ''],
-  ['type', (k) => k.keyType],
-  ['state', (k) => k.state],
-  ['version', (k) => k.latestVersion],
-  ['created', (k) => k.createdAt],
-];
 
 export function describeKey(k: Key): string {
   const lines = [
@@ -133,8 +125,11 @@ function lifecycle<const O extends OptionSpecs>(
 export const keys = defineGroup({
   summary,
   commands: {
-    list: apiVerb({
+    list: listVerb({
       summary: 'List keys in creation order (filter by state, alias, label)',
+      path: '/v1/keys',
+      limit: '1-200, default 50',
+      columns: keyColumns<Key>(['created', (k) => k.createdAt]),
       options: {
         state: {
           type: 'string',
@@ -143,13 +138,8 @@ export const keys = defineGroup({
         },
         alias: { type: 'string', value: 'ALIAS', description: 'only the key with this alias' },
         label: { type: 'string', value: 'NAME=VALUE', description: 'only keys with this label' },
-        ...pageOptions('1-200, default 50'),
       },
-      async run({ values, target, inv }) {
-        const params = { state: values.state, alias: values.alias, label: values.label, limit: values.limit, cursor: values.cursor };
-        const page = await pages<Key>(target(), '/v1/keys', params, values.all);
-        show(inv, values.json, page, (p) => `${table(p.items, keyColumns)}${moreHint(p)}`);
-      },
+      params: (values) => ({ state: values.state, alias: values.alias, label: values.label }),
     }),
     get: apiVerb({
       summary: 'Show a key with its versions and state history',

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { defineGroup, UsageError } from '@keyward/cli-kit';
 import { apiVerb } from '../api/api-verb';
-import { expectOk, pages, query } from '../api/client';
-import { moreHint, show, table, type Column } from '../output';
-import { enrollmentText, pageOptions, type Enrollment, type PendingApproval } from './shared';
+import { expectOk, query } from '../api/client';
+import { listVerb } from '../api/list-verb';
+import { show, type Column } from '../output';
+import { enrollmentText, type Enrollment, type PendingApproval } from './shared';
 
 export const summary =
   'Principals of the tenant: list, create (answers an enrollment token), reissue its token, revoke (tenant-admin; list also auditor)';
@@ -42,14 +43,7 @@ const enrollmentBody = (publicKeyFile: string | undefined): object =>
 export const principals = defineGroup({
   summary,
   commands: {
-    list: apiVerb({
-      summary: 'List the principals of the tenant',
-      options: pageOptions('1-200, default 50'),
-      async run({ values, target, inv }) {
-        const page = await pages<Principal>(target(), '/v1/principals', { limit: values.limit, cursor: values.cursor }, values.all);
-        show(inv, values.json, page, (p) => `${table(p.items, columns)}${moreHint(p)}`);
-      },
-    }),
+    list: listVerb({ summary: 'List the principals of the tenant', path: '/v1/principals', limit: '1-200, default 50', columns }),
     create: apiVerb({
       summary:
         'Create a principal with a role; prints its one-time enrollment token (the principal redeems it for its own API key; a third tenant-admin needs an approval)',

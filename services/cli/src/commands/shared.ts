@@ -1,12 +1,4 @@
-import type { OptionSpecs } from '@keyward/cli-kit';
-
-/** Paging options of a list verb. */
-export const pageOptions = (limit: string) =>
-  ({
-    limit: { type: 'string', value: 'N', description: `items per page (${limit})` },
-    cursor: { type: 'string', value: 'CURSOR', description: 'nextCursor of a previous page' },
-    all: { type: 'boolean', description: 'follow every page' },
-  }) as const satisfies OptionSpecs;
+import type { Column } from '../output';
 
 /** Who did something, as the key-api reports it. */
 export interface Actor {
@@ -32,3 +24,22 @@ export interface Enrollment {
 /** An enrollment token as it is handed over: the new principal redeems it for its own API key. */
 export const enrollmentText = (e: Enrollment): string =>
   `  ${e.token}\n(expires ${e.expiresAt}${e.publicKeyFingerprint ? `; its API key will be wrapped under public key ${e.publicKeyFingerprint}` : ''}). The new principal runs: keyward enroll redeem --token <token>`;
+
+/** What a key row shows in a table. */
+export interface KeyRow {
+  readonly keyId: string;
+  readonly alias?: string | null;
+  readonly keyType: string;
+  readonly state: string;
+  readonly latestVersion: number;
+}
+
+/** The columns of a table of keys; the last is a date (created, or last updated). */
+export const keyColumns = <T extends KeyRow>(date: Column<T>): readonly Column<T>[] => [
+  ['key', (k) => k.keyId],
+  ['alias', (k) => k.alias ?? ''],
+  ['type', (k) => k.keyType],
+  ['state', (k) => k.state],
+  ['version', (k) => k.latestVersion],
+  date,
+];

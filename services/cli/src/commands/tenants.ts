@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { defineGroup, UsageError, wholeNumber } from '@keyward/cli-kit';
 import { apiVerb } from '../api/api-verb';
-import { expectOk, pages } from '../api/client';
-import { moreHint, show, table, type Column } from '../output';
-import { pageOptions, type Enrollment, type PendingApproval } from './shared';
+import { expectOk } from '../api/client';
+import { listVerb } from '../api/list-verb';
+import { show, type Column } from '../output';
+import type { Enrollment, PendingApproval } from './shared';
 
 export const summary = 'Tenants: list, show, onboard, suspend, resume, offboard (provider-admin); the own tenant and its policy';
 
@@ -74,13 +75,11 @@ const tenantPath = (tenantId: string | undefined, action = ''): string => `/v1/t
 export const tenants = defineGroup({
   summary,
   commands: {
-    list: apiVerb({
+    list: listVerb({
       summary: 'List the tenants (provider-admin)',
-      options: pageOptions('1-200, default 50'),
-      async run({ values, target, inv }) {
-        const page = await pages<Tenant>(target(), '/v1/tenants', { limit: values.limit, cursor: values.cursor }, values.all);
-        show(inv, values.json, page, (p) => `${table(p.items, tenantColumns)}${moreHint(p)}`);
-      },
+      path: '/v1/tenants',
+      limit: '1-200, default 50',
+      columns: tenantColumns,
     }),
     get: apiVerb({
       summary: 'Show a tenant: status, key counts by state (provider-admin)',
