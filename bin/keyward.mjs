@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// keyward: the command line for operators, administrators and auditors. Its code is services/cli
-// (TypeScript); this runs the compiled entry, so `npm run build` first.
+// keyward: the command line for operators, administrators and auditors. Its code is TypeScript,
+// compiled to dist/ by `npm run build`: the key-api commands are services/cli; `keyward backup …` is
+// the backup service's own command line and `keyward replay` the projector's, run in this process
+// (a caller that samples or stops this process reaches the command itself).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const entry = new URL('../dist/services/cli/src/main.js', import.meta.url).pathname;
+const doors = { backup: 'services/backup/src/cli/main.js', replay: 'services/projector/src/rebuild/replay-main.js' };
+const door = Object.hasOwn(doors, process.argv[2] ?? '') ? doors[process.argv[2]] : 'services/cli/src/main.js';
+const entry = new URL(`../dist/${door}`, import.meta.url).pathname;
 if (!existsSync(entry)) {
   process.stderr.write(`keyward: ${entry} is missing: run "npm run build" in the Keyward folder first\n`);
   process.exit(1);
