@@ -9,7 +9,7 @@ import { repoRoot } from '../lib/util.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, logLevel } = require('kafkajs');
-const { REPLAY_FETCH } = require(join(repoRoot, 'dist', 'services', 'projector', 'src', 'rebuild', 'replay-topic.js'));
+const { REPLAY_FETCH } = require(join(repoRoot, 'dist', 'libs', 'event-log', 'src', 'index.js'));
 
 const topic = process.env.TOPIC;
 const kafka = new Kafka({ clientId: 'keyward-bench-bare', brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.WARN });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { ConfigError, kafkaClientSecurity, loadConfig, type KeywardConfig } from '@keyward/config';
+import { defineGroup, defineVerb, UsageError, type Invocation, type OptionSpecs, type ValuesOf } from '@keyward/cli-kit';
+import { kafkaClientSecurity, loadConfig, type KeywardConfig } from '@keyward/config';
 import { BackupError, combineRootKeyShares, decodeShare, isSnapshotId, loadRootKey, ShareError, type RootKeyShare } from '@keyward/crypto';
 import { replayTopic } from '@keyward/event-log';
 import { configuredRootKey, loadBackupKeys, zeroKeys, type BackupKeys } from '../core/backup-keys';
@@ -13,161 +13,130 @@ import { verifySnapshot, type VerifyReport } from '../core/snapshot-verifier';
 import { openDestination } from '../destinations/open-destination';
 import { CliProgress, formatBytes } from './cli-progress-bars';
 
-const EX_USAGE = 64;
-const EX_CONFIG = 78;
+/** Where the snapshot parts go and the keys they are sealed with: every verb takes these. */
+const WHERE = {
+  'kek-dest': {
+    type: 'string',
+    value: 'DEST',
+    description: 'directory or s3://bucket/prefix of the KEK part (S3 endpoint: BACKUP_KEK_S3_*)',
+  },
+  'dek-dest': {
+    type: 'string',
+    value: 'DEST',
+    description: 'directory or s3://bucket/prefix of the DEK part (S3 endpoint: BACKUP_DEK_S3_*)',
+  },
+  'kek-key-file': { type: 'string', value: 'FILE', description: 'KEK backup key (32 raw bytes or base64)' },
+  'dek-key-file': { type: 'string', value: 'FILE', description: 'DEK backup key' },
+  json: { type: 'boolean', description: 'print a JSON summary on stdout instead of text' },
+} as const;
 
-class UsageError extends Error {}
+const WHERE_TITLE =
+  'Destinations and keys (default: the environment, BACKUP_KEK_DEST, BACKUP_DEK_DEST, BACKUP_KEK_KEY_FILE, BACKUP_DEK_KEY_FILE,\nMONGODB_URI, MONGODB_DB, ..., as for the backup service)';
 
-const WHERE = `Destinations and keys come from the environment (BACKUP_KEK_DEST, BACKUP_DEK_DEST,
-BACKUP_KEK_KEY_FILE, BACKUP_DEK_KEY_FILE, MONGODB_URI, MONGODB_DB, ...), as for the backup service;
-these options override them:
-  --kek-dest DEST       directory or s3://bucket/prefix of the KEK part (S3 endpoint: BACKUP_KEK_S3_*)
-  --dek-dest DEST       directory or s3://bucket/prefix of the DEK part (S3 endpoint: BACKUP_DEK_S3_*)
-  --kek-key-file FILE   KEK backup key (32 raw bytes or base64)
-  --dek-key-file FILE   DEK backup key
-  --json                print a JSON summary on stdout instead of text
-  --help                this help`;
+const REMOTE = {
+  url: { type: 'string', value: 'URL', description: 'ask a running backup service instead (/v1/backups, e.g. http://127.0.0.1:8445)' },
+  'api-key': { type: 'string', value: 'KEY', description: 'provider-admin API key for --url (or KEYWARD_API_KEY)' },
+} as const;
 
-const ROOT = `  --root-key-file FILE  the root key (default: ROOT_KEY / ROOT_KEY_FILE, or the development key in KEYWARD_DATA)
-  --root-shares FILE    combine custodians' Shamir shares instead (one kwshare-… per line; "-" reads stdin)`;
+const ROOT = {
+  'root-key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: 'the root key (default: ROOT_KEY / ROOT_KEY_FILE, or the development key in KEYWARD_DATA)',
+  },
+  'root-shares': {
+    type: 'string',
+    value: 'FILE',
+    description: 'combine custodians\' Shamir shares instead (one kwshare-… per line; "-" reads stdin)',
+  },
+} as const;
 
-const HELP: Readonly<Record<string, string>> = {
-  main: `Usage: keyward backup <now|list|verify|restore> [options]
+const DEK_SNAPSHOT = {
+  'dek-snapshot': {
+    type: 'string',
+    value: 'ID',
+    description: 'take the DEK part from another snapshot id (refused unless it is the same snapshot)',
+  },
+} as const;
 
-  now              take a snapshot: KEK part and DEK part, each to its own destination
-  list             list the snapshots in both destinations, newest first
-  verify <id>      check that both parts of a snapshot decrypt and match their signed manifests
-  restore <id>     restore a snapshot into an empty keystore, then replay the event log
+type Values = ValuesOf<typeof WHERE & typeof REMOTE & typeof ROOT & typeof DEK_SNAPSHOT>;
 
-Run "keyward backup <command> --help" for the options of a command.`,
-  now: `Usage: keyward backup now [options]
+/** A backup verb: its own options, then the destinations and keys. */
+function backupVerb<const O extends OptionSpecs>(spec: {
+  readonly summary: string;
+  readonly details: string;
+  readonly args?: string;
+  readonly options: O;
+  run(values: ValuesOf<O & typeof WHERE>, snapshotId: string, inv: Invocation): Promise<void>;
+}) {
+  return defineVerb({
+    summary: spec.summary,
+    details: spec.details,
+    ...(spec.args === undefined ? {} : { args: spec.args }),
+    options: { ...spec.options, ...WHERE },
+    sections: [
+      { title: 'Options', options: spec.options },
+      { title: WHERE_TITLE, options: WHERE },
+    ],
+    run: ({ values, positionals }, inv) => {
+      const all = values as ValuesOf<O & typeof WHERE>;
+      const snapshotId = positionals[0] ?? '';
+      if (positionals.length > 0 && !isSnapshotId(snapshotId)) throw new UsageError(`"${snapshotId}" is not a snapshot id (bk-…)`);
+      return spec.run(all, snapshotId, inv);
+    },
+  });
+}
 
-Takes a snapshot from MongoDB: the KEK part (tenant KEKs, still wrapped by the root key) to
+export const backup = defineGroup({
+  summary: 'Backups: take, list, verify and restore snapshots',
+  commands: {
+    now: backupVerb({
+      summary: 'Take a snapshot: KEK part and DEK part, each to its own destination',
+      details: `Takes a snapshot from MongoDB: the KEK part (tenant KEKs, still wrapped by the root key) to
 BACKUP_KEK_DEST under the KEK backup key, the DEK part (key material, still wrapped by the tenant
 KEKs, and hashed API keys) to BACKUP_DEK_DEST under the DEK backup key, and a signed manifest beside
-each. Then deletes snapshots beyond BACKUP_RETAIN. Prints the snapshot id, time and sizes.
-
-  --url URL             ask a running backup service instead (POST /v1/backups, e.g. http://127.0.0.1:8445)
-  --api-key KEY         provider-admin API key for --url (or KEYWARD_API_KEY)
-${WHERE}`,
-  list: `Usage: keyward backup list [options]
-
-Lists the snapshots of both destinations, newest first, checking each manifest's signature with the
-backup keys and that the two parts form a pair ("complete"), or saying why not.
-
-  --url URL             ask a running backup service instead (GET /v1/backups)
-  --api-key KEY         provider-admin API key for --url (or KEYWARD_API_KEY)
-${WHERE}`,
-  verify: `Usage: keyward backup verify <snapshot-id> [options]
-
-Changes nothing. Checks that both manifests verify under their own backup keys and describe one
+each. Then deletes snapshots beyond BACKUP_RETAIN. Prints the snapshot id, time and sizes.`,
+      options: REMOTE,
+      run: (values, _id, inv) => (values.url === undefined ? now(configFrom(values, inv.io.env), values, inv) : remote('now', values, inv)),
+    }),
+    list: backupVerb({
+      summary: 'List the snapshots in both destinations, newest first',
+      details: `Lists the snapshots of both destinations, newest first, checking each manifest's signature with the
+backup keys and that the two parts form a pair ("complete"), or saying why not.`,
+      options: REMOTE,
+      run: (values, _id, inv) =>
+        values.url === undefined ? list(configFrom(values, inv.io.env), values, inv) : remote('list', values, inv),
+    }),
+    verify: backupVerb({
+      summary: 'Check that both parts of a snapshot decrypt and match their signed manifests',
+      args: '<snapshot-id>',
+      details: `Changes nothing. Checks that both manifests verify under their own backup keys and describe one
 snapshot, that both parts are there, every chunk authenticates up to the final one, and sizes,
-SHA-256 digests and record counts match the manifest. With the root key it also checks that it is
-the snapshot's root key, that every KEK unwraps and every piece of material unwraps to its check value.
-
-  --root-key-file FILE  also run the deep checks with this root key
-  --root-shares FILE    or with the root key combined from Shamir shares
-${WHERE}`,
-  restore: `Usage: keyward backup restore <snapshot-id> [options]
-
-Restores a snapshot into an EMPTY keystore (MONGODB_URI, MONGODB_DB): stop key-api and the projector
+SHA-256 digests and record counts match the manifest. With the root key (--root-key-file or
+--root-shares) it also checks that it is the snapshot's root key, that every KEK unwraps and every
+piece of material unwraps to its check value.`,
+      options: ROOT,
+      run: (values, snapshotId, inv) => verifyOrRestore('verify', snapshotId, configFrom(values, inv.io.env), values, inv),
+    }),
+    restore: backupVerb({
+      summary: 'Restore a snapshot into an empty keystore, then replay the event log',
+      args: '<snapshot-id>',
+      details: `Restores a snapshot into an EMPTY keystore (MONGODB_URI, MONGODB_DB): stop key-api and the projector
 first. Needs both parts, both backup keys and the root key. Everything is verified before anything is
 written. If MongoDB lost the commit log, it is read back from the event topic (KAFKA_BROKERS,
 KAFKA_TOPIC_EVENTS); the log must hold the commits the snapshot was taken at. Then the log is replayed:
 keys destroyed (and tenants offboarded) after the snapshot are shredded again, API keys revoked after
-it are disabled again, and the views are rebuilt. Then start key-api and the projector.
-
-${ROOT}
-  --dek-snapshot ID     take the DEK part from another snapshot id (refused unless it is the same snapshot)
-${WHERE}`,
-};
-
-const OPTIONS = {
-  'kek-dest': { type: 'string' },
-  'dek-dest': { type: 'string' },
-  'kek-key-file': { type: 'string' },
-  'dek-key-file': { type: 'string' },
-  'root-key-file': { type: 'string' },
-  'root-shares': { type: 'string' },
-  'dek-snapshot': { type: 'string' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', default: false },
-} as const;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  now: ['url', 'api-key'],
-  list: ['url', 'api-key'],
-  verify: ['root-key-file', 'root-shares'],
-  restore: ['root-key-file', 'root-shares', 'dek-snapshot'],
-};
-const COMMON = ['kek-dest', 'dek-dest', 'kek-key-file', 'dek-key-file', 'json', 'help'];
-
-export interface CliIo {
-  readonly out: NodeJS.WriteStream;
-  readonly err: NodeJS.WriteStream;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/** `keyward backup …`: answers the exit code. */
-export async function runBackupCli(
-  argv: readonly string[],
-  io: CliIo = { out: process.stdout, err: process.stderr, env: process.env },
-): Promise<number> {
-  const [verb, ...rest] = argv;
-  try {
-    if (verb === undefined || verb === 'help' || verb === '--help' || verb === '-h') {
-      io.out.write(`${HELP.main}\n`);
-      return verb === undefined ? EX_USAGE : 0;
-    }
-    const allowed = ALLOWED[verb];
-    if (!allowed) throw new UsageError(`unknown command "${verb}"\n\n${HELP.main}`);
-    const { values, positionals } = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
-    if (values.help) {
-      io.out.write(`${HELP[verb] ?? ''}\n`);
-      return 0;
-    }
-    const misplaced = Object.keys(values).filter((name) => !COMMON.includes(name) && !allowed.includes(name));
-    if (misplaced.length > 0) throw new UsageError(`"${verb}" does not take --${misplaced.join(', --')}\n\n${HELP[verb] ?? ''}`);
-    const needsId = verb === 'verify' || verb === 'restore';
-    if (positionals.length !== (needsId ? 1 : 0)) {
-      throw new UsageError(`${needsId ? `"${verb}" takes one snapshot id` : `"${verb}" takes no argument`}\n\n${HELP[verb] ?? ''}`);
-    }
-    const snapshotId = positionals[0];
-    if (snapshotId !== undefined && !isSnapshotId(snapshotId)) throw new UsageError(`"${snapshotId}" is not a snapshot id (bk-…)`);
-    if (values['dek-snapshot'] !== undefined && !isSnapshotId(values['dek-snapshot'])) {
-      throw new UsageError(`"${values['dek-snapshot']}" is not a snapshot id (bk-…)`);
-    }
-    if ((verb === 'now' || verb === 'list') && values.url !== undefined) return await remote(verb, values, io);
-    const config = configFrom(values, io.env);
-    switch (verb) {
-      case 'now':
-        return await now(config, values, io);
-      case 'list':
-        return await list(config, values, io);
-      default:
-        return await verifyOrRestore(verb, snapshotId ?? '', config, values, io);
-    }
-  } catch (err: unknown) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-      io.err.write(`keyward backup: ${(err as Error).message}\n`);
-      return EX_USAGE;
-    }
-    if (err instanceof ConfigError) {
-      io.err.write(`keyward backup: ${err.message}\n`);
-      return EX_CONFIG;
-    }
-    if (err instanceof BackupError) {
-      io.err.write(`keyward backup ${verb ?? ''}: refused (${err.code}): ${err.message}\n`);
-      return 1;
-    }
-    io.err.write(`keyward backup ${verb ?? ''}: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-}
+it are disabled again, and the views are rebuilt. Then start key-api and the projector.`,
+      options: { ...ROOT, ...DEK_SNAPSHOT },
+      run: (values, snapshotId, inv) => {
+        if (values['dek-snapshot'] !== undefined && !isSnapshotId(values['dek-snapshot'])) {
+          throw new UsageError(`"${values['dek-snapshot']}" is not a snapshot id (bk-…)`);
+        }
+        return verifyOrRestore('restore', snapshotId, configFrom(values, inv.io.env), values, inv);
+      },
+    }),
+  },
+});
 
 /** The configuration the service would load, with the command line's destinations and keys. */
 function configFrom(values: Values, env: NodeJS.ProcessEnv): KeywardConfig {
@@ -219,8 +188,8 @@ async function withMongo<T>(config: KeywardConfig, use: (client: MongoClient) =>
   }
 }
 
-async function now(config: KeywardConfig, values: Values, io: CliIo): Promise<number> {
-  const progress = new CliProgress(io.err);
+async function now(config: KeywardConfig, values: Values, inv: Invocation): Promise<void> {
+  const progress = new CliProgress(inv.io.err);
   let result: BackupResult;
   try {
     result = await withSession(config, ({ store, keys }) =>
@@ -229,9 +198,7 @@ async function now(config: KeywardConfig, values: Values, io: CliIo): Promise<nu
   } finally {
     progress.stop();
   }
-  if (values.json) io.out.write(`${JSON.stringify(result)}\n`);
-  else io.out.write(describeBackup(result));
-  return 0;
+  inv.io.out.write(values.json ? `${JSON.stringify(result)}\n` : describeBackup(result));
 }
 
 export function describeBackup(result: BackupResult): string {
@@ -245,11 +212,9 @@ export function describeBackup(result: BackupResult): string {
   ].join('\n');
 }
 
-async function list(config: KeywardConfig, values: Values, io: CliIo): Promise<number> {
+async function list(config: KeywardConfig, values: Values, inv: Invocation): Promise<void> {
   const listings = await withSession(config, ({ store, keys }) => store.list(keys));
-  if (values.json) io.out.write(`${JSON.stringify({ items: listings })}\n`);
-  else io.out.write(describeListing(listings));
-  return 0;
+  inv.io.out.write(values.json ? `${JSON.stringify({ items: listings })}\n` : describeListing(listings));
 }
 
 function describeListing(listings: readonly SnapshotListing[]): string {
@@ -299,7 +264,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function verifyOrRestore(verb: string, snapshotId: string, config: KeywardConfig, values: Values, io: CliIo): Promise<number> {
+async function verifyOrRestore(
+  verb: 'verify' | 'restore',
+  snapshotId: string,
+  config: KeywardConfig,
+  values: Values,
+  inv: Invocation,
+): Promise<void> {
+  const { io } = inv;
   const rootKey = await rootKeyFrom(values, config);
   if (verb === 'verify' && rootKey === null)
     io.err.write('note: no root key given; the deep checks (KEKs and material unwrap) are skipped\n');
@@ -312,7 +284,7 @@ async function verifyOrRestore(verb: string, snapshotId: string, config: Keyward
       const report = await withSession(config, ({ store, keys }) => verifySnapshot(store, snapshotId, { keys, rootKey, progress }));
       progress.stop();
       io.out.write(values.json ? `${JSON.stringify(report)}\n` : describeVerify(report));
-      return 0;
+      return;
     }
     const report = await withSession(config, ({ store, keys }) =>
       withMongo(config, async (client) => {
@@ -342,7 +314,6 @@ async function verifyOrRestore(verb: string, snapshotId: string, config: Keyward
     );
     progress.stop();
     io.out.write(values.json ? `${JSON.stringify(report)}\n` : describeRestore(report));
-    return 0;
   } finally {
     progress.stop();
     rootKey?.fill(0);
@@ -382,8 +353,8 @@ function describeRestore(report: RestoreReport): string {
   ].join('\n');
 }
 
-async function remote(verb: 'now' | 'list', values: Values, io: CliIo): Promise<number> {
-  const apiKey = values['api-key'] ?? io.env.KEYWARD_API_KEY;
+async function remote(verb: 'now' | 'list', values: Values, inv: Invocation): Promise<void> {
+  const apiKey = values['api-key'] ?? inv.io.env.KEYWARD_API_KEY;
   if (!apiKey) throw new UsageError('--url needs --api-key (a provider-admin API key) or KEYWARD_API_KEY');
   const url = new URL('/v1/backups', values.url);
   const answer = await fetch(url, { method: verb === 'now' ? 'POST' : 'GET', headers: { authorization: `Bearer ${apiKey}` } });
@@ -396,11 +367,9 @@ async function remote(verb: 'now' | 'list', values: Values, io: CliIo): Promise<
     } catch {
       // not a problem document
     }
-    io.err.write(`keyward backup ${verb}: ${url.origin} answered ${answer.status}: ${detail}\n`);
-    return 1;
+    throw new Error(`${url.origin} answered ${answer.status}: ${detail}`);
   }
-  if (values.json) io.out.write(`${text.trim()}\n`);
-  else if (verb === 'now') io.out.write(describeBackup(JSON.parse(text) as BackupResult));
-  else io.out.write(describeListing((JSON.parse(text) as { items: SnapshotListing[] }).items));
-  return 0;
+  if (values.json) inv.io.out.write(`${text.trim()}\n`);
+  else if (verb === 'now') inv.io.out.write(describeBackup(JSON.parse(text) as BackupResult));
+  else inv.io.out.write(describeListing((JSON.parse(text) as { items: SnapshotListing[] }).items));
 }

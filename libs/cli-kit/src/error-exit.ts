@@ -1,0 +1,19 @@
+import { ConfigError } from '@keyward/config';
+import { BackupError } from '@keyward/crypto';
+import { isParseArgsError, messageOf, UsageError } from './errors';
+import { ExitCode } from './exit-codes';
+
+/** What a command line does with an error: its exit code, the line it prints, whether to point at --help. */
+export interface ErrorOutcome {
+  readonly code: ExitCode;
+  readonly message: string;
+  readonly usageHint: boolean;
+}
+
+/** The one place where typed errors become exit codes (and the text printed for them). */
+export function errorOutcome(err: unknown): ErrorOutcome {
+  if (err instanceof UsageError || isParseArgsError(err)) return { code: ExitCode.Usage, message: messageOf(err), usageHint: true };
+  if (err instanceof ConfigError) return { code: ExitCode.Config, message: err.message, usageHint: false };
+  if (err instanceof BackupError) return { code: ExitCode.Error, message: `refused (${err.code}): ${err.message}`, usageHint: false };
+  return { code: ExitCode.Error, message: messageOf(err), usageHint: false };
+}

@@ -1,0 +1,42 @@
+// keyward: the command line for operators, administrators and auditors. One group per command
+// (commands/), each talking to key-api, and `replay` (Kafka and MongoDB directly); `backup` runs the
+// backup service's own command line.
+import { defineGroup, type Command } from '@keyward/cli-kit';
+import { approvals } from './commands/approvals';
+import { audit } from './commands/audit';
+import { enroll } from './commands/enroll';
+import { keys } from './commands/keys';
+import { principals } from './commands/principals';
+import { replay } from './commands/replay';
+import { root } from './commands/root';
+import { tenants } from './commands/tenants';
+import { forwarded } from './doors';
+
+const commands: Readonly<Record<string, Command>> = {
+  tenants,
+  keys,
+  principals,
+  enroll,
+  approvals,
+  audit,
+  replay,
+  root,
+  backup: forwarded('Backups: take, list, verify and restore snapshots', 'backup', 'cli/main'),
+};
+
+const help = (path: string): string => `Usage: ${path} <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, command]) => `  ${name.padEnd(12)}${command.summary}`)
+  .join('\n')}
+
+Commands that talk to key-api take --url, --api-key and --ca (or KEYWARD_URL, KEYWARD_API_KEY,
+KEYWARD_CA; --cert/--cert-key or KEYWARD_CERT/KEYWARD_CERT_KEY for mutual TLS) and --json for
+scripts. Exit codes: 0 done, 1 error or refused, 2 a check found a problem (audit verify, replay),
+64 usage error, 78 invalid configuration.
+
+Run "${path} <command> --help" for the verbs of a command, "${path} <command> <verb> --help" for
+the options of a verb.`;
+
+export const keyward = defineGroup({ summary: 'The Keyward command line', commands, help });
