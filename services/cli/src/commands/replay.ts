@@ -85,7 +85,6 @@ export const replay = defineVerb({
       const scratch = new ViewCollections(mongo.db(into));
       await scratch.drop();
       await scratch.ensureIndexes();
-      const store = new CommitStore(liveDb);
       const rebuild = await rebuildViews({
         kafka,
         topic,
