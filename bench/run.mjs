@@ -16,7 +16,7 @@ import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
 import { store } from './scenarios/store.mjs';
 import { scale, stopScale } from './scenarios/scale.mjs';
-import { writeReadmeTable } from './scale-table.mjs';
+import { publishResult } from './perf-doc.mjs';
 
 const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store', 'scale'];
 /** Long scenarios that run only when named. */
@@ -43,6 +43,8 @@ Options:
   --out <file>            where to write the JSON (default bench/results/latest.json)
   --log-level <level>     LOG_LEVEL of the services (default info, as deployed)
   --no-ceiling            do not add http-ceiling to a selection without it
+  --doc                   publish this run into docs/performance.md (its tables; not for --quick runs).
+                          --readme is the old name. Later: npm run perf:doc -- --from <result.json>
 
 scale (bench/README.md):
   --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 50,150)
@@ -51,7 +53,6 @@ scale (bench/README.md):
   --scale-concurrency <n> fill requests in flight (default 32)
   --scale-infra <which>   own: a FerretDB and a Kafka of its own on free ports (default); shared: KAFKA_BROKERS/MONGODB_URI
   --scale-timeout <s>     longest wait for the views to catch up, and for the rebuild (default 3600; quick 120)
-  --readme                write the scale table into README.md (between its scale-table markers)
 
 Uses KAFKA_BROKERS and MONGODB_URI when both are set; otherwise starts the local infrastructure
 (infra/infra.sh) and stops afterwards what it started.`;
@@ -76,6 +77,7 @@ const { values, positionals } = parseArgs({
     'scale-concurrency': { type: 'string' },
     'scale-infra': { type: 'string', default: 'own' },
     'scale-timeout': { type: 'string' },
+    doc: { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -329,12 +331,11 @@ async function main() {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   console.log(`\n${renderTable(result)}\n\nbench: wrote ${outFile} (${result.wallSeconds} s)`);
-  if (values.readme) {
+  if (values.doc || values.readme) {
     try {
-      if (!scenarios.scale?.stages) throw new Error('no scale result in this run');
-      console.log(`bench: ${writeReadmeTable(result, outFile)}`);
+      console.log(`bench: ${publishResult(outFile)}`);
     } catch (err) {
-      console.error(`bench: --readme: ${err.message}; README.md left as it is`);
+      console.error(`bench: --doc: ${err.message}; docs/performance.md left as it is`);
     }
   }
   const failed = Object.entries(scenarios).filter(([, s]) => s.status === 'failed');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { testInfra } from '../support/env';
 
 // Smoke test only: `bench/run.mjs scale` at a tiny size against the test infrastructure runs every
-// stage and part, writes well-formed figures, judges the targets, and its table goes into a README
-// between the markers. No timing assertions: the figures depend on the machine (and on the store).
+// stage and part, writes well-formed figures, judges the targets, and its table goes into the
+// performance document between the markers. No timing assertions: the figures depend on the machine (and on the store).
 jest.setTimeout(900_000);
 
 const repoRoot = join(__dirname, '..', '..');
@@ -125,18 +125,18 @@ describe('npm run bench -- scale (tiny smoke)', () => {
     expect(bad).toEqual([]);
   });
 
-  it("judges the issue's targets and writes the table into a README between the markers", () => {
+  it("judges the issue's targets and writes the table into the performance document between the markers", () => {
     const ids = targets.map((t) => t.id);
     for (const id of ['scale-commandP99Ms', 'scale-listP99Ms', 'scale-getP99Ms', 'scale-visibilityP99Ms', 'scale-idleCpuPercent']) {
       expect(ids).toContain(id);
     }
     expect(targets.find((t) => t.id === 'scale-encrypt-vs-empty')?.status).toMatch(/^(met|missed)$/);
-    const readme = join(dir, 'README.md');
-    copyFileSync(join(repoRoot, 'README.md'), readme);
-    const table = spawnSync(process.execPath, [join(repoRoot, 'bench', 'scale-table.mjs'), out, readme], { encoding: 'utf8' });
+    const doc = join(dir, 'performance.md');
+    copyFileSync(join(repoRoot, 'docs', 'performance.md'), doc);
+    const table = spawnSync(process.execPath, [join(repoRoot, 'bench', 'scale-table.mjs'), out, doc], { encoding: 'utf8' });
     expect(table.stderr).toBe('');
     expect(table.status).toBe(0);
-    const text = readFileSync(readme, 'utf8');
+    const text = readFileSync(doc, 'utf8');
     const section = text.slice(text.indexOf('<!-- scale-table:begin -->'), text.indexOf('<!-- scale-table:end -->'));
     expect(section).toContain('| figure | unit | empty | 10 keys | target | status |');
     expect(section).toContain('GET /v1/keys/{id} p99');

@@ -28,7 +28,7 @@ factory = attribute_factories.AttributeFactory()
 
 
 def kmip_subkey(material, key_id, version=1):
-    """Keyward's KMIP AES-GCM subkey (README, KMIP): HKDF-SHA256 of the material, no salt, info = length-prefixed
+    """Keyward's KMIP AES-GCM subkey (docs/kmip.md): HKDF-SHA256 of the material, no salt, info = length-prefixed
     label, tenant, key id and version; KMIP Encrypt/Decrypt run under it, never under the material REST uses."""
     tenant = requests.get(f"{api}/v1/tenant", headers={"authorization": f"Bearer {api_key}"}, verify=ca, timeout=30).json()["tenantId"]
     fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Every setting Keyward reads, keyed by its environment variable. The description and default
- * here are the single source for the README's configuration table (`npm run config:doc`).
+ * here are the single source for the configuration table of docs/configuration.md (`npm run config:doc`).
  */
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const ms = (fallback: number) => z.coerce.number().int().min(1).max(3_600_000).default(fallback);
