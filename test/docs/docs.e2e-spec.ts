@@ -23,7 +23,7 @@ function anchorsOf(text: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
   for (const match of text.replace(/^```[\s\S]*?^```/gm, '').matchAll(/^#{1,6} +(.+?) *#* *$/gm)) {
-    const heading = match[1]
+    const heading = (match[1] ?? '')
       .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
       .replace(/`/g, '')
       .trim();
@@ -58,7 +58,7 @@ describe('documentation', () => {
     const broken: string[] = [];
     for (const doc of docs) {
       const text = prose(read(doc));
-      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      for (const [, target = ''] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
         const [path, anchor] = target.split('#', 2) as [string, string | undefined];
         const file = path === '' ? join(repoRoot, doc) : resolve(dirname(join(repoRoot, doc)), decodeURIComponent(path));
@@ -110,7 +110,7 @@ describe('documentation', () => {
     const missing: string[] = [];
     for (const line of rows) {
       let dir = '';
-      for (const [, name] of line.matchAll(/`([\w./-]+\.(?:ts|mjs)|[\w./-]+\/)`/g)) {
+      for (const [, name = ''] of line.matchAll(/`([\w./-]+\.(?:ts|mjs)|[\w./-]+\/)`/g)) {
         // A bare file name is in the folder of the path named before it in the same row.
         const path = name.includes('/') ? name : join(dir, name);
         if (name.includes('/')) dir = name.endsWith('/') ? name : dirname(name);

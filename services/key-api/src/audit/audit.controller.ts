@@ -1,8 +1,17 @@
 import { Readable } from 'node:stream';
-import { Controller, Get, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Controller, Get, Query, Res, StreamableFile } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+  type ApiOperationOptions,
+  type ApiResponseOptions,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { z } from 'zod';
+import type { z, ZodType } from 'zod';
 import { decodeEventCursor, type AuditEventFilter } from '@keyward/event-log';
 import { ProblemError, Public } from '@keyward/platform';
 import { auditedTenant } from './audit-scope';
@@ -36,6 +45,23 @@ import { openApi, ZodPipe } from '../platform/zod.pipe';
  */
 const AUDIT_ROLES = ['auditor', 'tenant-admin', 'provider-admin'] as const;
 
+/** A read of the audit trail: GET, for auditors and administrators, one zod-checked query object. */
+const AuditRoute = (
+  path: string,
+  query: ZodType,
+  response: ApiResponseOptions,
+  required: boolean,
+  operation: ApiOperationOptions,
+): MethodDecorator =>
+  applyDecorators(
+    Get(path),
+    ApiBearerAuth(),
+    Roles(...AUDIT_ROLES),
+    ApiOperation(operation),
+    ApiQuery({ name: 'query', required, schema: openApi(query, 'input') }),
+    ApiOkResponse(response),
+  );
+
 function filterOf(q: z.output<typeof auditEventsQuery> | z.output<typeof auditExportQuery>): AuditEventFilter {
   return {
     ...(q.fromSeq === undefined ? {} : { fromSeq: q.fromSeq }),
@@ -56,34 +82,24 @@ export class AuditController {
     private readonly scans: AuditScanLimiter,
   ) {}
 
-  @Get('events')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @AuditRoute('events', auditEventsQuery, { schema: openApi(auditEventsResponse) }, false, {
     summary: 'Events of the commit log, in order, one item per event (cursor-paginated, stable)',
     description:
       'Read from the commit log itself. Filters combine; times are inclusive. A page may hold fewer than limit items: go on while nextCursor is not null.',
   })
-  @ApiQuery({ name: 'query', required: false, schema: openApi(auditEventsQuery, 'input') })
-  @ApiOkResponse({ schema: openApi(auditEventsResponse) })
   async events(@Query(new ZodPipe(auditEventsQuery, 'query')) q: z.output<typeof auditEventsQuery>, @RequestCaller() caller: Caller) {
     const tenantId = auditedTenant(caller.principal, q.tenantId);
     const cursor = q.cursor === undefined ? undefined : decodeEventCursor(q.cursor);
     return this.audit.events(tenantId, filterOf(q), q.limit, cursor);
   }
 
-  @Get('verify')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @AuditRoute('verify', auditVerifyQuery, { schema: openApi(auditVerifyResponse) }, false, {
     summary: "Verify the tenant's history: hash chain from genesis (or from a checkpoint), no missing seq, Kafka agrees, checkpoints agree",
     description:
       'Always 200: ok false names the first bad seq and what is wrong with it. With since and hash (from a signed checkpoint you hold), ' +
       'proves the history up to that checkpoint is unchanged and has only been appended to since. Reads the whole events topic (bounded by its size): ' +
       'AUDIT_SCANS_PER_TENANT such scans (with /v1/audit/usage) at once per tenant, AUDIT_SCANS_MAX per instance; beyond, 429 audit-scan-busy with Retry-After.',
   })
-  @ApiQuery({ name: 'query', required: false, schema: openApi(auditVerifyQuery, 'input') })
-  @ApiOkResponse({ schema: openApi(auditVerifyResponse) })
   verify(@Query(new ZodPipe(auditVerifyQuery, 'query')) q: z.output<typeof auditVerifyQuery>, @RequestCaller() caller: Caller) {
     const tenantId = auditedTenant(caller.principal, q.tenantId);
     return this.scans.run(tenantId, () =>
@@ -91,33 +107,23 @@ export class AuditController {
     );
   }
 
-  @Get('state')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @AuditRoute('state', auditStateQuery, { schema: openApi(auditStateResponse) }, true, {
     summary: 'The tenant, its keys, principals and approvals as they were at an instant',
     description:
       "Rebuilt by replaying the log up to the instant with the domain's own evolve; the chain is checked on the way (409 chain-broken if it does not verify).",
   })
-  @ApiQuery({ name: 'query', required: true, schema: openApi(auditStateQuery, 'input') })
-  @ApiOkResponse({ schema: openApi(auditStateResponse) })
   async state(@Query(new ZodPipe(auditStateQuery, 'query')) q: z.output<typeof auditStateQuery>, @RequestCaller() caller: Caller) {
     const at = new Date(q.at);
     const state = await this.audit.stateAt(auditedTenant(caller.principal, q.tenantId), at);
     return { ...state, approvals: state.approvals.map((a) => approvalBody(a, at)) };
   }
 
-  @Get('usage')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @AuditRoute('usage', auditUsageQuery, { schema: openApi(auditUsageResponse) }, false, {
     summary: 'Crypto usage records of the tenant, from the usage topic',
     description:
       'A bounded scan: from the topic offsets of `from` (or the beginning), at most AUDIT_USAGE_SCAN_MAX records of all tenants are read; truncated says the answer may be incomplete. ' +
       'Scans are capped like /v1/audit/verify (429 audit-scan-busy with Retry-After).',
   })
-  @ApiQuery({ name: 'query', required: false, schema: openApi(auditUsageQuery, 'input') })
-  @ApiOkResponse({ schema: openApi(auditUsageResponse) })
   usage(@Query(new ZodPipe(auditUsageQuery, 'query')) q: z.output<typeof auditUsageQuery>, @RequestCaller() caller: Caller) {
     const tenantId = auditedTenant(caller.principal, q.tenantId);
     return this.scans.run(tenantId, () =>
@@ -130,19 +136,14 @@ export class AuditController {
     );
   }
 
-  @Get('export')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @ApiProduces('application/x-ndjson', 'text/csv', 'text/html')
+  @AuditRoute('export', auditExportQuery, { description: 'The export file' }, false, {
     summary: 'Export events as JSON Lines or CSV (streamed), or the key inventory and lifecycle report of a period as HTML',
     description:
       'jsonl: one event per line, as /v1/audit/events items. csv: a header line, then tenantId, seq, index, at, type, actorPrincipalId, actorRole, ' +
       'correlationId, keyId, commitHash, data (JSON), RFC 4180 quoting. html: a printable report of the period from..to. ' +
       'The x-keyward-head-seq header gives the head of the chain when the export began.',
   })
-  @ApiProduces('application/x-ndjson', 'text/csv', 'text/html')
-  @ApiQuery({ name: 'query', required: false, schema: openApi(auditExportQuery, 'input') })
-  @ApiOkResponse({ description: 'The export file' })
   async export(
     @Query(new ZodPipe(auditExportQuery, 'query')) q: z.output<typeof auditExportQuery>,
     @RequestCaller() caller: Caller,
@@ -171,15 +172,10 @@ export class AuditController {
     });
   }
 
-  @Get('checkpoints')
-  @ApiBearerAuth()
-  @Roles(...AUDIT_ROLES)
-  @ApiOperation({
+  @AuditRoute('checkpoints', auditCheckpointsQuery, { schema: openApi(checkpointListResponse) }, false, {
     summary: "Signed checkpoints of the tenant's chain head, newest first",
     description: 'Each signature is Ed25519 over payload with the key keyId of GET /v1/audit/public-key.',
   })
-  @ApiQuery({ name: 'query', required: false, schema: openApi(auditCheckpointsQuery, 'input') })
-  @ApiOkResponse({ schema: openApi(checkpointListResponse) })
   async listCheckpoints(
     @Query(new ZodPipe(auditCheckpointsQuery, 'query')) q: z.output<typeof auditCheckpointsQuery>,
     @RequestCaller() caller: Caller,

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { z } from 'zod';
+import type { z, ZodType } from 'zod';
 import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
@@ -30,6 +30,17 @@ import {
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 const notFound = (ref: string) => new ProblemError(404, 'not-found', 'Not found', `key ${ref} not found`);
+
+/** A lifecycle command on one key: POST, 200, tenant-admin, answering the key or a pending approval. */
+const KeyCommandRoute = (path: string, doc: { summary?: string; body?: ZodType } = {}): MethodDecorator =>
+  applyDecorators(
+    Post(path),
+    HttpCode(200),
+    Roles('tenant-admin'),
+    ...(doc.summary === undefined ? [] : [ApiOperation({ summary: doc.summary })]),
+    ...(doc.body === undefined ? [] : [ApiBody({ schema: openApi(doc.body, 'input') })]),
+    ApiOkResponse({ schema: openApi(keyCommandResponse) }),
+  );
 
 type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingApproval: ApprovalState<DirectCommand> };
 
@@ -116,10 +127,7 @@ export class KeysController {
     return keyBody(view);
   }
 
-  @Post(':id/activate')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/activate')
   activate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
@@ -128,10 +136,7 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.activate', keyId }));
   }
 
-  @Post(':id/deactivate')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/deactivate')
   deactivate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
@@ -140,11 +145,7 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.deactivate', keyId }));
   }
 
-  @Post(':id/compromise')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiBody({ schema: openApi(compromiseBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/compromise', { body: compromiseBody })
   compromise(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(compromiseBody)) body: z.output<typeof compromiseBody>,
@@ -158,10 +159,7 @@ export class KeysController {
     }));
   }
 
-  @Post(':id/rotate')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/rotate')
   async rotate(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
@@ -173,11 +171,7 @@ export class KeysController {
     return this.answer(seq, log.keys.get(keyId), keyId);
   }
 
-  @Post(':id/schedule-destruction')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiBody({ schema: openApi(scheduleDestructionBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/schedule-destruction', { body: scheduleDestructionBody })
   scheduleDestruction(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(scheduleDestructionBody)) body: z.output<typeof scheduleDestructionBody>,
@@ -186,10 +180,7 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.schedule-destruction', keyId, waitingPeriodDays: body.waitingPeriodDays }));
   }
 
-  @Post(':id/cancel-destruction')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/cancel-destruction')
   cancelDestruction(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
@@ -198,11 +189,7 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.cancel-destruction', keyId }));
   }
 
-  @Post(':id/enable-export')
-  @HttpCode(200)
-  @Roles('tenant-admin')
-  @ApiOperation({ summary: 'Allow the material of an exportable key to be retrieved (wrapped); dual-controlled' })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/enable-export', { summary: 'Allow the material of an exportable key to be retrieved (wrapped); dual-controlled' })
   enableExport(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(emptyBody)) _: unknown,
