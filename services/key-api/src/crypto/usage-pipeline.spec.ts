@@ -33,10 +33,14 @@ class FakeStore implements UsageStore<Rec> {
   readonly batches = new Map<string, OutboxBatch<Rec>>();
   down = false;
   reads = 0;
-  insert(batches: readonly OutboxBatch<Rec>[]): Promise<void> {
-    if (this.down) return Promise.reject(new Error('store away'));
+  inserts = 0;
+  /** Inserts take a turn of the event loop (as a store's round trip does) when set. */
+  slow = false;
+  async insert(batches: readonly OutboxBatch<Rec>[]): Promise<void> {
+    if (this.down) throw new Error('store away');
+    this.inserts++;
+    if (this.slow) await new Promise((r) => setImmediate(r));
     for (const b of batches) this.batches.set(b._id, b);
-    return Promise.resolve();
   }
   oldestIds(limit: number): Promise<string[]> {
     this.reads++;
@@ -226,6 +230,92 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     clock.ms += 10_000;
     await pipeline.tick();
     expect(topic.of('a')).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('keeps records in memory while a send is slow but under way for less than spillAfterMs: nothing goes to the outbox', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup({ spillAfterMs: 10_000 });
+    await tick(); // the start-up sweep of the outbox
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    record('a', 2);
+    const first = pipeline.tick(); // a slow send with records 0 and 1
+    for (let i = 0; i < 12; i++) {
+      record('a', 1); // up to 12 of tenantMax 20: more than half, less than three quarters
+      clock.ms += 500;
+      await pipeline.tick();
+    }
+    expect(store.inserts).toBe(0);
+    expect(pipeline.backlog.sizeOf('a')).toBe(12);
+    expect(pipeline.admits('a')).toBe(true);
+    topic.stall = undefined;
+    release();
+    await first;
+    await tick();
+    expect(topic.of('a')).toEqual(Array.from({ length: 14 }, (_, i) => i));
+    expect(store.inserts).toBe(0);
+  });
+
+  it('spills a tenant whose memory is three quarters full while a send is slow, before admission would refuse it', async () => {
+    const { pipeline, topic, store, record, clock, tick } = setup({ spillAfterMs: 10_000 });
+    await tick();
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    record('a', 1);
+    const first = pipeline.tick();
+    await new Promise((r) => setImmediate(r)); // the outbox lane of that flush is done
+    record('a', 15); // tenantMax 20: three quarters
+    record('b', 2);
+    clock.ms += 100;
+    await pipeline.tick();
+    expect(store.records).toBe(15);
+    expect(pipeline.backlog.sizeOf('b')).toBe(2); // b is not pressed: it waits for the topic
+    expect(pipeline.admits('a')).toBe(true);
+    topic.stall = undefined;
+    release();
+    await first;
+    await tick();
+    await tick();
+    expect(topic.of('a')).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(topic.of('b')).toEqual([16, 17]);
+  });
+
+  it('sends a tenant straight to the topic again once its outboxed batches are drained, under a steady load (no spiral through the store)', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    topic.down = true;
+    record('a', 5);
+    await tick(); // the send fails: to the outbox
+    expect(store.records).toBe(5);
+    topic.down = false;
+    store.slow = true;
+    for (let i = 0; i < 10; i++) {
+      record('a', 3);
+      await tick();
+    }
+    const inserts = store.inserts;
+    for (let i = 0; i < 10; i++) {
+      record('a', 3);
+      await tick();
+    }
+    expect(store.inserts).toBe(inserts); // steady load, topic up: nothing more through the outbox
+    expect(pipeline.outboxRecords).toBe(0);
+    expect(topic.of('a')).toEqual(Array.from({ length: 65 }, (_, i) => i));
+  });
+
+  it('bounds memory while nothing takes records: the backlog stays within its bounds and their headroom, one flush at most on its way', async () => {
+    const { pipeline, topic, store, record, clock } = setup({ tenantMax: 50, totalMax: 100, batchMax: 30 });
+    topic.stall = new Promise(() => undefined); // a send that never ends
+    store.down = true;
+    let most = 0;
+    for (let i = 0; i < 50; i++) {
+      for (const t of ['a', 'b', 'c']) record(t, 20);
+      clock.ms += 300;
+      void pipeline.tick();
+      await Promise.resolve();
+      most = Math.max(most, pipeline.backlog.size);
+      for (const t of ['a', 'b', 'c']) expect(pipeline.backlog.sizeOf(t)).toBeLessThanOrEqual(2 * 50);
+    }
+    expect(most).toBeLessThanOrEqual(2 * 100);
+    expect(pipeline.admits('a')).toBe(false); // fail-closed: refused rather than unbounded
   });
 
   it('keeps the order when a stalled send fails after newer records filled the outbox share', async () => {
