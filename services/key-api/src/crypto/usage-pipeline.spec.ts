@@ -139,19 +139,25 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
   });
 
   it('drains its own outboxed batches by id between sweeps: no read of the whole outbox', async () => {
-    const { pipeline, topic, store, record, tick } = setup({ drainBatches: 2 });
+    const { pipeline, topic, store, record, tick } = setup({ drainBatches: 2, tenantMax: 4 });
     await tick(); // the start-up sweep
-    topic.down = true;
-    for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 2);
-    await tick(); // refused: five batches to the outbox
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    record('x', 1);
+    const first = pipeline.tick(); // a slow send
+    await new Promise((r) => setImmediate(r));
+    for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 3); // three quarters of tenantMax each
+    await pipeline.tick(); // to the outbox: five batches
     expect(store.batches.size).toBe(5);
-    topic.down = false;
+    topic.stall = undefined;
+    release();
+    await first;
     const sweeps = store.reads;
     await tick();
     expect(store.reads).toBe(sweeps); // within sweepMs of the last sweep: by id only
     expect(store.idReads).toBeGreaterThanOrEqual(3); // five batches, two per round
-    expect(topic.of('a')).toEqual([0, 1]);
-    expect(topic.of('e')).toEqual([8, 9]);
+    expect(topic.of('a')).toEqual([1, 2, 3]);
+    expect(topic.of('e')).toEqual([13, 14, 15]);
     expect(store.batches.size).toBe(0);
     expect(pipeline.outboxRecords).toBe(0);
   });
@@ -370,6 +376,21 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(store.reads).toBe(1);
     expect(topic.of('z')).toEqual([0, 1, 2, 3, 4]);
     expect(store.batches.size).toBe(0);
+  });
+
+  it('after an outage at start, sweeps again before memory goes to the topic: batches a stopped instance left come first', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    await store.insert([{ _id: 'i0:0000000000', tenantId: 'z', records: [{ tenantId: 'z', n: 99 }], at: new Date() }]);
+    topic.down = true;
+    await tick(); // the start-up sweep finds i0's batch; sending it fails
+    topic.down = false;
+    await tick(); // back (nothing in memory)
+    record('z', 1);
+    await tick();
+    await tick();
+    expect(topic.of('z')).toEqual([99, 0]);
+    expect(store.batches.size).toBe(0);
+    expect(pipeline.outboxRecords).toBe(0);
   });
 
   it('drains batches other instances left in the outbox (found by a sweep)', async () => {

@@ -379,6 +379,9 @@ export class UsagePipeline<R extends Tenanted> {
   private topicFailed(err: unknown): void {
     if (this.topicUp) this.events.warn(`the usage topic is unavailable; records go to the outbox (${message(err)})`);
     this.topicUp = false;
+    // Once back, sweep before memory goes to the topic directly: batches another instance left in
+    // the outbox (a sweep that could not send them, at start) sort before this instance's newer records.
+    this.nextSweep = 0;
     this.retryAt = this.options.now() + this.backoffMs;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
     void this.topic.reset();
