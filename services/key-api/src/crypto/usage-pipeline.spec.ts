@@ -95,7 +95,16 @@ function setup(over: Partial<PipelineOptions> = {}) {
     clock.ms += 10_000;
     await pipeline.tick();
   };
-  return { pipeline, topic, store, clock, record, tick, dropped };
+  /** Makes the sends from now on hang until the returned function is called (they then go through). */
+  const stallSends = (): (() => void) => {
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    return () => {
+      topic.stall = undefined;
+      release();
+    };
+  };
+  return { pipeline, topic, store, clock, record, tick, dropped, stallSends };
 }
 
 describe('usage pipeline: memory → topic, or → outbox → topic', () => {
@@ -139,17 +148,15 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
   });
 
   it('drains its own outboxed batches by id between sweeps: no read of the whole outbox', async () => {
-    const { pipeline, topic, store, record, tick } = setup({ drainBatches: 2, tenantMax: 4 });
+    const { pipeline, topic, store, record, tick, stallSends } = setup({ drainBatches: 2, tenantMax: 4 });
     await tick(); // the start-up sweep
-    let release: () => void = () => undefined;
-    topic.stall = new Promise<void>((r) => (release = r));
+    const release = stallSends();
     record('x', 1);
     const first = pipeline.tick(); // a slow send
     await new Promise((r) => setImmediate(r));
     for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 3); // three quarters of tenantMax each
     await pipeline.tick(); // to the outbox: five batches
     expect(store.batches.size).toBe(5);
-    topic.stall = undefined;
     release();
     await first;
     const sweeps = store.reads;
@@ -239,10 +246,9 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
   });
 
   it('keeps records in memory while a send is slow but under way for less than spillAfterMs: nothing goes to the outbox', async () => {
-    const { pipeline, topic, store, record, clock, tick } = setup({ spillAfterMs: 10_000 });
+    const { pipeline, topic, store, record, clock, tick, stallSends } = setup({ spillAfterMs: 10_000 });
     await tick(); // the start-up sweep of the outbox
-    let release: () => void = () => undefined;
-    topic.stall = new Promise<void>((r) => (release = r));
+    const release = stallSends();
     record('a', 2);
     const first = pipeline.tick(); // a slow send with records 0 and 1
     for (let i = 0; i < 12; i++) {
@@ -253,7 +259,6 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(store.inserts).toBe(0);
     expect(pipeline.backlog.sizeOf('a')).toBe(12);
     expect(pipeline.admits('a')).toBe(true);
-    topic.stall = undefined;
     release();
     await first;
     await tick();
@@ -262,10 +267,9 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
   });
 
   it('spills a tenant whose memory is three quarters full while a send is slow, before admission would refuse it', async () => {
-    const { pipeline, topic, store, record, clock, tick } = setup({ spillAfterMs: 10_000 });
+    const { pipeline, topic, store, record, clock, tick, stallSends } = setup({ spillAfterMs: 10_000 });
     await tick();
-    let release: () => void = () => undefined;
-    topic.stall = new Promise<void>((r) => (release = r));
+    const release = stallSends();
     record('a', 1);
     const first = pipeline.tick();
     await new Promise((r) => setImmediate(r)); // the outbox lane of that flush is done
@@ -276,7 +280,6 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(store.records).toBe(15);
     expect(pipeline.backlog.sizeOf('b')).toBe(2); // b is not pressed: it waits for the topic
     expect(pipeline.admits('a')).toBe(true);
-    topic.stall = undefined;
     release();
     await first;
     await tick();
