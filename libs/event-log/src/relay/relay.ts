@@ -16,7 +16,7 @@ const MAX_SWEEP_INTERVAL_MS = 30_000;
  * Longest wait between two sweeps of an idle relay: each sweep that finds nothing doubles the wait
  * from `idleMs` up to this. A nudge, or a sweep that finds commits, brings it back to `idleMs`.
  */
-const MAX_IDLE_SWEEP_MS = 1_000;
+const MAX_IDLE_SWEEP_MS = 500;
 
 export interface RelayLogger {
   warn(message: string): void;
@@ -47,8 +47,9 @@ export interface RelayOptions {
  * the lease (another holder may have left commits behind), after a full batch or a failure, and
  * otherwise every `idleMs`, slowed down to ten times the last sweep's duration (a guard should a
  * sweep ever be slow: the store gets at most ~1/10 of a core of it), and, while sweeps find
- * nothing and nothing is nudged, backed off to one a second (MAX_IDLE_SWEEP_MS): an idle relay
- * costs the store one small read a second, and a commit of another process waits at most that.
+ * nothing and nothing is nudged, backed off to two a second (MAX_IDLE_SWEEP_MS): an idle relay
+ * costs the store two small reads a second, and the first commit of another process (kmip, another
+ * key-api instance) after a quiet spell waits at most that; later ones find sweeps at `idleMs`.
  * A sweep's commit and a handed-over commit of the same tenant may reach the topic out of seq
  * order; consumers already fill gaps from the store and drop duplicates.
  */
