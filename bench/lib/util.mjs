@@ -62,7 +62,7 @@ export function latencySummary(values) {
     count: values.length,
     p50Ms: round(percentile(values, 50)),
     p99Ms: round(percentile(values, 99)),
-    maxMs: round(values.length === 0 ? null : Math.max(...values)),
+    maxMs: round(values.length === 0 ? null : values.reduce((a, b) => Math.max(a, b), -Infinity)),
     meanMs: round(mean),
   };
 }

@@ -275,7 +275,7 @@ describe('loadConfig: audit', () => {
 
 describe('loadConfig: usage audit', () => {
   it('fails closed by default, reads the backlog and outbox bounds, and refuses nonsense', () => {
-    expect(loadConfig({}).crypto).toMatchObject({ usageAuditPolicy: 'fail-closed', usageBacklogMax: 10_000, usageOutboxMax: 1_000_000 });
+    expect(loadConfig({}).crypto).toMatchObject({ usageAuditPolicy: 'fail-closed', usageBacklogMax: 50_000, usageOutboxMax: 1_000_000 });
     const crypto = loadConfig({ USAGE_AUDIT_POLICY: 'fail-open', USAGE_BACKLOG_MAX: '50', USAGE_OUTBOX_MAX: '0' }).crypto;
     expect([crypto.usageAuditPolicy, crypto.usageBacklogMax, crypto.usageOutboxMax]).toEqual(['fail-open', 50, 0]);
     expect(() => loadConfig({ USAGE_AUDIT_POLICY: 'open' })).toThrow(/USAGE_AUDIT_POLICY/);

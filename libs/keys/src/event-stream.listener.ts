@@ -7,7 +7,14 @@ import { ApiKeyAuthenticator } from '@keyward/auth';
 import { effectsOf, type KeywardEvent } from '@keyward/domain';
 import type { Commit } from '@keyward/event-log';
 import { ensureTopics, ForgedCommits, fromMessage } from '@keyward/event-log';
-import { GroupConsumer, KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, retryUntilDone } from '@keyward/platform';
+import {
+  GROUP_CONSUMER_SETTINGS,
+  GroupConsumer,
+  KafkaConnection,
+  KEYWARD_CONFIG,
+  MetricsRegistry,
+  retryUntilDone,
+} from '@keyward/platform';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
 
@@ -40,8 +47,9 @@ export class EventStreamListener implements OnApplicationBootstrap, OnApplicatio
       name: 'event-stream',
       groupId: this.groupId,
       // A fetch is answered as soon as a commit arrives (minBytes 1): the wait only bounds how often
-      // an idle instance asks (2/s instead of 10/s), not how soon it hears of a disabled key.
-      config: { allowAutoTopicCreation: false, maxWaitTimeInMs: 500 },
+      // an idle instance asks (once per heartbeat, which kafkajs sends between fetches), not how
+      // soon it hears of a disabled key.
+      config: { allowAutoTopicCreation: false, maxWaitTimeInMs: GROUP_CONSUMER_SETTINGS.heartbeatInterval },
       run: (consumer) => this.follow(consumer),
       // Short: commits are only heard again once rejoined (none is lost: the group resumes from its offsets).
       graceMs: 5_000,

@@ -19,6 +19,43 @@ describe('usage messages', () => {
     expect(messages.flatMap((m) => usageRecordsOf(Buffer.from(m.value as string)))).toEqual(records);
   });
 
+  it('writes a field every record shares once, others as distinct values and indexes, and gives the records back whole', () => {
+    const full = (n: number, principalId: string, extra?: object) => ({
+      v: 1,
+      tenantId: 't1',
+      principalId,
+      role: 'key-user',
+      operation: 'encrypt',
+      keyId: 'k1',
+      version: n % 2 === 0 ? 1 : null,
+      outcome: 'ok',
+      requestId: `req-${n}-0123456789abcdef0123456789`,
+      at: `2026-12-02T10:00:00.${String(Math.floor(n / 10)).padStart(3, '0')}Z`,
+      ...extra,
+    });
+    const records = Array.from({ length: 1_000 }, (_, i) => full(i, i % 3 === 0 ? 'p2' : 'p1', i === 7 ? { note: 'x' } : {}));
+    const [message] = usageMessages(records);
+    const value = message!.value as string;
+    expect(usageRecordsOf(Buffer.from(value))).toEqual(records); // the odd field of record 7 too, absent from the others
+    const columns = (JSON.parse(value) as { columns: Record<string, object> }).columns;
+    expect(columns['operation']).toEqual({ c: 'encrypt' });
+    expect(columns['tenantId']).toEqual({ c: 't1' });
+    expect(columns['requestId']).not.toHaveProperty('i'); // one each, in order
+    // A quarter of the bytes of the records as they are, or less.
+    expect(value.length).toBeLessThan(JSON.stringify(records).length / 4);
+  });
+
+  it('reads records written before columns (version 2)', () => {
+    const records = [record('t1', 1), record('t1', 2)];
+    expect(usageRecordsOf(Buffer.from(JSON.stringify({ v: 2, tenantId: 't1', records })))).toEqual(records);
+  });
+
+  it('finds no records in columns that do not add up', () => {
+    for (const columns of [{ a: { d: ['x'] } }, { a: { d: ['x'], i: [0] } }, { a: { d: ['x'], i: [0, 1] } }, { a: 'x' }, null]) {
+      expect(usageRecordsOf(Buffer.from(JSON.stringify({ v: 3, tenantId: 't1', n: 2, columns })))).toEqual([]);
+    }
+  });
+
   it('sends nothing for no records', () => {
     expect(usageMessages([])).toEqual([]);
   });
@@ -30,7 +67,7 @@ describe('usage messages', () => {
   });
 
   it('finds no records in what is not a usage message', () => {
-    for (const junk of ['not json', '[1,2]', 'null', '42', '"text"', '{"v":2,"records":"nope"}']) {
+    for (const junk of ['not json', '[1,2]', 'null', '42', '"text"', '{"v":2,"records":"nope"}', '{"v":3,"n":-1,"columns":{}}']) {
       expect(usageRecordsOf(Buffer.from(junk))).toEqual([]);
     }
     expect(usageRecordsOf(null)).toEqual([]);

@@ -33,10 +33,14 @@ class FakeStore implements UsageStore<Rec> {
   readonly batches = new Map<string, OutboxBatch<Rec>>();
   down = false;
   reads = 0;
-  insert(batches: readonly OutboxBatch<Rec>[]): Promise<void> {
-    if (this.down) return Promise.reject(new Error('store away'));
+  inserts = 0;
+  /** Inserts take a turn of the event loop (as a store's round trip does) when set. */
+  slow = false;
+  async insert(batches: readonly OutboxBatch<Rec>[]): Promise<void> {
+    if (this.down) throw new Error('store away');
+    this.inserts++;
+    if (this.slow) await new Promise((r) => setImmediate(r));
     for (const b of batches) this.batches.set(b._id, b);
-    return Promise.resolve();
   }
   oldestIds(limit: number): Promise<string[]> {
     this.reads++;
@@ -91,7 +95,16 @@ function setup(over: Partial<PipelineOptions> = {}) {
     clock.ms += 10_000;
     await pipeline.tick();
   };
-  return { pipeline, topic, store, clock, record, tick, dropped };
+  /** Makes the sends from now on hang until the returned function is called (they then go through). */
+  const stallSends = (): (() => void) => {
+    let release: () => void = () => undefined;
+    topic.stall = new Promise<void>((r) => (release = r));
+    return () => {
+      topic.stall = undefined;
+      release();
+    };
+  };
+  return { pipeline, topic, store, clock, record, tick, dropped, stallSends };
 }
 
 describe('usage pipeline: memory → topic, or → outbox → topic', () => {
@@ -135,19 +148,23 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
   });
 
   it('drains its own outboxed batches by id between sweeps: no read of the whole outbox', async () => {
-    const { pipeline, topic, store, record, tick } = setup({ drainBatches: 2 });
+    const { pipeline, topic, store, record, tick, stallSends } = setup({ drainBatches: 2, tenantMax: 4 });
     await tick(); // the start-up sweep
-    topic.down = true;
-    for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 2);
-    await tick(); // refused: five batches to the outbox
+    const release = stallSends();
+    record('x', 1);
+    const first = pipeline.tick(); // a slow send
+    await new Promise((r) => setImmediate(r));
+    for (const t of ['a', 'b', 'c', 'd', 'e']) record(t, 3); // three quarters of tenantMax each
+    await pipeline.tick(); // to the outbox: five batches
     expect(store.batches.size).toBe(5);
-    topic.down = false;
+    release();
+    await first;
     const sweeps = store.reads;
     await tick();
     expect(store.reads).toBe(sweeps); // within sweepMs of the last sweep: by id only
     expect(store.idReads).toBeGreaterThanOrEqual(3); // five batches, two per round
-    expect(topic.of('a')).toEqual([0, 1]);
-    expect(topic.of('e')).toEqual([8, 9]);
+    expect(topic.of('a')).toEqual([1, 2, 3]);
+    expect(topic.of('e')).toEqual([13, 14, 15]);
     expect(store.batches.size).toBe(0);
     expect(pipeline.outboxRecords).toBe(0);
   });
@@ -228,6 +245,88 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(topic.of('a')).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('keeps records in memory while a send is slow but under way for less than spillAfterMs: nothing goes to the outbox', async () => {
+    const { pipeline, topic, store, record, clock, tick, stallSends } = setup({ spillAfterMs: 10_000 });
+    await tick(); // the start-up sweep of the outbox
+    const release = stallSends();
+    record('a', 2);
+    const first = pipeline.tick(); // a slow send with records 0 and 1
+    for (let i = 0; i < 12; i++) {
+      record('a', 1); // up to 12 of tenantMax 20: more than half, less than three quarters
+      clock.ms += 500;
+      await pipeline.tick();
+    }
+    expect(store.inserts).toBe(0);
+    expect(pipeline.backlog.sizeOf('a')).toBe(12);
+    expect(pipeline.admits('a')).toBe(true);
+    release();
+    await first;
+    await tick();
+    expect(topic.of('a')).toEqual(Array.from({ length: 14 }, (_, i) => i));
+    expect(store.inserts).toBe(0);
+  });
+
+  it('spills a tenant whose memory is three quarters full while a send is slow, before admission would refuse it', async () => {
+    const { pipeline, topic, store, record, clock, tick, stallSends } = setup({ spillAfterMs: 10_000 });
+    await tick();
+    const release = stallSends();
+    record('a', 1);
+    const first = pipeline.tick();
+    await new Promise((r) => setImmediate(r)); // the outbox lane of that flush is done
+    record('a', 15); // tenantMax 20: three quarters
+    record('b', 2);
+    clock.ms += 100;
+    await pipeline.tick();
+    expect(store.records).toBe(15);
+    expect(pipeline.backlog.sizeOf('b')).toBe(2); // b is not pressed: it waits for the topic
+    expect(pipeline.admits('a')).toBe(true);
+    release();
+    await first;
+    await tick();
+    await tick();
+    expect(topic.of('a')).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(topic.of('b')).toEqual([16, 17]);
+  });
+
+  it('sends a tenant straight to the topic again once its outboxed batches are drained, under a steady load (no spiral through the store)', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    topic.down = true;
+    record('a', 5);
+    await tick(); // the send fails: to the outbox
+    expect(store.records).toBe(5);
+    topic.down = false;
+    store.slow = true;
+    for (let i = 0; i < 10; i++) {
+      record('a', 3);
+      await tick();
+    }
+    const inserts = store.inserts;
+    for (let i = 0; i < 10; i++) {
+      record('a', 3);
+      await tick();
+    }
+    expect(store.inserts).toBe(inserts); // steady load, topic up: nothing more through the outbox
+    expect(pipeline.outboxRecords).toBe(0);
+    expect(topic.of('a')).toEqual(Array.from({ length: 65 }, (_, i) => i));
+  });
+
+  it('bounds memory while nothing takes records: the backlog stays within its bounds and their headroom, one flush at most on its way', async () => {
+    const { pipeline, topic, store, record, clock } = setup({ tenantMax: 50, totalMax: 100, batchMax: 30 });
+    topic.stall = new Promise(() => undefined); // a send that never ends
+    store.down = true;
+    let most = 0;
+    for (let i = 0; i < 50; i++) {
+      for (const t of ['a', 'b', 'c']) record(t, 20);
+      clock.ms += 300;
+      void pipeline.tick();
+      await Promise.resolve();
+      most = Math.max(most, pipeline.backlog.size);
+      for (const t of ['a', 'b', 'c']) expect(pipeline.backlog.sizeOf(t)).toBeLessThanOrEqual(2 * 50);
+    }
+    expect(most).toBeLessThanOrEqual(2 * 100);
+    expect(pipeline.admits('a')).toBe(false); // fail-closed: refused rather than unbounded
+  });
+
   it('keeps the order when a stalled send fails after newer records filled the outbox share', async () => {
     const { pipeline, topic, store, record, clock, tick } = setup({ outboxMax: 5 });
     await tick(); // the start-up sweep of the outbox
@@ -280,6 +379,21 @@ describe('usage pipeline: memory → topic, or → outbox → topic', () => {
     expect(store.reads).toBe(1);
     expect(topic.of('z')).toEqual([0, 1, 2, 3, 4]);
     expect(store.batches.size).toBe(0);
+  });
+
+  it('after an outage at start, sweeps again before memory goes to the topic: batches a stopped instance left come first', async () => {
+    const { pipeline, topic, store, record, tick } = setup();
+    await store.insert([{ _id: 'i0:0000000000', tenantId: 'z', records: [{ tenantId: 'z', n: 99 }], at: new Date() }]);
+    topic.down = true;
+    await tick(); // the start-up sweep finds i0's batch; sending it fails
+    topic.down = false;
+    await tick(); // back (nothing in memory)
+    record('z', 1);
+    await tick();
+    await tick();
+    expect(topic.of('z')).toEqual([99, 0]);
+    expect(store.batches.size).toBe(0);
+    expect(pipeline.outboxRecords).toBe(0);
   });
 
   it('drains batches other instances left in the outbox (found by a sweep)', async () => {

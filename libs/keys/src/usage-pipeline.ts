@@ -1,4 +1,3 @@
-import { MAX_RECORDS_PER_MESSAGE } from './usage-message';
 import { UsageBacklog, type BacklogLimits, type TenantBatch } from './usage-backlog';
 import type { OutboxBatch } from './usage-outbox';
 
@@ -35,7 +34,7 @@ export interface PipelineOptions extends BacklogLimits {
   readonly drainBatches: number;
   /** How often the outbox is read for batches of other (stopped or crashed) instances. */
   readonly sweepMs: number;
-  /** How long a send to the topic may take before what memory holds goes to the outbox instead. */
+  /** How long a send to the topic may take before it counts as the topic being away: memory goes to the outbox. */
   readonly spillAfterMs: number;
   /** Unique among instances, sorting by start time (see OutboxBatch). */
   readonly instance: string;
@@ -60,6 +59,8 @@ interface OwnBatch {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** Most records of one batch (about 150 KiB in the outbox): what a drain round holds in memory stays small. */
+export const RECORDS_PER_OUTBOX_BATCH = 500;
 /** Batch ids one sweep reads (ids only: a few hundred KiB at most). */
 const SWEEP_IDS_MAX = 10_000;
 /** Rounds of `drainBatches` one drain takes before memory gets its turn again. */
@@ -72,8 +73,9 @@ const MIN_BACKOFF_MS = 250;
  *
  * - the topic lane drains the outbox (oldest first, then deletes), then sends what memory holds of
  *   tenants with nothing in the outbox; a batch the topic refuses goes to the outbox;
- * - the outbox lane stores what memory holds of the other tenants, and of every tenant while the
- *   topic lane is still busy from an earlier flush.
+ * - the outbox lane stores what memory holds only while the topic is away, or memory is filling
+ *   up (see `spilling`): a topic that is slow but answering keeps records in memory, within its
+ *   bounds, for the next send.
  *
  * Order per tenant: a tenant's records go to the topic directly only while none of them is in
  * the outbox (or on its way there); batches get their outbox id when taken from memory, so a batch
@@ -91,7 +93,8 @@ export class UsagePipeline<R extends Tenanted> {
   private retryAt = 0;
   private nextSweep = 0;
   private topicLane: Promise<void> | undefined;
-  private topicBusySince = 0;
+  /** When the send under way to the topic started (undefined: none). */
+  private sendingSince: number | undefined;
   private outboxLane: Promise<void> | undefined;
   private closing = false;
   /** Rejects once a stop has waited long enough for the topic: a send not done by then counts as failed. */
@@ -133,26 +136,37 @@ export class UsagePipeline<R extends Tenanted> {
 
   /** One flush: starts each lane that is idle; resolves when the lanes it started are done. */
   tick(): Promise<void> {
-    const now = this.options.now();
     const started: Promise<void>[] = [];
     if (this.topicLane === undefined) {
-      this.topicBusySince = now;
       this.topicLane = this.topicWork().finally(() => (this.topicLane = undefined));
       started.push(this.topicLane);
     }
-    // Memory goes to the outbox for a tenant with batches there (order), and for every tenant while
-    // the topic is away, while a send is stalled, or when memory fills up (half a bound).
-    const stalled = now - this.topicBusySince >= this.options.spillAfterMs;
-    const pressed = this.backlog.size * 2 >= this.options.totalMax;
-    const direct = (tenantId: string) =>
-      this.topicUp && !stalled && !pressed && !this.outboxedBy.has(tenantId) && this.backlog.sizeOf(tenantId) * 2 < this.options.tenantMax;
     if (this.outboxLane === undefined) {
-      this.outboxLane = this.spill((tenantId) => (direct(tenantId) ? 0 : this.outboxRoom(tenantId))).finally(
+      const spilling = this.spilling();
+      this.outboxLane = this.spill((tenantId) => (spilling(tenantId) ? this.outboxRoom(tenantId) : 0)).finally(
         () => (this.outboxLane = undefined),
       );
       started.push(this.outboxLane);
     }
     return Promise.all(started).then(() => undefined);
+  }
+
+  /**
+   * Which tenants' memory goes to the outbox now: every tenant's while the topic is away (a send or
+   * probe failed, or a send has been under way for `spillAfterMs`) or all memory is three quarters
+   * full; a tenant's own when its memory is three quarters full (before admission would refuse it),
+   * or, at a stop, when it has batches in the outbox (the order). A topic that is merely slow keeps
+   * records in memory: spilling them would cost the store a write and a read each, and keep the
+   * tenant on the outbox path (its newer records wait for its outboxed ones) while the load lasts.
+   * A tenant with batches in the outbox otherwise waits in memory until the topic lane has drained
+   * them, then goes to the topic directly again.
+   */
+  private spilling(): (tenantId: string) => boolean {
+    const stalled = this.sendingSince !== undefined && this.options.now() - this.sendingSince >= this.options.spillAfterMs;
+    const full = (n: number, max: number) => n * 4 >= max * 3;
+    const everyone = !this.topicUp || stalled || full(this.backlog.size, this.options.totalMax);
+    return (tenantId) =>
+      everyone || full(this.backlog.sizeOf(tenantId), this.options.tenantMax) || (this.closing && this.outboxedBy.has(tenantId));
   }
 
   /**
@@ -216,8 +230,13 @@ export class UsagePipeline<R extends Tenanted> {
   }
 
   /** Sends to the topic, unless a stop gives up waiting first. */
-  private send(batches: readonly TenantBatch<R>[]): Promise<void> {
-    return Promise.race([this.topic.send(batches), this.stopWaiting]);
+  private async send(batches: readonly TenantBatch<R>[]): Promise<void> {
+    this.sendingSince = this.options.now();
+    try {
+      await Promise.race([this.topic.send(batches), this.stopWaiting]);
+    } finally {
+      this.sendingSince = undefined;
+    }
   }
 
   /** Memory → outbox for the tenants `capOf` allows. */
@@ -323,14 +342,14 @@ export class UsagePipeline<R extends Tenanted> {
     return true;
   }
 
-  /** Batches of at most one message each, with their outbox ids, in the order taken. */
+  /** Batches of at most RECORDS_PER_OUTBOX_BATCH records each, with their outbox ids, in the order taken. */
   private chunked(taken: readonly TenantBatch<R>[]): OutboxBatch<R>[] {
     const at = new Date(this.options.now());
     const batches: OutboxBatch<R>[] = [];
     for (const { tenantId, records } of taken) {
-      for (let i = 0; i < records.length; i += MAX_RECORDS_PER_MESSAGE) {
+      for (let i = 0; i < records.length; i += RECORDS_PER_OUTBOX_BATCH) {
         const id = `${this.options.instance}:${(this.seq++).toString(36).padStart(10, '0')}`;
-        batches.push({ _id: id, tenantId, records: records.slice(i, i + MAX_RECORDS_PER_MESSAGE), at });
+        batches.push({ _id: id, tenantId, records: records.slice(i, i + RECORDS_PER_OUTBOX_BATCH), at });
       }
     }
     return batches;
@@ -360,6 +379,9 @@ export class UsagePipeline<R extends Tenanted> {
   private topicFailed(err: unknown): void {
     if (this.topicUp) this.events.warn(`the usage topic is unavailable; records go to the outbox (${message(err)})`);
     this.topicUp = false;
+    // Once back, sweep before memory goes to the topic directly: batches another instance left in
+    // the outbox (a sweep that could not send them, at start) sort before this instance's newer records.
+    this.nextSweep = 0;
     this.retryAt = this.options.now() + this.backoffMs;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
     void this.topic.reset();

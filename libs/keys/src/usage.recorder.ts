@@ -9,7 +9,7 @@ import { auditUnavailableError } from './errors';
 import type { TenantBatch } from './usage-backlog';
 import { usageMessages } from './usage-message';
 import { UsageOutbox } from './usage-outbox';
-import { UsagePipeline, type UsageTopic } from './usage-pipeline';
+import { RECORDS_PER_OUTBOX_BATCH, UsagePipeline, type UsageTopic } from './usage-pipeline';
 
 /** One crypto operation, for audit: who, which key version, what, how it ended. Never data. */
 export interface UsageRecord {
@@ -26,12 +26,14 @@ export interface UsageRecord {
   readonly at: string;
 }
 
-/** Most records one flush takes from memory. */
-const FLUSH_RECORDS_MAX = 20_000;
+/** Most records one flush takes from memory (about 3 MiB on the topic, see usage-message.ts). */
+const FLUSH_RECORDS_MAX = 50_000;
 /** Outbox batches (of at most 500 records) one drain round reads. */
 const DRAIN_BATCHES = 100;
 /** How often the outbox is read for other instances' batches when this one knows of none. */
 const SWEEP_MS = 60_000;
+/** How long a send to the topic may be under way before memory goes to the outbox (at least). */
+const SPILL_AFTER_MS = 5_000;
 /** Seconds a refused caller is told to wait. */
 const RETRY_AFTER_S = 5;
 /** At most one log line per kind of trouble in this many milliseconds. */
@@ -97,10 +99,12 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
         tenantMax: crypto.usageBacklogMax,
         totalMax: crypto.usageBufferMax,
         outboxMax: crypto.usageOutboxMax,
-        batchMax: FLUSH_RECORDS_MAX,
-        drainBatches: DRAIN_BATCHES,
+        // What is on its way (a send, a spill, a drain round) at most the memory bound each.
+        batchMax: Math.min(FLUSH_RECORDS_MAX, crypto.usageBufferMax),
+        drainBatches: Math.max(1, Math.min(DRAIN_BATCHES, Math.floor(crypto.usageBufferMax / RECORDS_PER_OUTBOX_BATCH))),
         sweepMs: SWEEP_MS,
-        spillAfterMs: Math.max(1_000, 5 * crypto.usageFlushMs),
+        // A send under way this long counts as the broker being away (kafkajs gives up later).
+        spillAfterMs: Math.max(SPILL_AFTER_MS, 25 * crypto.usageFlushMs),
         instance: `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(4).toString('hex')}`,
         now: Date.now,
       },
@@ -191,7 +195,8 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
         await this.producer.send({
           topic: this.config.kafka.topics.usage,
           acks: -1,
-          messages: batches.flatMap((b) => usageMessages(b.records)),
+          // One message per tenant (per MAX_RECORDS_PER_MESSAGE), whatever the batches: a tenant's batches are in order.
+          messages: usageMessages(batches.flatMap((b) => b.records)),
         });
       },
       reset: async () => {

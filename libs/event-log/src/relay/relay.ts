@@ -12,6 +12,11 @@ const MAX_HANDED_OVER = 10_000;
 const SWEEP_COST_FACTOR = 10;
 /** Longest wait between two sweeps, however slow the store answers. */
 const MAX_SWEEP_INTERVAL_MS = 30_000;
+/**
+ * Longest wait between two sweeps of an idle relay: each sweep that finds nothing doubles the wait
+ * from `idleMs` up to this. A nudge, or a sweep that finds commits, brings it back to `idleMs`.
+ */
+const MAX_IDLE_SWEEP_MS = 500;
 
 export interface RelayLogger {
   warn(message: string): void;
@@ -41,7 +46,10 @@ export interface RelayOptions {
  * existed its markers, once per store (CommitStore.backfillOutbox). A relay sweeps when it takes
  * the lease (another holder may have left commits behind), after a full batch or a failure, and
  * otherwise every `idleMs`, slowed down to ten times the last sweep's duration (a guard should a
- * sweep ever be slow: the store gets at most ~1/10 of a core of it).
+ * sweep ever be slow: the store gets at most ~1/10 of a core of it), and, while sweeps find
+ * nothing and nothing is nudged, backed off to two a second (MAX_IDLE_SWEEP_MS): an idle relay
+ * costs the store two small reads a second, and the first commit of another process (kmip, another
+ * key-api instance) after a quiet spell waits at most that; later ones find sweeps at `idleMs`.
  * A sweep's commit and a handed-over commit of the same tenant may reach the topic out of seq
  * order; consumers already fill gaps from the store and drop duplicates.
  */
@@ -60,6 +68,8 @@ export class Relay {
   /** Pause of an idle relay, and the shortest time between two sweeps. */
   private readonly idleMs: number;
   private sweepIntervalMs: number;
+  /** Sweeps in a row that found nothing (and nothing nudged meanwhile). */
+  private quietSweeps = 0;
   private sweeping: Promise<number> | undefined;
   private sweepFailure: Error | undefined;
   /** Commits the passes published while a sweep runs: its reads may still have seen them unpublished. */
@@ -99,6 +109,7 @@ export class Relay {
       else this.sweepNeeded = true;
     }
     this.pending = true;
+    this.quietSweeps = 0;
     this.wake?.();
   }
 
@@ -179,7 +190,12 @@ export class Relay {
       const started = Date.now();
       const found = await this.store.unpublished(limit);
       this.lastSweepAt = Date.now();
-      this.sweepIntervalMs = Math.min(MAX_SWEEP_INTERVAL_MS, Math.max(this.idleMs, (this.lastSweepAt - started) * SWEEP_COST_FACTOR));
+      this.quietSweeps = found.length === 0 ? this.quietSweeps + 1 : 0;
+      const idleWait = Math.min(Math.max(MAX_IDLE_SWEEP_MS, this.idleMs), this.idleMs * 2 ** Math.min(this.quietSweeps - 1, 10));
+      this.sweepIntervalMs = Math.min(
+        MAX_SWEEP_INTERVAL_MS,
+        Math.max(idleWait, this.idleMs, (this.lastSweepAt - started) * SWEEP_COST_FACTOR),
+      );
       const commits = found.filter((c) => {
         const id = commitId(c.tenantId, c.seq);
         return !this.handedOver.has(id) && !passed.has(id);
@@ -293,9 +309,11 @@ export class Relay {
         backoffMs = Math.min(backoffMs * 2, 5_000);
         continue;
       }
+      // Idle: until the next sweep is due (a nudge wakes it sooner), within MAX_IDLE_SWEEP_MS for the lease's renewal.
+      const untilSweep = this.lastSweepAt + this.sweepIntervalMs - Date.now();
       // nudge() may have set `pending` while we were awaiting.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (published === 0 && !this.pending) await this.sleep(this.idleMs);
+      if (published === 0 && !this.pending) await this.sleep(Math.max(this.idleMs, Math.min(untilSweep, MAX_IDLE_SWEEP_MS)));
     }
   }
 

@@ -3,6 +3,10 @@ import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
 import { kafkaClientSecurity, type KeywardConfig } from '@keyward/config';
 import { KEYWARD_CONFIG } from '../config/config.token';
 import { GROUP_REQUEST_TIMEOUT_MS } from './consumer-settings';
+import { fixIdleRequestQueue } from './kafkajs-request-queue';
+
+// Before any connection: kafkajs 2.2.4 otherwise spins a 1 ms timer per idle broker connection.
+fixIdleRequestQueue();
 
 /** The process's kafkajs client, logging through Nest's logger instead of its own console. */
 @Injectable()
