@@ -82,6 +82,7 @@ export class ScaleFill {
   /** What a later run needs to go on filling, or to measure, on the same store. */
   toJSON() {
     return {
+      method: this.method,
       keysPerTenant: this.keysPerTenant,
       commits: this.commits,
       keys: this.keys,

@@ -223,25 +223,27 @@ export async function scale(settings) {
   active = cleanup;
   const summary = (stages) => {
     const filled = stages.filter((s) => s.fill?.commits > 0);
-    const fillCommits = filled.reduce((n, s) => n + s.fill.commits, 0);
-    const fillSeconds = filled.reduce((n, s) => n + s.fill.seconds, 0);
+    const thisRun = { commits: filled.reduce((n, s) => n + s.fill.commits, 0), seconds: filled.reduce((n, s) => n + s.fill.seconds, 0) };
+    // A kept store: the fill of every run that filled it (a measure-only run filled nothing itself).
+    const total = kept && fillState ? { commits: fillState.commits, seconds: fillState.seconds } : thisRun;
+    const method = (kept && fillState?.method) || settings.fillMethod;
     return {
       infra: infra ? 'own (FerretDB and Kafka started for this run on free ports)' : 'shared (KAFKA_BROKERS / MONGODB_URI)',
       phase: settings.phase,
       ...(kept ? { dataDir: kept.dir, storeRunId: runId } : {}),
-      tenants: settings.tenants,
+      tenants: kept && fillState ? fillState.tenants.length : settings.tenants,
       keysPerTenant,
       stages,
       fill: {
         method:
-          settings.fillMethod === 'direct'
+          method === 'direct'
             ? 'tenants: key-api HTTP API (provider-admin onboarding, enrollment); keys: CommandExecutor + relay of the libraries in the bench process (key-api stopped), key material wrapped under the tenant KEK'
             : 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
         concurrency: settings.concurrency,
-        commits: fillCommits,
-        seconds: round(fillSeconds, 1),
-        commitsPerSec: fillSeconds > 0 ? round(fillCommits / fillSeconds, 1) : null,
-        ...(kept ? { storeTotal: { keys: fillState?.keys, commits: fillState?.commits, seconds: fillState?.seconds } } : {}),
+        commits: total.commits,
+        seconds: round(total.seconds, 1),
+        commitsPerSec: total.seconds > 0 ? round(total.commits / total.seconds, 1) : null,
+        ...(kept ? { thisRun: { ...thisRun, seconds: round(thisRun.seconds, 1) } } : {}),
       },
     };
   };
