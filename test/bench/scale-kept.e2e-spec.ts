@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { runBench } from '../support/bench-run';
 import { testInfra } from '../support/env';
 
 // `bench/run.mjs scale` with a kept data folder: a fill-only run (the direct fill: the libraries'
@@ -11,8 +11,6 @@ import { testInfra } from '../support/env';
 // same folder measures that store without filling, and the filled keys encrypt and decrypt through
 // key-api (their material was wrapped as key-api wraps it). Figures are not asserted (machine).
 jest.setTimeout(900_000);
-
-const repoRoot = join(__dirname, '..', '..');
 
 interface Stage {
   keys: number;
@@ -35,20 +33,9 @@ interface SavedState {
   fill: { keys: number; commits: number; tenants: { keys: unknown[] }[] };
 }
 
-function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+function runScale(args: string[]): Promise<{ code: number | null; output: string }> {
   const infra = testInfra();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bench', 'run.mjs'), 'scale', ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, KAFKA_BROKERS: infra.brokers.join(','), MONGODB_URI: infra.mongoUri },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+  return runBench(['scale', ...args], { ...process.env, KAFKA_BROKERS: infra.brokers.join(','), MONGODB_URI: infra.mongoUri });
 }
 
 function scaleOf(out: string, run: { code: number | null; output: string }): ScaleResult {
@@ -68,11 +55,11 @@ describe('npm run bench -- scale with --scale-data-dir (fill once, measure later
 
   beforeAll(async () => {
     const fillOut = join(dir, 'fill.json');
-    const fillRun = await runBench([...common, '--scale-keys', '6', '--scale-tenants', '2', '--scale-fill-only', '--out', fillOut]);
+    const fillRun = await runScale([...common, '--scale-keys', '6', '--scale-tenants', '2', '--scale-fill-only', '--out', fillOut]);
     filled = scaleOf(fillOut, fillRun);
     saved = JSON.parse(readFileSync(join(data, 'state.json'), 'utf8')) as SavedState;
     const measureOut = join(dir, 'measure.json');
-    const measureRun = await runBench([...common, '--scale-measure-only', '--out', measureOut]);
+    const measureRun = await runScale([...common, '--scale-measure-only', '--out', measureOut]);
     measured = scaleOf(measureOut, measureRun);
   });
 
