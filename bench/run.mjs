@@ -49,9 +49,10 @@ scale (bench/README.md):
   --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 50,150)
   --scale-tenants <n>     tenants at the largest size; keys per tenant = largest size / n (default 1000; quick 6)
   --scale-idle <s>        seconds of the idle CPU window (default 60; quick 5)
-  --scale-fill <how>      direct: keys' commands through the libraries' CommandExecutor and relay in the
-                          bench process, key-api stopped meanwhile (default, ~5x faster); api: through
-                          key-api's HTTP API. Tenants are onboarded through the API either way.
+  --scale-fill <how>      direct (default): keys' commands through the libraries' CommandExecutor and
+                          relay in the bench process, key-api stopped meanwhile (no HTTP, TLS or
+                          authentication per command); api: through key-api's HTTP API. Tenants are
+                          onboarded through the API either way.
   --scale-concurrency <n> fill commands in flight (default 64 direct, 32 api)
   --scale-data-dir <dir>  keep the store, the broker and the services' folders in <dir> between runs
                           (default: a throwaway folder); a later run resumes the fill or measures it
