@@ -23,6 +23,15 @@ const KEY_TYPE = 'AES-256-GCM';
 const LEASE_WAIT_MS = 60_000;
 /** Longest wait for the relay to publish what was written before stopping it. */
 const DRAIN_WAIT_MS = 600_000;
+/**
+ * Back-pressure: new commands wait while the oldest unpublished commit is older than this, until
+ * it is younger than RELAY_LAG_RESUME_SEC. Without it a writer outruns the relay (seen at ~100
+ * commits/s on a loaded machine: 65,000 commits stored but unpublished, which key-api's sweeps then
+ * publish at ~70/s), and the fill's rate says nothing about when the views will have it.
+ */
+const RELAY_LAG_PAUSE_SEC = 20;
+const RELAY_LAG_RESUME_SEC = 5;
+const RELAY_LAG_POLL_MS = 2_000;
 
 async function until(check, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
@@ -74,7 +83,42 @@ export class DirectWriter {
     // A relay without the lease drops what it is handed (the holder's sweeps would publish it):
     // start writing once this one holds it (key-api's relay released it on stopping, or it lapsed).
     await until(() => this.lease.heldTerm !== undefined, LEASE_WAIT_MS, 'the relay lease');
+    this.lagSeconds = 0;
+    this.pausedSeconds = 0;
+    this.lagTimer = setInterval(() => void this.pollLag(), RELAY_LAG_POLL_MS);
     return this;
+  }
+
+  /** The age of the oldest unpublished commit (0 when none), for admit(). */
+  async pollLag() {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const oldest = await this.store.oldestUnpublished();
+      this.lagSeconds = oldest ? Math.max(0, (Date.now() - Date.parse(oldest.committedAt)) / 1000) : 0;
+    } catch {
+      // the next poll tells
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Waits while the relay is too far behind (RELAY_LAG_PAUSE_SEC), until it caught up (RELAY_LAG_RESUME_SEC). */
+  async admit() {
+    if (this.lagSeconds <= RELAY_LAG_PAUSE_SEC && !this.paused) return;
+    if (!this.paused) {
+      this.paused = (async () => {
+        const started = performance.now();
+        console.log(
+          `bench: direct fill: relay ${Math.round(this.lagSeconds)} s behind; pausing until it is within ${RELAY_LAG_RESUME_SEC} s`,
+        );
+        while (this.lagSeconds > RELAY_LAG_RESUME_SEC && this.lagTimer)
+          await new Promise((resolve) => setTimeout(resolve, RELAY_LAG_POLL_MS));
+        this.pausedSeconds += (performance.now() - started) / 1000;
+        this.paused = null;
+      })();
+    }
+    await this.paused;
   }
 
   /** The tenant's KEK: made at onboarding; made here, as key-api would, for a tenant without one. */
@@ -98,6 +142,7 @@ export class DirectWriter {
    * withNewVersion runs it; resolves the executor's answer.
    */
   async newVersion(tenant, keyId, build) {
+    await this.admit();
     const { crypto, keyCheckValue, businessNow, materialBytes } = this.lib;
     const material = randomBytes(materialBytes);
     try {
@@ -145,6 +190,8 @@ export class DirectWriter {
 
   /** Publishes what the relay was handed, releases the lease, closes the connections, zeroes the keys. */
   async stop() {
+    clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
     if (this.relay && !(await this.drain())) console.warn("bench: direct fill: commits left unpublished (key-api's relay sweeps them)");
     await this.relay?.stop();
     await this.kafka?.onApplicationShutdown();

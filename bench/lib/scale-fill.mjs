@@ -152,6 +152,7 @@ export class ScaleFill {
     return {
       createKey: timed((tenant) => writer.createKey(tenant)),
       rotateKey: timed((tenant, keyId) => writer.rotateKey(tenant, keyId)),
+      pausedSeconds: () => writer.pausedSeconds,
       stop: async () => {
         try {
           await writer.stop();
@@ -192,9 +193,13 @@ export class ScaleFill {
 
   /** Grows the store to `targetKeys` keys (in full tenants of keysPerTenant); resolves what this step did. */
   async growTo(targetKeys) {
+    const started = performance.now();
+    const secondsBefore = this.seconds;
     try {
       return await this.grow(targetKeys);
     } finally {
+      // A fill that failed still spent its time (stepSummary counts it when the step completes).
+      if (this.seconds === secondsBefore) this.seconds += (performance.now() - started) / 1000;
       this.onSave?.(this.toJSON());
     }
   }
@@ -275,6 +280,7 @@ export class ScaleFill {
       bar.stop();
       for (const t of this.tenants) delete t.planned;
       // The direct writer publishes what it wrote before key-api starts again.
+      this.relayPausedSeconds = writer?.pausedSeconds?.() ?? 0;
       if (writer) await writer.stop();
     }
     return this.stepSummary(before, started, cpuBefore);
@@ -301,6 +307,8 @@ export class ScaleFill {
       commitsPerSec: round(commits / seconds, 1),
       commandLatency: latencySummary(this.latencies),
       retries: this.retries,
+      // Direct fill: time new commands waited for the relay to catch up (back-pressure).
+      ...(this.method === 'direct' ? { relayPausedSeconds: round(this.relayPausedSeconds ?? 0, 1) } : {}),
       cpuMsPerCommit,
     };
   }
