@@ -175,7 +175,7 @@ export function renderScaleSection(result, sourceFile) {
   const fill = scale.fill ?? {};
   return [
     `${sourceLine(result, sourceFile)} ${scale.tenants ?? '?'} tenants of ${scale.keysPerTenant} keys at the largest size, filled through ` +
-      `key-api's HTTP API at ${fill.commitsPerSec ?? '-'} commits/s (${fill.commits ?? '-'} commits in ${fill.seconds ?? '-'} s); ` +
+      `${fill.method ?? "key-api's HTTP API"} at ${fill.commitsPerSec ?? '-'} commits/s (${fill.commits ?? '-'} commits in ${fill.seconds ?? '-'} s); ` +
       `infrastructure: ${scale.infra}.` +
       (scale.status === 'ok' || !scale.status ? '' : ` Problems: ${(scale.problems ?? [scale.reason]).join('; ')}.`),
     '',

@@ -17,6 +17,7 @@ import { replay } from './scenarios/replay.mjs';
 import { store } from './scenarios/store.mjs';
 import { scale, stopScale } from './scenarios/scale.mjs';
 import { publishResult } from './perf-doc.mjs';
+import { FILL_METHODS } from './lib/scale-fill.mjs';
 
 const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store', 'scale'];
 /** Long scenarios that run only when named. */
@@ -50,7 +51,15 @@ scale (bench/README.md):
   --scale-keys <list>     store sizes (keys) measured after the empty store (default 1000,10000,100000; quick 50,150)
   --scale-tenants <n>     tenants at the largest size; keys per tenant = largest size / n (default 1000; quick 6)
   --scale-idle <s>        seconds of the idle CPU window (default 60; quick 5)
-  --scale-concurrency <n> fill requests in flight (default 32)
+  --scale-fill <how>      direct (default): keys' commands through the libraries' CommandExecutor and
+                          relay in the bench process, key-api stopped meanwhile (no HTTP, TLS or
+                          authentication per command); api: through key-api's HTTP API. Tenants are
+                          onboarded through the API either way.
+  --scale-concurrency <n> fill commands in flight (default 64 direct, 32 api)
+  --scale-data-dir <dir>  keep the store, the broker and the services' folders in <dir> between runs
+                          (default: a throwaway folder); a later run resumes the fill or measures it
+  --scale-fill-only       with --scale-data-dir: fill up to the largest --scale-keys, measure nothing
+  --scale-measure-only    with --scale-data-dir: measure the store as filled, fill nothing
   --scale-infra <which>   own: a FerretDB and a Kafka of its own on free ports (default); shared: KAFKA_BROKERS/MONGODB_URI
   --scale-timeout <s>     longest wait for the views to catch up, and for the rebuild (default 3600; quick 120)
 
@@ -75,6 +84,10 @@ const { values, positionals } = parseArgs({
     'scale-tenants': { type: 'string' },
     'scale-idle': { type: 'string' },
     'scale-concurrency': { type: 'string' },
+    'scale-fill': { type: 'string', default: 'direct' },
+    'scale-data-dir': { type: 'string' },
+    'scale-fill-only': { type: 'boolean', default: false },
+    'scale-measure-only': { type: 'boolean', default: false },
     'scale-infra': { type: 'string', default: 'own' },
     'scale-timeout': { type: 'string' },
     doc: { type: 'boolean', default: false },
@@ -93,6 +106,12 @@ function number(name, fallback) {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) usage(`--${name} must be a positive number, not "${raw}"`);
   return n;
+}
+function scalePhase() {
+  const [fillOnly, measureOnly] = [values['scale-fill-only'], values['scale-measure-only']];
+  if (fillOnly && measureOnly) usage('--scale-fill-only and --scale-measure-only exclude each other');
+  if ((fillOnly || measureOnly) && !values['scale-data-dir']) usage('--scale-fill-only and --scale-measure-only need --scale-data-dir');
+  return fillOnly ? 'fill' : measureOnly ? 'measure' : 'all';
 }
 function usage(message) {
   console.error(`bench: ${message}\n\n${HELP}`);
@@ -127,7 +146,10 @@ const settings = {
       .sort((a, b) => a - b),
     tenants: number('scale-tenants', quick ? 6 : 1000),
     idleSec: number('scale-idle', quick ? 5 : 60),
-    concurrency: number('scale-concurrency', 32),
+    fillMethod: FILL_METHODS.includes(values['scale-fill']) ? values['scale-fill'] : usage(`--scale-fill is ${FILL_METHODS.join(' or ')}`),
+    concurrency: number('scale-concurrency', values['scale-fill'] === 'api' ? 32 : 64),
+    dataDir: values['scale-data-dir'],
+    phase: scalePhase(),
     ownInfra: values['scale-infra'] === 'own' ? true : values['scale-infra'] === 'shared' ? false : usage('--scale-infra is own or shared'),
     timeoutSec: number('scale-timeout', quick ? 120 : 3600),
   },

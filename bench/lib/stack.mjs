@@ -15,8 +15,10 @@ const PROJECTOR_GROUP = 'keyward-projector';
 const require = createRequire(import.meta.url);
 
 export class BenchStack {
-  constructor({ brokers, mongoUri, runId, logLevel }) {
-    this.dataDir = join(repoRoot, '.keyward', 'bench', runId);
+  /** `dataDir`: a folder of its own that stop() leaves in place (a scale run kept for a later one). */
+  constructor({ brokers, mongoUri, runId, logLevel, dataDir }) {
+    this.persistent = dataDir !== undefined;
+    this.dataDir = dataDir ?? join(repoRoot, '.keyward', 'bench', runId);
     mkdirSync(this.dataDir, { recursive: true });
     this.runId = runId;
     this.tls = (process.env.KEY_API_TLS ?? 'on') !== 'off';
@@ -141,12 +143,22 @@ export class BenchStack {
    * from spawning the new process to its first 200 on /health/ready.
    */
   async restartKeyApi() {
+    await this.stopKeyApi();
+    return this.startKeyApi();
+  }
+
+  /** Stops key-api (SIGTERM, SIGKILL after 15 s): its relay releases the lease. */
+  async stopKeyApi() {
     const old = this.children.get('key-api');
     this.client?.close();
     if (old.child.exitCode === null && old.child.signalCode === null) old.child.kill('SIGTERM');
     const timer = setTimeout(() => old.child.kill('SIGKILL'), 15_000);
     await old.exited;
     clearTimeout(timer);
+  }
+
+  /** Starts key-api on the same data folder; resolves the milliseconds from spawning it to its first 200 on /health/ready. */
+  async startKeyApi() {
     const spawned = performance.now();
     await this.startService('key-api');
     const ca = this.tlsFiles?.ca ? readFileSync(this.tlsFiles.ca) : undefined;
@@ -213,7 +225,9 @@ export class BenchStack {
         clearTimeout(timer);
       }),
     );
-    if (keep) {
+    if (this.persistent) {
+      // Kept for a later run: root key, TLS, provider-admin key and logs.
+    } else if (keep) {
       // Keys of a throwaway stack, but keys: only the logs stay.
       for (const f of readdirSync(this.dataDir)) if (!f.endsWith('.log')) rmSync(join(this.dataDir, f), { recursive: true, force: true });
     } else {

@@ -119,9 +119,15 @@ function runWorker(spec) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => {
-      const summary = lastJsonLine(out);
+      // A worker that died without a summary fails this part, not the whole bench (an exception here is uncaught).
+      let summary = null;
+      try {
+        summary = lastJsonLine(out);
+      } catch {
+        summary = null;
+      }
       if (code === 0 && summary) resolve(summary);
-      else reject(new Error(`kmip load worker exited ${code}: ${err.slice(-2000)}`));
+      else reject(new Error(`kmip load worker exited ${code}: ${err.slice(-2000) || out.slice(-2000)}`));
     });
   });
 }

@@ -6,11 +6,16 @@
 // lifecycle commands and command-to-visible latency (the lifecycle scenario), encrypt-1k and
 // decrypt-1k at 16 connections (the http scenario), KMIP Get (the kmip scenario), the rebuild of
 // the views (`keyward replay`, as the replay scenario runs it) and key-api's start-up time.
-import { join } from 'node:path';
+// With a data folder (--scale-data-dir) the store, the broker and the services' folders stay there
+// between runs, with the fill's state (bench/lib/scale-state.mjs): `fill` grows it (resuming an
+// interrupted fill), `measure` measures it as it is, `all` (default) does both, stage by stage.
+import { join, resolve } from 'node:path';
 import { RssSampler } from '../lib/load.mjs';
 import { OwnInfra } from '../lib/own-infra.mjs';
 import { databaseBytes, directoryBytes, ferretDataDir, idleCpu, localPort, pidListeningOn, rssMiB } from '../lib/procs.mjs';
 import { ScaleFill } from '../lib/scale-fill.mjs';
+import { checkFilledKeys } from '../lib/scale-check.mjs';
+import { ScaleState } from '../lib/scale-state.mjs';
 import { BenchStack } from '../lib/stack.mjs';
 import { dropRunData, lastJsonLine, latencySummary, repoRoot, round, sleep, spawn } from '../lib/util.mjs';
 import { cryptoFixture, cryptoScenario } from './http.mjs';
@@ -24,9 +29,15 @@ const MIN_READS = 20;
 const READ_GIVE_UP_SEC = 120;
 
 let active = null;
+/** The fill of the run under way, and the stage it is filling (a promise), if any. */
+let filling = null;
 
-/** Stops whatever a scale run still has running (for an interrupted bench). */
+/** Stops whatever a scale run still has running (for an interrupted bench): a fill first ends cleanly and saves its state. */
 export async function stopScale() {
+  if (filling) {
+    filling.fill.stop();
+    await filling.step.catch(() => undefined);
+  }
   await active?.();
 }
 
@@ -130,109 +141,178 @@ async function part(stage, name, fn) {
   if (stage[name] && typeof stage[name] === 'object') stage[name].wallSeconds = round((performance.now() - started) / 1000, 1);
 }
 
+/** Measures one stage as the store is now (the stage's fill, if any, is done). */
+async function measureStage(stage, { settings, stack, fixture, fill, pids, storeDir, infra }) {
+  await sleep(2_000);
+  process.stdout.write(`bench: scale: idle ${settings.idleSec} s ... `);
+  await part(stage, 'idle', () => idleCpu(pids(), settings.idleSec));
+  console.log(`${stage.idle.totalPercentOfCore ?? '-'} % of a core`);
+  stage.rssMiB = rssMiB(pids());
+  stage.store = {
+    dir: storeDir,
+    databaseMiB: storeDir ? round(databaseBytes(storeDir, stack.env.MONGODB_DB) / 2 ** 20, 2) : null,
+    ...(infra ? { dataDirMiB: round(directoryBytes(storeDir) / 2 ** 20, 2) } : {}),
+  };
+  const sampler = new RssSampler(stack.apiPid);
+  const { lists, gets } = readTargets(fixture, fill);
+  const http = { connections: [16], durationSec: settings.durationSec, warmupSec: settings.warmupSec };
+  await part(stage, 'list', () => readLatency(stack, lists, settings));
+  await part(stage, 'get', () => readLatency(stack, gets, settings));
+  await part(stage, 'lifecycle', () => lifecycle(stack, { durationSec: settings.lifecycleSeconds, tenants: settings.lifecycleTenants }));
+  await part(stage, 'encrypt', () => cryptoScenario('encrypt-1k', stack, fixture, http));
+  await part(stage, 'decrypt', () => cryptoScenario('decrypt-1k', stack, fixture, http));
+  await part(stage, 'kmip', () => kmipGet(stack, http));
+  stage.keyApiPeakRssMiB = sampler.stop();
+  await part(stage, 'rebuild', () => rebuildViews({ ...stack.env }, settings.rebuildTimeoutSec));
+  await part(stage, 'startup', async () => ({ ms: round(await stack.restartKeyApi(), 0) }));
+}
+
+/** Adds the failed or incomplete parts of a stage to its problems. */
+function noteProblems(stage) {
+  for (const [name, s] of Object.entries(stage)) {
+    const why = s?.reason ?? (s?.problems ?? s?.firstProblems ?? []).join('; ');
+    if (s?.status === 'failed' && !stage.problems.some((p) => p.startsWith(name))) stage.problems.push(`${name}: ${why}`);
+    else if (s?.status && s.status !== 'ok' && s.status !== 'failed') stage.problems.push(`${name}: ${s.status} ${why}`);
+  }
+  if (stage.rebuild && stage.rebuild.ok === false)
+    stage.problems.push(`rebuild: ${stage.rebuild.reason ?? `exit ${stage.rebuild.exitCode}`}`);
+}
+
+/** The sizes a run fills to and measures at, by phase: [{ keys, fill: bool, measure: bool }]. */
+function plannedStages(settings, filledKeys) {
+  if (settings.phase === 'measure') return [{ keys: filledKeys, fill: false, measure: true }];
+  const sizes = settings.stages.filter((keys) => keys > filledKeys);
+  if (settings.phase === 'fill') return sizes.map((keys) => ({ keys, fill: true, measure: false }));
+  return [{ keys: filledKeys, fill: false, measure: true }, ...sizes.map((keys) => ({ keys, fill: true, measure: true }))];
+}
+
 /**
  * @param settings { brokers, mongoUri, runId, logLevel, stages: number[] (keys), tenants, idleSec,
  *   durationSec, warmupSec, lifecycleSeconds, lifecycleTenants, concurrency, ownInfra, rebuildTimeoutSec,
- *   viewsTimeoutSec }
+ *   viewsTimeoutSec, fillMethod ('direct' | 'api'), dataDir (kept between runs, or undefined),
+ *   phase ('all' | 'fill' | 'measure') }
  */
 export async function scale(settings) {
-  const runId = `${settings.runId}s`;
+  const kept = settings.dataDir ? new ScaleState(resolve(settings.dataDir)) : null;
+  const saved = kept?.load() ?? null;
+  if (settings.phase === 'measure' && !saved) throw new Error(`--scale-measure-only: nothing filled in ${settings.dataDir} yet`);
+  const runId = saved?.runId ?? `${settings.runId}s`;
   const maxKeys = Math.max(...settings.stages);
-  const keysPerTenant = Math.max(1, Math.ceil(maxKeys / settings.tenants));
+  const keysPerTenant = saved?.fill?.keysPerTenant ?? Math.max(1, Math.ceil(maxKeys / settings.tenants));
   let infra = null;
   let stack = null;
   let env = { KAFKA_BROKERS: settings.brokers, MONGODB_URI: settings.mongoUri };
   let failed = false;
-  const cleanup = async () => {
-    active = null;
+  let fillState = null;
+  let cleaning = null;
+  // Once, whoever asks first (the run's end, or an interrupted bench through stopScale): both wait for it.
+  const cleanup = () => (cleaning ??= stopAll());
+  const stopAll = async () => {
     if (stack) {
       await stack.stop({ keep: failed }).catch((e) => console.error(`bench: stopping the scale stack: ${e.message}`));
-      if (failed) console.log(`bench: scale service logs kept in ${stack.dataDir}`);
-      if (!infra)
+      if (failed && !kept) console.log(`bench: scale service logs kept in ${stack.dataDir}`);
+      if (!infra && !kept)
         await dropRunData(env, stack.env.MONGODB_DB, runId).catch((e) => console.error(`bench: dropping scale data: ${e.message}`));
     }
     infra?.stop({ keepLogs: failed });
+    if (kept)
+      console.log(
+        `bench: scale data kept in ${kept.dir} (${settings.phase === 'measure' ? 'measured' : 'filled'} ${fillState?.keys ?? '?'} keys)`,
+      );
   };
   active = cleanup;
   const summary = (stages) => {
     const filled = stages.filter((s) => s.fill?.commits > 0);
-    const fillCommits = filled.reduce((n, s) => n + s.fill.commits, 0);
-    const fillSeconds = filled.reduce((n, s) => n + s.fill.seconds, 0);
+    const thisRun = { commits: filled.reduce((n, s) => n + s.fill.commits, 0), seconds: filled.reduce((n, s) => n + s.fill.seconds, 0) };
+    // A kept store: the fill of every run that filled it (a measure-only run filled nothing itself).
+    const total = kept && fillState ? { commits: fillState.commits, seconds: fillState.seconds } : thisRun;
+    const method = (kept && fillState?.method) || settings.fillMethod;
     return {
       infra: infra ? 'own (FerretDB and Kafka started for this run on free ports)' : 'shared (KAFKA_BROKERS / MONGODB_URI)',
-      tenants: settings.tenants,
+      phase: settings.phase,
+      ...(kept ? { dataDir: kept.dir, storeRunId: runId } : {}),
+      tenants: kept && fillState ? fillState.tenants.length : settings.tenants,
       keysPerTenant,
       stages,
       fill: {
-        method: 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
+        method:
+          method === 'direct'
+            ? 'tenants: key-api HTTP API (provider-admin onboarding, enrollment); keys: CommandExecutor + relay of the libraries in the bench process (key-api stopped), key material wrapped under the tenant KEK'
+            : 'key-api HTTP API, provider-admin onboarding + tenant-admin create/rotate',
         concurrency: settings.concurrency,
-        commits: fillCommits,
-        seconds: round(fillSeconds, 1),
-        commitsPerSec: fillSeconds > 0 ? round(fillCommits / fillSeconds, 1) : null,
+        commits: total.commits,
+        seconds: round(total.seconds, 1),
+        commitsPerSec: total.seconds > 0 ? round(total.commits / total.seconds, 1) : null,
+        ...(kept ? { thisRun: { ...thisRun, seconds: round(thisRun.seconds, 1) } } : {}),
       },
     };
   };
   try {
     if (settings.ownInfra) {
       process.stdout.write('\nbench: scale: starting a FerretDB and a Kafka of its own ... ');
-      infra = new OwnInfra(join(repoRoot, '.keyward', 'bench', `${runId}-infra`));
+      infra = new OwnInfra(kept ? kept.infraDir : join(repoRoot, '.keyward', 'bench', `${runId}-infra`), {
+        persistent: kept !== null,
+        ports: saved?.ports,
+      });
       env = await infra.start();
+      kept?.save({ runId, ports: infra.ports, ...(saved ? {} : { createdAt: new Date().toISOString() }) });
       console.log(`ok (${env.MONGODB_URI}, ${env.KAFKA_BROKERS})`);
+    } else {
+      kept?.save({ runId });
     }
-    stack = new BenchStack({ brokers: env.KAFKA_BROKERS, mongoUri: env.MONGODB_URI, runId, logLevel: settings.logLevel });
+    stack = new BenchStack({
+      brokers: env.KAFKA_BROKERS,
+      mongoUri: env.MONGODB_URI,
+      runId,
+      logLevel: settings.logLevel,
+      ...(kept ? { dataDir: kept.stackDir } : {}),
+    });
     await stack.start();
-    const db = stack.env.MONGODB_DB;
     const storePid = infra?.pids.ferretdb ?? pidListeningOn(localPort(env.MONGODB_URI) ?? -1);
     const kafkaPid = infra?.pids.kafka ?? pidListeningOn(localPort(env.KAFKA_BROKERS) ?? -1);
     const storeDir = infra?.storeDir ?? (storePid ? ferretDataDir(storePid) : null);
     const pids = () => ({ 'key-api': stack.apiPid, projector: stack.projectorPid, ferretdb: storePid, kafka: kafkaPid });
-    const fixture = await cryptoFixture(stack);
-    const fill = new ScaleFill(stack, { keysPerTenant, concurrency: settings.concurrency, pids: pids() });
+    const fill = new ScaleFill(stack, {
+      keysPerTenant,
+      concurrency: settings.concurrency,
+      pids: pids(),
+      method: settings.fillMethod,
+      onSave: kept ? (state) => kept.save({ fill: (fillState = state) }) : undefined,
+    });
+    if (saved?.fill) fill.restore(saved.fill);
+    fillState = fill.toJSON();
+    const plan = plannedStages(settings, fill.keys);
+    const fixture = plan.some((s) => s.measure) ? await cryptoFixture(stack) : null;
     const stages = [];
-    for (const keys of [0, ...settings.stages]) {
-      const stage = { keys, problems: [] };
+    for (const planned of plan) {
+      const stage = { keys: planned.keys, problems: [] };
       stages.push(stage);
-      console.log(`\nbench: scale: stage ${keys} keys`);
-      if (keys > 0) {
-        fill.pids = pids();
-        await part(stage, 'fill', () => fill.growTo(keys));
+      console.log(
+        `\nbench: scale: stage ${planned.keys} keys (${[planned.fill && 'fill', planned.measure && 'measure'].filter(Boolean).join(', ')})`,
+      );
+      if (planned.fill) {
+        // The bench process's CPU too: the direct fill writes from it.
+        fill.pids = { ...pids(), bench: process.pid };
+        const step = part(stage, 'fill', () => fill.growTo(planned.keys));
+        filling = { fill, step };
+        await step;
+        filling = null;
         if (stage.fill.status === 'failed') break; // the next stages would not have their size
-        await part(stage, 'viewsCatchUp', async () => ({ seconds: await fill.waitForViews(settings.viewsTimeoutSec) }));
+        if (fill.stopping) {
+          stage.problems.push(`fill: stopped at ${fill.keys} keys (interrupted)`);
+          break;
+        }
       }
+      if (planned.fill || planned.measure) {
+        await part(stage, 'viewsCatchUp', async () => ({ seconds: await fill.waitForViews(settings.viewsTimeoutSec) }));
+        if (fill.keys > 0) await part(stage, 'filledKeys', () => checkFilledKeys(stack, fill.tenants));
+      }
+      stage.keys = fill.keys;
       stage.tenants = fill.tenants.length;
       stage.commits = fill.commits;
-      await sleep(2_000);
-      process.stdout.write(`bench: scale: idle ${settings.idleSec} s ... `);
-      await part(stage, 'idle', () => idleCpu(pids(), settings.idleSec));
-      console.log(`${stage.idle.totalPercentOfCore ?? '-'} % of a core`);
-      stage.rssMiB = rssMiB(pids());
-      stage.store = {
-        dir: storeDir,
-        databaseMiB: storeDir ? round(databaseBytes(storeDir, db) / 2 ** 20, 2) : null,
-        ...(infra ? { dataDirMiB: round(directoryBytes(storeDir) / 2 ** 20, 2) } : {}),
-      };
-      const sampler = new RssSampler(stack.apiPid);
-      const { lists, gets } = readTargets(fixture, fill);
-      const http = { connections: [16], durationSec: settings.durationSec, warmupSec: settings.warmupSec };
-      await part(stage, 'list', () => readLatency(stack, lists, settings));
-      await part(stage, 'get', () => readLatency(stack, gets, settings));
-      await part(stage, 'lifecycle', () =>
-        lifecycle(stack, { durationSec: settings.lifecycleSeconds, tenants: settings.lifecycleTenants }),
-      );
-      await part(stage, 'encrypt', () => cryptoScenario('encrypt-1k', stack, fixture, http));
-      await part(stage, 'decrypt', () => cryptoScenario('decrypt-1k', stack, fixture, http));
-      await part(stage, 'kmip', () => kmipGet(stack, http));
-      stage.keyApiPeakRssMiB = sampler.stop();
-      await part(stage, 'rebuild', () => rebuildViews({ ...stack.env }, settings.rebuildTimeoutSec));
-      await part(stage, 'startup', async () => ({ ms: round(await stack.restartKeyApi(), 0) }));
-      for (const [name, s] of Object.entries(stage)) {
-        const why = s?.reason ?? (s?.problems ?? s?.firstProblems ?? []).join('; ');
-        if (s?.status === 'failed' && !stage.problems.some((p) => p.startsWith(name))) stage.problems.push(`${name}: ${why}`);
-        else if (s?.status && s.status !== 'ok' && s.status !== 'failed') stage.problems.push(`${name}: ${s.status} ${why}`);
-      }
-      if (stage.rebuild && stage.rebuild.ok === false)
-        stage.problems.push(`rebuild: ${stage.rebuild.reason ?? `exit ${stage.rebuild.exitCode}`}`);
-      console.log(`bench: scale: stage ${keys} keys done${stage.problems.length ? `: ${stage.problems.join('; ')}` : ''}`);
+      if (planned.measure) await measureStage(stage, { settings, stack, fixture, fill, pids, storeDir, infra });
+      noteProblems(stage);
+      console.log(`bench: scale: stage ${stage.keys} keys done${stage.problems.length ? `: ${stage.problems.join('; ')}` : ''}`);
       settings.onStage?.(summary(stages));
     }
     const problems = stages.flatMap((s) => s.problems.map((p) => `${s.keys} keys: ${p}`));
@@ -243,5 +323,6 @@ export async function scale(settings) {
     throw err;
   } finally {
     await cleanup();
+    active = null;
   }
 }

@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runBench } from '../support/bench-run';
 import { testInfra } from '../support/env';
 
 // Smoke test only: `bench/run.mjs --quick` runs end to end against the test infrastructure and
 // writes well-formed JSON. No timing assertions: the figures depend on the machine.
 jest.setTimeout(600_000);
 
-const repoRoot = join(__dirname, '..', '..');
 const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
 const ALL_SCENARIOS = ['aes-ceiling', ...HTTP_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
 
@@ -32,23 +31,6 @@ interface BenchResult {
   machine: { cores: number; node: string; commit: string | null };
   scenarios: Record<string, Scenario>;
   targets: { id: string; status: string }[];
-}
-
-function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bench', 'run.mjs'), ...args], {
-      cwd: repoRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      resolve({ code, output });
-    });
-  });
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
