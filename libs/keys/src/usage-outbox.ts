@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, type Collection, type Db, type WriteError } from 'mongodb';
-import { inBatches } from '@keyward/event-log';
+import { inBatches, writeInBatches } from '@keyward/event-log';
 
 /** The collection holding usage records Kafka could not take yet. */
 export const USAGE_OUTBOX = 'usage_outbox';
@@ -67,11 +67,11 @@ export class UsageOutbox<R> {
 
   /** One delete by `_id` per batch (a `$in` is a collection scan on FerretDB). */
   async remove(ids: readonly string[]): Promise<void> {
-    for (const batch of inBatches(ids)) {
-      await this.batches.bulkWrite(
+    await writeInBatches(ids, (batch) =>
+      this.batches.bulkWrite(
         batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
         { ordered: false },
-      );
-    }
+      ),
+    );
   }
 }

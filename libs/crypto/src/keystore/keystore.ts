@@ -38,6 +38,8 @@ export const materialId = (ref: MaterialRef, kcv: string): string => `mat:${ref.
 const isDuplicate = (err: unknown): boolean => err instanceof MongoServerError && err.code === 11000;
 const bytes = (binary: Binary): Buffer => Buffer.from(binary.buffer);
 
+const SHRED_DELETES_PER_COMMAND = 10;
+
 export class Keystore {
   readonly collection: Collection<KeystoreDocument>;
 
@@ -122,8 +124,10 @@ export class Keystore {
   ): Promise<number> {
     let deleted = 0;
     const ids = versions.map((v) => materialId({ tenantId, keyId, version: v.version }, v.kcv));
-    for (let i = 0; i < ids.length; i += 50) {
-      const batch = ids.slice(i, i + 50);
+    // Few statements a command: FerretDB's SQLite backend holds a connection per statement until
+    // the command ends (see MAX_UPDATES_PER_COMMAND in @keyward/event-log).
+    for (let i = 0; i < ids.length; i += SHRED_DELETES_PER_COMMAND) {
+      const batch = ids.slice(i, i + SHRED_DELETES_PER_COMMAND);
       const result = await this.collection.bulkWrite(
         batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
         { ordered: false, writeConcern: { w: 'majority' } },

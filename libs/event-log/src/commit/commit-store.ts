@@ -1,7 +1,7 @@
 import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
 import type { Commit, CommitDocument } from './commit';
 import { commitId } from './commit';
-import { inBatches } from './update-batches';
+import { inBatches, writeInBatches } from './update-batches';
 
 /** Raised when another writer stored the commit at this seq first. */
 export class ConcurrencyConflict extends Error {
@@ -263,12 +263,12 @@ export class CommitStore {
    * markers of published commits, which the next sweep deletes without republishing.
    */
   async markPublished(ids: readonly string[]): Promise<void> {
-    for (const batch of inBatches(ids)) {
-      await this.commits.bulkWrite(
+    await writeInBatches(ids, (batch) =>
+      this.commits.bulkWrite(
         batch.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { published: true } } } })),
         { ordered: false },
-      );
-    }
+      ),
+    );
     await this.deleteMarkers(ids);
   }
 
@@ -284,12 +284,12 @@ export class CommitStore {
 
   /** Raises the head hints of these tenants to at least these seqs (for writers that insert commits directly: a restore). */
   async raiseHeadHints(heads: Iterable<readonly [tenantId: string, seq: number]>): Promise<void> {
-    for (const batch of inBatches([...heads])) {
-      await this.heads.bulkWrite(
+    await writeInBatches([...heads], (batch) =>
+      this.heads.bulkWrite(
         batch.map(([_id, seq]) => ({ updateOne: { filter: { _id }, update: { $max: { seq } }, upsert: true } })),
         { ordered: false },
-      );
-    }
+      ),
+    );
   }
 
   /**
@@ -342,12 +342,12 @@ export class CommitStore {
   }
 
   private async deleteMarkers(ids: readonly string[]): Promise<void> {
-    for (const batch of inBatches(ids)) {
-      await this.outbox.bulkWrite(
+    await writeInBatches(ids, (batch) =>
+      this.outbox.bulkWrite(
         batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
         { ordered: false },
-      );
-    }
+      ),
+    );
   }
 
   /**

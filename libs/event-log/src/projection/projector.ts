@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
-import { inBatches } from '../commit/update-batches';
+import { writeInBatches } from '../commit/update-batches';
 import { readByIds } from './read-by-ids';
 import { indexFits, MAX_INDEX_BYTES, tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
 import { TenantProjection } from './tenant-projection';
@@ -267,7 +267,7 @@ async function replaceAll<T extends Document & { _id: string }>(
   collection: Pick<Collection<T>, 'bulkWrite'>,
   docs: readonly T[],
 ): Promise<void> {
-  for (const batch of inBatches(docs)) {
+  await writeInBatches(docs, async (batch) => {
     const ops = batch.map(
       (doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }) as unknown as AnyBulkWriteOperation<T>,
     );
@@ -275,5 +275,5 @@ async function replaceAll<T extends Document & { _id: string }>(
     if (result.matchedCount + result.upsertedCount !== batch.length) {
       throw new Error(`wrote ${result.matchedCount + result.upsertedCount} of ${batch.length} view documents`);
     }
-  }
+  });
 }
