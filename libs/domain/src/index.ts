@@ -11,6 +11,7 @@ export * from './key/key.use';
 export * from './keyset/keyset';
 export * from './principal/principal';
 export * from './shared/actor';
+export * from './shared/coded-error';
 export * from './shared/decision-context';
 export * from './shared/domain-error';
 export * from './shared/event';

@@ -1,4 +1,4 @@
-import { DomainError, type DomainErrorCode } from '@keyward/domain';
+import { CodedError, DomainError, type DomainErrorCode } from '@keyward/domain';
 import type { MaterialRef } from '@keyward/crypto';
 
 /**
@@ -26,16 +26,15 @@ export type KeyUseErrorCode =
   /** The usage audit can take no more records of this tenant: no crypto operation runs. */
   | 'audit-unavailable';
 
-export class KeyUseError extends Error {
+export class KeyUseError extends CodedError<KeyUseErrorCode> {
   constructor(
-    readonly code: KeyUseErrorCode,
+    code: KeyUseErrorCode,
     message: string,
-    readonly details: Readonly<Record<string, unknown>> = {},
+    details: Readonly<Record<string, unknown>> = {},
     /** When trying again may succeed: how long to wait first. */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
-    this.name = 'KeyUseError';
+    super(code, message, details);
   }
 }
 

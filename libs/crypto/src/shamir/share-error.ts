@@ -1,3 +1,5 @@
+import { CodedError } from '@keyward/domain';
+
 /**
  * Why a root key share was refused. `format`, `checksum` and `version` concern the text a custodian
  * typed; the others concern how the share fits the shares submitted with it.
@@ -19,13 +21,4 @@ export type ShareErrorCode =
   | 'inconsistent';
 
 /** A share was refused; the message says precisely why and never contains share material. */
-export class ShareError extends Error {
-  constructor(
-    readonly code: ShareErrorCode,
-    message: string,
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-    this.name = 'ShareError';
-  }
-}
+export class ShareError extends CodedError<ShareErrorCode> {}

@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error';
+
 /**
  * Why a command was refused. The edge maps each code to one HTTP status:
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
@@ -19,16 +21,7 @@ export type DomainErrorCode =
   | 'quota-exceeded'
   | 'rate-exceeded';
 
-export class DomainError extends Error {
-  constructor(
-    readonly code: DomainErrorCode,
-    message: string,
-    readonly details: Readonly<Record<string, unknown>> = {},
-  ) {
-    super(message);
-    this.name = 'DomainError';
-  }
-}
+export class DomainError extends CodedError<DomainErrorCode> {}
 
 export const refuse = (code: DomainErrorCode, message: string, details?: Record<string, unknown>): never => {
   throw new DomainError(code, message, details);
