@@ -48,7 +48,13 @@ describe('kafkajs request queue, idle', () => {
     const throttled = queue({ throttledUntil: Date.now() + 20 });
     throttled.scheduleCheckPendingRequests();
     await wait(40);
-    expect(throttled.checks).toBe(1);
+    // Once when the throttle ends (a timer may fire a millisecond before Date.now() reaches the
+    // end, and then looks once more), then nothing: no timer left running.
+    const afterThrottle = throttled.checks;
+    expect(afterThrottle).toBeGreaterThanOrEqual(1);
+    expect(afterThrottle).toBeLessThanOrEqual(2);
+    await wait(30);
+    expect(throttled.checks).toBe(afterThrottle);
     expect(throttled.throttleCheckTimeoutId).toBeNull();
   });
 });
