@@ -31,11 +31,13 @@ import { openApi, ZodPipe } from '../platform/zod.pipe';
 
 const notFound = (ref: string) => new ProblemError(404, 'not-found', 'Not found', `key ${ref} not found`);
 
-/** A lifecycle command on one key: POST, 200, tenant-admin, answering the key or a pending approval. */
-const KeyCommandRoute = (path: string, doc: { summary?: string; body?: ZodType } = {}): MethodDecorator =>
+/**
+ * A command on one key: tenant-admin, answering the key or a pending approval, 200 (a POST says
+ * so; PUT and PATCH answer 200 already). POST unless `doc.method` says otherwise.
+ */
+const KeyCommandRoute = (path: string, doc: { summary?: string; body?: ZodType; method?: 'put' | 'patch' } = {}): MethodDecorator =>
   applyDecorators(
-    Post(path),
-    HttpCode(200),
+    ...(doc.method === 'put' ? [Put(path)] : doc.method === 'patch' ? [Patch(path)] : [Post(path), HttpCode(200)]),
     Roles('tenant-admin'),
     ...(doc.summary === undefined ? [] : [ApiOperation({ summary: doc.summary })]),
     ...(doc.body === undefined ? [] : [ApiBody({ schema: openApi(doc.body, 'input') })]),
@@ -198,11 +200,11 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.enable-export', keyId }));
   }
 
-  @Put(':id/min-decryption-version')
-  @Roles('tenant-admin')
-  @ApiOperation({ summary: 'Retire old versions: ciphertexts of versions below this no longer decrypt' })
-  @ApiBody({ schema: openApi(minDecryptionVersionBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/min-decryption-version', {
+    method: 'put',
+    summary: 'Retire old versions: ciphertexts of versions below this no longer decrypt',
+    body: minDecryptionVersionBody,
+  })
   setMinDecryptionVersion(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(minDecryptionVersionBody)) body: z.output<typeof minDecryptionVersionBody>,
@@ -211,10 +213,7 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-min-decryption-version', keyId, version: body.version }));
   }
 
-  @Put(':id/alias')
-  @Roles('tenant-admin')
-  @ApiBody({ schema: openApi(setAliasBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id/alias', { method: 'put', body: setAliasBody })
   setAlias(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(setAliasBody)) body: z.output<typeof setAliasBody>,
@@ -223,11 +222,11 @@ export class KeysController {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-alias', keyId, alias: body.alias }));
   }
 
-  @Patch(':id')
-  @Roles('tenant-admin')
-  @ApiOperation({ summary: 'Change description and labels (merge patch: null removes a label)' })
-  @ApiBody({ schema: openApi(patchKeyBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @KeyCommandRoute(':id', {
+    method: 'patch',
+    summary: 'Change description and labels (merge patch: null removes a label)',
+    body: patchKeyBody,
+  })
   async patch(
     @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
     @Body(new ZodPipe(patchKeyBody)) body: z.output<typeof patchKeyBody>,
