@@ -1,0 +1,201 @@
+import { ItemType, type TtlvItem } from '@keyward/kmip';
+import type { ConformanceCase } from './case-file';
+import { compareResponse, type Bindings, type Difference, type ItemContext } from './compare';
+import { enumerationName, tagNumber } from './kmip-dictionary';
+import { CaseFormatError, nowPlaceholder, toTtlv } from './xml-ttlv';
+import type { XmlElement } from './xml-reader';
+
+/** Sends one request message and answers the decoded response (null: the server closed the connection). */
+export interface KmipConnection {
+  send(request: TtlvItem): Promise<TtlvItem | null>;
+}
+
+/**
+ * Who the runner is towards the server. An appliance uses one identity for everything; until the
+ * `kmip-client` role exists, an identity may route a batch to another principal by its operations.
+ */
+export interface ConformanceIdentity {
+  readonly label: string;
+  connectionFor(operations: readonly string[]): Promise<KmipConnection>;
+  close(): Promise<void>;
+}
+
+/** Makes a fresh identity (and, in the e2e spec, a fresh tenant) for each profile's series of cases. */
+export type IdentityFactory = (profile: string) => Promise<ConformanceIdentity>;
+
+export interface CaseResult {
+  readonly id: string;
+  readonly profile: string;
+  readonly version: string;
+  readonly outcome: 'pass' | 'fail' | 'error';
+  /** 1-based request number of the first failure. */
+  readonly step?: number;
+  readonly steps: number;
+  readonly difference?: Difference;
+  /** One line: why it failed ("Create: PermissionDenied: …"), empty when it passed. */
+  readonly cause: string;
+  readonly ms: number;
+}
+
+const T = (name: string): number => tagNumber(name)!;
+const TAG = {
+  BatchItem: T('Batch Item'),
+  Operation: T('Operation'),
+  RequestPayload: T('Request Payload'),
+  ResponsePayload: T('Response Payload'),
+  ResultStatus: T('Result Status'),
+  ResultReason: T('Result Reason'),
+  ResultMessage: T('Result Message'),
+  UniqueIdentifier: T('Unique Identifier'),
+  PrivateKeyUniqueIdentifier: T('Private Key Unique Identifier'),
+  PublicKeyUniqueIdentifier: T('Public Key Unique Identifier'),
+  IvCounterNonce: T('IV/Counter/Nonce'),
+  AttributeName: T('Attribute Name'),
+  AttributeReference: T('Attribute Reference'),
+};
+const bytesTags = (...names: string[]): number[] => names.map(T);
+const CORRELATION = bytesTags('Correlation Value');
+const SERVER_IV = bytesTags('Data', 'IV/Counter/Nonce', 'Authenticated Encryption Tag');
+const GENERATED_MATERIAL = bytesTags('Key Material', 'Digest Value');
+const GENERATED_OUTPUT = bytesTags('Data', 'MAC Data', 'Authenticated Encryption Tag', 'Signature Data');
+const CREATING = new Set(['Create', 'CreateKeyPair', 'DeriveKey', 'ReKey', 'ReKeyKeyPair']);
+
+const child = (item: TtlvItem | undefined, tag: number): TtlvItem | undefined =>
+  item?.type === ItemType.Structure ? item.value.find((c) => c.tag === tag) : undefined;
+const childrenOf = (item: TtlvItem | undefined, tag: number): TtlvItem[] =>
+  item?.type === ItemType.Structure ? item.value.filter((c) => c.tag === tag) : [];
+const text = (item: TtlvItem | undefined): string | undefined => (item?.type === ItemType.TextString ? item.value : undefined);
+
+/** Replays one case over `identity`: pass, or the first difference from the reference responses. */
+export async function runCase(
+  testCase: ConformanceCase,
+  identity: ConformanceIdentity,
+  now: () => Date = () => new Date(),
+): Promise<CaseResult> {
+  const started = Date.now();
+  const bindings: Bindings = new Map();
+  /** The latest value the server answered for each tag: what `$DATA_0` or `$IV_COUNTER_NONCE` in a request mean. */
+  const lastByTag = new Map<number, TtlvItem['value']>();
+  /** Objects the server generated (Create): their material and its outputs are the server's random choice. */
+  const generated = new Set<string>();
+  const result = (outcome: CaseResult['outcome'], cause = '', step?: number, difference?: Difference): CaseResult => ({
+    id: testCase.id,
+    profile: testCase.profile,
+    version: testCase.version,
+    outcome,
+    steps: testCase.steps.length,
+    cause,
+    ms: Date.now() - started,
+    ...(step === undefined ? {} : { step }),
+    ...(difference ? { difference } : {}),
+  });
+  for (const [index, step] of testCase.steps.entries()) {
+    const operations = batchOperations(step.request);
+    let request: TtlvItem;
+    try {
+      request = toTtlv(step.request, (placeholder, tag) => {
+        const time = nowPlaceholder(placeholder, now());
+        if (time !== undefined) return time;
+        const bound = bindings.get(placeholder) ?? lastByTag.get(tag);
+        if (bound !== undefined) bindings.set(placeholder, bound);
+        return bound;
+      });
+    } catch (err) {
+      if (err instanceof CaseFormatError) return result('error', `case not runnable: ${err.message}`, index + 1);
+      throw err;
+    }
+    const connection = await identity.connectionFor(operations);
+    const actual = await connection.send(request);
+    if (!actual) return result('fail', `${operations.join('+')}: the server closed the connection`, index + 1);
+    const contexts = itemContexts(request, actual, operations, generated);
+    let difference: Difference | null;
+    try {
+      difference = compareResponse(step.response, actual, contexts, bindings);
+    } catch (err) {
+      if (err instanceof CaseFormatError) return result('error', `case not runnable: ${err.message}`, index + 1);
+      throw err;
+    }
+    remember(actual, lastByTag);
+    for (const [i, item] of childrenOf(actual, TAG.BatchItem).entries()) {
+      if (!CREATING.has(operations[i] ?? '')) continue;
+      const payload = child(item, TAG.ResponsePayload);
+      for (const tag of [TAG.UniqueIdentifier, TAG.PrivateKeyUniqueIdentifier, TAG.PublicKeyUniqueIdentifier]) {
+        const uid = text(child(payload, tag));
+        if (uid) generated.add(uid);
+      }
+    }
+    if (difference) return result('fail', causeOf(difference, actual, operations), index + 1, difference);
+  }
+  return result('pass');
+}
+
+/** Runs every case, a fresh identity per profile (cases of a profile build on each other, e.g. TL-M-3 locates TL-M-2's key). */
+export async function runCases(
+  cases: readonly ConformanceCase[],
+  identityFor: IdentityFactory,
+  onResult: (r: CaseResult) => void = () => undefined,
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  const profiles = [...new Set(cases.map((c) => `${c.version}/${c.profile}`))];
+  for (const key of profiles) {
+    const identity = await identityFor(key);
+    try {
+      for (const c of cases.filter((x) => `${x.version}/${x.profile}` === key)) {
+        const r = await runCase(c, identity);
+        results.push(r);
+        onResult(r);
+      }
+    } finally {
+      await identity.close();
+    }
+  }
+  return results;
+}
+
+function batchOperations(request: XmlElement): string[] {
+  return request.children
+    .filter((c) => c.name === 'BatchItem')
+    .map((item) => item.children.find((c) => c.name === 'Operation')?.attributes.value ?? '?');
+}
+
+function itemContexts(request: TtlvItem, response: TtlvItem, operations: readonly string[], generated: ReadonlySet<string>): ItemContext[] {
+  const requested = childrenOf(request, TAG.BatchItem);
+  const answered = childrenOf(response, TAG.BatchItem);
+  return operations.map((operation, i) => {
+    const payload = child(requested[i], TAG.RequestPayload);
+    const uid = text(child(child(answered[i], TAG.ResponsePayload), TAG.UniqueIdentifier)) ?? text(child(payload, TAG.UniqueIdentifier));
+    const variable = new Set(CORRELATION);
+    if (operation === 'RNGRetrieve') variable.add(T('Data'));
+    if (operation === 'Encrypt' && !child(payload, TAG.IvCounterNonce)) SERVER_IV.forEach((t) => variable.add(t));
+    if (uid && generated.has(uid)) {
+      GENERATED_MATERIAL.forEach((t) => variable.add(t));
+      if (['Encrypt', 'MAC', 'Sign'].includes(operation)) GENERATED_OUTPUT.forEach((t) => variable.add(t));
+    }
+    const named = childrenOf(payload, TAG.AttributeName).length + childrenOf(payload, TAG.AttributeReference).length;
+    return {
+      operation,
+      variableTags: variable,
+      allAttributes: operation === 'GetAttributeList' || (operation === 'GetAttributes' && named === 0),
+    };
+  });
+}
+
+function remember(item: TtlvItem, lastByTag: Map<number, TtlvItem['value']>): void {
+  if (item.type === ItemType.Structure) item.value.forEach((c) => remember(c, lastByTag));
+  else lastByTag.set(item.tag, item.value);
+}
+
+/** One line for the table: the server's refusal when it refused what the reference server did, else the difference. */
+function causeOf(difference: Difference, actual: TtlvItem, operations: readonly string[]): string {
+  const index = Number(/BatchItem\[([0-9]+)\]/.exec(difference.path)?.[1] ?? '-1');
+  const item = childrenOf(actual, TAG.BatchItem)[index];
+  const operation = operations[index] ?? operations.join('+');
+  const status = child(item, TAG.ResultStatus);
+  if (status?.type === ItemType.Enumeration && status.value !== 0 && /ResultStatus|ResponsePayload|ResultReason/.test(difference.path)) {
+    const reason = child(item, TAG.ResultReason);
+    const reasonName = reason?.type === ItemType.Enumeration ? enumerationName('Result Reason', reason.value) : '?';
+    return `${operation}: ${reasonName}: ${text(child(item, TAG.ResultMessage)) ?? ''}`.trim();
+  }
+  const where = difference.path.replace(/^ResponseMessage\//, '').replace(/^BatchItem\[[0-9]+\]\//, '');
+  return `${operation}: ${where}: expected ${difference.expected}, got ${difference.got}`;
+}
