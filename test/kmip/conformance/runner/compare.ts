@@ -38,6 +38,18 @@ const TAG = {
 };
 
 /** Header fields a server adds on its own (KMIP 1.4 §6.18/6.19: a server correlation value; asynchronous/nonce fields). */
+/**
+ * A Query answer describes the server that answers (its operations, object types, namespaces, vendor and
+ * server information), not the reference server: those fields are the server's own.
+ */
+const QUERY_SELF_DESCRIPTION = new Set([
+  T('Operation'),
+  T('Object Type'),
+  T('Application Namespace'),
+  T('Vendor Identification'),
+  T('Server Information'),
+]);
+
 const OPTIONAL_HEADER_FIELDS = new Set([T('Server Correlation Value'), T('Client Correlation Value'), T('Nonce'), T('Attestation Type')]);
 
 /**
@@ -161,7 +173,11 @@ class Comparison {
   private children(exp: XmlElement, actual: readonly TtlvItem[], path: string): void {
     const tag = elementTag(exp);
     let act = actual.filter((c) => c.tag !== TAG.ResultMessage);
-    const expected = exp.children.filter((c) => elementTag(c) !== TAG.ResultMessage);
+    let expected = exp.children.filter((c) => elementTag(c) !== TAG.ResultMessage);
+    if (tag === TAG.ResponsePayload && this.item?.operation === 'Query') {
+      act = act.filter((c) => !QUERY_SELF_DESCRIPTION.has(c.tag));
+      expected = expected.filter((c) => !QUERY_SELF_DESCRIPTION.has(elementTag(c)));
+    }
     if (tag === TAG.ResponseHeader) {
       const named = new Set(expected.map(elementTag));
       act = act.filter((c) => named.has(c.tag) || !OPTIONAL_HEADER_FIELDS.has(c.tag));

@@ -107,6 +107,14 @@ export async function runCase(
     const connection = await identity.connectionFor(operations);
     const actual = await connection.send(request);
     if (!actual) return result('fail', `${operations.join('+')}: the server closed the connection`, index + 1);
+    for (const [i, item] of childrenOf(actual, TAG.BatchItem).entries()) {
+      if (!CREATING.has(operations[i] ?? '')) continue;
+      const payload = child(item, TAG.ResponsePayload);
+      for (const tag of [TAG.UniqueIdentifier, TAG.PrivateKeyUniqueIdentifier, TAG.PublicKeyUniqueIdentifier]) {
+        const uid = text(child(payload, tag));
+        if (uid) generated.add(uid);
+      }
+    }
     const contexts = itemContexts(request, actual, operations, generated);
     let difference: Difference | null;
     try {
@@ -116,15 +124,7 @@ export async function runCase(
       throw err;
     }
     remember(actual, lastByTag);
-    for (const [i, item] of childrenOf(actual, TAG.BatchItem).entries()) {
-      if (!CREATING.has(operations[i] ?? '')) continue;
-      const payload = child(item, TAG.ResponsePayload);
-      for (const tag of [TAG.UniqueIdentifier, TAG.PrivateKeyUniqueIdentifier, TAG.PublicKeyUniqueIdentifier]) {
-        const uid = text(child(payload, tag));
-        if (uid) generated.add(uid);
-      }
-    }
-    if (difference) return result('fail', causeOf(difference, actual, operations), index + 1, difference);
+    if (difference) return result('fail', causeOf(difference, step.response, actual, operations), index + 1, difference);
   }
   return result('pass');
 }
@@ -185,17 +185,22 @@ function remember(item: TtlvItem, lastByTag: Map<number, TtlvItem['value']>): vo
   else lastByTag.set(item.tag, item.value);
 }
 
-/** One line for the table: the server's refusal when it refused what the reference server did, else the difference. */
-function causeOf(difference: Difference, actual: TtlvItem, operations: readonly string[]): string {
-  const index = Number(/BatchItem\[([0-9]+)\]/.exec(difference.path)?.[1] ?? '-1');
-  const item = childrenOf(actual, TAG.BatchItem)[index];
-  const operation = operations[index] ?? operations.join('+');
-  const status = child(item, TAG.ResultStatus);
-  if (status?.type === ItemType.Enumeration && status.value !== 0 && /ResultStatus|ResponsePayload|ResultReason/.test(difference.path)) {
+/**
+ * One line for the table: the server's refusal of an item the reference server carried out (the most
+ * telling cause, even when the first difference is elsewhere, e.g. a shorter batch), else the difference.
+ */
+function causeOf(difference: Difference, expected: XmlElement, actual: TtlvItem, operations: readonly string[]): string {
+  const expectedItems = expected.children.filter((c) => c.name === 'BatchItem');
+  for (const [i, item] of childrenOf(actual, TAG.BatchItem).entries()) {
+    const status = child(item, TAG.ResultStatus);
+    const wanted = expectedItems[i]?.children.find((c) => c.name === 'ResultStatus')?.attributes.value;
+    if (status?.type !== ItemType.Enumeration || status.value === 0 || wanted !== 'Success') continue;
     const reason = child(item, TAG.ResultReason);
     const reasonName = reason?.type === ItemType.Enumeration ? enumerationName('Result Reason', reason.value) : '?';
-    return `${operation}: ${reasonName}: ${text(child(item, TAG.ResultMessage)) ?? ''}`.trim();
+    return `${operations[i] ?? '?'}: ${reasonName}: ${text(child(item, TAG.ResultMessage)) ?? ''}`.trim();
   }
+  const index = Number(/BatchItem\[([0-9]+)\]/.exec(difference.path)?.[1] ?? '-1');
+  const operation = operations[index] ?? operations.join('+');
   const where = difference.path.replace(/^ResponseMessage\//, '').replace(/^BatchItem\[[0-9]+\]\//, '');
   return `${operation}: ${where}: expected ${difference.expected}, got ${difference.got}`;
 }
