@@ -295,3 +295,24 @@ function same(a: TtlvItem['value'], b: TtlvItem['value']): boolean {
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
   return a === b;
 }
+
+/**
+ * After a difference, binds what can still be bound so that the case can go on: each `$NAME` of the
+ * expected response not bound yet takes the value at the same place in the actual one (children paired
+ * by tag and rank). Nothing is compared.
+ */
+export function bindLoosely(expected: XmlElement, actual: TtlvItem | undefined, bindings: Bindings): void {
+  if (!actual || elementTag(expected) !== actual.tag) return;
+  if (actual.type !== ItemType.Structure) {
+    const raw = expected.attributes.value ?? '';
+    if (raw.startsWith('$') && !raw.startsWith('$NOW') && !bindings.has(raw)) bindings.set(raw, actual.value);
+    return;
+  }
+  const rank = new Map<number, number>();
+  for (const e of expected.children) {
+    const tag = elementTag(e);
+    const k = rank.get(tag) ?? 0;
+    rank.set(tag, k + 1);
+    bindLoosely(e, actual.value.filter((c) => c.tag === tag)[k], bindings);
+  }
+}

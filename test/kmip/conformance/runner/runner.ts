@@ -1,6 +1,6 @@
 import { ItemType, type TtlvItem } from '@keyward/kmip';
 import type { ConformanceCase } from './case-file';
-import { compareResponse, type Bindings, type Difference, type ItemContext } from './compare';
+import { bindLoosely, compareResponse, type Bindings, type Difference, type ItemContext } from './compare';
 import { enumerationName, tagNumber } from './kmip-dictionary';
 import { CaseFormatError, nowPlaceholder, toTtlv } from './xml-ttlv';
 import type { XmlElement } from './xml-reader';
@@ -34,7 +34,15 @@ export interface CaseResult {
   readonly difference?: Difference;
   /** One line: why it failed ("Create: PermissionDenied: …"), empty when it passed. */
   readonly cause: string;
+  /** With `keepGoing`: the differences of the later requests, each found by going on after the previous one. */
+  readonly later: readonly { readonly step: number; readonly cause: string }[];
   readonly ms: number;
+}
+
+export interface RunOptions {
+  /** Go on after the first difference (binding what the answer still tells) to list the later ones too. */
+  readonly keepGoing?: boolean;
+  readonly now?: () => Date;
 }
 
 const T = (name: string): number => tagNumber(name)!;
@@ -67,11 +75,10 @@ const childrenOf = (item: TtlvItem | undefined, tag: number): TtlvItem[] =>
 const text = (item: TtlvItem | undefined): string | undefined => (item?.type === ItemType.TextString ? item.value : undefined);
 
 /** Replays one case over `identity`: pass, or the first difference from the reference responses. */
-export async function runCase(
-  testCase: ConformanceCase,
-  identity: ConformanceIdentity,
-  now: () => Date = () => new Date(),
-): Promise<CaseResult> {
+export async function runCase(testCase: ConformanceCase, identity: ConformanceIdentity, options: RunOptions = {}): Promise<CaseResult> {
+  const now = options.now ?? (() => new Date());
+  let first: { step: number; cause: string; difference: Difference } | undefined;
+  const later: { step: number; cause: string }[] = [];
   const started = Date.now();
   const bindings: Bindings = new Map();
   /** The latest value the server answered for each tag: what `$DATA_0` or `$IV_COUNTER_NONCE` in a request mean. */
@@ -85,6 +92,7 @@ export async function runCase(
     outcome,
     steps: testCase.steps.length,
     cause,
+    later,
     ms: Date.now() - started,
     ...(step === undefined ? {} : { step }),
     ...(difference ? { difference } : {}),
@@ -101,12 +109,20 @@ export async function runCase(
         return bound;
       });
     } catch (err) {
+      // After a difference, a placeholder the server never answered ends the case quietly.
+      if (first && err instanceof CaseFormatError) break;
       if (err instanceof CaseFormatError) return result('error', `case not runnable: ${err.message}`, index + 1);
       throw err;
     }
     const connection = await identity.connectionFor(operations);
     const actual = await connection.send(request);
-    if (!actual) return result('fail', `${operations.join('+')}: the server closed the connection`, index + 1);
+    if (!actual) {
+      const cause = `${operations.join('+')}: the server closed the connection`;
+      if (first) later.push({ step: index + 1, cause });
+      else first = { step: index + 1, cause, difference: { path: 'ResponseMessage', expected: 'a response', got: '(connection closed)' } };
+      if (!options.keepGoing) break;
+      continue;
+    }
     for (const [i, item] of childrenOf(actual, TAG.BatchItem).entries()) {
       if (!CREATING.has(operations[i] ?? '')) continue;
       const payload = child(item, TAG.ResponsePayload);
@@ -124,16 +140,22 @@ export async function runCase(
       throw err;
     }
     remember(actual, lastByTag);
-    if (difference) return result('fail', causeOf(difference, step.response, actual, operations), index + 1, difference);
+    if (difference) {
+      const cause = causeOf(difference, step.response, actual, operations);
+      if (first) later.push({ step: index + 1, cause });
+      else first = { step: index + 1, cause, difference };
+      if (!options.keepGoing) break;
+      bindLoosely(step.response, actual, bindings);
+    }
   }
-  return result('pass');
+  return first ? result('fail', first.cause, first.step, first.difference) : result('pass');
 }
 
 /** Runs every case, a fresh identity per profile (cases of a profile build on each other, e.g. TL-M-3 locates TL-M-2's key). */
 export async function runCases(
   cases: readonly ConformanceCase[],
   identityFor: IdentityFactory,
-  onResult: (r: CaseResult) => void = () => undefined,
+  options: RunOptions = {},
 ): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   const profiles = [...new Set(cases.map((c) => `${c.version}/${c.profile}`))];
@@ -141,9 +163,7 @@ export async function runCases(
     const identity = await identityFor(key);
     try {
       for (const c of cases.filter((x) => `${x.version}/${x.profile}` === key)) {
-        const r = await runCase(c, identity);
-        results.push(r);
-        onResult(r);
+        results.push(await runCase(c, identity, options));
       }
     } finally {
       await identity.close();
