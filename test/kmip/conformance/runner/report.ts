@@ -27,15 +27,39 @@ export function markdownReport(results: readonly CaseResult[], identity: string)
         `| ${r.id} | ${r.version} | ${r.outcome} | ${r.outcome === 'pass' ? r.steps : `${r.step ?? '?'} of ${r.steps}`} | ${cell(r.cause)} |`,
     ),
   ];
-  const groups = new Map<string, string[]>();
-  for (const r of results.filter((x) => x.outcome !== 'pass')) {
-    const key = causeGroup(r.cause);
-    groups.set(key, [...(groups.get(key) ?? []), r.id]);
-  }
-  if (groups.size > 0) {
-    lines.push('', '| Failures by cause | Cases |', '|---|---|');
-    for (const [cause, ids] of [...groups].sort((a, b) => b[1].length - a[1].length))
-      lines.push(`| ${cell(cause, 200)} | ${ids.length}: ${ids.join(', ')} |`);
-  }
+  const failed = results.filter((x) => x.outcome !== 'pass');
+  lines.push(
+    ...grouped(
+      'First difference, by cause',
+      failed.map((r) => ({ cause: r.cause, id: r.id })),
+    ),
+  );
+  const later = failed.flatMap((r) => r.later.map((l) => ({ cause: l.cause, id: r.id, step: l.step })));
+  lines.push(...grouped('Later differences (the run goes on past the first; request numbers in brackets), by cause', later));
   return `${lines.join('\n')}\n`;
+}
+
+/** A table of causes (without what varies between runs) and the cases where each was found, most cases first. */
+function grouped(title: string, found: readonly { cause: string; id: string; step?: number }[]): string[] {
+  const groups = new Map<string, Map<string, number[]>>();
+  for (const { cause, id, step } of found) {
+    const cases = groups.get(causeGroup(cause)) ?? new Map<string, number[]>();
+    cases.set(id, [...(cases.get(id) ?? []), ...(step === undefined ? [] : [step])]);
+    groups.set(causeGroup(cause), cases);
+  }
+  if (groups.size === 0) return [];
+  const where = (cases: Map<string, number[]>): string =>
+    [...cases]
+      .map(([id, steps]) =>
+        steps.length > 0 ? `${id} (${steps.length > 6 ? `${steps.slice(0, 6).join(', ')}, …` : steps.join(', ')})` : id,
+      )
+      .join(', ');
+  return [
+    '',
+    `| ${title} | Cases |`,
+    '|---|---|',
+    ...[...groups]
+      .sort((a, b) => b[1].size - a[1].size)
+      .map(([cause, cases]) => `| ${cell(cause, 200)} | ${cases.size}: ${where(cases)} |`),
+  ];
 }
