@@ -23,6 +23,9 @@ export function planLabel(plan: IdentityPlan): string {
 const USE = new Set(['Get', 'Encrypt', 'Decrypt', 'MAC', 'MACVerify', 'Sign', 'SignatureVerify', 'Hash', 'RNGRetrieve', 'RNGSeed']);
 const READ = new Set(['Locate', 'GetAttributes', 'GetAttributeList', 'Query', 'DiscoverVersions', 'Check']);
 
+/** How long a request may wait for its answer. */
+const ANSWER_MS = 60_000;
+
 /** A connection that reopens itself when the server closed it (after an Invalid Message, say). */
 class ReopeningConnection implements KmipConnection {
   private client: TtlvClient | undefined;
@@ -33,9 +36,13 @@ class ReopeningConnection implements KmipConnection {
     private readonly cert: [string, string],
   ) {}
 
+  /** Answers null when the server closed the connection or did not answer within `ANSWER_MS` (the connection is then dropped). */
   async send(request: TtlvItem): Promise<TtlvItem | null> {
     this.client ??= await TtlvClient.open(this.port, this.ca, this.cert);
-    const answer = await this.client.send(encodeTtlv(request));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ANSWER_MS)));
+    const answer = await Promise.race([this.client.send(encodeTtlv(request)), late]);
+    clearTimeout(timer);
     if (answer === null) this.close();
     return answer;
   }

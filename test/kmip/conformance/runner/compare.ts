@@ -1,5 +1,5 @@
 import { ItemType, type TtlvItem } from '@keyward/kmip';
-import { enumerationName, looseName, tagName, tagNumber } from './kmip-dictionary';
+import { enumerationName, knownTag, looseName, TAG, tagName } from './kmip-dictionary';
 import { elementTag, elementType, leafValue, valueContext } from './xml-ttlv';
 import type { XmlElement } from './xml-reader';
 
@@ -22,20 +22,7 @@ export interface ItemContext {
 
 export type Bindings = Map<string, TtlvItem['value']>;
 
-const T = (name: string): number => tagNumber(name)!;
-const TAG = {
-  TimeStamp: T('Time Stamp'),
-  ResponseHeader: T('Response Header'),
-  BatchItem: T('Batch Item'),
-  ResultMessage: T('Result Message'),
-  ResponsePayload: T('Response Payload'),
-  Attribute: T('Attribute'),
-  Attributes: T('Attributes'),
-  AttributeName: T('Attribute Name'),
-  AttributeValue: T('Attribute Value'),
-  AttributeReference: T('Attribute Reference'),
-  UniqueIdentifier: T('Unique Identifier'),
-};
+const T = knownTag;
 
 /** Header fields a server adds on its own (KMIP 1.4 §6.18/6.19: a server correlation value; asynchronous/nonce fields). */
 /**

@@ -42,6 +42,35 @@ export function tagNumber(name: string): number | undefined {
   return hex ? parseInt(hex[1]!, 16) : tagsByName.get(looseName(name));
 }
 
+/** A tag the runner names in its own code: an unknown name is a programming error. */
+export function knownTag(name: string): number {
+  const tag = tagNumber(name);
+  if (tag === undefined) throw new Error(`no KMIP tag is named ${name}`);
+  return tag;
+}
+
+/** The tags the runner itself looks at, by specification name. */
+export const TAG = {
+  Attribute: knownTag('Attribute'),
+  AttributeName: knownTag('Attribute Name'),
+  AttributeReference: knownTag('Attribute Reference'),
+  AttributeValue: knownTag('Attribute Value'),
+  Attributes: knownTag('Attributes'),
+  BatchItem: knownTag('Batch Item'),
+  IvCounterNonce: knownTag('IV/Counter/Nonce'),
+  Operation: knownTag('Operation'),
+  PrivateKeyUniqueIdentifier: knownTag('Private Key Unique Identifier'),
+  PublicKeyUniqueIdentifier: knownTag('Public Key Unique Identifier'),
+  RequestPayload: knownTag('Request Payload'),
+  ResponseHeader: knownTag('Response Header'),
+  ResponsePayload: knownTag('Response Payload'),
+  ResultMessage: knownTag('Result Message'),
+  ResultReason: knownTag('Result Reason'),
+  ResultStatus: knownTag('Result Status'),
+  TimeStamp: knownTag('Time Stamp'),
+  UniqueIdentifier: knownTag('Unique Identifier'),
+};
+
 /** The XML element name of a tag (its specification name without spaces), or its hex form. */
 export function tagName(tag: number): string {
   return tagNames.get(tag) ?? `0x${tag.toString(16).padStart(6, '0')}`;

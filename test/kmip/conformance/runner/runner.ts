@@ -1,7 +1,7 @@
 import { ItemType, type TtlvItem } from '@keyward/kmip';
 import type { ConformanceCase } from './case-file';
 import { bindLoosely, compareResponse, type Bindings, type Difference, type ItemContext } from './compare';
-import { enumerationName, tagNumber } from './kmip-dictionary';
+import { enumerationName, knownTag, TAG } from './kmip-dictionary';
 import { CaseFormatError, nowPlaceholder, toTtlv } from './xml-ttlv';
 import type { XmlElement } from './xml-reader';
 
@@ -45,22 +45,7 @@ export interface RunOptions {
   readonly now?: () => Date;
 }
 
-const T = (name: string): number => tagNumber(name)!;
-const TAG = {
-  BatchItem: T('Batch Item'),
-  Operation: T('Operation'),
-  RequestPayload: T('Request Payload'),
-  ResponsePayload: T('Response Payload'),
-  ResultStatus: T('Result Status'),
-  ResultReason: T('Result Reason'),
-  ResultMessage: T('Result Message'),
-  UniqueIdentifier: T('Unique Identifier'),
-  PrivateKeyUniqueIdentifier: T('Private Key Unique Identifier'),
-  PublicKeyUniqueIdentifier: T('Public Key Unique Identifier'),
-  IvCounterNonce: T('IV/Counter/Nonce'),
-  AttributeName: T('Attribute Name'),
-  AttributeReference: T('Attribute Reference'),
-};
+const T = knownTag;
 const bytesTags = (...names: string[]): number[] => names.map(T);
 const CORRELATION = bytesTags('Correlation Value');
 const SERVER_IV = bytesTags('Data', 'IV/Counter/Nonce', 'Authenticated Encryption Tag');
@@ -117,7 +102,7 @@ export async function runCase(testCase: ConformanceCase, identity: ConformanceId
     const connection = await identity.connectionFor(operations);
     const actual = await connection.send(request);
     if (!actual) {
-      const cause = `${operations.join('+')}: the server closed the connection`;
+      const cause = `${operations.join('+')}: the server closed the connection or did not answer`;
       if (first) later.push({ step: index + 1, cause });
       else first = { step: index + 1, cause, difference: { path: 'ResponseMessage', expected: 'a response', got: '(connection closed)' } };
       if (!options.keepGoing) break;
