@@ -129,7 +129,8 @@ describe('keyward encrypt | decrypt | data-key | rewrap | mac | verify-mac again
       copy[at] = (copy[at] ?? 0) ^ 0x40;
       return copy;
     };
-    const [f0, f1, f2, f3] = [0, 1, 2, 3].map((i) => () => parts.frames[i]!);
+    const frame = (i: number) => (): Buffer => parts.frames[i]!;
+    const [f0, f1, f2, f3] = [frame(0), frame(1), frame(2), frame(3)];
 
     it.each<[string, () => Buffer, RegExp]>([
       ['a byte of a frame changed', () => flipped(parts.header.length + 64 * 1024), /refused \(tampered\): frame 0 failed authentication/],

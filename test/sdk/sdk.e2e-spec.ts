@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvelopeEncryption, KeywardClient, KeywardProblemError } from '@keyward/sdk';
 import { generateOpenApiTypes, type OpenApiDocument } from '../../libs/sdk/src/codegen/openapi-types';
+import { issueClientCert } from '../security/support/client-certs';
 import { KeywardStack } from '../support/keyward-stack';
 
 jest.setTimeout(240_000);
@@ -13,8 +15,8 @@ describe('the SDK against a real key-api (real Kafka and FerretDB)', () => {
   let admin: string;
   let user: string;
   let keyId: string;
-  const client = (apiKey: string): KeywardClient =>
-    new KeywardClient({ baseUrl: stack.api.baseUrl, apiKey, tls: { ca: readFileSync(join(stack.dataDir, 'tls', 'ca.crt')) } });
+  const client = (apiKey: string, cert?: { cert: Buffer; key: Buffer }): KeywardClient =>
+    new KeywardClient({ baseUrl: stack.api.baseUrl, apiKey, tls: { ca: readFileSync(join(stack.dataDir, 'tls', 'ca.crt')), ...cert } });
 
   beforeAll(async () => {
     await stack.start();
@@ -57,5 +59,20 @@ describe('the SDK against a real key-api (real Kafka and FerretDB)', () => {
     const missing = await sdk.generateDataKey('alias/nope').catch((err: unknown) => err);
     expect(missing).toMatchObject({ status: 404, problem: 'not-found' });
     sdk.close();
+  });
+
+  it('mutual TLS: a principal bound to a client certificate works with tls.cert and tls.key, and is refused without', async () => {
+    const made = await stack.principalWithId(admin, 'key-user', 'sdk-mtls-app');
+    const issued = await issueClientCert({ dataDir: stack.dataDir, out: mkdtempSync(join(tmpdir(), 'kw-sdk-certs-')), cn: 'sdk-mtls-app' });
+    const bound = await stack.call(admin, 'PUT', `/v1/principals/${made.principalId}/certificate`, { fingerprint: issued.fingerprint });
+    expect(bound.status).toBe(200);
+    const withCert = client(made.apiKey, { cert: Buffer.from(issued.cert), key: Buffer.from(issued.key) });
+    const envelope = new EnvelopeEncryption(withCert, { key: keyId });
+    expect((await envelope.decrypt(await envelope.encrypt(Buffer.from('over mTLS')))).toString()).toBe('over mTLS');
+    withCert.close();
+    const alone = await client(made.apiKey)
+      .generateDataKey(keyId)
+      .catch((err: unknown) => err);
+    expect(alone).toMatchObject({ status: 401, problem: 'client-certificate-required' });
   });
 });

@@ -2,6 +2,8 @@
 export type KnownProblem =
   | 'validation'
   | 'unauthenticated'
+  | 'client-certificate-required'
+  | 'mtls-required'
   | 'forbidden-role'
   | 'not-found'
   | 'key-unusable'
