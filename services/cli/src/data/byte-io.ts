@@ -64,12 +64,20 @@ function stdoutSink(out: NodeJS.WritableStream): Writable {
 
 /** Counts bytes through a pipeline for the progress bar. */
 function counter(total: number | undefined, label: string): Transform {
+  const mib = (n: number): string => (n / 1024 / 1024).toFixed(0);
   const bar =
     total !== undefined && total >= PROGRESS_FROM_BYTES
-      ? progressBar(`${label} |{bar}| {percentage}% | {mib}/{totalMib} MiB | ETA {eta_formatted}`, total)
+      ? progressBar(`${label} |{bar}| {percentage}% | {mib}/{totalMib} MiB | ETA {eta_formatted}`, total, {
+          mib: '0',
+          totalMib: mib(total),
+        })
       : undefined;
-  const mib = (n: number): string => (n / 1024 / 1024).toFixed(0);
   let seen = 0;
+  let stopped = false;
+  const stop = (): void => {
+    if (!stopped) bar?.stop();
+    stopped = true;
+  };
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
@@ -77,8 +85,13 @@ function counter(total: number | undefined, label: string): Transform {
       callback(null, chunk);
     },
     flush(callback) {
-      bar?.stop();
+      stop();
       callback();
+    },
+    // A failed pipeline destroys every stage: the bar gives the terminal its cursor back.
+    destroy(err, callback) {
+      stop();
+      callback(err);
     },
   });
 }
