@@ -9,9 +9,11 @@ export interface CliIo {
   readonly out: NodeJS.WriteStream;
   readonly err: NodeJS.WriteStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Standard input, for commands that read data (absent: none). */
+  readonly in?: NodeJS.ReadableStream;
 }
 
-export const processIo = (): CliIo => ({ out: process.stdout, err: process.stderr, env: process.env });
+export const processIo = (): CliIo => ({ out: process.stdout, err: process.stderr, env: process.env, in: process.stdin });
 
 /** One run of a command line: its output, and the words of the command reached so far (`keyward keys create`). */
 export class Invocation {

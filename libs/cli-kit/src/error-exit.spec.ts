@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@keyward/config';
 import { BackupError } from '@keyward/crypto';
+import { EnvelopeError, KeywardProblemError } from '@keyward/sdk';
 import { errorOutcome } from './error-exit';
 import { Refused, UsageError } from './errors';
 import { ExitCode } from './exit-codes';
@@ -37,6 +38,20 @@ describe('errorOutcome: typed errors to exit codes, in one place', () => {
       new Refused('403 forbidden-role', 'not allowed'),
       ExitCode.Error,
       'refused (403 forbidden-role): not allowed',
+      false,
+    ],
+    [
+      'a refused envelope message',
+      new EnvelopeError('truncated', 'the message is truncated'),
+      ExitCode.Error,
+      'refused (truncated): the message is truncated',
+      false,
+    ],
+    [
+      'a problem document from the SDK',
+      new KeywardProblemError(409, { type: 'urn:keyward:problem:key-unusable', title: 'Key unusable', detail: 'the key is Deactivated' }),
+      ExitCode.Error,
+      'refused (409 key-unusable): the key is Deactivated',
       false,
     ],
     ['any other error', new Error('cannot reach https://x: ECONNREFUSED'), ExitCode.Error, 'cannot reach https://x: ECONNREFUSED', false],

@@ -1,5 +1,6 @@
 import { ConfigError } from '@keyward/config';
 import { BackupError } from '@keyward/crypto';
+import { EnvelopeError, KeywardProblemError } from '@keyward/sdk';
 import { isParseArgsError, messageOf, UsageError } from './errors';
 import { ExitCode } from './exit-codes';
 
@@ -15,5 +16,10 @@ export function errorOutcome(err: unknown): ErrorOutcome {
   if (err instanceof UsageError || isParseArgsError(err)) return { code: ExitCode.Usage, message: messageOf(err), usageHint: true };
   if (err instanceof ConfigError) return { code: ExitCode.Config, message: err.message, usageHint: false };
   if (err instanceof BackupError) return { code: ExitCode.Error, message: `refused (${err.code}): ${err.message}`, usageHint: false };
+  if (err instanceof EnvelopeError) return { code: ExitCode.Error, message: `refused (${err.code}): ${err.message}`, usageHint: false };
+  if (err instanceof KeywardProblemError) {
+    const detail = typeof err.document.detail === 'string' ? err.document.detail : err.document.title;
+    return { code: ExitCode.Error, message: `refused (${err.status} ${err.problem}): ${detail}`, usageHint: false };
+  }
   return { code: ExitCode.Error, message: messageOf(err), usageHint: false };
 }

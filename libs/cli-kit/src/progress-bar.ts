@@ -6,9 +6,9 @@ export interface ProgressBar {
 }
 
 /** A progress bar on standard error when it is a terminal (never mixed into standard output). */
-export function progressBar(format: string, total: number): ProgressBar {
+export function progressBar(format: string, total: number, payload: Readonly<Record<string, unknown>> = {}): ProgressBar {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const bar = new SingleBar({ format, stream: process.stderr, hideCursor: true, etaBuffer: 50, fps: 10 }, Presets.shades_classic);
-  bar.start(total, 0);
+  bar.start(total, 0, payload);
   return bar;
 }

@@ -4,6 +4,7 @@
 import { defineGroup, type Command } from '@keyward/cli-kit';
 import { approvals } from './commands/approvals';
 import { audit } from './commands/audit';
+import { dataKey, decrypt, encrypt, mac, rewrap, verifyMac } from './commands/data-plane';
 import { enroll } from './commands/enroll';
 import { keys } from './commands/keys';
 import { principals } from './commands/principals';
@@ -21,6 +22,12 @@ const commands: Readonly<Record<string, Command>> = {
   audit,
   replay,
   root,
+  encrypt,
+  decrypt,
+  'data-key': dataKey,
+  rewrap,
+  mac,
+  'verify-mac': verifyMac,
   backup: forwarded('Backups: take, list, verify and restore snapshots', 'backup', 'cli/main'),
 };
 
@@ -33,8 +40,9 @@ ${Object.entries(commands)
 
 Commands that talk to key-api take --url, --api-key and --ca (or KEYWARD_URL, KEYWARD_API_KEY,
 KEYWARD_CA; --cert/--cert-key or KEYWARD_CERT/KEYWARD_CERT_KEY for mutual TLS) and --json for
-scripts. Exit codes: 0 done, 1 error or refused, 2 a check found a problem (audit verify, replay),
-64 usage error, 78 invalid configuration.
+scripts. encrypt, decrypt, rewrap and mac read --in or standard input and write --out or standard
+output, bytes as they are (no base64 to handle). Exit codes: 0 done, 1 error or refused, 2 a check
+found a problem (audit verify, replay, verify-mac), 64 usage error, 78 invalid configuration.
 
 Run "${path} <command> --help" for the verbs of a command, "${path} <command> <verb> --help" for
 the options of a verb.`;

@@ -1,0 +1,10 @@
+export type { components, paths } from './generated/openapi';
+export * from './client/keyward-client';
+export * from './client/problem';
+export * from './client/retry';
+export * from './client/transport';
+export * from './envelope/data-key-cache';
+export * from './envelope/envelope-encryption';
+export * from './envelope/envelope-error';
+export * from './envelope/envelope-streams';
+export { ENVELOPE_MAGIC, looksLikeEnvelope, parseHeader as parseEnvelopeHeader, type EnvelopeHeader } from './envelope/message-format';
