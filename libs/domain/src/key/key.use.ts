@@ -56,6 +56,7 @@ export function authorizeUse(
   }
   const details = { keyId: key.keyId, state: key.state, operation };
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
+  refuseSuspended(key, details);
   if (direction === 'protect') {
     if (key.state !== 'Active') refuse('key-unusable', `key ${key.keyId} is ${key.state}; only an Active key can ${operation}`, details);
     if (key.deactivationDate !== null && Date.parse(key.deactivationDate) <= now.getTime()) {
@@ -81,6 +82,13 @@ export function authorizeUse(
   return found;
 }
 
+/** A pending destruction asked for over KMIP stops every use at once. */
+function refuseSuspended(key: KeyState, details: Record<string, unknown>): void {
+  if (key.useSuspended && key.destroyAfter !== null) {
+    refuse('key-destroyed', `key ${key.keyId} is pending destruction (until ${key.destroyAfter}); it can no longer be used`, details);
+  }
+}
+
 function latest(key: KeyState): KeyVersionState {
   const version = key.versions.find((v) => v.version === key.latestVersion);
   if (version === undefined || version.destroyed) return refuse('key-destroyed', `the latest version of key ${key.keyId} is destroyed`);
@@ -101,6 +109,7 @@ export function authorizeExport(
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
   const details = { keyId: key.keyId, state: key.state, operation: 'export' };
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
+  refuseSuspended(key, details);
   if (!key.exportable) refuse('key-unusable', `key ${key.keyId} is not exportable`, details);
   if (!key.exportEnabled)
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
