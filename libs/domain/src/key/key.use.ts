@@ -1,4 +1,6 @@
+import type { Actor } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
+import { isOwnershipBound } from './key.ownership';
 import type { TenantState } from '../tenant/tenant';
 import type { KeyState, KeyVersionState } from './key.state';
 import { isDestroyed, KEY_TYPES, type KeyUsage } from './key.types';
@@ -96,6 +98,15 @@ function latest(key: KeyState): KeyVersionState {
 }
 
 /**
+ * An appliance (ownership-bound principal) that created or registered an exportable key itself may
+ * retrieve it without an administrator enabling export: the material came from its own request.
+ * Keys assigned to it by an administrator still need export enabled.
+ */
+function exportsOwnKey(actor: Actor, key: KeyState): boolean {
+  return isOwnershipBound(actor.role) && key.owner === actor.principalId && key.createdBy.principalId === actor.principalId;
+}
+
+/**
  * Whether a key's material may leave Keyward (wrapped for the caller): created exportable, export
  * enabled under dual control, and Active or Deactivated. Returns the latest version.
  */
@@ -104,6 +115,7 @@ export function authorizeExport(
   tenantId: string,
   key: KeyState | undefined,
   keyRef: string,
+  actor?: Actor,
 ): KeyVersionState {
   requireTenantActive(tenant, tenantId);
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
@@ -111,7 +123,7 @@ export function authorizeExport(
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
   refuseSuspended(key, details);
   if (!key.exportable) refuse('key-unusable', `key ${key.keyId} is not exportable`, details);
-  if (!key.exportEnabled)
+  if (!key.exportEnabled && !(actor !== undefined && exportsOwnKey(actor, key)))
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
   if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);
