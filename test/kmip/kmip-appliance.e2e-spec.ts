@@ -22,6 +22,7 @@ import {
 } from '@keyward/kmip';
 import { KeywardStack } from '../support/keyward-stack';
 import { freePort } from '../support/ports';
+import { readUsage } from '../support/usage-topic';
 import { KmipService } from './kmip-service';
 import { TtlvClient } from './ttlv-client';
 
@@ -174,6 +175,14 @@ describe('KMIP appliance identity (kmip-client)', () => {
     expect(events.map((e) => e.type)).toEqual(['key.created.v1', 'key.activated.v1', 'key.deactivated.v1', 'key.destruction-scheduled.v1']);
     expect(events[0]?.data.owner).toBe(array.principalId);
     expect(new Set(events.map((e) => e.actor.principalId))).toEqual(new Set([array.principalId]));
+    // Every use is in the usage audit, by the appliance (the refused Decrypt included).
+    let usage: Awaited<ReturnType<typeof readUsage>> = [];
+    await stack.api.waitFor(async () => {
+      usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 3)).filter((r) => r.principalId === array.principalId && r.keyId === id);
+      return usage.length >= 3;
+    }, 60_000);
+    expect(usage.map((r) => `${r.operation}:${r.outcome}`).sort()).toEqual(['decrypt:key-destroyed', 'encrypt:ok', 'export:ok']);
+    expect(usage.every((r) => r.role === 'kmip-client' && r.tenantId === tenant.tenantId)).toBe(true);
   });
 
   it('refuses the keys it does not own (Permission Denied) and another tenant (Item Not Found); Locate shows only its own', async () => {

@@ -406,7 +406,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       'pykmip-appliance.py',
     );
     expect(out.state_created).toBe('PRE_ACTIVE');
-    expect(out.attribute_list).toEqual(expect.arrayContaining(['Digest', 'Fresh', 'Extractable', 'Original Creation Date', 'State']));
+    expect(out.attribute_list).toEqual(expect.arrayContaining(['Digest', 'Fresh', 'Sensitive', 'Original Creation Date', 'State']));
     expect(out.state_activated).toBe('ACTIVE');
     expect(out.get_length).toBe(32);
     expect(out.encrypt_matches_local).toBe(true);

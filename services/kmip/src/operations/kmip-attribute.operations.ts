@@ -59,7 +59,7 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
     const name = referenceName(ref);
     if (name) wanted.add(name);
   }
-  const all = keyAttributes(key);
+  const all = keyAttributes(key).filter((a) => isKmip2(call) || !KMIP2_ONLY.has(a.name));
   if (wanted.size === 0 || wanted.has('Digest')) all.push(...(await digestOf(deps, call, key)));
   const chosen = wanted.size === 0 ? all : all.filter((a) => wanted.has(a.name));
   const encoded = writeAttributes(chosen, call.version.major);
@@ -69,7 +69,7 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
 export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
   const { key } = await findKey(deps, payload, call);
-  const names = [...new Set(keyAttributes(key).map((a) => a.name))];
+  const names = [...new Set(keyAttributes(key).map((a) => a.name))].filter((n) => isKmip2(call) || !KMIP2_ONLY.has(n));
   if (hasDigest(key)) names.push('Digest');
   if (isKmip2(call)) {
     // 2.0 answers Attribute References: the tags of standard attributes (custom ones have no tag).
@@ -80,6 +80,9 @@ export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undef
 }
 
 const SHA_256 = 6;
+
+/** Attributes KMIP 1.x does not define: answered to 2.0 clients only (a 1.x client could not parse them). */
+const KMIP2_ONLY: ReadonlySet<string> = new Set(['Extractable']);
 
 /** A Digest is answered for live key material; never for secret data (a digest of a password could be guessed). */
 const hasDigest = (key: KeyState): boolean =>
