@@ -390,6 +390,56 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       })
       .catch(() => null);
 
+  it("runs an appliance's flows with ONE kmip-client identity: create, register, get, encrypt, MAC, locate, revoke, destroy", async () => {
+    if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
+    const array = await stack.principalWithId(tenant.adminKey, 'kmip-client', uniqueName('array'));
+    const other = await stack.principalWithId(tenant.adminKey, 'kmip-client', uniqueName('tape'));
+    const arrayCert = await boundCert(stack, tenant.adminKey, dir, 'array', tenant.tenantId, array.principalId);
+    const otherCert = await boundCert(stack, tenant.adminKey, dir, 'tape', tenant.tenantId, other.principalId);
+    // Appliances retiring a volume shred its key at once (the tenant's choice; the default is a pending destruction).
+    const policy = await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', { kmipDestroy: 'immediate-for-owner' });
+    expect(policy.status).toBe(200);
+    const prefix = uniqueName('appliance');
+    const out = await runScenario(
+      python,
+      ['127.0.0.1', String(kmip.port), ca, ...arrayCert, ...otherCert, prefix, stack.api.baseUrl, tenant.adminKey],
+      'pykmip-appliance.py',
+    );
+    expect(out.state_created).toBe('PRE_ACTIVE');
+    expect(out.attribute_list).toEqual(expect.arrayContaining(['Digest', 'Fresh', 'Sensitive', 'Original Creation Date', 'State']));
+    expect(out.state_activated).toBe('ACTIVE');
+    expect(out.get_length).toBe(32);
+    expect(out.encrypt_matches_local).toBe(true);
+    expect(out.decrypt_roundtrip).toBe(true);
+    expect(out.registered_state).toBe('PRE_ACTIVE');
+    expect(out.mac_matches_local).toBe(true);
+    expect(out.locate_name).toEqual([out.uid]);
+    expect(out.locate_all_own).toHaveLength(3);
+    expect(out.other_locate).toEqual([]);
+    expect(out.other_get).toBe('PERMISSION_DENIED');
+    expect(out.other_encrypt).toBe('PERMISSION_DENIED');
+    expect(out.other_destroy).toBe('PERMISSION_DENIED');
+    expect(out.destroy_active).toBe('ILLEGAL_OPERATION');
+    expect(out.state_revoked).toBe('DEACTIVATED');
+    expect(out.state_destroyed).toBe('DESTROYED');
+    expect(out.get_after_destroy).toBe('ILLEGAL_OPERATION');
+    expect(out.registered_destroyed).toBe('DESTROYED');
+    // Shredded: no keystore entry is left for the destroyed keys; the log names the appliance as owner and actor.
+    const uid = out.uid as string;
+    expect(await stack.db.collection('keystore').countDocuments({ tenantId: tenant.tenantId, keyId: uid })).toBe(0);
+    const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).toArray();
+    const events = commits.flatMap(
+      (c) => c.events as { type: string; actor: { principalId: string }; data: { keyId?: string; owner?: string } }[],
+    );
+    const ofKey = events.filter((e) => e.data.keyId === uid);
+    expect(ofKey.map((e) => e.type)).toEqual(['key.created.v1', 'key.activated.v1', 'key.deactivated.v1', 'key.destroyed.v1']);
+    expect(ofKey[0]?.data.owner).toBe(array.principalId);
+    expect(ofKey.every((e) => e.actor.principalId === array.principalId)).toBe(true);
+    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 5)).filter((r) => r.principalId === array.principalId);
+    expect(usage.map((r) => r.operation)).toEqual(expect.arrayContaining(['export', 'encrypt', 'decrypt', 'mac']));
+    expect((await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', { kmipDestroy: 'pending' })).status).toBe(200);
+  });
+
   it('refuses connections without a certificate, with an untrusted one, and principals of another tenant', async () => {
     expect(await tryDiscover()).toBeNull();
     const rogueCa = mkdtempSync(join(tmpdir(), 'kw-rogue-ca-'));

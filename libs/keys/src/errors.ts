@@ -91,6 +91,7 @@ const REFUSAL_NAMES: Readonly<Record<DomainErrorCode, string>> = {
   'key-destroyed': 'key-destroyed',
   'version-retired': 'key-version-retired',
   'approval-required': 'approval-required',
+  forbidden: 'forbidden',
   'quota-exceeded': 'quota-exceeded',
   'rate-exceeded': 'tenant-rate-exceeded',
 };

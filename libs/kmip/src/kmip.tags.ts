@@ -90,6 +90,23 @@ export const Tag = {
   AttributeReference: 0x42013b,
   CurrentAttribute: 0x42013c,
   NewAttribute: 0x42013d,
+  // Attributes kept for clients (Object Group, Application Specific Information, ...) and server attributes.
+  ApplicationData: 0x420002,
+  ApplicationNamespace: 0x420003,
+  ContactInformation: 0x420022,
+  Link: 0x42004a,
+  LinkType: 0x42004b,
+  LinkedObjectIdentifier: 0x42004c,
+  OperationPolicyName: 0x42005d,
+  Fresh: 0x4200a8,
+  OriginalCreationDate: 0x4200bc,
+  AlternativeName: 0x4200bf,
+  AlternativeNameValue: 0x4200c0,
+  AlternativeNameType: 0x4200c1,
+  Description: 0x4200fc,
+  Comment: 0x4200fd,
+  Sensitive: 0x420120,
+  Extractable: 0x420122,
 } as const;
 
 export const Operation = {

@@ -1,5 +1,7 @@
 import { KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
+import { decodeValue, storedAttributes } from './kmip-stored-attributes';
 import {
+  asInt,
   asStruct,
   asText,
   child,
@@ -39,13 +41,31 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   'Compromise Occurrence Date': Tag.CompromiseOccurrenceDate,
   'Destroy Date': Tag.DestroyDate,
   'Last Change Date': Tag.LastChangeDate,
+  'Original Creation Date': Tag.OriginalCreationDate,
+  Digest: Tag.Digest,
+  Fresh: Tag.Fresh,
+  Extractable: Tag.Extractable,
+  Sensitive: Tag.Sensitive,
+  'Object Group': Tag.ObjectGroup,
+  'Alternative Name': Tag.AlternativeName,
+  'Application Specific Information': Tag.ApplicationSpecificInformation,
+  'Cryptographic Parameters': Tag.CryptographicParameters,
+  'Contact Information': Tag.ContactInformation,
+  Link: Tag.Link,
+  'Operation Policy Name': Tag.OperationPolicyName,
+  Description: Tag.Description,
+  Comment: Tag.Comment,
 };
 const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
 
 export const attributeNameOfTag = (tag: number): string | undefined => NAMES_BY_TAG.get(tag);
 
-/** Reads the attributes of a Template-Attribute (1.x: Attribute structures) or an Attributes structure (2.0: tagged items). */
-export function readAttributes(container: TtlvItem | undefined): KmipAttribute[] {
+/**
+ * Reads the attributes of a Template-Attribute (1.x: Attribute structures) or an Attributes structure
+ * (2.0: tagged items). With `keepUnknown` (a 2.0 Attributes structure), an item whose tag names no
+ * attribute Keyward knows comes back named `tag 0x…`, to be refused, never dropped.
+ */
+export function readAttributes(container: TtlvItem | undefined, keepUnknown = false): KmipAttribute[] {
   const struct = asStruct(container);
   if (!struct) return [];
   const out: KmipAttribute[] = [];
@@ -55,7 +75,7 @@ export function readAttributes(container: TtlvItem | undefined): KmipAttribute[]
       const value = child(item, Tag.AttributeValue);
       if (name !== undefined && value !== undefined) out.push({ name, value });
     } else {
-      const name = NAMES_BY_TAG.get(item.tag);
+      const name = NAMES_BY_TAG.get(item.tag) ?? (keepUnknown ? `tag 0x${item.tag.toString(16)}` : undefined);
       if (name !== undefined) out.push({ name, value: item });
     }
   }
@@ -79,6 +99,21 @@ export function writeAttributes(attributes: readonly KmipAttribute[], major: num
   return attributes.map(attributeStruct);
 }
 
+/** Attributes only the server sets (never given at Create or Register, never changed by a client). */
+export const SERVER_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'Unique Identifier',
+  'Object Type',
+  'State',
+  'Initial Date',
+  'Compromise Date',
+  'Compromise Occurrence Date',
+  'Destroy Date',
+  'Last Change Date',
+  'Original Creation Date',
+  'Digest',
+  'Fresh',
+]);
+
 /** Custom attributes (client-defined, KMIP "x-" names) live as the key's labels of the same name. */
 export const isCustomAttribute = (name: string): boolean => name.startsWith('x-');
 
@@ -90,6 +125,12 @@ export const KMIP_STATES: Record<KeyState['state'], number> = {
   Destroyed: State.Destroyed,
   DestroyedCompromised: State.DestroyedCompromised,
 };
+
+/** The state KMIP sees: a pending destruction a KMIP Destroy asked for is reported as destroyed. */
+export function kmipStateOf(key: KeyState): number {
+  if (key.useSuspended && key.destroyAfter !== null) return key.state === 'Compromised' ? State.DestroyedCompromised : State.Destroyed;
+  return KMIP_STATES[key.state];
+}
 
 /** KMIP object type of a key type: SECRET keys are Secret Data, the others Symmetric Keys. */
 export const objectTypeOf = (keyType: KeyType): number => (keyType === 'SECRET' ? ObjectType.SecretData : ObjectType.SymmetricKey);
@@ -125,6 +166,13 @@ export function usageMaskOf(key: KeyState): number {
   return key.exportable ? base | CryptographicUsageMask.Export : base;
 }
 
+/** The usage mask KMIP sees: the one the client gave at Create or Register, else the key type's. */
+export function usageMaskOfKey(key: KeyState): number {
+  const stored = key.attributes?.['Cryptographic Usage Mask']?.[0];
+  const given = stored === undefined ? undefined : asInt(decodeValue(stored, Tag.AttributeValue));
+  return given ?? usageMaskOf(key);
+}
+
 /** The dates of a key that Locate can match, by attribute name. */
 export function keyDates(key: KeyState): Record<string, Date | undefined> {
   return {
@@ -134,6 +182,7 @@ export function keyDates(key: KeyState): Record<string, Date | undefined> {
     'Compromise Date': dateOf(key.compromiseDate),
     'Destroy Date': dateOf(key.destroyedAt),
     'Last Change Date': dateOf(key.updatedAt),
+    'Original Creation Date': dateOf(key.createdAt),
   };
 }
 
@@ -147,8 +196,13 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
     { name: 'Object Type', value: ttlv.enum(v, objectTypeOf(key.keyType)) },
     ...(algorithm === undefined ? [] : [{ name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithm) }]),
     ...(length === undefined ? [] : [{ name: 'Cryptographic Length', value: ttlv.int(v, length) }]),
-    { name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key)) },
-    { name: 'State', value: ttlv.enum(v, KMIP_STATES[key.state]) },
+    ...(key.attributes?.['Cryptographic Usage Mask'] ? [] : [{ name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key)) }]),
+    { name: 'State', value: ttlv.enum(v, kmipStateOf(key)) },
+    // Fresh: the material was never served. Keyward does not log Get in the key's events, so an
+    // exportable key is answered "not fresh" (it may have been); a non-exportable one never is served.
+    { name: 'Fresh', value: ttlv.bool(v, !key.exportable) },
+    { name: 'Extractable', value: ttlv.bool(v, key.exportable) },
+    { name: 'Sensitive', value: ttlv.bool(v, false) },
   ];
   if (key.alias !== null) {
     out.push({
@@ -158,6 +212,7 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
   }
   for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
   for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
+  out.push(...storedAttributes(key, v));
   return out;
 }
 

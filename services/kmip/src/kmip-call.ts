@@ -1,5 +1,5 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import type { DecisionContext, KeyState, Role, TenantLog } from '@keyward/domain';
+import { requireKeyAccess, type Actor, type DecisionContext, type KeyState, type Role, type TenantLog } from '@keyward/domain';
 import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import type { EncryptionBudgetService, KeyMaterialService, UsageRecorder } from '@keyward/keys';
@@ -40,7 +40,11 @@ export interface KmipDeps {
 
 export type Operation = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call) => Promise<Payload> | Payload;
 
-export const READERS: readonly Role[] = ['tenant-admin', 'key-user', 'auditor'];
+export const READERS: readonly Role[] = ['tenant-admin', 'key-user', 'auditor', 'kmip-client'];
+/** Who creates, registers, changes, activates, revokes and destroys keys (a kmip-client: the keys it owns, see key.ownership.ts). */
+export const MANAGERS: readonly Role[] = ['tenant-admin', 'kmip-client'];
+/** Who encrypts, decrypts, MACs and exports (a kmip-client: the keys it owns). */
+export const USERS: readonly Role[] = ['key-user', 'kmip-client'];
 /** The largest Data accepted by Encrypt, Decrypt, MAC and MAC Verify. */
 export const MAX_DATA = 64 * 1024;
 
@@ -65,11 +69,19 @@ export function versionOf(item: TtlvItem | undefined): Version | undefined {
 export const versionItem = (v: Version): TtlvItem =>
   ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, v.major), ttlv.int(Tag.ProtocolVersionMinor, v.minor)]);
 
+/** The caller as the domain's rules see it. */
+export const actorOf = (call: Call): Actor => ({ principalId: call.principal.principalId, role: call.principal.role });
+
+/** Refuses (Permission Denied) a key the caller may not act on: a kmip-client acts on the keys it owns only. */
+export function requireAccess(call: Call, key: KeyState | undefined): void {
+  if (key !== undefined) requireKeyAccess(actorOf(call), key);
+}
+
 /** The decision context of a command run on behalf of the caller. */
 export function decisionContext(call: Call): DecisionContext {
   return {
     now: businessNow(),
-    actor: { principalId: call.principal.principalId, role: call.principal.role },
+    actor: actorOf(call),
     correlationId: call.requestId,
   };
 }
@@ -85,6 +97,7 @@ export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, cal
   const found = await decideFresh(deps.executor, call.principal.tenantId, (log) => {
     const key = log.keys.get(id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
+    requireAccess(call, key);
     return { key, log };
   });
   call.placeholder = found.key.keyId;

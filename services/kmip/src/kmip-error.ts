@@ -27,6 +27,7 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'key-destroyed': ResultReason.IllegalOperation,
   'version-retired': ResultReason.IllegalOperation,
   'approval-required': ResultReason.PermissionDenied,
+  forbidden: ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
   'rate-exceeded': ResultReason.PermissionDenied,
 };

@@ -9,6 +9,7 @@ import {
   asText,
   child,
   children,
+  ItemType,
   Operation,
   ResultReason,
   ResultStatus,
@@ -32,6 +33,7 @@ import { KmipError, toKmipError } from './kmip-error';
 import { KmipMetrics } from './kmip.metrics';
 import { CoalescedReads, decideFresh, MessageReads } from './kmip-tenant-reads';
 import { principalOf, type CertificateIdentity } from './kmip-principal';
+import { SpeculativeReads } from './kmip-batch-undo';
 import {
   addAttribute,
   deleteAttribute,
@@ -50,8 +52,9 @@ import { discoverVersions, query } from './operations/kmip-server-info.operation
 /** Why the principal was not authenticated (thrown inside decideFresh, answered as text). */
 class Refused extends Error {}
 
-const BATCH_STOP = 2;
 const BATCH_CONTINUE = 1;
+const BATCH_STOP = 2;
+const BATCH_UNDO = 3;
 
 const supported = (v: Version): boolean => SUPPORTED_VERSIONS.some((s) => s.major === v.major && s.minor === v.minor);
 
@@ -152,9 +155,13 @@ export class KmipOperations {
         this.failure(undefined, undefined, new KmipError(ResultReason.FeatureNotSupported, 'asynchronous operations are not supported')),
       );
     } else {
-      const deps: KmipDeps = { ...this.deps, executor: new MessageReads(this.deps.executor) };
+      const option = asEnum(child(header, Tag.BatchErrorContinuationOption)) ?? BATCH_STOP;
+      const reads = new MessageReads(this.deps.executor);
+      // Undo: the batch is decided before anything is committed (kmip-batch-undo.ts).
+      const speculative = option === BATCH_UNDO && items.length > 1 ? new SpeculativeReads(reads) : undefined;
+      const deps: KmipDeps = { ...this.deps, executor: speculative ?? reads };
       const principal = await this.authenticate(certificate, deps);
-      const stopOnError = (asEnum(child(header, Tag.BatchErrorContinuationOption)) ?? BATCH_STOP) !== BATCH_CONTINUE;
+      const stopOnError = option !== BATCH_CONTINUE;
       const call: Call | string =
         typeof principal === 'string'
           ? principal
@@ -198,11 +205,42 @@ export class KmipOperations {
         this.observe(operation, answer, started);
         if (failed && stopOnError) break;
       }
+      if (speculative) await this.settle(speculative, answers);
     }
     return ttlv.struct(Tag.ResponseMessage, [
       ttlv.struct(Tag.ResponseHeader, [...responseHeader, ttlv.int(Tag.BatchCount, answers.length)]),
       ...answers,
     ]);
+  }
+
+  /**
+   * Ends an Undo batch: every item succeeded → its commands are committed in order; one failed →
+   * nothing is committed and the items that had succeeded are answered Operation Undone.
+   */
+  private async settle(speculative: SpeculativeReads, answers: TtlvItem[]): Promise<void> {
+    const failed = answers.some((a) => asEnum(child(a, Tag.ResultStatus)) !== ResultStatus.Success);
+    if (failed) {
+      speculative.discard();
+      answers.forEach((answer, i) => {
+        if (asEnum(child(answer, Tag.ResultStatus)) !== ResultStatus.Success || answer.type !== ItemType.Structure) return;
+        answers[i] = ttlv.struct(Tag.BatchItem, [
+          ...answer.value.filter((c) => c.tag === Tag.Operation || c.tag === Tag.UniqueBatchItemId),
+          ttlv.enum(Tag.ResultStatus, ResultStatus.OperationUndone),
+        ]);
+      });
+      return;
+    }
+    try {
+      await speculative.commit();
+    } catch (err: unknown) {
+      // The log moved between the decision and the commit: say so on every item (those before may be applied).
+      const kmip = toKmipError(err);
+      answers.forEach((answer, i) => {
+        const operation = asEnum(child(answer, Tag.Operation));
+        const batchId = asBytes(child(answer, Tag.UniqueBatchItemId));
+        answers[i] = this.failure(operation, batchId, new KmipError(kmip.reason, `the batch could not be committed: ${kmip.message}`));
+      });
+    }
   }
 
   /** A response for a message that could not be decoded at all. */

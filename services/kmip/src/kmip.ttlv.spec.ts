@@ -21,6 +21,7 @@ import {
   children,
   CryptographicAlgorithm,
   CryptographicUsageMask,
+  ItemType,
   KeyFormatType,
   ObjectType,
   Operation,
@@ -514,9 +515,8 @@ describe('Add, Modify, Set and Delete Attribute', () => {
       [Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'Name')], ResultReason.PermissionDenied],
       [Operation.ModifyAttribute, [uid(id), attribute('State', ttlv.enum(0, State.Active))], ResultReason.PermissionDenied],
       [Operation.AddAttribute, [uid(id), attribute('Cryptographic Usage Mask', ttlv.int(0, 4))], ResultReason.PermissionDenied],
-      [Operation.AddAttribute, [uid(id), attribute('Contact Information', ttlv.text(0, 'ops'))], ResultReason.InvalidField],
-      [Operation.AddAttribute, [uid(id), attribute('x-count', ttlv.int(0, 3))], ResultReason.InvalidField],
-      [Operation.AddAttribute, [uid(id), attribute('x-Upper', ttlv.text(0, 'v'))], ResultReason.InvalidField],
+      [Operation.AddAttribute, [uid(id), attribute('Lease Time', ttlv.interval(0, 3600))], ResultReason.InvalidField],
+      [Operation.AddAttribute, [uid(id), attribute('Digest', ttlv.text(0, 'x'))], ResultReason.PermissionDenied],
       [
         Operation.ModifyAttribute,
         [uid(id), ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, 'Name'), ttlv.int(Tag.AttributeIndex, 1), nameAttr('x')])],
@@ -617,7 +617,7 @@ describe('Locate by dates', () => {
     expect(children(v2.payload, Tag.UniqueIdentifier).map(asText)).toContain(mid);
     const three = [date('Initial Date', at(3)), date('Initial Date', at(2)), date('Initial Date', at(1))];
     expect((await send(auditorA, Operation.Locate, three)).reason).toBe(ResultReason.InvalidField);
-    expect((await send(auditorA, Operation.Locate, [attribute('Contact Information', ttlv.text(0, 'x'))])).reason).toBe(
+    expect((await send(auditorA, Operation.Locate, [attribute('Lease Time', ttlv.interval(0, 60))])).reason).toBe(
       ResultReason.FeatureNotSupported,
     );
   });
@@ -856,5 +856,245 @@ describe('malformed payloads of every operation', () => {
     // The cases reach past the role and identifier checks: successes and several distinct refusals.
     expect(results.get(0)).toBeGreaterThan(100);
     expect(results.size).toBeGreaterThan(5);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Appliance identities (kmip-client): ownership, KMIP Destroy, client attributes, Batch Undo.
+// ---------------------------------------------------------------------------------------------
+
+const arrayA = cert(A, 'prn_arraya001');
+const tapeA = cert(A, 'prn_tapea0001');
+
+/** Sends a batch with a Batch Error Continuation Option; answers each item's status and reason. */
+async function sendBatch(who: ReturnType<typeof cert>, option: number, items: Item[]): Promise<Answer[]> {
+  const message = request([1, 4], items);
+  const header = child(message, Tag.RequestHeader);
+  if (header?.type === ItemType.Structure) header.value.push(ttlv.enum(Tag.BatchErrorContinuationOption, option));
+  const response = await operations.handle(message, who);
+  return children(response, Tag.BatchItem).map((item) => ({
+    status: asEnum(child(item, Tag.ResultStatus)),
+    reason: asEnum(child(item, Tag.ResultReason)),
+    message: asText(child(item, Tag.ResultMessage)),
+    payload: child(item, Tag.ResponsePayload),
+  }));
+}
+const attributeValue = (a: Answer, name: string): TtlvItem | undefined =>
+  child(
+    children(a.payload, Tag.Attribute).find((x) => asText(child(x, Tag.AttributeName)) === name),
+    Tag.AttributeValue,
+  );
+
+describe('kmip-client: one appliance identity', () => {
+  beforeAll(async () => {
+    const past = new Date(Date.now() - 30 * DAY);
+    for (const who of [arrayA, tapeA]) {
+      const { principalId, fingerprint } = who;
+      await executor.run(A, { kind: 'principal.create', principalId, name: principalId, role: 'kmip-client' }, past);
+      await executor.run(A, { kind: 'principal.bind-certificate', principalId, fingerprint }, past);
+    }
+  });
+
+  it('creates, activates, gets, encrypts, revokes and destroys its own key; every event names it as actor', async () => {
+    const id = uidOf(
+      await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 256, CryptographicUsageMask.Export | 12)),
+    );
+    expect((await keyOf(A, id))?.owner).toBe(arrayA.principalId);
+    ok(await send(arrayA, Operation.Activate, [uid(id)]));
+    // Its own exportable key: no administrator has to enable export.
+    const got = ok(await send(arrayA, Operation.Get, [uid(id)]));
+    expect(asBytes(child(child(child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial))).toEqual(
+      stored(A, id),
+    );
+    const before = usage.length;
+    ok(await send(arrayA, Operation.Encrypt, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('volume block'))]));
+    expect(usage.slice(before)).toEqual([
+      expect.objectContaining({ principalId: arrayA.principalId, role: 'kmip-client', operation: 'encrypt', keyId: id, outcome: 'ok' }),
+    ]);
+    ok(await send(arrayA, Operation.Revoke, [uid(id), ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 5)])]));
+    ok(await send(arrayA, Operation.Destroy, [uid(id)]));
+    // The tenant's default policy is pending: unusable at once, reported as destroyed.
+    const key = await keyOf(A, id);
+    expect(key).toMatchObject({ state: 'Deactivated', useSuspended: true });
+    const state = ok(await send(arrayA, Operation.GetAttributes, [uid(id), ttlv.text(Tag.AttributeName, 'State')]));
+    expect(asEnum(child(child(state.payload, Tag.Attribute), Tag.AttributeValue))).toBe(State.Destroyed);
+    expect(
+      (
+        await send(arrayA, Operation.Decrypt, [
+          uid(id),
+          ttlv.bytes(Tag.Data, Buffer.alloc(32)),
+          ttlv.bytes(Tag.IvCounterNonce, Buffer.alloc(12)),
+        ])
+      ).reason,
+    ).toBe(ResultReason.IllegalOperation);
+    const actors = (await executor.current(A)).keys.get(id)?.history.map((h) => h.actor.principalId);
+    expect(new Set(actors)).toEqual(new Set([arrayA.principalId]));
+  });
+
+  it('refuses another kmip-client (Permission Denied) and another tenant (Item Not Found); Locate shows only its own keys', async () => {
+    const id = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    const adminKey = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    for (const op of [Operation.Activate, Operation.Get, Operation.GetAttributes, Operation.Destroy, Operation.Revoke]) {
+      const reason = ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 6)]);
+      expect((await send(tapeA, op, [uid(id), ...(op === Operation.Revoke ? [reason] : [])])).reason).toBe(ResultReason.PermissionDenied);
+    }
+    expect((await send(arrayA, Operation.Activate, [uid(adminKey)])).reason).toBe(ResultReason.PermissionDenied);
+    expect((await send(adminB, Operation.GetAttributes, [uid(id)])).reason).toBe(ResultReason.ItemNotFound);
+    const found = ok(await send(arrayA, Operation.Locate, [])).payload;
+    const ids = children(found, Tag.UniqueIdentifier).map(asText);
+    expect(ids).toContain(id);
+    expect(ids).not.toContain(adminKey);
+    expect(children(ok(await send(tapeA, Operation.Locate, [])).payload, Tag.UniqueIdentifier).map(asText)).not.toContain(id);
+    // An administrator assigns the key: now the other appliance may act on it.
+    await executor.run(A, { kind: 'key.assign-owner', keyId: adminKey, owner: tapeA.principalId });
+    ok(await send(tapeA, Operation.Activate, [uid(adminKey)]));
+  });
+
+  it('Destroy: never-activated at once; Active refused; immediate-for-owner shreds a revoked key at once', async () => {
+    const fresh = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    ok(await send(arrayA, Operation.Destroy, [uid(fresh)]));
+    expect((await keyOf(A, fresh))?.state).toBe('Destroyed');
+    const active = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    ok(await send(arrayA, Operation.Activate, [uid(active)]));
+    const refused = await send(arrayA, Operation.Destroy, [uid(active)]);
+    expect(refused.reason).toBe(ResultReason.IllegalOperation);
+    expect(refused.message).toMatch(/revoke it first/);
+    await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { kmipDestroy: 'immediate-for-owner' } });
+    try {
+      ok(await send(arrayA, Operation.Revoke, [uid(active), ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 2)])]));
+      ok(await send(arrayA, Operation.Destroy, [uid(active)]));
+      expect((await keyOf(A, active))?.state).toBe('DestroyedCompromised');
+    } finally {
+      await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { kmipDestroy: 'pending' } });
+    }
+  });
+
+  it('keeps every attribute of a Create and answers it back; refuses what it cannot keep; Locate finds by them', async () => {
+    const asi = ttlv.struct(0, [ttlv.text(Tag.ApplicationNamespace, 'ssl'), ttlv.text(Tag.ApplicationData, 'www.example.com')]);
+    const params = ttlv.struct(0, [ttlv.enum(Tag.BlockCipherMode, BlockCipherMode.CBC)]);
+    const altName = ttlv.struct(0, [ttlv.text(Tag.AlternativeNameValue, 'vol-7'), ttlv.enum(Tag.AlternativeNameType, 1)]);
+    const id = uidOf(
+      await send(
+        arrayA,
+        Operation.Create,
+        createPayload(
+          CryptographicAlgorithm.AES,
+          256,
+          12,
+          attribute('Object Group', ttlv.text(0, 'volumes')),
+          attribute('Object Group', ttlv.text(0, 'array-7')),
+          attribute('Application Specific Information', asi),
+          attribute('Cryptographic Parameters', params),
+          attribute('Alternative Name', altName),
+          attribute('Contact Information', ttlv.text(0, 'storage-ops')),
+          attribute('x-slot', ttlv.int(0, 42)),
+          attribute('x-Serial', ttlv.bytes(0, Buffer.from('0a0b', 'hex'))),
+          attribute('y-when', ttlv.date(0, new Date('2030-01-01T00:00:00Z'))),
+        ),
+      ),
+    );
+    const all = ok(await send(arrayA, Operation.GetAttributes, [uid(id)]));
+    const groups = children(all.payload, Tag.Attribute)
+      .filter((a) => asText(child(a, Tag.AttributeName)) === 'Object Group')
+      .map((a) => asText(child(a, Tag.AttributeValue)));
+    expect(groups).toEqual(['volumes', 'array-7']);
+    expect(asText(child(attributeValue(all, 'Application Specific Information'), Tag.ApplicationData))).toBe('www.example.com');
+    expect(asEnum(child(attributeValue(all, 'Cryptographic Parameters'), Tag.BlockCipherMode))).toBe(BlockCipherMode.CBC);
+    expect(asText(child(attributeValue(all, 'Alternative Name'), Tag.AlternativeNameValue))).toBe('vol-7');
+    expect(asText(attributeValue(all, 'Contact Information'))).toBe('storage-ops');
+    expect(asInt(attributeValue(all, 'x-slot'))).toBe(42);
+    expect(asBytes(attributeValue(all, 'x-Serial'))).toEqual(Buffer.from('0a0b', 'hex'));
+    expect(asInt(attributeValue(all, 'Cryptographic Usage Mask'))).toBe(12);
+    expect(asBytes(child(attributeValue(all, 'Digest'), Tag.DigestValue))).toEqual(
+      createHash('sha256')
+        .update(stored(A, id) ?? '')
+        .digest(),
+    );
+    expect(attributeValue(all, 'Extractable')).toBeUndefined(); // KMIP 2.0 only
+    for (const name of ['Fresh', 'Sensitive', 'Original Creation Date', 'Initial Date', 'Last Change Date', 'Unique Identifier', 'State'])
+      expect(attributeValue(all, name)).toBeDefined();
+    const list = ok(await send(arrayA, Operation.GetAttributeList, [uid(id)]));
+    expect(children(list.payload, Tag.AttributeName).map(asText)).toEqual(
+      expect.arrayContaining(['Digest', 'Object Group', 'x-slot', 'y-when']),
+    );
+
+    const locate = async (...filters: TtlvItem[]) =>
+      children(ok(await send(arrayA, Operation.Locate, filters)).payload, Tag.UniqueIdentifier).map(asText);
+    expect(await locate(attribute('Object Group', ttlv.text(0, 'array-7')))).toEqual([id]);
+    expect(
+      await locate(attribute('Application Specific Information', ttlv.struct(0, [ttlv.text(Tag.ApplicationNamespace, 'ssl')]))),
+    ).toEqual([id]);
+    expect(await locate(attribute('x-slot', ttlv.int(0, 42)))).toEqual([id]);
+    expect(await locate(attribute('Cryptographic Usage Mask', ttlv.int(0, 8)), attribute('Object Group', ttlv.text(0, 'volumes')))).toEqual(
+      [id],
+    );
+    expect(await locate(attribute('Object Group', ttlv.text(0, 'tapes')))).toEqual([]);
+
+    // Add, Modify (by index) and Delete of a multi-instance attribute, each a key.change-attributes event.
+    ok(await send(arrayA, Operation.AddAttribute, [uid(id), attribute('Object Group', ttlv.text(0, 'tapes'))]));
+    const modify = ttlv.struct(Tag.Attribute, [
+      ttlv.text(Tag.AttributeName, 'Object Group'),
+      ttlv.int(Tag.AttributeIndex, 1),
+      ttlv.text(Tag.AttributeValue, 'array-8'),
+    ]);
+    ok(await send(arrayA, Operation.ModifyAttribute, [uid(id), modify]));
+    ok(
+      await send(arrayA, Operation.DeleteAttribute, [
+        uid(id),
+        ttlv.text(Tag.AttributeName, 'Object Group'),
+        ttlv.int(Tag.AttributeIndex, 0),
+      ]),
+    );
+    expect((await keyOf(A, id))?.attributes?.['Object Group']).toHaveLength(2);
+    expect(await locate(attribute('Object Group', ttlv.text(0, 'array-8')))).toEqual([id]);
+    expect((await send(arrayA, Operation.AddAttribute, [uid(id), attribute('Contact Information', ttlv.text(0, 'x'))])).reason).toBe(
+      ResultReason.IllegalOperation,
+    );
+    expect(
+      (
+        await send(arrayA, Operation.DeleteAttribute, [
+          uid(id),
+          ttlv.text(Tag.AttributeName, 'Object Group'),
+          ttlv.int(Tag.AttributeIndex, 5),
+        ])
+      ).reason,
+    ).toBe(ResultReason.ItemNotFound);
+    expect(executor.commands.filter((c) => c.kind === 'key.change-attributes').length).toBeGreaterThanOrEqual(3);
+
+    // Refused, never dropped: an attribute Keyward does not keep, a server attribute, two Names.
+    const refusedCreate = async (...extra: TtlvItem[]) =>
+      (await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128, 0, ...extra))).reason;
+    expect(await refusedCreate(attribute('Lease Time', ttlv.interval(0, 60)))).toBe(ResultReason.InvalidField);
+    expect(await refusedCreate(attribute('State', ttlv.enum(0, State.Active)))).toBe(ResultReason.InvalidField);
+    expect(await refusedCreate(attribute('Name', ttlv.text(0, 'one')), attribute('Name', ttlv.text(0, 'two')))).toBe(
+      ResultReason.InvalidField,
+    );
+  });
+
+  it('Batch Undo: a failed item undoes the items before it; nothing reaches the log', async () => {
+    const seq = (await executor.current(A)).seq;
+    const answers = await sendBatch(arrayA, 3, [
+      [Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)],
+      [Operation.Activate, []],
+      [Operation.Encrypt, [ttlv.bytes(Tag.Data, Buffer.from('x'))]],
+      [Operation.Destroy, []],
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([
+      ResultStatus.OperationUndone,
+      ResultStatus.OperationUndone,
+      ResultStatus.OperationUndone,
+      ResultStatus.OperationFailed,
+    ]);
+    expect(answers[3]?.reason).toBe(ResultReason.IllegalOperation);
+    expect((await executor.current(A)).seq).toBe(seq);
+
+    const done = await sendBatch(arrayA, 3, [
+      [Operation.Create, createPayload(CryptographicAlgorithm.AES, 256)],
+      [Operation.Activate, []],
+    ]);
+    expect(done.map((a) => a.status)).toEqual([ResultStatus.Success, ResultStatus.Success]);
+    const id = asText(child(done[0]?.payload, Tag.UniqueIdentifier)) ?? '';
+    expect((await keyOf(A, id))?.state).toBe('Active');
+    expect((await executor.current(A)).seq).toBe(seq + 2);
   });
 });

@@ -73,6 +73,11 @@ const SENSITIVITY: { readonly [K in DirectCommand['kind']]: Sensitivity<K> } = {
     return key && command.version < key.minDecryptionVersion ? 'key.lower-min-decryption-version' : undefined;
   },
   'key.enable-export': () => 'key.enable-export',
+  // Handing a key to an appliance lets it use, and under some policies destroy, the key.
+  'key.assign-owner': () => 'key.assign-owner',
+  // Ownership (key.ownership.ts) and the tenant's kmipDestroy policy (set under dual control) decide it.
+  'key.request-destruction': null,
+  'key.change-attributes': null,
   'principal.create': (command) => (isAdmin(command.role) ? 'principal.manage-admin' : undefined),
   'principal.revoke': onAdmin,
   // An administrator's certificate binding decides who can act as that administrator.

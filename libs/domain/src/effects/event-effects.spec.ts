@@ -66,6 +66,14 @@ const EXPECTED: { readonly [T in KeywardEventType]: Row<T> } = {
     effects: {},
   },
   'key.export-enabled.v1': { event: { type: 'key.export-enabled.v1', data: { keyId: KEY } }, effects: {} },
+  'key.owner-assigned.v1': {
+    event: { type: 'key.owner-assigned.v1', data: { keyId: KEY, owner: PRN } },
+    effects: { forgetKeys: [KEY] },
+  },
+  'key.attributes-changed.v1': {
+    event: { type: 'key.attributes-changed.v1', data: { keyId: KEY, set: { 'Object Group': ['g'] }, removed: [] } },
+    effects: {},
+  },
   'principal.created.v1': {
     event: { type: 'principal.created.v1', data: { principalId: PRN, name: 'app', role: 'key-user' } },
     effects: {},

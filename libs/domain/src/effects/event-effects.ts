@@ -73,6 +73,9 @@ export const EVENT_RULES: { readonly [T in KeywardEventType]: Rule<T> } = {
   'key.description-set.v1': none,
   'key.min-decryption-version-set.v1': none,
   'key.export-enabled.v1': none,
+  // A new owner changes who may use the key: caches keep no per-principal copy, the state carries it.
+  'key.owner-assigned.v1': forgetKey,
+  'key.attributes-changed.v1': none,
   'principal.created.v1': none,
   'principal.revoked.v1': ({ data }) => ({ ...NO_EFFECTS, forgetPrincipals: [data.principalId], disablePrincipals: [data.principalId] }),
   'principal.enrollment-issued.v1': none,

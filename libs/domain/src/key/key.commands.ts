@@ -1,3 +1,4 @@
+import type { KeyAttributes } from './key.attributes';
 import type { KeyOrigin, KeyType } from './key.types';
 
 export interface CreateKey {
@@ -18,6 +19,8 @@ export interface CreateKey {
   readonly origin?: KeyOrigin;
   /** Length in bytes of imported material (required when imported; the domain checks it fits the key type). */
   readonly materialBytes?: number;
+  /** Client attributes stored with the key and answered back (KMIP attributes Keyward has no field for). */
+  readonly attributes?: KeyAttributes;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';
@@ -75,6 +78,30 @@ export interface SetMinDecryptionVersion {
   readonly version: number;
 }
 
+/** Assign the key to an ownership-bound principal (a kmip-client), or take it back (null). */
+export interface AssignKeyOwner {
+  readonly kind: 'key.assign-owner';
+  readonly keyId: string;
+  readonly owner: string | null;
+}
+/**
+ * Destruction as a KMIP client asks for it: at once for a never-activated key, and for a Deactivated
+ * or Compromised key its owner holds when the tenant policy says `immediate-for-owner`; otherwise a
+ * pending destruction that stops every use at once (key.use.ts) and is carried out after the waiting
+ * period unless cancelled. Never for an Active key (revoke it first).
+ */
+export interface RequestKeyDestruction {
+  readonly kind: 'key.request-destruction';
+  readonly keyId: string;
+}
+/** Set (whole value lists) or remove client attributes. */
+export interface ChangeKeyAttributes {
+  readonly kind: 'key.change-attributes';
+  readonly keyId: string;
+  readonly set?: KeyAttributes;
+  readonly remove?: readonly string[];
+}
+
 export interface EnableKeyExport {
   readonly kind: 'key.enable-export';
   readonly keyId: string;
@@ -93,7 +120,10 @@ export type KeyCommand =
   | ChangeKeyLabels
   | SetKeyDescription
   | SetMinDecryptionVersion
-  | EnableKeyExport;
+  | EnableKeyExport
+  | AssignKeyOwner
+  | RequestKeyDestruction
+  | ChangeKeyAttributes;
 
 /** Commands that act on an existing key. */
 export type ExistingKeyCommand = Exclude<KeyCommand, CreateKey>;

@@ -1,8 +1,12 @@
+import type { Role } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
+import type { KmipDestroyPolicy } from '../tenant/tenant';
 import type { DecisionContext } from '../shared/decision-context';
 import { ALIAS_PATTERN, LABEL_KEY_PATTERN, MAX_DESCRIPTION, MAX_LABEL_VALUE, MAX_LABELS } from '../shared/ids';
 import type { ChangeKeyLabels, CreateKey, ExistingKeyCommand } from './key.commands';
+import { decideAttributeChange, validateAttributes } from './key.attributes';
 import type { KeyEventBody } from './key.events';
+import { isOwnershipBound, ownerAtCreation } from './key.ownership';
 import type { KeyState } from './key.state';
 import { acceptsMaterialLength, DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
 
@@ -12,6 +16,10 @@ const DAY_MS = 86_400_000;
 export interface KeySetView {
   /** The key holding `alias`, if any. */
   aliasOwner(alias: string): string | undefined;
+  /** The tenant's principals (an owner must be one of them). */
+  readonly principals: ReadonlyMap<string, { readonly role: Role; readonly revokedAt: string | null }>;
+  /** How a KMIP Destroy of a Deactivated or Compromised key is carried out (tenant policy). */
+  kmipDestroy(): KmipDestroyPolicy;
 }
 
 const illegal = (key: KeyState, action: string): never =>
@@ -62,6 +70,8 @@ export function decideCreateKey(
   if (command.alias !== undefined) validateAlias(command.alias, undefined, keys);
   validateDescription(command.description ?? '');
   validateLabels({}, { set: command.labels ?? {} });
+  if (command.attributes !== undefined) validateAttributes(command.attributes);
+  const owner = ownerAtCreation(ctx.actor);
   const imported = command.origin === 'imported';
   if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes))) {
     refuse('invalid', `imported material of ${command.materialBytes ?? 'unknown'} bytes does not fit a ${command.keyType} key`, {
@@ -87,6 +97,8 @@ export function decideCreateKey(
       exportable: command.exportable ?? false,
       version: { version: 1, kcv: command.kcv },
       ...(imported ? { origin: 'imported' as const } : {}),
+      ...(owner === undefined ? {} : { owner }),
+      ...(command.attributes === undefined || Object.keys(command.attributes).length === 0 ? {} : { attributes: command.attributes }),
     },
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.
@@ -147,6 +159,27 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
         refuse('illegal-transition', `the waiting period runs until ${key.destroyAfter}`, { keyId, destroyAfter: key.destroyAfter });
       }
       return [{ type: 'key.destroyed.v1', data: { keyId, versions: key.versions.filter((v) => !v.destroyed).map((v) => v.version) } }];
+    case 'key.request-destruction':
+      return decideRequestedDestruction(key, ctx, keys);
+    case 'key.assign-owner': {
+      requireNotDestroyed(key, 'assign an owner to');
+      const owner = command.owner;
+      if (owner !== null) {
+        const principal = keys.principals.get(owner);
+        if (principal === undefined || principal.revokedAt !== null)
+          refuse('invalid', `no active principal ${owner} in this tenant`, { owner });
+        else if (!isOwnershipBound(principal.role))
+          refuse('invalid', `a ${principal.role} cannot own keys; only a kmip-client can`, { owner });
+      }
+      if ((key.owner ?? null) === owner) return [];
+      return [{ type: 'key.owner-assigned.v1', data: { keyId, owner, ...(key.owner === undefined ? {} : { previous: key.owner }) } }];
+    }
+    case 'key.change-attributes': {
+      requireNotDestroyed(key, 'change the attributes of');
+      const change = decideAttributeChange(key.attributes ?? {}, command.set ?? {}, command.remove ?? []);
+      if (Object.keys(change.set).length === 0 && change.removed.length === 0) return [];
+      return [{ type: 'key.attributes-changed.v1', data: { keyId, ...change } }];
+    }
     case 'key.set-alias':
       requireNotDestroyed(key, 'set the alias of');
       validateAlias(command.alias, keyId, keys);
@@ -177,4 +210,28 @@ export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined
       if (command.version === key.minDecryptionVersion) return [];
       return [{ type: 'key.min-decryption-version-set.v1', data: { keyId, version: command.version } }];
   }
+}
+
+/** The events of key.destroyed.v1 for every live version. */
+const destroyedNow = (key: KeyState): KeyEventBody[] => [
+  { type: 'key.destroyed.v1', data: { keyId: key.keyId, versions: key.versions.filter((v) => !v.destroyed).map((v) => v.version) } },
+];
+
+/** KMIP Destroy under the tenant policy (see RequestKeyDestruction). */
+function decideRequestedDestruction(key: KeyState, ctx: DecisionContext, keys: KeySetView): KeyEventBody[] {
+  const keyId = key.keyId;
+  if (key.state === 'Active') refuse('illegal-transition', 'cannot destroy an Active key; revoke it first', { keyId, state: key.state });
+  requireState(key, 'destroy', ['PreActive', 'Deactivated', 'Compromised']);
+  // Never activated: it never protected anything.
+  if (key.state === 'PreActive' && key.history.every((h) => h.to !== 'Active')) return destroyedNow(key);
+  if (keys.kmipDestroy() === 'immediate-for-owner' && key.owner !== undefined && key.owner === ctx.actor.principalId)
+    return destroyedNow(key);
+  if (key.destroyAfter !== null) {
+    if (Date.parse(key.destroyAfter) <= ctx.now.getTime()) return destroyedNow(key);
+    if (key.useSuspended)
+      refuse('illegal-transition', `destruction is pending until ${key.destroyAfter}`, { keyId, destroyAfter: key.destroyAfter });
+  }
+  const days = DESTRUCTION_WAIT_DAYS.default;
+  const destroyAfter = key.destroyAfter ?? new Date(ctx.now.getTime() + days * DAY_MS).toISOString();
+  return [{ type: 'key.destruction-scheduled.v1', data: { keyId, waitingPeriodDays: days, destroyAfter, suspendUse: true } }];
 }

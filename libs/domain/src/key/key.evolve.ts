@@ -1,3 +1,4 @@
+import { changedAttributes } from './key.attributes';
 import type { KeyEvent } from './key.events';
 import type { KeyState, KeyStateChange } from './key.state';
 import type { KeyLifecycleState } from './key.types';
@@ -27,6 +28,8 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       labels: { ...d.labels },
       exportable: d.exportable,
       ...(d.origin === 'imported' ? { origin: 'imported' as const } : {}),
+      ...(d.owner === undefined ? {} : { owner: d.owner }),
+      ...(d.attributes === undefined ? {} : { attributes: d.attributes }),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,
@@ -66,17 +69,26 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
         updatedAt: event.at,
       };
     case 'key.destruction-scheduled.v1':
-      return { ...key, destroyAfter: event.data.destroyAfter, updatedAt: event.at };
-    case 'key.destruction-cancelled.v1':
-      return { ...key, destroyAfter: null, updatedAt: event.at };
-    case 'key.destroyed.v1':
       return {
-        ...transition(key, event, key.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed'),
+        ...key,
+        destroyAfter: event.data.destroyAfter,
+        ...(event.data.suspendUse ? { useSuspended: true as const } : {}),
+        updatedAt: event.at,
+      };
+    case 'key.destruction-cancelled.v1': {
+      const { useSuspended: _, ...rest } = key;
+      return { ...rest, destroyAfter: null, updatedAt: event.at };
+    }
+    case 'key.destroyed.v1': {
+      const { useSuspended: _, ...live } = transition(key, event, key.state === 'Compromised' ? 'DestroyedCompromised' : 'Destroyed');
+      return {
+        ...live,
         versions: key.versions.map((v) => ({ ...v, destroyed: true })),
         alias: null,
         destroyAfter: null,
         destroyedAt: event.at,
       };
+    }
     case 'key.alias-set.v1':
       return { ...key, alias: event.data.alias, updatedAt: event.at };
     case 'key.labels-changed.v1': {
@@ -90,5 +102,14 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       return { ...key, minDecryptionVersion: event.data.version, updatedAt: event.at };
     case 'key.export-enabled.v1':
       return { ...key, exportEnabled: true, updatedAt: event.at };
+    case 'key.owner-assigned.v1': {
+      const { owner: _, ...rest } = key;
+      return { ...rest, ...(event.data.owner === null ? {} : { owner: event.data.owner }), updatedAt: event.at };
+    }
+    case 'key.attributes-changed.v1': {
+      const { attributes: _, ...rest } = key;
+      const attributes = changedAttributes(key.attributes ?? {}, event.data.set, event.data.removed);
+      return { ...rest, ...(Object.keys(attributes).length === 0 ? {} : { attributes }), updatedAt: event.at };
+    }
   }
 }

@@ -122,8 +122,12 @@ const FIXTURE_FACTS: Record<
 // The commands of the matrix, in column order, and what an accepted one must emit.
 // ---------------------------------------------------------------------------------------------
 
-// key.enable-export is covered across every state in key.use.spec.ts (it needs exportable keys).
-type Kind = Exclude<ExistingKeyCommand['kind'], 'key.enable-export'>;
+// key.enable-export is covered across every state in key.use.spec.ts (it needs exportable keys); the
+// commands of appliance identities (owner, KMIP destruction, client attributes) in key.ownership.spec.ts.
+type Kind = Exclude<
+  ExistingKeyCommand['kind'],
+  'key.enable-export' | 'key.assign-owner' | 'key.request-destruction' | 'key.change-attributes'
+>;
 const COLUMNS = [
   'key.activate',
   'key.deactivate',

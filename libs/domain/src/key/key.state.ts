@@ -1,4 +1,5 @@
 import type { Actor } from '../shared/actor';
+import type { KeyAttributes } from './key.attributes';
 import type { KeyLifecycleState, KeyType } from './key.types';
 
 export interface KeyVersionState {
@@ -38,6 +39,12 @@ export interface KeyState {
   readonly compromiseDate: string | null;
   readonly compromiseReason: string | null;
   readonly destroyAfter: string | null;
+  /** Present while a pending destruction (KMIP Destroy) stops every use of the key. */
+  readonly useSuspended?: true;
+  /** The ownership-bound principal (kmip-client) that owns the key; absent: none (key.ownership.ts). */
+  readonly owner?: string;
+  /** Client attributes, by name, each a list of values (absent: none). */
+  readonly attributes?: KeyAttributes;
   readonly destroyedAt: string | null;
   readonly createdAt: string;
   readonly createdBy: Actor;

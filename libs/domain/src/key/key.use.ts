@@ -1,4 +1,6 @@
+import type { Actor } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
+import { isOwnershipBound } from './key.ownership';
 import type { TenantState } from '../tenant/tenant';
 import type { KeyState, KeyVersionState } from './key.state';
 import { isDestroyed, KEY_TYPES, type KeyUsage } from './key.types';
@@ -56,6 +58,7 @@ export function authorizeUse(
   }
   const details = { keyId: key.keyId, state: key.state, operation };
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
+  refuseSuspended(key, details);
   if (direction === 'protect') {
     if (key.state !== 'Active') refuse('key-unusable', `key ${key.keyId} is ${key.state}; only an Active key can ${operation}`, details);
     if (key.deactivationDate !== null && Date.parse(key.deactivationDate) <= now.getTime()) {
@@ -81,10 +84,26 @@ export function authorizeUse(
   return found;
 }
 
+/** A pending destruction asked for over KMIP stops every use at once. */
+function refuseSuspended(key: KeyState, details: Record<string, unknown>): void {
+  if (key.useSuspended && key.destroyAfter !== null) {
+    refuse('key-destroyed', `key ${key.keyId} is pending destruction (until ${key.destroyAfter}); it can no longer be used`, details);
+  }
+}
+
 function latest(key: KeyState): KeyVersionState {
   const version = key.versions.find((v) => v.version === key.latestVersion);
   if (version === undefined || version.destroyed) return refuse('key-destroyed', `the latest version of key ${key.keyId} is destroyed`);
   return version;
+}
+
+/**
+ * An appliance (ownership-bound principal) that created or registered an exportable key itself may
+ * retrieve it without an administrator enabling export: the material came from its own request.
+ * Keys assigned to it by an administrator still need export enabled.
+ */
+function exportsOwnKey(actor: Actor, key: KeyState): boolean {
+  return isOwnershipBound(actor.role) && key.owner === actor.principalId && key.createdBy.principalId === actor.principalId;
 }
 
 /**
@@ -96,13 +115,15 @@ export function authorizeExport(
   tenantId: string,
   key: KeyState | undefined,
   keyRef: string,
+  actor?: Actor,
 ): KeyVersionState {
   requireTenantActive(tenant, tenantId);
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
   const details = { keyId: key.keyId, state: key.state, operation: 'export' };
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
+  refuseSuspended(key, details);
   if (!key.exportable) refuse('key-unusable', `key ${key.keyId} is not exportable`, details);
-  if (!key.exportEnabled)
+  if (!key.exportEnabled && !(actor !== undefined && exportsOwnKey(actor, key)))
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
   if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);

@@ -23,7 +23,16 @@ import {
   type PrincipalEventBody,
   type PrincipalState,
 } from '../principal/principal';
-import { decideTenant, evolveTenant, type TenantCommand, type TenantEvent, type TenantEventBody, type TenantState } from '../tenant/tenant';
+import { requireOwnerCommand } from '../key/key.ownership';
+import {
+  decideTenant,
+  evolveTenant,
+  type KmipDestroyPolicy,
+  type TenantCommand,
+  type TenantEvent,
+  type TenantEventBody,
+  type TenantState,
+} from '../tenant/tenant';
 import {
   decidePrincipalCertificate,
   evolvePrincipalCertificate,
@@ -64,6 +73,10 @@ export class TenantLog {
 
   aliasOwner(alias: string): string | undefined {
     return this.aliases.get(alias);
+  }
+
+  kmipDestroy(): KmipDestroyPolicy {
+    return this.tenant?.policy.kmipDestroy ?? 'pending';
   }
 
   /** The key a reference names: its id, or `alias/<name>`. */
@@ -172,6 +185,7 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
     return decidePrincipal(command, log.principals.get(command.principalId), ctx.now);
   }
   if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no keys');
+  requireOwnerCommand(ctx.actor, command, log.keys.get(command.keyId));
   if (command.kind === 'key.create') return decideCreateKey(command, log.keys.get(command.keyId), ctx, log);
   return decideKey(command, log.keys.get(command.keyId), ctx, log);
 }

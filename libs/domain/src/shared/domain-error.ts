@@ -5,6 +5,7 @@ import { CodedError } from './coded-error';
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
  * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409;
  * approval-required 409 (a sensitive command sent without going through an approval request);
+ * forbidden 403 (the caller's role may not act on this key: an appliance on a key it does not own);
  * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota).
  */
 export type DomainErrorCode =
@@ -18,6 +19,7 @@ export type DomainErrorCode =
   | 'key-destroyed'
   | 'version-retired'
   | 'approval-required'
+  | 'forbidden'
   | 'quota-exceeded'
   | 'rate-exceeded';
 

@@ -13,11 +13,22 @@ export interface DualControlPolicy {
   readonly operations: readonly DualControlOperation[];
 }
 
+/**
+ * How a KMIP Destroy of a Deactivated or Compromised key is carried out: `pending` (the default)
+ * stops every use at once and shreds after the waiting period unless cancelled; `immediate-for-owner`
+ * shreds at once when the caller owns the key (an appliance retiring its volume key). Never-activated
+ * keys are destroyed at once either way.
+ */
+export const KMIP_DESTROY_POLICIES = ['pending', 'immediate-for-owner'] as const;
+export type KmipDestroyPolicy = (typeof KMIP_DESTROY_POLICIES)[number];
+
 /** What a tenant allows beyond the safe defaults. */
 export interface TenantPolicy {
   /** Let Compromised keys still decrypt and verify (to recover data); off by default. */
   readonly allowCompromisedDecrypt: boolean;
   readonly dualControl: DualControlPolicy;
+  /** KMIP Destroy of Deactivated/Compromised keys; absent: `pending`. */
+  readonly kmipDestroy?: KmipDestroyPolicy;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
@@ -89,6 +100,9 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
       }
       if (operations.some((op) => !DUAL_CONTROL_OPERATIONS.includes(op) || op === 'tenant.offboard')) {
         refuse('invalid', 'dualControl.operations lists an operation a tenant cannot put under dual control');
+      }
+      if (policy.kmipDestroy !== undefined && !KMIP_DESTROY_POLICIES.includes(policy.kmipDestroy)) {
+        refuse('invalid', `kmipDestroy must be one of ${KMIP_DESTROY_POLICIES.join(', ')}`);
       }
       const changed = JSON.stringify(policy) !== JSON.stringify(current);
       return changed ? [{ type: 'tenant.policy-set.v1', data: { tenantId, policy } }] : [];

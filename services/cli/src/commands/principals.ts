@@ -10,7 +10,7 @@ import { enrollmentText, type Enrollment, type PendingApproval } from './shared'
 export const summary =
   'Principals of the tenant: list, create (answers an enrollment token), reissue its token, revoke (tenant-admin; list also auditor)';
 
-const ROLES = ['tenant-admin', 'key-user', 'auditor'];
+const ROLES = ['tenant-admin', 'key-user', 'auditor', 'kmip-client'];
 
 interface Principal {
   readonly principalId: string;

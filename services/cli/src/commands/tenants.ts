@@ -32,6 +32,7 @@ interface Policy {
   readonly pendingApproval?: PendingApproval;
   readonly allowCompromisedDecrypt: boolean;
   readonly dualControl: { readonly quorum: number | null; readonly operations: readonly string[] };
+  readonly kmipDestroy?: string;
 }
 
 const tenantColumns: readonly Column<Tenant>[] = [
@@ -170,10 +171,21 @@ export const tenants = defineGroup({
       options: {
         'allow-compromised-decrypt': { type: 'string', value: 'on|off', description: 'let Compromised keys still decrypt and verify' },
         quorum: { type: 'string', value: 'N|auto', description: 'people needed in all for sensitive operations (auto: 2 with two admins)' },
+        'kmip-destroy': {
+          type: 'string',
+          value: 'pending|immediate-for-owner',
+          description: 'KMIP Destroy of a revoked key by its kmip-client owner: pending (default) or at once',
+        },
       },
       async run({ values, target, inv }) {
         const t = target();
-        const body: { allowCompromisedDecrypt?: boolean; dualControl?: Policy['dualControl'] } = {};
+        const body: { allowCompromisedDecrypt?: boolean; dualControl?: Policy['dualControl']; kmipDestroy?: string } = {};
+        const kmipDestroy = values['kmip-destroy'];
+        if (kmipDestroy !== undefined) {
+          if (kmipDestroy !== 'pending' && kmipDestroy !== 'immediate-for-owner')
+            throw new UsageError('--kmip-destroy is pending or immediate-for-owner');
+          body.kmipDestroy = kmipDestroy;
+        }
         const allow = values['allow-compromised-decrypt'];
         if (allow !== undefined) {
           if (allow !== 'on' && allow !== 'off') throw new UsageError('--allow-compromised-decrypt is on or off');
@@ -196,6 +208,7 @@ export const tenants = defineGroup({
             : [
                 `allowCompromisedDecrypt: ${p.allowCompromisedDecrypt}`,
                 `dualControl: quorum ${p.dualControl.quorum ?? 'auto'}, operations ${p.dualControl.operations.join(', ')}`,
+                `kmipDestroy: ${p.kmipDestroy ?? 'pending'}`,
               ].join('\n'),
         );
       },

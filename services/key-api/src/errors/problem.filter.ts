@@ -17,6 +17,7 @@ const REFUSALS: Readonly<Record<DomainErrorCode, [number, string]>> = {
   'key-destroyed': [409, 'Key destroyed'],
   'version-retired': [409, 'Key version retired'],
   'approval-required': [409, 'Approval required'],
+  forbidden: [403, 'Forbidden'],
   'quota-exceeded': [409, 'Tenant quota exceeded'],
   'rate-exceeded': [429, 'Tenant rate quota exceeded'],
 };

@@ -27,6 +27,9 @@ export function keyBody(key: KeyState | KeyView): KeyState {
     createdBy: key.createdBy,
     updatedAt: key.updatedAt,
     history: key.history,
+    ...(key.owner === undefined ? {} : { owner: key.owner }),
+    ...(key.useSuspended ? { useSuspended: key.useSuspended } : {}),
+    ...(key.attributes === undefined ? {} : { attributes: key.attributes }),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DESTRUCTION_WAIT_DAYS, KEY_STATES, KEY_TYPES, ROLES } from '@keyward/domain';
+import { DESTRUCTION_WAIT_DAYS, ID_PATTERN, KEY_STATES, KEY_TYPES, ROLES } from '@keyward/domain';
 import { isoDate, pageQuery, seqResponse } from '../platform/common.schema';
 
 const keyTypes = Object.keys(KEY_TYPES) as [keyof typeof KEY_TYPES, ...(keyof typeof KEY_TYPES)[]];
@@ -20,6 +20,13 @@ export const scheduleDestructionBody = z.strictObject({
   waitingPeriodDays: z.number().int().min(DESTRUCTION_WAIT_DAYS.min).max(DESTRUCTION_WAIT_DAYS.max).default(DESTRUCTION_WAIT_DAYS.default),
 });
 export const setAliasBody = z.strictObject({ alias: z.string().min(1).max(128) });
+export const setOwnerBody = z.strictObject({
+  owner: z
+    .string()
+    .regex(ID_PATTERN)
+    .nullable()
+    .describe('A kmip-client principal of the tenant that may then use, revoke and destroy the key over KMIP; null takes it back'),
+});
 export const patchKeyBody = z
   .strictObject({
     description: z.string().max(1024).optional(),
@@ -68,6 +75,9 @@ export const keyResponse = z.object({
       reason: z.string().optional(),
     }),
   ),
+  owner: z.string().optional().describe('The kmip-client that owns the key (created it, or was assigned it)'),
+  useSuspended: z.literal(true).optional().describe('A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled'),
+  attributes: z.record(z.string(), z.array(z.unknown())).optional().describe('Client attributes (KMIP), answered back as given'),
 });
 export const keyCommandResponse = seqResponse.extend({ key: keyResponse });
 export const keyListResponse = z.object({ items: z.array(keyResponse.omit({ history: true })), nextCursor: z.string().nullable() });

@@ -26,6 +26,7 @@ import {
   patchKeyBody,
   scheduleDestructionBody,
   setAliasBody,
+  setOwnerBody,
 } from './key.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
@@ -220,6 +221,19 @@ export class KeysController {
     @RequestCaller() caller: Caller,
   ) {
     return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.set-alias', keyId, alias: body.alias }));
+  }
+
+  @KeyCommandRoute(':id/owner', {
+    method: 'put',
+    summary: 'Assign the key to a kmip-client (an appliance identity), or take it back with null; dual-controlled',
+    body: setOwnerBody,
+  })
+  setOwner(
+    @Param('id', new ZodPipe(keyRefParam, 'path')) ref: string,
+    @Body(new ZodPipe(setOwnerBody)) body: z.output<typeof setOwnerBody>,
+    @RequestCaller() caller: Caller,
+  ) {
+    return this.lifecycle(ref, caller, (keyId) => ({ kind: 'key.assign-owner', keyId, owner: body.owner }));
   }
 
   @KeyCommandRoute(':id', {

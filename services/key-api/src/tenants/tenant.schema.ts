@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DUAL_CONTROL_OPERATIONS, KEY_STATES, MAX_QUORUM, TENANT_STATUSES, type DualControlOperation } from '@keyward/domain';
+import {
+  DUAL_CONTROL_OPERATIONS,
+  KEY_STATES,
+  KMIP_DESTROY_POLICIES,
+  MAX_QUORUM,
+  TENANT_STATUSES,
+  type DualControlOperation,
+} from '@keyward/domain';
 import { enrollmentRequest } from '../enrollment/enrollment.schema';
 import { seqResponse } from '../platform/common.schema';
 import { issuedKey } from '../principals/principal.schema';
@@ -46,11 +53,21 @@ export const tenantPolicyBody = z
         ),
       })
       .optional(),
+    kmipDestroy: z
+      .enum(KMIP_DESTROY_POLICIES)
+      .optional()
+      .describe(
+        'KMIP Destroy of a Deactivated or Compromised key: pending (default; unusable at once, shredded after the waiting period) or immediate-for-owner (shredded at once when a kmip-client destroys a key it owns)',
+      ),
   })
-  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+  .refine(
+    (b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined || b.kmipDestroy !== undefined,
+    'send allowCompromisedDecrypt, dualControl and/or kmipDestroy',
+  );
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
+  kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
 });
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),

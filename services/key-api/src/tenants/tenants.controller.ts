@@ -159,6 +159,7 @@ export class TenantsController {
           policy: {
             ...(body.allowCompromisedDecrypt === undefined ? {} : { allowCompromisedDecrypt: body.allowCompromisedDecrypt }),
             ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
+            ...(body.kmipDestroy === undefined ? {} : { kmipDestroy: body.kmipDestroy }),
           },
         },
         caller,

@@ -1,5 +1,19 @@
-import type { KeyState, KeywardCommand } from '@keyward/domain';
-import { asDate, asEnum, asInt, asText, child, children, ItemType, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { createHash } from 'node:crypto';
+import { isDestroyed, LABEL_KEY_PATTERN, type AttributeValue, type KeyState, type KeywardCommand } from '@keyward/domain';
+import {
+  asDate,
+  asEnum,
+  asInt,
+  asText,
+  child,
+  children,
+  ItemType,
+  KeyFormatType,
+  ResultReason,
+  Tag,
+  ttlv,
+  type TtlvItem,
+} from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import {
   ATTRIBUTE_TAGS,
@@ -8,10 +22,23 @@ import {
   keyAttributes,
   nameValue,
   readAttributes,
+  SERVER_ATTRIBUTES,
   writeAttributes,
   type KmipAttribute,
 } from '../kmip-attributes';
-import { decisionContext, fail, findKey, isKmip2, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { decodeValue, encodeValue, isStored, SINGLE_INSTANCE } from '../kmip-stored-attributes';
+import {
+  decisionContext,
+  fail,
+  findKey,
+  isKmip2,
+  MANAGERS,
+  READERS,
+  requireRole,
+  type Call,
+  type KmipDeps,
+  type Payload,
+} from '../kmip-call';
 
 /** A KMIP 2.0 Attribute Reference: an enumeration naming the tag, or a structure with the Attribute Name. */
 function referenceName(ref: TtlvItem | undefined): string | undefined {
@@ -32,7 +59,8 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
     const name = referenceName(ref);
     if (name) wanted.add(name);
   }
-  const all = keyAttributes(key);
+  const all = keyAttributes(key).filter((a) => isKmip2(call) || !KMIP2_ONLY.has(a.name));
+  if (wanted.size === 0 || wanted.has('Digest')) all.push(...(await digestOf(deps, call, key)));
   const chosen = wanted.size === 0 ? all : all.filter((a) => wanted.has(a.name));
   const encoded = writeAttributes(chosen, call.version.major);
   return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...(isKmip2(call) ? [ttlv.struct(Tag.Attributes, encoded)] : encoded)];
@@ -41,13 +69,38 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
 export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
   const { key } = await findKey(deps, payload, call);
-  const names = keyAttributes(key).map((a) => a.name);
+  const names = [...new Set(keyAttributes(key).map((a) => a.name))].filter((n) => isKmip2(call) || !KMIP2_ONLY.has(n));
+  if (hasDigest(key)) names.push('Digest');
   if (isKmip2(call)) {
     // 2.0 answers Attribute References: the tags of standard attributes (custom ones have no tag).
     const tags = names.map((n) => ATTRIBUTE_TAGS[n]).filter((t): t is number => t !== undefined);
     return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...tags.map((t) => ttlv.enum(Tag.AttributeReference, t))];
   }
   return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...names.map((n) => ttlv.text(Tag.AttributeName, n))];
+}
+
+const SHA_256 = 6;
+
+/** Attributes KMIP 1.x does not define: answered to 2.0 clients only (a 1.x client could not parse them). */
+const KMIP2_ONLY: ReadonlySet<string> = new Set(['Extractable']);
+
+/** A Digest is answered for live key material; never for secret data (a digest of a password could be guessed). */
+const hasDigest = (key: KeyState): boolean =>
+  key.keyType !== 'SECRET' && !isDestroyed(key.state) && !(key.useSuspended && key.destroyAfter !== null);
+
+/** Digest: SHA-256 of the latest version's material in Raw format (KMIP 1.4 §3.17). */
+async function digestOf(deps: KmipDeps, call: Call, key: KeyState): Promise<KmipAttribute[]> {
+  if (!hasDigest(key)) return [];
+  const version = key.versions.find((v) => v.version === key.latestVersion);
+  if (version === undefined || version.destroyed) return [];
+  const ref = { tenantId: call.principal.tenantId, keyId: key.keyId, version: version.version };
+  const digest = await deps.materials.withMaterial(ref, version.kcv, (m) => createHash('sha256').update(m).digest());
+  const value = ttlv.struct(Tag.AttributeValue, [
+    ttlv.enum(Tag.HashingAlgorithm, SHA_256),
+    ttlv.bytes(Tag.DigestValue, digest),
+    ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw),
+  ]);
+  return [{ name: 'Digest', value }];
 }
 
 /** Attributes the server sets and no client may change. */
@@ -78,12 +131,63 @@ const notFound = (call: Call, name: string): never =>
 type Change = 'add' | 'modify' | 'set';
 
 /**
+ * A custom attribute kept as a label (REST shows it): the key has that label already, or it is new,
+ * a Text String, and its name fits the label pattern. Other custom attributes are stored as given.
+ */
+function isLabel(key: KeyState, { name, value }: KmipAttribute): boolean {
+  if (!isCustomAttribute(name)) return false;
+  if (Object.hasOwn(key.labels, name)) return true;
+  return value.type === ItemType.TextString && LABEL_KEY_PATTERN.test(name) && !Object.hasOwn(key.attributes ?? {}, name);
+}
+
+/** The instance a 2.0 Current Attribute names among the stored ones (its position), else the 1.x index. */
+function positionOf(values: readonly AttributeValue[], index: number, current: KmipAttribute | undefined): number {
+  if (current === undefined) return index;
+  const wanted = JSON.stringify(encodeValue(current.value));
+  return values.findIndex((v) => JSON.stringify(v) === wanted);
+}
+
+/** Add, Modify or Set of a stored attribute (kmip-stored-attributes): key.change-attributes with the whole new list. */
+function storedChange(
+  call: Call,
+  key: KeyState,
+  change: Change,
+  attribute: KmipAttribute,
+  index: number,
+  current?: KmipAttribute,
+): KeywardCommand {
+  const { name, value } = attribute;
+  const values = key.attributes?.[name] ?? [];
+  const encoded = encodeValue(value);
+  let next: AttributeValue[];
+  if (change === 'add') {
+    if (SINGLE_INSTANCE.has(name) && values.length > 0)
+      fail(isKmip2(call) ? ResultReason.AttributeSingleValued : ResultReason.IllegalOperation, `${name} has a single instance; modify it`);
+    next = [...values, encoded];
+  } else if (change === 'set') {
+    next = [encoded];
+  } else {
+    const at = positionOf(values, index, current);
+    if (at < 0 || at >= values.length) return notFound(call, name);
+    next = values.map((v, i) => (i === at ? encoded : v));
+  }
+  return { kind: 'key.change-attributes', keyId: key.keyId, set: { [name]: next } };
+}
+
+/**
  * The domain command an attribute change is: Name → key.set-alias (one Name per key), custom "x-"
  * text attributes → key.change-labels, an Activation or Deactivation Date that has come →
  * key.activate / key.deactivate. Future dates cannot be rescheduled (set them at Create).
  * Everything else is refused.
  */
-function commandFor(call: Call, key: KeyState, change: Change, attribute: KmipAttribute): KeywardCommand {
+function commandFor(
+  call: Call,
+  key: KeyState,
+  change: Change,
+  attribute: KmipAttribute,
+  index: number,
+  current?: KmipAttribute,
+): KeywardCommand {
   const { name, value } = attribute;
   const keyId = key.keyId;
   if (name === 'Name') {
@@ -96,13 +200,12 @@ function commandFor(call: Call, key: KeyState, change: Change, attribute: KmipAt
       );
     return { kind: 'key.set-alias', keyId, alias };
   }
-  if (isCustomAttribute(name)) {
-    const text = value.type === ItemType.TextString ? value.value : undefined;
-    if (text === undefined)
-      return fail(ResultReason.InvalidField, `custom attribute ${name} must be a Text String (it is kept as a label)`);
+  if (isLabel(key, attribute)) {
+    const text = value.type === ItemType.TextString ? value.value : '';
     if (change === 'modify' && !Object.hasOwn(key.labels, name)) notFound(call, name);
     return { kind: 'key.change-labels', keyId, set: { [name]: text } };
   }
+  if (isStored(name)) return storedChange(call, key, change, attribute, index, current);
   if (name === 'Activation Date' || name === 'Deactivation Date') {
     const date = asDate(value);
     if (date === undefined) return fail(ResultReason.InvalidField, `${name} must be a Date-Time`);
@@ -110,12 +213,12 @@ function commandFor(call: Call, key: KeyState, change: Change, attribute: KmipAt
       fail(ResultReason.FeatureNotSupported, `${name} can be set in the future only when the key is created`);
     return name === 'Activation Date' ? { kind: 'key.activate', keyId } : { kind: 'key.deactivate', keyId };
   }
-  if (READ_ONLY.has(name)) return readOnly(call, name);
+  if (READ_ONLY.has(name) || SERVER_ATTRIBUTES.has(name)) return readOnly(call, name);
   return unsupported(call, name);
 }
 
 /** The attribute of a 1.x request (Attribute structure) or a 2.0 one (New Attribute holding one tagged item). */
-function attributeOf(payload: TtlvItem | undefined, call: Call): KmipAttribute {
+function attributeOf(payload: TtlvItem | undefined, call: Call): { attribute: KmipAttribute; index: number; current?: KmipAttribute } {
   const found = isKmip2(call)
     ? readAttributes(child(payload, Tag.NewAttribute))
     : readAttributes(ttlv.struct(Tag.Attributes, children(payload, Tag.Attribute)));
@@ -124,9 +227,10 @@ function attributeOf(payload: TtlvItem | undefined, call: Call): KmipAttribute {
     const tag = unknownTagOf(child(payload, Tag.NewAttribute));
     return tag === undefined ? fail(ResultReason.MissingData, 'the attribute is missing') : unsupported(call, `0x${tag.toString(16)}`);
   }
-  const index = asInt(child(child(payload, Tag.Attribute), Tag.AttributeIndex));
-  if (index !== undefined && index !== 0) fail(ResultReason.IndexOutOfBounds, 'every Keyward attribute has a single instance (index 0)');
-  return attribute;
+  const index = asInt(child(child(payload, Tag.Attribute), Tag.AttributeIndex)) ?? 0;
+  if (index !== 0 && !isStored(attribute.name)) fail(ResultReason.IndexOutOfBounds, `${attribute.name} has a single instance (index 0)`);
+  const current = isKmip2(call) ? readAttributes(child(payload, Tag.CurrentAttribute))[0] : undefined;
+  return { attribute, index, ...(current ? { current } : {}) };
 }
 
 /** The tag of the single item inside a 2.0 New Attribute that Keyward does not know. */
@@ -135,14 +239,25 @@ function unknownTagOf(item: TtlvItem | undefined): number | undefined {
 }
 
 async function change(deps: KmipDeps, payload: TtlvItem | undefined, call: Call, kind: Change): Promise<Payload> {
-  requireRole(call, ['tenant-admin'], 'change key attributes');
+  requireRole(call, MANAGERS, 'change key attributes');
   const { key } = await findKey(deps, payload, call);
-  const attribute = attributeOf(payload, call);
-  await deps.executor.execute(call.principal.tenantId, commandFor(call, key, kind, attribute), decisionContext(call));
+  const { attribute, index, current } = attributeOf(payload, call);
+  await deps.executor.execute(call.principal.tenantId, commandFor(call, key, kind, attribute, index, current), decisionContext(call));
   const after = (await deps.executor.current(call.principal.tenantId)).keys.get(key.keyId);
-  const current = after ? keyAttributes(after).find((a) => a.name === attribute.name) : undefined;
-  // 1.x answers the attribute as it now is; 2.0 only the identifier.
-  return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...(!isKmip2(call) && current ? writeAttributes([current], 1) : [])];
+  const now =
+    isStored(attribute.name) && !isLabel(key, attribute)
+      ? attribute
+      : after
+        ? keyAttributes(after).find((a) => a.name === attribute.name)
+        : undefined;
+  // 1.x answers the attribute as it now is (with its index); 2.0 only the identifier.
+  if (isKmip2(call) || now === undefined) return [ttlv.text(Tag.UniqueIdentifier, key.keyId)];
+  const answered = writeAttributes([{ ...now, value: { ...now.value, tag: Tag.AttributeValue } }], 1);
+  const withIndex =
+    index === 0
+      ? answered
+      : answered.map((a) => withAttributeIndex(a, kind === 'add' ? (key.attributes?.[attribute.name]?.length ?? 0) : index));
+  return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...withIndex];
 }
 
 export const addAttribute = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
@@ -157,7 +272,7 @@ export const setAttribute = (deps: KmipDeps, payload: TtlvItem | undefined, call
  * no alias removal: Modify it instead); the other attributes are the lifecycle's.
  */
 export async function deleteAttribute(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  requireRole(call, ['tenant-admin'], 'change key attributes');
+  requireRole(call, MANAGERS, 'change key attributes');
   const { key } = await findKey(deps, payload, call);
   let name: string | undefined = asText(child(payload, Tag.AttributeName));
   const current = child(payload, Tag.CurrentAttribute);
@@ -165,7 +280,25 @@ export async function deleteAttribute(deps: KmipDeps, payload: TtlvItem | undefi
   if (name === undefined) name = referenceName(child(payload, Tag.AttributeReference));
   if (name === undefined) return fail(ResultReason.MissingData, 'name the attribute to delete');
   const index = asInt(child(payload, Tag.AttributeIndex));
-  if (index !== undefined && index !== 0) fail(ResultReason.IndexOutOfBounds, 'every Keyward attribute has a single instance (index 0)');
+  const stored = key.attributes?.[name];
+  if (stored !== undefined && !Object.hasOwn(key.labels, name)) {
+    const currentValue = current === undefined ? undefined : readAttributes(current)[0];
+    const all = isKmip2(call) && currentValue === undefined;
+    const at = all ? 0 : positionOf(stored, index ?? 0, currentValue);
+    if (at < 0 || at >= stored.length) return notFound(call, name);
+    const rest = all ? [] : stored.filter((_, i) => i !== at);
+    await deps.executor.execute(
+      call.principal.tenantId,
+      rest.length === 0
+        ? { kind: 'key.change-attributes', keyId: key.keyId, remove: [name] }
+        : { kind: 'key.change-attributes', keyId: key.keyId, set: { [name]: rest } },
+      decisionContext(call),
+    );
+    const deleted = decodeValue(stored[at] as AttributeValue, Tag.AttributeValue);
+    return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...(isKmip2(call) ? [] : writeAttributes([{ name, value: deleted }], 1))];
+  }
+  if (isStored(name) && !Object.hasOwn(key.labels, name)) return notFound(call, name);
+  if (index !== undefined && index !== 0) fail(ResultReason.IndexOutOfBounds, `${name} has a single instance (index 0)`);
   if (!isCustomAttribute(name)) {
     if (name === 'Name' || name === 'Activation Date' || name === 'Deactivation Date' || READ_ONLY.has(name)) return readOnly(call, name);
     return unsupported(call, name);
@@ -181,4 +314,11 @@ export async function deleteAttribute(deps: KmipDeps, payload: TtlvItem | undefi
     ttlv.text(Tag.UniqueIdentifier, key.keyId),
     ...(isKmip2(call) ? [] : writeAttributes([{ name, value: ttlv.text(Tag.AttributeValue, value) }], 1)),
   ];
+}
+
+/** A 1.x Attribute structure with its Attribute Index after the name. */
+function withAttributeIndex(attribute: TtlvItem, index: number): TtlvItem {
+  if (attribute.type !== ItemType.Structure) return attribute;
+  const [name, ...rest] = attribute.value;
+  return ttlv.struct(attribute.tag, [...(name ? [name] : []), ttlv.int(Tag.AttributeIndex, index), ...rest]);
 }

@@ -1,7 +1,9 @@
 import { newId } from '@keyward/auth';
 import { SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
+import { isStored, toStored } from '../kmip-stored-attributes';
 import {
+  asBool,
   asBytes,
   asDate,
   asEnum,
@@ -15,30 +17,63 @@ import {
   ttlv,
   type TtlvItem,
 } from '@keyward/kmip';
-import { nameValue, readAttributes, symmetricKeyType, type KmipAttribute } from '../kmip-attributes';
-import { decisionContext, fail, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { nameValue, readAttributes, SERVER_ATTRIBUTES, symmetricKeyType, type KmipAttribute } from '../kmip-attributes';
+import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
 /** What Create and Register share: the attributes a key is created with. */
 interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
-  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable'>;
+  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes'>;
 }
 
-function createAttributes(payload: TtlvItem | undefined): CreateAttributes {
-  const attributes = [...readAttributes(child(payload, Tag.TemplateAttribute)), ...readAttributes(child(payload, Tag.Attributes))];
+/** Attributes Create and Register turn into the key's own fields (one instance each). */
+const APPLIED = new Set([
+  'Cryptographic Algorithm',
+  'Cryptographic Length',
+  'Cryptographic Usage Mask',
+  'Name',
+  'Activation Date',
+  'Deactivation Date',
+  'Extractable',
+  'Sensitive',
+]);
+
+/**
+ * Every attribute of the request is applied (APPLIED), kept for the client (kmip-stored-attributes)
+ * or refused with the precise reason; none is dropped.
+ */
+function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttributes {
+  const attributes = [...readAttributes(child(payload, Tag.TemplateAttribute)), ...readAttributes(child(payload, Tag.Attributes), true)];
+  const kept: KmipAttribute[] = [];
+  for (const a of attributes) {
+    if (APPLIED.has(a.name)) {
+      if (attributes.filter((b) => b.name === a.name).length > 1) fail(ResultReason.InvalidField, `${a.name} may be given once`);
+      if (a.name === 'Cryptographic Usage Mask') kept.push(a);
+    } else if (isStored(a.name)) kept.push(a);
+    else if (SERVER_ATTRIBUTES.has(a.name))
+      fail(isKmip2(call) ? ResultReason.AttributeReadOnly : ResultReason.InvalidField, `${a.name} is set by the server`);
+    else fail(isKmip2(call) ? ResultReason.UnsupportedAttribute : ResultReason.InvalidField, `Keyward does not keep a ${a.name} attribute`);
+  }
   const find = (name: string): KmipAttribute | undefined => attributes.find((a) => a.name === name);
   const name = find('Name');
   const alias = name ? nameValue(name.value) : undefined;
   const activationDate = asDate(find('Activation Date')?.value);
   const deactivationDate = asDate(find('Deactivation Date')?.value);
   const mask = asInt(find('Cryptographic Usage Mask')?.value) ?? 0;
+  const extractable = asBool(find('Extractable')?.value);
+  const exportMask = (mask & CryptographicUsageMask.Export) !== 0;
+  if (extractable === false && exportMask) fail(ResultReason.InvalidField, 'Extractable false contradicts the Export usage');
+  if (asBool(find('Sensitive')?.value) === true)
+    fail(ResultReason.FeatureNotSupported, 'Keyward does not keep Sensitive objects: create the key not extractable instead');
+  const stored = toStored(kept);
   return {
     find,
     options: {
-      exportable: (mask & CryptographicUsageMask.Export) !== 0,
+      exportable: exportMask || extractable === true,
       ...(alias === undefined ? {} : { alias }),
       ...(activationDate === undefined ? {} : { activationDate }),
       ...(deactivationDate === undefined ? {} : { deactivationDate }),
+      ...(Object.keys(stored).length === 0 ? {} : { attributes: stored }),
     },
   };
 }
@@ -65,10 +100,10 @@ async function createWithMaterial(
 
 /** Create: a Symmetric Key, AES-128/192/256 (→ AES-*-GCM) or HMAC-SHA256, with fresh CSPRNG material. */
 export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  requireRole(call, ['tenant-admin'], 'create keys');
+  requireRole(call, MANAGERS, 'create keys');
   if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
     fail(ResultReason.FeatureNotSupported, 'only symmetric keys can be created');
-  const { find, options } = createAttributes(payload);
+  const { find, options } = createAttributes(payload, call);
   const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
   const length = asInt(find('Cryptographic Length')?.value);
   const keyType = symmetricKeyType(algorithm, length);
@@ -111,9 +146,9 @@ function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): {
  * The supplied bytes are zeroed in the request once stored.
  */
 export async function register(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  requireRole(call, ['tenant-admin'], 'register keys');
+  requireRole(call, MANAGERS, 'register keys');
   const objectType = asEnum(child(payload, Tag.ObjectType));
-  const { find, options } = createAttributes(payload);
+  const { find, options } = createAttributes(payload, call);
   let keyType: KeyType;
   let exportable = options.exportable === true;
   let supplied: Buffer;

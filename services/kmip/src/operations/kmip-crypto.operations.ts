@@ -15,7 +15,18 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
-import { fail, keyRefOf, MAX_DATA, recordUsage, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import {
+  fail,
+  keyRefOf,
+  MAX_DATA,
+  recordUsage,
+  requireAccess,
+  requireRole,
+  USERS,
+  type Call,
+  type KmipDeps,
+  type Payload,
+} from '../kmip-call';
 import { decideFresh } from '../kmip-tenant-reads';
 import { toKmipError } from '../kmip-error';
 
@@ -37,7 +48,7 @@ async function withUse(
   run: (use: <T>(work: (material: Buffer) => T) => Promise<T>, keyRef: string, version: MaterialRef) => Promise<Payload>,
   check: () => void,
 ): Promise<Payload> {
-  requireRole(call, ['key-user'], operation);
+  requireRole(call, USERS, operation);
   const { tenantId } = call.principal;
   const keyRef = keyRefOf(payload, call);
   let keyId: string | null = null;
@@ -48,6 +59,7 @@ async function withUse(
     const decided = await decideFresh(deps.executor, tenantId, (log) => {
       const key = log.keys.get(keyRef);
       keyId = key?.keyId ?? null;
+      requireAccess(call, key);
       return { keyId, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow()) };
     });
     const use = decided.use;

@@ -19,7 +19,18 @@ import {
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import { algorithmOf, lengthOf } from '../kmip-attributes';
-import { fail, keyRefOf, recordUsage, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import {
+  actorOf,
+  fail,
+  keyRefOf,
+  recordUsage,
+  requireAccess,
+  requireRole,
+  USERS,
+  type Call,
+  type KmipDeps,
+  type Payload,
+} from '../kmip-call';
 import { decideFresh } from '../kmip-tenant-reads';
 import { toKmipError } from '../kmip-error';
 
@@ -97,6 +108,7 @@ async function wrapped(
   try {
     if (wrapKey !== undefined && !wrapKey.keyType.startsWith('AES-'))
       fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
+    requireAccess(call, wrapKey);
     const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow());
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
@@ -129,7 +141,7 @@ async function wrapped(
  * Specification). The raw copy is zeroed once the response has been encoded and written.
  */
 export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  requireRole(call, ['key-user'], 'export key material');
+  requireRole(call, USERS, 'export key material');
   const { tenantId } = call.principal;
   const keyRef = keyRefOf(payload, call);
   let keyId: string | null = null;
@@ -140,7 +152,8 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     const { key, use, log } = await decideFresh(deps.executor, tenantId, (log) => {
       const found = log.keys.get(keyRef);
       keyId = found?.keyId ?? null;
-      const allowed = authorizeExport(log.tenant, tenantId, found, keyRef);
+      requireAccess(call, found);
+      const allowed = authorizeExport(log.tenant, tenantId, found, keyRef, actorOf(call));
       // As REST export: released only to the certificate the principal is bound to, as the log says now.
       if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
         fail(

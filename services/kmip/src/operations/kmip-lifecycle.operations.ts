@@ -1,6 +1,6 @@
-import type { KeywardCommand } from '@keyward/domain';
+import { isOwnershipBound, type KeywardCommand } from '@keyward/domain';
 import { asDate, asEnum, asText, child, ResultReason, RevocationReasonCode, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
-import { decisionContext, fail, findKey, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { decisionContext, fail, findKey, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
 async function lifecycle(
   deps: KmipDeps,
@@ -8,7 +8,7 @@ async function lifecycle(
   call: Call,
   command: (keyId: string) => KeywardCommand,
 ): Promise<Payload> {
-  requireRole(call, ['tenant-admin'], 'manage keys');
+  requireRole(call, MANAGERS, 'manage keys');
   const { key } = await findKey(deps, payload, call);
   await deps.executor.execute(call.principal.tenantId, command(key.keyId), decisionContext(call));
   return [ttlv.text(Tag.UniqueIdentifier, key.keyId)];
@@ -18,9 +18,17 @@ async function lifecycle(
 export const activate = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
   lifecycle(deps, payload, call, (keyId) => ({ kind: 'key.activate', keyId }));
 
-/** Destroy: key.destroy, under the domain's rules (scheduled, waiting period passed); the material is shredded before the answer. */
+/**
+ * Destroy. A kmip-client: key.request-destruction, KMIP's Destroy under the tenant's kmipDestroy
+ * policy (never-activated keys at once; Deactivated/Compromised keys it owns at once under
+ * `immediate-for-owner`, else a pending destruction that stops every use now; Active keys refused).
+ * A tenant-admin: key.destroy as over REST (scheduled under dual control, waiting period passed).
+ * Whatever is shredded is shredded before the answer.
+ */
 export const destroy = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
-  lifecycle(deps, payload, call, (keyId) => ({ kind: 'key.destroy', keyId }));
+  lifecycle(deps, payload, call, (keyId) =>
+    isOwnershipBound(call.principal.role) ? { kind: 'key.request-destruction', keyId } : { kind: 'key.destroy', keyId },
+  );
 
 /** Revoke: Key/CA Compromise → key.compromise (with the message and occurrence date); any other reason → key.deactivate. */
 export function revoke(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {

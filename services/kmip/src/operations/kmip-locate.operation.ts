@@ -1,9 +1,11 @@
-import type { KeyState } from '@keyward/domain';
-import { asDate, asEnum, asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { mayActOnKey, type KeyState } from '@keyward/domain';
+import { isStored, matchesStored } from '../kmip-stored-attributes';
+import { asBool, asDate, asEnum, asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import {
   algorithmOf,
   isCustomAttribute,
-  KMIP_STATES,
+  kmipStateOf,
+  usageMaskOfKey,
   keyDates,
   lengthOf,
   nameValue,
@@ -11,7 +13,7 @@ import {
   readAttributes,
   type KmipAttribute,
 } from '../kmip-attributes';
-import { fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
 const DATE_ATTRIBUTES = new Set([
   'Initial Date',
@@ -20,6 +22,7 @@ const DATE_ATTRIBUTES = new Set([
   'Compromise Date',
   'Destroy Date',
   'Last Change Date',
+  'Original Creation Date',
 ]);
 
 /** KMIP dates have one-second precision: keys' millisecond dates are compared by their second. */
@@ -49,7 +52,14 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
     case 'Object Type':
       return (key) => asEnum(value) === objectTypeOf(key.keyType);
     case 'State':
-      return (key) => asEnum(value) === KMIP_STATES[key.state];
+      return (key) => asEnum(value) === kmipStateOf(key);
+    case 'Cryptographic Usage Mask': {
+      // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
+      const bits = asInt(value) ?? 0;
+      return (key) => (usageMaskOfKey(key) & bits) === bits;
+    }
+    case 'Extractable':
+      return (key) => asBool(value) === key.exportable;
     case 'Cryptographic Algorithm':
       return (key) => asEnum(value) === algorithmOf(key);
     case 'Cryptographic Length':
@@ -57,7 +67,11 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
     case 'Unique Identifier':
       return (key) => asText(value) === key.keyId;
     default:
-      if (isCustomAttribute(name)) return (key) => key.labels[name] === asText(value);
+      if (isCustomAttribute(name)) {
+        const text = asText(value);
+        return (key) => (text !== undefined && key.labels[name] === text) || matchesStored(key, filter);
+      }
+      if (isStored(name)) return (key) => matchesStored(key, filter);
       return fail(ResultReason.FeatureNotSupported, `Locate by ${name} is not supported`);
   }
 }
@@ -65,7 +79,7 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
 /** Locate: the tenant's keys matching every filter, newest first; Maximum Items and Offset Items page them. */
 export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'locate keys');
-  const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes))];
+  const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes), true)];
   const matchers: ((key: KeyState) => boolean)[] = [];
   const byDate = new Map<string, KmipAttribute[]>();
   for (const filter of filters) {
@@ -76,7 +90,10 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
   const max = asInt(child(payload, Tag.MaximumItems));
   const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
   const log = await deps.executor.current(call.principal.tenantId);
-  const found = [...log.keys.values()].filter((k) => matchers.every((m) => m(k))).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const actor = actorOf(call);
+  const found = [...log.keys.values()]
+    .filter((k) => mayActOnKey(actor, k) && matchers.every((m) => m(k)))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
   return page.map((k) => ttlv.text(Tag.UniqueIdentifier, k.keyId));
 }
