@@ -3,7 +3,7 @@ import { GENESIS_HASH, sealCommit, type CommandExecutor, type Commit } from '@ke
 import { KeyStateSource } from './key-state.source';
 
 const executor = { peek: () => undefined, current: () => Promise.reject(new Error('not in this spec')) } as unknown as CommandExecutor;
-const config = { crypto: { stateTtlMs: 60_000 } } as unknown as KeywardConfig;
+const config = { crypto: { stateTtlMs: 60_000 }, limits: { tenantLogCacheMax: 1_000 } } as unknown as KeywardConfig;
 
 describe('KeyStateSource: waiting for the stream', () => {
   it('answers at once for a commit the stream already carried', async () => {
