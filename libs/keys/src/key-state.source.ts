@@ -66,7 +66,7 @@ export class KeyStateSource {
   }
 
   async log(tenantId: string, now = Date.now()): Promise<TenantLog> {
-    const log = this.executor.peek(tenantId);
+    const log = this.executor.held(tenantId);
     const mark = this.marks.get(tenantId);
     if (log !== undefined && mark !== undefined && log.seq >= mark.known && now - mark.checkedAt < this.ttlMs) {
       return log;

@@ -105,8 +105,8 @@ describe('CommandExecutor', () => {
     expect(executor.cachedTenants).toBe(2);
     expect(executor.peek(tenants[0]!)).toBeUndefined(); // least recently used: dropped
     expect(executor.peek(tenants[2]!)?.seq).toBe(1);
-    // Using the second makes the third the least recently used.
-    await executor.current(tenants[1]!);
+    // Using the second (held: a request's use without a store read) makes the third the least recently used.
+    expect(executor.held(tenants[1]!)?.seq).toBe(1);
     const reloaded = await executor.current(tenants[0]!);
     expect([reloaded.seq, reloaded.tenant?.status]).toEqual([1, 'Active']);
     expect(executor.peek(tenants[2]!)).toBeUndefined();

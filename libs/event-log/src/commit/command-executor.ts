@@ -74,6 +74,11 @@ export class CommandExecutor {
     return this.logs.peek(tenantId)?.log;
   }
 
+  /** As peek, for a request that uses the log: marks it most recently used, so the cache keeps what requests use. */
+  held(tenantId: string): TenantLog | undefined {
+    return this.logs.get(tenantId)?.log;
+  }
+
   /** The seq and hash of the newest commit this process has folded for the tenant (no store read). */
   peekHead(tenantId: string): { readonly seq: number; readonly hash: string } | undefined {
     const cached = this.logs.peek(tenantId);
