@@ -63,6 +63,8 @@ export interface LimitsSetting {
   };
   /** Tenants whose folded commit log a process keeps in memory. */
   readonly tenantLogCacheMax: number;
+  /** Estimated bytes of the folded commit logs a process keeps in memory. */
+  readonly tenantLogCacheMaxBytes: number;
   readonly tenantMaxKeys: number;
   readonly tenantCommitsPerMinute: number;
   readonly auditScansPerTenant: number;

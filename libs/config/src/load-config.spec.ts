@@ -296,6 +296,7 @@ describe('loadConfig: resource limits', () => {
         maxConnections: 10_000,
       },
       tenantLogCacheMax: 1_000,
+      tenantLogCacheMaxBytes: 67_108_864,
       tenantMaxKeys: 100_000,
       tenantCommitsPerMinute: 3_000,
       auditScansPerTenant: 1,

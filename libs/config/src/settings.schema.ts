@@ -464,6 +464,15 @@ export const settingsSchema = z.object({
     .describe(
       "Most tenants' commit logs a key-api or kmip process keeps folded in memory (least recently used beyond it are dropped and reloaded from the store on demand).",
     ),
+  TENANT_LOG_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576)
+    .max(2 ** 40)
+    .default(67_108_864)
+    .describe(
+      'Most estimated bytes of folded commit logs a key-api or kmip process keeps in memory (about 2 KiB a key; 64 MiB holds some 300 tenants of 100 keys). The least recently used idle logs beyond it (or beyond TENANT_LOG_CACHE_MAX) are dropped and reloaded from the store on their next request; docs/architecture.md#memory-bounds.',
+    ),
   TENANT_MAX_KEYS: z.coerce
     .number()
     .int()

@@ -1,4 +1,6 @@
 export * from './audit';
+export * from './cache/bounded-cache';
+export * from './cache/cache-metrics';
 export * from './commit/canonical-json';
 export * from './commit/command-executor';
 export * from './commit/commit';
@@ -6,6 +8,7 @@ export * from './commit/commit-store';
 export * from './commit/hash-chain';
 export * from './commit/update-batches';
 export * from './commit/tenant-quotas';
+export * from './commit/tenant-log-bytes';
 export * from './projection/checksum';
 export * from './projection/projector';
 export * from './projection/read-by-ids';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
 import {
   AuthenticationFailed,
@@ -14,7 +14,8 @@ import {
   type MaterialRef,
 } from '@keyward/crypto';
 import type { EventEffects, KeyType } from '@keyward/domain';
-import { KEYWARD_CONFIG } from '@keyward/platform';
+import { observeCache } from '@keyward/event-log';
+import { KEYWARD_CONFIG, MetricsRegistry } from '@keyward/platform';
 import { kekGoneError, keystoreIntegrityError, materialGoneError } from './errors';
 import { MaterialCache } from './material-cache';
 import { RootKeyService } from './root-key.service';
@@ -33,16 +34,23 @@ export class KeyMaterialService implements OnModuleDestroy {
   private readonly cache: MaterialCache;
   /** Bumped on every forget: an unwrap that started before one does not repopulate the cache. */
   private epoch = 0;
+  /** Zeroes expired material even when nobody asks for it again. */
+  private readonly expiry: NodeJS.Timeout;
 
   constructor(
     private readonly root: RootKeyService,
     private readonly keystore: Keystore,
     @Inject(KEYWARD_CONFIG) config: KeywardConfig,
+    @Optional() metrics?: MetricsRegistry,
   ) {
     this.cache = new MaterialCache(config.crypto.cacheMaxEntries, config.crypto.cacheTtlMs);
+    const every = Math.min(60_000, Math.max(1_000, Math.floor(config.crypto.cacheTtlMs / 2)));
+    this.expiry = setInterval(() => this.cache.expire(), every).unref();
+    if (metrics) observeCache(metrics.registry, 'material', this.cache.entries);
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.expiry);
     this.cache.clear();
   }
 
@@ -121,8 +129,7 @@ export class KeyMaterialService implements OnModuleDestroy {
 
   /** Hands a buffer to the cache, or zeroes it when the cache does not keep it. */
   private keep(id: string, material: Buffer, epoch: number): void {
-    if (epoch === this.epoch) this.cache.set(id, material);
-    if (this.cache.get(id) !== material) material.fill(0);
+    if (epoch !== this.epoch || !this.cache.set(id, material)) material.fill(0);
   }
 
   /** Drops a key's unwrapped material from memory (deactivated, compromised, scheduled for destruction, destroyed: effectsOf). */

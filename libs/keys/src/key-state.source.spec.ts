@@ -1,9 +1,9 @@
 import type { KeywardConfig } from '@keyward/config';
-import { GENESIS_HASH, sealCommit, type CommandExecutor, type Commit } from '@keyward/event-log';
+import { CommandExecutor, GENESIS_HASH, sealCommit, type Commit, type CommitStore } from '@keyward/event-log';
 import { KeyStateSource } from './key-state.source';
 
 const executor = { peek: () => undefined, current: () => Promise.reject(new Error('not in this spec')) } as unknown as CommandExecutor;
-const config = { crypto: { stateTtlMs: 60_000 } } as unknown as KeywardConfig;
+const config = { crypto: { stateTtlMs: 60_000 }, limits: { tenantLogCacheMax: 1_000 } } as unknown as KeywardConfig;
 
 describe('KeyStateSource: waiting for the stream', () => {
   it('answers at once for a commit the stream already carried', async () => {
@@ -85,5 +85,50 @@ describe('KeyStateSource: checking what the stream carried against the store', (
     const states = new KeyStateSource(storeWith(real).executor, config);
     await expect(states.confirmStreamed({ ...real, hash: 'f'.repeat(64) })).resolves.toBe('hash-differs');
     await expect(states.confirmStreamed({ ...real, commandId: 'altered' })).resolves.toBe('hash-does-not-recompute');
+  });
+});
+
+describe('KeyStateSource: bounded state', () => {
+  /** The commit store's contract in memory, shared by two executors (two instances). */
+  const memoryStore = () => {
+    const docs = new Map<string, Commit>();
+    return {
+      append: (c: Commit) => {
+        if (docs.has(`${c.tenantId}:${c.seq}`)) return Promise.reject(new Error('duplicate'));
+        docs.set(`${c.tenantId}:${c.seq}`, c);
+        return Promise.resolve();
+      },
+      load: (tenantId: string, afterSeq = 0) =>
+        Promise.resolve([...docs.values()].filter((c) => c.tenantId === tenantId && c.seq > afterSeq).sort((a, b) => a.seq - b.seq)),
+      get: (tenantId: string, seq: number) => Promise.resolve(docs.get(`${tenantId}:${seq}`) ?? null),
+    } as unknown as CommitStore;
+  };
+  const ctx = {
+    now: new Date('2030-01-01T00:00:00Z'),
+    actor: { principalId: 'prn_provider01', role: 'provider-admin' as const },
+    correlationId: 'c',
+  };
+
+  it('reads an evicted tenant again from the store: a commit made elsewhere meanwhile is seen even without the stream', async () => {
+    const store = memoryStore();
+    const elsewhere = new CommandExecutor(store);
+    const here = new CommandExecutor(store, undefined, undefined, { maxCachedTenants: 1 });
+    const states = new KeyStateSource(here, config);
+    const [a, b] = ['tnt_evicted001', 'tnt_evicted002'];
+    for (const tenantId of [a, b]) await elsewhere.execute(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId }, ctx);
+    expect((await states.log(a)).tenant?.status).toBe('Active');
+    await states.log(b); // room for one: a is evicted
+    expect(here.peek(a)).toBeUndefined();
+    await elsewhere.execute(a, { kind: 'tenant.suspend', tenantId: a }, ctx); // the stream never says so here
+    const reloaded = await states.log(a);
+    expect([reloaded.seq, reloaded.tenant?.status]).toEqual([2, 'Suspended']);
+    expect(here.cacheStats()).toMatchObject({ entries: 1, reloads: 1 });
+  });
+
+  it('keeps stream marks for a bounded number of tenants (the oldest go; a forgotten one reads 0)', () => {
+    const states = new KeyStateSource(executor, config);
+    for (let i = 0; i <= 10_000; i++) states.noteCommit(`t${i}`, 1);
+    expect(states.streamedSeq('t0')).toBe(0);
+    expect(states.streamedSeq('t10000')).toBe(1);
   });
 });

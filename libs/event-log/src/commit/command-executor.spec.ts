@@ -4,6 +4,7 @@ import { commitId } from './commit';
 import { CommandExecutor } from './command-executor';
 import { ConcurrencyConflict, type CommitStore } from './commit-store';
 import { TenantQuotas } from './tenant-quotas';
+import { LOG_BYTES } from './tenant-log-bytes';
 
 /** The commit store's contract in memory (unit tier: the real one is exercised end to end). */
 class MemoryStore {
@@ -104,8 +105,8 @@ describe('CommandExecutor', () => {
     expect(executor.cachedTenants).toBe(2);
     expect(executor.peek(tenants[0]!)).toBeUndefined(); // least recently used: dropped
     expect(executor.peek(tenants[2]!)?.seq).toBe(1);
-    // Using the second makes the third the least recently used.
-    await executor.current(tenants[1]!);
+    // Using the second (held: a request's use without a store read) makes the third the least recently used.
+    expect(executor.held(tenants[1]!)?.seq).toBe(1);
     const reloaded = await executor.current(tenants[0]!);
     expect([reloaded.seq, reloaded.tenant?.status]).toEqual([1, 'Active']);
     expect(executor.peek(tenants[2]!)).toBeUndefined();
@@ -127,6 +128,31 @@ describe('CommandExecutor', () => {
     // Idle again: the next tenant brings the cache back within its bound.
     await executor.current('tnt_busy000003');
     expect(executor.cachedTenants).toBe(1);
+  });
+
+  it('keeps the logs within maxCachedBytes (estimated): a big idle log goes for a new tenant and comes back whole, with a reload counted', async () => {
+    const memory = new MemoryStore();
+    const bytes = LOG_BYTES.base + LOG_BYTES.principal + 3 * LOG_BYTES.key; // tenant a with its admin and 3 keys
+    const executor = new CommandExecutor(memory as unknown as CommitStore, undefined, undefined, {
+      maxCachedBytes: bytes + LOG_BYTES.base / 2,
+    });
+    const [a, b] = ['tnt_bytes00001', 'tnt_bytes00002'];
+    const admin = { ...ctx, actor: { principalId: 'prn_bytesadm01', role: 'tenant-admin' as const } };
+    await executor.execute(
+      a,
+      { kind: 'tenant.onboard', tenantId: a, name: 'A', firstAdmin: { principalId: 'prn_bytesadm01', name: 'admin' } },
+      ctx,
+    );
+    for (const keyId of ['key_bytes0001', 'key_bytes0002', 'key_bytes0003']) {
+      await executor.execute(a, { kind: 'key.create', keyId, keyType: 'AES-256-GCM', kcv: 'kcv', activate: true }, admin);
+    }
+    expect(executor.cacheStats()).toMatchObject({ entries: 1, bytes });
+    await executor.execute(b, { kind: 'tenant.onboard', tenantId: b, name: 'B' }, ctx);
+    expect(executor.peek(a)).toBeUndefined(); // a and b together are beyond the bound: a, the least recently used, went
+    const reloaded = await executor.current(a);
+    expect([reloaded.seq, reloaded.keys.size]).toEqual([4, 3]);
+    expect(executor.peek(b)).toBeUndefined(); // a grew back while busy: b made room
+    expect(executor.cacheStats()).toMatchObject({ entries: 1, evictions: 2, reloads: 1 });
   });
 
   it('refuses a command beyond a tenant quota before deciding it, and appends nothing', async () => {

@@ -1,7 +1,9 @@
 import { decide, evolveCommit, stamp, TenantLog, type DecisionContext, type KeywardCommand, type KeywardEvent } from '@keyward/domain';
+import { BoundedCache, type CacheStats } from '../cache/bounded-cache';
 import { GENESIS_HASH, sealCommit, type Commit } from './commit';
 import { type CommitStore, ConcurrencyConflict } from './commit-store';
 import type { TenantQuotas } from './tenant-quotas';
+import { estimateLogBytes } from './tenant-log-bytes';
 
 export interface Executed {
   /** The tenant's seq after the command: the new commit's, or the current one for a no-op. */
@@ -22,6 +24,8 @@ interface CachedLog {
 export interface ExecutorLimits {
   /** Tenants whose folded log stays in memory; the least recently used idle ones beyond it are dropped (and reloaded on demand). */
   readonly maxCachedTenants?: number;
+  /** Estimated bytes of the folded logs in memory (tenant-log-bytes.ts); the same eviction beyond it. */
+  readonly maxCachedBytes?: number;
   /** Per-tenant quotas checked before each command is decided. */
   readonly quotas?: TenantQuotas;
 }
@@ -37,9 +41,8 @@ export type BeforeAppend = (events: readonly KeywardEvent[]) => Promise<void>;
  * fold it in. A conflicting writer means reload and decide again, a bounded number of times.
  */
 export class CommandExecutor {
-  /** In least-recently-used order (a use moves a tenant to the end). */
-  private readonly logs = new Map<string, CachedLog>();
-  private readonly maxCachedTenants: number;
+  /** The folded logs, least recently used first; a busy one (commands or catch-ups queued) is never evicted. */
+  private readonly logs: BoundedCache<string, CachedLog>;
 
   constructor(
     private readonly store: CommitStore,
@@ -47,7 +50,10 @@ export class CommandExecutor {
     private readonly maxAttempts = 8,
     private readonly limits: ExecutorLimits = {},
   ) {
-    this.maxCachedTenants = Math.max(1, limits.maxCachedTenants ?? Number.MAX_SAFE_INTEGER);
+    this.logs = new BoundedCache<string, CachedLog>(
+      { maxEntries: Math.max(1, limits.maxCachedTenants ?? Number.MAX_SAFE_INTEGER), maxBytes: limits.maxCachedBytes },
+      { sizeOf: (cached) => estimateLogBytes(cached.log), evictable: (cached) => cached.busy === 0 },
+    );
   }
 
   execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext, beforeAppend?: BeforeAppend): Promise<Executed> {
@@ -65,18 +71,28 @@ export class CommandExecutor {
 
   /** This process's copy of the tenant's log, without reading the store (it may be behind). */
   peek(tenantId: string): TenantLog | undefined {
+    return this.logs.peek(tenantId)?.log;
+  }
+
+  /** As peek, for a request that uses the log: marks it most recently used, so the cache keeps what requests use. */
+  held(tenantId: string): TenantLog | undefined {
     return this.logs.get(tenantId)?.log;
   }
 
   /** The seq and hash of the newest commit this process has folded for the tenant (no store read). */
   peekHead(tenantId: string): { readonly seq: number; readonly hash: string } | undefined {
-    const cached = this.logs.get(tenantId);
+    const cached = this.logs.peek(tenantId);
     return cached === undefined ? undefined : { seq: cached.log.seq, hash: cached.headHash };
   }
 
   /** How many tenants' logs are in memory. */
   get cachedTenants(): number {
     return this.logs.size;
+  }
+
+  /** Entries, estimated bytes, evictions and reloads of the log cache (for /metrics: observeCache). */
+  cacheStats(): CacheStats {
+    return this.logs.stats();
   }
 
   private queued<T>(tenantId: string, work: (cached: CachedLog) => Promise<T>): Promise<T> {
@@ -86,34 +102,25 @@ export class CommandExecutor {
       .then(() => work(cached))
       .finally(() => {
         cached.busy--;
+        this.logs.resize(tenantId); // folded commits changed its size (a no-op when it was evicted meanwhile: never while busy)
       });
     cached.queue = run.catch(() => undefined);
     return run;
   }
 
+  /**
+   * The tenant's entry, marked most recently used; a new (or evicted) tenant starts empty and its
+   * first catch-up reads its whole log from the store, so an evicted tenant misses no commit.
+   * Making room drops the least recently used logs with nothing queued; busy logs stay, so the
+   * bounds can be exceeded while more tenants than they allow have commands in flight.
+   */
   private cached(tenantId: string): CachedLog {
     let cached = this.logs.get(tenantId);
-    if (cached) {
-      this.logs.delete(tenantId); // re-inserted last: most recently used
-    } else {
+    if (cached === undefined) {
       cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, queue: Promise.resolve(), busy: 0 };
-      this.evictIdle();
+      this.logs.set(tenantId, cached);
     }
-    this.logs.set(tenantId, cached);
     return cached;
-  }
-
-  /**
-   * Makes room for one more tenant by dropping the least recently used logs that have nothing
-   * queued (they are reloaded from the store on their next use). Busy logs stay, so the bound
-   * can be exceeded while more tenants than it have commands in flight.
-   */
-  private evictIdle(): void {
-    if (this.logs.size < this.maxCachedTenants) return;
-    for (const [tenantId, cached] of this.logs) {
-      if (this.logs.size < this.maxCachedTenants) return;
-      if (cached.busy === 0) this.logs.delete(tenantId);
-    }
   }
 
   /**

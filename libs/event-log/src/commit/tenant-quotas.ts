@@ -84,11 +84,13 @@ export function liveKeys(log: TenantLog): number {
 /** The executor limits of a service, from its configuration (`config.limits`). */
 export function executorLimitsOf(limits: {
   readonly tenantLogCacheMax: number;
+  readonly tenantLogCacheMaxBytes: number;
   readonly tenantMaxKeys: number;
   readonly tenantCommitsPerMinute: number;
-}): { maxCachedTenants: number; quotas: TenantQuotas } {
+}): { maxCachedTenants: number; maxCachedBytes: number; quotas: TenantQuotas } {
   return {
     maxCachedTenants: limits.tenantLogCacheMax,
+    maxCachedBytes: limits.tenantLogCacheMaxBytes,
     quotas: new TenantQuotas({ maxKeys: limits.tenantMaxKeys, commitsPerMinute: limits.tenantCommitsPerMinute }),
   };
 }
