@@ -4,6 +4,7 @@ import { ALIAS_PATTERN, LABEL_KEY_PATTERN, MAX_DESCRIPTION, MAX_LABEL_VALUE, MAX
 import type { ChangeKeyLabels, CreateKey, ExistingKeyCommand } from './key.commands';
 import type { KeyEventBody } from './key.events';
 import type { KeyState } from './key.state';
+import { isAsymmetricKeyType } from './key.asymmetric';
 import { acceptsMaterialLength, DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
 
 const DAY_MS = 86_400_000;
@@ -62,6 +63,11 @@ export function decideCreateKey(
   if (command.alias !== undefined) validateAlias(command.alias, undefined, keys);
   validateDescription(command.description ?? '');
   validateLabels({}, { set: command.labels ?? {} });
+  if (command.exportable === true && isAsymmetricKeyType(command.keyType)) {
+    refuse('invalid', `a ${command.keyType} private key cannot be exportable; its public key is readable instead`, {
+      keyType: command.keyType,
+    });
+  }
   const imported = command.origin === 'imported';
   if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes))) {
     refuse('invalid', `imported material of ${command.materialBytes ?? 'unknown'} bytes does not fit a ${command.keyType} key`, {

@@ -1,7 +1,8 @@
 import { refuse } from '../shared/domain-error';
 import type { TenantState } from '../tenant/tenant';
 import type { KeyState, KeyVersionState } from './key.state';
-import { isDestroyed, KEY_TYPES, type KeyUsage } from './key.types';
+import { ASYMMETRIC_KEY_TYPES, admitsSignature, isAsymmetricKeyType, type SignatureAlgorithm } from './key.asymmetric';
+import { isDestroyed, KEY_TYPES, type KeyType, type KeyUsage } from './key.types';
 
 /**
  * Crypto operations, by what they do with a key version: `protect` makes new ciphertext or MACs
@@ -15,8 +16,37 @@ export const CRYPTO_OPERATIONS = {
   rewrap: { usage: 'encrypt', direction: 'unprotect' },
   mac: { usage: 'mac', direction: 'protect' },
   'verify-mac': { usage: 'mac', direction: 'unprotect' },
+  sign: { usage: 'sign', direction: 'protect' },
+  verify: { usage: 'sign', direction: 'unprotect' },
 } as const satisfies Record<string, { usage: KeyUsage; direction: 'protect' | 'unprotect' }>;
 export type CryptoOperation = keyof typeof CRYPTO_OPERATIONS;
+
+/**
+ * The crypto operations a key type admits: those of its usage for symmetric types, the row's own
+ * list for asymmetric ones (RSA keys sign and verify, and encrypt and decrypt with OAEP; they make
+ * no data keys and rewrap nothing).
+ */
+export function allowedOperations(keyType: KeyType): readonly CryptoOperation[] {
+  if (isAsymmetricKeyType(keyType)) return ASYMMETRIC_KEY_TYPES[keyType].asymmetric.operations;
+  const usage: KeyUsage = KEY_TYPES[keyType].usage;
+  return (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage);
+}
+
+/** Refuses (`wrong-usage`) a signature algorithm the key's type does not admit. */
+export function requireSignatureAlgorithm(key: KeyState, algorithm: SignatureAlgorithm): void {
+  if (!isAsymmetricKeyType(key.keyType) || !admitsSignature(key.keyType, algorithm)) {
+    const admitted = isAsymmetricKeyType(key.keyType) ? ASYMMETRIC_KEY_TYPES[key.keyType].asymmetric.signatures : [];
+    refuse(
+      'wrong-usage',
+      `a ${key.keyType} key cannot sign with ${algorithm}${admitted.length > 0 ? ` (it signs with ${admitted.join(', ')})` : ''}`,
+      {
+        keyId: key.keyId,
+        keyType: key.keyType,
+        algorithm,
+      },
+    );
+  }
+}
 
 /** The tenant must be Active: a suspended tenant's keys wait, an offboarded tenant's refuse for good. */
 export function requireTenantActive(tenant: TenantState | undefined, tenantId: string): TenantState {
@@ -45,9 +75,8 @@ export function authorizeUse(
 ): KeyVersionState {
   const policy = requireTenantActive(tenant, tenantId).policy;
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
-  const { usage, direction } = CRYPTO_OPERATIONS[operation];
-  const keyUsage = KEY_TYPES[key.keyType].usage;
-  if (keyUsage !== usage) {
+  const { direction } = CRYPTO_OPERATIONS[operation];
+  if (!allowedOperations(key.keyType).includes(operation)) {
     refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key and cannot be used to ${operation}`, {
       keyId: key.keyId,
       keyType: key.keyType,
