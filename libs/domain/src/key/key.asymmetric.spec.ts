@@ -10,7 +10,15 @@ import {
   type SignatureAlgorithm,
 } from './key.asymmetric';
 import { acceptsMaterialLength, KEY_TYPES, type KeyType } from './key.types';
-import { allowedOperations, authorizeUse, CRYPTO_OPERATIONS, requireSignatureAlgorithm, type CryptoOperation } from './key.use';
+import {
+  allowedOperations,
+  authorizePublicKey,
+  authorizeUse,
+  CRYPTO_OPERATIONS,
+  publishedSigningKeys,
+  requireSignatureAlgorithm,
+  type CryptoOperation,
+} from './key.use';
 
 const TENANT = 'tnt_asym0001';
 const PROVIDER: Actor = { principalId: 'prn_provider01', role: 'provider-admin' };
@@ -130,5 +138,50 @@ describe('asymmetric keys: lifecycle and use like the others', () => {
   it('the created event carries the public key digest as the version check value', () => {
     const log = tenantWithEveryType();
     expect(log.keys.get(keyIdOf('ED25519'))?.versions.map((v) => v.kcv)).toEqual([KCV(1), KCV(2)]);
+  });
+});
+
+describe('public keys: who may read them, and what the JWKS publishes', () => {
+  it('any live version of an asymmetric key, whatever its state short of destroyed', () => {
+    const log = tenantWithEveryType();
+    const keyId = keyIdOf('RSA-2048');
+    const read = (version?: number) => authorizePublicKey(log.tenant, TENANT, log.keys.get(keyId), keyId, version);
+    expect(read().version).toBe(2);
+    expect(read(1).kcv).toBe(KCV(1));
+    expect(refusal(() => read(3)).code).toBe('not-found');
+    applyCommand(log, { kind: 'key.deactivate', keyId }, ctx(-2));
+    expect(read(1).version).toBe(1);
+    applyCommand(log, { kind: 'key.schedule-destruction', keyId, waitingPeriodDays: 1 }, ctx(-2));
+    applyCommand(log, { kind: 'key.destroy', keyId }, ctx(0));
+    expect(refusal(() => read()).code).toBe('key-destroyed');
+  });
+
+  it('a symmetric key has no public key; an unknown key is not found; a suspended tenant reads none', () => {
+    const log = tenantWithEveryType();
+    const aes = keyIdOf('AES-256-GCM');
+    expect(refusal(() => authorizePublicKey(log.tenant, TENANT, log.keys.get(aes), aes)).code).toBe('wrong-usage');
+    expect(refusal(() => authorizePublicKey(log.tenant, TENANT, undefined, 'key_none')).code).toBe('not-found');
+    applyCommand(log, { kind: 'tenant.suspend', tenantId: TENANT }, ctx(0, PROVIDER));
+    const ec = keyIdOf('EC-P256');
+    expect(refusal(() => authorizePublicKey(log.tenant, TENANT, log.keys.get(ec), ec)).code).toBe('tenant-inactive');
+  });
+
+  it('the JWKS holds the live versions of Active asymmetric keys only', () => {
+    const log = tenantWithEveryType();
+    const ec = keyIdOf('EC-P256');
+    applyCommand(log, { kind: 'key.set-min-decryption-version', keyId: ec, version: 2 }, ctx(-2));
+    applyCommand(log, { kind: 'key.deactivate', keyId: keyIdOf('ED25519') }, ctx(-2));
+    const published = publishedSigningKeys(log.keys.values()).map(({ key, version }) => `${key.keyType}:${version.version}`);
+    expect(published.sort()).toEqual([
+      'EC-P256:2',
+      'EC-P384:1',
+      'EC-P384:2',
+      'RSA-2048:1',
+      'RSA-2048:2',
+      'RSA-3072:1',
+      'RSA-3072:2',
+      'RSA-4096:1',
+      'RSA-4096:2',
+    ]);
   });
 });

@@ -136,3 +136,41 @@ export function authorizeExport(
   if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);
 }
+
+/**
+ * Whether the public key of a version of an asymmetric key may be read (by key-users and auditors):
+ * any state while the version's material exists (its private key is what the public key is
+ * derived from). Returns the version (the latest when none is asked for).
+ */
+export function authorizePublicKey(
+  tenant: TenantState | undefined,
+  tenantId: string,
+  key: KeyState | undefined,
+  keyRef: string,
+  version?: number,
+): KeyVersionState {
+  requireTenantActive(tenant, tenantId);
+  if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+  if (!isAsymmetricKeyType(key.keyType)) {
+    refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key: it has no public key`, { keyId: key.keyId, keyType: key.keyType });
+  }
+  if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its key pair no longer exists`, { keyId: key.keyId });
+  const wanted = version ?? key.latestVersion;
+  const found = key.versions.find((v) => v.version === wanted);
+  if (found === undefined) return refuse('not-found', `key ${key.keyId} has no version ${wanted}`, { keyId: key.keyId, version: wanted });
+  if (found.destroyed) refuse('key-destroyed', `version ${wanted} of key ${key.keyId} is destroyed`, { keyId: key.keyId, version: wanted });
+  return found;
+}
+
+/**
+ * The key versions a tenant's JWKS publishes: every live version (from minDecryptionVersion on) of
+ * its Active asymmetric keys, so that signatures of older versions still verify after a rotation.
+ */
+export function publishedSigningKeys(keys: Iterable<KeyState>): { key: KeyState; version: KeyVersionState }[] {
+  const out: { key: KeyState; version: KeyVersionState }[] = [];
+  for (const key of keys) {
+    if (key.state !== 'Active' || !isAsymmetricKeyType(key.keyType)) continue;
+    for (const version of key.versions) if (!version.destroyed && version.version >= key.minDecryptionVersion) out.push({ key, version });
+  }
+  return out;
+}
