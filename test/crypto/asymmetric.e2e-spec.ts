@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywardStack } from '../support/keyward-stack';
@@ -74,7 +74,9 @@ describe('asymmetric keys over REST: sign, verify, public keys, JWKS, RSA-OAEP (
   const key = (t: KeyType): string => keys.get(t) ?? 'missing';
 
   const createKey = async (keyType: string, extra: Record<string, unknown> = {}): Promise<string> => {
-    const answer = await stack.call(admin, 'POST', '/v1/keys', { keyType, activate: true, ...extra });
+    // RSA key generation takes seconds of CPU (RSA-4096 more on a loaded machine): a longer socket timeout.
+    const body = { keyType, activate: true, ...extra };
+    const answer = await stack.api.request('POST', '/v1/keys', { headers: { authorization: `Bearer ${admin}` }, body, timeoutMs: 120_000 });
     expect(answer.status).toBe(201);
     return answer.json<{ key: { keyId: string } }>().key.keyId;
   };
@@ -271,6 +273,77 @@ describe('asymmetric keys over REST: sign, verify, public keys, JWKS, RSA-OAEP (
         (await verify(key('EC-P256'), { message: b64('x'), algorithm: 'ECDSA-SHA256', signature: b64('sig') }, otherUser)).status,
       ).toBe(404);
       expect((await stack.call(otherUser, 'GET', '/v1/tenant/jwks')).json()).toEqual({ keys: [] });
+    });
+  });
+
+  describe('the CLI verbs keys sign, verify, public-key', () => {
+    const repoRoot = join(__dirname, '..', '..');
+    const keyward = (apiKey: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          [join(repoRoot, 'bin', 'keyward.mjs'), ...args, '--api-key', apiKey],
+          {
+            cwd: repoRoot,
+            timeout: 60_000,
+            env: { ...process.env, KEYWARD_URL: stack.api.baseUrl, KEYWARD_CA: join(stack.dataDir, 'tls', 'ca.crt') },
+          },
+          (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+        );
+      });
+
+    it('signs a file, verifies it (exit 0, or 2 for another file), and prints the PEM openssl verifies with', async () => {
+      writeFileSync(join(dir, 'doc.txt'), 'a document to sign');
+      writeFileSync(join(dir, 'other.txt'), 'another document');
+      const signedRun = await keyward(user, [
+        'keys',
+        'sign',
+        key('EC-P384'),
+        '--algorithm',
+        'ECDSA-SHA384',
+        '--in',
+        join(dir, 'doc.txt'),
+        '--out',
+        join(dir, 'doc.sig'),
+        '--json',
+      ]);
+      expect({ code: signedRun.code, stderr: signedRun.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(signedRun.stdout)).toMatchObject({ keyId: key('EC-P384'), version: 1 });
+      const ok = await keyward(user, [
+        'keys',
+        'verify',
+        key('EC-P384'),
+        '--algorithm',
+        'ECDSA-SHA384',
+        '--in',
+        join(dir, 'doc.txt'),
+        '--signature-file',
+        join(dir, 'doc.sig'),
+      ]);
+      expect([ok.code, ok.stdout.trim()]).toEqual([0, `valid: signature of ${key('EC-P384')} version 1`]);
+      const bad = await keyward(user, [
+        'keys',
+        'verify',
+        key('EC-P384'),
+        '--algorithm',
+        'ECDSA-SHA384',
+        '--in',
+        join(dir, 'other.txt'),
+        '--signature-file',
+        join(dir, 'doc.sig'),
+      ]);
+      expect(bad.code).toBe(2);
+      const pem = await keyward(auditor, ['keys', 'public-key', key('EC-P384')]);
+      expect(pem.code).toBe(0);
+      expect(opensslVerifies(dir, pem.stdout, 'ECDSA-SHA384', Buffer.from('a document to sign'), readFileSync(join(dir, 'doc.sig')))).toBe(
+        true,
+      );
+      const jwk = await keyward(auditor, ['keys', 'public-key', key('EC-P384'), '--jwk']);
+      expect(JSON.parse(jwk.stdout)).toMatchObject({ kty: 'EC', crv: 'P-384', kid: `${key('EC-P384')}:1` });
+      const usage = await keyward(user, ['keys', 'sign', key('EC-P384'), '--algorithm', 'ECDSA-SHA384']);
+      expect(usage.code).toBe(64);
+      const refused = await keyward(admin, ['keys', 'sign', key('EC-P384'), '--algorithm', 'ECDSA-SHA384', '--message', 'x']);
+      expect(refused.code).toBe(1);
     });
   });
 
