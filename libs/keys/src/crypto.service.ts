@@ -277,11 +277,10 @@ export class CryptoService {
   ): { ref: MaterialRef; kcv: string; keyType: KeyType } {
     const tenantId = caller.principal.tenantId;
     const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
-    const keyId = key?.keyId ?? keyRef;
-    target.keyId = keyId;
+    if (key === undefined) throw new Error('unreachable: authorizeUse refuses an unknown key');
+    target.keyId = key.keyId;
     target.version = chosen.version;
-    // authorizeUse refused an unknown key: key is defined here.
-    return { ref: { tenantId, keyId, version: chosen.version }, kcv: chosen.kcv, keyType: key?.keyType ?? 'AES-256-GCM' };
+    return { ref: { tenantId, keyId: key.keyId, version: chosen.version }, kcv: chosen.kcv, keyType: key.keyType };
   }
 
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
