@@ -8,7 +8,7 @@ import {
   macBlob,
   MalformedBlob,
   parseBlob,
-  publicKeyDer,
+  publicKeyOf,
   rsaDecryptBlob,
   rsaEncryptBlob,
   rsaOaepCapacity,
@@ -82,7 +82,7 @@ export class CryptoService {
       const { ref, kcv, keyType } = await this.protecting(caller, keyRef, 'encrypt', target);
       const blob = await this.materials.withMaterial(ref, kcv, (m) =>
         isAsymmetricKeyType(keyType)
-          ? rsaEncryptBlob(publicKeyDer(m), ref, fitsOaep(keyType, plaintext), aad)
+          ? rsaEncryptBlob(publicKeyOf(m), ref, fitsOaep(keyType, plaintext), aad)
           : encryptBlob(m, ref, plaintext, aad),
       );
       return { ciphertext: blob.toString('base64'), keyId: ref.keyId, version: ref.version };
@@ -196,7 +196,7 @@ export class CryptoService {
       const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify', target, request.version);
       if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
       const valid = await this.materials.withMaterial(ref, kcv, (m) =>
-        digestChecked(() => verifyWith(publicKeyDer(m), request.algorithm, input, signature, request.format)),
+        digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
       );
       return { valid, keyId: ref.keyId, version: ref.version };
     });

@@ -31,11 +31,34 @@ export function generatePrivateKey(keyType: AsymmetricKeyType): Promise<Buffer> 
   });
 }
 
+/**
+ * Parsed key pairs by material buffer. Parsing PKCS#8 costs more than an ECDSA signature (and a
+ * third of an RSA-2048 one), so the KeyObjects of a buffer the material cache keeps are kept with
+ * it: an entry lives exactly as long as its buffer is reachable (the cache drops, and zeroes, a
+ * buffer when the key is forgotten or evicted; the entry then goes with the next garbage
+ * collection). A buffer is parsed from its bytes once: callers never rewrite material in place.
+ */
+const parsed = new WeakMap<Buffer, { readonly privateKey: KeyObject; publicKey?: KeyObject }>();
+
 /** The private key of PKCS#8 DER material (throws on anything else). */
-export const privateKeyOf = (material: Buffer): KeyObject => createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+export function privateKeyOf(material: Buffer): KeyObject {
+  const known = parsed.get(material);
+  if (known !== undefined) return known.privateKey;
+  const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+  parsed.set(material, { privateKey });
+  return privateKey;
+}
+
+/** The public key of PKCS#8 DER material. */
+export function publicKeyOf(material: Buffer): KeyObject {
+  const privateKey = privateKeyOf(material);
+  const entry = parsed.get(material) ?? { privateKey };
+  entry.publicKey ??= createPublicKey(privateKey);
+  return entry.publicKey;
+}
 
 /** The public key (SPKI DER) of PKCS#8 DER material. */
-export const publicKeyDer = (material: Buffer): Buffer => createPublicKey(privateKeyOf(material)).export({ format: 'der', type: 'spki' });
+export const publicKeyDer = (material: Buffer): Buffer => publicKeyOf(material).export({ format: 'der', type: 'spki' });
 
 /** SHA-256 of the SPKI DER, hex: the public key's fingerprint (its check value, with a prefix). */
 export const spkiDigest = (spki: Buffer): string => createHash('sha256').update(spki).digest('hex');

@@ -4,7 +4,7 @@ import { parseBlob } from '../envelope/blob';
 import { rsaDecryptBlob, rsaEncryptBlob } from '../envelope/rsa-oaep';
 import { AuthenticationFailed } from '../errors';
 import { keyCheckValue, matchesCheckValue, publicKeyCheckValue } from '../material/key-check-value';
-import { generatePrivateKey, isPrivateKeyOfType, publicKeyDer, spkiDigest } from './key-pair';
+import { generatePrivateKey, isPrivateKeyOfType, privateKeyOf, publicKeyDer, publicKeyOf, spkiDigest } from './key-pair';
 import { publicKeyForms } from './public-key';
 import { signWith, UnsupportedDigest, verifyWith } from './signatures';
 
@@ -29,6 +29,15 @@ describe('asymmetric material: generate, check value, sign, verify', () => {
     expect(matchesCheckValue(kcv, material(t), keyed)).toBe(true);
     expect(matchesCheckValue(kcv, Buffer.alloc(32, 7), keyed)).toBe(false);
     expect(matchesCheckValue(keyCheckValue(Buffer.alloc(32, 7)), material(t), keyed)).toBe(false);
+  });
+
+  it('a material buffer is parsed once: its key objects are kept with it, a copy is parsed anew', () => {
+    const m = material('EC-P256');
+    expect(privateKeyOf(m)).toBe(privateKeyOf(m));
+    expect(publicKeyOf(m)).toBe(publicKeyOf(m));
+    const copy = Buffer.from(m);
+    expect(privateKeyOf(copy)).not.toBe(privateKeyOf(m));
+    expect(privateKeyOf(copy).equals(privateKeyOf(m))).toBe(true);
   });
 
   it('a key of another type is not of this type', () => {

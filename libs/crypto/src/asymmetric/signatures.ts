@@ -1,4 +1,4 @@
-import { constants, createPublicKey, privateEncrypt, publicDecrypt, sign, timingSafeEqual, verify } from 'node:crypto';
+import { constants, createPublicKey, KeyObject, privateEncrypt, publicDecrypt, sign, timingSafeEqual, verify } from 'node:crypto';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@keyward/domain';
 import { privateKeyOf } from './key-pair';
 
@@ -53,15 +53,15 @@ export function signWith(material: Buffer, algorithm: SignatureAlgorithm, input:
   return sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, { key, ...keyOptions(algorithm, format, false) });
 }
 
-/** Verifies with a public key (SPKI DER); false for any signature that does not verify, malformed ones included. */
+/** Verifies with a public key (a KeyObject, or SPKI DER); false for any signature that does not verify, malformed ones included. */
 export function verifyWith(
-  spki: Buffer,
+  publicKey: KeyObject | Buffer,
   algorithm: SignatureAlgorithm,
   input: SignedInput,
   signature: Buffer,
   format: SignatureFormat = 'der',
 ): boolean {
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const key = publicKey instanceof KeyObject ? publicKey : createPublicKey({ key: publicKey, format: 'der', type: 'spki' });
   try {
     if ('digest' in input) {
       const expected = digestInfo(algorithm, input.digest);

@@ -1,4 +1,4 @@
-import { constants, createPublicKey, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, createPublicKey, KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { privateKeyOf } from '../asymmetric/key-pair';
 import { AuthenticationFailed, MalformedBlob } from '../errors';
 import { boundFields, type MaterialRef } from '../hierarchy/key-hierarchy';
@@ -17,10 +17,10 @@ const oaepLabel = (tenantId: string, header: Buffer, aad: Buffer | undefined): B
 /** Most plaintext RSA-OAEP-SHA256 carries under a modulus of `modulusBits`: k - 2·hLen - 2 bytes. */
 export const rsaOaepCapacity = (modulusBits: number): number => Math.floor(modulusBits / 8) - 2 * HASH_BYTES - 2;
 
-/** Encrypts under the public key (SPKI DER) of one RSA key version; returns the self-describing blob. */
-export function rsaEncryptBlob(spki: Buffer, ref: MaterialRef, plaintext: Buffer, aad?: Buffer): Buffer {
+/** Encrypts under the public key (a KeyObject, or SPKI DER) of one RSA key version; returns the self-describing blob. */
+export function rsaEncryptBlob(publicKey: KeyObject | Buffer, ref: MaterialRef, plaintext: Buffer, aad?: Buffer): Buffer {
   const header = encodeHeader({ algorithm: 'RSA-OAEP-SHA256', keyId: ref.keyId, version: ref.version });
-  const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const key = publicKey instanceof KeyObject ? publicKey : createPublicKey({ key: publicKey, format: 'der', type: 'spki' });
   const body = publicEncrypt(
     { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: oaepLabel(ref.tenantId, header, aad) },
     plaintext,
