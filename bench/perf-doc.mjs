@@ -21,7 +21,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 export const PERF_DOC = join(repoRoot, 'docs', 'performance.md');
 
-const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'kmip-get'];
+const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'sign-ecdsa-p256', 'sign-rsa-2048', 'kmip-get'];
 
 const num = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? (digits === undefined ? String(v) : v.toFixed(digits)) : '–');
 const int = (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
@@ -99,6 +99,15 @@ function otherRows(scenarios) {
     rows.push([
       'aes-ceiling',
       `${int(aes.opsPerSecPerCore)} AES-256-GCM operations/s on 1 KiB on one core, ${int(aes.allCoresOpsPerSec)} on ${aes.cores ?? '?'}`,
+    ]);
+  }
+  const sign = scenarios['sign-ceiling'];
+  if (sign?.status === 'ok') {
+    const ratio = (name) => num(scenarios[name]?.points?.['16']?.vsSignCeiling, 2);
+    rows.push([
+      'sign-ceiling',
+      `${int(sign.opsPerSecPerCore['ecdsa-p256'])} ECDSA P-256 and ${int(sign.opsPerSecPerCore['rsa-2048'])} RSA-2048 signatures/s on 1 KiB on one core; ` +
+        `at 16 connections sign-ecdsa-p256 is ${ratio('sign-ecdsa-p256')} × and sign-rsa-2048 ${ratio('sign-rsa-2048')} × of it (target ≥ 0.5)`,
     ]);
   }
   const lc = scenarios.lifecycle;

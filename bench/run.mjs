@@ -11,6 +11,7 @@ import { benchDir, dropRunData, killChildren, round } from './lib/util.mjs';
 import { aesCeiling } from './scenarios/aes.mjs';
 import { backup } from './scenarios/backup.mjs';
 import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
+import { addSignCeilingRatios, SIGN_SCENARIOS, signCeiling } from './scenarios/sign.mjs';
 import { kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
@@ -19,7 +20,18 @@ import { scale, stopScale } from './scenarios/scale.mjs';
 import { publishResult } from './perf-doc.mjs';
 import { FILL_METHODS } from './lib/scale-fill.mjs';
 
-const SCENARIOS = ['aes-ceiling', 'http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup', 'store', 'scale'];
+const SCENARIOS = [
+  'aes-ceiling',
+  'sign-ceiling',
+  'http-ceiling',
+  ...CRYPTO_SCENARIOS,
+  'kmip-get',
+  'lifecycle',
+  'replay',
+  'backup',
+  'store',
+  'scale',
+];
 /** Long scenarios that run only when named. */
 const ON_REQUEST = new Set(['store', 'scale']);
 const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'lifecycle']);
@@ -165,6 +177,7 @@ for (const p of positionals) {
 }
 if (selected.size === 0) SCENARIOS.filter((s) => !ON_REQUEST.has(s)).forEach((s) => selected.add(s));
 if (!values['no-ceiling'] && CRYPTO_SCENARIOS.some((s) => selected.has(s))) selected.add('http-ceiling');
+if (!values['no-ceiling'] && Object.keys(SIGN_SCENARIOS).some((s) => selected.has(s))) selected.add('sign-ceiling');
 const plan = SCENARIOS.filter((s) => selected.has(s));
 
 const outFile = resolve(values.out ?? join(benchDir, 'results', 'latest.json'));
@@ -242,6 +255,7 @@ async function main() {
 
   try {
     if (plan.includes('aes-ceiling')) await step('aes-ceiling', () => aesCeiling({ durationSec: quick ? 0.5 : 3 }));
+    if (plan.includes('sign-ceiling')) await step('sign-ceiling', () => signCeiling({ durationSec: quick ? 0.5 : 3 }));
 
     // Set-up failures fail the scenarios that need it, not the whole run.
     let setupError;
@@ -337,6 +351,7 @@ async function main() {
   }
 
   for (const name of CRYPTO_SCENARIOS) addCeilingRatios(scenarios[name], scenarios['http-ceiling']);
+  for (const name of Object.keys(SIGN_SCENARIOS)) addSignCeilingRatios(name, scenarios[name], scenarios['sign-ceiling']);
   const finishedAt = new Date();
   const result = {
     mode: quick ? 'quick' : 'full',

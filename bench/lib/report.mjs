@@ -43,6 +43,17 @@ export function judgeTargets(scenarios) {
   );
   add('encrypt-1k-p99', 'encrypt-1k at 16 connections p99 <= 15 ms', enc?.latency.p99Ms ?? null, (enc?.latency.p99Ms ?? Infinity) <= 15);
 
+  for (const name of ['sign-ecdsa-p256', 'sign-rsa-2048']) {
+    const point = scenarios[name]?.status === 'ok' ? scenarios[name].points['16'] : undefined;
+    const r = point?.vsSignCeiling;
+    add(
+      `${name}-throughput`,
+      `${name} at 16 connections >= 0.5 x Node's signatures/s on one core`,
+      r ?? null,
+      typeof r === 'number' && r >= 0.5,
+    );
+  }
+
   const vis = scenarios.lifecycle?.visibility?.p99Ms;
   add('lifecycle-visibility-p99', 'lifecycle command answer -> visible in views, p99 <= 300 ms', vis ?? null, (vis ?? Infinity) <= 300);
 
@@ -103,6 +114,16 @@ export function renderTable(result) {
     lines.push(
       '',
       `aes-ceiling: ${fmt(aes.opsPerSecPerCore)} ops/s on one core (${fmt(aes.mibPerSecPerCore, 1)} MiB/s), ${fmt(aes.allCoresOpsPerSec)} ops/s on ${aes.cores} cores`,
+    );
+  }
+  const sign = result.scenarios['sign-ceiling'];
+  if (sign?.status === 'ok') {
+    const ratios = ['sign-ecdsa-p256', 'sign-rsa-2048']
+      .map((n) => [n, result.scenarios[n]?.points?.['16']?.vsSignCeiling])
+      .map(([n, r]) => `${n} at 16 connections ${fmt(r, 2)} x`)
+      .join(', ');
+    lines.push(
+      `sign-ceiling: ${fmt(sign.opsPerSecPerCore['ecdsa-p256'])} ECDSA P-256 and ${fmt(sign.opsPerSecPerCore['rsa-2048'])} RSA-2048 signatures/s on one core; ${ratios}`,
     );
   }
   const lc = result.scenarios.lifecycle;

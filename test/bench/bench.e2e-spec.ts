@@ -8,8 +8,8 @@ import { testInfra } from '../support/env';
 // writes well-formed JSON. No timing assertions: the figures depend on the machine.
 jest.setTimeout(600_000);
 
-const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
-const ALL_SCENARIOS = ['aes-ceiling', ...HTTP_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
+const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'sign-ecdsa-p256', 'sign-rsa-2048'];
+const ALL_SCENARIOS = ['aes-ceiling', 'sign-ceiling', ...HTTP_SCENARIOS, 'kmip-get', 'lifecycle', 'replay', 'backup'];
 
 interface LoadPoint {
   requestsPerSec: number;

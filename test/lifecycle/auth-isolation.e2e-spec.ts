@@ -19,7 +19,7 @@ interface Ctx {
   readonly user: string;
   newKey(body?: unknown): Promise<string>;
   /** An Active key of this type (made once, reused). */
-  activeKey(keyType?: 'AES-256-GCM' | 'HMAC-SHA256'): Promise<string>;
+  activeKey(keyType?: 'AES-256-GCM' | 'HMAC-SHA256' | 'ED25519'): Promise<string>;
   /** A fresh ciphertext under the Active AES key. */
   ciphertext(): Promise<string>;
 }
@@ -222,6 +222,30 @@ const ROUTES: Route[] = [
       return ['POST', `/v1/keys/${key}/verify-mac`, { data: 'aGk=', mac: made.json<{ mac: string }>().mac }];
     },
   },
+  {
+    name: 'POST /v1/keys/{id}/sign',
+    allowed: ['key-user'],
+    request: async (c) => ['POST', `/v1/keys/${await c.activeKey('ED25519')}/sign`, { message: 'aGk=', algorithm: 'ED25519' }],
+  },
+  {
+    name: 'POST /v1/keys/{id}/verify',
+    allowed: ['key-user'],
+    request: async (c) => {
+      const key = await c.activeKey('ED25519');
+      const made = await c.stack.call(c.user, 'POST', `/v1/keys/${key}/sign`, { message: 'aGk=', algorithm: 'ED25519' });
+      return [
+        'POST',
+        `/v1/keys/${key}/verify`,
+        { message: 'aGk=', algorithm: 'ED25519', signature: made.json<{ signature: string }>().signature },
+      ];
+    },
+  },
+  {
+    name: 'GET /v1/keys/{id}/public-key',
+    allowed: ['key-user', 'auditor'],
+    request: async (c) => ['GET', `/v1/keys/${await c.activeKey('ED25519')}/public-key`],
+  },
+  { name: 'GET /v1/tenant/jwks', allowed: ['key-user', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant/jwks']) },
   // Compliance: auditors and tenant-admins audit their own tenant, provider-admins name any tenant; key-users never.
   ...(
     [
@@ -254,7 +278,7 @@ describe('authentication, roles and tenant isolation', () => {
     const newKey = async (body: unknown = {}) =>
       (await stack.call(tenant.adminKey, 'POST', '/v1/keys', body)).json<{ key: { keyId: string } }>().key.keyId;
     const active = new Map<string, Promise<string>>();
-    const activeKey = (keyType: 'AES-256-GCM' | 'HMAC-SHA256' = 'AES-256-GCM'): Promise<string> => {
+    const activeKey = (keyType: 'AES-256-GCM' | 'HMAC-SHA256' | 'ED25519' = 'AES-256-GCM'): Promise<string> => {
       if (!active.has(keyType)) active.set(keyType, newKey({ activate: true, keyType }));
       return active.get(keyType)!;
     };

@@ -93,7 +93,14 @@ export class ServiceProcess {
   async request(
     method: string,
     path: string,
-    options: { body?: unknown; headers?: Record<string, string>; clientCert?: ClientCertificate; localAddress?: string } = {},
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      clientCert?: ClientCertificate;
+      localAddress?: string;
+      /** Socket idle timeout (default 10 s): longer for requests that do slow work, such as generating an RSA-4096 key. */
+      timeoutMs?: number;
+    } = {},
   ): Promise<HttpAnswer> {
     const url = new URL(path, this.baseUrl);
     const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -110,14 +117,18 @@ export class ServiceProcess {
         ...(clientCert ? { cert: clientCert.cert, key: clientCert.key } : {}),
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       };
-      const req = (isTls ? httpsRequest : httpRequest)(url, { method, headers, timeout: 10_000, ...tlsOptions }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
-        });
-      });
+      const req = (isTls ? httpsRequest : httpRequest)(
+        url,
+        { method, headers, timeout: options.timeoutMs ?? 10_000, ...tlsOptions },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
+          });
+        },
+      );
       req.on('error', reject);
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
       if (payload !== undefined) req.write(payload);

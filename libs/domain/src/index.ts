@@ -2,6 +2,7 @@ export * from './approval/approval';
 export * from './approval/dual-control';
 export * from './effects/event-effects';
 export * from './key/key.attributes';
+export * from './key/key.asymmetric';
 export * from './key/key.commands';
 export * from './key/key.decide';
 export * from './key/key.events';

@@ -8,13 +8,39 @@ import {
   macBlob,
   MalformedBlob,
   parseBlob,
+  publicKeyOf,
+  rsaDecryptBlob,
+  rsaEncryptBlob,
+  rsaOaepCapacity,
+  signWith,
+  UnsupportedDigest,
   verifyMacBlob,
+  verifyWith,
   type MaterialRef,
   type ParsedBlob,
+  type SignatureFormat,
+  type SignedInput,
 } from '@keyward/crypto';
-import { authorizeExport, authorizeUse, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
+import {
+  ASYMMETRIC_KEY_TYPES,
+  authorizeExport,
+  authorizeUse,
+  isAsymmetricKeyType,
+  requireSignatureAlgorithm,
+  type CryptoOperation,
+  type KeyState,
+  type KeyType,
+  type SignatureAlgorithm,
+  type TenantLog,
+} from '@keyward/domain';
 import { businessNow } from '@keyward/platform';
 import { authenticationFailedError, KeyUseError, malformedError, sealedError, usageOutcome } from './errors';
+
+/** What a signature is made with: the algorithm, and ECDSA's encoding (DER by default). */
+export interface SignatureRequest {
+  readonly algorithm: SignatureAlgorithm;
+  readonly format?: SignatureFormat;
+}
 import { EncryptionBudgetService } from './encryption-budget.service';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
@@ -53,8 +79,12 @@ export class CryptoService {
 
   encrypt(caller: Caller, keyRef: string, plaintext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string }> {
     return this.audited(caller, 'encrypt', async (target) => {
-      const { ref, kcv } = await this.protecting(caller, keyRef, 'encrypt', target);
-      const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, plaintext, aad));
+      const { ref, kcv, keyType } = await this.protecting(caller, keyRef, 'encrypt', target);
+      const blob = await this.materials.withMaterial(ref, kcv, (m) =>
+        isAsymmetricKeyType(keyType)
+          ? rsaEncryptBlob(publicKeyOf(m), ref, fitsOaep(keyType, plaintext), aad)
+          : encryptBlob(m, ref, plaintext, aad),
+      );
       return { ciphertext: blob.toString('base64'), keyId: ref.keyId, version: ref.version };
     });
   }
@@ -62,7 +92,8 @@ export class CryptoService {
   decrypt(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { plaintext: string }> {
     return this.audited(caller, 'decrypt', async (target) => {
       const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target);
-      const plaintext = await this.materials.withMaterial(ref, kcv, (m) => opened(() => decryptBlob(m, ref.tenantId, blob, aad)));
+      const open = blob.algorithm === 'RSA-OAEP-SHA256' ? rsaDecryptBlob : decryptBlob;
+      const plaintext = await this.materials.withMaterial(ref, kcv, (m) => opened(() => open(m, ref.tenantId, blob, aad)));
       try {
         return { plaintext: plaintext.toString('base64'), keyId: ref.keyId, version: ref.version };
       } finally {
@@ -135,6 +166,42 @@ export class CryptoService {
     });
   }
 
+  /** Signs a message (or, for PKCS#1 v1.5, its digest) with the latest version of an Active asymmetric key. */
+  sign(caller: Caller, keyRef: string, input: SignedInput, request: SignatureRequest): Promise<Protected & { signature: string }> {
+    return this.audited(caller, 'sign', async (target) => {
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
+      const signature = await this.materials.withMaterial(ref, kcv, (m) =>
+        digestChecked(() => signWith(m, request.algorithm, input, request.format)),
+      );
+      return { signature: signature.toString('base64'), keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  /**
+   * Verifies a signature with one version of an asymmetric key (the latest when none is named); an
+   * Active or Deactivated key verifies, as decryption does. `valid: false` for any signature that
+   * does not verify, malformed ones included.
+   */
+  verify(
+    caller: Caller,
+    keyRef: string,
+    input: SignedInput,
+    signature: Buffer,
+    request: SignatureRequest & { readonly version?: number },
+  ): Promise<Protected & { valid: boolean }> {
+    return this.audited(caller, 'verify', async (target) => {
+      target.keyId = keyRef;
+      const log = await this.states.log(caller.principal.tenantId);
+      const key = log.resolveKey(keyRef);
+      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify', target, request.version);
+      if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
+      const valid = await this.materials.withMaterial(ref, kcv, (m) =>
+        digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
+      );
+      return { valid, keyId: ref.keyId, version: ref.version };
+    });
+  }
+
   /**
    * The material of an exportable key's latest version, wrapped under the caller's RSA public key
    * (RSA-OAEP with SHA-256): Keyward never hands out material in the clear.
@@ -173,11 +240,15 @@ export class CryptoService {
     keyRef: string,
     op: CryptoOperation,
     target: Target,
-  ): Promise<{ ref: MaterialRef; kcv: string }> {
+    signature?: SignatureAlgorithm,
+  ): Promise<{ ref: MaterialRef; kcv: string; keyType: KeyType }> {
     target.keyId = keyRef;
     const log = await this.states.log(caller.principal.tenantId);
-    const chosen = this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
-    if (op !== 'mac') await this.gcmBudget.spend(chosen.ref);
+    const key = log.resolveKey(keyRef);
+    const chosen = this.decide(log, caller, key, keyRef, op, target);
+    if (signature !== undefined && key !== undefined) requireSignatureAlgorithm(key, signature);
+    // Only AES-GCM ciphertexts (random IVs) spend the version's encryption budget.
+    if ((op === 'encrypt' || op === 'generate-data-key') && !isAsymmetricKeyType(chosen.keyType)) await this.gcmBudget.spend(chosen.ref);
     return chosen;
   }
 
@@ -203,13 +274,13 @@ export class CryptoService {
     op: CryptoOperation,
     target: Target,
     version?: number,
-  ): { ref: MaterialRef; kcv: string } {
+  ): { ref: MaterialRef; kcv: string; keyType: KeyType } {
     const tenantId = caller.principal.tenantId;
     const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
-    const keyId = key?.keyId ?? keyRef;
-    target.keyId = keyId;
+    if (key === undefined) throw new Error('unreachable: authorizeUse refuses an unknown key');
+    target.keyId = key.keyId;
     target.version = chosen.version;
-    return { ref: { tenantId, keyId, version: chosen.version }, kcv: chosen.kcv };
+    return { ref: { tenantId, keyId: key.keyId, version: chosen.version }, kcv: chosen.kcv, keyType: key.keyType };
   }
 
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
@@ -235,6 +306,29 @@ function parsed(bytes: Buffer, what: 'ciphertext' | 'MAC'): ParsedBlob {
     return parseBlob(bytes);
   } catch (err: unknown) {
     if (err instanceof MalformedBlob) throw malformedError(what, err.message);
+    throw err;
+  }
+}
+
+/** The plaintext, if RSA-OAEP-SHA256 under this key type carries it. */
+function fitsOaep(keyType: KeyType, plaintext: Buffer): Buffer {
+  const spec = isAsymmetricKeyType(keyType) ? ASYMMETRIC_KEY_TYPES[keyType].asymmetric : undefined;
+  const capacity = spec?.family === 'RSA' ? rsaOaepCapacity(spec.modulusBits) : 0;
+  if (plaintext.length > capacity) {
+    throw new KeyUseError(
+      'plaintext-too-large',
+      `a ${keyType} key encrypts at most ${capacity} bytes with RSA-OAEP-SHA256; encrypt a data key with it, and the data with that`,
+      { limit: capacity },
+    );
+  }
+  return plaintext;
+}
+
+function digestChecked<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (err: unknown) {
+    if (err instanceof UnsupportedDigest) throw new KeyUseError('unsupported-digest', err.message);
     throw err;
   }
 }

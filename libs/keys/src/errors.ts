@@ -18,6 +18,10 @@ export type KeyUseErrorCode =
   | 'authentication-failed'
   | 'mac-key-mismatch'
   | 'weak-wrapping-key'
+  /** A digest the signature algorithm cannot sign as such (no prehash form, or the wrong length). */
+  | 'unsupported-digest'
+  /** More plaintext than the key's public-key encryption carries (RSA-OAEP: modulus bytes - 66). */
+  | 'plaintext-too-large'
   /** The material (or the tenant KEK) no longer exists: it was shredded. */
   | 'key-destroyed'
   | 'keystore-integrity'

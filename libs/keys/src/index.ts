@@ -8,6 +8,7 @@ export * from './key-state.source';
 export * from './keys.module';
 export * from './material-cache';
 export * from './new-key-version';
+export * from './public-key.service';
 export * from './root-key.service';
 export * from './shredder';
 export * from './usage-message';

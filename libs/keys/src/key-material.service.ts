@@ -6,6 +6,7 @@ import {
   keyCheckValue,
   matchesCheckValue,
   newKek,
+  publicKeyCheckValue,
   tenantCheckValue,
   unwrapKek,
   unwrapMaterial,
@@ -13,7 +14,7 @@ import {
   wrapMaterial,
   type MaterialRef,
 } from '@keyward/crypto';
-import type { EventEffects, KeyType } from '@keyward/domain';
+import { isAsymmetricKeyType, type EventEffects, type KeyType } from '@keyward/domain';
 import { observeCache } from '@keyward/event-log';
 import { KEYWARD_CONFIG, MetricsRegistry } from '@keyward/platform';
 import { kekGoneError, keystoreIntegrityError, materialGoneError } from './errors';
@@ -65,9 +66,11 @@ export class KeyMaterialService implements OnModuleDestroy {
 
   /**
    * The check value the log records for new material: plain (HMAC keyed by the material) for
-   * random AES/HMAC keys, tenant-keyed for SECRET keys, whose material may be a guessable password.
+   * random AES/HMAC keys, tenant-keyed for SECRET keys, whose material may be a guessable password,
+   * the digest of the public key for asymmetric keys (publicKeyCheckValue).
    */
   async checkValue(tenantId: string, keyId: string, keyType: KeyType, material: Buffer): Promise<string> {
+    if (isAsymmetricKeyType(keyType)) return publicKeyCheckValue(material);
     if (keyType !== 'SECRET') return keyCheckValue(material);
     return this.withKek(tenantId, true, (kek) => tenantCheckValue(kek, tenantId, keyId, material));
   }

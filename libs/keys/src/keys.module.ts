@@ -7,6 +7,7 @@ import { EncryptionBudgetService } from './encryption-budget.service';
 import { EventStreamListener } from './event-stream.listener';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
+import { PublicKeyService } from './public-key.service';
 import { RootKeyService } from './root-key.service';
 import { Shredder } from './shredder';
 import { UsageRecorder } from './usage.recorder';
@@ -21,6 +22,7 @@ const SHARED = [
   Shredder,
   CryptoService,
   EncryptionBudgetService,
+  PublicKeyService,
 ];
 
 /**

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { KEY_TYPES, type DecisionContext, type KeyType, type KeywardCommand, type KeywardEvent } from '@keyward/domain';
+import {
+  isAsymmetricKeyType,
+  KEY_TYPES,
+  type DecisionContext,
+  type KeyType,
+  type KeywardCommand,
+  type KeywardEvent,
+} from '@keyward/domain';
+import { generatePrivateKey } from '@keyward/crypto';
 import type { CommandExecutor, Executed } from '@keyward/event-log';
 import type { KeyMaterialService } from './key-material.service';
 
@@ -21,6 +29,10 @@ export interface NewKeyVersion {
   readonly material?: Buffer;
 }
 
+/** New material of a key type: a generated private key (PKCS#8 DER) for asymmetric types, CSPRNG bytes otherwise. */
+const freshMaterial = (keyType: KeyType): Promise<Buffer> =>
+  isAsymmetricKeyType(keyType) ? generatePrivateKey(keyType) : Promise.resolve(randomBytes(KEY_TYPES[keyType].materialBytes));
+
 /** The key version a create or rotate commit introduces. */
 function newVersionOf(events: readonly KeywardEvent[], keyId: string): { version: number; kcv: string } | undefined {
   for (const event of events) {
@@ -33,12 +45,13 @@ function newVersionOf(events: readonly KeywardEvent[], keyId: string): { version
  * Creates or rotates a key with its material, for every door (REST create/rotate, KMIP Create and
  * Register): the material is wrapped under the tenant KEK and stored in the keystore before the
  * commit that introduces it (so a committed version always has material); only its check value
- * enters the log (tenant-keyed for SECRET keys: see KeyMaterialService.checkValue). The plaintext
+ * enters the log (tenant-keyed for SECRET keys, the public key's digest for asymmetric ones: see
+ * KeyMaterialService.checkValue). The plaintext
  * is zeroed whatever happens.
  */
 export async function commitNewKeyVersion(executor: CommandRunner, materials: MaterialStore, request: NewKeyVersion): Promise<Executed> {
   const { tenantId, keyId, keyType } = request;
-  const material = request.material ?? randomBytes(KEY_TYPES[keyType].materialBytes);
+  const material = request.material ?? (await freshMaterial(keyType));
   try {
     const kcv = await materials.checkValue(tenantId, keyId, keyType, material);
     return await executor.execute(tenantId, request.command(kcv), request.context, async (events) => {

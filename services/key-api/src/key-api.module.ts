@@ -20,6 +20,7 @@ import { LifecycleHandler } from './dual-control/lifecycle.handler';
 import { ApplyDueChangeHandler } from './keys/apply-due-change.handler';
 import { CreateKeyHandler } from './keys/create-key.handler';
 import { KeysController } from './keys/keys.controller';
+import { PublicKeyController } from './keys/public-key.controller';
 import { LifecycleScheduler } from './keys/lifecycle.scheduler';
 import { RotateKeyHandler } from './keys/rotate-key.handler';
 import { OnboardTenantHandler } from './tenants/onboard-tenant.handler';
@@ -58,7 +59,15 @@ export class KeyApiModule {
         CryptoModule,
         AuditModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController, SysController, ApprovalsController, EnrollmentController],
+      controllers: [
+        TenantsController,
+        PrincipalsController,
+        KeysController,
+        PublicKeyController,
+        SysController,
+        ApprovalsController,
+        EnrollmentController,
+      ],
       providers: [
         ApiKeyStrategy,
         {

@@ -1,4 +1,4 @@
-import { KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
+import { isAsymmetricKeyType, KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
 import { decodeValue, storedAttributes } from './kmip-stored-attributes';
 import {
   asInt,
@@ -132,19 +132,20 @@ export function kmipStateOf(key: KeyState): number {
   return KMIP_STATES[key.state];
 }
 
-/** KMIP object type of a key type: SECRET keys are Secret Data, the others Symmetric Keys. */
-export const objectTypeOf = (keyType: KeyType): number => (keyType === 'SECRET' ? ObjectType.SecretData : ObjectType.SymmetricKey);
+/** KMIP object type of a key type: SECRET keys are Secret Data, asymmetric keys Private Keys, the others Symmetric Keys. */
+export const objectTypeOf = (keyType: KeyType): number =>
+  keyType === 'SECRET' ? ObjectType.SecretData : isAsymmetricKeyType(keyType) ? ObjectType.PrivateKey : ObjectType.SymmetricKey;
 
-/** KMIP Cryptographic Algorithm of a key type (none for secret data). */
+/** KMIP Cryptographic Algorithm of a key type (none for secret data, nor yet for asymmetric keys). */
 export function algorithmOfType(keyType: KeyType): number | undefined {
-  if (keyType === 'SECRET') return undefined;
+  if (keyType === 'SECRET' || isAsymmetricKeyType(keyType)) return undefined;
   return keyType === 'HMAC-SHA256' ? CryptographicAlgorithm.HMAC_SHA256 : CryptographicAlgorithm.AES;
 }
 export const algorithmOf = (key: KeyState): number | undefined => algorithmOfType(key.keyType);
 
-/** KMIP Cryptographic Length in bits (none for secret data, whose imported length is not recorded). */
+/** KMIP Cryptographic Length in bits (none for secret data, whose imported length is not recorded, nor yet for asymmetric keys). */
 export const lengthOf = (key: KeyState): number | undefined =>
-  key.keyType === 'SECRET' ? undefined : KEY_TYPES[key.keyType].materialBytes * 8;
+  key.keyType === 'SECRET' || isAsymmetricKeyType(key.keyType) ? undefined : KEY_TYPES[key.keyType].materialBytes * 8;
 
 /** The key type of a Create/Register: AES 128/192/256 or HMAC-SHA256 (256 bits); undefined otherwise. */
 export function symmetricKeyType(algorithm: number | undefined, bits: number | undefined): KeyType | undefined {

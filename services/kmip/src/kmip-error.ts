@@ -42,6 +42,8 @@ const KEY_USE_REASONS: Record<KeyUseErrorCode, number> = {
   'authentication-failed': ResultReason.GeneralFailure,
   'mac-key-mismatch': ResultReason.GeneralFailure,
   'weak-wrapping-key': ResultReason.GeneralFailure,
+  'unsupported-digest': ResultReason.InvalidField,
+  'plaintext-too-large': ResultReason.InvalidField,
   'key-destroyed': ResultReason.IllegalOperation,
   'keystore-integrity': ResultReason.GeneralFailure,
   'key-version-exhausted': ResultReason.IllegalOperation,

@@ -5,11 +5,12 @@ import { MalformedBlob } from '../errors';
  *
  *   "kw" | format (1) | algorithm (1) | key-id length (1) | key id (ASCII) | key version (uint32 BE) | body
  *
- * The body is IV (12) ‖ tag (16) ‖ ciphertext for AES-128/192/256-GCM, and the 32-byte tag for HMAC-SHA256.
- * The whole header is authenticated with the body, so changing any byte of it fails.
+ * The body is IV (12) ‖ tag (16) ‖ ciphertext for AES-128/192/256-GCM, the 32-byte tag for HMAC-SHA256,
+ * and the RSA-OAEP-SHA256 ciphertext (modulus length) for RSA keys (envelope/rsa-oaep.ts).
+ * The whole header is authenticated with the body (GCM AAD, MAC input, OAEP label), so changing any byte of it fails.
  */
 export const BLOB_FORMAT = 1;
-export const BLOB_ALGORITHMS = { 'AES-256-GCM': 1, 'HMAC-SHA256': 2, 'AES-128-GCM': 3, 'AES-192-GCM': 4 } as const;
+export const BLOB_ALGORITHMS = { 'AES-256-GCM': 1, 'HMAC-SHA256': 2, 'AES-128-GCM': 3, 'AES-192-GCM': 4, 'RSA-OAEP-SHA256': 16 } as const;
 export type BlobAlgorithm = keyof typeof BLOB_ALGORITHMS;
 
 /** The ciphertext algorithm of each AES key length, by material bytes. */

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { publicKeyDer, spkiDigest } from '../asymmetric/key-pair';
 
 const KCV_INPUT = Buffer.alloc(32, 0);
 
@@ -34,11 +35,31 @@ export function tenantCheckValue(kek: Buffer, tenantId: string, keyId: string, m
   }
 }
 
-/** Whether `material` has check value `kcv`, plain or tenant-keyed (by its form), compared in constant time. */
+/** Marks the check value of a private key: `pk1.` + the SHA-256 of its public key (SPKI DER), 64 hex characters. */
+export const PUBLIC_KEY_CHECK_VALUE_PREFIX = 'pk1.';
+
+/**
+ * The check value of asymmetric material (a PKCS#8 private key): the digest of its public key,
+ * which is public, so the log may carry all of it and relying parties can compare it with the
+ * public key they were given.
+ */
+export const publicKeyCheckValue = (material: Buffer): string => `${PUBLIC_KEY_CHECK_VALUE_PREFIX}${spkiDigest(publicKeyDer(material))}`;
+
+/** Whether `material` has check value `kcv`, plain, tenant-keyed or of a public key (by its form), compared in constant time. */
 export function matchesCheckValue(kcv: string, material: Buffer, keyed: { kek: Buffer; tenantId: string; keyId: string }): boolean {
   const actual = kcv.startsWith(TENANT_CHECK_VALUE_PREFIX)
     ? tenantCheckValue(keyed.kek, keyed.tenantId, keyed.keyId, material)
-    : keyCheckValue(material);
+    : kcv.startsWith(PUBLIC_KEY_CHECK_VALUE_PREFIX)
+      ? publicKeyCheckValueOrNone(material)
+      : keyCheckValue(material);
   const [a, b] = [Buffer.from(actual, 'utf8'), Buffer.from(kcv, 'utf8')];
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function publicKeyCheckValueOrNone(material: Buffer): string {
+  try {
+    return publicKeyCheckValue(material);
+  } catch {
+    return ''; // not a private key: matches no check value
+  }
 }

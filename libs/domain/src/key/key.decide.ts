@@ -8,6 +8,7 @@ import { decideAttributeChange, validateAttributes } from './key.attributes';
 import type { KeyEventBody } from './key.events';
 import { isOwnershipBound, ownerAtCreation } from './key.ownership';
 import type { KeyState } from './key.state';
+import { isAsymmetricKeyType } from './key.asymmetric';
 import { acceptsMaterialLength, DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
 
 const DAY_MS = 86_400_000;
@@ -72,6 +73,11 @@ export function decideCreateKey(
   validateLabels({}, { set: command.labels ?? {} });
   if (command.attributes !== undefined) validateAttributes(command.attributes);
   const owner = ownerAtCreation(ctx.actor);
+  if (command.exportable === true && isAsymmetricKeyType(command.keyType)) {
+    refuse('invalid', `a ${command.keyType} private key cannot be exportable; its public key is readable instead`, {
+      keyType: command.keyType,
+    });
+  }
   const imported = command.origin === 'imported';
   if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes))) {
     refuse('invalid', `imported material of ${command.materialBytes ?? 'unknown'} bytes does not fit a ${command.keyType} key`, {

@@ -1,10 +1,12 @@
+import { ASYMMETRIC_KEY_TYPES } from './key.asymmetric';
+
 /** NIST SP 800-57 / KMIP key states. */
 export const KEY_STATES = ['PreActive', 'Active', 'Deactivated', 'Compromised', 'Destroyed', 'DestroyedCompromised'] as const;
 export type KeyLifecycleState = (typeof KEY_STATES)[number];
 
 /**
- * Key types and what they are for. The usage decides which crypto operations a key admits;
- * asymmetric types slot in by adding entries here.
+ * Key types and what they are for. The usage decides which crypto operations a key admits
+ * (allowedOperations in key.use.ts); the asymmetric rows live in key.asymmetric.ts.
  */
 export const KEY_TYPES = {
   'AES-256-GCM': { usage: 'encrypt', materialBytes: 32 },
@@ -16,6 +18,7 @@ export const KEY_TYPES = {
    * is retrieval under the export rules. Generated secrets are 32 bytes; imported ones 1-190 bytes.
    */
   SECRET: { usage: 'secret', materialBytes: 32 },
+  ...ASYMMETRIC_KEY_TYPES,
 } as const;
 export type KeyType = keyof typeof KEY_TYPES;
 export type KeyUsage = (typeof KEY_TYPES)[KeyType]['usage'];
@@ -36,6 +39,7 @@ export const SECRET_IMPORT_BYTES = { min: 1, max: 190 } as const;
 export function acceptsMaterialLength(keyType: KeyType, bytes: number): boolean {
   if (!Number.isInteger(bytes)) return false;
   if (keyType === 'SECRET') return bytes >= SECRET_IMPORT_BYTES.min && bytes <= SECRET_IMPORT_BYTES.max;
+  if (KEY_TYPES[keyType].materialBytes === 0) return false; // asymmetric: no import of private keys yet
   return bytes === KEY_TYPES[keyType].materialBytes;
 }
 

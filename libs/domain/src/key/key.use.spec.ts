@@ -14,8 +14,9 @@ const ctx = (offset: number, actor: Actor = ADMIN): DecisionContext => ({ now: d
 
 const ENC = 'key_enc00001';
 const MAC = 'key_mac00001';
+const SIG = 'key_sig00001';
 
-/** A tenant with one encryption and one MAC key, both brought to `state` (rotated once while Active). */
+/** A tenant with one encryption, one MAC and one signing (EC-P256) key, both brought to `state` (rotated once while Active). */
 function tenantWith(state: KeyLifecycleState, tenantStatus: TenantStatus = 'Active', allowCompromised = false): TenantLog {
   const log = new TenantLog(TENANT);
   applyCommand(log, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' }, ctx(-60, PROVIDER));
@@ -24,6 +25,7 @@ function tenantWith(state: KeyLifecycleState, tenantStatus: TenantStatus = 'Acti
   for (const [keyId, keyType] of [
     [ENC, 'AES-256-GCM'],
     [MAC, 'HMAC-SHA256'],
+    [SIG, 'EC-P256'],
   ] as [string, KeyType][]) {
     const steps: KeywardCommand[] = [{ kind: 'key.create', keyId, keyType, kcv: 'kcv1' }];
     if (state !== 'PreActive') steps.push({ kind: 'key.activate', keyId }, { kind: 'key.rotate', keyId, kcv: 'kcv2' });
@@ -45,7 +47,8 @@ const use = (log: TenantLog, keyId: string, op: CryptoOperation, version?: numbe
   authorizeUse(log.tenant, TENANT, log.keys.get(keyId), keyId, op, NOW, version);
 
 const OPERATIONS = Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[];
-const keyFor = (op: CryptoOperation): string => (CRYPTO_OPERATIONS[op].usage === 'mac' ? MAC : ENC);
+const KEY_OF_USAGE = { encrypt: ENC, mac: MAC, sign: SIG } as const;
+const keyFor = (op: CryptoOperation): string => KEY_OF_USAGE[CRYPTO_OPERATIONS[op].usage];
 
 /** The whole matrix: what each operation gets from a key in each state (default tenant policy). */
 const EXPECTED: Record<KeyLifecycleState, Record<'protect' | 'unprotect', number | DomainErrorCode>> = {
@@ -87,8 +90,8 @@ describe('authorizeUse: tenant status', () => {
 describe('authorizeUse: key usage', () => {
   it.each(OPERATIONS)('%s refuses a key of the other usage with wrong-usage', (op) => {
     const log = tenantWith('Active');
-    const other = keyFor(op) === ENC ? MAC : ENC;
-    expect(refusal(() => use(log, other, op)).code).toBe('wrong-usage');
+    for (const other of [ENC, MAC, SIG].filter((k) => k !== keyFor(op)))
+      expect(refusal(() => use(log, other, op)).code).toBe('wrong-usage');
   });
 });
 

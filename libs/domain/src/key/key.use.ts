@@ -3,7 +3,8 @@ import { refuse } from '../shared/domain-error';
 import { isOwnershipBound } from './key.ownership';
 import type { TenantState } from '../tenant/tenant';
 import type { KeyState, KeyVersionState } from './key.state';
-import { isDestroyed, KEY_TYPES, type KeyUsage } from './key.types';
+import { ASYMMETRIC_KEY_TYPES, admitsSignature, isAsymmetricKeyType, type SignatureAlgorithm } from './key.asymmetric';
+import { isDestroyed, KEY_TYPES, type KeyType, type KeyUsage } from './key.types';
 
 /**
  * Crypto operations, by what they do with a key version: `protect` makes new ciphertext or MACs
@@ -17,8 +18,37 @@ export const CRYPTO_OPERATIONS = {
   rewrap: { usage: 'encrypt', direction: 'unprotect' },
   mac: { usage: 'mac', direction: 'protect' },
   'verify-mac': { usage: 'mac', direction: 'unprotect' },
+  sign: { usage: 'sign', direction: 'protect' },
+  verify: { usage: 'sign', direction: 'unprotect' },
 } as const satisfies Record<string, { usage: KeyUsage; direction: 'protect' | 'unprotect' }>;
 export type CryptoOperation = keyof typeof CRYPTO_OPERATIONS;
+
+/**
+ * The crypto operations a key type admits: those of its usage for symmetric types, the row's own
+ * list for asymmetric ones (RSA keys sign and verify, and encrypt and decrypt with OAEP; they make
+ * no data keys and rewrap nothing).
+ */
+export function allowedOperations(keyType: KeyType): readonly CryptoOperation[] {
+  if (isAsymmetricKeyType(keyType)) return ASYMMETRIC_KEY_TYPES[keyType].asymmetric.operations;
+  const usage: KeyUsage = KEY_TYPES[keyType].usage;
+  return (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage);
+}
+
+/** Refuses (`wrong-usage`) a signature algorithm the key's type does not admit. */
+export function requireSignatureAlgorithm(key: KeyState, algorithm: SignatureAlgorithm): void {
+  if (!isAsymmetricKeyType(key.keyType) || !admitsSignature(key.keyType, algorithm)) {
+    const admitted = isAsymmetricKeyType(key.keyType) ? ASYMMETRIC_KEY_TYPES[key.keyType].asymmetric.signatures : [];
+    refuse(
+      'wrong-usage',
+      `a ${key.keyType} key cannot sign with ${algorithm}${admitted.length > 0 ? ` (it signs with ${admitted.join(', ')})` : ''}`,
+      {
+        keyId: key.keyId,
+        keyType: key.keyType,
+        algorithm,
+      },
+    );
+  }
+}
 
 /** The tenant must be Active: a suspended tenant's keys wait, an offboarded tenant's refuse for good. */
 export function requireTenantActive(tenant: TenantState | undefined, tenantId: string): TenantState {
@@ -47,9 +77,8 @@ export function authorizeUse(
 ): KeyVersionState {
   const policy = requireTenantActive(tenant, tenantId).policy;
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
-  const { usage, direction } = CRYPTO_OPERATIONS[operation];
-  const keyUsage = KEY_TYPES[key.keyType].usage;
-  if (keyUsage !== usage) {
+  const { direction } = CRYPTO_OPERATIONS[operation];
+  if (!allowedOperations(key.keyType).includes(operation)) {
     refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key and cannot be used to ${operation}`, {
       keyId: key.keyId,
       keyType: key.keyType,
@@ -127,4 +156,42 @@ export function authorizeExport(
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
   if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);
+}
+
+/**
+ * Whether the public key of a version of an asymmetric key may be read (by key-users and auditors):
+ * any state while the version's material exists (its private key is what the public key is
+ * derived from). Returns the version (the latest when none is asked for).
+ */
+export function authorizePublicKey(
+  tenant: TenantState | undefined,
+  tenantId: string,
+  key: KeyState | undefined,
+  keyRef: string,
+  version?: number,
+): KeyVersionState {
+  requireTenantActive(tenant, tenantId);
+  if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+  if (!isAsymmetricKeyType(key.keyType)) {
+    refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key: it has no public key`, { keyId: key.keyId, keyType: key.keyType });
+  }
+  if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its key pair no longer exists`, { keyId: key.keyId });
+  const wanted = version ?? key.latestVersion;
+  const found = key.versions.find((v) => v.version === wanted);
+  if (found === undefined) return refuse('not-found', `key ${key.keyId} has no version ${wanted}`, { keyId: key.keyId, version: wanted });
+  if (found.destroyed) refuse('key-destroyed', `version ${wanted} of key ${key.keyId} is destroyed`, { keyId: key.keyId, version: wanted });
+  return found;
+}
+
+/**
+ * The key versions a tenant's JWKS publishes: every live version (from minDecryptionVersion on) of
+ * its Active asymmetric keys, so that signatures of older versions still verify after a rotation.
+ */
+export function publishedSigningKeys(keys: Iterable<KeyState>): { key: KeyState; version: KeyVersionState }[] {
+  const out: { key: KeyState; version: KeyVersionState }[] = [];
+  for (const key of keys) {
+    if (key.state !== 'Active' || !isAsymmetricKeyType(key.keyType)) continue;
+    for (const version of key.versions) if (!version.destroyed && version.version >= key.minDecryptionVersion) out.push({ key, version });
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { apiVerb } from '../api/api-verb';
 import { expectOk, segment } from '../api/client';
 import { listVerb } from '../api/list-verb';
 import { show } from '../output';
+import { signatureVerbs } from './key-signatures';
 import { keyColumns, type Actor, type PendingApproval } from './shared';
 
 export const summary = 'Keys: list, show, create and every lifecycle step (tenant-admin; reads also key-user and auditor)';
@@ -154,7 +155,12 @@ export const keys = defineGroup({
     create: apiVerb({
       summary: 'Create a key (PreActive, or Active with --activate)',
       options: {
-        type: { type: 'string', value: 'TYPE', description: 'AES-256-GCM (default) or HMAC-SHA256' },
+        type: {
+          type: 'string',
+          value: 'TYPE',
+          description:
+            'AES-256-GCM (default), AES-192-GCM, AES-128-GCM, HMAC-SHA256, SECRET, RSA-2048|3072|4096, EC-P256, EC-P384, ED25519',
+        },
         alias: { type: 'string', value: 'ALIAS', description: 'a unique name to refer to it by (alias/<name>)' },
         description: { type: 'string', value: 'TEXT', description: 'free text' },
         label: { type: 'string', multiple: true, value: 'NAME=VALUE', description: 'a label (repeatable)' },
@@ -246,5 +252,6 @@ export const keys = defineGroup({
         show(inv, values.json, answer, commandResult('minimum decryption version set'));
       },
     }),
+    ...signatureVerbs,
   },
 });

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
 import type { Caller } from '../platform/caller';
 import { type CryptoService, wrappingKeyFault } from '@keyward/keys';
+import type { SignedInput } from '@keyward/crypto';
 import type { MutualTlsCheck } from '../auth/mutual-tls.check';
 import {
   dataKeyBody,
@@ -21,8 +22,12 @@ import {
   MAX_PLAINTEXT_BYTES,
   rewrapBody,
   rewrapResponse,
+  signBody,
+  signResponse,
+  verifyBody,
   verifyMacBody,
   verifyMacResponse,
+  verifyResponse,
 } from './crypto.schema';
 
 /** What a data-plane handler gets: services, the caller, the key reference (keyed routes) and the validated body. */
@@ -56,6 +61,11 @@ function decoded(field: string, value: string, limit: number): Buffer {
   if (bytes.length > limit) throw payloadTooLargeProblem(field, limit);
   return bytes;
 }
+/** The message (decoded, at most 64 KiB) or its digest. */
+const signedInput = (body: { message?: string | undefined; digest?: string | undefined }): SignedInput =>
+  body.digest === undefined
+    ? { message: decoded('message', body.message ?? '', MAX_PLAINTEXT_BYTES) }
+    : { digest: Buffer.from(body.digest, 'base64') };
 const optionalAad = (aad: string | undefined): Buffer | undefined => (aad === undefined ? undefined : decoded('aad', aad, MAX_AAD_BYTES));
 
 /** The caller's RSA public key (see wrappingKeyFault: 2048 bits or more, exponent odd ≥ 65537), or a precise 400/422. */
@@ -79,7 +89,7 @@ function rsaPublicKey(pem: string): KeyObject {
 export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
   route({
     path: '/v1/keys/:id/encrypt',
-    summary: 'Encrypt up to 64 KiB with the latest version of an Active key',
+    summary: 'Encrypt up to 64 KiB with the latest version of an Active key (AES-GCM; RSA keys: RSA-OAEP-SHA256, up to modulus bytes - 66)',
     body: encryptBody,
     response: encryptResponse,
     handle: ({ crypto, caller, ref, body }) =>
@@ -127,6 +137,29 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
     response: verifyMacResponse,
     handle: ({ crypto, caller, ref, body }) =>
       crypto.verifyMac(caller, ref, decoded('data', body.data, MAX_PLAINTEXT_BYTES), Buffer.from(body.mac, 'base64')),
+  }),
+  route({
+    path: '/v1/keys/:id/sign',
+    summary: 'Sign a message (or a digest, RSA-PKCS1-*) with the latest version of an Active asymmetric key',
+    body: signBody,
+    response: signResponse,
+    handle: ({ crypto, caller, ref, body }) =>
+      crypto.sign(caller, ref, signedInput(body), {
+        algorithm: body.algorithm,
+        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+      }),
+  }),
+  route({
+    path: '/v1/keys/:id/verify',
+    summary: 'Verify a signature with a version of an asymmetric key (Active or Deactivated); valid: false if it does not verify',
+    body: verifyBody,
+    response: verifyResponse,
+    handle: ({ crypto, caller, ref, body }) =>
+      crypto.verify(caller, ref, signedInput(body), Buffer.from(body.signature, 'base64'), {
+        algorithm: body.algorithm,
+        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+        ...(body.version === undefined ? {} : { version: body.version }),
+      }),
   }),
   route({
     path: '/v1/keys/:id/material',

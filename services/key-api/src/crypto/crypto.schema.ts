@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@keyward/domain';
 
 /** Most plaintext one request may carry (decoded bytes). */
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
@@ -74,3 +75,30 @@ export const exportMaterialResponse = z.object({
   keyId: z.string(),
   version: z.number().int(),
 });
+
+const signatureAlgorithms = Object.keys(SIGNATURE_ALGORITHMS) as [SignatureAlgorithm, ...SignatureAlgorithm[]];
+const signed = {
+  message: plaintext.optional().describe('The message to sign or verify, base64 (up to 64 KiB); or send digest'),
+  digest: base64('digest', base64Chars(64))
+    .optional()
+    .describe("The message's digest, base64, hashed with the algorithm's hash (RSA-PKCS1-* only); or send message"),
+  algorithm: z.enum(signatureAlgorithms).describe('Signature algorithm; the key type decides which it admits'),
+  signatureFormat: z
+    .enum(['der', 'ieee-p1363'])
+    .optional()
+    .describe('ECDSA signature encoding: der (default; OpenSSL, X.509) or ieee-p1363 (r‖s: JOSE, WebCrypto)'),
+};
+const oneInput = (b: { message?: string | undefined; digest?: string | undefined }): boolean =>
+  (b.message === undefined) !== (b.digest === undefined);
+const ONE_INPUT = 'send exactly one of message and digest';
+
+export const signBody = z.strictObject(signed).refine(oneInput, ONE_INPUT);
+export const verifyBody = z
+  .strictObject({
+    ...signed,
+    signature: base64('signature', base64Chars(1024)).min(1),
+    version: z.number().int().min(1).optional().describe('Key version that made the signature (default: the latest)'),
+  })
+  .refine(oneInput, ONE_INPUT);
+export const signResponse = z.object({ signature: z.string().describe('The signature, base64'), ...versioned });
+export const verifyResponse = z.object({ valid: z.boolean(), ...versioned });

@@ -32,6 +32,8 @@ const KEY_USE: Readonly<Record<KeyUseErrorCode, [number, string]>> = {
   'authentication-failed': [422, 'Authentication failed'],
   'mac-key-mismatch': [422, 'MAC made with another key'],
   'weak-wrapping-key': [422, 'Unsuitable wrapping key'],
+  'unsupported-digest': [422, 'Digest not signable'],
+  'plaintext-too-large': [413, 'Plaintext too large for the key'],
   'key-destroyed': [409, 'Key destroyed'],
   'keystore-integrity': [503, 'Keystore integrity failure'],
   'key-version-exhausted': [409, 'Key version exhausted'],

@@ -1,6 +1,6 @@
 import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
-import { authorizeUse, type CryptoOperation } from '@keyward/domain';
+import { authorizeUse, isAsymmetricKeyType, type CryptoOperation } from '@keyward/domain';
 import {
   asBytes,
   asEnum,
@@ -60,6 +60,9 @@ async function withUse(
       const key = log.keys.get(keyRef);
       keyId = key?.keyId ?? null;
       requireAccess(call, key);
+      if (key !== undefined && isAsymmetricKeyType(key.keyType)) {
+        fail(ResultReason.IllegalOperation, `key ${keyRef} is a ${key.keyType} key; KMIP does not use asymmetric keys yet`, 'wrong-usage');
+      }
       return { keyId, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow()) };
     });
     const use = decided.use;
