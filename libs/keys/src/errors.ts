@@ -90,6 +90,7 @@ const REFUSAL_NAMES: Readonly<Record<DomainErrorCode, string>> = {
   'key-unusable': 'key-unusable',
   'key-destroyed': 'key-destroyed',
   'version-retired': 'key-version-retired',
+  'legacy-refused': 'legacy-encryption-refused',
   'approval-required': 'approval-required',
   'quota-exceeded': 'quota-exceeded',
   'rate-exceeded': 'tenant-rate-exceeded',

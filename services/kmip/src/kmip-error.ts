@@ -26,6 +26,7 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'key-unusable': ResultReason.IllegalOperation,
   'key-destroyed': ResultReason.IllegalOperation,
   'version-retired': ResultReason.IllegalOperation,
+  'legacy-refused': ResultReason.PermissionDenied,
   'approval-required': ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
   'rate-exceeded': ResultReason.PermissionDenied,

@@ -1,4 +1,4 @@
-import type { KeyOrigin, KeyType } from './key.types';
+import type { KeyOrigin, KeyType, KmipCipherParameters } from './key.types';
 
 export interface CreateKey {
   readonly kind: 'key.create';
@@ -18,6 +18,10 @@ export interface CreateKey {
   readonly origin?: KeyOrigin;
   /** Length in bytes of imported material (required when imported; the domain checks it fits the key type). */
   readonly materialBytes?: number;
+  /** Created over KMIP: KMIP uses the material as is, REST's data plane refuses the key (see KeyState.kmipOnly). */
+  readonly kmipOnly?: boolean;
+  /** KMIP keys only: the key's Cryptographic Parameters. */
+  readonly cipherParameters?: KmipCipherParameters;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';

@@ -27,6 +27,8 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       labels: { ...d.labels },
       exportable: d.exportable,
       ...(d.origin === 'imported' ? { origin: 'imported' as const } : {}),
+      ...(d.kmipOnly === true ? { kmipOnly: true as const } : {}),
+      ...(d.cipherParameters === undefined ? {} : { cipherParameters: { ...d.cipherParameters } }),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,

@@ -17,11 +17,14 @@ export interface DualControlPolicy {
 export interface TenantPolicy {
   /** Let Compromised keys still decrypt and verify (to recover data); off by default. */
   readonly allowCompromisedDecrypt: boolean;
+  /** Let legacy key types (3DES, KMIP only) encrypt and decrypt; off by default (they can still be created, registered and fetched). */
+  readonly allowLegacyEncryption?: boolean;
   readonly dualControl: DualControlPolicy;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   allowCompromisedDecrypt: false,
+  allowLegacyEncryption: false,
   dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') },
 };
 

@@ -32,6 +32,10 @@ export const tenantPolicyBody = z
       .boolean()
       .optional()
       .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+    allowLegacyEncryption: z
+      .boolean()
+      .optional()
+      .describe('Let legacy key types (3DES, created or registered over KMIP) encrypt and decrypt over KMIP; default false'),
     dualControl: z
       .strictObject({
         quorum: z
@@ -47,9 +51,13 @@ export const tenantPolicyBody = z
       })
       .optional(),
   })
-  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+  .refine(
+    (b) => b.allowCompromisedDecrypt !== undefined || b.allowLegacyEncryption !== undefined || b.dualControl !== undefined,
+    'send allowCompromisedDecrypt, allowLegacyEncryption and/or dualControl',
+  );
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
+  allowLegacyEncryption: z.boolean(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
 });
 export const offboardBody = z.strictObject({
