@@ -59,7 +59,6 @@ export function toKmipError(err: unknown): KmipError {
     return new KmipError(
       err.kind === 'invalid' ? ResultReason.InvalidField : ResultReason.FeatureNotSupported,
       err.message,
-      'invalid-parameters',
     );
   }
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');

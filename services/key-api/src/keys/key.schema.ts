@@ -47,6 +47,7 @@ export const keyResponse = z.object({
   description: z.string(),
   labels: z.record(z.string(), z.string()),
   exportable: z.boolean(),
+  kmipOnly: z.literal(true).optional().describe('Created or registered over KMIP: used over KMIP only (this data plane refuses it)'),
   exportEnabled: z.boolean(),
   versions: z.array(z.object({ version: z.number().int(), kcv: z.string(), createdAt: z.string(), destroyed: z.boolean() })),
   latestVersion: z.number().int(),
