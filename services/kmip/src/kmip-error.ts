@@ -56,10 +56,7 @@ export function toKmipError(err: unknown): KmipError {
     return new KmipError(ResultReason.CryptographicFailure, 'authentication failed', 'authentication-failed');
   if (err instanceof KeyUseError) return new KmipError(KEY_USE_REASONS[err.code], err.message, err.code);
   if (err instanceof BlockCipherParameterError) {
-    return new KmipError(
-      err.kind === 'invalid' ? ResultReason.InvalidField : ResultReason.FeatureNotSupported,
-      err.message,
-    );
+    return new KmipError(err.kind === 'invalid' ? ResultReason.InvalidField : ResultReason.FeatureNotSupported, err.message);
   }
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');
 }

@@ -867,21 +867,55 @@ describe('crypto services with the Cryptographic Parameters the OASIS cases use'
         ResultReason.InvalidField,
       ],
       [
-        E,
+        Operation.Decrypt,
         [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bool(Tag.InitIndicator, true)],
         ResultReason.FeatureNotSupported,
       ],
       [
         E,
         [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bytes(Tag.CorrelationValue, Buffer.from('c'))],
-        ResultReason.FeatureNotSupported,
+        ResultReason.InvalidField,
       ],
+      [E, [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bool(Tag.FinalIndicator, false)], ResultReason.MissingData],
       [E, [uid(id), params(ttlv.text(Tag.Name, 'x')), data(SIXTEEN)], ResultReason.InvalidField],
     ];
     for (const [op, payload, reason] of refusals) {
       const answer = await send(userA, op, payload);
       expect([answer.reason, answer.message]).toEqual([reason, expect.any(String)]);
     }
+  });
+
+  it('CS-BC-M-GCM-3-14: a GCM Encrypt in two parts (Init Indicator, Correlation Value, Final Indicator) gives test case 4', async () => {
+    const id = await register(hexOf('feffe9928665731c6d6a8f9467308308'));
+    const gcm = params(mode(BlockCipherMode.GCM), ttlv.int(Tag.TagLength, 16));
+    const first = ok(
+      await send(userA, Operation.Encrypt, [
+        uid(id),
+        gcm,
+        data(hexOf('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72')),
+        ttlv.bytes(Tag.IvCounterNonce, hexOf('cafebabefacedbad')),
+        ttlv.bool(Tag.InitIndicator, true),
+        ttlv.bytes(Tag.AuthenticatedEncryptionAdditionalData, hexOf('feedfacedeadbeeffeedfacedeadbeefabaddad2')),
+      ]),
+    );
+    expect(asBytes(child(first.payload, Tag.Data))?.toString('hex')).toBe(
+      '61353b4c2806934a777ff51fa22a4755699b2a714fcdc6f83766e5f97b6c7423',
+    );
+    const correlation = asBytes(child(first.payload, Tag.CorrelationValue)) ?? Buffer.alloc(0);
+    expect(correlation).toHaveLength(16);
+    const rest = [
+      gcm,
+      data(hexOf('1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39')),
+      ttlv.bytes(Tag.CorrelationValue, correlation),
+      ttlv.bool(Tag.FinalIndicator, true),
+    ];
+    // Another principal cannot continue it (here a tenant-admin, refused by role first).
+    expect((await send(adminA, Operation.Encrypt, [uid(id), ...rest])).reason).toBe(ResultReason.PermissionDenied);
+    const last = ok(await send(userA, Operation.Encrypt, [uid(id), ...rest]));
+    expect(asBytes(child(last.payload, Tag.Data))?.toString('hex')).toBe('73806900e49f24b22b097544d4896b424989b5e1ebac0f07c23f4598');
+    expect(asBytes(child(last.payload, Tag.AuthenticatedEncryptionTag))?.toString('hex')).toBe('3612d2e79e3b0785561be14aaca2fccb');
+    // The stream is closed.
+    expect((await send(userA, Operation.Encrypt, [uid(id), ...rest])).reason).toBe(ResultReason.InvalidField);
   });
 
   it('HMAC-SHA1/224/384/512 keys: MAC with the key’s hash (RFC 2202 vector for a registered HMAC-SHA1 key), a mismatched hash refused', async () => {

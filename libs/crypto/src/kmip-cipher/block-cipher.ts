@@ -154,3 +154,35 @@ export function blockDecrypt(request: BlockCipherRequest, data: Buffer, tag?: Bu
     throw new AuthenticationFailed();
   }
 }
+
+/** An encryption fed in parts (KMIP's Init/Final Indicators): each part's output at once, the tag at the end. */
+export interface BlockEncryptStream {
+  update(data: Buffer): Buffer;
+  final(): { data: Buffer; tag?: Buffer };
+}
+
+/** Opens an encryption of several parts; OpenSSL keeps its own copy of the key, so the caller may zero `request.key`. */
+export function blockEncryptStream(request: BlockCipherRequest): BlockEncryptStream {
+  checkParameters(request);
+  const name = cipherName(request);
+  if (request.mode === 'GCM') {
+    const cipher = createCipheriv(name as CipherGCMTypes, request.key, gcmIv(request), {
+      authTagLength: request.tagLength ?? KMIP_GCM_TAG_BYTES.default,
+    });
+    if (request.aad !== undefined) cipher.setAAD(request.aad);
+    return { update: (d) => cipher.update(d), final: () => ({ data: cipher.final(), tag: cipher.getAuthTag() }) };
+  }
+  const cipher = createCipheriv(name, request.key, request.iv ?? null);
+  cipher.setAutoPadding(request.padding === 'pkcs5');
+  let total = 0;
+  return {
+    update: (d) => {
+      total += d.length;
+      return cipher.update(d);
+    },
+    final: () => {
+      checkDataLength(request, total);
+      return { data: cipher.final() };
+    },
+  };
+}

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   blockDecrypt,
   blockEncrypt,
+  blockEncryptStream,
   hmacOf,
   randomIvFor,
   withKmipAesGcmKey,
@@ -16,6 +17,7 @@ import { chooseCipher, type CipherChoice } from '../kmip-cipher-choice';
 import { parameterLabel, readCipherParameters } from '../kmip-cipher-parameters';
 import { kmipKeyType } from '../kmip-key-types';
 import { decideFresh } from '../kmip-tenant-reads';
+import { cipherStreams } from '../kmip-cipher-streams';
 import { toKmipError } from '../kmip-error';
 
 type UsedOperation = Extract<CryptoOperation, 'encrypt' | 'decrypt' | 'mac' | 'verify-mac'>;
@@ -34,6 +36,7 @@ async function withUse(
   call: Call,
   operation: UsedOperation,
   run: (key: KeyState, withKey: WithKey, withMaterial: WithKey) => Promise<Payload>,
+  streaming = false,
 ): Promise<Payload> {
   requireRole(call, ['key-user'], operation);
   const { tenantId } = call.principal;
@@ -41,7 +44,7 @@ async function withUse(
   let keyId: string | null = null;
   let version: number | null = null;
   try {
-    refuseStreaming(payload);
+    if (!streaming) refuseStreaming(payload);
     dataOf(payload);
     // A refusal is confirmed against the store first (a key activated over REST a moment ago counts).
     const decided = await decideFresh(deps.executor, tenantId, (log) => {
@@ -76,7 +79,25 @@ function dataOf(payload: TtlvItem | undefined): Buffer {
   return data;
 }
 
-/** Multi-part (streaming) operations are not supported: a single request must carry all the data. */
+type Stage = 'whole' | 'first' | 'next' | 'last';
+
+/** Where a request stands in a multi-part Encrypt (Init Indicator, Correlation Value, Final Indicator). */
+function stageOf(payload: TtlvItem | undefined): Stage {
+  const init = asBool(child(payload, Tag.InitIndicator));
+  const final = asBool(child(payload, Tag.FinalIndicator));
+  const correlation = child(payload, Tag.CorrelationValue) !== undefined;
+  if (!correlation) {
+    if (init === true && final !== true) return 'first';
+    if (init === false || final === false)
+      return fail(ResultReason.MissingData, 'a later part of a multi-part operation needs its Correlation Value');
+    return 'whole';
+  }
+  if (init === true)
+    return fail(ResultReason.InvalidField, 'Init Indicator starts a multi-part operation, which has no Correlation Value yet');
+  return final === true ? 'last' : 'next';
+}
+
+/** Multi-part (streaming) operations other than Encrypt are not supported: a single request must carry all the data. */
 export function refuseStreaming(payload: TtlvItem | undefined): void {
   const init = asBool(child(payload, Tag.InitIndicator));
   const final = asBool(child(payload, Tag.FinalIndicator));
@@ -85,7 +106,7 @@ export function refuseStreaming(payload: TtlvItem | undefined): void {
   if (multiPart)
     fail(
       ResultReason.FeatureNotSupported,
-      'streaming (Correlation Value, Init and Final Indicator) is not supported: send all the data in one request',
+      'multi-part operations (Correlation Value, Init and Final Indicator) are supported for Encrypt only: send all the data in one request (a multi-part Decrypt would release plaintext before its tag is checked)',
     );
 }
 
@@ -138,28 +159,97 @@ const hasTagField = (call: Call): boolean => call.version.major > 1 || call.vers
  * created over REST under the version's KMIP subkey (docs/kmip.md).
  */
 export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  return withUse(deps, payload, call, 'encrypt', async (key, withKey) => {
-    const choice = chooseCipher(key, parametersFor(payload, key));
-    const data = dataOf(payload);
-    if (child(payload, Tag.AuthenticatedEncryptionTag) !== undefined)
-      fail(ResultReason.InvalidField, 'Encrypt takes no Authenticated Encryption Tag');
-    const aad = gcmOnly(payload, choice);
-    const given = givenIv(payload, choice);
-    if (given === undefined && choice.randomIv === false && choice.mode !== 'ECB') {
-      fail(ResultReason.MissingData, 'Random IV is false: the IV/Counter/Nonce is required');
-    }
-    const iv = choice.mode === 'ECB' ? undefined : (given ?? randomIvFor(choice.algorithm, choice.mode, choice.ivBytes));
-    const out = await withKey((k) => blockEncrypt(cipherRequest(choice, k, iv, aad, choice.tagLength), data));
-    const tagField = hasTagField(call);
-    const body = out.tag !== undefined && !tagField ? Buffer.concat([out.data, out.tag]) : out.data;
+  return withUse(
+    deps,
+    payload,
+    call,
+    'encrypt',
+    async (key, withKey) => {
+      const stage = stageOf(payload);
+      return stage === 'next' || stage === 'last'
+        ? continueEncrypt(payload, call, key, stage === 'last')
+        : startEncrypt(payload, call, key, withKey, stage === 'first');
+    },
+    true,
+  );
+}
+
+/** The tag of a GCM encryption: its own field (KMIP ≥ 1.4), else after the ciphertext in Data. */
+function sealed(call: Call, key: KeyState, out: { data: Buffer; tag?: Buffer }, extra: TtlvItem[] = []): Payload {
+  const tagField = hasTagField(call);
+  const body = out.tag !== undefined && !tagField ? Buffer.concat([out.data, out.tag]) : out.data;
+  return [
+    ttlv.text(Tag.UniqueIdentifier, key.keyId),
+    ttlv.bytes(Tag.Data, body),
+    ...extra,
+    ...(out.tag !== undefined && tagField ? [ttlv.bytes(Tag.AuthenticatedEncryptionTag, out.tag)] : []),
+  ];
+}
+
+/**
+ * A later part of a multi-part Encrypt: the stream the Correlation Value names, opened by this principal
+ * on this key (the key's state was checked again by withUse); the last part answers the tag.
+ */
+function continueEncrypt(payload: TtlvItem | undefined, call: Call, key: KeyState, last: boolean): Payload {
+  const correlation = asBytes(child(payload, Tag.CorrelationValue));
+  if (correlation === undefined) return fail(ResultReason.InvalidField, 'Correlation Value is a byte string');
+  if (child(payload, Tag.IvCounterNonce) !== undefined || child(payload, Tag.AuthenticatedEncryptionAdditionalData) !== undefined) {
+    fail(ResultReason.InvalidField, 'the IV/Counter/Nonce and Additional Data belong to the first part of a multi-part Encrypt');
+  }
+  const owner = { tenantId: call.principal.tenantId, principalId: call.principal.principalId, keyId: key.keyId };
+  const stream = cipherStreams.take(correlation, owner, last);
+  if (stream === undefined)
+    return fail(
+      ResultReason.InvalidField,
+      'no open multi-part Encrypt of yours on this key has this Correlation Value (unknown or expired)',
+    );
+  const data = dataOf(payload);
+  if (!last)
     return [
       ttlv.text(Tag.UniqueIdentifier, key.keyId),
-      ttlv.bytes(Tag.Data, body),
-      // Returned when the server generated it (KMIP 1.4 §4.29); the caller knows its own.
-      ...(given === undefined && iv !== undefined ? [ttlv.bytes(Tag.IvCounterNonce, iv)] : []),
-      ...(out.tag !== undefined && tagField ? [ttlv.bytes(Tag.AuthenticatedEncryptionTag, out.tag)] : []),
+      ttlv.bytes(Tag.Data, stream.update(data)),
+      ttlv.bytes(Tag.CorrelationValue, correlation),
     ];
-  });
+  const head = stream.update(data);
+  const end = stream.final();
+  return sealed(call, key, { data: Buffer.concat([head, end.data]), ...(end.tag ? { tag: end.tag } : {}) });
+}
+
+async function startEncrypt(
+  payload: TtlvItem | undefined,
+  call: Call,
+  key: KeyState,
+  withKey: WithKey,
+  multiPart: boolean,
+): Promise<Payload> {
+  const choice = chooseCipher(key, parametersFor(payload, key));
+  const data = dataOf(payload);
+  if (child(payload, Tag.AuthenticatedEncryptionTag) !== undefined)
+    fail(ResultReason.InvalidField, 'Encrypt takes no Authenticated Encryption Tag');
+  const aad = gcmOnly(payload, choice);
+  const given = givenIv(payload, choice);
+  if (given === undefined && choice.randomIv === false && choice.mode !== 'ECB') {
+    fail(ResultReason.MissingData, 'Random IV is false: the IV/Counter/Nonce is required');
+  }
+  const iv = choice.mode === 'ECB' ? undefined : (given ?? randomIvFor(choice.algorithm, choice.mode, choice.ivBytes));
+  // Returned when the server generated it (KMIP 1.4 §4.29); the caller knows its own.
+  const ivItem = given === undefined && iv !== undefined ? [ttlv.bytes(Tag.IvCounterNonce, iv)] : [];
+  if (multiPart) {
+    const stream = await withKey((k) => blockEncryptStream(cipherRequest(choice, k, iv, aad, choice.tagLength)));
+    const head = stream.update(data);
+    const correlation = cipherStreams.open(
+      { tenantId: call.principal.tenantId, principalId: call.principal.principalId, keyId: key.keyId },
+      stream,
+    );
+    return [
+      ttlv.text(Tag.UniqueIdentifier, key.keyId),
+      ttlv.bytes(Tag.Data, head),
+      ...ivItem,
+      ttlv.bytes(Tag.CorrelationValue, correlation),
+    ];
+  }
+  const out = await withKey((k) => blockEncrypt(cipherRequest(choice, k, iv, aad, choice.tagLength), data));
+  return sealed(call, key, out, ivItem);
 }
 
 /**
