@@ -130,13 +130,13 @@ out["get_length"] = len(material)
 out["get_not_exportable"] = refused(lambda: user.get(uid2))
 
 # Encrypt and Decrypt (ProxyKmipClient API, KMIP 1.2, our IV): KMIP 1.2 has no tag field, so the tag follows
-# the ciphertext in Data: the same bytes as a local AES-256-GCM under the KMIP subkey of the exported key
-# (never under the material itself, which REST's ciphertexts use).
+# the ciphertext in Data: a key created over KMIP is a KMIP key, so the same bytes as a local AES-256-GCM under
+# the exported material itself (REST's data plane refuses the key; keys created over REST run under a KMIP subkey).
 iv = os.urandom(12)
 plaintext = b"hello kmip"
 ciphertext, _ = user.encrypt(plaintext, uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv)
-out["encrypt_matches_local"] = ciphertext == AESGCM(kmip_subkey(material, uid)).encrypt(iv, plaintext, None)
-out["encrypt_not_under_material"] = ciphertext != AESGCM(material).encrypt(iv, plaintext, None)
+out["encrypt_matches_local"] = ciphertext == AESGCM(material).encrypt(iv, plaintext, None)
+out["encrypt_not_under_subkey"] = ciphertext != AESGCM(kmip_subkey(material, uid)).encrypt(iv, plaintext, None)
 out["decrypt_12"] = user.decrypt(ciphertext, uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv) == plaintext
 user14 = connect(user_cert, user_key, enums.KMIPVersion.KMIP_1_4)
 

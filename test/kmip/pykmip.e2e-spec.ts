@@ -157,11 +157,11 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out.enable_export).toEqual([200, 422]);
     expect(out.get_not_exportable).toBe('ILLEGAL_OPERATION');
     expect(out.encrypt_matches_local).toBe(true);
-    expect(out.encrypt_not_under_material).toBe(true);
+    expect(out.encrypt_not_under_subkey).toBe(true);
     expect(out.decrypt_12).toBe(true);
     expect(out.decrypt_roundtrip).toBe(true);
     expect(out.decrypt_wrong_aad).toBe('CRYPTOGRAPHIC_FAILURE');
-    expect(out.decrypt_cbc).toBe('FEATURE_NOT_SUPPORTED');
+    expect(out.decrypt_cbc).toBe('INVALID_FIELD'); // CBC is served, but its IV is 16 bytes, not the 12 sent
     expect(out.mac_matches_local).toBe(true);
     expect(out.mac_with_aes_key).toBe('ILLEGAL_OPERATION');
     expect(out.state_revoked).toBe('DEACTIVATED');
@@ -216,8 +216,10 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       ].sort(),
     );
     expect(usage.every((r) => r.tenantId === tenant.tenantId && r.role === 'key-user')).toBe(true);
-    // Refused before the key was looked up (unsupported parameters): no key in the record.
-    expect(usage.filter((r) => r.keyId === null).map((r) => r.outcome)).toEqual(['kmip-error']);
+    // Parameters are checked against the key (its own Cryptographic Parameters may apply), so even the
+    // refused CBC Decrypt (a 12-byte IV) names its key in the record.
+    expect(usage.filter((r) => r.keyId === null)).toEqual([]);
+    expect(usage.find((r) => r.outcome === 'kmip-error')?.keyId).toBe(out.uid);
   });
 
   it('runs the rest of the operation set: AES-128/192, register (keys, secret data), wrapped get, locate by dates, attributes, illegal transitions', async () => {
@@ -282,23 +284,26 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(await rest(reg)).toMatchObject({ keyType: 'AES-256-GCM', alias: `${prefix}-renamed`, state: 'Compromised' });
     expect(await rest(secret)).toMatchObject({ keyType: 'SECRET', alias: `${prefix}-secret`, state: 'Active' });
 
-    // REST uses the same keys: AES-192-GCM ciphertext blobs (algorithm id 4) round-trip; a SECRET refuses to encrypt;
-    // an AES-128 key created over REST is a 128-bit key over KMIP.
+    // Keys created over KMIP are KMIP keys: REST's data plane refuses them (wrong-key-usage, 422); a SECRET refuses
+    // to encrypt; an AES-128 key created over REST round-trips over REST and is a 128-bit key over KMIP.
     const plaintext = Buffer.from('over REST').toString('base64');
     // user2 is bound to its certificate: its API key works over mutual TLS presenting it.
     const clientCert = { cert: readFileSync(user2[0], 'utf8'), key: readFileSync(user2[1], 'utf8') };
     const asUser2 = (method: string, path: string, body: unknown) =>
       stack.api.request(method, path, { headers: { authorization: `Bearer ${user2Key}` }, body, clientCert });
-    const encrypted = await asUser2('POST', `/v1/keys/${createdIds['192']!}/encrypt`, { plaintext });
-    expect(encrypted.status).toBe(200);
-    const ciphertext = encrypted.json<{ ciphertext: string }>().ciphertext;
-    expect(Buffer.from(ciphertext, 'base64')[3]).toBe(4);
-    const decrypted = await asUser2('POST', '/v1/decrypt', { ciphertext });
-    expect(decrypted.json<{ plaintext: string }>().plaintext).toBe(plaintext);
+    const kmipKeyOverRest = await asUser2('POST', `/v1/keys/${createdIds['192']!}/encrypt`, { plaintext });
+    expect(kmipKeyOverRest.status).toBe(422);
+    expect(kmipKeyOverRest.json<{ detail: string }>().detail).toContain('used over KMIP only');
     expect((await asUser2('POST', `/v1/keys/${secret}/encrypt`, { plaintext })).status).toBe(422);
     const restKey = await stack.call(tenant.adminKey, 'POST', '/v1/keys', { keyType: 'AES-128-GCM', activate: true });
     expect(restKey.status).toBe(201);
     const restKeyId = restKey.json<{ key: { keyId: string } }>().key.keyId;
+    const encrypted = await asUser2('POST', `/v1/keys/${restKeyId}/encrypt`, { plaintext });
+    expect(encrypted.status).toBe(200);
+    const ciphertext = encrypted.json<{ ciphertext: string }>().ciphertext;
+    expect(Buffer.from(ciphertext, 'base64')[3]).toBe(3);
+    const decrypted = await asUser2('POST', '/v1/decrypt', { ciphertext });
+    expect(decrypted.json<{ plaintext: string }>().plaintext).toBe(plaintext);
     const c = await TtlvClient.open(kmip.port, ca, admin);
     const length = await c.request(
       [1, 4],
@@ -336,8 +341,8 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     for (const encoding of ['hex', 'base64'] as const) expect(everything.includes(material.toString(encoding))).toBe(false);
 
     // Usage audit: exports (raw, wrapped three ways, secret), wrapping-key use, refusals.
-    // 13 records of the first test's key-user, then 18 KMIP and 3 REST operations of this one.
-    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 13 + 21)).filter((r) => r.principalId === user2Id);
+    // 13 records of the first test's key-user, then 18 KMIP and 4 REST operations of this one.
+    const usage = (await readUsage(stack.env.KAFKA_TOPIC_USAGE!, 13 + 22)).filter((r) => r.principalId === user2Id);
     const count = (what: string): number => usage.filter((r) => `${r.operation}:${r.outcome}` === what).length;
     expect(count('export:ok')).toBe(5);
     expect(usage.filter((r) => r.operation === 'encrypt' && r.keyId === out.kek && r.outcome === 'ok')).toHaveLength(3);
@@ -349,6 +354,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
         ...Array<string>(7).fill('encrypt:ok'), // two round trips, the registered key, the KEK three times, REST
         'encrypt:key-unusable', // the Compromised key
         'encrypt:wrong-key-usage', // REST encrypt with the SECRET
+        'encrypt:wrong-key-usage', // REST encrypt with a key created over KMIP
         'encrypt:wrong-usage', // KMIP encrypt with the SECRET
         'encrypt:wrong-usage', // the SECRET named as wrapping key...
         'export:wrong-usage', // ...fails that Get

@@ -18,3 +18,5 @@ export * from './root-key/root-key-source';
 export * from './shamir';
 export * from './aead/encryption-budget';
 export * from './keystore/encryption-counts';
+export * from './kmip-cipher/block-cipher';
+export * from './kmip-cipher/digests';

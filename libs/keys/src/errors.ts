@@ -94,6 +94,7 @@ const REFUSAL_NAMES: Readonly<Record<DomainErrorCode, string>> = {
   'key-unusable': 'key-unusable',
   'key-destroyed': 'key-destroyed',
   'version-retired': 'key-version-retired',
+  'legacy-refused': 'legacy-encryption-refused',
   'approval-required': 'approval-required',
   forbidden: 'forbidden',
   'quota-exceeded': 'quota-exceeded',

@@ -107,6 +107,22 @@ export const Tag = {
   Comment: 0x4200fd,
   Sensitive: 0x420120,
   Extractable: 0x420122,
+  // Cryptographic Parameters fields and the crypto service operations' payloads (KMIP 1.2-1.4).
+  KeyRoleType: 0x420083,
+  DigitalSignatureAlgorithm: 0x4200ae,
+  DataLength: 0x4200c4,
+  IvLength: 0x4200cd,
+  FixedFieldLength: 0x4200cf,
+  CounterLength: 0x4200d0,
+  InitialCounterValue: 0x4200d1,
+  InvocationFieldLength: 0x4200d2,
+  InitIndicator: 0x4200d7,
+  FinalIndicator: 0x4200d8,
+  SaltLength: 0x420100,
+  MaskGenerator: 0x420101,
+  MaskGeneratorHashingAlgorithm: 0x420102,
+  PSource: 0x420103,
+  TrailerField: 0x420104,
 } as const;
 
 export const Operation = {
@@ -128,6 +144,9 @@ export const Operation = {
   Decrypt: 0x20,
   Mac: 0x23,
   MacVerify: 0x24,
+  RngRetrieve: 0x25,
+  RngSeed: 0x26,
+  Hash: 0x27,
   /** KMIP 2.0. */
   SetAttribute: 0x31,
 } as const;
@@ -174,7 +193,37 @@ export const ObjectType = {
 
 export const State = { PreActive: 1, Active: 2, Deactivated: 3, Compromised: 4, Destroyed: 5, DestroyedCompromised: 6 } as const;
 
-export const CryptographicAlgorithm = { AES: 0x03, HMAC_SHA1: 0x07, HMAC_SHA224: 0x08, HMAC_SHA256: 0x09 } as const;
+export const CryptographicAlgorithm = {
+  TRIPLE_DES: 0x02,
+  AES: 0x03,
+  HMAC_SHA1: 0x07,
+  HMAC_SHA224: 0x08,
+  HMAC_SHA256: 0x09,
+  HMAC_SHA384: 0x0a,
+  HMAC_SHA512: 0x0b,
+} as const;
+
+export const PaddingMethod = { None: 1, OAEP: 2, PKCS5: 3, SSL3: 4, Zeros: 5, AnsiX923: 6, Iso10126: 7, PKCS1v15: 8, X931: 9, PSS: 10 } as const;
+
+export const HashingAlgorithm = {
+  MD2: 1,
+  MD4: 2,
+  MD5: 3,
+  SHA_1: 4,
+  SHA_224: 5,
+  SHA_256: 6,
+  SHA_384: 7,
+  SHA_512: 8,
+  RIPEMD_160: 9,
+  Tiger: 10,
+  Whirlpool: 11,
+  SHA_512_224: 12,
+  SHA_512_256: 13,
+  SHA3_224: 14,
+  SHA3_256: 15,
+  SHA3_384: 16,
+  SHA3_512: 17,
+} as const;
 
 export const BlockCipherMode = { CBC: 1, ECB: 2, CTR: 6, GCM: 9, AESKeyWrapPadding: 0x0c, NISTKeyWrap: 0x0d } as const;
 

@@ -1,11 +1,12 @@
 import { isAsymmetricKeyType, KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
+import { cipherParametersItem } from './kmip-cipher-parameters';
+import { keyTypeFor, kmipKeyType } from './kmip-key-types';
 import { decodeValue, storedAttributes } from './kmip-stored-attributes';
 import {
   asInt,
   asStruct,
   asText,
   child,
-  CryptographicAlgorithm,
   CryptographicUsageMask,
   ItemType,
   NameType,
@@ -136,32 +137,21 @@ export function kmipStateOf(key: KeyState): number {
 export const objectTypeOf = (keyType: KeyType): number =>
   keyType === 'SECRET' ? ObjectType.SecretData : isAsymmetricKeyType(keyType) ? ObjectType.PrivateKey : ObjectType.SymmetricKey;
 
-/** KMIP Cryptographic Algorithm of a key type (none for secret data, nor yet for asymmetric keys). */
-export function algorithmOfType(keyType: KeyType): number | undefined {
-  if (keyType === 'SECRET' || isAsymmetricKeyType(keyType)) return undefined;
-  return keyType === 'HMAC-SHA256' ? CryptographicAlgorithm.HMAC_SHA256 : CryptographicAlgorithm.AES;
-}
+/** KMIP Cryptographic Algorithm of a key type (none for secret data). */
+export const algorithmOfType = (keyType: KeyType): number | undefined => kmipKeyType(keyType)?.algorithm;
 export const algorithmOf = (key: KeyState): number | undefined => algorithmOfType(key.keyType);
 
-/** KMIP Cryptographic Length in bits (none for secret data, whose imported length is not recorded, nor yet for asymmetric keys). */
-export const lengthOf = (key: KeyState): number | undefined =>
-  key.keyType === 'SECRET' || isAsymmetricKeyType(key.keyType) ? undefined : KEY_TYPES[key.keyType].materialBytes * 8;
+/** KMIP Cryptographic Length in bits (none for secret data, whose imported length is not recorded). */
+export const lengthOf = (key: KeyState): number | undefined => kmipKeyType(key.keyType)?.bits;
 
-/** The key type of a Create/Register: AES 128/192/256 or HMAC-SHA256 (256 bits); undefined otherwise. */
-export function symmetricKeyType(algorithm: number | undefined, bits: number | undefined): KeyType | undefined {
-  if (algorithm === CryptographicAlgorithm.AES) {
-    const byBits: Record<number, KeyType> = { 128: 'AES-128-GCM', 192: 'AES-192-GCM', 256: 'AES-256-GCM' };
-    return byBits[bits ?? 256];
-  }
-  if (algorithm === CryptographicAlgorithm.HMAC_SHA256 && (bits === undefined || bits === 256)) return 'HMAC-SHA256';
-  return undefined;
-}
+/** The key type of a Create/Register (see keyTypeFor); undefined when none fits exactly. */
+export const symmetricKeyType = keyTypeFor;
 
 export function usageMaskOf(key: KeyState): number {
   const base =
     key.keyType === 'SECRET'
       ? 0
-      : key.keyType === 'HMAC-SHA256'
+      : KEY_TYPES[key.keyType].usage === 'mac'
         ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
         : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
   return key.exportable ? base | CryptographicUsageMask.Export : base;
@@ -211,6 +201,8 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
       value: ttlv.struct(v, [ttlv.text(Tag.NameValue, key.alias), ttlv.enum(Tag.NameType, NameType.UninterpretedTextString)]),
     });
   }
+  if (key.cipherParameters !== undefined)
+    out.push({ name: 'Cryptographic Parameters', value: cipherParametersItem(v, key.cipherParameters) });
   for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
   for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
   out.push(...storedAttributes(key, v));

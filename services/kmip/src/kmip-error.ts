@@ -1,6 +1,6 @@
 import { ResultReason } from '@keyward/kmip';
 import { DomainError, type DomainErrorCode } from '@keyward/domain';
-import { AuthenticationFailed } from '@keyward/crypto';
+import { AuthenticationFailed, BlockCipherParameterError } from '@keyward/crypto';
 import { KeyUseError, type KeyUseErrorCode } from '@keyward/keys';
 
 /** A batch item that fails: the KMIP Result Reason and Result Message the client receives. */
@@ -26,6 +26,7 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'key-unusable': ResultReason.IllegalOperation,
   'key-destroyed': ResultReason.IllegalOperation,
   'version-retired': ResultReason.IllegalOperation,
+  'legacy-refused': ResultReason.PermissionDenied,
   'approval-required': ResultReason.PermissionDenied,
   forbidden: ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
@@ -57,5 +58,8 @@ export function toKmipError(err: unknown): KmipError {
   if (err instanceof AuthenticationFailed)
     return new KmipError(ResultReason.CryptographicFailure, 'authentication failed', 'authentication-failed');
   if (err instanceof KeyUseError) return new KmipError(KEY_USE_REASONS[err.code], err.message, err.code);
+  if (err instanceof BlockCipherParameterError) {
+    return new KmipError(err.kind === 'invalid' ? ResultReason.InvalidField : ResultReason.FeatureNotSupported, err.message);
+  }
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');
 }

@@ -12,7 +12,6 @@ export const STORED_ATTRIBUTES: ReadonlySet<string> = new Set([
   'Object Group',
   'Alternative Name',
   'Application Specific Information',
-  'Cryptographic Parameters',
   'Contact Information',
   'Link',
   'Operation Policy Name',

@@ -47,6 +47,7 @@ import { decrypt, encrypt, mac, macVerify } from './operations/kmip-crypto.opera
 import { get } from './operations/kmip-get.operation';
 import { activate, destroy, revoke } from './operations/kmip-lifecycle.operations';
 import { locate } from './operations/kmip-locate.operation';
+import { hash, rngRetrieve, rngSeed } from './operations/kmip-rng-hash.operations';
 import { discoverVersions, query } from './operations/kmip-server-info.operations';
 
 /** Why the principal was not authenticated (thrown inside decideFresh, answered as text). */
@@ -79,6 +80,8 @@ export const SUPPORTED_OPERATIONS = {
   Decrypt: Operation.Decrypt,
   Mac: Operation.Mac,
   MacVerify: Operation.MacVerify,
+  RngRetrieve: Operation.RngRetrieve,
+  Hash: Operation.Hash,
 } as const;
 
 const OPERATION_CODES: readonly number[] = Object.values(SUPPORTED_OPERATIONS);
@@ -104,6 +107,9 @@ const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperati
   [Operation.Decrypt, decrypt],
   [Operation.Mac, mac],
   [Operation.MacVerify, macVerify],
+  [Operation.RngRetrieve, rngRetrieve],
+  [Operation.RngSeed, rngSeed],
+  [Operation.Hash, hash],
 ]);
 
 /** The operations that leave a usage record (material or crypto). */
@@ -196,7 +202,7 @@ export class KmipOperations {
             failed = false;
           } catch (err: unknown) {
             const kmip = toKmipError(err);
-            if (kmip.reason === ResultReason.GeneralFailure && kmip.slug !== 'audit-unavailable')
+            if (kmip.reason === ResultReason.GeneralFailure && kmip.slug !== 'audit-unavailable' && kmip.slug !== 'invalid-tag-length')
               this.logger.error(`KMIP operation ${operation} failed: ${String(err)}`);
             answer = this.failure(operation, batchId, kmip);
           }

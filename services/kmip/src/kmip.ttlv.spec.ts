@@ -293,11 +293,11 @@ describe('Register', () => {
     expect(stored(A, id)).toEqual(expected);
     expect(material.equals(Buffer.alloc(24))).toBe(true);
     expect((await keyOf(A, id))?.origin).toBe('imported');
-    // Usable like any key once activated: AES-192-GCM under the imported material's KMIP subkey.
+    expect((await keyOf(A, id))?.kmipOnly).toBe(true);
+    // Usable once activated: a KMIP key, so AES-192-GCM under the imported material itself.
     ok(await send(adminA, Operation.Activate, [uid(id)]));
     const enc = ok(await send(userA, Operation.Encrypt, [uid(id), ttlv.bytes(Tag.Data, Buffer.from('hi'))]));
-    const subkey = withKmipAesGcmKey(expected, { tenantId: A, keyId: id, version: 1 }, (k) => Buffer.from(k));
-    const d = createDecipheriv('aes-192-gcm', subkey, asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0));
+    const d = createDecipheriv('aes-192-gcm', expected, asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0));
     d.setAuthTag(asBytes(child(enc.payload, Tag.AuthenticatedEncryptionTag)) ?? Buffer.alloc(0));
     expect(Buffer.concat([d.update(asBytes(child(enc.payload, Tag.Data)) ?? Buffer.alloc(0)), d.final()]).toString()).toBe('hi');
   });
@@ -674,34 +674,335 @@ describe('Encrypt and Decrypt with AES-128 and AES-192 keys', () => {
   it.each([
     [128, 'aes-128-gcm'],
     [192, 'aes-192-gcm'],
-  ] as const)(
-    'AES-%i: the same bytes as a local %s under the KMIP subkey (never the material itself), and back',
-    async (bits, cipherName) => {
-      const id = await activeKey(CryptographicAlgorithm.AES, bits);
-      const iv = Buffer.alloc(12, 3);
-      const enc = ok(
-        await send(
-          userA,
-          Operation.Encrypt,
-          [uid(id), ttlv.bytes(Tag.Data, Buffer.from('data')), ttlv.bytes(Tag.IvCounterNonce, iv)],
-          [1, 2],
-        ),
+  ] as const)('AES-%i: a KMIP key encrypts like a local %s under its material, and back', async (bits, cipherName) => {
+    const id = await activeKey(CryptographicAlgorithm.AES, bits);
+    const iv = Buffer.alloc(12, 3);
+    const enc = ok(
+      await send(
+        userA,
+        Operation.Encrypt,
+        [uid(id), ttlv.bytes(Tag.Data, Buffer.from('data')), ttlv.bytes(Tag.IvCounterNonce, iv)],
+        [1, 2],
+      ),
+    );
+    const { createCipheriv } = await import('node:crypto');
+    const material = stored(A, id) ?? Buffer.alloc(0);
+    const local = (key: Buffer): Buffer => {
+      const cipher = createCipheriv(cipherName, key, iv);
+      return Buffer.concat([cipher.update('data'), cipher.final(), cipher.getAuthTag()]);
+    };
+    const expected = local(material);
+    expect(asBytes(child(enc.payload, Tag.Data))).toEqual(expected);
+    const dec = ok(
+      await send(userA, Operation.Decrypt, [uid(id), ttlv.bytes(Tag.Data, expected), ttlv.bytes(Tag.IvCounterNonce, iv)], [1, 2]),
+    );
+    expect(asBytes(child(dec.payload, Tag.Data))?.toString()).toBe('data');
+  });
+
+  it('a key created over REST runs under its KMIP subkey (never the material REST blobs use), in every mode', async () => {
+    const keyId = 'key_restmade01';
+    const material = randomBytes(16);
+    await executor.run(A, { kind: 'key.create', keyId, keyType: 'AES-128-GCM', kcv: keyCheckValue(material), activate: true });
+    materials.storeOutsideLog({ tenantId: A, keyId, version: 1 }, material);
+    const subkey = withKmipAesGcmKey(material, { tenantId: A, keyId, version: 1 }, (k) => Buffer.from(k));
+    const ecb = [ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, BlockCipherMode.ECB)])];
+    const enc = ok(await send(userA, Operation.Encrypt, [uid(keyId), ...ecb, ttlv.bytes(Tag.Data, Buffer.alloc(16))]));
+    const { createCipheriv } = await import('node:crypto');
+    const under = (key: Buffer): Buffer => createCipheriv('aes-128-ecb', key, null).setAutoPadding(false).update(Buffer.alloc(16));
+    expect(asBytes(child(enc.payload, Tag.Data))).toEqual(under(subkey));
+    expect(asBytes(child(enc.payload, Tag.Data))).not.toEqual(under(material));
+  });
+});
+
+describe('crypto services with the Cryptographic Parameters the OASIS cases use', () => {
+  const hexOf = (s: string): Buffer => Buffer.from(s, 'hex');
+  const params = (...items: TtlvItem[]): TtlvItem => ttlv.struct(Tag.CryptographicParameters, items);
+  const mode = (m: number): TtlvItem => ttlv.enum(Tag.BlockCipherMode, m);
+  const data = (d: Buffer): TtlvItem => ttlv.bytes(Tag.Data, d);
+  const dataOf = (a: Answer): Buffer | undefined => asBytes(child(ok(a).payload, Tag.Data));
+  const register = async (
+    material: Buffer,
+    algorithm: number = CryptographicAlgorithm.AES,
+    bits = material.length * 8,
+  ): Promise<string> => {
+    const id = uidOf(await send(adminA, Operation.Register, registerKey(Buffer.from(material), algorithm, bits)));
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
+    return id;
+  };
+  const SIXTEEN = hexOf('01020304050607080910111213141516');
+
+  it('CS-BC-M-4/9-14: AES-128-ECB of a registered key, without padding and with PKCS#5, no IV in the answer', async () => {
+    const id = await register(hexOf('0123456789abcdef0123456789abcdef'));
+    const enc = await send(userA, Operation.Encrypt, [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN)]);
+    expect(dataOf(enc)).toEqual(hexOf('d9bcce11b0b437b90239552df3a360c9'));
+    expect(child(enc.payload, Tag.IvCounterNonce)).toBeUndefined();
+    const pkcs5 = params(mode(BlockCipherMode.ECB), ttlv.enum(Tag.PaddingMethod, 3));
+    const plain = hexOf('010203040506070809101112131415160102030405060708091011121314151601');
+    const cipher = hexOf('d9bcce11b0b437b90239552df3a360c9d9bcce11b0b437b90239552df3a360c9be261a7bd1371bb738fe004d500381d0');
+    expect(dataOf(await send(userA, Operation.Encrypt, [uid(id), pkcs5, data(plain)]))).toEqual(cipher);
+    expect(dataOf(await send(userA, Operation.Decrypt, [uid(id), pkcs5, data(cipher)]))).toEqual(plain);
+    // 33 bytes without padding: refused, not padded behind the caller's back.
+    expect((await send(userA, Operation.Encrypt, [uid(id), params(mode(BlockCipherMode.ECB)), data(plain)])).reason).toBe(
+      ResultReason.InvalidField,
+    );
+  });
+
+  it('CS-BC-M-1-14: a key created with Cryptographic Parameters ECB encrypts in ECB when the request names none, and answers them back', async () => {
+    const id = uidOf(
+      await send(
+        adminA,
+        Operation.Create,
+        createPayload(CryptographicAlgorithm.AES, 128, 0, attribute('Cryptographic Parameters', params(mode(BlockCipherMode.ECB)))),
+      ),
+    );
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
+    const enc = await send(userA, Operation.Encrypt, [uid(id), data(SIXTEEN)]);
+    const { createCipheriv } = await import('node:crypto');
+    const local = createCipheriv('aes-128-ecb', stored(A, id) ?? Buffer.alloc(16), null)
+      .setAutoPadding(false)
+      .update(SIXTEEN);
+    expect(dataOf(enc)).toEqual(local);
+    expect(child(enc.payload, Tag.IvCounterNonce)).toBeUndefined();
+    expect(dataOf(await send(userA, Operation.Decrypt, [uid(id), data(local)]))).toEqual(SIXTEEN);
+    const attrs = ok(await send(userA, Operation.GetAttributes, [uid(id), ttlv.text(Tag.AttributeName, 'Cryptographic Parameters')]));
+    const value = child(child(attrs.payload, Tag.Attribute), Tag.AttributeValue);
+    expect(asEnum(child(value, Tag.BlockCipherMode))).toBe(BlockCipherMode.ECB);
+  });
+
+  it('CS-BC-M-GCM-1-14: GCM known answer, tampering refused, a truncated tag with Tag Length 12, tag lengths 1 and 32 refused', async () => {
+    const id = await register(Buffer.alloc(16));
+    const gcm = (tagLength = 16): TtlvItem => params(mode(BlockCipherMode.GCM), ttlv.int(Tag.TagLength, tagLength));
+    const iv = (b: Buffer = Buffer.alloc(12)): TtlvItem => ttlv.bytes(Tag.IvCounterNonce, b);
+    const enc = ok(await send(userA, Operation.Encrypt, [uid(id), gcm(), data(Buffer.alloc(16)), iv()]));
+    const cipher = hexOf('0388dace60b6a392f328c2b971b2fe78');
+    const tagHex = 'ab6e47d42cec13bdf53a67b21257bddf';
+    expect(asBytes(child(enc.payload, Tag.Data))).toEqual(cipher);
+    expect(asBytes(child(enc.payload, Tag.AuthenticatedEncryptionTag))).toEqual(hexOf(tagHex));
+    expect(child(enc.payload, Tag.IvCounterNonce)).toBeUndefined();
+    const tagItem = (t: string): TtlvItem => ttlv.bytes(Tag.AuthenticatedEncryptionTag, hexOf(t));
+    expect(dataOf(await send(userA, Operation.Decrypt, [uid(id), gcm(), data(cipher), iv(), tagItem(tagHex)]))).toEqual(Buffer.alloc(16));
+    for (const tampered of [
+      [uid(id), gcm(), data(cipher), iv(), tagItem(`00${tagHex.slice(2)}`)],
+      [uid(id), gcm(), data(cipher), iv(hexOf('ff0000000000000000000000')), tagItem(tagHex)],
+      [uid(id), gcm(), data(hexOf('ff88dace60b6a392f328c2b971b2fe78')), iv(), tagItem(tagHex)],
+    ]) {
+      expect((await send(userA, Operation.Decrypt, tampered)).reason).toBe(ResultReason.CryptographicFailure);
+    }
+    expect(dataOf(await send(userA, Operation.Decrypt, [uid(id), gcm(12), data(cipher), iv(), tagItem(tagHex.slice(0, 24))]))).toEqual(
+      Buffer.alloc(16),
+    );
+    for (const tagLength of [1, 32]) {
+      const refused = await send(userA, Operation.Encrypt, [uid(id), gcm(tagLength), data(Buffer.alloc(16)), iv()]);
+      expect(refused.reason).toBe(ResultReason.GeneralFailure);
+      expect(refused.message).toContain('invalid tag length');
+    }
+    // Server-generated nonces of the IV Length asked for, returned; IVs of 1-128 bytes.
+    const gen = ok(
+      await send(userA, Operation.Encrypt, [
+        uid(id),
+        params(mode(BlockCipherMode.GCM), ttlv.int(Tag.IvLength, 64 * 8)),
+        data(Buffer.alloc(5)),
+      ]),
+    );
+    expect(asBytes(child(gen.payload, Tag.IvCounterNonce))).toHaveLength(64);
+    ok(await send(userA, Operation.Encrypt, [uid(id), gcm(), data(Buffer.alloc(5)), iv(Buffer.alloc(1))]));
+    ok(await send(userA, Operation.Encrypt, [uid(id), gcm(), data(Buffer.alloc(5)), iv(Buffer.alloc(128))]));
+    expect((await send(userA, Operation.Encrypt, [uid(id), gcm(), data(Buffer.alloc(5)), iv(Buffer.alloc(129))])).reason).toBe(
+      ResultReason.InvalidField,
+    );
+  });
+
+  it('CBC and CTR: the server generates and returns the IV when none is given; every parameter is honoured or refused', async () => {
+    const id = await register(randomBytes(32));
+    const cbc = params(mode(BlockCipherMode.CBC), ttlv.enum(Tag.PaddingMethod, 3));
+    const enc = ok(await send(userA, Operation.Encrypt, [uid(id), cbc, data(Buffer.from('seventeen bytes!!'))]));
+    const iv = asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0);
+    expect(iv).toHaveLength(16);
+    const ciphertext = asBytes(child(enc.payload, Tag.Data)) ?? Buffer.alloc(0);
+    expect(ciphertext).toHaveLength(32);
+    expect(
+      dataOf(await send(userA, Operation.Decrypt, [uid(id), cbc, data(ciphertext), ttlv.bytes(Tag.IvCounterNonce, iv)]))?.toString(),
+    ).toBe('seventeen bytes!!');
+    const ctr = params(mode(BlockCipherMode.CTR));
+    const ctrEnc = ok(await send(userA, Operation.Encrypt, [uid(id), ctr, data(Buffer.from('abc'))]));
+    expect(asBytes(child(ctrEnc.payload, Tag.IvCounterNonce))).toHaveLength(16);
+    const E = Operation.Encrypt;
+    const refusals: [number, TtlvItem[], number][] = [
+      [Operation.Decrypt, [uid(id), cbc, data(ciphertext)], ResultReason.MissingData], // CBC decrypt without IV
+      [
+        E,
+        [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bytes(Tag.IvCounterNonce, Buffer.alloc(16))],
+        ResultReason.InvalidField,
+      ],
+      [E, [uid(id), params(mode(4)), data(SIXTEEN)], ResultReason.FeatureNotSupported], // CFB
+      [E, [uid(id), params(mode(BlockCipherMode.CBC), ttlv.enum(Tag.PaddingMethod, 5)), data(SIXTEEN)], ResultReason.FeatureNotSupported],
+      [E, [uid(id), params(mode(BlockCipherMode.GCM), ttlv.enum(Tag.HashingAlgorithm, 6)), data(SIXTEEN)], ResultReason.InvalidField],
+      [
+        E,
+        [uid(id), params(mode(BlockCipherMode.GCM), ttlv.int(Tag.FixedFieldLength, 32)), data(SIXTEEN)],
+        ResultReason.FeatureNotSupported,
+      ],
+      [E, [uid(id), params(mode(BlockCipherMode.CTR), ttlv.int(Tag.CounterLength, 32)), data(SIXTEEN)], ResultReason.FeatureNotSupported],
+      [E, [uid(id), params(mode(BlockCipherMode.CBC), ttlv.int(Tag.TagLength, 16)), data(SIXTEEN)], ResultReason.InvalidField],
+      [E, [uid(id), params(mode(BlockCipherMode.CBC), ttlv.enum(Tag.CryptographicAlgorithm, 2)), data(SIXTEEN)], ResultReason.InvalidField],
+      [
+        E,
+        [
+          uid(id),
+          params(mode(BlockCipherMode.CBC), ttlv.bool(Tag.RandomIv, true)),
+          data(SIXTEEN),
+          ttlv.bytes(Tag.IvCounterNonce, Buffer.alloc(16)),
+        ],
+        ResultReason.InvalidField,
+      ],
+      [E, [uid(id), params(mode(BlockCipherMode.CBC), ttlv.bool(Tag.RandomIv, false)), data(SIXTEEN)], ResultReason.MissingData],
+      [
+        E,
+        [
+          uid(id),
+          params(mode(BlockCipherMode.CBC)),
+          data(SIXTEEN),
+          ttlv.bytes(Tag.AuthenticatedEncryptionAdditionalData, Buffer.from('x')),
+        ],
+        ResultReason.InvalidField,
+      ],
+      [
+        Operation.Decrypt,
+        [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bool(Tag.InitIndicator, true)],
+        ResultReason.FeatureNotSupported,
+      ],
+      [
+        E,
+        [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bytes(Tag.CorrelationValue, Buffer.from('c'))],
+        ResultReason.InvalidField,
+      ],
+      [E, [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bool(Tag.FinalIndicator, false)], ResultReason.MissingData],
+      [E, [uid(id), params(ttlv.text(Tag.Name, 'x')), data(SIXTEEN)], ResultReason.InvalidField],
+    ];
+    for (const [op, payload, reason] of refusals) {
+      const answer = await send(userA, op, payload);
+      expect([answer.reason, answer.message]).toEqual([reason, expect.any(String)]);
+    }
+  });
+
+  it('CS-BC-M-GCM-3-14: a GCM Encrypt in two parts (Init Indicator, Correlation Value, Final Indicator) gives test case 4', async () => {
+    const id = await register(hexOf('feffe9928665731c6d6a8f9467308308'));
+    const gcm = params(mode(BlockCipherMode.GCM), ttlv.int(Tag.TagLength, 16));
+    const first = ok(
+      await send(userA, Operation.Encrypt, [
+        uid(id),
+        gcm,
+        data(hexOf('d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72')),
+        ttlv.bytes(Tag.IvCounterNonce, hexOf('cafebabefacedbad')),
+        ttlv.bool(Tag.InitIndicator, true),
+        ttlv.bytes(Tag.AuthenticatedEncryptionAdditionalData, hexOf('feedfacedeadbeeffeedfacedeadbeefabaddad2')),
+      ]),
+    );
+    expect(asBytes(child(first.payload, Tag.Data))?.toString('hex')).toBe(
+      '61353b4c2806934a777ff51fa22a4755699b2a714fcdc6f83766e5f97b6c7423',
+    );
+    const correlation = asBytes(child(first.payload, Tag.CorrelationValue)) ?? Buffer.alloc(0);
+    expect(correlation).toHaveLength(16);
+    const rest = [
+      gcm,
+      data(hexOf('1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39')),
+      ttlv.bytes(Tag.CorrelationValue, correlation),
+      ttlv.bool(Tag.FinalIndicator, true),
+    ];
+    // Another principal cannot continue it (here a tenant-admin, refused by role first).
+    expect((await send(adminA, Operation.Encrypt, [uid(id), ...rest])).reason).toBe(ResultReason.PermissionDenied);
+    const last = ok(await send(userA, Operation.Encrypt, [uid(id), ...rest]));
+    expect(asBytes(child(last.payload, Tag.Data))?.toString('hex')).toBe('73806900e49f24b22b097544d4896b424989b5e1ebac0f07c23f4598');
+    expect(asBytes(child(last.payload, Tag.AuthenticatedEncryptionTag))?.toString('hex')).toBe('3612d2e79e3b0785561be14aaca2fccb');
+    // The stream is closed.
+    expect((await send(userA, Operation.Encrypt, [uid(id), ...rest])).reason).toBe(ResultReason.InvalidField);
+  });
+
+  it('HMAC-SHA1/224/384/512 keys: MAC with the key’s hash (RFC 2202 vector for a registered HMAC-SHA1 key), a mismatched hash refused', async () => {
+    const sha1 = await register(Buffer.alloc(20, 0x0b), CryptographicAlgorithm.HMAC_SHA1, 160);
+    const mac = await send(userA, Operation.Mac, [uid(sha1), data(Buffer.from('Hi There'))]);
+    expect(asBytes(child(ok(mac).payload, Tag.MacData))).toEqual(hexOf('b617318655057264e28bc0b6fb378c8ef146be00'));
+    const withHash = (h: number): TtlvItem => params(ttlv.enum(Tag.HashingAlgorithm, h));
+    ok(await send(userA, Operation.Mac, [uid(sha1), withHash(4), data(Buffer.from('Hi There'))]));
+    expect((await send(userA, Operation.Mac, [uid(sha1), withHash(6), data(Buffer.from('Hi There'))])).reason).toBe(
+      ResultReason.InvalidField,
+    );
+    for (const [algorithm, bits, name] of [
+      [CryptographicAlgorithm.HMAC_SHA224, 224, 'sha224'],
+      [CryptographicAlgorithm.HMAC_SHA384, 384, 'sha384'],
+      [CryptographicAlgorithm.HMAC_SHA512, 512, 'sha512'],
+    ] as const) {
+      const id = await activeKey(algorithm, bits, false);
+      expect((await keyOf(A, id))?.keyType).toBe(`HMAC-${name.toUpperCase()}`);
+      const out = asBytes(child(ok(await send(userA, Operation.Mac, [uid(id), data(Buffer.from('m'))])).payload, Tag.MacData));
+      expect(out).toEqual(
+        createHmac(name, stored(A, id) ?? Buffer.alloc(0))
+          .update('m')
+          .digest(),
       );
-      const { createCipheriv } = await import('node:crypto');
-      const material = stored(A, id) ?? Buffer.alloc(0);
-      const local = (key: Buffer): Buffer => {
-        const cipher = createCipheriv(cipherName, key, iv);
-        return Buffer.concat([cipher.update('data'), cipher.final(), cipher.getAuthTag()]);
-      };
-      const expected = withKmipAesGcmKey(material, { tenantId: A, keyId: id, version: 1 }, local);
-      expect(asBytes(child(enc.payload, Tag.Data))).toEqual(expected);
-      expect(asBytes(child(enc.payload, Tag.Data))).not.toEqual(local(material));
-      const dec = ok(
-        await send(userA, Operation.Decrypt, [uid(id), ttlv.bytes(Tag.Data, expected), ttlv.bytes(Tag.IvCounterNonce, iv)], [1, 2]),
+    }
+  });
+
+  it('3DES: created, registered and fetched; encrypts only once the tenant policy allows legacy encryption (SP 800-67 vector)', async () => {
+    const created = await activeKey(CryptographicAlgorithm.TRIPLE_DES, 168);
+    expect((await keyOf(A, created))?.keyType).toBe('TDES-168');
+    const got = ok(await send(userA, Operation.Get, [uid(created)]));
+    expect(asInt(child(child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.CryptographicLength))).toBe(168);
+    const id = await register(hexOf('0123456789abcdef23456789abcdef01456789abcdef0123'), CryptographicAlgorithm.TRIPLE_DES, 168);
+    const plain = Buffer.from('The qufck brown fox jump', 'latin1');
+    const ecb = params(mode(BlockCipherMode.ECB));
+    const refused = await send(userA, Operation.Encrypt, [uid(id), ecb, data(plain)]);
+    expect([refused.reason, refused.message]).toEqual([
+      ResultReason.PermissionDenied,
+      `key ${id} is a legacy TDES-168 key; the tenant policy does not allow legacy encryption`,
+    ]);
+    await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { allowLegacyEncryption: true } });
+    try {
+      expect(dataOf(await send(userA, Operation.Encrypt, [uid(id), ecb, data(plain)]))).toEqual(
+        hexOf('a826fd8ce53b855fcce21c8112256fe668d5c05dd9b6b900'),
       );
-      expect(asBytes(child(dec.payload, Tag.Data))?.toString()).toBe('data');
-    },
-  );
+      expect((await send(userA, Operation.Encrypt, [uid(id), data(plain)])).reason).toBe(ResultReason.InvalidField); // no mode named
+      expect((await send(userA, Operation.Encrypt, [uid(id), params(mode(BlockCipherMode.GCM)), data(plain)])).reason).toBe(
+        ResultReason.FeatureNotSupported,
+      );
+      const cbc = params(mode(BlockCipherMode.CBC), ttlv.enum(Tag.PaddingMethod, 3));
+      const enc = ok(await send(userA, Operation.Encrypt, [uid(id), cbc, data(Buffer.from('legacy'))]));
+      const iv = asBytes(child(enc.payload, Tag.IvCounterNonce)) ?? Buffer.alloc(0);
+      expect(iv).toHaveLength(8);
+      const back = await send(userA, Operation.Decrypt, [
+        uid(id),
+        cbc,
+        data(asBytes(child(enc.payload, Tag.Data)) ?? Buffer.alloc(0)),
+        ttlv.bytes(Tag.IvCounterNonce, iv),
+      ]);
+      expect(dataOf(back)?.toString()).toBe('legacy');
+    } finally {
+      await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { allowLegacyEncryption: false } });
+    }
+  });
+
+  it('RNG Retrieve, RNG Seed refused precisely, Hash (SHA-256, SHA3-256), and Query lists them', async () => {
+    const rng = ok(await send(userA, Operation.RngRetrieve, [ttlv.int(Tag.DataLength, 32)]));
+    expect(asBytes(child(rng.payload, Tag.Data))).toHaveLength(32);
+    expect((await send(userA, Operation.RngRetrieve, [ttlv.int(Tag.DataLength, 0)])).reason).toBe(ResultReason.InvalidField);
+    expect((await send(userA, Operation.RngRetrieve, [])).reason).toBe(ResultReason.MissingData);
+    expect((await send(auditorA, Operation.RngRetrieve, [ttlv.int(Tag.DataLength, 8)])).reason).toBe(ResultReason.PermissionDenied);
+    const seed = await send(adminA, Operation.RngSeed, [data(Buffer.alloc(32))]);
+    expect([seed.reason, seed.message]).toEqual([ResultReason.OperationNotSupported, expect.stringContaining('RNG Seed is not supported')]);
+    const hash = (h: number, d: Buffer) => send(adminA, Operation.Hash, [params(ttlv.enum(Tag.HashingAlgorithm, h)), data(d)]);
+    expect(dataOf(await hash(6, Buffer.from('abc')))?.toString('hex')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(dataOf(await hash(15, Buffer.alloc(0)))?.toString('hex')).toBe(
+      'a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a',
+    );
+    expect((await hash(3, Buffer.from('abc'))).reason).toBe(ResultReason.FeatureNotSupported); // MD5
+    expect((await send(adminA, Operation.Hash, [data(Buffer.from('abc'))])).reason).toBe(ResultReason.MissingData);
+    const q = ok(await send(auditorA, Operation.Query, [ttlv.enum(Tag.QueryFunction, 1)]));
+    const listed = children(q.payload, Tag.Operation).map(asEnum);
+    expect(listed).toEqual(expect.arrayContaining([Operation.RngRetrieve, Operation.Hash, Operation.Encrypt, Operation.Mac]));
+    expect(listed).not.toContain(Operation.RngSeed);
+  });
 });
 
 describe('wrong tenant, unknown principals, Query and metrics', () => {

@@ -1,5 +1,5 @@
 import type { KeyAttributes } from './key.attributes';
-import type { KeyOrigin, KeyType } from './key.types';
+import type { KeyOrigin, KeyType, KmipCipherParameters } from './key.types';
 
 export interface CreateKey {
   readonly kind: 'key.create';
@@ -21,6 +21,10 @@ export interface CreateKey {
   readonly materialBytes?: number;
   /** Client attributes stored with the key and answered back (KMIP attributes Keyward has no field for). */
   readonly attributes?: KeyAttributes;
+  /** Created over KMIP: KMIP uses the material as is, REST's data plane refuses the key (see KeyState.kmipOnly). */
+  readonly kmipOnly?: boolean;
+  /** KMIP keys only: the key's Cryptographic Parameters. */
+  readonly cipherParameters?: KmipCipherParameters;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';

@@ -9,7 +9,15 @@ import type { KeyEventBody } from './key.events';
 import { isOwnershipBound, ownerAtCreation } from './key.ownership';
 import type { KeyState } from './key.state';
 import { isAsymmetricKeyType } from './key.asymmetric';
-import { acceptsMaterialLength, DESTRUCTION_WAIT_DAYS, isDestroyed, type KeyLifecycleState } from './key.types';
+import {
+  acceptsMaterialLength,
+  DESTRUCTION_WAIT_DAYS,
+  isDestroyed,
+  KMIP_ONLY_KEY_TYPES,
+  MAX_CIPHER_PARAMETERS,
+  type KeyLifecycleState,
+  type KmipCipherParameters,
+} from './key.types';
 
 const DAY_MS = 86_400_000;
 
@@ -61,6 +69,15 @@ function requireValidDate(date: Date | undefined, name: string): void {
   if (date !== undefined && Number.isNaN(date.getTime())) refuse('invalid', `${name} is not a valid date`);
 }
 
+function validateCipherParameters(parameters: KmipCipherParameters, kmipOnly: boolean): void {
+  if (!kmipOnly) refuse('invalid', 'only keys created over KMIP have Cryptographic Parameters');
+  const entries = Object.entries(parameters);
+  const valid = (v: unknown): boolean => typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v));
+  if (entries.length > MAX_CIPHER_PARAMETERS || entries.some(([name, v]) => !/^[a-zA-Z]{1,40}$/.test(name) || !valid(v))) {
+    refuse('invalid', `Cryptographic Parameters are at most ${MAX_CIPHER_PARAMETERS} named integers or booleans`);
+  }
+}
+
 export function decideCreateKey(
   command: CreateKey,
   existing: KeyState | undefined,
@@ -85,6 +102,11 @@ export function decideCreateKey(
       materialBytes: command.materialBytes ?? null,
     });
   }
+  const kmipOnly = command.kmipOnly === true;
+  if (KMIP_ONLY_KEY_TYPES.has(command.keyType) && !kmipOnly) {
+    refuse('invalid', `${command.keyType} keys are created over KMIP only`, { keyType: command.keyType });
+  }
+  if (command.cipherParameters !== undefined) validateCipherParameters(command.cipherParameters, kmipOnly);
   const { activationDate, deactivationDate } = command;
   if (activationDate && deactivationDate && deactivationDate.getTime() <= activationDate.getTime()) {
     refuse('invalid', 'deactivationDate must be after activationDate');
@@ -105,6 +127,8 @@ export function decideCreateKey(
       ...(imported ? { origin: 'imported' as const } : {}),
       ...(owner === undefined ? {} : { owner }),
       ...(command.attributes === undefined || Object.keys(command.attributes).length === 0 ? {} : { attributes: command.attributes }),
+      ...(kmipOnly ? { kmipOnly: true as const } : {}),
+      ...(command.cipherParameters === undefined ? {} : { cipherParameters: { ...command.cipherParameters } }),
     },
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.

@@ -1,6 +1,6 @@
 import type { DomainEvent, EventBody } from '../shared/event';
 import type { KeyAttributes } from './key.attributes';
-import type { KeyType } from './key.types';
+import type { KeyType, KmipCipherParameters } from './key.types';
 
 export interface KeyVersionFacts {
   readonly version: number;
@@ -26,6 +26,9 @@ export type KeyCreated = EventBody<
     readonly owner?: string;
     /** Client attributes (present only when some were given). */
     readonly attributes?: KeyAttributes;
+    /** Present only for keys created or registered over KMIP (KeyState.kmipOnly). */
+    readonly kmipOnly?: true;
+    readonly cipherParameters?: KmipCipherParameters;
   }
 >;
 export type KeyActivated = EventBody<'key.activated.v1', { readonly keyId: string; readonly reason: 'requested' | 'activation-date' }>;

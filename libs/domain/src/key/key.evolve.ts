@@ -30,6 +30,8 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       ...(d.origin === 'imported' ? { origin: 'imported' as const } : {}),
       ...(d.owner === undefined ? {} : { owner: d.owner }),
       ...(d.attributes === undefined ? {} : { attributes: d.attributes }),
+      ...(d.kmipOnly === true ? { kmipOnly: true as const } : {}),
+      ...(d.cipherParameters === undefined ? {} : { cipherParameters: { ...d.cipherParameters } }),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,

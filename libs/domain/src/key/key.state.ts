@@ -1,6 +1,6 @@
 import type { Actor } from '../shared/actor';
 import type { KeyAttributes } from './key.attributes';
-import type { KeyLifecycleState, KeyType } from './key.types';
+import type { KeyLifecycleState, KeyType, KmipCipherParameters } from './key.types';
 
 export interface KeyVersionState {
   readonly version: number;
@@ -29,6 +29,14 @@ export interface KeyState {
   readonly exportable: boolean;
   /** Present only when the caller imported the material (KMIP Register); absent for generated keys. */
   readonly origin?: 'imported';
+  /**
+   * Present only for keys created or registered over KMIP: KMIP Encrypt/Decrypt run under the material
+   * itself (caller-chosen modes and IVs, as the OASIS known-answer cases need) and REST's data plane
+   * refuses the key, so no REST ciphertext ever exists under material a caller can drive with chosen IVs.
+   */
+  readonly kmipOnly?: true;
+  /** KMIP keys only: the Cryptographic Parameters given at creation. */
+  readonly cipherParameters?: KmipCipherParameters;
   /** Material retrieval switched on (dual-controlled), for exportable keys only. */
   readonly exportEnabled: boolean;
   readonly versions: readonly KeyVersionState[];

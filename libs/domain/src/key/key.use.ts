@@ -4,7 +4,7 @@ import { isOwnershipBound } from './key.ownership';
 import type { TenantState } from '../tenant/tenant';
 import type { KeyState, KeyVersionState } from './key.state';
 import { ASYMMETRIC_KEY_TYPES, admitsSignature, isAsymmetricKeyType, type SignatureAlgorithm } from './key.asymmetric';
-import { isDestroyed, KEY_TYPES, type KeyType, type KeyUsage } from './key.types';
+import { isDestroyed, KEY_TYPES, LEGACY_KEY_TYPES, type KeyType, type KeyUsage } from './key.types';
 
 /**
  * Crypto operations, by what they do with a key version: `protect` makes new ciphertext or MACs
@@ -62,9 +62,14 @@ export function requireTenantActive(tenant: TenantState | undefined, tenantId: s
   return tenant;
 }
 
+/** The door a crypto operation comes through: REST's data plane, or KMIP. */
+export type CryptoDoor = 'rest' | 'kmip';
+
 /**
  * Decides whether `operation` may use `key` (at `version` for unprotect; the latest for protect)
  * and returns the version to use. Pure: the caller supplies the tenant, the key and the time.
+ * A key created over KMIP (`kmipOnly`) is used through KMIP only; a legacy key type only when the
+ * tenant policy allows legacy encryption.
  */
 export function authorizeUse(
   tenant: TenantState | undefined,
@@ -74,12 +79,23 @@ export function authorizeUse(
   operation: CryptoOperation,
   now: Date,
   version?: number,
+  door: CryptoDoor = 'rest',
 ): KeyVersionState {
   const policy = requireTenantActive(tenant, tenantId).policy;
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
   const { direction } = CRYPTO_OPERATIONS[operation];
   if (!allowedOperations(key.keyType).includes(operation)) {
     refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key and cannot be used to ${operation}`, {
+      keyId: key.keyId,
+      keyType: key.keyType,
+      operation,
+    });
+  }
+  if (key.kmipOnly === true && door !== 'kmip') {
+    refuse('wrong-usage', `key ${key.keyId} was created over KMIP and is used over KMIP only`, { keyId: key.keyId, operation });
+  }
+  if (LEGACY_KEY_TYPES.has(key.keyType) && !(policy.allowLegacyEncryption ?? false)) {
+    refuse('legacy-refused', `key ${key.keyId} is a legacy ${key.keyType} key; the tenant policy does not allow legacy encryption`, {
       keyId: key.keyId,
       keyType: key.keyType,
       operation,

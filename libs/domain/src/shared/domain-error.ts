@@ -3,7 +3,8 @@ import { CodedError } from './coded-error';
 /**
  * Why a command was refused. The edge maps each code to one HTTP status:
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
- * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409;
+ * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409,
+ * legacy-refused 403 (a legacy key type the tenant policy does not let encrypt);
  * approval-required 409 (a sensitive command sent without going through an approval request);
  * forbidden 403 (the caller's role may not act on this key: an appliance on a key it does not own);
  * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota).
@@ -18,6 +19,7 @@ export type DomainErrorCode =
   | 'key-unusable'
   | 'key-destroyed'
   | 'version-retired'
+  | 'legacy-refused'
   | 'approval-required'
   | 'forbidden'
   | 'quota-exceeded'

@@ -26,6 +26,8 @@ export type KmipDestroyPolicy = (typeof KMIP_DESTROY_POLICIES)[number];
 export interface TenantPolicy {
   /** Let Compromised keys still decrypt and verify (to recover data); off by default. */
   readonly allowCompromisedDecrypt: boolean;
+  /** Let legacy key types (3DES, KMIP only) encrypt and decrypt; off by default (they can still be created, registered and fetched). */
+  readonly allowLegacyEncryption?: boolean;
   readonly dualControl: DualControlPolicy;
   /** KMIP Destroy of Deactivated/Compromised keys; absent: `pending`. */
   readonly kmipDestroy?: KmipDestroyPolicy;
@@ -33,6 +35,7 @@ export interface TenantPolicy {
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   allowCompromisedDecrypt: false,
+  allowLegacyEncryption: false,
   dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') },
 };
 

@@ -16,6 +16,7 @@ const REFUSALS: Readonly<Record<DomainErrorCode, [number, string]>> = {
   'key-unusable': [409, 'Key not usable for this operation'],
   'key-destroyed': [409, 'Key destroyed'],
   'version-retired': [409, 'Key version retired'],
+  'legacy-refused': [403, 'Legacy encryption not allowed'],
   'approval-required': [409, 'Approval required'],
   forbidden: [403, 'Forbidden'],
   'quota-exceeded': [409, 'Tenant quota exceeded'],

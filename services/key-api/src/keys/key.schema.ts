@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { DESTRUCTION_WAIT_DAYS, ID_PATTERN, KEY_STATES, KEY_TYPES, ROLES } from '@keyward/domain';
+import { DESTRUCTION_WAIT_DAYS, ID_PATTERN, KEY_STATES, KEY_TYPES, REST_KEY_TYPES, ROLES } from '@keyward/domain';
 import { isoDate, pageQuery, seqResponse } from '../platform/common.schema';
 
 const keyTypes = Object.keys(KEY_TYPES) as [keyof typeof KEY_TYPES, ...(keyof typeof KEY_TYPES)[]];
+/** The types REST creates; the KMIP-only ones (HMAC-SHA1/224/384/512, 3DES) are created over KMIP. */
+const restKeyTypes = REST_KEY_TYPES as [keyof typeof KEY_TYPES, ...(keyof typeof KEY_TYPES)[]];
 const labels = z.record(z.string().max(63), z.string().max(256));
 
 export const createKeyBody = z.strictObject({
-  keyType: z.enum(keyTypes).default('AES-256-GCM'),
+  keyType: z.enum(restKeyTypes).default('AES-256-GCM'),
   alias: z.string().min(1).max(128).optional(),
   description: z.string().max(1024).optional(),
   labels: labels.optional(),
@@ -52,6 +54,7 @@ export const keyResponse = z.object({
   description: z.string(),
   labels: z.record(z.string(), z.string()),
   exportable: z.boolean(),
+  kmipOnly: z.literal(true).optional().describe('Created or registered over KMIP: used over KMIP only (this data plane refuses it)'),
   exportEnabled: z.boolean(),
   versions: z.array(z.object({ version: z.number().int(), kcv: z.string(), createdAt: z.string(), destroyed: z.boolean() })),
   latestVersion: z.number().int(),

@@ -39,6 +39,10 @@ export const tenantPolicyBody = z
       .boolean()
       .optional()
       .describe('Let Compromised keys still decrypt and verify (data recovery); default false'),
+    allowLegacyEncryption: z
+      .boolean()
+      .optional()
+      .describe('Let legacy key types (3DES, created or registered over KMIP) encrypt and decrypt over KMIP; default false'),
     dualControl: z
       .strictObject({
         quorum: z
@@ -61,11 +65,16 @@ export const tenantPolicyBody = z
       ),
   })
   .refine(
-    (b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined || b.kmipDestroy !== undefined,
-    'send allowCompromisedDecrypt, dualControl and/or kmipDestroy',
+    (b) =>
+      b.allowCompromisedDecrypt !== undefined ||
+      b.allowLegacyEncryption !== undefined ||
+      b.dualControl !== undefined ||
+      b.kmipDestroy !== undefined,
+    'send allowCompromisedDecrypt, allowLegacyEncryption, dualControl and/or kmipDestroy',
   );
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
+  allowLegacyEncryption: z.boolean(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
   kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
 });

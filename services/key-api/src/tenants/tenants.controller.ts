@@ -140,7 +140,7 @@ export class TenantsController {
   async policy(@RequestCaller() caller: Caller) {
     const log = await this.executor.current(caller.principal.tenantId);
     if (!log.tenant) throw notFound(caller.principal.tenantId);
-    return log.tenant.policy;
+    return { allowLegacyEncryption: false, ...log.tenant.policy };
   }
 
   @Put('tenant/policy')
@@ -158,6 +158,7 @@ export class TenantsController {
           tenantId,
           policy: {
             ...(body.allowCompromisedDecrypt === undefined ? {} : { allowCompromisedDecrypt: body.allowCompromisedDecrypt }),
+            ...(body.allowLegacyEncryption === undefined ? {} : { allowLegacyEncryption: body.allowLegacyEncryption }),
             ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
             ...(body.kmipDestroy === undefined ? {} : { kmipDestroy: body.kmipDestroy }),
           },
@@ -167,7 +168,7 @@ export class TenantsController {
     );
     if (pendingApproval) return { seq, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
-    return { seq, ...log.tenant.policy };
+    return { seq, allowLegacyEncryption: false, ...log.tenant.policy };
   }
 
   private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], caller: Caller) {

@@ -1,5 +1,5 @@
 import { newId } from '@keyward/auth';
-import { SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
+import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
 import {
@@ -9,6 +9,7 @@ import {
   asEnum,
   asInt,
   child,
+  CryptographicAlgorithm,
   CryptographicUsageMask,
   KeyFormatType,
   ObjectType,
@@ -18,12 +19,14 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { nameValue, readAttributes, SERVER_ATTRIBUTES, symmetricKeyType, type KmipAttribute } from '../kmip-attributes';
+import { readCipherParameters } from '../kmip-cipher-parameters';
+import { SUPPORTED_SYMMETRIC_KEYS } from '../kmip-key-types';
 import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
 /** What Create and Register share: the attributes a key is created with. */
 interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
-  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes'>;
+  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes' | 'kmipOnly' | 'cipherParameters'>;
 }
 
 /** Attributes Create and Register turn into the key's own fields (one instance each). */
@@ -31,6 +34,7 @@ const APPLIED = new Set([
   'Cryptographic Algorithm',
   'Cryptographic Length',
   'Cryptographic Usage Mask',
+  'Cryptographic Parameters',
   'Name',
   'Activation Date',
   'Deactivation Date',
@@ -66,10 +70,14 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
   if (asBool(find('Sensitive')?.value) === true)
     fail(ResultReason.FeatureNotSupported, 'Keyward does not keep Sensitive objects: create the key not extractable instead');
   const stored = toStored(kept);
+  const cipherParameters = readCipherParameters(find('Cryptographic Parameters')?.value);
   return {
     find,
     options: {
       exportable: exportMask || extractable === true,
+      // Keys created or registered over KMIP are KMIP keys: KMIP uses their material, REST's data plane never does (docs/kmip.md).
+      kmipOnly: true,
+      ...(cipherParameters === undefined ? {} : { cipherParameters }),
       ...(alias === undefined ? {} : { alias }),
       ...(activationDate === undefined ? {} : { activationDate }),
       ...(deactivationDate === undefined ? {} : { deactivationDate }),
@@ -98,7 +106,7 @@ async function createWithMaterial(
   });
 }
 
-/** Create: a Symmetric Key, AES-128/192/256 (→ AES-*-GCM) or HMAC-SHA256, with fresh CSPRNG material. */
+/** Create: a Symmetric Key (AES-128/192/256, HMAC-SHA1/224/256/384/512 or 3DES) with fresh CSPRNG material, a KMIP key. */
 export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, MANAGERS, 'create keys');
   if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
@@ -110,7 +118,7 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
   if (keyType === undefined) {
     return fail(
       ResultReason.InvalidField,
-      `Cryptographic Algorithm ${algorithm ?? 'none'} with Cryptographic Length ${length ?? 'none'} is not supported: AES 128/192/256 or HMAC-SHA256 (256)`,
+      `Cryptographic Algorithm ${algorithm ?? 'none'} with Cryptographic Length ${length ?? 'none'} is not supported: ${SUPPORTED_SYMMETRIC_KEYS}`,
     );
   }
   const keyId = newId('key');
@@ -156,15 +164,19 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
     const block = keyBlockOf(child(payload, Tag.SymmetricKey), [KeyFormatType.Raw, KeyFormatType.TransparentSymmetricKey]);
     supplied = block.material;
     const algorithm = block.algorithm ?? asEnum(find('Cryptographic Algorithm')?.value);
-    const bits = block.bits ?? asInt(find('Cryptographic Length')?.value) ?? supplied.length * 8;
-    if (bits !== supplied.length * 8) {
-      supplied.fill(0);
-      return fail(ResultReason.InvalidField, `Cryptographic Length ${bits} does not match ${supplied.length * 8}-bit key material`);
-    }
-    const type = symmetricKeyType(algorithm, bits);
+    const given = block.bits ?? asInt(find('Cryptographic Length')?.value);
+    // Without a length, the material's (3DES: 168 bits in 24 bytes with parity).
+    const type = symmetricKeyType(algorithm, given ?? (algorithm === CryptographicAlgorithm.TRIPLE_DES ? 168 : supplied.length * 8));
     if (type === undefined) {
       supplied.fill(0);
-      return fail(ResultReason.InvalidField, 'only AES 128/192/256 and HMAC-SHA256 (256) keys can be registered');
+      return fail(ResultReason.InvalidField, `only ${SUPPORTED_SYMMETRIC_KEYS} keys can be registered`);
+    }
+    if (KEY_TYPES[type].materialBytes !== supplied.length) {
+      supplied.fill(0);
+      return fail(
+        ResultReason.InvalidField,
+        `Cryptographic Length ${given ?? 'none'} does not match ${supplied.length * 8}-bit key material`,
+      );
     }
     keyType = type;
   } else if (objectType === ObjectType.SecretData) {

@@ -1,19 +1,16 @@
-import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
-import { authorizeUse, isAsymmetricKeyType, type CryptoOperation } from '@keyward/domain';
+import { timingSafeEqual } from 'node:crypto';
 import {
-  asBytes,
-  asEnum,
-  asInt,
-  BlockCipherMode,
-  child,
-  CryptographicAlgorithm,
-  ResultReason,
-  Tag,
-  ttlv,
-  ValidityIndicator,
-  type TtlvItem,
-} from '@keyward/kmip';
+  blockDecrypt,
+  blockEncrypt,
+  blockEncryptStream,
+  hmacOf,
+  randomIvFor,
+  withKmipAesGcmKey,
+  type BlockCipherRequest,
+  type MaterialRef,
+} from '@keyward/crypto';
+import { authorizeUse, isAsymmetricKeyType, type CryptoOperation, type KeyState, type KmipCipherParameters } from '@keyward/domain';
+import { asBool, asBytes, child, ResultReason, Tag, ttlv, ValidityIndicator, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import {
   fail,
@@ -27,26 +24,30 @@ import {
   type KmipDeps,
   type Payload,
 } from '../kmip-call';
+import { chooseCipher, type CipherChoice } from '../kmip-cipher-choice';
+import { parameterLabel, readCipherParameters } from '../kmip-cipher-parameters';
+import { kmipKeyType } from '../kmip-key-types';
 import { decideFresh } from '../kmip-tenant-reads';
+import { cipherStreams } from '../kmip-cipher-streams';
 import { toKmipError } from '../kmip-error';
-
-const GCM_IV = 12;
-const GCM_TAG = 16;
 
 type UsedOperation = Extract<CryptoOperation, 'encrypt' | 'decrypt' | 'mac' | 'verify-mac'>;
 
+/** Runs `work` on the key the operation uses: the material itself for KMIP keys, the KMIP subkey for keys created over REST. */
+type WithKey = <T>(work: (key: Buffer) => T) => Promise<T>;
+
 /**
  * Runs one crypto operation for a key-user: the domain's authorizeUse decides (tenant, key state,
- * usage, version), the material comes from the keystore through the cache, and the usage audit
- * gets one record however it ends.
+ * usage, version, KMIP door, legacy policy), the material comes from the keystore through the cache,
+ * and the usage audit gets one record however it ends.
  */
 async function withUse(
   deps: KmipDeps,
   payload: TtlvItem | undefined,
   call: Call,
   operation: UsedOperation,
-  run: (use: <T>(work: (material: Buffer) => T) => Promise<T>, keyRef: string, version: MaterialRef) => Promise<Payload>,
-  check: () => void,
+  run: (key: KeyState, withKey: WithKey, withMaterial: WithKey) => Promise<Payload>,
+  streaming = false,
 ): Promise<Payload> {
   requireRole(call, USERS, operation);
   const { tenantId } = call.principal;
@@ -54,7 +55,8 @@ async function withUse(
   let keyId: string | null = null;
   let version: number | null = null;
   try {
-    check();
+    if (!streaming) refuseStreaming(payload);
+    dataOf(payload);
     // A refusal is confirmed against the store first (a key activated over REST a moment ago counts).
     const decided = await decideFresh(deps.executor, tenantId, (log) => {
       const key = log.keys.get(keyRef);
@@ -63,18 +65,16 @@ async function withUse(
       if (key !== undefined && isAsymmetricKeyType(key.keyType)) {
         fail(ResultReason.IllegalOperation, `key ${keyRef} is a ${key.keyType} key; KMIP does not use asymmetric keys yet`, 'wrong-usage');
       }
-      return { keyId, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow()) };
+      return { key, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow(), undefined, 'kmip') };
     });
-    const use = decided.use;
-    keyId = decided.keyId;
+    const { use, key } = decided;
+    if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     version = use.version;
-    const ref = { tenantId, keyId: keyRef, version: use.version };
+    const ref = { tenantId, keyId: key.keyId, version: use.version };
     if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
-    const out = await run(<T>(work: (material: Buffer) => T) => deps.materials.withMaterial(ref, use.kcv, work), keyRef, {
-      tenantId,
-      keyId: keyId ?? keyRef,
-      version: use.version,
-    });
+    const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
+    const withKey: WithKey = (work) => withMaterial((material) => (key.kmipOnly === true ? work(material) : subkey(material, ref, work)));
+    const out = await run(key, withKey, withMaterial);
     recordUsage(deps, call, operation, keyId, version, 'ok');
     return out;
   } catch (err: unknown) {
@@ -84,6 +84,9 @@ async function withUse(
   }
 }
 
+/** Keys created over REST: KMIP's ciphers run under the version's KMIP subkey, never the material REST's blobs use. */
+const subkey = <T>(material: Buffer, ref: MaterialRef, work: (key: Buffer) => T): T => withKmipAesGcmKey(material, ref, work);
+
 function dataOf(payload: TtlvItem | undefined): Buffer {
   const data = asBytes(child(payload, Tag.Data));
   if (data === undefined) return fail(ResultReason.MissingData, 'Data is required');
@@ -91,22 +94,84 @@ function dataOf(payload: TtlvItem | undefined): Buffer {
   return data;
 }
 
-function checkGcmParameters(payload: TtlvItem | undefined): void {
-  const params = child(payload, Tag.CryptographicParameters);
-  const mode = asEnum(child(params, Tag.BlockCipherMode));
-  if (mode !== undefined && mode !== BlockCipherMode.GCM)
-    fail(ResultReason.FeatureNotSupported, 'only the GCM block cipher mode is supported');
-  const algorithm = asEnum(child(params, Tag.CryptographicAlgorithm));
-  if (algorithm !== undefined && algorithm !== CryptographicAlgorithm.AES) fail(ResultReason.FeatureNotSupported, 'only AES is supported');
-  const tagLength = asInt(child(params, Tag.TagLength));
-  if (tagLength !== undefined && tagLength !== GCM_TAG) fail(ResultReason.FeatureNotSupported, 'the GCM tag length is 16 bytes');
-  dataOf(payload);
+type Stage = 'whole' | 'first' | 'next' | 'last';
+
+/** Where a request stands in a multi-part Encrypt (Init Indicator, Correlation Value, Final Indicator). */
+function stageOf(payload: TtlvItem | undefined): Stage {
+  const init = asBool(child(payload, Tag.InitIndicator));
+  const final = asBool(child(payload, Tag.FinalIndicator));
+  const correlation = child(payload, Tag.CorrelationValue) !== undefined;
+  if (!correlation) {
+    if (init === true && final !== true) return 'first';
+    if (init === false || final === false)
+      return fail(ResultReason.MissingData, 'a later part of a multi-part operation needs its Correlation Value');
+    return 'whole';
+  }
+  if (init === true)
+    return fail(ResultReason.InvalidField, 'Init Indicator starts a multi-part operation, which has no Correlation Value yet');
+  return final === true ? 'last' : 'next';
 }
 
+/** Multi-part (streaming) operations other than Encrypt are not supported: a single request must carry all the data. */
+export function refuseStreaming(payload: TtlvItem | undefined): void {
+  const init = asBool(child(payload, Tag.InitIndicator));
+  const final = asBool(child(payload, Tag.FinalIndicator));
+  const multiPart =
+    child(payload, Tag.CorrelationValue) !== undefined || init === false || final === false || (init === true && final !== true);
+  if (multiPart)
+    fail(
+      ResultReason.FeatureNotSupported,
+      'multi-part operations (Correlation Value, Init and Final Indicator) are supported for Encrypt only: send all the data in one request (a multi-part Decrypt would release plaintext before its tag is checked)',
+    );
+}
+
+/** The Cryptographic Parameters in force: the request's if it carries them, else the key's own (KMIP 1.4 §4.29). */
+const parametersFor = (payload: TtlvItem | undefined, key: KeyState): KmipCipherParameters =>
+  readCipherParameters(child(payload, Tag.CryptographicParameters)) ?? key.cipherParameters ?? {};
+
+/** The IV the caller gave, checked against the choice (ECB takes none; IV Length and Random IV are honoured). */
+function givenIv(payload: TtlvItem | undefined, choice: CipherChoice): Buffer | undefined {
+  const iv = asBytes(child(payload, Tag.IvCounterNonce));
+  if (iv === undefined) return undefined;
+  if (choice.mode === 'ECB') fail(ResultReason.InvalidField, 'ECB takes no IV/Counter/Nonce');
+  if (choice.randomIv === true) fail(ResultReason.InvalidField, 'Random IV is set: the server chooses the IV/Counter/Nonce');
+  if (choice.ivBytes !== undefined && iv.length !== choice.ivBytes) {
+    fail(ResultReason.InvalidField, `the IV/Counter/Nonce is ${iv.length} bytes, IV Length says ${choice.ivBytes}`);
+  }
+  return iv;
+}
+
+function gcmOnly(payload: TtlvItem | undefined, choice: CipherChoice): Buffer | undefined {
+  const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData));
+  if (aad !== undefined && choice.mode !== 'GCM')
+    fail(ResultReason.InvalidField, `Authenticated Encryption Additional Data applies to GCM only, not ${choice.mode}`);
+  return aad;
+}
+
+const cipherRequest = (
+  choice: CipherChoice,
+  key: Buffer,
+  iv: Buffer | undefined,
+  aad: Buffer | undefined,
+  tagLength?: number,
+): BlockCipherRequest => ({
+  algorithm: choice.algorithm,
+  mode: choice.mode,
+  padding: choice.padding,
+  key,
+  ...(iv === undefined ? {} : { iv }),
+  ...(aad === undefined ? {} : { aad }),
+  ...(tagLength === undefined ? {} : { tagLength }),
+});
+
+/** KMIP 1.4 added the Authenticated Encryption Tag field; older versions carry the tag at the end of Data. */
+const hasTagField = (call: Call): boolean => call.version.major > 1 || call.version.minor >= 4;
+
 /**
- * Encrypt: AES-GCM (128/192/256 by the key), the latest version of an Active key; 12-byte IV, generated
- * when absent. The caller may choose the IV, so this runs under the version's KMIP subkey, never under
- * the material REST's ciphertexts use (withKmipAesGcmKey, finding 6).
+ * Encrypt: the latest version of an Active key, with the Cryptographic Parameters in force (see
+ * chooseCipher): AES ECB/CBC/CTR/GCM or 3DES ECB/CBC, the caller's IV or one the server generates
+ * (then returned), GCM with AAD and a 12-16-byte tag. KMIP keys run under their material, keys
+ * created over REST under the version's KMIP subkey (docs/kmip.md).
  */
 export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   return withUse(
@@ -114,91 +179,152 @@ export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     payload,
     call,
     'encrypt',
-    async (use, keyRef, version) => {
-      const data = dataOf(payload);
-      const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) ?? Buffer.alloc(0);
-      const iv = asBytes(child(payload, Tag.IvCounterNonce)) ?? randomIv(GCM_IV);
-      if (iv.length !== GCM_IV) fail(ResultReason.InvalidField, 'the IV/Counter/Nonce must be 12 bytes');
-      const { ciphertext, tag } = await use((material) =>
-        withKmipAesGcmKey(material, version, (k) => {
-          const cipher = createCipheriv(aesGcmCipher(k.length), k, iv, { authTagLength: GCM_TAG });
-          cipher.setAAD(aad);
-          return { ciphertext: Buffer.concat([cipher.update(data), cipher.final()]), tag: cipher.getAuthTag() };
-        }),
-      );
-      // KMIP 1.4 added the Authenticated Encryption Tag field; older versions get it appended to Data.
-      const tagField = call.version.major > 1 || call.version.minor >= 4;
-      return [
-        ttlv.text(Tag.UniqueIdentifier, keyRef),
-        ttlv.bytes(Tag.Data, tagField ? ciphertext : Buffer.concat([ciphertext, tag])),
-        ttlv.bytes(Tag.IvCounterNonce, iv),
-        ...(tagField ? [ttlv.bytes(Tag.AuthenticatedEncryptionTag, tag)] : []),
-      ];
+    async (key, withKey) => {
+      const stage = stageOf(payload);
+      return stage === 'next' || stage === 'last'
+        ? continueEncrypt(payload, call, key, stage === 'last')
+        : startEncrypt(payload, call, key, withKey, stage === 'first');
     },
-    () => checkGcmParameters(payload),
+    true,
   );
+}
+
+/** The tag of a GCM encryption: its own field (KMIP ≥ 1.4), else after the ciphertext in Data. */
+function sealed(call: Call, key: KeyState, out: { data: Buffer; tag?: Buffer }, extra: TtlvItem[] = []): Payload {
+  const tagField = hasTagField(call);
+  const body = out.tag !== undefined && !tagField ? Buffer.concat([out.data, out.tag]) : out.data;
+  return [
+    ttlv.text(Tag.UniqueIdentifier, key.keyId),
+    ttlv.bytes(Tag.Data, body),
+    ...extra,
+    ...(out.tag !== undefined && tagField ? [ttlv.bytes(Tag.AuthenticatedEncryptionTag, out.tag)] : []),
+  ];
 }
 
 /**
- * Decrypt: AES-GCM with any live version the domain allows (the latest), under the version's KMIP
- * subkey as Encrypt (so a REST ciphertext never opens here); a changed byte, IV, tag or AAD is a
- * Cryptographic Failure.
+ * A later part of a multi-part Encrypt: the stream the Correlation Value names, opened by this principal
+ * on this key (the key's state was checked again by withUse); the last part answers the tag.
+ */
+function continueEncrypt(payload: TtlvItem | undefined, call: Call, key: KeyState, last: boolean): Payload {
+  const correlation = asBytes(child(payload, Tag.CorrelationValue));
+  if (correlation === undefined) return fail(ResultReason.InvalidField, 'Correlation Value is a byte string');
+  if (child(payload, Tag.IvCounterNonce) !== undefined || child(payload, Tag.AuthenticatedEncryptionAdditionalData) !== undefined) {
+    fail(ResultReason.InvalidField, 'the IV/Counter/Nonce and Additional Data belong to the first part of a multi-part Encrypt');
+  }
+  const owner = { tenantId: call.principal.tenantId, principalId: call.principal.principalId, keyId: key.keyId };
+  const stream = cipherStreams.take(correlation, owner, last);
+  if (stream === undefined)
+    return fail(
+      ResultReason.InvalidField,
+      'no open multi-part Encrypt of yours on this key has this Correlation Value (unknown or expired)',
+    );
+  const data = dataOf(payload);
+  if (!last)
+    return [
+      ttlv.text(Tag.UniqueIdentifier, key.keyId),
+      ttlv.bytes(Tag.Data, stream.update(data)),
+      ttlv.bytes(Tag.CorrelationValue, correlation),
+    ];
+  const head = stream.update(data);
+  const end = stream.final();
+  return sealed(call, key, { data: Buffer.concat([head, end.data]), ...(end.tag ? { tag: end.tag } : {}) });
+}
+
+async function startEncrypt(
+  payload: TtlvItem | undefined,
+  call: Call,
+  key: KeyState,
+  withKey: WithKey,
+  multiPart: boolean,
+): Promise<Payload> {
+  const choice = chooseCipher(key, parametersFor(payload, key));
+  const data = dataOf(payload);
+  if (child(payload, Tag.AuthenticatedEncryptionTag) !== undefined)
+    fail(ResultReason.InvalidField, 'Encrypt takes no Authenticated Encryption Tag');
+  const aad = gcmOnly(payload, choice);
+  const given = givenIv(payload, choice);
+  if (given === undefined && choice.randomIv === false && choice.mode !== 'ECB') {
+    fail(ResultReason.MissingData, 'Random IV is false: the IV/Counter/Nonce is required');
+  }
+  const iv = choice.mode === 'ECB' ? undefined : (given ?? randomIvFor(choice.algorithm, choice.mode, choice.ivBytes));
+  // Returned when the server generated it (KMIP 1.4 §4.29); the caller knows its own.
+  const ivItem = given === undefined && iv !== undefined ? [ttlv.bytes(Tag.IvCounterNonce, iv)] : [];
+  if (multiPart) {
+    const stream = await withKey((k) => blockEncryptStream(cipherRequest(choice, k, iv, aad, choice.tagLength)));
+    const head = stream.update(data);
+    const correlation = cipherStreams.open(
+      { tenantId: call.principal.tenantId, principalId: call.principal.principalId, keyId: key.keyId },
+      stream,
+    );
+    return [
+      ttlv.text(Tag.UniqueIdentifier, key.keyId),
+      ttlv.bytes(Tag.Data, head),
+      ...ivItem,
+      ttlv.bytes(Tag.CorrelationValue, correlation),
+    ];
+  }
+  const out = await withKey((k) => blockEncrypt(cipherRequest(choice, k, iv, aad, choice.tagLength), data));
+  return sealed(call, key, out, ivItem);
+}
+
+/**
+ * Decrypt: any live version the domain allows (the latest), same parameters as Encrypt; a changed
+ * byte, IV, tag or AAD (GCM) or bad PKCS#5 padding is a Cryptographic Failure.
  */
 export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  return withUse(
-    deps,
-    payload,
-    call,
-    'decrypt',
-    async (use, keyRef, version) => {
-      const data = dataOf(payload);
-      const aad = asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) ?? Buffer.alloc(0);
-      const iv = asBytes(child(payload, Tag.IvCounterNonce));
-      if (iv?.length !== GCM_IV) return fail(ResultReason.MissingData, 'a 12-byte IV/Counter/Nonce is required');
-      // Without an Authenticated Encryption Tag field (KMIP < 1.4 clients), the tag is the last 16 bytes of Data.
-      const tagItem = asBytes(child(payload, Tag.AuthenticatedEncryptionTag));
-      const tag = tagItem ?? (data.length >= GCM_TAG ? data.subarray(data.length - GCM_TAG) : undefined);
-      const body = tagItem ? data : data.subarray(0, Math.max(0, data.length - GCM_TAG));
-      if (tag?.length !== GCM_TAG) return fail(ResultReason.MissingData, 'a 16-byte Authenticated Encryption Tag is required');
-      const plaintext = await use((material) => {
-        try {
-          return withKmipAesGcmKey(material, version, (k) => openAnyAesGcm(k, { iv, tag, ciphertext: body }, aad));
-        } catch (err: unknown) {
-          if (!(err instanceof AuthenticationFailed)) throw err;
-          return fail(
-            ResultReason.CryptographicFailure,
-            'authentication failed: the data, IV, tag or AAD was altered',
-            'authentication-failed',
-          );
-        }
-      });
-      return [ttlv.text(Tag.UniqueIdentifier, keyRef), ttlv.bytes(Tag.Data, plaintext)];
-    },
-    () => checkGcmParameters(payload),
-  );
+  return withUse(deps, payload, call, 'decrypt', async (key, withKey) => {
+    const parameters = parametersFor(payload, key);
+    const choice = chooseCipher(key, parameters);
+    const data = dataOf(payload);
+    const aad = gcmOnly(payload, choice);
+    const iv = givenIv(payload, choice);
+    if (iv === undefined && choice.mode !== 'ECB')
+      return fail(ResultReason.MissingData, `${choice.mode} decryption needs the IV/Counter/Nonce`);
+    const tagItem = asBytes(child(payload, Tag.AuthenticatedEncryptionTag));
+    if (choice.mode !== 'GCM') {
+      if (tagItem !== undefined) fail(ResultReason.InvalidField, `${choice.mode} takes no Authenticated Encryption Tag`);
+      return [
+        ttlv.text(Tag.UniqueIdentifier, key.keyId),
+        ttlv.bytes(Tag.Data, await withKey((k) => blockDecrypt(cipherRequest(choice, k, iv, undefined), data))),
+      ];
+    }
+    // Tag Length, when given, must be the tag's length; without a tag field (KMIP < 1.4) the tag ends Data.
+    const explicitTag = typeof parameters.tagLength === 'number' ? parameters.tagLength : undefined;
+    const appended = explicitTag ?? choice.tagLength ?? 16;
+    if (tagItem === undefined && data.length < appended)
+      return fail(ResultReason.MissingData, 'the Authenticated Encryption Tag is required');
+    const tag = tagItem ?? data.subarray(data.length - appended);
+    const body = tagItem ? data : data.subarray(0, data.length - appended);
+    const plaintext = await withKey((k) => blockDecrypt(cipherRequest(choice, k, iv, aad, explicitTag), body, tag));
+    return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ttlv.bytes(Tag.Data, plaintext)];
+  });
 }
 
-function checkMacParameters(payload: TtlvItem | undefined): void {
-  const algorithm = asEnum(child(child(payload, Tag.CryptographicParameters), Tag.CryptographicAlgorithm));
-  if (algorithm !== undefined && algorithm !== CryptographicAlgorithm.HMAC_SHA256)
-    fail(ResultReason.FeatureNotSupported, 'only HMAC-SHA256 is supported');
-  dataOf(payload);
+/** The HMAC a MAC key computes: its own hash; Cryptographic Parameters may name it again, nothing else. */
+function macDigest(key: KeyState, parameters: KmipCipherParameters) {
+  const type = kmipKeyType(key.keyType);
+  const hmac = type?.hmac;
+  if (type === undefined || hmac === undefined)
+    return fail(ResultReason.IllegalOperation, `key ${key.keyId} is a ${key.keyType} key and cannot MAC`, 'wrong-usage');
+  for (const [name, value] of Object.entries(parameters)) {
+    if (name === 'cryptographicAlgorithm' && value === type.algorithm) continue;
+    if (name === 'hashingAlgorithm' && value === hmac.hashing) continue;
+    if (name === 'cryptographicAlgorithm' || name === 'hashingAlgorithm') {
+      fail(ResultReason.InvalidField, `${parameterLabel(name)} ${String(value)} does not match key ${key.keyId}, a ${key.keyType} key`);
+    }
+    fail(ResultReason.InvalidField, `${parameterLabel(name)} does not apply to HMAC`);
+  }
+  return hmac.digest;
 }
 
-/** MAC: HMAC-SHA256 with the latest version of an Active HMAC key. */
+/** MAC: HMAC with the key's hash (SHA-1/224/256/384/512), the latest version of an Active key. */
 export function mac(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  return withUse(
-    deps,
-    payload,
-    call,
-    'mac',
-    async (use, keyRef) => {
-      const data = dataOf(payload);
-      const digest = await use((k) => createHmac('sha256', k).update(data).digest());
-      return [ttlv.text(Tag.UniqueIdentifier, keyRef), ttlv.bytes(Tag.MacData, digest)];
-    },
-    () => checkMacParameters(payload),
-  );
+  return withUse(deps, payload, call, 'mac', async (key, _withKey, withMaterial) => {
+    const digest = macDigest(key, parametersFor(payload, key));
+    const data = dataOf(payload);
+    const out = await withMaterial((k) => hmacOf(digest, k, data));
+    return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ttlv.bytes(Tag.MacData, out)];
+  });
 }
 
 /**
@@ -206,22 +332,16 @@ export function mac(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): 
  * constant-time comparison; a MAC of another length is Invalid without a timing difference that matters.
  */
 export function macVerify(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  return withUse(
-    deps,
-    payload,
-    call,
-    'verify-mac',
-    async (use, keyRef) => {
-      const data = dataOf(payload);
-      const given = asBytes(child(payload, Tag.MacData));
-      if (given === undefined) return fail(ResultReason.MissingData, 'MAC Data is required');
-      const expected = await use((k) => createHmac('sha256', k).update(data).digest());
-      const valid = given.length === expected.length && timingSafeEqual(given, expected);
-      return [
-        ttlv.text(Tag.UniqueIdentifier, keyRef),
-        ttlv.enum(Tag.ValidityIndicator, valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid),
-      ];
-    },
-    () => checkMacParameters(payload),
-  );
+  return withUse(deps, payload, call, 'verify-mac', async (key, _withKey, withMaterial) => {
+    const digest = macDigest(key, parametersFor(payload, key));
+    const data = dataOf(payload);
+    const given = asBytes(child(payload, Tag.MacData));
+    if (given === undefined) return fail(ResultReason.MissingData, 'MAC Data is required');
+    const expected = await withMaterial((k) => hmacOf(digest, k, data));
+    const valid = given.length === expected.length && timingSafeEqual(given, expected);
+    return [
+      ttlv.text(Tag.UniqueIdentifier, key.keyId),
+      ttlv.enum(Tag.ValidityIndicator, valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid),
+    ];
+  });
 }

@@ -109,7 +109,7 @@ async function wrapped(
     if (wrapKey !== undefined && !wrapKey.keyType.startsWith('AES-'))
       fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
     requireAccess(call, wrapKey);
-    const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow());
+    const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow(), undefined, 'kmip');
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
     if (request.mode === BlockCipherMode.GCM) await deps.gcmBudget?.spend({ tenantId, keyId: request.keyRef, version: use.version });

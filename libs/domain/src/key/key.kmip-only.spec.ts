@@ -1,0 +1,87 @@
+import { NOW, applyCommand, day, refusal } from '../testing/spec-helpers';
+import { TenantLog } from '../keyset/keyset';
+import type { Actor } from '../shared/actor';
+import type { DecisionContext } from '../shared/decision-context';
+import { authorizeUse } from './key.use';
+import { KMIP_ONLY_KEY_TYPES, REST_KEY_TYPES, type KeyType } from './key.types';
+
+const TENANT = 'tnt_kmiponly1';
+const PROVIDER: Actor = { principalId: 'prn_provider01', role: 'provider-admin' };
+const ADMIN: Actor = { principalId: 'prn_admin0001', role: 'tenant-admin' };
+const ctx = (offset: number, actor: Actor = ADMIN): DecisionContext => ({ now: day(offset), actor, correlationId: `c${offset}` });
+
+function tenant(): TenantLog {
+  const log = new TenantLog(TENANT);
+  applyCommand(log, { kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme' }, ctx(-60, PROVIDER));
+  return log;
+}
+
+function withKey(log: TenantLog, keyId: string, keyType: KeyType, kmipOnly: boolean): void {
+  applyCommand(log, { kind: 'key.create', keyId, keyType, kcv: 'kcv1', activate: true, ...(kmipOnly ? { kmipOnly } : {}) }, ctx(-10));
+}
+
+describe('keys created over KMIP (kmipOnly)', () => {
+  it('are used through KMIP only: REST data-plane use is refused as wrong-usage', () => {
+    const log = tenant();
+    withKey(log, 'key_kmip0001', 'AES-128-GCM', true);
+    const key = log.keys.get('key_kmip0001');
+    expect(key?.kmipOnly).toBe(true);
+    expect(authorizeUse(log.tenant, TENANT, key, 'key_kmip0001', 'encrypt', NOW, undefined, 'kmip').version).toBe(1);
+    const refused = refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_kmip0001', 'encrypt', NOW));
+    expect(refused.code).toBe('wrong-usage');
+    expect(refused.message).toContain('used over KMIP only');
+    expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_kmip0001', 'decrypt', NOW, 1, 'rest')).code).toBe('wrong-usage');
+  });
+
+  it('keys created over REST stay usable through both doors', () => {
+    const log = tenant();
+    withKey(log, 'key_rest0001', 'AES-256-GCM', false);
+    const key = log.keys.get('key_rest0001');
+    expect(key?.kmipOnly).toBeUndefined();
+    expect(authorizeUse(log.tenant, TENANT, key, 'key_rest0001', 'encrypt', NOW).version).toBe(1);
+    expect(authorizeUse(log.tenant, TENANT, key, 'key_rest0001', 'encrypt', NOW, undefined, 'kmip').version).toBe(1);
+  });
+
+  it('KMIP-only key types cannot be created without the KMIP flag, and REST does not list them', () => {
+    for (const keyType of KMIP_ONLY_KEY_TYPES) {
+      const log = tenant();
+      expect(refusal(() => withKey(log, 'key_only0001', keyType, false)).code).toBe('invalid');
+      withKey(log, 'key_only0002', keyType, true);
+      expect(REST_KEY_TYPES).not.toContain(keyType);
+    }
+  });
+
+  it('Cryptographic Parameters are kept for KMIP keys only, as named integers or booleans', () => {
+    const log = tenant();
+    const base = { kind: 'key.create', keyType: 'AES-128-GCM', kcv: 'k' } as const;
+    applyCommand(
+      log,
+      { ...base, keyId: 'key_params01', kmipOnly: true, cipherParameters: { blockCipherMode: 2, randomIv: true } },
+      ctx(-5),
+    );
+    expect(log.keys.get('key_params01')?.cipherParameters).toEqual({ blockCipherMode: 2, randomIv: true });
+    expect(
+      refusal(() => applyCommand(log, { ...base, keyId: 'key_params02', cipherParameters: { blockCipherMode: 2 } }, ctx(-5))).code,
+    ).toBe('invalid');
+    const bad = { 'block cipher': 2 };
+    expect(refusal(() => applyCommand(log, { ...base, keyId: 'key_params03', kmipOnly: true, cipherParameters: bad }, ctx(-5))).code).toBe(
+      'invalid',
+    );
+  });
+});
+
+describe('legacy key types (3DES)', () => {
+  it('encrypt and decrypt only when the tenant policy allows legacy encryption', () => {
+    const log = tenant();
+    withKey(log, 'key_tdes0001', 'TDES-168', true);
+    const key = log.keys.get('key_tdes0001');
+    const refused = refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'encrypt', NOW, undefined, 'kmip'));
+    expect(refused.code).toBe('legacy-refused');
+    expect(refused.message).toContain('does not allow legacy encryption');
+    expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'decrypt', NOW, 1, 'kmip')).code).toBe('legacy-refused');
+    applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowLegacyEncryption: true } }, ctx(-1));
+    expect(authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'encrypt', NOW, undefined, 'kmip').version).toBe(1);
+    // Still never through REST.
+    expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'encrypt', NOW)).code).toBe('wrong-usage');
+  });
+});

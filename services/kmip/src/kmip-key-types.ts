@@ -1,0 +1,50 @@
+import { isAsymmetricKeyType, type AsymmetricKeyType, type KeyType } from '@keyward/domain';
+import { CryptographicAlgorithm, HashingAlgorithm } from '@keyward/kmip';
+import type { BlockCipherAlgorithm, DigestName } from '@keyward/crypto';
+
+/** How KMIP names each key type: its Cryptographic Algorithm and Length (bits), and what runs it. */
+interface KmipKeyType {
+  readonly algorithm: number;
+  readonly bits: number;
+  /** Encryption keys: the block cipher. */
+  readonly cipher?: BlockCipherAlgorithm;
+  /** HMAC keys: the hash, as a KMIP Hashing Algorithm and by name. */
+  readonly hmac?: { readonly hashing: number; readonly digest: DigestName };
+}
+
+const { AES, TRIPLE_DES, HMAC_SHA1, HMAC_SHA224, HMAC_SHA256, HMAC_SHA384, HMAC_SHA512 } = CryptographicAlgorithm;
+
+/** The one table of KMIP key types (SECRET keys are Secret Data: no algorithm, no length). */
+export const KMIP_KEY_TYPES: Readonly<Record<Exclude<KeyType, 'SECRET' | AsymmetricKeyType>, KmipKeyType>> = {
+  'AES-128-GCM': { algorithm: AES, bits: 128, cipher: 'AES' },
+  'AES-192-GCM': { algorithm: AES, bits: 192, cipher: 'AES' },
+  'AES-256-GCM': { algorithm: AES, bits: 256, cipher: 'AES' },
+  'TDES-168': { algorithm: TRIPLE_DES, bits: 168, cipher: 'TDES' },
+  'HMAC-SHA1': { algorithm: HMAC_SHA1, bits: 160, hmac: { hashing: HashingAlgorithm.SHA_1, digest: 'SHA-1' } },
+  'HMAC-SHA224': { algorithm: HMAC_SHA224, bits: 224, hmac: { hashing: HashingAlgorithm.SHA_224, digest: 'SHA-224' } },
+  'HMAC-SHA256': { algorithm: HMAC_SHA256, bits: 256, hmac: { hashing: HashingAlgorithm.SHA_256, digest: 'SHA-256' } },
+  'HMAC-SHA384': { algorithm: HMAC_SHA384, bits: 384, hmac: { hashing: HashingAlgorithm.SHA_384, digest: 'SHA-384' } },
+  'HMAC-SHA512': { algorithm: HMAC_SHA512, bits: 512, hmac: { hashing: HashingAlgorithm.SHA_512, digest: 'SHA-512' } },
+};
+
+/** None for secret data, nor yet for asymmetric keys (KMIP does not serve them yet). */
+export const kmipKeyType = (keyType: KeyType): KmipKeyType | undefined =>
+  keyType === 'SECRET' || isAsymmetricKeyType(keyType) ? undefined : KMIP_KEY_TYPES[keyType];
+
+/**
+ * The key type a Create or Register asks for: the algorithm and length must name one exactly (no
+ * length: AES-256, and the HMAC's or 3DES's only length; 3DES also as 192 bits, its size with parity).
+ */
+export function keyTypeFor(algorithm: number | undefined, bits: number | undefined): KeyType | undefined {
+  const candidates = (Object.entries(KMIP_KEY_TYPES) as [KeyType, KmipKeyType][]).filter(([, t]) => t.algorithm === algorithm);
+  if (bits === undefined) {
+    if (algorithm === AES) return 'AES-256-GCM';
+    return candidates.length === 1 ? candidates[0]?.[0] : undefined;
+  }
+  if (algorithm === TRIPLE_DES && bits === 192) return 'TDES-168';
+  return candidates.find(([, t]) => t.bits === bits)?.[0];
+}
+
+/** What Create and Register accept, for refusal messages. */
+export const SUPPORTED_SYMMETRIC_KEYS =
+  'AES 128/192/256, HMAC-SHA1 (160), HMAC-SHA224 (224), HMAC-SHA256 (256), HMAC-SHA384 (384), HMAC-SHA512 (512) or 3DES (168)';
