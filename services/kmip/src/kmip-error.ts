@@ -29,6 +29,7 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'approval-required': ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
   'rate-exceeded': ResultReason.PermissionDenied,
+  forbidden: ResultReason.PermissionDenied,
 };
 
 /** The Result Reason of each key-use error (libs/keys); its code is the slug the usage audit records. */

@@ -10,6 +10,7 @@ export const DUAL_CONTROL_OPERATIONS = [
   'principal.manage-admin',
   'tenant.offboard',
   'key.enable-export',
+  'grant.create',
 ] as const;
 export type DualControlOperation = (typeof DUAL_CONTROL_OPERATIONS)[number];
 

@@ -36,13 +36,23 @@ import {
 } from '../principal/principal-certificate';
 import { checkRejecter, standingApprovers } from '../approval/approval-standing';
 import { activeWithRole, isProviderDecision, PROVIDER_LOG, quorumFor, sensitiveOperation } from '../approval/dual-control';
+import {
+  decideGrant,
+  evolveGrant,
+  isGrantCommand,
+  isGrantEvent,
+  type GrantCommand,
+  type GrantEvent,
+  type GrantEventBody,
+} from '../grant/grant';
+import type { GrantState } from '../grant/grant.types';
 
 /** Commands that act directly; sensitive ones among them may need approvals first. */
-export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand;
+export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand | GrantCommand;
 export type KeywardCommand = DirectCommand | ApprovalCommand<DirectCommand>;
 export type KeywardEventBody =
-  TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand> | PrincipalCertificateEventBody;
-export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand> | PrincipalCertificateEvent;
+  TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand> | PrincipalCertificateEventBody | GrantEventBody;
+export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand> | PrincipalCertificateEvent | GrantEvent;
 
 /**
  * Everything one tenant's commit log says: the tenant, its keys, its principals. This is the
@@ -59,8 +69,28 @@ export class TenantLog {
   readonly approvals = new Map<string, ApprovalState<DirectCommand>>();
   /** Each principal's current client-certificate binding (principal.certificate-bound/unbound events). */
   readonly certificates = new Map<string, PrincipalCertificate>();
+  /** Every grant the log holds, revoked ones included (grant.created/revoked events). */
+  readonly grants = new Map<string, GrantState>();
+  /** Each principal's unrevoked grants, in creation order: what authorize reads on every crypto request. */
+  private readonly grantsByPrincipal = new Map<string, GrantState[]>();
 
   constructor(readonly logId: string) {}
+
+  /** The principal's unrevoked grants (in force or not), oldest first. */
+  grantsOf(principalId: string): readonly GrantState[] {
+    return this.grantsByPrincipal.get(principalId) ?? NO_GRANTS;
+  }
+
+  /** Folds a grant event into the grants and the per-principal index. */
+  evolveGrant(event: GrantEvent): void {
+    evolveGrant(this.grants, event);
+    const grant = this.grants.get(event.data.grantId);
+    if (grant === undefined) return;
+    const held = (this.grantsByPrincipal.get(grant.principalId) ?? []).filter((g) => g.grantId !== grant.grantId);
+    if (grant.revokedAt === null) held.push(grant);
+    if (held.length > 0) this.grantsByPrincipal.set(grant.principalId, held);
+    else this.grantsByPrincipal.delete(grant.principalId);
+  }
 
   aliasOwner(alias: string): string | undefined {
     return this.aliases.get(alias);
@@ -72,6 +102,8 @@ export class TenantLog {
     return id === undefined ? undefined : this.keys.get(id);
   }
 }
+
+const NO_GRANTS: readonly GrantState[] = Object.freeze([]);
 
 const isTenantCommand = (c: KeywardCommand): c is TenantCommand => c.kind.startsWith('tenant.');
 const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand =>
@@ -159,6 +191,13 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
       refuse('tenant-inactive', `tenant is ${log.tenant.status.toLowerCase()}`, { tenantId: log.logId, status: log.tenant.status });
     }
   }
+  if (isGrantCommand(command)) {
+    if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no grants');
+    const grant = log.grants.get(command.grantId);
+    const principalId = command.kind === 'grant.create' ? command.principalId : (grant?.principalId ?? '');
+    const held = log.grantsOf(principalId).length;
+    return decideGrant(command, { grant, principal: log.principals.get(principalId), heldByPrincipal: held, now: ctx.now });
+  }
   if (isPrincipalCertificateCommand(command)) {
     return decidePrincipalCertificate(command, log.principals.get(command.principalId), log.certificates.get(command.principalId));
   }
@@ -188,6 +227,8 @@ export function evolve(log: TenantLog, event: KeywardEvent): TenantLog {
     evolveApproval(log.approvals, event as ApprovalEvent);
   } else if (event.type.startsWith('tenant.')) {
     log.tenant = evolveTenant(log.tenant, event as TenantEvent);
+  } else if (isGrantEvent(event)) {
+    log.evolveGrant(event);
   } else if (isPrincipalCertificateEvent(event)) {
     const binding = evolvePrincipalCertificate(event);
     if (binding) log.certificates.set(event.data.principalId, binding);

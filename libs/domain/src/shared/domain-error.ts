@@ -5,7 +5,8 @@ import { CodedError } from './coded-error';
  * not-found 404, already-exists 409, illegal-transition 409, invalid 422, tenant-inactive 423,
  * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409;
  * approval-required 409 (a sensitive command sent without going through an approval request);
- * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota).
+ * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota);
+ * forbidden 403 (no grant allows this use of a key the principal holds a grant on).
  */
 export type DomainErrorCode =
   | 'not-found'
@@ -19,7 +20,8 @@ export type DomainErrorCode =
   | 'version-retired'
   | 'approval-required'
   | 'quota-exceeded'
-  | 'rate-exceeded';
+  | 'rate-exceeded'
+  | 'forbidden';
 
 export class DomainError extends CodedError<DomainErrorCode> {}
 
