@@ -12,7 +12,16 @@ import {
   type MaterialRef,
   type ParsedBlob,
 } from '@keyward/crypto';
-import { authorizeExport, authorizeUse, type CryptoOperation, type KeyState, type TenantLog } from '@keyward/domain';
+import {
+  authorizeExport,
+  authorizeUse,
+  requireAccess,
+  requireTenantActive,
+  type CryptoOperation,
+  type GrantOperation,
+  type KeyState,
+  type TenantLog,
+} from '@keyward/domain';
 import { businessNow } from '@keyward/platform';
 import { authenticationFailedError, KeyUseError, malformedError, sealedError, usageOutcome } from './errors';
 import { EncryptionBudgetService } from './encryption-budget.service';
@@ -35,7 +44,20 @@ export interface Protected {
 interface Target {
   keyId: string | null;
   version: number | null;
+  /** The grant that allowed the operation (grants-required tenants). */
+  grantId: string | null;
 }
+
+/** The grant operation each crypto operation needs (docs/security.md, "Grants"). */
+const GRANTED_AS: Readonly<Record<CryptoOperation | 'export', GrantOperation>> = {
+  encrypt: 'encrypt',
+  'generate-data-key': 'data-key',
+  decrypt: 'decrypt',
+  rewrap: 'rewrap',
+  mac: 'mac',
+  'verify-mac': 'verify-mac',
+  export: 'export',
+};
 
 /**
  * The data plane: every crypto operation decides (pure domain rule), fetches material (cache or
@@ -53,7 +75,7 @@ export class CryptoService {
 
   encrypt(caller: Caller, keyRef: string, plaintext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string }> {
     return this.audited(caller, 'encrypt', async (target) => {
-      const { ref, kcv } = await this.protecting(caller, keyRef, 'encrypt', target);
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'encrypt', target, aad);
       const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, plaintext, aad));
       return { ciphertext: blob.toString('base64'), keyId: ref.keyId, version: ref.version };
     });
@@ -61,7 +83,7 @@ export class CryptoService {
 
   decrypt(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { plaintext: string }> {
     return this.audited(caller, 'decrypt', async (target) => {
-      const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target);
+      const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target, aad);
       const plaintext = await this.materials.withMaterial(ref, kcv, (m) => opened(() => decryptBlob(m, ref.tenantId, blob, aad)));
       try {
         return { plaintext: plaintext.toString('base64'), keyId: ref.keyId, version: ref.version };
@@ -79,7 +101,7 @@ export class CryptoService {
     withPlaintext: boolean,
   ): Promise<Protected & { ciphertext: string; plaintext?: string }> {
     return this.audited(caller, 'generate-data-key', async (target) => {
-      const { ref, kcv } = await this.protecting(caller, keyRef, 'generate-data-key', target);
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'generate-data-key', target, aad);
       const dataKey = randomBytes(bytes);
       try {
         const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, dataKey, aad));
@@ -97,8 +119,9 @@ export class CryptoService {
 
   rewrap(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string; previousVersion: number }> {
     return this.audited(caller, 'rewrap', async (target) => {
-      const source = await this.unprotecting(caller, ciphertext, 'rewrap', target);
-      const destination = await this.protecting(caller, source.ref.keyId, 'encrypt', target);
+      const source = await this.unprotecting(caller, ciphertext, 'rewrap', target, aad);
+      // The same key's latest version: the grant that allowed the rewrap covers it (no encrypt grant needed).
+      const destination = await this.protecting(caller, source.ref.keyId, 'encrypt', target, aad, 'rewrap');
       const { ref } = destination;
       const plaintext = await this.materials.withMaterial(source.ref, source.kcv, (m) =>
         opened(() => decryptBlob(m, ref.tenantId, source.blob, aad)),
@@ -129,7 +152,7 @@ export class CryptoService {
       if (key !== undefined && key.keyId !== blob.keyId) {
         throw new KeyUseError('mac-key-mismatch', `this MAC was made with key ${blob.keyId}, not ${keyRef}`);
       }
-      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, blob.version);
+      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, undefined, blob.version);
       const valid = await this.materials.withMaterial(ref, kcv, (m) => verifyMacBlob(m, ref.tenantId, blob, data));
       return { valid, keyId: ref.keyId, version: ref.version };
     });
@@ -145,6 +168,8 @@ export class CryptoService {
       const tenantId = caller.principal.tenantId;
       const log = await this.states.log(tenantId);
       const key = log.resolveKey(keyRef);
+      requireTenantActive(log.tenant, tenantId);
+      target.grantId = requireAccess(log, caller.principal, key, keyRef, 'export', {}, businessNow());
       const version = authorizeExport(log.tenant, tenantId, key, keyRef);
       const ref = { tenantId, keyId: key?.keyId ?? keyRef, version: version.version };
       target.keyId = ref.keyId;
@@ -173,10 +198,12 @@ export class CryptoService {
     keyRef: string,
     op: CryptoOperation,
     target: Target,
+    aad?: Buffer,
+    grantedAs: GrantOperation = GRANTED_AS[op],
   ): Promise<{ ref: MaterialRef; kcv: string }> {
     target.keyId = keyRef;
     const log = await this.states.log(caller.principal.tenantId);
-    const chosen = this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target);
+    const chosen = this.decide(log, caller, log.resolveKey(keyRef), keyRef, op, target, aad, undefined, grantedAs);
     if (op !== 'mac') await this.gcmBudget.spend(chosen.ref);
     return chosen;
   }
@@ -187,12 +214,13 @@ export class CryptoService {
     ciphertext: Buffer,
     op: CryptoOperation,
     target: Target,
+    aad?: Buffer,
   ): Promise<{ blob: ParsedBlob; ref: MaterialRef; kcv: string }> {
     const blob = parsed(ciphertext, 'ciphertext');
     target.keyId = blob.keyId;
     target.version = blob.version;
     const log = await this.states.log(caller.principal.tenantId);
-    return { blob, ...this.decide(log, caller, log.keys.get(blob.keyId), blob.keyId, op, target, blob.version) };
+    return { blob, ...this.decide(log, caller, log.keys.get(blob.keyId), blob.keyId, op, target, aad, blob.version) };
   }
 
   private decide(
@@ -202,10 +230,17 @@ export class CryptoService {
     keyRef: string,
     op: CryptoOperation,
     target: Target,
+    aad: Buffer | undefined,
     version?: number,
+    grantedAs: GrantOperation = GRANTED_AS[op],
   ): { ref: MaterialRef; kcv: string } {
     const tenantId = caller.principal.tenantId;
-    const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
+    const now = businessNow();
+    // The tenant first (a suspended tenant answers 423 whoever asks), then the grants (404 for a key
+    // the caller holds no grant on, before anything about the key's state leaks), then the key's state.
+    requireTenantActive(log.tenant, tenantId);
+    target.grantId = requireAccess(log, caller.principal, key, keyRef, grantedAs, aad === undefined ? {} : { aad }, now);
+    const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, now, version);
     const keyId = key?.keyId ?? keyRef;
     target.keyId = keyId;
     target.version = chosen.version;
@@ -215,7 +250,7 @@ export class CryptoService {
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
     // Fail closed: no operation runs whose usage record could not be kept (audit-unavailable, not recorded).
     this.usage.admit(caller.principal.tenantId);
-    const target: Target = { keyId: null, version: null };
+    const target: Target = { keyId: null, version: null, grantId: null };
     let outcome = 'ok';
     try {
       if (this.root.status().sealed) throw sealedError(this.root.status().reason ?? 'no root key');
@@ -225,7 +260,17 @@ export class CryptoService {
       throw err;
     } finally {
       const { principalId, tenantId, role } = caller.principal;
-      this.usage.record({ tenantId, principalId, role, operation, ...target, outcome, requestId: caller.requestId });
+      const { grantId, ...used } = target;
+      this.usage.record({
+        tenantId,
+        principalId,
+        role,
+        operation,
+        ...used,
+        ...(grantId === null ? {} : { grantId }),
+        outcome,
+        requestId: caller.requestId,
+      });
     }
   }
 }

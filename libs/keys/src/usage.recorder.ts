@@ -20,6 +20,8 @@ export interface UsageRecord {
   readonly operation: CryptoOperation | 'export';
   readonly keyId: string | null;
   readonly version: number | null;
+  /** The grant that allowed the operation; absent where no grant was needed (open tenants) or none allowed it. */
+  readonly grantId?: string;
   /** `ok`, or the problem slug the caller received. */
   readonly outcome: string;
   readonly requestId: string;

@@ -28,6 +28,7 @@ import { BindCertificateHandler } from './principals/bind-certificate.handler';
 import { CreatePrincipalHandler } from './principals/create-principal.handler';
 import { CreateProviderAdminHandler } from './principals/create-provider-admin.handler';
 import { PrincipalsController } from './principals/principals.controller';
+import { GrantsController } from './grants/grants.controller';
 import { ProviderAdminBootstrap } from './principals/provider-admin.bootstrap';
 import { RevokePrincipalHandler } from './principals/revoke-principal.handler';
 import { EnrollmentController } from './enrollment/enrollment.controller';
@@ -58,7 +59,15 @@ export class KeyApiModule {
         CryptoModule,
         AuditModule,
       ],
-      controllers: [TenantsController, PrincipalsController, KeysController, SysController, ApprovalsController, EnrollmentController],
+      controllers: [
+        TenantsController,
+        PrincipalsController,
+        GrantsController,
+        KeysController,
+        SysController,
+        ApprovalsController,
+        EnrollmentController,
+      ],
       providers: [
         ApiKeyStrategy,
         {

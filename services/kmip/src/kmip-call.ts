@@ -101,7 +101,10 @@ export function recordUsage(
   keyId: string | null,
   version: number | null,
   outcome: string,
+  /** The grant that allowed the operation (grants-required tenants). */
+  grantId: string | null = null,
 ): void {
   const { tenantId, principalId, role } = call.principal;
-  deps.usage.record({ tenantId, principalId, role, operation, keyId, version, outcome, requestId: call.requestId });
+  const granted = grantId === null ? {} : { grantId };
+  deps.usage.record({ tenantId, principalId, role, operation, keyId, version, ...granted, outcome, requestId: call.requestId });
 }

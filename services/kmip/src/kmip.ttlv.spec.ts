@@ -229,7 +229,7 @@ beforeAll(async () => {
     [A, adminA],
     [B, adminB],
   ] as const) {
-    await executor.run(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId }, past, 'provider-admin');
+    await executor.run(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId, grants: 'open' }, past, 'provider-admin');
     await executor.run(tenantId, { kind: 'principal.create', principalId: admin.principalId, name: 'admin', role: 'tenant-admin' }, past);
   }
   await executor.run(A, { kind: 'principal.create', principalId: userA.principalId, name: 'app', role: 'key-user' }, past);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DUAL_CONTROL_OPERATIONS, KEY_STATES, MAX_QUORUM, TENANT_STATUSES, type DualControlOperation } from '@keyward/domain';
+import { DUAL_CONTROL_OPERATIONS, GRANT_MODES, KEY_STATES, MAX_QUORUM, TENANT_STATUSES, type DualControlOperation } from '@keyward/domain';
 import { enrollmentRequest } from '../enrollment/enrollment.schema';
 import { seqResponse } from '../platform/common.schema';
 import { issuedKey } from '../principals/principal.schema';
@@ -8,6 +8,10 @@ export const onboardTenantBody = z.strictObject({
   name: z.string().min(1).max(128),
   adminName: z.string().min(1).max(128).default('admin').describe('Name of the first tenant-admin principal'),
   adminEnrollment: enrollmentRequest.optional(),
+  grants: z
+    .enum(GRANT_MODES)
+    .default('required')
+    .describe('required (default): key-users use only the keys their grants cover; open: every key of the tenant (before grants)'),
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
 
@@ -46,11 +50,19 @@ export const tenantPolicyBody = z
         ),
       })
       .optional(),
+    grants: z
+      .enum(GRANT_MODES)
+      .optional()
+      .describe('required: key-users need grants (GET/POST /v1/grants); open: every key-user may use every key'),
   })
-  .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
+  .refine(
+    (b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined || b.grants !== undefined,
+    'send allowCompromisedDecrypt, dualControl and/or grants',
+  );
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
+  grants: z.enum(GRANT_MODES),
 });
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),

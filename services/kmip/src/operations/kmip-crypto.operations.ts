@@ -1,6 +1,6 @@
 import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { aesGcmCipher, AuthenticationFailed, openAnyAesGcm, randomIv, withKmipAesGcmKey, type MaterialRef } from '@keyward/crypto';
-import { authorizeUse, type CryptoOperation } from '@keyward/domain';
+import { authorizeUse, requireAccess, requireTenantActive, type CryptoOperation } from '@keyward/domain';
 import {
   asBytes,
   asEnum,
@@ -42,16 +42,24 @@ async function withUse(
   const keyRef = keyRefOf(payload, call);
   let keyId: string | null = null;
   let version: number | null = null;
+  let grantId: string | null = null;
+  const aad =
+    operation === 'encrypt' || operation === 'decrypt' ? asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) : undefined;
   try {
     check();
     // A refusal is confirmed against the store first (a key activated over REST a moment ago counts).
     const decided = await decideFresh(deps.executor, tenantId, (log) => {
       const key = log.keys.get(keyRef);
       keyId = key?.keyId ?? null;
-      return { keyId, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow()) };
+      const now = businessNow();
+      // As REST: the tenant, then the principal's grants (the same rule), then the key's state.
+      requireTenantActive(log.tenant, tenantId);
+      const granted = requireAccess(log, call.principal, key, keyRef, operation, aad === undefined ? {} : { aad }, now);
+      return { keyId, granted, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, now) };
     });
     const use = decided.use;
     keyId = decided.keyId;
+    grantId = decided.granted;
     version = use.version;
     const ref = { tenantId, keyId: keyRef, version: use.version };
     if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
@@ -60,7 +68,7 @@ async function withUse(
       keyId: keyId ?? keyRef,
       version: use.version,
     });
-    recordUsage(deps, call, operation, keyId, version, 'ok');
+    recordUsage(deps, call, operation, keyId, version, 'ok', grantId);
     return out;
   } catch (err: unknown) {
     const kmip = toKmipError(err);
