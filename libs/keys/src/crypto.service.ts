@@ -149,6 +149,9 @@ export class CryptoService {
       const blob = parsed(mac, 'MAC');
       const log = await this.states.log(caller.principal.tenantId);
       const key = log.resolveKey(keyRef);
+      // Grants first: a key the caller may not see answers 404, not whether this MAC was made with it.
+      requireTenantActive(log.tenant, caller.principal.tenantId);
+      requireAccess(log, caller.principal, key, keyRef, 'verify-mac', {}, businessNow());
       if (key !== undefined && key.keyId !== blob.keyId) {
         throw new KeyUseError('mac-key-mismatch', `this MAC was made with key ${blob.keyId}, not ${keyRef}`);
       }

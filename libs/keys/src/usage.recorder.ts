@@ -165,6 +165,7 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       operation: record.operation,
       keyId: record.keyId,
       version: record.version,
+      ...(record.grantId === undefined ? {} : { grantId: record.grantId }),
       outcome: record.outcome,
       requestId: record.requestId,
       at: this.clock.now(),
