@@ -858,3 +858,58 @@ describe('malformed payloads of every operation', () => {
     expect(results.size).toBeGreaterThan(5);
   });
 });
+
+describe('grants (a KMIP identity is a principal like any other)', () => {
+  const encryptWith = (id: string, aad?: Buffer) =>
+    send(userA, Operation.Encrypt, [
+      uid(id),
+      ttlv.bytes(Tag.Data, Buffer.from('hi')),
+      ...(aad ? [ttlv.bytes(Tag.AuthenticatedEncryptionAdditionalData, aad)] : []),
+    ]);
+  const grant = (grantId: string, operations: string[], ids: string[], conditions = {}) =>
+    executor.run(A, {
+      kind: 'grant.create',
+      grantId,
+      principalId: userA.principalId,
+      operations,
+      keys: { ids },
+      conditions,
+    } as KeywardCommand);
+
+  it('decides Encrypt, MAC and Get by the same authorize as REST: no grant is Item Not Found, a grant that does not allow it Permission Denied', async () => {
+    const aes = await activeKey();
+    const hmac = await activeKey(CryptographicAlgorithm.HMAC_SHA256, 256);
+    await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'required' } });
+    try {
+      expect((await encryptWith(aes)).reason).toBe(ResultReason.ItemNotFound);
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.ItemNotFound);
+      await grant('grt_kmip00001', ['mac'], [hmac, aes]);
+      expect((await encryptWith(aes)).reason).toBe(ResultReason.PermissionDenied);
+      expect(usage.at(-1)).toMatchObject({ operation: 'encrypt', keyId: aes, outcome: 'forbidden' });
+      ok(await send(userA, Operation.Mac, [uid(hmac), ttlv.bytes(Tag.Data, Buffer.from('x'))]));
+      expect(usage.at(-1)).toMatchObject({ operation: 'mac', keyId: hmac, outcome: 'ok', grantId: 'grt_kmip00001' });
+      expect(
+        (
+          await send(userA, Operation.MacVerify, [
+            uid(hmac),
+            ttlv.bytes(Tag.Data, Buffer.from('x')),
+            ttlv.bytes(Tag.MacData, Buffer.alloc(32)),
+          ])
+        ).reason,
+      ).toBe(ResultReason.PermissionDenied);
+      // An encryption-context condition sees the request's AAD.
+      await grant('grt_kmip00002', ['encrypt'], [aes], { encryptionContext: { app: 'billing' } });
+      expect((await encryptWith(aes, Buffer.from('{"app":"hr"}'))).reason).toBe(ResultReason.PermissionDenied);
+      ok(await encryptWith(aes, Buffer.from('{"app":"billing"}')));
+      expect(usage.at(-1)).toMatchObject({ operation: 'encrypt', keyId: aes, outcome: 'ok', grantId: 'grt_kmip00002' });
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+      await grant('grt_kmip00003', ['export'], [aes]);
+      ok(await send(userA, Operation.Get, [uid(aes)]));
+      expect(usage.at(-1)).toMatchObject({ operation: 'export', keyId: aes, outcome: 'ok', grantId: 'grt_kmip00003' });
+      await executor.run(A, { kind: 'grant.revoke', grantId: 'grt_kmip00003' });
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+    } finally {
+      await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'open' } });
+    }
+  });
+});
