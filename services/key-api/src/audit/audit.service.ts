@@ -134,6 +134,9 @@ export interface ReportData {
   /** State of each key when the period began (absent: it did not exist yet). */
   readonly keysAtStart: ReadonlyMap<string, KeyState>;
   readonly principals: PrincipalState[];
+  /** Whether key-users needed grants at the end of the period, and the grants of the log then. */
+  readonly grantMode: GrantMode;
+  readonly grants: GrantState[];
   readonly events: AuditEvent[];
   /** Events of the period left out of the report beyond its limit. */
   readonly omittedEvents: number;
@@ -342,6 +345,8 @@ export class AuditService {
       keys: [...log.keys.values()],
       keysAtStart: keysAtStart ?? new Map(log.keys),
       principals: [...log.principals.values()],
+      grantMode: grantModeOf(log),
+      grants: [...log.grants.values()],
       events,
       omittedEvents,
     };
