@@ -114,6 +114,21 @@ describe('authorize: grants required', () => {
     expect(check(log, PAY, 'encrypt', {}, day(11))).toEqual({ allowed: true, grantId: second });
   });
 
+  it('names the oldest allowing grant whatever its selector (grants by id and by selector are indexed apart)', () => {
+    const log = tenant();
+    const byLabel = grant(log, { labels: { team: 'pay' } }, ['encrypt']);
+    const byId = grant(log, { ids: [PAY, HR] }, ['encrypt', 'decrypt']);
+    const byAlias = grant(log, { aliasPrefix: 'payments/' }, ['encrypt', 'decrypt', 'mac']);
+    for (let i = 0; i < 50; i++) grant(log, { ids: [`key_other${String(i).padStart(4, '0')}`] }, ['encrypt']);
+    expect(check(log, PAY, 'encrypt')).toEqual({ allowed: true, grantId: byLabel });
+    expect(check(log, PAY, 'decrypt')).toEqual({ allowed: true, grantId: byId });
+    expect(check(log, HR, 'encrypt')).toEqual({ allowed: true, grantId: byId });
+    expect(check(log, PAY, 'mac').allowed).toBe(true);
+    expect(check(log, HR, 'mac')).toMatchObject({ status: 403 });
+    // The candidates: the selector grants and the grants naming the key, in creation order; not the 50 others.
+    expect(log.grantsFor(USER.principalId, HR).map((g) => g.grantId)).toEqual([byLabel, byId, byAlias]);
+  });
+
   it('administrators never hold grants: a tenant-admin sees nothing through authorize', () => {
     const log = tenant();
     expect(authorize(log, ADMIN, log.keys.get(PAY), 'read', {}, NOW)).toMatchObject({ status: 404 });

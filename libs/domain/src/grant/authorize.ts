@@ -56,7 +56,7 @@ export function authorize(
   if (key === undefined) return { allowed: false, status: 404, reason: 'no-grant', message: 'key not found' };
   let refusal: AccessRefusal | undefined;
   const aad = new LazyAad(context.aad);
-  for (const grant of log.grantsOf(principal.principalId)) {
+  for (const grant of log.grantsFor(principal.principalId, key.keyId)) {
     if (!selects(grant.keys, key)) continue;
     if (!grant.operations.includes(operation)) {
       refusal ??= 'operation-not-granted';

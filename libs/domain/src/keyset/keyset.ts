@@ -71,14 +71,28 @@ export class TenantLog {
   readonly certificates = new Map<string, PrincipalCertificate>();
   /** Every grant the log holds, revoked ones included (grant.created/revoked events). */
   readonly grants = new Map<string, GrantState>();
-  /** Each principal's unrevoked grants, in creation order: what authorize reads on every crypto request. */
-  private readonly grantsByPrincipal = new Map<string, GrantState[]>();
+  /** Each principal's unrevoked grants, in creation order, indexed by key id: what authorize reads on every crypto request. */
+  private readonly grantsByPrincipal = new Map<string, PrincipalGrants>();
 
   constructor(readonly logId: string) {}
 
   /** The principal's unrevoked grants (in force or not), oldest first. */
   grantsOf(principalId: string): readonly GrantState[] {
-    return this.grantsByPrincipal.get(principalId) ?? NO_GRANTS;
+    return this.grantsByPrincipal.get(principalId)?.all ?? NO_GRANTS;
+  }
+
+  /**
+   * The principal's unrevoked grants that may cover a key, in creation order: those naming its id,
+   * and every alias-prefix or label grant (whose match depends on the key as it is now). A principal
+   * holding hundreds of grants by id costs a lookup, not a scan.
+   */
+  grantsFor(principalId: string, keyId: string): readonly GrantState[] {
+    const held = this.grantsByPrincipal.get(principalId);
+    if (held === undefined) return NO_GRANTS;
+    const named = held.byKey.get(keyId);
+    if (named === undefined) return held.selected;
+    if (held.selected.length === 0) return named;
+    return mergeByOrder(named, held.selected, held.order);
   }
 
   /** Folds a grant event into the grants and the per-principal index. */
@@ -86,9 +100,9 @@ export class TenantLog {
     evolveGrant(this.grants, event);
     const grant = this.grants.get(event.data.grantId);
     if (grant === undefined) return;
-    const held = (this.grantsByPrincipal.get(grant.principalId) ?? []).filter((g) => g.grantId !== grant.grantId);
-    if (grant.revokedAt === null) held.push(grant);
-    if (held.length > 0) this.grantsByPrincipal.set(grant.principalId, held);
+    const all = (this.grantsByPrincipal.get(grant.principalId)?.all ?? []).filter((g) => g.grantId !== grant.grantId);
+    if (grant.revokedAt === null) all.push(grant);
+    if (all.length > 0) this.grantsByPrincipal.set(grant.principalId, indexGrants(all));
     else this.grantsByPrincipal.delete(grant.principalId);
   }
 
@@ -104,6 +118,53 @@ export class TenantLog {
 }
 
 const NO_GRANTS: readonly GrantState[] = Object.freeze([]);
+
+/** One principal's unrevoked grants: all of them, those by id per key id, the others (alias prefix, labels). */
+interface PrincipalGrants {
+  readonly all: readonly GrantState[];
+  readonly byKey: ReadonlyMap<string, readonly GrantState[]>;
+  readonly selected: readonly GrantState[];
+  /** Position of each grant in `all` (creation order). */
+  readonly order: ReadonlyMap<string, number>;
+}
+
+function indexGrants(all: readonly GrantState[]): PrincipalGrants {
+  const byKey = new Map<string, GrantState[]>();
+  const selected: GrantState[] = [];
+  const order = new Map<string, number>();
+  all.forEach((grant, i) => {
+    order.set(grant.grantId, i);
+    if (!('ids' in grant.keys)) {
+      selected.push(grant);
+      return;
+    }
+    for (const keyId of grant.keys.ids) {
+      const list = byKey.get(keyId);
+      if (list) list.push(grant);
+      else byKey.set(keyId, [grant]);
+    }
+  });
+  return { all, byKey, selected, order };
+}
+
+/** Two lists of grants, each in creation order, merged in creation order. */
+function mergeByOrder(a: readonly GrantState[], b: readonly GrantState[], order: ReadonlyMap<string, number>): GrantState[] {
+  const out: GrantState[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && (order.get(x.grantId) ?? 0) < (order.get(y.grantId) ?? 0))) {
+      out.push(x as GrantState);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  return out;
+}
 
 const isTenantCommand = (c: KeywardCommand): c is TenantCommand => c.kind.startsWith('tenant.');
 const isPrincipalCommand = (c: KeywardCommand): c is PrincipalCommand =>
