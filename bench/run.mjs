@@ -56,6 +56,8 @@ Options:
   --out <file>            where to write the JSON (default bench/results/latest.json)
   --log-level <level>     LOG_LEVEL of the services (default info, as deployed)
   --no-ceiling            do not add http-ceiling to a selection without it
+  --grants <n>            the crypto scenarios' key-user holds n grants in a grants-required tenant
+                          (the one allowing its keys last; default 0: an open tenant, no grants)
   --doc                   publish this run into docs/performance.md (its tables; not for --quick runs).
                           --readme is the old name. Later: npm run perf:doc -- --from <result.json>
 
@@ -92,6 +94,7 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     'no-ceiling': { type: 'boolean', default: false },
+    grants: { type: 'string' },
     'scale-keys': { type: 'string' },
     'scale-tenants': { type: 'string' },
     'scale-idle': { type: 'string' },
@@ -145,6 +148,7 @@ const settings = {
   replayTenants: quick ? 10 : 100,
   replayTimeoutSec: number('replay-timeout', quick ? 60 : 240),
   logLevel: values['log-level'],
+  grants: number('grants', 0),
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
   scale: {
     stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000'))
@@ -267,7 +271,8 @@ async function main() {
         stack = new BenchStack({ brokers, mongoUri, runId, logLevel: settings.logLevel });
         await stack.start();
         console.log(`ok (db ${stack.env.MONGODB_DB}, key-api ${stack.client.base.origin}, pid ${stack.apiPid})`);
-        if (plan.includes('http-ceiling') || CRYPTO_SCENARIOS.some((s) => plan.includes(s))) fixture = await cryptoFixture(stack);
+        if (plan.includes('http-ceiling') || CRYPTO_SCENARIOS.some((s) => plan.includes(s)))
+          fixture = await cryptoFixture(stack, { grants: settings.grants });
       } catch (err) {
         setupError = new Error(`set-up failed: ${err instanceof Error ? err.message : String(err)}`);
         console.log(setupError.message);

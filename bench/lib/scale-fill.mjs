@@ -229,7 +229,7 @@ export class ScaleFill {
       await this.pool(fresh, async (i) => {
         const onboarded = await this.command('POST', '/v1/tenants', {
           key: this.stack.providerKey,
-          body: { name: uniqueName(`Scale ${i}`).replace(/[^A-Za-z0-9 ._&'-]/g, '-') },
+          body: { name: uniqueName(`Scale ${i}`).replace(/[^A-Za-z0-9 ._&'-]/g, '-'), grants: 'open' },
           expect: [201],
         });
         const enrolled = await this.command('POST', '/v1/enroll', { body: { token: onboarded.admin.enrollment.token }, expect: [200] });

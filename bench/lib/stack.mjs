@@ -193,10 +193,13 @@ export class BenchStack {
     }
   }
 
-  /** A tenant with its tenant-admin key and one key-user key. */
-  async tenant(prefix = 'Bench') {
+  /**
+   * A tenant with its tenant-admin key and one key-user key. `grants: 'open'` (the default here): the
+   * key-user may use every key; 'required': only the keys its grants cover (see grantUser).
+   */
+  async tenant(prefix = 'Bench', { grants = 'open' } = {}) {
     const name = uniqueName(prefix).replace(/[^A-Za-z0-9 ._&'-]/g, '-');
-    const onboarded = await this.client.expect([201], 'POST', '/v1/tenants', { key: this.providerKey, body: { name } });
+    const onboarded = await this.client.expect([201], 'POST', '/v1/tenants', { key: this.providerKey, body: { name, grants } });
     // New principals receive their API keys themselves, by redeeming their enrollment tokens.
     const enroll = (token) => this.client.expect([200], 'POST', '/v1/enroll', { body: { token } });
     const admin = await enroll(onboarded.admin.enrollment.token);
@@ -206,7 +209,7 @@ export class BenchStack {
       body: { name: uniqueName('bench-user'), role: 'key-user' },
     });
     const userKey = (await enroll(user.enrollment.token)).apiKey;
-    return { tenantId: onboarded.tenantId, adminKey, userKey, seq: Math.max(onboarded.seq, admin.seq) };
+    return { tenantId: onboarded.tenantId, adminKey, userKey, userId: user.principalId, seq: Math.max(onboarded.seq, admin.seq) };
   }
 
   async createKey(adminKey, keyType, activate = true) {

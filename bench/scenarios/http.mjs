@@ -28,14 +28,18 @@ const REQUESTS = {
 /**
  * One tenant with a key-user, active AES-256-GCM, HMAC-SHA256, EC-P256 and RSA-2048 keys; probes
  * encrypt once for a ciphertext (for decrypt-1k) and the size of its answer (for the ceiling).
+ * With `grants` > 0 (--grants), the tenant requires grants and the key-user holds that many: all
+ * but one name other keys, and the one that allows the fixture's keys comes last, so that every
+ * request's authorization looks at all of them (the worst case).
  */
-export async function cryptoFixture(stack) {
-  const tenant = await stack.tenant('Bench');
+export async function cryptoFixture(stack, { grants = 0 } = {}) {
+  const tenant = await stack.tenant('Bench', { grants: grants > 0 ? 'required' : 'open' });
   const aesKeyId = await stack.createKey(tenant.adminKey, 'AES-256-GCM');
   const hmacKeyId = await stack.createKey(tenant.adminKey, 'HMAC-SHA256');
   // Asymmetric types came later: a key-api without them leaves these scenarios "unavailable".
   const ecKeyId = await stack.createKey(tenant.adminKey, 'EC-P256').catch(() => 'key_unavailable');
   const rsaKeyId = await stack.createKey(tenant.adminKey, 'RSA-2048').catch(() => 'key_unavailable');
+  if (grants > 0) await grantMany(stack, tenant, grants, [aesKeyId, hmacKeyId, ecKeyId, rsaKeyId].filter((k) => k !== 'key_unavailable'));
   const plaintext1k = randomBytes(1024).toString('base64');
   const fixture = {
     ...tenant,
@@ -47,6 +51,7 @@ export async function cryptoFixture(stack) {
     ciphertext: null,
     encryptAnswerBytes: null,
     probes: {},
+    grants,
   };
   for (const name of CRYPTO_SCENARIOS) {
     const spec = REQUESTS[name];
@@ -63,6 +68,15 @@ export async function cryptoFixture(stack) {
     }
   }
   return fixture;
+}
+
+/** `count` grants for the fixture's key-user: count - 1 on keys that do not exist, then the one on `keyIds`. */
+async function grantMany(stack, tenant, count, keyIds) {
+  const operations = ['encrypt', 'decrypt', 'data-key', 'rewrap', 'mac', 'verify-mac'];
+  const grant = (keys) =>
+    stack.client.expect([201], 'POST', '/v1/grants', { key: tenant.adminKey, body: { principalId: tenant.userId, operations, keys } });
+  for (let i = 1; i < count; i++) await grant({ ids: [`key_filler${String(i).padStart(6, '0')}`] });
+  await grant({ ids: keyIds });
 }
 
 /** The size of an encrypt answer when it cannot be probed: a 1 KiB blob with a ~64-byte header, base64. */
@@ -171,6 +185,7 @@ export async function cryptoScenario(name, stack, fixture, settings) {
   return {
     status: 'ok',
     request: `POST ${path.replace(/key_\w+/, '{id}')}`,
+    grantsHeld: fixture.grants ?? 0,
     keyApiIdleCpuMsPerSec,
     points,
     keyApiPeakRssMiB: peakOf(points),

@@ -10,6 +10,8 @@ interface Route {
   readonly allowed: readonly Role[];
   /** Builds a fresh, valid request (so an allowed role gets 2xx). */
   readonly request: (ctx: Ctx, role: Role) => Promise<[method: string, path: string, body?: unknown]>;
+  /** A refusal other than 403 for a role (a key-user asking for another principal's grant is told it does not exist). */
+  readonly refusedAs?: Partial<Record<Role, number>>;
 }
 
 interface Ctx {
@@ -246,12 +248,37 @@ const ROUTES: Route[] = [
     request: async (c) => ['GET', `/v1/keys/${await c.activeKey('ED25519')}/public-key`],
   },
   { name: 'GET /v1/tenant/jwks', allowed: ['key-user', 'auditor'], request: () => Promise.resolve(['GET', '/v1/tenant/jwks']) },
+  // Grants: tenant-admins manage them; auditors read them all, key-users their own (test/security/grants.e2e-spec.ts).
+  {
+    name: 'POST /v1/grants',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'grantee', role: 'key-user' });
+      const principalId = made.json<{ principalId: string }>().principalId;
+      return ['POST', '/v1/grants', { principalId, operations: ['encrypt'], keys: { aliasPrefix: 'matrix/' } }];
+    },
+  },
+  { name: 'GET /v1/grants', allowed: ['tenant-admin', 'auditor', 'key-user'], request: () => Promise.resolve(['GET', '/v1/grants']) },
+  ...(['GET', 'DELETE'] as const).map((method): Route => ({
+    name: `${method} /v1/grants/{id}`,
+    // A key-user reads only its own grants: this one is another principal's, so it is told it does not exist.
+    allowed: method === 'GET' ? ['tenant-admin', 'auditor'] : ['tenant-admin'],
+    ...(method === 'GET' ? { refusedAs: { 'key-user': 404 } } : {}),
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'grantee', role: 'key-user' });
+      const principalId = made.json<{ principalId: string }>().principalId;
+      const body = { principalId, operations: ['encrypt'], keys: { aliasPrefix: 'matrix/' } };
+      const grant = (await c.stack.call(c.admin, 'POST', '/v1/grants', body)).json<{ grant: { grantId: string } }>().grant;
+      return [method, `/v1/grants/${grant.grantId}`];
+    },
+  })),
   // Compliance: auditors and tenant-admins audit their own tenant, provider-admins name any tenant; key-users never.
   ...(
     [
       ['GET /v1/audit/events', 'events?'],
       ['GET /v1/audit/verify', 'verify?'],
       ['GET /v1/audit/state', `state?at=${encodeURIComponent('2100-01-01T00:00:00Z')}&`],
+      ['GET /v1/audit/access', `access?at=${encodeURIComponent('2100-01-01T00:00:00Z')}&`],
       ['GET /v1/audit/usage', 'usage?'],
       ['GET /v1/audit/export', 'export?format=csv&'],
       ['GET /v1/audit/checkpoints', 'checkpoints?'],
@@ -259,7 +286,10 @@ const ROUTES: Route[] = [
   ).map(([name, path]): Route => ({
     name,
     allowed: ['tenant-admin', 'auditor', 'provider-admin'],
-    request: (c) => Promise.resolve(['GET', `/v1/audit/${path}tenantId=${c.tenantId}`]),
+    request: async (c) => {
+      const key = name === 'GET /v1/audit/access' ? `keyId=${await c.activeKey()}&` : '';
+      return ['GET', `/v1/audit/${path}${key}tenantId=${c.tenantId}`];
+    },
   })),
 ];
 
@@ -309,7 +339,7 @@ describe('authentication, roles and tenant isolation', () => {
         });
         expect(answer.status).toBeLessThan(300);
       } else {
-        expect(answer.status).toBe(403);
+        expect(answer.status).toBe(route.refusedAs?.[role] ?? 403);
         expect(answer.headers['content-type']).toMatch(/problem\+json/);
       }
     });

@@ -90,8 +90,12 @@ export class KeywardStack {
     return this.api.request(method, path, { headers: { authorization: `Bearer ${key}` }, ...(body === undefined ? {} : { body }) });
   }
 
-  async onboard(name = uniqueName('Tenant')): Promise<{ tenantId: string; adminKey: string; seq: number }> {
-    const answer = await this.call(this.providerKey, 'POST', '/v1/tenants', { name });
+  /** Onboards a tenant; `open` by default (key-users use every key, as before grants), `required` when a spec tests grants. */
+  async onboard(
+    name = uniqueName('Tenant'),
+    grants: 'open' | 'required' = 'open',
+  ): Promise<{ tenantId: string; adminKey: string; seq: number }> {
+    const answer = await this.call(this.providerKey, 'POST', '/v1/tenants', { name, grants });
     if (answer.status !== 201) throw new Error(`onboard: ${answer.status} ${answer.body}`);
     const body = answer.json<{ tenantId: string; seq: number; admin: { enrollment: { token: string } } }>();
     // The provider receives only the first admin's enrollment token; the admin redeems it itself.

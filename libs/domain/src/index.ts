@@ -23,3 +23,6 @@ export * from './tenant/tenant';
 export * from './principal/principal-certificate';
 export * from './approval/approval-standing';
 export * from './principal/enrollment';
+export * from './grant/grant';
+export * from './grant/grant.types';
+export * from './grant/authorize';

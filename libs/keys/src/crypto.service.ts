@@ -26,8 +26,11 @@ import {
   authorizeExport,
   authorizeUse,
   isAsymmetricKeyType,
+  requireAccess,
   requireSignatureAlgorithm,
+  requireTenantActive,
   type CryptoOperation,
+  type GrantOperation,
   type KeyState,
   type KeyType,
   type SignatureAlgorithm,
@@ -61,7 +64,22 @@ export interface Protected {
 interface Target {
   keyId: string | null;
   version: number | null;
+  /** The grant that allowed the operation (grants-required tenants). */
+  grantId: string | null;
 }
+
+/** The grant operation each crypto operation needs (docs/security.md, "Grants"). */
+const GRANTED_AS: Readonly<Record<CryptoOperation | 'export', GrantOperation>> = {
+  encrypt: 'encrypt',
+  'generate-data-key': 'data-key',
+  decrypt: 'decrypt',
+  rewrap: 'rewrap',
+  mac: 'mac',
+  'verify-mac': 'verify-mac',
+  sign: 'sign',
+  verify: 'verify',
+  export: 'export',
+};
 
 /**
  * The data plane: every crypto operation decides (pure domain rule), fetches material (cache or
@@ -79,7 +97,7 @@ export class CryptoService {
 
   encrypt(caller: Caller, keyRef: string, plaintext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string }> {
     return this.audited(caller, 'encrypt', async (target) => {
-      const { ref, kcv, keyType } = await this.protecting(caller, keyRef, 'encrypt', target);
+      const { ref, kcv, keyType } = await this.protecting(caller, keyRef, 'encrypt', target, undefined, aad);
       const blob = await this.materials.withMaterial(ref, kcv, (m) =>
         isAsymmetricKeyType(keyType)
           ? rsaEncryptBlob(publicKeyOf(m), ref, fitsOaep(keyType, plaintext), aad)
@@ -91,7 +109,7 @@ export class CryptoService {
 
   decrypt(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { plaintext: string }> {
     return this.audited(caller, 'decrypt', async (target) => {
-      const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target);
+      const { blob, ref, kcv } = await this.unprotecting(caller, ciphertext, 'decrypt', target, aad);
       const open = blob.algorithm === 'RSA-OAEP-SHA256' ? rsaDecryptBlob : decryptBlob;
       const plaintext = await this.materials.withMaterial(ref, kcv, (m) => opened(() => open(m, ref.tenantId, blob, aad)));
       try {
@@ -110,7 +128,7 @@ export class CryptoService {
     withPlaintext: boolean,
   ): Promise<Protected & { ciphertext: string; plaintext?: string }> {
     return this.audited(caller, 'generate-data-key', async (target) => {
-      const { ref, kcv } = await this.protecting(caller, keyRef, 'generate-data-key', target);
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'generate-data-key', target, undefined, aad);
       const dataKey = randomBytes(bytes);
       try {
         const blob = await this.materials.withMaterial(ref, kcv, (m) => encryptBlob(m, ref, dataKey, aad));
@@ -128,8 +146,9 @@ export class CryptoService {
 
   rewrap(caller: Caller, ciphertext: Buffer, aad?: Buffer): Promise<Protected & { ciphertext: string; previousVersion: number }> {
     return this.audited(caller, 'rewrap', async (target) => {
-      const source = await this.unprotecting(caller, ciphertext, 'rewrap', target);
-      const destination = await this.protecting(caller, source.ref.keyId, 'encrypt', target);
+      const source = await this.unprotecting(caller, ciphertext, 'rewrap', target, aad);
+      // The same key's latest version: the grant that allowed the rewrap covers it (no encrypt grant needed).
+      const destination = await this.protecting(caller, source.ref.keyId, 'encrypt', target, undefined, aad, 'rewrap');
       const { ref } = destination;
       const plaintext = await this.materials.withMaterial(source.ref, source.kcv, (m) =>
         opened(() => decryptBlob(m, ref.tenantId, source.blob, aad)),
@@ -157,10 +176,13 @@ export class CryptoService {
       const blob = parsed(mac, 'MAC');
       const log = await this.states.log(caller.principal.tenantId);
       const key = log.resolveKey(keyRef);
+      // Grants first: a key the caller may not see answers 404, not whether this MAC was made with it.
+      requireTenantActive(log.tenant, caller.principal.tenantId);
+      requireAccess(log, caller.principal, key, keyRef, 'verify-mac', {}, businessNow());
       if (key !== undefined && key.keyId !== blob.keyId) {
         throw new KeyUseError('mac-key-mismatch', `this MAC was made with key ${blob.keyId}, not ${keyRef}`);
       }
-      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, blob.version);
+      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify-mac', target, undefined, blob.version);
       const valid = await this.materials.withMaterial(ref, kcv, (m) => verifyMacBlob(m, ref.tenantId, blob, data));
       return { valid, keyId: ref.keyId, version: ref.version };
     });
@@ -193,7 +215,7 @@ export class CryptoService {
       target.keyId = keyRef;
       const log = await this.states.log(caller.principal.tenantId);
       const key = log.resolveKey(keyRef);
-      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify', target, request.version);
+      const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify', target, undefined, request.version);
       if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
       const valid = await this.materials.withMaterial(ref, kcv, (m) =>
         digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
@@ -212,6 +234,8 @@ export class CryptoService {
       const tenantId = caller.principal.tenantId;
       const log = await this.states.log(tenantId);
       const key = log.resolveKey(keyRef);
+      requireTenantActive(log.tenant, tenantId);
+      target.grantId = requireAccess(log, caller.principal, key, keyRef, 'export', {}, businessNow());
       const version = authorizeExport(log.tenant, tenantId, key, keyRef);
       const ref = { tenantId, keyId: key?.keyId ?? keyRef, version: version.version };
       target.keyId = ref.keyId;
@@ -241,11 +265,13 @@ export class CryptoService {
     op: CryptoOperation,
     target: Target,
     signature?: SignatureAlgorithm,
+    aad?: Buffer,
+    grantedAs: GrantOperation = GRANTED_AS[op],
   ): Promise<{ ref: MaterialRef; kcv: string; keyType: KeyType }> {
     target.keyId = keyRef;
     const log = await this.states.log(caller.principal.tenantId);
     const key = log.resolveKey(keyRef);
-    const chosen = this.decide(log, caller, key, keyRef, op, target);
+    const chosen = this.decide(log, caller, key, keyRef, op, target, aad, undefined, grantedAs);
     if (signature !== undefined && key !== undefined) requireSignatureAlgorithm(key, signature);
     // Only AES-GCM ciphertexts (random IVs) spend the version's encryption budget.
     if ((op === 'encrypt' || op === 'generate-data-key') && !isAsymmetricKeyType(chosen.keyType)) await this.gcmBudget.spend(chosen.ref);
@@ -258,12 +284,13 @@ export class CryptoService {
     ciphertext: Buffer,
     op: CryptoOperation,
     target: Target,
+    aad?: Buffer,
   ): Promise<{ blob: ParsedBlob; ref: MaterialRef; kcv: string }> {
     const blob = parsed(ciphertext, 'ciphertext');
     target.keyId = blob.keyId;
     target.version = blob.version;
     const log = await this.states.log(caller.principal.tenantId);
-    return { blob, ...this.decide(log, caller, log.keys.get(blob.keyId), blob.keyId, op, target, blob.version) };
+    return { blob, ...this.decide(log, caller, log.keys.get(blob.keyId), blob.keyId, op, target, aad, blob.version) };
   }
 
   private decide(
@@ -273,10 +300,17 @@ export class CryptoService {
     keyRef: string,
     op: CryptoOperation,
     target: Target,
+    aad: Buffer | undefined,
     version?: number,
+    grantedAs: GrantOperation = GRANTED_AS[op],
   ): { ref: MaterialRef; kcv: string; keyType: KeyType } {
     const tenantId = caller.principal.tenantId;
-    const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, businessNow(), version);
+    const now = businessNow();
+    // The tenant first (a suspended tenant answers 423 whoever asks), then the grants (404 for a key
+    // the caller holds no grant on, before anything about the key's state leaks), then the key's state.
+    requireTenantActive(log.tenant, tenantId);
+    target.grantId = requireAccess(log, caller.principal, key, keyRef, grantedAs, aad === undefined ? {} : { aad }, now);
+    const chosen = authorizeUse(log.tenant, tenantId, key, keyRef, op, now, version);
     if (key === undefined) throw new Error('unreachable: authorizeUse refuses an unknown key');
     target.keyId = key.keyId;
     target.version = chosen.version;
@@ -286,7 +320,7 @@ export class CryptoService {
   private async audited<T>(caller: Caller, operation: CryptoOperation | 'export', work: (target: Target) => Promise<T>): Promise<T> {
     // Fail closed: no operation runs whose usage record could not be kept (audit-unavailable, not recorded).
     this.usage.admit(caller.principal.tenantId);
-    const target: Target = { keyId: null, version: null };
+    const target: Target = { keyId: null, version: null, grantId: null };
     let outcome = 'ok';
     try {
       if (this.root.status().sealed) throw sealedError(this.root.status().reason ?? 'no root key');
@@ -296,7 +330,17 @@ export class CryptoService {
       throw err;
     } finally {
       const { principalId, tenantId, role } = caller.principal;
-      this.usage.record({ tenantId, principalId, role, operation, ...target, outcome, requestId: caller.requestId });
+      const { grantId, ...used } = target;
+      this.usage.record({
+        tenantId,
+        principalId,
+        role,
+        operation,
+        ...used,
+        ...(grantId === null ? {} : { grantId }),
+        outcome,
+        requestId: caller.requestId,
+      });
     }
   }
 }

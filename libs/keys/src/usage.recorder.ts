@@ -20,6 +20,8 @@ export interface UsageRecord {
   readonly operation: CryptoOperation | 'export';
   readonly keyId: string | null;
   readonly version: number | null;
+  /** The grant that allowed the operation; absent where no grant was needed (open tenants) or none allowed it. */
+  readonly grantId?: string;
   /** `ok`, or the problem slug the caller received. */
   readonly outcome: string;
   readonly requestId: string;
@@ -163,6 +165,7 @@ export class UsageRecorder implements OnApplicationBootstrap, BeforeApplicationS
       operation: record.operation,
       keyId: record.keyId,
       version: record.version,
+      ...(record.grantId === undefined ? {} : { grantId: record.grantId }),
       outcome: record.outcome,
       requestId: record.requestId,
       at: this.clock.now(),

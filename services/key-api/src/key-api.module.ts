@@ -29,6 +29,7 @@ import { BindCertificateHandler } from './principals/bind-certificate.handler';
 import { CreatePrincipalHandler } from './principals/create-principal.handler';
 import { CreateProviderAdminHandler } from './principals/create-provider-admin.handler';
 import { PrincipalsController } from './principals/principals.controller';
+import { GrantsController } from './grants/grants.controller';
 import { ProviderAdminBootstrap } from './principals/provider-admin.bootstrap';
 import { RevokePrincipalHandler } from './principals/revoke-principal.handler';
 import { EnrollmentController } from './enrollment/enrollment.controller';
@@ -62,6 +63,7 @@ export class KeyApiModule {
       controllers: [
         TenantsController,
         PrincipalsController,
+        GrantsController,
         KeysController,
         PublicKeyController,
         SysController,

@@ -26,7 +26,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   principals: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment'],
   tenants: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment', 'principals'],
   approvals: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment'],
-  audit: ['key-core', 'errors', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals'],
+  // Grants: who may use which keys (the data plane enforces them through libs/keys).
+  grants: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control'],
+  audit: ['key-core', 'errors', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals', 'grants'],
 };
 /** The data-plane files of crypto/; the rest of crypto/ is the key core. */
 const DATA_PLANE = new Set(['crypto/crypto.routes.ts', 'crypto/data-plane.server.ts', 'crypto/crypto.schema.ts']);

@@ -73,7 +73,7 @@ export const versionItem = (v: Version): TtlvItem =>
 export const actorOf = (call: Call): Actor => ({ principalId: call.principal.principalId, role: call.principal.role });
 
 /** Refuses (Permission Denied) a key the caller may not act on: a kmip-client acts on the keys it owns only. */
-export function requireAccess(call: Call, key: KeyState | undefined): void {
+export function requireOwnership(call: Call, key: KeyState | undefined): void {
   if (key !== undefined) requireKeyAccess(actorOf(call), key);
 }
 
@@ -97,7 +97,7 @@ export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, cal
   const found = await decideFresh(deps.executor, call.principal.tenantId, (log) => {
     const key = log.keys.get(id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
-    requireAccess(call, key);
+    requireOwnership(call, key);
     return { key, log };
   });
   call.placeholder = found.key.keyId;
@@ -114,7 +114,10 @@ export function recordUsage(
   keyId: string | null,
   version: number | null,
   outcome: string,
+  /** The grant that allowed the operation (grants-required tenants). */
+  grantId: string | null = null,
 ): void {
   const { tenantId, principalId, role } = call.principal;
-  deps.usage.record({ tenantId, principalId, role, operation, keyId, version, outcome, requestId: call.requestId });
+  const granted = grantId === null ? {} : { grantId };
+  deps.usage.record({ tenantId, principalId, role, operation, keyId, version, ...granted, outcome, requestId: call.requestId });
 }

@@ -230,7 +230,7 @@ beforeAll(async () => {
     [A, adminA],
     [B, adminB],
   ] as const) {
-    await executor.run(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId }, past, 'provider-admin');
+    await executor.run(tenantId, { kind: 'tenant.onboard', tenantId, name: tenantId, grants: 'open' }, past, 'provider-admin');
     await executor.run(tenantId, { kind: 'principal.create', principalId: admin.principalId, name: 'admin', role: 'tenant-admin' }, past);
   }
   await executor.run(A, { kind: 'principal.create', principalId: userA.principalId, name: 'app', role: 'key-user' }, past);
@@ -1397,5 +1397,59 @@ describe('kmip-client: one appliance identity', () => {
     const id = asText(child(done[0]?.payload, Tag.UniqueIdentifier)) ?? '';
     expect((await keyOf(A, id))?.state).toBe('Active');
     expect((await executor.current(A)).seq).toBe(seq + 2);
+  });
+
+describe('grants (a KMIP identity is a principal like any other)', () => {
+  const encryptWith = (id: string, aad?: Buffer) =>
+    send(userA, Operation.Encrypt, [
+      uid(id),
+      ttlv.bytes(Tag.Data, Buffer.from('hi')),
+      ...(aad ? [ttlv.bytes(Tag.AuthenticatedEncryptionAdditionalData, aad)] : []),
+    ]);
+  const grant = (grantId: string, operations: string[], ids: string[], conditions = {}) =>
+    executor.run(A, {
+      kind: 'grant.create',
+      grantId,
+      principalId: userA.principalId,
+      operations,
+      keys: { ids },
+      conditions,
+    } as KeywardCommand);
+
+  it('decides Encrypt, MAC and Get by the same authorize as REST: no grant is Item Not Found, a grant that does not allow it Permission Denied', async () => {
+    const aes = await activeKey();
+    const hmac = await activeKey(CryptographicAlgorithm.HMAC_SHA256, 256);
+    await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'required' } });
+    try {
+      expect((await encryptWith(aes)).reason).toBe(ResultReason.ItemNotFound);
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.ItemNotFound);
+      await grant('grt_kmip00001', ['mac'], [hmac, aes]);
+      expect((await encryptWith(aes)).reason).toBe(ResultReason.PermissionDenied);
+      expect(usage.at(-1)).toMatchObject({ operation: 'encrypt', keyId: aes, outcome: 'forbidden' });
+      ok(await send(userA, Operation.Mac, [uid(hmac), ttlv.bytes(Tag.Data, Buffer.from('x'))]));
+      expect(usage.at(-1)).toMatchObject({ operation: 'mac', keyId: hmac, outcome: 'ok', grantId: 'grt_kmip00001' });
+      expect(
+        (
+          await send(userA, Operation.MacVerify, [
+            uid(hmac),
+            ttlv.bytes(Tag.Data, Buffer.from('x')),
+            ttlv.bytes(Tag.MacData, Buffer.alloc(32)),
+          ])
+        ).reason,
+      ).toBe(ResultReason.PermissionDenied);
+      // An encryption-context condition sees the request's AAD.
+      await grant('grt_kmip00002', ['encrypt'], [aes], { encryptionContext: { app: 'billing' } });
+      expect((await encryptWith(aes, Buffer.from('{"app":"hr"}'))).reason).toBe(ResultReason.PermissionDenied);
+      ok(await encryptWith(aes, Buffer.from('{"app":"billing"}')));
+      expect(usage.at(-1)).toMatchObject({ operation: 'encrypt', keyId: aes, outcome: 'ok', grantId: 'grt_kmip00002' });
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+      await grant('grt_kmip00003', ['export'], [aes]);
+      ok(await send(userA, Operation.Get, [uid(aes)]));
+      expect(usage.at(-1)).toMatchObject({ operation: 'export', keyId: aes, outcome: 'ok', grantId: 'grt_kmip00003' });
+      await executor.run(A, { kind: 'grant.revoke', grantId: 'grt_kmip00003' });
+      expect((await send(userA, Operation.Get, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+    } finally {
+      await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'open' } });
+    }
   });
 });

@@ -11,6 +11,7 @@ export const DUAL_CONTROL_OPERATIONS = [
   'tenant.offboard',
   'key.enable-export',
   'key.assign-owner',
+  'grant.create',
 ] as const;
 export type DualControlOperation = (typeof DUAL_CONTROL_OPERATIONS)[number];
 

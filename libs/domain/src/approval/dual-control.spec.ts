@@ -118,6 +118,8 @@ const MAYBE: Record<DirectCommand['kind'], boolean> = {
   'principal.unbind-certificate': true,
   'principal.issue-enrollment': true,
   'principal.enroll': false,
+  'grant.create': true,
+  'grant.revoke': false,
 };
 
 describe('sensitive operations', () => {

@@ -89,6 +89,10 @@ const SENSITIVITY: { readonly [K in DirectCommand['kind']]: Sensitivity<K> } = {
     return isAdmin(principal?.role) && principal?.enrollment !== undefined ? 'principal.manage-admin' : undefined;
   },
   'principal.enroll': null,
+  // Every key of a tenant is under the tenant's dual-control policy: listing grant.create there makes every new grant need approval.
+  'grant.create': () => 'grant.create',
+  // Narrowing access is never sensitive.
+  'grant.revoke': null,
 };
 
 /** Whether a command can be sensitive at all (whatever the log): such commands travel as approval requests. */

@@ -31,6 +31,14 @@ const EXPECTED: { readonly [T in KeywardEventType]: Row<T> } = {
     event: { type: 'tenant.offboarded.v1', data: { tenantId: TNT } },
     effects: { forgetTenant: true, shred: [{ shred: 'tenant' }] },
   },
+  'grant.created.v1': {
+    event: {
+      type: 'grant.created.v1',
+      data: { grantId: 'grt_a0000001', principalId: 'prn_a0000001', operations: ['encrypt'], keys: { ids: [KEY] }, conditions: {} },
+    },
+    effects: {},
+  },
+  'grant.revoked.v1': { event: { type: 'grant.revoked.v1', data: { grantId: 'grt_a0000001', principalId: 'prn_a0000001' } }, effects: {} },
   'tenant.policy-set.v1': { event: { type: 'tenant.policy-set.v1', data: { tenantId: TNT, policy: DEFAULT_TENANT_POLICY } }, effects: {} },
   'key.created.v1': {
     event: {

@@ -82,6 +82,9 @@ export const EVENT_RULES: { readonly [T in KeywardEventType]: Rule<T> } = {
   'principal.enrolled.v1': none,
   'principal.certificate-bound.v1': none,
   'principal.certificate-unbound.v1': none,
+  // Grants live in the tenant log every instance folds: the commit itself invalidates the cached log (KeyStateSource.noteCommit).
+  'grant.created.v1': none,
+  'grant.revoked.v1': none,
   // An executed request's own command events are in the same commit and carry their effects.
   'approval.requested.v1': none,
   'approval.granted.v1': none,

@@ -153,7 +153,7 @@ describe('tenant.set-policy', () => {
     const log = tenantWith('Active');
     const events = applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0));
     expect(events.map((e) => e.type)).toEqual(['tenant.policy-set.v1']);
-    expect(log.tenant?.policy).toEqual({ ...DEFAULT_TENANT_POLICY, allowCompromisedDecrypt: true });
+    expect(log.tenant?.policy).toEqual({ ...DEFAULT_TENANT_POLICY, grants: 'required', allowCompromisedDecrypt: true });
     expect(applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowCompromisedDecrypt: true } }, ctx(0))).toEqual(
       [],
     );

@@ -45,13 +45,23 @@ import {
 } from '../principal/principal-certificate';
 import { checkRejecter, standingApprovers } from '../approval/approval-standing';
 import { activeWithRole, isProviderDecision, PROVIDER_LOG, quorumFor, sensitiveOperation } from '../approval/dual-control';
+import {
+  decideGrant,
+  evolveGrant,
+  isGrantCommand,
+  isGrantEvent,
+  type GrantCommand,
+  type GrantEvent,
+  type GrantEventBody,
+} from '../grant/grant';
+import type { GrantState } from '../grant/grant.types';
 
 /** Commands that act directly; sensitive ones among them may need approvals first. */
-export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand;
+export type DirectCommand = TenantCommand | KeyCommand | PrincipalCommand | PrincipalCertificateCommand | GrantCommand;
 export type KeywardCommand = DirectCommand | ApprovalCommand<DirectCommand>;
 export type KeywardEventBody =
-  TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand> | PrincipalCertificateEventBody;
-export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand> | PrincipalCertificateEvent;
+  TenantEventBody | KeyEventBody | PrincipalEventBody | ApprovalEventBody<DirectCommand> | PrincipalCertificateEventBody | GrantEventBody;
+export type KeywardEvent = TenantEvent | KeyEvent | PrincipalEvent | ApprovalEvent<DirectCommand> | PrincipalCertificateEvent | GrantEvent;
 
 /**
  * Everything one tenant's commit log says: the tenant, its keys, its principals. This is the
@@ -68,8 +78,42 @@ export class TenantLog {
   readonly approvals = new Map<string, ApprovalState<DirectCommand>>();
   /** Each principal's current client-certificate binding (principal.certificate-bound/unbound events). */
   readonly certificates = new Map<string, PrincipalCertificate>();
+  /** Every grant the log holds, revoked ones included (grant.created/revoked events). */
+  readonly grants = new Map<string, GrantState>();
+  /** Each principal's unrevoked grants, in creation order, indexed by key id: what authorize reads on every crypto request. */
+  private readonly grantsByPrincipal = new Map<string, PrincipalGrants>();
 
   constructor(readonly logId: string) {}
+
+  /** The principal's unrevoked grants (in force or not), oldest first. */
+  grantsOf(principalId: string): readonly GrantState[] {
+    return this.grantsByPrincipal.get(principalId)?.all ?? NO_GRANTS;
+  }
+
+  /**
+   * The principal's unrevoked grants that may cover a key, in creation order: those naming its id,
+   * and every alias-prefix or label grant (whose match depends on the key as it is now). A principal
+   * holding hundreds of grants by id costs a lookup, not a scan.
+   */
+  grantsFor(principalId: string, keyId: string): readonly GrantState[] {
+    const held = this.grantsByPrincipal.get(principalId);
+    if (held === undefined) return NO_GRANTS;
+    const named = held.byKey.get(keyId);
+    if (named === undefined) return held.selected;
+    if (held.selected.length === 0) return named;
+    return mergeByOrder(named, held.selected, held.order);
+  }
+
+  /** Folds a grant event into the grants and the per-principal index. */
+  evolveGrant(event: GrantEvent): void {
+    evolveGrant(this.grants, event);
+    const grant = this.grants.get(event.data.grantId);
+    if (grant === undefined) return;
+    const all = (this.grantsByPrincipal.get(grant.principalId)?.all ?? []).filter((g) => g.grantId !== grant.grantId);
+    if (grant.revokedAt === null) all.push(grant);
+    if (all.length > 0) this.grantsByPrincipal.set(grant.principalId, indexGrants(all));
+    else this.grantsByPrincipal.delete(grant.principalId);
+  }
 
   aliasOwner(alias: string): string | undefined {
     return this.aliases.get(alias);
@@ -84,6 +128,55 @@ export class TenantLog {
     const id = ref.startsWith('alias/') ? this.aliases.get(ref.slice('alias/'.length)) : ref;
     return id === undefined ? undefined : this.keys.get(id);
   }
+}
+
+const NO_GRANTS: readonly GrantState[] = Object.freeze([]);
+
+/** One principal's unrevoked grants: all of them, those by id per key id, the others (alias prefix, labels). */
+interface PrincipalGrants {
+  readonly all: readonly GrantState[];
+  readonly byKey: ReadonlyMap<string, readonly GrantState[]>;
+  readonly selected: readonly GrantState[];
+  /** Position of each grant in `all` (creation order). */
+  readonly order: ReadonlyMap<string, number>;
+}
+
+function indexGrants(all: readonly GrantState[]): PrincipalGrants {
+  const byKey = new Map<string, GrantState[]>();
+  const selected: GrantState[] = [];
+  const order = new Map<string, number>();
+  all.forEach((grant, i) => {
+    order.set(grant.grantId, i);
+    if (!('ids' in grant.keys)) {
+      selected.push(grant);
+      return;
+    }
+    for (const keyId of grant.keys.ids) {
+      const list = byKey.get(keyId);
+      if (list) list.push(grant);
+      else byKey.set(keyId, [grant]);
+    }
+  });
+  return { all, byKey, selected, order };
+}
+
+/** Two lists of grants, each in creation order, merged in creation order. */
+function mergeByOrder(a: readonly GrantState[], b: readonly GrantState[], order: ReadonlyMap<string, number>): GrantState[] {
+  const out: GrantState[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && (order.get(x.grantId) ?? 0) < (order.get(y.grantId) ?? 0))) {
+      out.push(x as GrantState);
+      i++;
+    } else {
+      out.push(y);
+      j++;
+    }
+  }
+  return out;
 }
 
 const isTenantCommand = (c: KeywardCommand): c is TenantCommand => c.kind.startsWith('tenant.');
@@ -172,6 +265,13 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
       refuse('tenant-inactive', `tenant is ${log.tenant.status.toLowerCase()}`, { tenantId: log.logId, status: log.tenant.status });
     }
   }
+  if (isGrantCommand(command)) {
+    if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no grants');
+    const grant = log.grants.get(command.grantId);
+    const principalId = command.kind === 'grant.create' ? command.principalId : (grant?.principalId ?? '');
+    const held = log.grantsOf(principalId).length;
+    return decideGrant(command, { grant, principal: log.principals.get(principalId), heldByPrincipal: held, now: ctx.now });
+  }
   if (isPrincipalCertificateCommand(command)) {
     return decidePrincipalCertificate(command, log.principals.get(command.principalId), log.certificates.get(command.principalId));
   }
@@ -202,6 +302,8 @@ export function evolve(log: TenantLog, event: KeywardEvent): TenantLog {
     evolveApproval(log.approvals, event as ApprovalEvent);
   } else if (event.type.startsWith('tenant.')) {
     log.tenant = evolveTenant(log.tenant, event as TenantEvent);
+  } else if (isGrantEvent(event)) {
+    log.evolveGrant(event);
   } else if (isPrincipalCertificateEvent(event)) {
     const binding = evolvePrincipalCertificate(event);
     if (binding) log.certificates.set(event.data.principalId, binding);

@@ -6,8 +6,9 @@ import { CodedError } from './coded-error';
  * and for crypto use: wrong-usage 422, key-unusable 409, key-destroyed 409, version-retired 409,
  * legacy-refused 403 (a legacy key type the tenant policy does not let encrypt);
  * approval-required 409 (a sensitive command sent without going through an approval request);
- * forbidden 403 (the caller's role may not act on this key: an appliance on a key it does not own);
- * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota).
+ * quota-exceeded 409 (a per-tenant count quota), rate-exceeded 429 (a per-tenant rate quota);
+ * forbidden 403 (the caller may not act on this key: an appliance on a key it does not own, or no
+ * grant allows this use of a key the principal holds a grant on).
  */
 export type DomainErrorCode =
   | 'not-found'
@@ -23,7 +24,8 @@ export type DomainErrorCode =
   | 'approval-required'
   | 'forbidden'
   | 'quota-exceeded'
-  | 'rate-exceeded';
+  | 'rate-exceeded'
+  | 'forbidden';
 
 export class DomainError extends CodedError<DomainErrorCode> {}
 

@@ -55,7 +55,9 @@ type Outcome = { readonly event: string; readonly data: unknown; readonly to: Te
 const COMMANDS = { onboard, suspend, resume, offboard };
 type CommandName = keyof typeof COMMANDS;
 
-const ONBOARDED: Outcome = { event: 'tenant.onboarded.v1', data: { tenantId: TENANT, name: 'Acme' }, to: 'Active' };
+const ONBOARDED: Outcome = { event: 'tenant.onboarded.v1', data: { tenantId: TENANT, name: 'Acme', grants: 'required' }, to: 'Active' };
+/** What a tenant onboarded today starts with: grants required. */
+const NEW_TENANT_POLICY = { ...DEFAULT_TENANT_POLICY, grants: 'required' as const };
 const SUSPENDED: Outcome = { event: 'tenant.suspended.v1', data: { tenantId: TENANT, reason: 'unpaid invoice' }, to: 'Suspended' };
 const RESUMED: Outcome = { event: 'tenant.resumed.v1', data: { tenantId: TENANT }, to: 'Active' };
 const OFFBOARDED: Outcome = { event: 'tenant.offboarded.v1', data: { tenantId: TENANT }, to: 'Offboarded' };
@@ -95,7 +97,7 @@ describe('tenant lifecycle: every status x every tenant command', () => {
       tenantId: TENANT,
       name: 'Acme',
       status: outcome.to,
-      policy: DEFAULT_TENANT_POLICY,
+      policy: NEW_TENANT_POLICY,
       onboardedAt: before?.onboardedAt ?? NOW.toISOString(),
       updatedAt: NOW.toISOString(),
     });
@@ -134,7 +136,7 @@ describe('tenant lifecycle: every status x every tenant command', () => {
       tenantId: TENANT,
       name: 'Acme',
       status: 'Offboarded',
-      policy: DEFAULT_TENANT_POLICY,
+      policy: NEW_TENANT_POLICY,
       onboardedAt: iso(-30),
       updatedAt: iso(-2),
     });
@@ -166,7 +168,9 @@ describe('tenant name', () => {
     ['x'.repeat(128), 'x'.repeat(128)],
   ])('accepts %j (stored as %j)', (name, stored) => {
     const log = new TenantLog(TENANT);
-    expect(apply(log, { kind: 'tenant.onboard', tenantId: TENANT, name }).map((e) => e.data)).toEqual([{ tenantId: TENANT, name: stored }]);
+    expect(apply(log, { kind: 'tenant.onboard', tenantId: TENANT, name }).map((e) => e.data)).toEqual([
+      { tenantId: TENANT, name: stored, grants: 'required' },
+    ]);
     expect(log.tenant?.name).toBe(stored);
   });
 
@@ -196,7 +200,7 @@ describe('tenant.onboard with a first admin', () => {
       firstAdmin: { principalId: 'prn_first0001', name: 'alice' },
     });
     expect(events.map((e) => [e.type, e.data])).toEqual([
-      ['tenant.onboarded.v1', { tenantId: TENANT, name: 'Acme' }],
+      ['tenant.onboarded.v1', { tenantId: TENANT, name: 'Acme', grants: 'required' }],
       ['principal.created.v1', { principalId: 'prn_first0001', name: 'alice', role: 'tenant-admin' }],
     ]);
     expect(log.tenant?.status).toBe('Active');

@@ -2,6 +2,7 @@ import { DUAL_CONTROL_OPERATIONS, MAX_QUORUM, type DualControlOperation } from '
 import { refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
 import type { EnrollmentKey } from '../principal/enrollment';
+import { GRANT_MODES, type GrantMode } from '../grant/grant.types';
 
 export const TENANT_STATUSES = ['Active', 'Suspended', 'Offboarded'] as const;
 export type TenantStatus = (typeof TENANT_STATUSES)[number];
@@ -31,13 +32,22 @@ export interface TenantPolicy {
   readonly dualControl: DualControlPolicy;
   /** KMIP Destroy of Deactivated/Compromised keys; absent: `pending`. */
   readonly kmipDestroy?: KmipDestroyPolicy;
+  /**
+   * `required`: key-users use only the keys their grants cover; `open`: every key of the tenant.
+   * Absent in logs written before grants existed, which read as `open` (grantModeOf).
+   */
+  readonly grants?: GrantMode;
 }
 
+/** Dual control by default for everything but offboarding (a provider decision) and grant creation (opt-in). */
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   allowCompromisedDecrypt: false,
   allowLegacyEncryption: false,
-  dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard') },
+  dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard' && op !== 'grant.create') },
 };
+
+/** What tenants onboarded from now on get unless the provider says otherwise. */
+export const DEFAULT_GRANT_MODE: GrantMode = 'required';
 
 export interface TenantState {
   readonly tenantId: string;
@@ -49,7 +59,8 @@ export interface TenantState {
 }
 
 export type TenantEventBody =
-  | EventBody<'tenant.onboarded.v1', { readonly tenantId: string; readonly name: string }>
+  /** `grants` is absent in logs written before grants existed: such tenants are `open`. */
+  | EventBody<'tenant.onboarded.v1', { readonly tenantId: string; readonly name: string; readonly grants?: GrantMode }>
   | EventBody<'tenant.suspended.v1', { readonly tenantId: string; readonly reason: string }>
   | EventBody<'tenant.resumed.v1', { readonly tenantId: string }>
   | EventBody<'tenant.offboarded.v1', { readonly tenantId: string }>
@@ -61,6 +72,8 @@ export type TenantCommand =
       readonly kind: 'tenant.onboard';
       readonly tenantId: string;
       readonly name: string;
+      /** The tenant's grant mode; DEFAULT_GRANT_MODE when absent. */
+      readonly grants?: GrantMode;
       readonly firstAdmin?: { readonly principalId: string; readonly name: string; readonly enrollmentKey?: EnrollmentKey };
     }
   | { readonly kind: 'tenant.suspend'; readonly tenantId: string; readonly reason?: string }
@@ -76,7 +89,9 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
     if (tenant !== undefined) refuse('already-exists', `tenant ${tenantId} already exists`, { tenantId });
     const name = command.name.trim();
     if (!TENANT_NAME.test(name)) refuse('invalid', "tenant name must be 1-128 letters, digits, spaces or . _ & ' -");
-    return [{ type: 'tenant.onboarded.v1', data: { tenantId, name } }];
+    const grants = command.grants ?? DEFAULT_GRANT_MODE;
+    if (!GRANT_MODES.includes(grants)) refuse('invalid', `grants must be one of ${GRANT_MODES.join(', ')}`);
+    return [{ type: 'tenant.onboarded.v1', data: { tenantId, name, grants } }];
   }
   if (tenant === undefined) return refuse('not-found', `tenant ${tenantId} not found`, { tenantId });
   const illegal = (action: string): never =>
@@ -97,6 +112,8 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
       }
       const current = { ...DEFAULT_TENANT_POLICY, ...tenant.policy };
       const policy: TenantPolicy = { ...current, ...command.policy };
+      if (policy.grants !== undefined && !GRANT_MODES.includes(policy.grants))
+        refuse('invalid', `grants must be one of ${GRANT_MODES.join(', ')}`);
       const { quorum, operations } = policy.dualControl;
       if (quorum !== null && (!Number.isInteger(quorum) || quorum < 1 || quorum > MAX_QUORUM)) {
         refuse('invalid', `dualControl.quorum must be null or an integer from 1 to ${MAX_QUORUM}`);
@@ -120,7 +137,7 @@ export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent
         tenantId: event.data.tenantId,
         name: event.data.name,
         status: 'Active',
-        policy: DEFAULT_TENANT_POLICY,
+        policy: withGrantMode(DEFAULT_TENANT_POLICY, event.data.grants),
         onboardedAt: event.at,
         updatedAt: event.at,
       };
@@ -131,6 +148,18 @@ export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent
     case 'tenant.offboarded.v1':
       return tenant && { ...tenant, status: 'Offboarded', updatedAt: event.at };
     case 'tenant.policy-set.v1':
-      return tenant && { ...tenant, policy: { ...DEFAULT_TENANT_POLICY, ...event.data.policy }, updatedAt: event.at };
+      // A policy set before grants existed names no mode: the tenant keeps the one it had.
+      if (tenant === undefined) return undefined;
+      return {
+        ...tenant,
+        policy: withGrantMode({ ...DEFAULT_TENANT_POLICY, ...event.data.policy }, event.data.policy.grants ?? tenant.policy.grants),
+        updatedAt: event.at,
+      };
   }
+}
+
+/** The policy with this grant mode; none (a log from before grants) leaves the field out, which reads as open. */
+function withGrantMode(policy: TenantPolicy, grants: GrantMode | undefined): TenantPolicy {
+  const { grants: _previous, ...rest } = policy;
+  return grants === undefined ? rest : { ...rest, grants };
 }

@@ -46,6 +46,8 @@ export class TenantProjection {
     for (const event of commit.events) {
       // Approval requests are read from the log itself (GET /v1/approvals); they change no view.
       if (event.type.startsWith('approval.')) continue;
+      // Grants too (GET /v1/grants, the audit's access view): the write side's tenant log holds them.
+      if (event.type.startsWith('grant.')) continue;
       if (event.type.startsWith('tenant.')) {
         if (!tenantBehind) continue; // already stored before a crash
         // The view is a superset of the tenant state: evolve it directly, then restore the view fields.

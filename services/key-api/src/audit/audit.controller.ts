@@ -29,6 +29,8 @@ import {
   auditEventsResponse,
   auditExportQuery,
   auditStateQuery,
+  auditAccessQuery,
+  auditAccessResponse,
   auditStateResponse,
   auditUsageQuery,
   auditUsageResponse,
@@ -116,6 +118,16 @@ export class AuditController {
     const at = new Date(q.at);
     const state = await this.audit.stateAt(auditedTenant(caller.principal, q.tenantId), at);
     return { ...state, approvals: state.approvals.map((a) => approvalBody(a, at)) };
+  }
+
+  @AuditRoute('access', auditAccessQuery, { schema: openApi(auditAccessResponse) }, true, {
+    summary: 'Which principals could do what with a key at an instant (its grants then, or every key-user in an open tenant)',
+    description:
+      "Rebuilt by replaying the log up to the instant (as /v1/audit/state), then the domain's accessTo: the rule the data plane enforces. " +
+      '404 when the key did not exist at that instant; 409 chain-broken if the log does not verify.',
+  })
+  access(@Query(new ZodPipe(auditAccessQuery, 'query')) q: z.output<typeof auditAccessQuery>, @RequestCaller() caller: Caller) {
+    return this.audit.accessAt(auditedTenant(caller.principal, q.tenantId), q.keyId, new Date(q.at));
   }
 
   @AuditRoute('usage', auditUsageQuery, { schema: openApi(auditUsageResponse) }, false, {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ID_PATTERN, ROLES, TENANT_STATUSES } from '@keyward/domain';
+import { GRANT_MODES, GRANT_OPERATIONS, ID_PATTERN, ROLES, TENANT_STATUSES } from '@keyward/domain';
 import { idParam } from '../platform/common.schema';
 import { approvalResponse } from '../approvals/approval.schema';
+import { grantResponse } from '../grants/grant.schema';
 import { keyResponse } from '../keys/key.schema';
 import { principalResponse } from '../principals/principal.schema';
 
@@ -147,6 +148,33 @@ export const auditStateResponse = z.object({
   keys: z.array(keyResponse),
   principals: z.array(principalResponse),
   approvals: z.array(approvalResponse),
+  grantMode: z.enum(GRANT_MODES).describe('required: key-users needed grants; open: every key-user could use every key'),
+  grants: z.array(grantResponse).describe('Every grant of the log then, revoked ones with revokedAt'),
+});
+
+export const auditAccessQuery = z.strictObject({
+  tenantId,
+  keyId,
+  at: instant.describe('The instant whose access to answer'),
+});
+export const auditAccessResponse = z.object({
+  tenantId: z.string(),
+  keyId: z.string(),
+  at: z.string(),
+  seq: z.number().int().describe('The last commit included (0: none)'),
+  hash: z.string(),
+  committedAt: z.string().nullable(),
+  mode: z.enum(GRANT_MODES),
+  access: z.array(
+    z.object({
+      principalId: z.string(),
+      role: z.enum(ROLES),
+      grantId: z.string().nullable().describe('null in an open tenant'),
+      operations: z.array(z.enum(GRANT_OPERATIONS)),
+      conditions: z.record(z.string(), z.unknown()),
+      inForce: z.boolean().describe("Whether the grant's validity window includes the instant"),
+    }),
+  ),
 });
 
 export const auditUsageResponse = z.object({
@@ -159,6 +187,7 @@ export const auditUsageResponse = z.object({
       operation: z.string(),
       keyId: z.string().nullable(),
       version: z.number().int().nullable(),
+      grantId: z.string().optional().describe('The grant that allowed the operation (grants-required tenants)'),
       outcome: z.string(),
       requestId: z.string(),
       at: z.string(),

@@ -1,6 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeywardConfig } from '@keyward/config';
-import type { ApprovalState, KeyState, PrincipalState, TenantState } from '@keyward/domain';
+import {
+  accessTo,
+  grantModeOf,
+  type ApprovalState,
+  type GrantMode,
+  type GrantState,
+  type KeyAccess,
+  type KeyState,
+  type PrincipalState,
+  type TenantState,
+} from '@keyward/domain';
 import {
   afterCursor,
   auditEvents,
@@ -72,6 +82,21 @@ export interface PastState {
   readonly keys: KeyState[];
   readonly principals: PrincipalState[];
   readonly approvals: ApprovalState[];
+  /** Whether key-users needed grants then, and every grant the log held (revoked ones with their revocation). */
+  readonly grantMode: GrantMode;
+  readonly grants: GrantState[];
+}
+
+/** Who could do what with a key at an instant (GET /v1/audit/access). */
+export interface PastAccess {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly at: string;
+  readonly seq: number;
+  readonly hash: string;
+  readonly committedAt: string | null;
+  readonly mode: GrantMode;
+  readonly access: readonly KeyAccess[];
 }
 
 export interface UsageRecord {
@@ -82,6 +107,7 @@ export interface UsageRecord {
   readonly operation: string;
   readonly keyId: string | null;
   readonly version: number | null;
+  readonly grantId?: string;
   readonly outcome: string;
   readonly requestId: string;
   readonly at: string;
@@ -108,6 +134,9 @@ export interface ReportData {
   /** State of each key when the period began (absent: it did not exist yet). */
   readonly keysAtStart: ReadonlyMap<string, KeyState>;
   readonly principals: PrincipalState[];
+  /** Whether key-users needed grants at the end of the period, and the grants of the log then. */
+  readonly grantMode: GrantMode;
+  readonly grants: GrantState[];
   readonly events: AuditEvent[];
   /** Events of the period left out of the report beyond its limit. */
   readonly omittedEvents: number;
@@ -234,15 +263,7 @@ export class AuditService {
    * evidence: that answers 409 with the first bad seq).
    */
   async stateAt(tenantId: string, at: Date): Promise<PastState> {
-    await this.requireTenant(tenantId);
-    const replay = new PointInTimeReplay(tenantId, at);
-    const walker = new ChainWalker();
-    for await (const commit of readCommits(this.store, tenantId)) {
-      if (Date.parse(commit.committedAt) > at.getTime()) break;
-      const problem = walker.accept(commit);
-      if (problem) throw chainBroken(problem);
-      replay.accept(commit);
-    }
+    const replay = await this.replayTo(tenantId, at);
     const { log } = replay;
     const byCreation = (a: { createdAt: string; id: string }, b: { createdAt: string; id: string }) =>
       a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -254,7 +275,35 @@ export class AuditService {
       keys: [...log.keys.values()].sort((a, b) => byCreation({ ...a, id: a.keyId }, { ...b, id: b.keyId })),
       principals: [...log.principals.values()].sort((a, b) => byCreation({ ...a, id: a.principalId }, { ...b, id: b.principalId })),
       approvals: [...log.approvals.values()],
+      grantMode: grantModeOf(log),
+      grants: [...log.grants.values()],
     };
+  }
+
+  /**
+   * Which principals could do what with a key at an instant: the log replayed to it (as stateAt),
+   * then the domain's own accessTo (the rule authorize enforces). 404 when the key did not exist then.
+   */
+  async accessAt(tenantId: string, keyId: string, at: Date): Promise<PastAccess> {
+    const replay = await this.replayTo(tenantId, at);
+    const key = replay.log.keys.get(keyId);
+    if (key === undefined) throw new ProblemError(404, 'not-found', 'Not found', `key ${keyId} did not exist at ${at.toISOString()}`);
+    const { mode, access } = accessTo(replay.log, key, at);
+    return { tenantId, keyId, at: at.toISOString(), ...replay.head, mode, access };
+  }
+
+  /** The tenant's commits up to `at`, folded, the chain checked on the way. */
+  private async replayTo(tenantId: string, at: Date): Promise<PointInTimeReplay> {
+    await this.requireTenant(tenantId);
+    const replay = new PointInTimeReplay(tenantId, at);
+    const walker = new ChainWalker();
+    for await (const commit of readCommits(this.store, tenantId)) {
+      if (Date.parse(commit.committedAt) > at.getTime()) break;
+      const problem = walker.accept(commit);
+      if (problem) throw chainBroken(problem);
+      replay.accept(commit);
+    }
+    return replay;
   }
 
   /** Gathers the HTML report of a period in one pass: state at its end, state of keys at its start, its events. */
@@ -296,6 +345,8 @@ export class AuditService {
       keys: [...log.keys.values()],
       keysAtStart: keysAtStart ?? new Map(log.keys),
       principals: [...log.principals.values()],
+      grantMode: grantModeOf(log),
+      grants: [...log.grants.values()],
       events,
       omittedEvents,
     };

@@ -58,6 +58,8 @@ function report(overrides: Partial<ReportData> = {}): ReportData {
     },
     keys: [key],
     keysAtStart: new Map(),
+    grantMode: 'open',
+    grants: [],
     principals: [
       { principalId: 'prn_admin0001', name: EVIL, role: 'tenant-admin', createdAt: '2030-01-01T00:00:00.000Z', revokedAt: null },
     ],
@@ -142,7 +144,35 @@ describe('HTML report', () => {
       ['tenant.policy-set.v1', { policy: { allowCompromisedDecrypt: true } }, /policy set/],
       ['principal.created.v1', { principalId: 'prn_1', name: 'n', role: 'auditor' }, /created with role auditor/],
       ['principal.revoked.v1', { principalId: 'prn_1' }, /revoked/],
+      [
+        'grant.created.v1',
+        { grantId: 'grt_1', principalId: 'prn_1', operations: ['encrypt', 'decrypt'], keys: { ids: ['k'] }, conditions: {} },
+        /grant <code>grt_1<\/code> to <code>prn_1<\/code>: encrypt, decrypt/,
+      ],
+      ['grant.revoked.v1', { grantId: 'grt_1', principalId: 'prn_1' }, /grant <code>grt_1<\/code> of <code>prn_1<\/code> revoked/],
     ] as const;
     for (const [type, data, expected] of types) expect(describeEvent(event(1, type, data))).toMatch(expected);
+  });
+
+  it('has an access section: open tenants say so; required ones list the grants in force at the end, escaped', () => {
+    expect(renderReport(report())).toContain('Grants were not required');
+    const grant = {
+      grantId: 'grt_report01',
+      principalId: 'prn_user0001',
+      operations: ['encrypt' as const],
+      keys: { aliasPrefix: EVIL },
+      conditions: { encryptionContext: { app: EVIL } },
+      createdAt: '2030-01-01T00:00:05.000Z',
+      createdBy: actor,
+      revokedAt: null,
+      revokedBy: null,
+    };
+    const revoked = { ...grant, grantId: 'grt_revoked01', revokedAt: '2030-01-02T00:00:00.000Z', revokedBy: actor };
+    const html = renderReport(report({ grantMode: 'required', grants: [grant, revoked] }));
+    const access = html.slice(html.indexOf('<h2>Access at the end of the period</h2>'));
+    expect(access).toContain('grt_report01');
+    expect(access).not.toContain('grt_revoked01');
+    expect(access).not.toContain('<script>');
+    expect(renderReport(report({ grantMode: 'required', grants: [revoked] }))).toContain('no grant was in place');
   });
 });

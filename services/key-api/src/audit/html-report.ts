@@ -1,4 +1,4 @@
-import type { Actor, KeyState, PrincipalState } from '@keyward/domain';
+import type { Actor, GrantState, KeyState, PrincipalState } from '@keyward/domain';
 import { eventApprovalId, eventKeyId, type AuditEvent } from '@keyward/event-log';
 import type { ReportData } from './audit.service';
 
@@ -119,6 +119,10 @@ export function describeEvent(event: AuditEvent): string {
       return `principal <code>${s('principalId')}</code> bound to a client certificate${d.fingerprint ? ` (SHA-256 <code>${s('fingerprint')}</code>)` : ''}${d.subject ? ` (subject <code>${s('subject')}</code>)` : ''}`;
     case 'principal.certificate-unbound.v1':
       return `principal <code>${s('principalId')}</code> unbound from its client certificate`;
+    case 'grant.created.v1':
+      return `grant <code>${s('grantId')}</code> to <code>${s('principalId')}</code>: ${escapeHtml(Array.isArray(d.operations) ? d.operations.join(', ') : d.operations)} on <code>${escapeHtml(d.keys)}</code>${d.conditions && Object.keys(record(d.conditions)).length > 0 ? ` when <code>${escapeHtml(d.conditions)}</code>` : ''}`;
+    case 'grant.revoked.v1':
+      return `grant <code>${s('grantId')}</code> of <code>${s('principalId')}</code> revoked`;
     default:
       return `${escapeHtml(event.type)} <code>${escapeHtml(event.data)}</code>`;
   }
@@ -147,6 +151,11 @@ function keyRow(key: KeyState, atStart: KeyState | undefined): string {
     `<td>${when(key.activationDate)}</td><td>${when(key.deactivationDate)}</td>` +
     `<td>${key.destroyedAt ? when(key.destroyedAt) : key.destroyAfter ? `after ${when(key.destroyAfter)}` : '<span class="none">—</span>'}</td></tr>`
   );
+}
+
+function grantRow(g: GrantState): string {
+  const conditions = Object.keys(g.conditions).length === 0 ? '<span class="none">none</span>' : `<code>${escapeHtml(g.conditions)}</code>`;
+  return `<tr><td><code>${escapeHtml(g.grantId)}</code></td><td><code>${escapeHtml(g.principalId)}</code></td><td>${escapeHtml(g.operations.join(', '))}</td><td><code>${escapeHtml(g.keys)}</code></td><td>${conditions}</td><td>${when(g.createdAt)}</td></tr>`;
 }
 
 function principalRow(p: PrincipalState): string {
@@ -202,6 +211,13 @@ export function renderReport(data: ReportData): string {
     data.principals.length === 0
       ? '<p class="none">No principals.</p>'
       : `<table><thead><tr><th>Principal</th><th>Name</th><th>Role</th><th>Created</th><th>Revoked</th></tr></thead><tbody>\n${data.principals.map(principalRow).join('\n')}\n</tbody></table>`;
+  const grants = data.grants.filter((g) => g.revokedAt === null);
+  const access =
+    data.grantMode === 'open'
+      ? '<p>Grants were not required: every active key-user could use every key of the tenant.</p>'
+      : grants.length === 0
+        ? '<p class="none">Grants were required and no grant was in place: no key-user could use any key.</p>'
+        : `<p>Grants were required: a key-user could use a key only as one of these grants allowed.</p><table><thead><tr><th>Grant</th><th>Principal</th><th>Operations</th><th>Keys</th><th>Conditions</th><th>Created</th></tr></thead><tbody>\n${grants.map(grantRow).join('\n')}\n</tbody></table>`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -233,6 +249,8 @@ ${keySections || '<p class="none">No key changed in this period.</p>'}
 ${eventRows(other)}
 <h2>Principals at the end of the period</h2>
 ${principals}
+<h2>Access at the end of the period</h2>
+${access}
 </main>
 <footer>
 Every row comes from the tenant's hash-chained commit log (seq.index identifies each event). Check this report against the log:

@@ -2,9 +2,10 @@ import { applyDecorators, Body, Controller, Get, HttpCode, Param, Patch, Post, P
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z, ZodType } from 'zod';
-import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
+import { authorize, requireAccess, type ApprovalState, type DirectCommand, type KeyState, type TenantLog } from '@keyward/domain';
+import { KeyStateSource } from '@keyward/keys';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
-import { ProblemError } from '@keyward/platform';
+import { businessNow, ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import { ExecuteLifecycleCommand, type LifecycleOutcome } from '../dual-control/lifecycle.handler';
 import type { Caller } from '../platform/caller';
@@ -57,6 +58,7 @@ export class KeysController {
     private readonly commands: CommandBus,
     private readonly executor: CommandExecutor,
     private readonly views: ViewReader,
+    private readonly states: KeyStateSource,
   ) {}
 
   @Post()
@@ -91,7 +93,10 @@ export class KeysController {
       q.limit,
       q.cursor,
     );
-    return { items: page.items.map(keySummary), nextCursor: page.nextCursor };
+    // A key-user of a grants-required tenant sees the keys it holds a read grant on (a page may come out short).
+    const log = await this.grantsLog(caller);
+    const items = log === undefined ? page.items : page.items.filter((k) => this.mayRead(log, caller, k));
+    return { items: items.map(keySummary), nextCursor: page.nextCursor };
   }
 
   @Get('alias/:name')
@@ -127,6 +132,8 @@ export class KeysController {
     await this.views.waitFor(tenantId, q.minSeq);
     const view = ref.startsWith('alias/') ? await this.views.keyByAlias(tenantId, ref.slice(6)) : await this.views.key(tenantId, ref);
     if (!view) throw notFound(ref);
+    const log = await this.grantsLog(caller);
+    if (log !== undefined) requireAccess(log, caller.principal, log.keys.get(view.keyId) ?? keyBody(view), ref, 'read', {}, businessNow());
     return keyBody(view);
   }
 
@@ -285,5 +292,15 @@ export class KeysController {
   private answer(seq: number, key: KeyState | undefined, keyId: string): KeyCommandAnswer {
     if (!key) throw notFound(keyId);
     return { seq, key: keyBody(key) };
+  }
+
+  /** The tenant log (in memory, as the data plane reads it) when the caller is a key-user whose reads grants decide. */
+  private async grantsLog(caller: Caller): Promise<TenantLog | undefined> {
+    return caller.principal.role === 'key-user' ? this.states.log(caller.principal.tenantId) : undefined;
+  }
+
+  private mayRead(log: TenantLog, caller: Caller, key: KeyState | (Omit<KeyState, 'history'> & { keyId: string })): boolean {
+    const state = log.keys.get(key.keyId);
+    return state !== undefined && authorize(log, caller.principal, state, 'read', {}, businessNow()).allowed;
   }
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { newId } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
-import { DomainError, type EnrollmentKey } from '@keyward/domain';
+import { DomainError, type EnrollmentKey, type GrantMode } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { KeyMaterialService } from '@keyward/keys';
 import type { Enrollment } from '../enrollment/enrollment.service';
@@ -17,6 +17,8 @@ export class OnboardTenantCommand {
     readonly caller: Caller,
     /** The first admin's public key: its API key is then wrapped under it at enrollment. */
     readonly adminEnrollmentKey?: EnrollmentKey,
+    /** Whether key-users need grants (the domain's default, required, when absent). */
+    readonly grants?: GrantMode,
   ) {}
 }
 
@@ -39,14 +41,14 @@ export class OnboardTenantHandler implements ICommandHandler<OnboardTenantComman
     private readonly keystore: Keystore,
   ) {}
 
-  async execute({ name, firstAdminName, caller, adminEnrollmentKey }: OnboardTenantCommand): Promise<OnboardedTenant> {
+  async execute({ name, firstAdminName, caller, adminEnrollmentKey, grants }: OnboardTenantCommand): Promise<OnboardedTenant> {
     const tenantId = newId('tnt');
     const principalId = newId('prn');
     // The tenant's own key-encrypting key exists before the tenant does (503 while sealed).
     await this.materials.ensureTenantKek(tenantId);
     const firstAdmin = { principalId, name: firstAdminName, ...(adminEnrollmentKey ? { enrollmentKey: adminEnrollmentKey } : {}) };
     const executed = await this.executor
-      .execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin }, contextOf(caller))
+      .execute(tenantId, { kind: 'tenant.onboard', tenantId, name, firstAdmin, ...(grants ? { grants } : {}) }, contextOf(caller))
       .catch(async (err: unknown) => {
         // Refused (bad name): the new KEK belongs to no tenant; leave no orphan behind.
         if (err instanceof DomainError) await this.keystore.shredTenant(tenantId).catch(() => undefined);

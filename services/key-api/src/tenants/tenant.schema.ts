@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   DUAL_CONTROL_OPERATIONS,
+  GRANT_MODES,
   KEY_STATES,
   KMIP_DESTROY_POLICIES,
   MAX_QUORUM,
@@ -15,6 +16,10 @@ export const onboardTenantBody = z.strictObject({
   name: z.string().min(1).max(128),
   adminName: z.string().min(1).max(128).default('admin').describe('Name of the first tenant-admin principal'),
   adminEnrollment: enrollmentRequest.optional(),
+  grants: z
+    .enum(GRANT_MODES)
+    .default('required')
+    .describe('required (default): key-users use only the keys their grants cover; open: every key of the tenant (before grants)'),
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
 
@@ -63,20 +68,26 @@ export const tenantPolicyBody = z
       .describe(
         'KMIP Destroy of a Deactivated or Compromised key: pending (default; unusable at once, shredded after the waiting period) or immediate-for-owner (shredded at once when a kmip-client destroys a key it owns)',
       ),
+    grants: z
+      .enum(GRANT_MODES)
+      .optional()
+      .describe('required: key-users need grants (GET/POST /v1/grants); open: every key-user may use every key'),
   })
   .refine(
     (b) =>
       b.allowCompromisedDecrypt !== undefined ||
       b.allowLegacyEncryption !== undefined ||
       b.dualControl !== undefined ||
-      b.kmipDestroy !== undefined,
-    'send allowCompromisedDecrypt, allowLegacyEncryption, dualControl and/or kmipDestroy',
+      b.kmipDestroy !== undefined ||
+      b.grants !== undefined,
+    'send allowCompromisedDecrypt, allowLegacyEncryption, dualControl, kmipDestroy and/or grants',
   );
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
   allowLegacyEncryption: z.boolean(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
   kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
+  grants: z.enum(GRANT_MODES),
 });
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),

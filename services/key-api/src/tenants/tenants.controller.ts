@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, Query, UseIntercepto
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { activeWithRole, policyQuorum } from '@keyward/domain';
+import { activeWithRole, grantModeOf, policyQuorum } from '@keyward/domain';
 import { CommandExecutor } from '@keyward/event-log';
 import { ProblemError } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
@@ -55,7 +55,7 @@ export class TenantsController {
     @RequestCaller() caller: Caller,
   ): Promise<OnboardedTenant> {
     const key = body.adminEnrollment ? parseEnrollmentPublicKey(body.adminEnrollment.publicKey) : undefined;
-    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, caller, key));
+    return this.commands.execute(new OnboardTenantCommand(body.name, body.adminName, caller, key, body.grants));
   }
 
   @Get('tenants')
@@ -140,7 +140,7 @@ export class TenantsController {
   async policy(@RequestCaller() caller: Caller) {
     const log = await this.executor.current(caller.principal.tenantId);
     if (!log.tenant) throw notFound(caller.principal.tenantId);
-    return { allowLegacyEncryption: false, ...log.tenant.policy };
+    return { allowLegacyEncryption: false, ...log.tenant.policy, grants: grantModeOf(log) };
   }
 
   @Put('tenant/policy')
@@ -161,6 +161,7 @@ export class TenantsController {
             ...(body.allowLegacyEncryption === undefined ? {} : { allowLegacyEncryption: body.allowLegacyEncryption }),
             ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
             ...(body.kmipDestroy === undefined ? {} : { kmipDestroy: body.kmipDestroy }),
+            ...(body.grants === undefined ? {} : { grants: body.grants }),
           },
         },
         caller,
@@ -168,7 +169,7 @@ export class TenantsController {
     );
     if (pendingApproval) return { seq, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
-    return { seq, allowLegacyEncryption: false, ...log.tenant.policy };
+    return { seq, allowLegacyEncryption: false, ...log.tenant.policy, grants: grantModeOf(log) };
   }
 
   private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], caller: Caller) {

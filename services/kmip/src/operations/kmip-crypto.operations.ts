@@ -9,7 +9,15 @@ import {
   type BlockCipherRequest,
   type MaterialRef,
 } from '@keyward/crypto';
-import { authorizeUse, isAsymmetricKeyType, type CryptoOperation, type KeyState, type KmipCipherParameters } from '@keyward/domain';
+import {
+  authorizeUse,
+  isAsymmetricKeyType,
+  requireAccess,
+  requireTenantActive,
+  type CryptoOperation,
+  type KeyState,
+  type KmipCipherParameters,
+} from '@keyward/domain';
 import { asBool, asBytes, child, ResultReason, Tag, ttlv, ValidityIndicator, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import {
@@ -17,7 +25,7 @@ import {
   keyRefOf,
   MAX_DATA,
   recordUsage,
-  requireAccess,
+  requireOwnership,
   requireRole,
   USERS,
   type Call,
@@ -54,6 +62,9 @@ async function withUse(
   const keyRef = keyRefOf(payload, call);
   let keyId: string | null = null;
   let version: number | null = null;
+  let grantId: string | null = null;
+  const aad =
+    operation === 'encrypt' || operation === 'decrypt' ? asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) : undefined;
   try {
     if (!streaming) refuseStreaming(payload);
     dataOf(payload);
@@ -61,13 +72,18 @@ async function withUse(
     const decided = await decideFresh(deps.executor, tenantId, (log) => {
       const key = log.keys.get(keyRef);
       keyId = key?.keyId ?? null;
-      requireAccess(call, key);
+      const now = businessNow();
+      // As REST: the tenant, the appliance's ownership, then the principal's grants (the same rule), then the key's state.
+      requireTenantActive(log.tenant, tenantId);
+      requireOwnership(call, key);
+      const granted = requireAccess(log, call.principal, key, keyRef, operation, aad === undefined ? {} : { aad }, now);
       if (key !== undefined && isAsymmetricKeyType(key.keyType)) {
         fail(ResultReason.IllegalOperation, `key ${keyRef} is a ${key.keyType} key; KMIP does not use asymmetric keys yet`, 'wrong-usage');
       }
-      return { key, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, businessNow(), undefined, 'kmip') };
+      return { key, granted, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, now, undefined, 'kmip') };
     });
     const { use, key } = decided;
+    grantId = decided.granted;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     version = use.version;
     const ref = { tenantId, keyId: key.keyId, version: use.version };
@@ -75,7 +91,7 @@ async function withUse(
     const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
     const withKey: WithKey = (work) => withMaterial((material) => (key.kmipOnly === true ? work(material) : subkey(material, ref, work)));
     const out = await run(key, withKey, withMaterial);
-    recordUsage(deps, call, operation, keyId, version, 'ok');
+    recordUsage(deps, call, operation, keyId, version, 'ok', grantId);
     return out;
   } catch (err: unknown) {
     const kmip = toKmipError(err);

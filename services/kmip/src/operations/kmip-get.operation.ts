@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { aesGcmCipher, randomIv } from '@keyward/crypto';
 import { releaseRefusal } from '@keyward/auth';
-import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
+import { authorizeExport, authorizeUse, requireAccess, requireTenantActive, type KeyState, type TenantLog } from '@keyward/domain';
 import {
   asEnum,
   asText,
@@ -24,7 +24,7 @@ import {
   fail,
   keyRefOf,
   recordUsage,
-  requireAccess,
+  requireOwnership,
   requireRole,
   USERS,
   type Call,
@@ -108,7 +108,9 @@ async function wrapped(
   try {
     if (wrapKey !== undefined && !wrapKey.keyType.startsWith('AES-'))
       fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
-    requireAccess(call, wrapKey);
+    requireTenantActive(log.tenant, tenantId);
+    requireOwnership(call, wrapKey);
+    const grantId = requireAccess(log, call.principal, wrapKey, request.keyRef, 'encrypt', {}, businessNow());
     const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow(), undefined, 'kmip');
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
@@ -116,7 +118,7 @@ async function wrapped(
     const out = await deps.materials.withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) =>
       wrap(kek, material, request.mode),
     );
-    recordUsage(deps, call, 'encrypt', request.keyRef, version, 'ok');
+    recordUsage(deps, call, 'encrypt', request.keyRef, version, 'ok', grantId);
     const wrapping = ttlv.struct(Tag.KeyWrappingData, [
       ttlv.enum(Tag.WrappingMethod, WrappingMethod.Encrypt),
       ttlv.struct(Tag.EncryptionKeyInformation, [
@@ -149,10 +151,13 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
   try {
     const wrapRequest = wrapRequestOf(child(payload, Tag.KeyWrappingSpecification));
     // A refusal is confirmed against the store first (export enabled over REST a moment ago counts).
-    const { key, use, log } = await decideFresh(deps.executor, tenantId, (log) => {
+    const { key, use, log, granted } = await decideFresh(deps.executor, tenantId, (log) => {
       const found = log.keys.get(keyRef);
       keyId = found?.keyId ?? null;
-      requireAccess(call, found);
+      requireTenantActive(log.tenant, tenantId);
+      requireOwnership(call, found);
+      // KMIP Get is the grant operation export (the same rule as REST material retrieval).
+      const granted = requireAccess(log, call.principal, found, keyRef, 'export', {}, businessNow());
       const allowed = authorizeExport(log.tenant, tenantId, found, keyRef, actorOf(call));
       // As REST export: released only to the certificate the principal is bound to, as the log says now.
       if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
@@ -162,7 +167,7 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
           'forbidden',
         );
       }
-      return { key: found, use: allowed, log };
+      return { key: found, use: allowed, log, granted };
     });
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
@@ -178,7 +183,7 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
       ({ value, wrapping } = await wrapped(deps, call, log, wrapRequest, material));
       material.fill(0);
     }
-    recordUsage(deps, call, 'export', keyId, version, 'ok');
+    recordUsage(deps, call, 'export', keyId, version, 'ok', granted);
     call.placeholder = keyRef;
     const block = keyBlock(key, value, wrapping);
     const object =

@@ -1,0 +1,190 @@
+import type { KeyState } from '../key/key.state';
+import type { TenantLog } from '../keyset/keyset';
+import type { Actor } from '../shared/actor';
+import { refuse } from '../shared/domain-error';
+import { AAD_OPERATIONS, GRANTEE_ROLES, type GrantMode, type GrantOperation, type GrantState, type KeySelector } from './grant.types';
+import { isOwnershipBound, mayActOnKey } from '../key/key.ownership';
+
+/** What the request brings that conditions look at. */
+export interface AccessContext {
+  /** The request's AAD (absent when it has none, or the operation takes none). */
+  readonly aad?: Uint8Array;
+}
+
+/** Why a grant-required tenant refuses a use. `no-grant` is a 404: the principal may not even know the key exists. */
+export type AccessRefusal =
+  | 'no-grant'
+  | 'operation-not-granted'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'certificate-required'
+  | 'aad-mismatch'
+  | 'encryption-context-mismatch';
+
+export type AccessDecision =
+  /** `grantId` is the grant that allowed it; null in an `open` tenant (no grant needed). */
+  | { readonly allowed: true; readonly grantId: string | null }
+  | { readonly allowed: false; readonly status: 403 | 404; readonly reason: AccessRefusal; readonly message: string };
+
+/** A tenant's grant mode: logs written before grants existed (no mode recorded) are `open`. */
+export const grantModeOf = (log: TenantLog): GrantMode => log.tenant?.policy.grants ?? 'open';
+
+/** Whether a selector covers a key (as the key is now: alias and labels can change). */
+export function selects(selector: KeySelector, key: KeyState): boolean {
+  if ('ids' in selector) return selector.ids.includes(key.keyId);
+  if ('aliasPrefix' in selector) return key.alias !== null && key.alias.startsWith(selector.aliasPrefix);
+  for (const name in selector.labels) if (key.labels[name] !== selector.labels[name]) return false;
+  return true;
+}
+
+/**
+ * Whether `principal` may do `operation` with `key` at `now`, and under which grant. Pure: the
+ * tenant log (its policy, grants and certificate bindings), the key and the request's AAD decide.
+ * An `open` tenant allows every use (grantId null; roles and key state are checked elsewhere).
+ * A `required` tenant allows a use only under a grant in force that covers the key, names the
+ * operation and whose conditions the request meets; the key is unknown (404) to a principal no
+ * unrevoked grant covers it with, and refused (403, with the reason) otherwise.
+ */
+export function authorize(
+  log: TenantLog,
+  principal: Actor,
+  key: KeyState | undefined,
+  operation: GrantOperation,
+  context: AccessContext,
+  now: Date,
+): AccessDecision {
+  if (grantModeOf(log) === 'open') return { allowed: true, grantId: null };
+  if (key === undefined) return { allowed: false, status: 404, reason: 'no-grant', message: 'key not found' };
+  // An appliance identity (kmip-client) holds a standing grant on the keys it owns (key.ownership.ts).
+  if (isOwnershipBound(principal.role)) {
+    return mayActOnKey(principal, key)
+      ? { allowed: true, grantId: null }
+      : { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
+  }
+  let refusal: AccessRefusal | undefined;
+  const aad = new LazyAad(context.aad);
+  for (const grant of log.grantsFor(principal.principalId, key.keyId)) {
+    if (!selects(grant.keys, key)) continue;
+    if (!grant.operations.includes(operation)) {
+      refusal ??= 'operation-not-granted';
+      continue;
+    }
+    const unmet = unmetCondition(log, grant, operation, aad, now);
+    if (unmet === undefined) return { allowed: true, grantId: grant.grantId };
+    refusal = refusal === undefined || refusal === 'operation-not-granted' ? unmet : refusal;
+  }
+  if (refusal === undefined || !GRANTEE_ROLES.includes(principal.role)) {
+    return { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
+  }
+  return { allowed: false, status: 403, reason: refusal, message: REFUSAL_MESSAGES[refusal](key.keyId, operation) };
+}
+
+/** authorize, as a DomainError when refused (`forbidden` 403 or `not-found` 404); answers the grant id. */
+export function requireAccess(
+  log: TenantLog,
+  principal: Actor,
+  key: KeyState | undefined,
+  keyRef: string,
+  operation: GrantOperation,
+  context: AccessContext,
+  now: Date,
+): string | null {
+  const decision = authorize(log, principal, key, operation, context, now);
+  if (decision.allowed) return decision.grantId;
+  if (decision.status === 404) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+  return refuse('forbidden', decision.message, { keyId: key?.keyId ?? keyRef, operation, reason: decision.reason });
+}
+
+const REFUSAL_MESSAGES: Readonly<Record<AccessRefusal, (keyId: string, op: GrantOperation) => string>> = {
+  'no-grant': (keyId) => `key ${keyId} not found`,
+  'operation-not-granted': (keyId, op) => `no grant allows ${op} with key ${keyId}`,
+  'not-yet-valid': (keyId, op) => `the grant allowing ${op} with key ${keyId} is not in force yet`,
+  expired: (keyId, op) => `the grant allowing ${op} with key ${keyId} has expired`,
+  'certificate-required': (keyId, op) => `${op} with key ${keyId} is granted to certificate-bound principals only`,
+  'aad-mismatch': (keyId, op) => `${op} with key ${keyId} is granted only with another AAD`,
+  'encryption-context-mismatch': (keyId, op) => `${op} with key ${keyId} is granted only with other encryption context entries`,
+};
+
+/** The first condition of a grant the request does not meet, if any. */
+function unmetCondition(log: TenantLog, grant: GrantState, op: GrantOperation, aad: LazyAad, now: Date): AccessRefusal | undefined {
+  const { conditions } = grant;
+  const t = now.getTime();
+  if (conditions.notBefore !== undefined && t < Date.parse(conditions.notBefore)) return 'not-yet-valid';
+  if (conditions.notAfter !== undefined && t >= Date.parse(conditions.notAfter)) return 'expired';
+  if (conditions.certificateBound === true && !log.certificates.has(grant.principalId)) return 'certificate-required';
+  if (conditions.aad !== undefined && (!AAD_OPERATIONS.includes(op) || !aad.equals(conditions.aad))) return 'aad-mismatch';
+  if (conditions.encryptionContext !== undefined) {
+    const context = AAD_OPERATIONS.includes(op) ? aad.context() : undefined;
+    if (context === undefined) return 'encryption-context-mismatch';
+    for (const name in conditions.encryptionContext) {
+      if (!Object.hasOwn(context, name) || context[name] !== conditions.encryptionContext[name]) return 'encryption-context-mismatch';
+    }
+  }
+  return undefined;
+}
+
+/** The request's AAD, decoded at most once per request and only when a condition looks at it. */
+class LazyAad {
+  private parsed: Readonly<Record<string, unknown>> | null | undefined;
+
+  constructor(private readonly bytes: Uint8Array | undefined) {}
+
+  equals(base64: string): boolean {
+    if (this.bytes === undefined) return false;
+    const wanted = Buffer.from(base64, 'base64');
+    return wanted.length === this.bytes.length && wanted.equals(this.bytes);
+  }
+
+  /** The AAD as an encryption context (a UTF-8 JSON object), or undefined when it is not one. */
+  context(): Readonly<Record<string, unknown>> | undefined {
+    if (this.parsed === undefined) {
+      this.parsed = null;
+      if (this.bytes !== undefined) {
+        try {
+          const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(this.bytes));
+          if (typeof value === 'object' && value !== null && !Array.isArray(value)) this.parsed = value as Record<string, unknown>;
+        } catch {
+          // Not JSON: no encryption context.
+        }
+      }
+    }
+    return this.parsed ?? undefined;
+  }
+}
+
+/** One principal's access to a key at an instant, as the log says (for the audit). */
+export interface KeyAccess {
+  readonly principalId: string;
+  readonly role: Actor['role'];
+  /** The grant; null in an open tenant (every active key-user may use every key). */
+  readonly grantId: string | null;
+  readonly operations: readonly GrantOperation[];
+  readonly conditions: GrantState['conditions'];
+  /** Whether the grant's validity window includes the instant. */
+  readonly inForce: boolean;
+}
+
+/** Who could do what with a key at `at`, from the log folded up to that instant. */
+export function accessTo(log: TenantLog, key: KeyState, at: Date): { readonly mode: GrantMode; readonly access: readonly KeyAccess[] } {
+  const mode = grantModeOf(log);
+  const access: KeyAccess[] = [];
+  for (const principal of log.principals.values()) {
+    if (principal.revokedAt !== null || !GRANTEE_ROLES.includes(principal.role)) continue;
+    const { principalId, role } = principal;
+    if (mode === 'open') {
+      access.push({ principalId, role, grantId: null, operations: OPEN_OPERATIONS, conditions: {}, inForce: true });
+      continue;
+    }
+    for (const grant of log.grantsOf(principalId)) {
+      if (!selects(grant.keys, key)) continue;
+      const { notBefore, notAfter } = grant.conditions;
+      const t = at.getTime();
+      const inForce = (notBefore === undefined || t >= Date.parse(notBefore)) && (notAfter === undefined || t < Date.parse(notAfter));
+      access.push({ principalId, role, grantId: grant.grantId, operations: grant.operations, conditions: grant.conditions, inForce });
+    }
+  }
+  return { mode, access };
+}
+
+/** What a key-user of an open tenant may do with any key (what its key type admits). */
+const OPEN_OPERATIONS: readonly GrantOperation[] = ['encrypt', 'decrypt', 'data-key', 'rewrap', 'mac', 'verify-mac', 'export'];
