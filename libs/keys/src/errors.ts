@@ -99,7 +99,6 @@ const REFUSAL_NAMES: Readonly<Record<DomainErrorCode, string>> = {
   forbidden: 'forbidden',
   'quota-exceeded': 'quota-exceeded',
   'rate-exceeded': 'tenant-rate-exceeded',
-  forbidden: 'forbidden',
 };
 
 export const refusalName = (err: DomainError): string => REFUSAL_NAMES[err.code];

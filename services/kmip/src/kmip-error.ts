@@ -31,7 +31,6 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   forbidden: ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
   'rate-exceeded': ResultReason.PermissionDenied,
-  forbidden: ResultReason.PermissionDenied,
 };
 
 /** The Result Reason of each key-use error (libs/keys); its code is the slug the usage audit records. */

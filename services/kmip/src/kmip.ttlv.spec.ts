@@ -1398,6 +1398,7 @@ describe('kmip-client: one appliance identity', () => {
     expect((await keyOf(A, id))?.state).toBe('Active');
     expect((await executor.current(A)).seq).toBe(seq + 2);
   });
+});
 
 describe('grants (a KMIP identity is a principal like any other)', () => {
   const encryptWith = (id: string, aad?: Buffer) =>

@@ -21,7 +21,6 @@ const REFUSALS: Readonly<Record<DomainErrorCode, [number, string]>> = {
   forbidden: [403, 'Forbidden'],
   'quota-exceeded': [409, 'Tenant quota exceeded'],
   'rate-exceeded': [429, 'Tenant rate quota exceeded'],
-  forbidden: [403, 'Forbidden by grants'],
 };
 
 /** The HTTP status and problem title of each key-use error (its type is its code). */
