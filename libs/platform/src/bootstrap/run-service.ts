@@ -11,6 +11,7 @@ import type { KeywardConfig, ListenSetting } from '@keyward/config';
 import type { Logger as PinoRoot } from 'pino';
 import { setBusinessClockOffset } from '../clock/business-clock';
 import { ROOT_LOGGER } from '../logging/logging.module';
+import { quietNestBoot } from '../logging/nest-boot-logger';
 import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { problemType } from '../problem/problem';
@@ -110,7 +111,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(quietNestBoot(app.get(PinoLogger)));
   app.useGlobalFilters(options.exceptionFilter ?? new ProblemFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
