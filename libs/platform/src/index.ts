@@ -18,6 +18,7 @@ export * from './metrics/metrics.registry';
 export * from './problem/problem';
 export * from './problem/problem.filter';
 export * from './problem/to-problem';
+export * from './http/json-body';
 export * from './http/public.decorator';
 export * from './bootstrap/retry-until-done';
 export * from './clock/business-clock';

@@ -12,6 +12,7 @@ import type { Logger as PinoRoot } from 'pino';
 import { setBusinessClockOffset } from '../clock/business-clock';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { quietNestBoot } from '../logging/nest-boot-logger';
+import { acceptEmptyJsonBodies } from '../http/json-body';
 import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { problemType } from '../problem/problem';
@@ -117,6 +118,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   const fastify = app.getHttpAdapter().getInstance();
   // Beyond this many open connections Node drops new ones at once (before any byte is read).
   fastify.server.maxConnections = timeouts.maxConnections;
+  acceptEmptyJsonBodies(app);
   installRequestLog(fastify, app.get<PinoRoot>(ROOT_LOGGER));
   const metrics = app.get(MetricsRegistry);
   const logger = new Logger(options.name);
