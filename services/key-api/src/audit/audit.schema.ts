@@ -145,7 +145,13 @@ export const auditStateResponse = z.object({
     })
     .nullable(),
   keys: z.array(keyResponse),
-  principals: z.array(principalResponse),
+  principals: z.array(
+    principalResponse.extend({
+      enrollmentKey: z.record(z.string(), z.unknown()).optional().describe('The public key its API key was to be wrapped under'),
+      enrollment: z.record(z.string(), z.unknown()).optional().describe('The enrollment token in force: its SHA-256 and dates only'),
+      enrolledAt: z.string().optional(),
+    }),
+  ),
   approvals: z.array(approvalResponse),
 });
 

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z, ZodType } from 'zod';
 import type { ApprovalState, DirectCommand, KeyState } from '@keyward/domain';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
@@ -12,6 +12,7 @@ import { CreateKeyCommand } from './create-key.handler';
 import { RotateKeyCommand } from './rotate-key.handler';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { keyBody, keySummary } from './key.representation';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
@@ -51,6 +52,7 @@ type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingA
 @Controller('v1/keys')
 // Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
 @UseInterceptors(PendingApprovalInterceptor)
+@ApiPendingApproval()
 export class KeysController {
   constructor(
     private readonly commands: CommandBus,
@@ -62,7 +64,7 @@ export class KeysController {
   @Roles('tenant-admin')
   @ApiOperation({ summary: 'Create a key (PreActive, or Active with activate: true)' })
   @ApiBody({ schema: openApi(createKeyBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @ApiCreatedResponse({ schema: openApi(keyCommandResponse) })
   async create(
     @Body(new ZodPipe(createKeyBody)) body: z.output<typeof createKeyBody>,
     @RequestCaller() caller: Caller,

@@ -11,11 +11,15 @@ export const onboardTenantBody = z.strictObject({
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
 
+export const tenantPolicyResponse = z.object({
+  allowCompromisedDecrypt: z.boolean(),
+  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
+});
 export const tenantResponse = z.object({
   tenantId: z.string(),
   name: z.string(),
   status: z.enum(TENANT_STATUSES),
-  policy: z.object({ allowCompromisedDecrypt: z.boolean() }).optional(),
+  policy: tenantPolicyResponse.optional(),
   onboardedAt: z.string(),
   updatedAt: z.string(),
   keyCount: z.number().int(),
@@ -48,10 +52,6 @@ export const tenantPolicyBody = z
       .optional(),
   })
   .refine((b) => b.allowCompromisedDecrypt !== undefined || b.dualControl !== undefined, 'send allowCompromisedDecrypt and/or dualControl');
-export const tenantPolicyResponse = z.object({
-  allowCompromisedDecrypt: z.boolean(),
-  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
-});
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
 });

@@ -12,6 +12,7 @@ import { OnboardTenantCommand, type OnboardedTenant } from './onboard-tenant.han
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { tenantBody } from './tenant.representation';
 import { emptyBody, idParam, listQuery, readQuery } from '../platform/common.schema';
@@ -35,6 +36,7 @@ const notFound = (id: string) => new ProblemError(404, 'not-found', 'Not found',
 @Controller('v1')
 // Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
 @UseInterceptors(PendingApprovalInterceptor)
+@ApiPendingApproval()
 export class TenantsController {
   constructor(
     private readonly commands: CommandBus,
