@@ -27,6 +27,14 @@ export const tenantResponse = z.object({
   principalCount: z.number().int(),
   seq: z.number().int().describe('Seq of the last commit reflected here'),
 });
+/** The caller's own tenant: its summary and where dual control stands now. */
+export const ownTenantResponse = tenantResponse.extend({
+  dualControl: z.object({
+    quorum: z.number().int().describe('People a sensitive operation needs now, requester included'),
+    activeAdmins: z.number().int(),
+    warning: z.string().optional().describe('Set when one administrator alone can act'),
+  }),
+});
 export const tenantListResponse = z.object({ items: z.array(tenantResponse), nextCursor: z.string().nullable() });
 export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
 export const tenantCommandResponse = seqResponse.extend({ tenantId: z.string(), status: z.enum(TENANT_STATUSES) });

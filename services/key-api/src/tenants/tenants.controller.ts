@@ -26,6 +26,7 @@ import {
   tenantPolicyBody,
   tenantPolicyResponse,
   tenantResponse,
+  ownTenantResponse,
 } from './tenant.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
@@ -81,7 +82,7 @@ export class TenantsController {
   @Get('tenant')
   @Roles('tenant-admin', 'auditor')
   @ApiOperation({ summary: "The caller's own tenant: status and key counts by state" })
-  @ApiOkResponse({ schema: openApi(tenantResponse) })
+  @ApiOkResponse({ schema: openApi(ownTenantResponse) })
   async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestCaller() caller: Caller) {
     const summary = await this.get(caller.principal.tenantId, q);
     const log = await this.executor.current(caller.principal.tenantId);
