@@ -59,7 +59,9 @@ export class OpenApiConformance {
     const responses = operation.responses ?? {};
     const response = responses[String(answer.status)] ?? responses[`${String(answer.status)[0]}XX`] ?? responses.default;
     if (!response) return `${where}: status not in the served document (documented: ${Object.keys(responses).join(', ')})`;
-    const content = response.content?.[type] ?? (type === 'application/problem+json' ? response.content?.['application/json'] : undefined);
+    // A response without any content (Nest's health routes) documents the status only.
+    if (response.content === undefined) return null;
+    const content = response.content[type] ?? (type === 'application/problem+json' ? response.content['application/json'] : undefined);
     if (!content)
       return `${where}: the served document gives this status no ${type} content (${Object.keys(response.content ?? {}).join(', ') || 'none'})`;
     if (!content.schema) return null;
