@@ -22,10 +22,19 @@ export function describeProblems(document: OpenAPIObject): void {
       if (!operation) continue;
       // A read never becomes an approval request: the 202 a controller documents is its commands'.
       if (method === 'get') delete operation.responses['202'];
+      // Every refusal leaves through the problem filter, whatever a library documented (terminus: 503 of /health/ready).
+      for (const [code, response] of Object.entries(operation.responses)) {
+        if (/^[45]/.test(code) && response !== undefined && 'description' in response)
+          operation.responses[code] = { description: response.description, content: problemContent() };
+      }
       operation.responses.default = {
         description: 'RFC 9457 problem document',
-        content: { 'application/problem+json': { schema: { ...PROBLEM_SCHEMA, required: [...PROBLEM_SCHEMA.required] } } },
+        content: problemContent(),
       };
     }
   }
+}
+
+function problemContent() {
+  return { 'application/problem+json': { schema: { ...PROBLEM_SCHEMA, required: [...PROBLEM_SCHEMA.required] } } };
 }
