@@ -2,9 +2,17 @@
 // the projector and the backup service; Ctrl-C stops the services (the infrastructure keeps
 // running until `npm run infra:down`).
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { infra, localComponents, localEnv, repoRoot } from './lib/infra.mjs';
 import { serviceNodeFlags } from './lib/service-node-flags.mjs';
+
+// The banner first: where to connect is what a person looks for; the services' logs follow it.
+const host = process.env.KEY_API_HOST || '127.0.0.1';
+const port = process.env.KEY_API_PORT || '8443';
+const tls = (process.env.KEY_API_TLS || 'on') !== 'off';
+const base = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+console.log(banner(process.env));
+const startedAt = Date.now();
 
 const components = localComponents();
 if (components.length > 0) {
@@ -53,35 +61,40 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-// Tell the user where to connect once key-api is ready.
-const host = env.KEY_API_HOST || '127.0.0.1';
-const port = env.KEY_API_PORT || '8443';
-const tls = (env.KEY_API_TLS || 'on') !== 'off';
-const base = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** Where each service answers, and how to stop them. */
+function banner(env) {
+  const data = env.KEYWARD_DATA || '.keyward';
+  return [
+    'Keyward is starting:',
+    `  key-api     ${base}   (OpenAPI: ${base}/docs)`,
+    tls && !env.KEY_API_TLS_CERT ? `  CA          ${join(data, 'tls', 'ca.crt')} (development CA; curl --cacert it)` : null,
+    `  health      ${base}/health/ready   metrics http://${env.KEY_API_METRICS_HOST || '127.0.0.1'}:${env.KEY_API_METRICS_PORT || 8447}/metrics`,
+    `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
+    `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
+    `  kmip        ${env.KMIP_HOST || '127.0.0.1'}:${env.KMIP_PORT || 5696} (KMIP over mutual TLS; client certificates O=<tenantId>, CN=<principalId>)`,
+    `              health http://${env.KMIP_HTTP_HOST || '127.0.0.1'}:${env.KMIP_HTTP_PORT || 8446}/health/ready`,
+    `  admin key   ${join(data, 'provider-admin.key')} (the provider-admin's API key, written on the first start)`,
+    'Ctrl-C stops the services; npm run infra:down stops Kafka and FerretDB.',
+    '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+// Say when key-api is ready (the banner above said where).
 const deadline = Date.now() + 120_000;
 async function announce() {
-  while (!stopping && Date.now() < deadline) {
-    if (await ready()) break;
-    await new Promise((r) => setTimeout(r, 500));
+  let up = false;
+  while (!stopping && !up && Date.now() < deadline) {
+    up = await ready();
+    if (!up) await new Promise((r) => setTimeout(r, 500));
   }
   if (stopping) return;
-  const data = env.KEYWARD_DATA || '.keyward';
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   console.log(
-    [
-      '',
-      'Keyward is running:',
-      `  key-api     ${base}   (OpenAPI: ${base}/docs)`,
-      tls && !env.KEY_API_TLS_CERT ? `  CA          ${join(data, 'tls', 'ca.crt')} (development CA; curl --cacert it)` : null,
-      `  health      ${base}/health/ready   metrics http://${env.KEY_API_METRICS_HOST || '127.0.0.1'}:${env.KEY_API_METRICS_PORT || 8447}/metrics`,
-      `  projector   http://${env.PROJECTOR_HOST || '127.0.0.1'}:${env.PROJECTOR_PORT || 8444}/health/ready`,
-      `  backup      http://${env.BACKUP_HOST || '127.0.0.1'}:${env.BACKUP_PORT || 8445}/health/ready`,
-      `  kmip        ${env.KMIP_HOST || '127.0.0.1'}:${env.KMIP_PORT || 5696} (KMIP over mutual TLS; client certificates O=<tenantId>, CN=<principalId>)`,
-      `              health http://${env.KMIP_HTTP_HOST || '127.0.0.1'}:${env.KMIP_HTTP_PORT || 8446}/health/ready`,
-      'Ctrl-C stops the services; npm run infra:down stops Kafka and FerretDB.',
-      '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+    up
+      ? `\nKeyward is ready (${seconds} s): ${base}   (OpenAPI: ${base}/docs)\n`
+      : `\nkeyward: key-api is not ready after ${seconds} s; see the logs above`,
   );
 }
 
@@ -89,7 +102,7 @@ async function announce() {
 async function ready() {
   const { request } = await import(tls ? 'node:https' : 'node:http');
   const { existsSync, readFileSync } = await import('node:fs');
-  const caFile = join(repoRoot, env.KEYWARD_DATA || '.keyward', 'tls', 'ca.crt');
+  const caFile = resolvePath(repoRoot, env.KEYWARD_DATA || '.keyward', 'tls', 'ca.crt');
   const ca = tls && !env.KEY_API_TLS_CERT && existsSync(caFile) ? readFileSync(caFile) : undefined;
   return new Promise((resolve) => {
     const req = request(`${base}/health/ready`, { timeout: 2_000, ...(ca ? { ca } : {}) }, (res) => {

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { OpenApiConformance } from './openapi-conformance';
 import { freePort } from './ports';
 
 const repoRoot = join(__dirname, '..', '..');
@@ -41,6 +42,8 @@ export class ServiceProcess {
   clientCert: ClientCertificate | undefined;
   /** key-api only: its /metrics listener (a port of its own, never the API port). */
   metricsUrl: string | undefined;
+  /** key-api only: the OpenAPI document it serves, that every JSON answer is checked against. */
+  private servedSchema: Promise<OpenApiConformance | null> | undefined;
 
   static async start(
     name: 'key-api' | 'projector' | 'backup',
@@ -102,6 +105,28 @@ export class ServiceProcess {
       timeoutMs?: number;
     } = {},
   ): Promise<HttpAnswer> {
+    const answer = await this.send(method, path, options);
+    const schema = this.name === 'key-api' && process.env.KEYWARD_E2E_OPENAPI !== 'off' ? await this.openApi() : null;
+    const violation = schema?.violation({ method, path, status: answer.status, contentType: contentTypeOf(answer), body: answer.body });
+    if (violation)
+      throw new Error(`OpenAPI drift (the served document does not describe this answer): ${violation}\n${answer.body.slice(0, 2000)}`);
+    return answer;
+  }
+
+  /** The served OpenAPI document (fetched once), or null when it cannot be read. */
+  private openApi(): Promise<OpenApiConformance | null> {
+    this.servedSchema ??= this.send('GET', '/docs/json', {}).then(
+      (a) => (a.status === 200 ? new OpenApiConformance(a.json()) : null),
+      () => null,
+    );
+    return this.servedSchema;
+  }
+
+  private send(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; clientCert?: ClientCertificate; localAddress?: string },
+  ): Promise<HttpAnswer> {
     const url = new URL(path, this.baseUrl);
     const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     const headers: Record<string, string> = {
@@ -156,4 +181,9 @@ export class ServiceProcess {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
     return this.exited;
   }
+}
+
+function contentTypeOf(answer: HttpAnswer): string | undefined {
+  const type = answer.headers['content-type'];
+  return Array.isArray(type) ? type[0] : type;
 }

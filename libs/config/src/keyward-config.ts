@@ -3,6 +3,7 @@ export interface KeywardConfig {
   readonly env: 'development' | 'production' | 'test';
   readonly dataDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;

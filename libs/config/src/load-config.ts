@@ -78,6 +78,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
     env: s.NODE_ENV,
     dataDir,
     logLevel: s.LOG_LEVEL,
+    logFormat: s.LOG_FORMAT,
     kafka: {
       brokers: s.KAFKA_BROKERS.split(','),
       clientId: s.KAFKA_CLIENT_ID,

@@ -50,6 +50,12 @@ export const settingsSchema = z.object({
     .default('.keyward')
     .describe('Local data folder (infrastructure data, logs, generated TLS material, first admin key). Relative to the working directory.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .describe(
+      'Log lines: `json` (one object a line), `pretty` (short readable lines, through pino-pretty when it is installed, otherwise JSON), or `auto`: pretty when the output is a terminal and NODE_ENV is not `production`, JSON otherwise.',
+    ),
   KAFKA_BROKERS: z
     .string()
     .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'must be a comma-separated list of host:port')

@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { DataPlaneServer } from './crypto/data-plane.server';
+import { describeProblems } from './openapi-problems';
 
 /** OpenAPI document at /docs/json, browsable at /docs (Nest controllers plus the data plane). */
 export function setupOpenApi(app: NestFastifyApplication): void {
@@ -12,5 +13,6 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   app.get(DataPlaneServer).describe(document);
+  describeProblems(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
 }

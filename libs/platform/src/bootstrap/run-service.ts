@@ -11,6 +11,8 @@ import type { KeywardConfig, ListenSetting } from '@keyward/config';
 import type { Logger as PinoRoot } from 'pino';
 import { setBusinessClockOffset } from '../clock/business-clock';
 import { ROOT_LOGGER } from '../logging/logging.module';
+import { quietNestBoot } from '../logging/nest-boot-logger';
+import { acceptEmptyJsonBodies } from '../http/json-body';
 import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { problemType } from '../problem/problem';
@@ -110,12 +112,13 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(quietNestBoot(app.get(PinoLogger)));
   app.useGlobalFilters(options.exceptionFilter ?? new ProblemFilter());
 
   const fastify = app.getHttpAdapter().getInstance();
   // Beyond this many open connections Node drops new ones at once (before any byte is read).
   fastify.server.maxConnections = timeouts.maxConnections;
+  acceptEmptyJsonBodies(app);
   installRequestLog(fastify, app.get<PinoRoot>(ROOT_LOGGER));
   const metrics = app.get(MetricsRegistry);
   const logger = new Logger(options.name);

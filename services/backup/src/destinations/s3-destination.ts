@@ -15,10 +15,6 @@ import { readAll, type BackupDestination, type StoredSnapshot } from './destinat
 
 type S3Setting = Extract<BackupDestinationSetting, { kind: 's3' }>;
 
-// The SDK warns on every start that releases after January 2027 will need Node 22; Keyward
-// supports Node 20.19+, and the pinned SDK release keeps working there.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /**
  * An S3 bucket prefix, on AWS or an S3-compatible server (path-style requests when an endpoint is
  * set). Parts are streamed up as multipart uploads, so an object appears only when complete.

@@ -13,6 +13,8 @@ const seq = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** An ISO-8601 instant with a zone, normalised to UTC (the form the log stores). */
 const instant = z.iso
   .datetime({ offset: true })
+  // Kafka finds offsets by a timestamp from 1970 on: an earlier one is the caller's error, not a 503.
+  .refine((s) => Date.parse(s) >= 0, 'must not be before 1970-01-01T00:00:00Z')
   .transform((s) => new Date(s).toISOString())
   .describe('ISO-8601 instant, e.g. 2026-03-01T00:00:00Z');
 const keyId = z.string().regex(ID_PATTERN, 'not a key id');
@@ -146,7 +148,13 @@ export const auditStateResponse = z.object({
     })
     .nullable(),
   keys: z.array(keyResponse),
-  principals: z.array(principalResponse),
+  principals: z.array(
+    principalResponse.extend({
+      enrollmentKey: z.record(z.string(), z.unknown()).optional().describe('The public key its API key was to be wrapped under'),
+      enrollment: z.record(z.string(), z.unknown()).optional().describe('The enrollment token in force: its SHA-256 and dates only'),
+      enrolledAt: z.string().optional(),
+    }),
+  ),
   approvals: z.array(approvalResponse),
   grantMode: z.enum(GRANT_MODES).describe('required: key-users needed grants; open: every key-user could use every key'),
   grants: z.array(grantResponse).describe('Every grant of the log then, revoked ones with revokedAt'),

@@ -7,6 +7,7 @@ import { Public } from '@keyward/platform';
 import { Roles } from '../auth/decorators';
 import type { Caller } from '../platform/caller';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { idParam } from '../platform/common.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
@@ -47,6 +48,7 @@ export class EnrollmentController {
   @ApiBearerAuth()
   @Roles('tenant-admin', 'provider-admin')
   @UseInterceptors(PendingApprovalInterceptor)
+  @ApiPendingApproval()
   @ApiOperation({
     summary: 'A new enrollment token for a principal that never enrolled (the old token stops working)',
     description:

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z, ZodType } from 'zod';
 import { authorize, requireAccess, type ApprovalState, type DirectCommand, type KeyState, type TenantLog } from '@keyward/domain';
 import { KeyStateSource } from '@keyward/keys';
@@ -13,6 +13,7 @@ import { CreateKeyCommand } from './create-key.handler';
 import { RotateKeyCommand } from './rotate-key.handler';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { keyBody, keySummary } from './key.representation';
 import { aliasParam, emptyBody, keyRefParam, readQuery } from '../platform/common.schema';
@@ -53,6 +54,7 @@ type KeyCommandAnswer = { seq: number; key: KeyState } | { seq: number; pendingA
 @Controller('v1/keys')
 // Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
 @UseInterceptors(PendingApprovalInterceptor)
+@ApiPendingApproval()
 export class KeysController {
   constructor(
     private readonly commands: CommandBus,
@@ -65,7 +67,7 @@ export class KeysController {
   @Roles('tenant-admin')
   @ApiOperation({ summary: 'Create a key (PreActive, or Active with activate: true)' })
   @ApiBody({ schema: openApi(createKeyBody, 'input') })
-  @ApiOkResponse({ schema: openApi(keyCommandResponse) })
+  @ApiCreatedResponse({ schema: openApi(keyCommandResponse) })
   async create(
     @Body(new ZodPipe(createKeyBody)) body: z.output<typeof createKeyBody>,
     @RequestCaller() caller: Caller,

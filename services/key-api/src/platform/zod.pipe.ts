@@ -27,5 +27,18 @@ export class ZodPipe<T extends ZodType> implements PipeTransform<unknown, z.outp
 
 /** The OpenAPI form of a zod schema, for @ApiBody / @ApiResponse. */
 export function openApi(schema: ZodType, io: 'input' | 'output' = 'output'): SchemaObject {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
+  return nullInEnums(z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' })) as SchemaObject;
+}
+
+/**
+ * OpenAPI 3.0.3: `nullable` does not extend an `enum`, so a nullable enum lists null itself
+ * (otherwise validators such as ajv and schemathesis refuse the null the API answers).
+ */
+function nullInEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullInEnums);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = nullInEnums(value);
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
+  return out;
 }

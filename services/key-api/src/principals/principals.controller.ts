@@ -11,6 +11,7 @@ import { RevokePrincipalCommand } from './revoke-principal.handler';
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { principalBody } from './principal.representation';
 import { idParam, listQuery, seqResponse } from '../platform/common.schema';
@@ -22,6 +23,7 @@ import { openApi, ZodPipe } from '../platform/zod.pipe';
 @Controller('v1/principals')
 // Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
 @UseInterceptors(PendingApprovalInterceptor)
+@ApiPendingApproval()
 export class PrincipalsController {
   constructor(
     private readonly commands: CommandBus,

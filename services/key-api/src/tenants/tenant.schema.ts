@@ -23,17 +23,32 @@ export const onboardTenantBody = z.strictObject({
 });
 export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).optional() });
 
+export const tenantPolicyResponse = z.object({
+  allowCompromisedDecrypt: z.boolean(),
+  allowLegacyEncryption: z.boolean().optional(),
+  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
+  kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
+  grants: z.enum(GRANT_MODES).optional(),
+});
 export const tenantResponse = z.object({
   tenantId: z.string(),
   name: z.string(),
   status: z.enum(TENANT_STATUSES),
-  policy: z.object({ allowCompromisedDecrypt: z.boolean() }).optional(),
+  policy: tenantPolicyResponse.optional(),
   onboardedAt: z.string(),
   updatedAt: z.string(),
   keyCount: z.number().int(),
   keysByState: z.record(z.enum(KEY_STATES), z.number().int()),
   principalCount: z.number().int(),
   seq: z.number().int().describe('Seq of the last commit reflected here'),
+});
+/** The caller's own tenant: its summary and where dual control stands now. */
+export const ownTenantResponse = tenantResponse.extend({
+  dualControl: z.object({
+    quorum: z.number().int().describe('People a sensitive operation needs now, requester included'),
+    activeAdmins: z.number().int(),
+    warning: z.string().optional().describe('Set when one administrator alone can act'),
+  }),
 });
 export const tenantListResponse = z.object({ items: z.array(tenantResponse), nextCursor: z.string().nullable() });
 export const onboardResponse = seqResponse.extend({ tenantId: z.string(), name: z.string(), admin: issuedKey.omit({ role: true }) });
@@ -82,13 +97,6 @@ export const tenantPolicyBody = z
       b.grants !== undefined,
     'send allowCompromisedDecrypt, allowLegacyEncryption, dualControl, kmipDestroy and/or grants',
   );
-export const tenantPolicyResponse = z.object({
-  allowCompromisedDecrypt: z.boolean(),
-  allowLegacyEncryption: z.boolean(),
-  dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
-  kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
-  grants: z.enum(GRANT_MODES),
-});
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),
 });

@@ -12,6 +12,7 @@ import { OnboardTenantCommand, type OnboardedTenant } from './onboard-tenant.han
 import { parseEnrollmentPublicKey } from '../enrollment/enrollment-key';
 import { ViewReader } from '../platform/view-reader';
 import { PendingApprovalInterceptor } from '../dual-control/pending-approval.interceptor';
+import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { tenantBody } from './tenant.representation';
 import { emptyBody, idParam, listQuery, readQuery } from '../platform/common.schema';
@@ -25,6 +26,7 @@ import {
   tenantPolicyBody,
   tenantPolicyResponse,
   tenantResponse,
+  ownTenantResponse,
 } from './tenant.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
 
@@ -35,6 +37,7 @@ const notFound = (id: string) => new ProblemError(404, 'not-found', 'Not found',
 @Controller('v1')
 // Only the controllers whose commands can become approval requests: the data plane skips the interceptor.
 @UseInterceptors(PendingApprovalInterceptor)
+@ApiPendingApproval()
 export class TenantsController {
   constructor(
     private readonly commands: CommandBus,
@@ -79,7 +82,7 @@ export class TenantsController {
   @Get('tenant')
   @Roles('tenant-admin', 'auditor')
   @ApiOperation({ summary: "The caller's own tenant: status and key counts by state" })
-  @ApiOkResponse({ schema: openApi(tenantResponse) })
+  @ApiOkResponse({ schema: openApi(ownTenantResponse) })
   async own(@Query(new ZodPipe(readQuery, 'query')) q: z.output<typeof readQuery>, @RequestCaller() caller: Caller) {
     const summary = await this.get(caller.principal.tenantId, q);
     const log = await this.executor.current(caller.principal.tenantId);
