@@ -39,7 +39,13 @@ export async function cryptoFixture(stack, { grants = 0 } = {}) {
   // Asymmetric types came later: a key-api without them leaves these scenarios "unavailable".
   const ecKeyId = await stack.createKey(tenant.adminKey, 'EC-P256').catch(() => 'key_unavailable');
   const rsaKeyId = await stack.createKey(tenant.adminKey, 'RSA-2048').catch(() => 'key_unavailable');
-  if (grants > 0) await grantMany(stack, tenant, grants, [aesKeyId, hmacKeyId, ecKeyId, rsaKeyId].filter((k) => k !== 'key_unavailable'));
+  if (grants > 0)
+    await grantMany(
+      stack,
+      tenant,
+      grants,
+      [aesKeyId, hmacKeyId, ecKeyId, rsaKeyId].filter((k) => k !== 'key_unavailable'),
+    );
   const plaintext1k = randomBytes(1024).toString('base64');
   const fixture = {
     ...tenant,

@@ -125,7 +125,13 @@ export class ServiceProcess {
   private send(
     method: string,
     path: string,
-    options: { body?: unknown; headers?: Record<string, string>; clientCert?: ClientCertificate; localAddress?: string },
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      clientCert?: ClientCertificate;
+      localAddress?: string;
+      timeoutMs?: number;
+    },
   ): Promise<HttpAnswer> {
     const url = new URL(path, this.baseUrl);
     const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);

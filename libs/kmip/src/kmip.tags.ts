@@ -203,7 +203,18 @@ export const CryptographicAlgorithm = {
   HMAC_SHA512: 0x0b,
 } as const;
 
-export const PaddingMethod = { None: 1, OAEP: 2, PKCS5: 3, SSL3: 4, Zeros: 5, AnsiX923: 6, Iso10126: 7, PKCS1v15: 8, X931: 9, PSS: 10 } as const;
+export const PaddingMethod = {
+  None: 1,
+  OAEP: 2,
+  PKCS5: 3,
+  SSL3: 4,
+  Zeros: 5,
+  AnsiX923: 6,
+  Iso10126: 7,
+  PKCS1v15: 8,
+  X931: 9,
+  PSS: 10,
+} as const;
 
 export const HashingAlgorithm = {
   MD2: 1,

@@ -26,7 +26,10 @@ import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type 
 /** What Create and Register share: the attributes a key is created with. */
 interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
-  readonly options: Pick<CreateKey, 'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes' | 'kmipOnly' | 'cipherParameters'>;
+  readonly options: Pick<
+    CreateKey,
+    'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes' | 'kmipOnly' | 'cipherParameters'
+  >;
 }
 
 /** Attributes Create and Register turn into the key's own fields (one instance each). */
