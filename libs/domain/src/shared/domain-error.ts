@@ -24,8 +24,7 @@ export type DomainErrorCode =
   | 'approval-required'
   | 'forbidden'
   | 'quota-exceeded'
-  | 'rate-exceeded'
-  | 'forbidden';
+  | 'rate-exceeded';
 
 export class DomainError extends CodedError<DomainErrorCode> {}
 
