@@ -11,11 +11,8 @@ import json
 import os
 import sys
 
-import requests
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from kmip import enums
 from kmip.core.factories import attributes as attribute_factories
 from kmip.pie import client as pie_client
@@ -26,14 +23,6 @@ host, port, ca, app_cert, app_key, other_cert, other_key, prefix, api, api_key =
 port = int(port)
 out = {}
 factory = attribute_factories.AttributeFactory()
-
-
-def kmip_subkey(material, key_id, version=1):
-    """Keyward's KMIP AES-GCM subkey (docs/kmip.md)."""
-    tenant = requests.get(f"{api}/v1/tenant", headers={"authorization": f"Bearer {api_key}"}, verify=ca, timeout=30).json()["tenantId"]
-    fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]
-    info = b"".join(len(f).to_bytes(4, "big") + f for f in fields)
-    return HKDF(algorithm=hashes.SHA256(), length=len(material), salt=None, info=info).derive(material)
 
 
 def connect(cert, key, version=None):
@@ -76,10 +65,10 @@ out["state_activated"] = state_of(app, uid)
 material = bytes(app.get(uid).value)
 out["get_length"] = len(material)
 
-# Encrypt and Decrypt (GCM under the KMIP subkey).
+# Encrypt and Decrypt: a key the appliance created over KMIP is a KMIP key, so GCM under the material itself.
 iv = os.urandom(12)
 ciphertext, _ = app.encrypt(b"volume block", uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv)
-out["encrypt_matches_local"] = ciphertext == AESGCM(kmip_subkey(material, uid)).encrypt(iv, b"volume block", None)
+out["encrypt_matches_local"] = ciphertext == AESGCM(material).encrypt(iv, b"volume block", None)
 out["decrypt_roundtrip"] = app.decrypt(ciphertext, uid=uid, cryptographic_parameters=gcm, iv_counter_nonce=iv) == b"volume block"
 
 # Register a key it brings, and MAC with a key it creates.

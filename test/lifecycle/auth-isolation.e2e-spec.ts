@@ -170,6 +170,15 @@ const ROUTES: Route[] = [
     },
   },
   {
+    name: 'PUT /v1/keys/{id}/owner',
+    allowed: ['tenant-admin'],
+    request: async (c) => {
+      const made = await c.stack.call(c.admin, 'POST', '/v1/principals', { name: 'appliance', role: 'kmip-client' });
+      const owner = made.json<{ principalId: string }>().principalId;
+      return ['PUT', `/v1/keys/${await c.newKey()}/owner`, { owner }];
+    },
+  },
+  {
     name: 'POST /v1/keys/{id}/enable-export',
     allowed: ['tenant-admin'],
     request: async (c) => ['POST', `/v1/keys/${await c.newKey({ exportable: true })}/enable-export`, {}],

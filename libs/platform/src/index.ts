@@ -25,3 +25,4 @@ export * from './clock/business-clock';
 export * from './connections/consumer-settings';
 export * from './connections/group-consumer';
 export * from './connections/group-membership';
+export { fixIdleRequestQueue } from './connections/kafkajs-request-queue';

@@ -14,6 +14,7 @@ export interface paths {
       requestBody: never;
       responses: {
         "200": unknown;
+        default: unknown;
       };
     };
   };
@@ -47,27 +48,8 @@ export interface paths {
             };
           };
         };
-        "503": {
-          status?: string;
-          info?: {
-            [key: string]: {
-              status: string;
-              [key: string]: unknown;
-            };
-          } | null;
-          error?: {
-            [key: string]: {
-              status: string;
-              [key: string]: unknown;
-            };
-          } | null;
-          details?: {
-            [key: string]: {
-              status: string;
-              [key: string]: unknown;
-            };
-          };
-        };
+        "503": unknown;
+        default: unknown;
       };
     };
   };
@@ -91,13 +73,13 @@ export interface paths {
             approvals: number;
             requestedBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             requestedAt: string;
             expiresAt: string;
             approvedBy: ({
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             })[];
             closedAt: string | null;
             outcome: string | null;
@@ -107,6 +89,7 @@ export interface paths {
             };
           })[];
         };
+        default: unknown;
       };
     };
   };
@@ -131,13 +114,13 @@ export interface paths {
           approvals: number;
           requestedBy: {
             principalId: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           };
           requestedAt: string;
           expiresAt: string;
           approvedBy: ({
             principalId: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           })[];
           closedAt: string | null;
           outcome: string | null;
@@ -146,6 +129,7 @@ export interface paths {
             [key: string]: unknown;
           };
         };
+        default: unknown;
       };
     };
   };
@@ -172,13 +156,13 @@ export interface paths {
             approvals: number;
             requestedBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             requestedAt: string;
             expiresAt: string;
             approvedBy: ({
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             })[];
             closedAt: string | null;
             outcome: string | null;
@@ -200,6 +184,7 @@ export interface paths {
             };
           };
         };
+        default: unknown;
       };
     };
   };
@@ -228,13 +213,13 @@ export interface paths {
             approvals: number;
             requestedBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             requestedAt: string;
             expiresAt: string;
             approvedBy: ({
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             })[];
             closedAt: string | null;
             outcome: string | null;
@@ -256,6 +241,48 @@ export interface paths {
             };
           };
         };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/audit/access": {
+    /** Which principals could do what with a key at an instant (its grants then, or every key-user in an open tenant) */
+    get: {
+      parameters: {
+        path: never;
+        query: {
+          /** Provider-admins: the tenant to audit (default: the provider log). Other roles: their own tenant only (another answers 404). */
+          tenantId?: string;
+          keyId: string;
+          /** The instant whose access to answer */
+          at: string;
+        };
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          tenantId: string;
+          keyId: string;
+          at: string;
+          /** The last commit included (0: none) */
+          seq: number;
+          hash: string;
+          committedAt: string | null;
+          mode: "required" | "open";
+          access: ({
+            principalId: string;
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            /** null in an open tenant */
+            grantId: string | null;
+            operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+            conditions: {
+              [key: string]: unknown;
+            };
+            /** Whether the grant's validity window includes the instant */
+            inForce: boolean;
+          })[];
+        };
+        default: unknown;
       };
     };
   };
@@ -289,6 +316,7 @@ export interface paths {
           }[];
           nextCursor: string | null;
         };
+        default: unknown;
       };
     };
   };
@@ -328,7 +356,7 @@ export interface paths {
             type: string;
             actor: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             at: string;
             /** Request id of the command */
@@ -341,6 +369,7 @@ export interface paths {
           /** Pass back as cursor for more; null at the end. A page may hold fewer than limit items. */
           nextCursor: string | null;
         };
+        default: unknown;
       };
     };
   };
@@ -370,6 +399,7 @@ export interface paths {
       requestBody: never;
       responses: {
         "200": unknown;
+        default: unknown;
       };
     };
   };
@@ -396,6 +426,7 @@ export interface paths {
             createdAt: string;
           }[];
         };
+        default: unknown;
       };
     };
   };
@@ -432,7 +463,7 @@ export interface paths {
           } | null;
           keys: ({
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -440,6 +471,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -458,27 +491,44 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           })[];
           principals: ({
             principalId: string;
             name: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             createdAt: string;
             revokedAt: string | null;
+            /** The public key its API key was to be wrapped under */
+            enrollmentKey?: {
+              [key: string]: unknown;
+            };
+            /** The enrollment token in force: its SHA-256 and dates only */
+            enrollment?: {
+              [key: string]: unknown;
+            };
+            enrolledAt?: string;
           })[];
           approvals: ({
             approvalId: string;
@@ -490,13 +540,13 @@ export interface paths {
             approvals: number;
             requestedBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             requestedAt: string;
             expiresAt: string;
             approvedBy: ({
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             })[];
             closedAt: string | null;
             outcome: string | null;
@@ -505,7 +555,32 @@ export interface paths {
               [key: string]: unknown;
             };
           })[];
+          /** required: key-users needed grants; open: every key-user could use every key */
+          grantMode: "required" | "open";
+          /** Every grant of the log then, revoked ones with revokedAt */
+          grants: ({
+            grantId: string;
+            principalId: string;
+            operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+            keys: {
+              [key: string]: unknown;
+            };
+            conditions: {
+              [key: string]: unknown;
+            };
+            createdAt: string;
+            createdBy: {
+              principalId: string;
+              role: string;
+            };
+            revokedAt: string | null;
+            revokedBy: {
+              principalId: string;
+              role: string;
+            } | null;
+          })[];
         };
+        default: unknown;
       };
     };
   };
@@ -536,6 +611,8 @@ export interface paths {
             operation: string;
             keyId: string | null;
             version: number | null;
+            /** The grant that allowed the operation (grants-required tenants) */
+            grantId?: string;
             outcome: string;
             requestId: string;
             at: string;
@@ -543,6 +620,7 @@ export interface paths {
           scanned: number;
           truncated: boolean;
         };
+        default: unknown;
       };
     };
   };
@@ -586,6 +664,7 @@ export interface paths {
             detail: string;
           })[];
         };
+        default: unknown;
       };
     };
   };
@@ -630,13 +709,170 @@ export interface paths {
           seq: number;
           principalId: string;
           tenantId: string;
-          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           /** Your API key, shown this once (absent when wrapped) */
           apiKey?: string;
           /** Your API key encrypted under your public key (base64, RSA-OAEP-SHA256) */
           wrappedApiKey?: string;
           wrapping?: "RSA-OAEP-SHA256";
         };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/grants": {
+    /** The tenant's grants (a key-user: its own), oldest first, with the tenant's grant mode */
+    get: {
+      parameters: {
+        path: never;
+        query: {
+          principalId?: string;
+          /** Only grants that cover this key (as it is now) */
+          keyId?: string;
+          revoked?: "include" | "exclude";
+        };
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          mode: "required" | "open";
+          items: ({
+            grantId: string;
+            principalId: string;
+            operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+            keys: {
+              [key: string]: unknown;
+            };
+            conditions: {
+              [key: string]: unknown;
+            };
+            createdAt: string;
+            createdBy: {
+              principalId: string;
+              role: string;
+            };
+            revokedAt: string | null;
+            revokedBy: {
+              principalId: string;
+              role: string;
+            } | null;
+          })[];
+        };
+        default: unknown;
+      };
+    };
+    /** Grant a key-user operations on keys (by ids, alias prefix or labels), optionally under conditions; under dual control (202 with the pending approval) when the tenant policy lists grant.create */
+    post: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: {
+        principalId: string;
+        operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+        /** Exactly one of: ids (key ids), aliasPrefix (every key whose alias starts with it), labels (every key with all these labels) */
+        keys: {
+          ids: string[];
+        } | {
+          aliasPrefix: string;
+        } | {
+          labels: {
+            [key: string]: string;
+          };
+        };
+        conditions?: {
+          /** The AAD must be a UTF-8 JSON object holding each of these entries with exactly this value */
+          encryptionContext?: {
+            [key: string]: string;
+          };
+          /** The AAD must be exactly these bytes (base64) */
+          aad?: string;
+          notBefore?: string;
+          notAfter?: string;
+          /** Only while the principal is bound to a client certificate */
+          certificateBound?: true;
+        };
+      };
+      responses: {
+        "201": {
+          /** The commit seq; pass it back as minSeq to read your own write */
+          seq: number;
+          grant: {
+            grantId: string;
+            principalId: string;
+            operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+            keys: {
+              [key: string]: unknown;
+            };
+            conditions: {
+              [key: string]: unknown;
+            };
+            createdAt: string;
+            createdBy: {
+              principalId: string;
+              role: string;
+            };
+            revokedAt: string | null;
+            revokedBy: {
+              principalId: string;
+              role: string;
+            } | null;
+          };
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/grants/{id}": {
+    /** One grant (a key-user: only its own; any other answers 404) */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          grantId: string;
+          principalId: string;
+          operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
+          keys: {
+            [key: string]: unknown;
+          };
+          conditions: {
+            [key: string]: unknown;
+          };
+          createdAt: string;
+          createdBy: {
+            principalId: string;
+            role: string;
+          };
+          revokedAt: string | null;
+          revokedBy: {
+            principalId: string;
+            role: string;
+          } | null;
+        };
+        default: unknown;
+      };
+    };
+    /** Revoke a grant: every key-api instance refuses its next use once it hears of the commit */
+    delete: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          /** The commit seq; pass it back as minSeq to read your own write */
+          seq: number;
+        };
+        default: unknown;
       };
     };
   };
@@ -659,7 +895,7 @@ export interface paths {
         "200": {
           items: ({
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -667,6 +903,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -685,12 +923,21 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           })[];
           nextCursor: string | null;
         };
+        default: unknown;
       };
     };
     /** Create a key (PreActive, or Active with activate: true) */
@@ -700,7 +947,7 @@ export interface paths {
         query: never;
       };
       requestBody: {
-        keyType?: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+        keyType?: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519";
         alias?: string;
         description?: string;
         labels?: {
@@ -713,12 +960,12 @@ export interface paths {
         exportable?: boolean;
       };
       responses: {
-        "200": {
+        "201": {
           /** The commit seq; pass it back as minSeq to read your own write */
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -726,6 +973,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -744,22 +993,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -776,7 +1064,7 @@ export interface paths {
       responses: {
         "200": {
           keyId: string;
-          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
           state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
           alias: string | null;
           description: string;
@@ -784,6 +1072,8 @@ export interface paths {
             [key: string]: string;
           };
           exportable: boolean;
+          /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+          kmipOnly?: true;
           exportEnabled: boolean;
           versions: {
             version: number;
@@ -802,21 +1092,30 @@ export interface paths {
           createdAt: string;
           createdBy: {
             principalId: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           };
           updatedAt: string;
           history: ({
             at: string;
-            from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+            from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
             to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             event: string;
             actor: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             reason?: string;
           })[];
+          /** The kmip-client that owns the key (created it, or was assigned it) */
+          owner?: string;
+          /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+          useSuspended?: true;
+          /** Client attributes (KMIP), answered back as given */
+          attributes?: {
+            [key: string]: unknown[];
+          };
         };
+        default: unknown;
       };
     };
   };
@@ -833,7 +1132,7 @@ export interface paths {
       responses: {
         "200": {
           keyId: string;
-          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
           state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
           alias: string | null;
           description: string;
@@ -841,6 +1140,8 @@ export interface paths {
             [key: string]: string;
           };
           exportable: boolean;
+          /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+          kmipOnly?: true;
           exportEnabled: boolean;
           versions: {
             version: number;
@@ -859,21 +1160,30 @@ export interface paths {
           createdAt: string;
           createdBy: {
             principalId: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           };
           updatedAt: string;
           history: ({
             at: string;
-            from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+            from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
             to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             event: string;
             actor: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             reason?: string;
           })[];
+          /** The kmip-client that owns the key (created it, or was assigned it) */
+          owner?: string;
+          /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+          useSuspended?: true;
+          /** Client attributes (KMIP), answered back as given */
+          attributes?: {
+            [key: string]: unknown[];
+          };
         };
+        default: unknown;
       };
     };
     /** Change description and labels (merge patch: null removes a label) */
@@ -897,7 +1207,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -905,6 +1215,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -923,22 +1235,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -958,7 +1309,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -966,6 +1317,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -984,22 +1337,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1021,7 +1413,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1029,6 +1421,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1047,22 +1441,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1082,7 +1515,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1090,6 +1523,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1108,22 +1543,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1146,7 +1620,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1154,6 +1628,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1172,22 +1648,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1265,7 +1780,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1273,6 +1788,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1291,22 +1808,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1326,7 +1882,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1334,6 +1890,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1352,27 +1910,66 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
   "/v1/keys/{id}/encrypt": {
-    /** Encrypt up to 64 KiB with the latest version of an Active key */
+    /** Encrypt up to 64 KiB with the latest version of an Active key (AES-GCM; RSA keys: RSA-OAEP-SHA256, up to modulus bytes - 66) */
     post: {
       parameters: {
         path: {
@@ -1466,7 +2063,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1474,6 +2071,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1492,22 +2091,201 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/keys/{id}/owner": {
+    /** Assign the key to a kmip-client (an appliance identity), or take it back with null; dual-controlled */
+    put: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: {
+        /** A kmip-client principal of the tenant that may then use, revoke and destroy the key over KMIP; null takes it back */
+        owner: string | null;
+      };
+      responses: {
+        "200": {
+          /** The commit seq; pass it back as minSeq to read your own write */
+          seq: number;
+          key: {
+            keyId: string;
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
+            alias: string | null;
+            description: string;
+            labels: {
+              [key: string]: string;
+            };
+            exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
+            exportEnabled: boolean;
+            versions: {
+              version: number;
+              kcv: string;
+              createdAt: string;
+              destroyed: boolean;
+            }[];
+            latestVersion: number;
+            minDecryptionVersion: number;
+            activationDate: string | null;
+            deactivationDate: string | null;
+            compromiseDate: string | null;
+            compromiseReason: string | null;
+            destroyAfter: string | null;
+            destroyedAt: string | null;
+            createdAt: string;
+            createdBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            updatedAt: string;
+            history: ({
+              at: string;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
+              to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
+              event: string;
+              actor: {
+                principalId: string;
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+              };
+              reason?: string;
+            })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
+          };
+        };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/keys/{id}/public-key": {
+    /** The public key of a version of an asymmetric key, as PEM (SPKI) and JWK */
+    get: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: {
+          /** Key version (default: the latest) */
+          version?: number;
+        };
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          keyId: string;
+          version: number;
+          keyType: string;
+          /** pk1. + SHA-256 of the SPKI DER: the check value the key's events record */
+          kcv: string;
+          /** The public key, PEM (SubjectPublicKeyInfo) */
+          pem: string;
+          /** JSON Web Key (RFC 7517); kid is <keyId>:<version> */
+          jwk: {
+            kty: string;
+            kid: string;
+            alg: string;
+            use: "sig";
+            [key: string]: unknown;
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1527,7 +2305,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1535,6 +2313,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1553,22 +2333,61 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1590,7 +2409,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1598,6 +2417,8 @@ export interface paths {
               [key: string]: string;
             };
             exportable: boolean;
+            /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
+            kmipOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1616,22 +2437,126 @@ export interface paths {
             createdAt: string;
             createdBy: {
               principalId: string;
-              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             };
             updatedAt: string;
             history: ({
               at: string;
-              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null;
+              from: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised" | null | null;
               to: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
               event: string;
               actor: {
                 principalId: string;
-                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+                role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
               };
               reason?: string;
             })[];
+            /** The kmip-client that owns the key (created it, or was assigned it) */
+            owner?: string;
+            /** A KMIP Destroy is pending: the key refuses every use until destroyed or cancelled */
+            useSuspended?: true;
+            /** Client attributes (KMIP), answered back as given */
+            attributes?: {
+              [key: string]: unknown[];
+            };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/keys/{id}/sign": {
+    /** Sign a message (or a digest, RSA-PKCS1-*) with the latest version of an Active asymmetric key */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: {
+        /** The message to sign or verify, base64 (up to 64 KiB); or send digest */
+        message?: string;
+        /** The message's digest, base64, hashed with the algorithm's hash (RSA-PKCS1-* only); or send message */
+        digest?: string;
+        /** Signature algorithm; the key type decides which it admits */
+        algorithm: "RSA-PSS-SHA256" | "RSA-PSS-SHA384" | "RSA-PSS-SHA512" | "RSA-PKCS1-SHA256" | "RSA-PKCS1-SHA384" | "RSA-PKCS1-SHA512" | "ECDSA-SHA256" | "ECDSA-SHA384" | "ED25519";
+        /** ECDSA signature encoding: der (default; OpenSSL, X.509) or ieee-p1363 (r‖s: JOSE, WebCrypto) */
+        signatureFormat?: "der" | "ieee-p1363";
+      };
+      responses: {
+        "200": {
+          /** The signature, base64 */
+          signature: string;
+          keyId: string;
+          /** Key version used */
+          version: number;
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/keys/{id}/verify": {
+    /** Verify a signature with a version of an asymmetric key (Active or Deactivated); valid: false if it does not verify */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: {
+        /** The message to sign or verify, base64 (up to 64 KiB); or send digest */
+        message?: string;
+        /** The message's digest, base64, hashed with the algorithm's hash (RSA-PKCS1-* only); or send message */
+        digest?: string;
+        /** Signature algorithm; the key type decides which it admits */
+        algorithm: "RSA-PSS-SHA256" | "RSA-PSS-SHA384" | "RSA-PSS-SHA512" | "RSA-PKCS1-SHA256" | "RSA-PKCS1-SHA384" | "RSA-PKCS1-SHA512" | "ECDSA-SHA256" | "ECDSA-SHA384" | "ED25519";
+        /** ECDSA signature encoding: der (default; OpenSSL, X.509) or ieee-p1363 (r‖s: JOSE, WebCrypto) */
+        signatureFormat?: "der" | "ieee-p1363";
+        /** signature, base64 */
+        signature: string;
+        /** Key version that made the signature (default: the latest) */
+        version?: number;
+      };
+      responses: {
+        "200": {
+          valid: boolean;
+          keyId: string;
+          /** Key version used */
+          version: number;
+        };
+        default: unknown;
       };
     };
   };
@@ -1674,12 +2599,13 @@ export interface paths {
           items: ({
             principalId: string;
             name: string;
-            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+            role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
             createdAt: string;
             revokedAt: string | null;
           })[];
           nextCursor: string | null;
         };
+        default: unknown;
       };
     };
     /** Create a principal with a role of this tenant (provider-admins: another provider-admin); answers its one-time enrollment token, which the new principal redeems itself at POST /v1/enroll for its API key */
@@ -1691,7 +2617,7 @@ export interface paths {
       requestBody: {
         name: string;
         /** A tenant role; provider-admins create provider-admins only */
-        role: "tenant-admin" | "key-user" | "auditor" | "provider-admin";
+        role: "tenant-admin" | "key-user" | "auditor" | "kmip-client" | "provider-admin";
         /** How the new principal will receive its API key */
         enrollment?: {
           /** The new principal's RSA public key (SPKI PEM, >= 2048 bits): its API key is then answered only wrapped under it */
@@ -1704,7 +2630,7 @@ export interface paths {
           seq: number;
           principalId: string;
           name: string;
-          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor";
+          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
           /** Not a credential: the new principal redeems it for its own API key, once */
           enrollment: {
             /** One-time enrollment token: hand it to the new principal, who redeems it at POST /v1/enroll */
@@ -1714,6 +2640,37 @@ export interface paths {
             publicKeyFingerprint?: string;
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1732,6 +2689,37 @@ export interface paths {
           /** The commit seq; pass it back as minSeq to read your own write */
           seq: number;
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1763,6 +2751,37 @@ export interface paths {
             boundBy: string;
           } | null;
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
     /** Remove a principal's client certificate binding: its API keys work without mutual TLS again (an administrator's: under dual control) */
@@ -1787,6 +2806,37 @@ export interface paths {
             boundBy: string;
           } | null;
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1814,6 +2864,37 @@ export interface paths {
           /** sha256 of the public key the API key will be wrapped under */
           publicKeyFingerprint?: string;
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -1874,6 +2955,7 @@ export interface paths {
             expiresAt: string;
           };
         };
+        default: unknown;
       };
     };
   };
@@ -1910,6 +2992,7 @@ export interface paths {
             expiresAt: string;
           };
         };
+        default: unknown;
       };
     };
   };
@@ -1949,6 +3032,7 @@ export interface paths {
           /** This share had been submitted before: it counted once */
           duplicate?: boolean;
         };
+        default: unknown;
       };
     };
     /** Discard the shares submitted so far (start unsealing over) */
@@ -1981,6 +3065,7 @@ export interface paths {
             expiresAt: string;
           };
         };
+        default: unknown;
       };
     };
   };
@@ -1999,6 +3084,13 @@ export interface paths {
           status: "Active" | "Suspended" | "Offboarded";
           policy?: {
             allowCompromisedDecrypt: boolean;
+            allowLegacyEncryption?: boolean;
+            dualControl: {
+              quorum: number | null;
+              operations: string[];
+            };
+            kmipDestroy?: "pending" | "immediate-for-owner";
+            grants?: "required" | "open";
           };
           onboardedAt: string;
           updatedAt: string;
@@ -2009,7 +3101,37 @@ export interface paths {
           principalCount: number;
           /** Seq of the last commit reflected here */
           seq: number;
+          dualControl: {
+            /** People a sensitive operation needs now, requester included */
+            quorum: number;
+            activeAdmins: number;
+            /** Set when one administrator alone can act */
+            warning?: string;
+          };
         };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/tenant/jwks": {
+    /** The tenant's JWKS: the public keys of its Active asymmetric keys (kid = <keyId>:<version>) */
+    get: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          keys: {
+            kty: string;
+            kid: string;
+            alg: string;
+            use: "sig";
+            [key: string]: unknown;
+          }[];
+        };
+        default: unknown;
       };
     };
   };
@@ -2024,11 +3146,15 @@ export interface paths {
       responses: {
         "200": {
           allowCompromisedDecrypt: boolean;
+          allowLegacyEncryption?: boolean;
           dualControl: {
             quorum: number | null;
             operations: string[];
           };
+          kmipDestroy?: "pending" | "immediate-for-owner";
+          grants?: "required" | "open";
         };
+        default: unknown;
       };
     };
     /** Change the caller's tenant crypto policy */
@@ -2040,21 +3166,61 @@ export interface paths {
       requestBody: {
         /** Let Compromised keys still decrypt and verify (data recovery); default false */
         allowCompromisedDecrypt?: boolean;
+        /** Let legacy key types (3DES, created or registered over KMIP) encrypt and decrypt over KMIP; default false */
+        allowLegacyEncryption?: boolean;
         dualControl?: {
           /** People needed in all, requester included; null: 2 when the tenant has two active admins, else 1 */
           quorum: number | null;
-          operations: ("key.schedule-destruction" | "key.lower-min-decryption-version" | "tenant.set-policy" | "principal.manage-admin" | "key.enable-export")[];
+          operations: ("key.schedule-destruction" | "key.lower-min-decryption-version" | "tenant.set-policy" | "principal.manage-admin" | "key.enable-export" | "key.assign-owner" | "grant.create")[];
         };
+        /** KMIP Destroy of a Deactivated or Compromised key: pending (default; unusable at once, shredded after the waiting period) or immediate-for-owner (shredded at once when a kmip-client destroys a key it owns) */
+        kmipDestroy?: "pending" | "immediate-for-owner";
+        /** required: key-users need grants (GET/POST /v1/grants); open: every key-user may use every key */
+        grants?: "required" | "open";
       };
       responses: {
         "200": {
           allowCompromisedDecrypt: boolean;
+          allowLegacyEncryption?: boolean;
           dualControl: {
             quorum: number | null;
             operations: string[];
           };
+          kmipDestroy?: "pending" | "immediate-for-owner";
+          grants?: "required" | "open";
           seq: number;
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -2074,6 +3240,13 @@ export interface paths {
             status: "Active" | "Suspended" | "Offboarded";
             policy?: {
               allowCompromisedDecrypt: boolean;
+              allowLegacyEncryption?: boolean;
+              dualControl: {
+                quorum: number | null;
+                operations: string[];
+              };
+              kmipDestroy?: "pending" | "immediate-for-owner";
+              grants?: "required" | "open";
             };
             onboardedAt: string;
             updatedAt: string;
@@ -2087,6 +3260,7 @@ export interface paths {
           })[];
           nextCursor: string | null;
         };
+        default: unknown;
       };
     };
     /** Onboard a tenant; answers its first tenant-admin's one-time enrollment token (never its API key: the admin redeems the token itself) */
@@ -2104,6 +3278,8 @@ export interface paths {
           /** The new principal's RSA public key (SPKI PEM, >= 2048 bits): its API key is then answered only wrapped under it */
           publicKey: string;
         };
+        /** required (default): key-users use only the keys their grants cover; open: every key of the tenant (before grants) */
+        grants?: "required" | "open";
       };
       responses: {
         "201": {
@@ -2124,6 +3300,37 @@ export interface paths {
             };
           };
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -2144,6 +3351,13 @@ export interface paths {
           status: "Active" | "Suspended" | "Offboarded";
           policy?: {
             allowCompromisedDecrypt: boolean;
+            allowLegacyEncryption?: boolean;
+            dualControl: {
+              quorum: number | null;
+              operations: string[];
+            };
+            kmipDestroy?: "pending" | "immediate-for-owner";
+            grants?: "required" | "open";
           };
           onboardedAt: string;
           updatedAt: string;
@@ -2155,6 +3369,7 @@ export interface paths {
           /** Seq of the last commit reflected here */
           seq: number;
         };
+        default: unknown;
       };
     };
   };
@@ -2178,6 +3393,37 @@ export interface paths {
           tenantId: string;
           status: "Active" | "Suspended" | "Offboarded";
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -2198,6 +3444,37 @@ export interface paths {
           tenantId: string;
           status: "Active" | "Suspended" | "Offboarded";
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };
@@ -2220,6 +3497,37 @@ export interface paths {
           tenantId: string;
           status: "Active" | "Suspended" | "Offboarded";
         };
+        "202": {
+          seq: number;
+          /** The tenant the command concerns (tenant commands) */
+          tenantId?: string;
+          pendingApproval: {
+            approvalId: string;
+            operation: string;
+            status: "Pending" | "Executed" | "Failed" | "Rejected" | "Expired";
+            /** People needed in all, requester included */
+            quorum: number;
+            /** People who agreed so far, requester included */
+            approvals: number;
+            requestedBy: {
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            };
+            requestedAt: string;
+            expiresAt: string;
+            approvedBy: ({
+              principalId: string;
+              role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+            })[];
+            closedAt: string | null;
+            outcome: string | null;
+            /** The command that runs when the quorum is reached */
+            command: {
+              [key: string]: unknown;
+            };
+          };
+        };
+        default: unknown;
       };
     };
   };

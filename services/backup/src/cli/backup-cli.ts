@@ -12,6 +12,7 @@ import { SnapshotTaker, type BackupResult } from '../core/snapshot-taker';
 import { verifySnapshot, type VerifyReport } from '../core/snapshot-verifier';
 import { openDestination } from '../destinations/open-destination';
 import { CliProgress, formatBytes } from './cli-progress-bars';
+import { fixIdleRequestQueue } from '@keyward/platform';
 
 /** Where the snapshot parts go and the keys they are sealed with: every verb takes these. */
 const WHERE = {
@@ -288,6 +289,8 @@ async function verifyOrRestore(
     }
     const report = await withSession(config, ({ store, keys }) =>
       withMongo(config, async (client) => {
+        // kafkajs 2.2.4 otherwise spins a 1 ms timer per idle connection (Node 24 warns of its negative delay).
+        fixIdleRequestQueue();
         const kafka = new Kafka({
           clientId: `${config.kafka.clientId}-restore`,
           brokers: [...config.kafka.brokers],

@@ -20,7 +20,11 @@ export const approvalResponse = z.object({
   command: z.record(z.string(), z.unknown()).describe('The command that runs when the quorum is reached'),
 });
 /** What a command that became an approval request answers (202, pending-approval.interceptor.ts). */
-export const pendingApprovalResponse = z.object({ seq: z.number().int(), pendingApproval: approvalResponse });
+export const pendingApprovalResponse = z.object({
+  seq: z.number().int(),
+  tenantId: z.string().optional().describe('The tenant the command concerns (tenant commands)'),
+  pendingApproval: approvalResponse,
+});
 
 /** Documents the 202 of a route whose command may need dual control. */
 export const ApiPendingApproval = (): MethodDecorator & ClassDecorator =>

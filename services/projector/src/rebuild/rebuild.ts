@@ -3,6 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { ConfigError, kafkaClientSecurity, loadConfig } from '@keyward/config';
 import { allChecksums, CommitStore, describeRejected, differingTenants, rebuildViews, ViewCollections } from '@keyward/event-log';
+import { fixIdleRequestQueue } from '@keyward/platform';
 
 const HELP = `usage: npm run projector:rebuild -- [--into <database>] [--json]
 
@@ -24,6 +25,8 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const mongo = await MongoClient.connect(config.mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  // kafkajs 2.2.4 otherwise spins a 1 ms timer per idle connection (Node 24 warns of its negative delay).
+  fixIdleRequestQueue();
   const kafka = new Kafka({
     clientId: `${config.kafka.clientId}-rebuild`,
     brokers: [...config.kafka.brokers],
