@@ -2857,7 +2857,7 @@ export interface paths {
         };
       };
       responses: {
-        "200": {
+        "201": {
           /** One-time enrollment token: hand it to the new principal, who redeems it at POST /v1/enroll */
           token: string;
           expiresAt: string;

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post, Query, Req, UseInterceptors } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { CommandBus } from '@nestjs/cqrs';
@@ -56,7 +56,7 @@ export class EnrollmentController {
       'works once the approval executes. Provider-admins may do this for the tenant-admins of a tenant (?tenantId=).',
   })
   @ApiBody({ schema: openApi(reissueBody, 'input') })
-  @ApiOkResponse({ schema: openApi(enrollmentResponse) })
+  @ApiCreatedResponse({ schema: openApi(enrollmentResponse) })
   reissue(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(reissueQuery, 'query')) q: z.output<typeof reissueQuery>,
