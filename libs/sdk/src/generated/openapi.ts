@@ -2858,11 +2858,17 @@ export interface paths {
       };
       responses: {
         "201": {
-          /** One-time enrollment token: hand it to the new principal, who redeems it at POST /v1/enroll */
-          token: string;
-          expiresAt: string;
-          /** sha256 of the public key the API key will be wrapped under */
-          publicKeyFingerprint?: string;
+          /** The commit seq; pass it back as minSeq to read your own write */
+          seq: number;
+          principalId: string;
+          /** Not a credential: the new principal redeems it for its own API key, once */
+          enrollment: {
+            /** One-time enrollment token: hand it to the new principal, who redeems it at POST /v1/enroll */
+            token: string;
+            expiresAt: string;
+            /** sha256 of the public key the API key will be wrapped under */
+            publicKeyFingerprint?: string;
+          };
         };
         "202": {
           seq: number;
@@ -2892,6 +2898,15 @@ export interface paths {
             command: {
               [key: string]: unknown;
             };
+          };
+          principalId: string;
+          /** Not a credential: the new principal redeems it for its own API key, once */
+          enrollment: {
+            /** One-time enrollment token: hand it to the new principal, who redeems it at POST /v1/enroll */
+            token: string;
+            expiresAt: string;
+            /** sha256 of the public key the API key will be wrapped under */
+            publicKeyFingerprint?: string;
           };
         };
         default: unknown;

@@ -26,10 +26,10 @@ export const pendingApprovalResponse = z.object({
   pendingApproval: approvalResponse,
 });
 
-/** Documents the 202 of a route whose command may need dual control. */
-export const ApiPendingApproval = (): MethodDecorator & ClassDecorator =>
+/** Documents the 202 of a route whose command may need dual control (`answer`: a route whose 202 says more). */
+export const ApiPendingApproval = (answer: z.ZodObject = pendingApprovalResponse): MethodDecorator & ClassDecorator =>
   ApiResponse({
     status: 202,
     description: 'Dual control: the command became an approval request that other admins must approve',
-    schema: openApi(pendingApprovalResponse),
+    schema: openApi(answer),
   });

@@ -11,7 +11,7 @@ import { ApiPendingApproval } from '../dual-control/approval.schema';
 import { RequestCaller } from '../platform/request-caller';
 import { idParam } from '../platform/common.schema';
 import { openApi, ZodPipe } from '../platform/zod.pipe';
-import { redeemBody, redeemResponse, reissueBody, reissueQuery, enrollmentResponse } from './enrollment.schema';
+import { redeemBody, redeemResponse, reissueBody, reissuePendingResponse, reissueQuery, reissueResponse } from './enrollment.schema';
 import type { Redeemed } from './enrollment.service';
 import { RedeemEnrollmentCommand } from './redeem-enrollment.handler';
 import { ReissueEnrollmentCommand, type ReissuedEnrollment } from './reissue-enrollment.handler';
@@ -48,7 +48,7 @@ export class EnrollmentController {
   @ApiBearerAuth()
   @Roles('tenant-admin', 'provider-admin')
   @UseInterceptors(PendingApprovalInterceptor)
-  @ApiPendingApproval()
+  @ApiPendingApproval(reissuePendingResponse)
   @ApiOperation({
     summary: 'A new enrollment token for a principal that never enrolled (the old token stops working)',
     description:
@@ -56,7 +56,7 @@ export class EnrollmentController {
       'works once the approval executes. Provider-admins may do this for the tenant-admins of a tenant (?tenantId=).',
   })
   @ApiBody({ schema: openApi(reissueBody, 'input') })
-  @ApiCreatedResponse({ schema: openApi(enrollmentResponse) })
+  @ApiCreatedResponse({ schema: openApi(reissueResponse) })
   reissue(
     @Param('id', new ZodPipe(idParam, 'path')) id: string,
     @Query(new ZodPipe(reissueQuery, 'query')) q: z.output<typeof reissueQuery>,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROLES } from '@keyward/domain';
+import { pendingApprovalResponse } from '../dual-control/approval.schema';
 import { seqResponse } from '../platform/common.schema';
 
 /** Optional on every request that creates a principal (or re-issues its token). */
@@ -20,6 +21,11 @@ export const enrollmentResponse = z
     publicKeyFingerprint: z.string().optional().describe('sha256 of the public key the API key will be wrapped under'),
   })
   .describe('Not a credential: the new principal redeems it for its own API key, once');
+
+/** What a re-issue answers (201): the principal, the commit and its new enrollment token. */
+export const reissueResponse = seqResponse.extend({ principalId: z.string(), enrollment: enrollmentResponse });
+/** Its 202 under dual control: the same, with the pending approval (the token works once it executes). */
+export const reissuePendingResponse = pendingApprovalResponse.extend({ principalId: z.string(), enrollment: enrollmentResponse });
 
 export const redeemBody = z.strictObject({ token: z.string().min(1).max(256) });
 export const redeemResponse = seqResponse.extend({
