@@ -168,3 +168,18 @@ export function targetList() {
     });
   return { targets, add };
 }
+
+/** Runs bench/workers/<name>.mjs in a child Node with these arguments; answers its last JSON line. */
+export function runWorker(name, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(benchDir, 'workers', `${name}.mjs`), ...args.map(String)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(lastJsonLine(out)) : reject(new Error(`${name} worker exited ${code}: ${err}`))));
+  });
+}

@@ -1,21 +1,10 @@
 // aes-ceiling: AES-256-GCM on 1 KiB with Node's crypto in child processes: first one alone (ops/s
 // on one core), then one per core at once (what the whole machine can encrypt).
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { benchDir, lastJsonLine, round, spawn } from '../lib/util.mjs';
+import { round, runWorker } from '../lib/util.mjs';
 
 function worker(durationMs) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDir, 'workers', 'aes.mjs'), String(durationMs)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(lastJsonLine(out)) : reject(new Error(`aes worker exited ${code}: ${err}`))));
-  });
+  return runWorker('aes', [durationMs]);
 }
 
 export async function aesCeiling({ durationSec }) {

@@ -1,23 +1,12 @@
 // sign-ceiling: signatures over 1 KiB with Node's crypto in a child process (one core), for the
 // algorithms of sign-ecdsa-p256 and sign-rsa-2048; their points get the ratio to it (vsSignCeiling).
-import { join } from 'node:path';
-import { benchDir, lastJsonLine, round, spawn } from '../lib/util.mjs';
+import { round, runWorker } from '../lib/util.mjs';
 
 /** Which ceiling each sign scenario is measured against. */
 export const SIGN_SCENARIOS = { 'sign-ecdsa-p256': 'ecdsa-p256', 'sign-rsa-2048': 'rsa-2048' };
 
 function worker(durationMs, kind) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDir, 'workers', 'sign.mjs'), String(durationMs), kind], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(lastJsonLine(out)) : reject(new Error(`sign worker exited ${code}: ${err}`))));
-  });
+  return runWorker('sign', [durationMs, kind]);
 }
 
 export async function signCeiling({ durationSec }) {
