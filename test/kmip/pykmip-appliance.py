@@ -15,37 +15,14 @@ import sys
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kmip import enums
 from kmip.core.factories import attributes as attribute_factories
-from kmip.pie import client as pie_client
-from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects
+from pykmip_common import connector, refused, state_of
 
 host, port, ca, app_cert, app_key, other_cert, other_key, prefix, api, api_key = sys.argv[1:11]
 port = int(port)
+connect = connector(host, port, ca)
 out = {}
 factory = attribute_factories.AttributeFactory()
-
-
-def connect(cert, key, version=None):
-    c = pie_client.ProxyKmipClient(hostname=host, port=port, cert=cert, key=key, ca=ca, config_file=os.devnull, kmip_version=version)
-    c.open()
-    return c
-
-
-def refused(fn):
-    try:
-        fn()
-        return None
-    except pie_exceptions.KmipOperationFailure as e:
-        return e.reason.name
-    except Exception as e:  # noqa: BLE001
-        if hasattr(e, "reason") and hasattr(e.reason, "name"):
-            return e.reason.name
-        return "error:" + type(e).__name__ + ": " + str(e)[:300]
-
-
-def state_of(c, uid):
-    _, attrs = c.get_attributes(uid, ["State"])
-    return attrs[0].attribute_value.value.name
 
 
 app = connect(app_cert, app_key)

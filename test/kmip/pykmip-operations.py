@@ -18,12 +18,12 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_unwra
 from kmip import enums
 from kmip.core import objects as cobjects
 from kmip.core.factories import attributes as attribute_factories
-from kmip.pie import client as pie_client
-from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects as pobjects
+from pykmip_common import connector, refused
 
 host, port, ca, admin_cert, admin_key, user_cert, user_key, prefix, api, api_key = sys.argv[1:11]
 port = int(port)
+connect = connector(host, port, ca)
 out = {}
 factory = attribute_factories.AttributeFactory()
 started = int(time.time())
@@ -36,24 +36,6 @@ def kmip_subkey(material, key_id, version=1):
     fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]
     info = b"".join(len(f).to_bytes(4, "big") + f for f in fields)
     return HKDF(algorithm=hashes.SHA256(), length=len(material), salt=None, info=info).derive(material)
-
-
-def connect(cert, key, version=None):
-    c = pie_client.ProxyKmipClient(hostname=host, port=port, cert=cert, key=key, ca=ca, config_file=os.devnull, kmip_version=version)
-    c.open()
-    return c
-
-
-def refused(fn):
-    try:
-        fn()
-        return None
-    except pie_exceptions.KmipOperationFailure as e:
-        return e.reason.name
-    except Exception as e:  # noqa: BLE001 (also the core OperationFailure of payload-level calls)
-        if hasattr(e, "reason") and hasattr(e.reason, "name"):
-            return e.reason.name
-        return "error:" + type(e).__name__ + ": " + str(e)[:300]
 
 
 def enable_export(key_id):

@@ -18,11 +18,11 @@ from kmip import enums
 from kmip.core import attributes as cattributes
 from kmip.core.factories import attributes as attribute_factories
 from kmip.core.messages import contents, messages, payloads
-from kmip.pie import client as pie_client
-from kmip.pie import exceptions as pie_exceptions
+from pykmip_common import connector, refused, state_of
 
 host, port, ca, admin_cert, admin_key, user_cert, user_key, stranger_cert, stranger_key, name, api, api_key = sys.argv[1:13]
 port = int(port)
+connect = connector(host, port, ca)
 out = {}
 factory = attribute_factories.AttributeFactory()
 
@@ -34,30 +34,6 @@ def kmip_subkey(material, key_id, version=1):
     fields = [b"keyward/kmip/aes-gcm/v1", tenant.encode(), key_id.encode(), str(version).encode()]
     info = b"".join(len(f).to_bytes(4, "big") + f for f in fields)
     return HKDF(algorithm=hashes.SHA256(), length=len(material), salt=None, info=info).derive(material)
-
-
-def connect(cert, key, version=None):
-    c = pie_client.ProxyKmipClient(hostname=host, port=port, cert=cert, key=key, ca=ca, config_file=os.devnull, kmip_version=version)
-    c.open()
-    return c
-
-
-def refused(fn):
-    """Runs fn; answers the KMIP result reason name when the server refused it, or None."""
-    try:
-        fn()
-        return None
-    except pie_exceptions.KmipOperationFailure as e:
-        return e.reason.name
-    except Exception as e:  # noqa: BLE001 (connection closed, handshake refused, a payload-level OperationFailure)
-        if hasattr(e, "reason") and hasattr(e.reason, "name"):
-            return e.reason.name
-        return "error:" + type(e).__name__ + ": " + str(e)[:300]
-
-
-def state_of(c, uid):
-    _, attrs = c.get_attributes(uid, ["State"])
-    return attrs[0].attribute_value.value.name
 
 
 admin = connect(admin_cert, admin_key)
