@@ -1,5 +1,16 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
-import { requireKeyAccess, type Actor, type DecisionContext, type KeyState, type Role, type TenantLog } from '@keyward/domain';
+import {
+  requireAccess,
+  requireKeyAccess,
+  requireTenantActive,
+  type AccessContext,
+  type Actor,
+  type DecisionContext,
+  type GrantOperation,
+  type KeyState,
+  type Role,
+  type TenantLog,
+} from '@keyward/domain';
 import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import type { EncryptionBudgetService, KeyMaterialService, UsageRecorder } from '@keyward/keys';
@@ -75,6 +86,24 @@ export const actorOf = (call: Call): Actor => ({ principalId: call.principal.pri
 /** Refuses (Permission Denied) a key the caller may not act on: a kmip-client acts on the keys it owns only. */
 export function requireOwnership(call: Call, key: KeyState | undefined): void {
   if (key !== undefined) requireKeyAccess(actorOf(call), key);
+}
+
+/**
+ * Whether the caller may use this key, in the order every KMIP use checks it (as REST): the
+ * tenant, an appliance's ownership, then the principal's grants. Answers the grant that allowed it.
+ */
+export function requireKeyUse(
+  call: Call,
+  log: TenantLog,
+  key: KeyState | undefined,
+  keyRef: string,
+  operation: GrantOperation,
+  context: AccessContext,
+  now: Date,
+): string | null {
+  requireTenantActive(log.tenant, call.principal.tenantId);
+  requireOwnership(call, key);
+  return requireAccess(log, call.principal, key, keyRef, operation, context, now);
 }
 
 /** The decision context of a command run on behalf of the caller. */

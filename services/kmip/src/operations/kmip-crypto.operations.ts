@@ -9,15 +9,7 @@ import {
   type BlockCipherRequest,
   type MaterialRef,
 } from '@keyward/crypto';
-import {
-  authorizeUse,
-  isAsymmetricKeyType,
-  requireAccess,
-  requireTenantActive,
-  type CryptoOperation,
-  type KeyState,
-  type KmipCipherParameters,
-} from '@keyward/domain';
+import { authorizeUse, isAsymmetricKeyType, type CryptoOperation, type KeyState, type KmipCipherParameters } from '@keyward/domain';
 import { asBool, asBytes, child, ResultReason, Tag, ttlv, ValidityIndicator, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
 import {
@@ -25,7 +17,7 @@ import {
   keyRefOf,
   MAX_DATA,
   recordUsage,
-  requireOwnership,
+  requireKeyUse,
   requireRole,
   USERS,
   type Call,
@@ -74,9 +66,7 @@ async function withUse(
       keyId = key?.keyId ?? null;
       const now = businessNow();
       // As REST: the tenant, the appliance's ownership, then the principal's grants (the same rule), then the key's state.
-      requireTenantActive(log.tenant, tenantId);
-      requireOwnership(call, key);
-      const granted = requireAccess(log, call.principal, key, keyRef, operation, aad === undefined ? {} : { aad }, now);
+      const granted = requireKeyUse(call, log, key, keyRef, operation, aad === undefined ? {} : { aad }, now);
       if (key !== undefined && isAsymmetricKeyType(key.keyType)) {
         fail(ResultReason.IllegalOperation, `key ${keyRef} is a ${key.keyType} key; KMIP does not use asymmetric keys yet`, 'wrong-usage');
       }

@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { aesGcmCipher, randomIv } from '@keyward/crypto';
 import { releaseRefusal } from '@keyward/auth';
-import { authorizeExport, authorizeUse, requireAccess, requireTenantActive, type KeyState, type TenantLog } from '@keyward/domain';
+import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
 import {
   asEnum,
   asText,
@@ -24,7 +24,7 @@ import {
   fail,
   keyRefOf,
   recordUsage,
-  requireOwnership,
+  requireKeyUse,
   requireRole,
   USERS,
   type Call,
@@ -108,9 +108,7 @@ async function wrapped(
   try {
     if (wrapKey !== undefined && !wrapKey.keyType.startsWith('AES-'))
       fail(ResultReason.IllegalOperation, `key ${request.keyRef} is a ${wrapKey.keyType} key and cannot wrap keys`, 'wrong-usage');
-    requireTenantActive(log.tenant, tenantId);
-    requireOwnership(call, wrapKey);
-    const grantId = requireAccess(log, call.principal, wrapKey, request.keyRef, 'encrypt', {}, businessNow());
+    const grantId = requireKeyUse(call, log, wrapKey, request.keyRef, 'encrypt', {}, businessNow());
     const use = authorizeUse(log.tenant, tenantId, wrapKey, request.keyRef, 'encrypt', businessNow(), undefined, 'kmip');
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
@@ -154,10 +152,8 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     const { key, use, log, granted } = await decideFresh(deps.executor, tenantId, (log) => {
       const found = log.keys.get(keyRef);
       keyId = found?.keyId ?? null;
-      requireTenantActive(log.tenant, tenantId);
-      requireOwnership(call, found);
       // KMIP Get is the grant operation export (the same rule as REST material retrieval).
-      const granted = requireAccess(log, call.principal, found, keyRef, 'export', {}, businessNow());
+      const granted = requireKeyUse(call, log, found, keyRef, 'export', {}, businessNow());
       const allowed = authorizeExport(log.tenant, tenantId, found, keyRef, actorOf(call));
       // As REST export: released only to the certificate the principal is bound to, as the log says now.
       if (releaseRefusal(log.certificates.get(call.principal.principalId), call.certificate) !== undefined) {
