@@ -133,7 +133,11 @@ export class ScaleFill {
   /** The direct fill's writer, with key-api stopped while it holds the relay (DirectWriter). */
   async directWriter() {
     await this.stack.stopKeyApi();
-    const writer = new DirectWriter(this.stack.env);
+    // The fill touches every tenant in turn (chains interleaved across all of them): with key-api's
+    // default bound (TENANT_LOG_CACHE_MAX_BYTES, some 300 tenants of 100 keys) every command would
+    // reload its tenant's whole log from the store. The writer is a bench tool, not key-api: it
+    // holds every tenant's log (~200 MiB at 100,000 keys).
+    const writer = new DirectWriter({ ...this.stack.env, TENANT_LOG_CACHE_MAX: '100000', TENANT_LOG_CACHE_MAX_BYTES: String(2 ** 31) });
     const timed =
       (fn) =>
       async (...args) => {

@@ -107,6 +107,7 @@ export class BenchStack {
     const logFile = join(this.dataDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
     const tls = name === 'key-api' && this.tls;
+    const metricsPort = name === 'key-api' ? await freePort() : null;
     // The service's own Node options (as npm start runs it), then BENCH_NODE_ARGS (e.g.
     // "--cpu-prof --cpu-prof-dir=/tmp/prof") to profile the services under load.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -119,14 +120,20 @@ export class BenchStack {
         env: {
           ...this.env,
           [SERVICES[name]]: String(port),
-          ...(name === 'key-api' ? { KEY_API_METRICS_PORT: String(await freePort()) } : {}),
+          ...(name === 'key-api' ? { KEY_API_METRICS_PORT: String(metricsPort) } : {}),
         },
         stdio: ['ignore', fd, fd],
       },
     );
     closeSync(fd);
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-    const entry = { child, exited, logFile, baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}` };
+    const entry = {
+      child,
+      exited,
+      logFile,
+      baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      metricsUrl: metricsPort === null ? null : `http://127.0.0.1:${metricsPort}/metrics`,
+    };
     this.children.set(name, entry);
     // Liveness only: the CA may not be written yet, so this one probe does not verify it.
     const probe = new JsonClient(entry.baseUrl, { rejectUnauthorized: false });
@@ -169,6 +176,19 @@ export class BenchStack {
       120_000,
     );
     return performance.now() - spawned;
+  }
+
+  /** The value of an unlabelled metric on key-api's /metrics (null when absent or unreachable). */
+  async keyApiMetric(name) {
+    const url = this.children.get('key-api')?.metricsUrl;
+    if (!url) return null;
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? null : Number(line.slice(name.length + 1));
+    } catch {
+      return null;
+    }
   }
 
   /** Polls `check` until it holds; fails early with the service's log when it exited. */

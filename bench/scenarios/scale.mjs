@@ -129,6 +129,29 @@ function readTargets(fixture, fill) {
   return { lists, gets };
 }
 
+/**
+ * Waits until key-api has no tenant left to checkpoint (keyward_audit_checkpoint_pending_tenants at
+ * 0 twice in a row); answers how long that took and how many tenants were pending at first.
+ */
+async function settle(stack, timeoutSec) {
+  const started = performance.now();
+  const first = await stack.keyApiMetric('keyward_audit_checkpoint_pending_tenants');
+  process.stdout.write(`bench: scale: settling (${first ?? '?'} tenants to checkpoint) ... `);
+  let zeros = 0;
+  while (zeros < 2) {
+    if ((performance.now() - started) / 1000 > timeoutSec) {
+      console.log('timed out');
+      return { status: 'failed', reason: `checkpoints still pending after ${timeoutSec} s`, pendingAtStart: first };
+    }
+    const pending = await stack.keyApiMetric('keyward_audit_checkpoint_pending_tenants');
+    zeros = pending === 0 || pending === null ? zeros + 1 : 0;
+    await sleep(zeros < 2 ? 5_000 : 0);
+  }
+  const seconds = round((performance.now() - started) / 1000, 1);
+  console.log(`${seconds} s`);
+  return { status: 'ok', pendingAtStart: first, seconds };
+}
+
 /** Runs one measured part; a failure is recorded in the stage and the next part runs. */
 async function part(stage, name, fn) {
   const started = performance.now();
@@ -144,6 +167,9 @@ async function part(stage, name, fn) {
 /** Measures one stage as the store is now (the stage's fill, if any, is done). */
 async function measureStage(stage, { settings, stack, fixture, fill, pids, storeDir, infra }) {
   await sleep(2_000);
+  // Idle means nothing left to do: after a fill (written while key-api was stopped, or faster than
+  // its checkpoint passes), key-api first reads every new commit to sign its tenants' checkpoints.
+  await part(stage, 'settle', () => settle(stack, settings.timeoutSec));
   process.stdout.write(`bench: scale: idle ${settings.idleSec} s ... `);
   await part(stage, 'idle', () => idleCpu(pids(), settings.idleSec));
   console.log(`${stage.idle.totalPercentOfCore ?? '-'} % of a core`);

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Collection } from 'mongodb';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
 import {
   ChainWalker,
@@ -115,6 +115,15 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
       name: 'keyward_audit_checkpoints_refused_total',
       help: 'Checkpoints not signed because the chain since the previous checkpoint did not verify',
       registers: [metrics.registry],
+    });
+    const changed = this.changed;
+    new Gauge({
+      name: 'keyward_audit_checkpoint_pending_tenants',
+      help: 'Tenants whose log grew since their last checkpoint pass (every tenant once after start): the next passes read their new commits',
+      registers: [metrics.registry],
+      collect() {
+        this.set(changed.size);
+      },
     });
   }
 
