@@ -12,13 +12,10 @@ import { KmipService } from './kmip-service';
 jest.setTimeout(1_800_000);
 
 /**
- * The identity the cases run as. When the `kmip-client` role lands (issue 17), this becomes
- * `{ single: 'kmip-client' }`: one certificate that creates, uses and destroys its keys, as an appliance.
- * `KMIP_CONFORMANCE_IDENTITY=<role>` runs the cases as one principal of that role instead.
+ * The identity the cases run as: one `kmip-client` certificate that creates, uses and destroys its keys, as an
+ * appliance. `KMIP_CONFORMANCE_IDENTITY=<role>` runs the cases as one principal of that role instead.
  */
-const IDENTITY: IdentityPlan = process.env.KMIP_CONFORMANCE_IDENTITY
-  ? { single: process.env.KMIP_CONFORMANCE_IDENTITY }
-  : { manage: 'tenant-admin', use: 'key-user' };
+const IDENTITY: IdentityPlan = { single: process.env.KMIP_CONFORMANCE_IDENTITY ?? 'kmip-client' };
 
 const casesDir = join(__dirname, 'conformance', 'cases');
 const cases = [...loadCases(join(casesDir, '1.4')), ...loadCases(join(casesDir, '2.1'))].filter(
