@@ -572,8 +572,9 @@ describe('Add, Modify, Set and Delete Attribute', () => {
     );
     ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))]));
     expect((await keyOf(A, id))?.state).toBe('Active');
+    // KMIP 1.4: the Activation Date of a key that is no longer Pre-Active cannot change (Permission Denied, SKLC-M-3-14).
     expect((await send(adminA, Operation.ModifyAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))])).reason).toBe(
-      ResultReason.IllegalOperation,
+      ResultReason.PermissionDenied,
     );
     ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Deactivation Date', ttlv.date(0, new Date()))]));
     expect((await keyOf(A, id))?.state).toBe('Deactivated');
@@ -1258,7 +1259,8 @@ describe('kmip-client: one appliance identity', () => {
     const active = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
     ok(await send(arrayA, Operation.Activate, [uid(active)]));
     const refused = await send(arrayA, Operation.Destroy, [uid(active)]);
-    expect(refused.reason).toBe(ResultReason.IllegalOperation);
+    // KMIP 1.4: an Active object is not destroyed, Permission Denied (SKLC-M-2-14).
+    expect(refused.reason).toBe(ResultReason.PermissionDenied);
     expect(refused.message).toMatch(/revoke it first/);
     await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { kmipDestroy: 'immediate-for-owner' } });
     try {
@@ -1386,7 +1388,7 @@ describe('kmip-client: one appliance identity', () => {
       ResultStatus.OperationUndone,
       ResultStatus.OperationFailed,
     ]);
-    expect(answers[3]?.reason).toBe(ResultReason.IllegalOperation);
+    expect(answers[3]?.reason).toBe(ResultReason.PermissionDenied);
     expect((await executor.current(A)).seq).toBe(seq);
 
     const done = await sendBatch(arrayA, 3, [

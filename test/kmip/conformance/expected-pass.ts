@@ -24,4 +24,9 @@ export const EXPECTED_PASS: readonly string[] = [
   'SASED-M-1-14',
   'SASED-M-2-14',
   'TL-M-1-14',
+  'AX-M-1-14',
+  'SASED-M-3-14',
+  'SKLC-M-2-14',
+  'SKLC-M-3-14',
+  'TL-M-2-14',
 ];

@@ -209,6 +209,9 @@ function commandFor(
   if (name === 'Activation Date' || name === 'Deactivation Date') {
     const date = asDate(value);
     if (date === undefined) return fail(ResultReason.InvalidField, `${name} must be a Date-Time`);
+    // KMIP 1.4 §3.24: the Activation Date may change only while the object is Pre-Active (SKLC-M-3-14: Permission Denied).
+    if (name === 'Activation Date' && key.state !== 'PreActive')
+      fail(ResultReason.PermissionDenied, `the Activation Date of a ${key.state} key cannot change`, 'illegal-transition');
     if (date.getTime() > businessNow().getTime())
       fail(ResultReason.FeatureNotSupported, `${name} can be set in the future only when the key is created`);
     return name === 'Activation Date' ? { kind: 'key.activate', keyId } : { kind: 'key.deactivate', keyId };

@@ -1,5 +1,5 @@
 import { newId } from '@keyward/auth';
-import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
+import { isOwnershipBound, KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
 import {
@@ -46,6 +46,13 @@ const APPLIED = new Set([
 ]);
 
 /**
+ * An appliance (kmip-client) retrieves the keys it creates: without an Extractable attribute its keys
+ * are extractable, KMIP's default (an administrator's KMIP keys still need the Export usage or
+ * Extractable true, then export enabled under dual control).
+ */
+const ownsWhatItCreates = (call: Call): boolean => isOwnershipBound(call.principal.role);
+
+/**
  * Every attribute of the request is applied (APPLIED), kept for the client (kmip-stored-attributes)
  * or refused with the precise reason; none is dropped.
  */
@@ -77,7 +84,7 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
   return {
     find,
     options: {
-      exportable: exportMask || extractable === true,
+      exportable: exportMask || (extractable ?? ownsWhatItCreates(call)),
       // Keys created or registered over KMIP are KMIP keys: KMIP uses their material, REST's data plane never does (docs/kmip.md).
       kmipOnly: true,
       ...(cipherParameters === undefined ? {} : { cipherParameters }),
