@@ -113,6 +113,8 @@ export const Tag = {
   RngAlgorithm: 0x4200da,
   DrbgAlgorithm: 0x4200db,
   RandomNumberGenerator: 0x4200de,
+  ProcessStartDate: 0x420067,
+  ProtectStopDate: 0x420068,
   // Cryptographic Parameters fields and the crypto service operations' payloads (KMIP 1.2-1.4).
   KeyRoleType: 0x420083,
   DigitalSignatureAlgorithm: 0x4200ae,

@@ -64,6 +64,8 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   'Operation Policy Name': Tag.OperationPolicyName,
   Description: Tag.Description,
   Comment: Tag.Comment,
+  'Process Start Date': Tag.ProcessStartDate,
+  'Protect Stop Date': Tag.ProtectStopDate,
 };
 const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
 

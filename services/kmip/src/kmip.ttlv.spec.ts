@@ -12,6 +12,7 @@ import {
 } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
 import {
+  asBool,
   asBytes,
   asEnum,
   asInt,
@@ -21,12 +22,15 @@ import {
   children,
   CryptographicAlgorithm,
   CryptographicUsageMask,
+  decodeTtlv,
+  EncodingOption,
   ItemType,
   KeyFormatType,
   ObjectType,
   Operation,
   ResultReason,
   ResultStatus,
+  RngAlgorithm,
   SecretDataType,
   State,
   Tag,
@@ -360,13 +364,20 @@ describe('Register', () => {
 });
 
 describe('Get', () => {
-  const wrapSpec = (wrappingKey: string, mode?: number, method: number = WrappingMethod.Encrypt): TtlvItem =>
+  /** A Key Wrapping Specification; `encoding` null leaves the Encoding Option out (KMIP's default, TTLV Encoding). */
+  const wrapSpec = (
+    wrappingKey: string,
+    mode?: number,
+    method: number = WrappingMethod.Encrypt,
+    encoding: number | null = EncodingOption.NoEncoding,
+  ): TtlvItem =>
     ttlv.struct(Tag.KeyWrappingSpecification, [
       ttlv.enum(Tag.WrappingMethod, method),
       ttlv.struct(Tag.EncryptionKeyInformation, [
         uid(wrappingKey),
         ...(mode === undefined ? [] : [ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, mode)])]),
       ]),
+      ...(encoding === null ? [] : [ttlv.enum(Tag.EncodingOption, encoding)]),
     ]);
   const keyValueOf = (a: Answer): Buffer | undefined =>
     asBytes(child(child(child(child(a.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial));
@@ -438,6 +449,19 @@ describe('Get', () => {
     expect(asEnum(child(data, Tag.WrappingMethod))).toBe(WrappingMethod.Encrypt);
     expect(asText(child(child(data, Tag.EncryptionKeyInformation), Tag.UniqueIdentifier))).toBe(kek);
     expect(usage.slice(-2).map((r) => `${r.operation}:${r.keyId}:${r.outcome}`)).toEqual([`encrypt:${kek}:ok`, `export:${id}:ok`]);
+  });
+
+  it('without an Encoding Option wraps the TTLV-encoded Key Value, answered as a Byte String (KMIP default, AX-M-2-14)', async () => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 256);
+    const kek = await activeKey(CryptographicAlgorithm.AES, 256, false);
+    const got = ok(await send(userA, Operation.Get, [uid(id), wrapSpec(kek, BlockCipherMode.NISTKeyWrap, WrappingMethod.Encrypt, null)]));
+    const block = child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock);
+    const wrapped = asBytes(child(block, Tag.KeyValue)) ?? Buffer.alloc(0);
+    const d = createDecipheriv('id-aes256-wrap', stored(A, kek) ?? Buffer.alloc(0), Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    const value = decodeTtlv(Buffer.concat([d.update(wrapped), d.final()]));
+    expect(value.tag).toBe(Tag.KeyValue);
+    expect(asBytes(child(value, Tag.KeyMaterial))).toEqual(stored(A, id));
+    expect(child(child(block, Tag.KeyWrappingData), Tag.EncodingOption)).toBeUndefined();
   });
 
   it('wraps with AES-GCM (IV in the Key Wrapping Data, tag after the ciphertext)', async () => {
@@ -829,7 +853,7 @@ describe('crypto services with the Cryptographic Parameters the OASIS cases use'
     expect(asBytes(child(ctrEnc.payload, Tag.IvCounterNonce))).toHaveLength(16);
     const E = Operation.Encrypt;
     const refusals: [number, TtlvItem[], number][] = [
-      [Operation.Decrypt, [uid(id), cbc, data(ciphertext)], ResultReason.MissingData], // CBC decrypt without IV
+      [Operation.Decrypt, [uid(id), cbc, data(ciphertext)], ResultReason.InvalidMessage], // CBC decrypt without IV (as the OASIS cases)
       [
         E,
         [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bytes(Tag.IvCounterNonce, Buffer.alloc(16))],
@@ -1272,6 +1296,30 @@ describe('kmip-client: one appliance identity', () => {
     }
   });
 
+  it('honours the usage dates: no Encrypt or MAC from the Protect Stop Date, no Decrypt before the Process Start Date', async () => {
+    const hour = 3_600_000;
+    const withDates = (start: number, stop: number) =>
+      createPayload(
+        CryptographicAlgorithm.AES,
+        128,
+        0,
+        attribute('Process Start Date', ttlv.date(0, new Date(Date.now() + start))),
+        attribute('Protect Stop Date', ttlv.date(0, new Date(Date.now() + stop))),
+      );
+    const ecb = ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, BlockCipherMode.ECB)]);
+    const crypt = (op: number, id: string) => send(arrayA, op, [uid(id), ecb, ttlv.bytes(Tag.Data, Buffer.alloc(16, 1))]);
+    const closed = uidOf(await send(arrayA, Operation.Create, withDates(hour, -hour)));
+    ok(await send(arrayA, Operation.Activate, [uid(closed)]));
+    expect((await crypt(Operation.Encrypt, closed)).reason).toBe(ResultReason.PermissionDenied);
+    expect((await crypt(Operation.Decrypt, closed)).reason).toBe(ResultReason.PermissionDenied);
+    const open = uidOf(await send(arrayA, Operation.Create, withDates(-hour, hour)));
+    ok(await send(arrayA, Operation.Activate, [uid(open)]));
+    ok(await crypt(Operation.Encrypt, open));
+    ok(await crypt(Operation.Decrypt, open));
+    const notADate = createPayload(CryptographicAlgorithm.AES, 128, 0, attribute('Protect Stop Date', ttlv.text(0, 'tomorrow')));
+    expect((await send(arrayA, Operation.Create, notADate)).reason).toBe(ResultReason.InvalidField);
+  });
+
   it('keeps every attribute of a Create and answers it back; refuses what it cannot keep; Locate finds by them', async () => {
     const asi = ttlv.struct(0, [ttlv.text(Tag.ApplicationNamespace, 'ssl'), ttlv.text(Tag.ApplicationData, 'www.example.com')]);
     const params = ttlv.struct(0, [ttlv.enum(Tag.BlockCipherMode, BlockCipherMode.CBC)]);
@@ -1313,12 +1361,23 @@ describe('kmip-client: one appliance identity', () => {
         .update(stored(A, id) ?? '')
         .digest(),
     );
-    expect(attributeValue(all, 'Extractable')).toBeUndefined(); // KMIP 2.0 only
+    // Unnamed in 1.x: the 2.0 attributes and the Random Number Generator, which 1.x clients may not parse; by name, answered.
+    for (const name of ['Extractable', 'Always Sensitive', 'Never Extractable', 'Random Number Generator'])
+      expect(attributeValue(all, name)).toBeUndefined();
     for (const name of ['Fresh', 'Sensitive', 'Original Creation Date', 'Initial Date', 'Last Change Date', 'Unique Identifier', 'State'])
       expect(attributeValue(all, name)).toBeDefined();
+    const named = ok(
+      await send(arrayA, Operation.GetAttributes, [
+        uid(id),
+        ...['Extractable', 'Never Extractable', 'Random Number Generator'].map((n) => ttlv.text(Tag.AttributeName, n)),
+      ]),
+    );
+    expect(asBool(attributeValue(named, 'Extractable'))).toBe(true); // an appliance's own key, no Extractable given
+    expect(asBool(attributeValue(named, 'Never Extractable'))).toBe(false);
+    expect(asEnum(child(attributeValue(named, 'Random Number Generator'), Tag.RngAlgorithm))).toBe(RngAlgorithm.Drbg);
     const list = ok(await send(arrayA, Operation.GetAttributeList, [uid(id)]));
     expect(children(list.payload, Tag.AttributeName).map(asText)).toEqual(
-      expect.arrayContaining(['Digest', 'Object Group', 'x-slot', 'y-when']),
+      expect.arrayContaining(['Digest', 'Object Group', 'x-slot', 'y-when', 'Extractable', 'Always Sensitive', 'Random Number Generator']),
     );
 
     const locate = async (...filters: TtlvItem[]) =>

@@ -82,13 +82,16 @@ describe('key ownership (kmip-client appliance identities)', () => {
     expect(refusal(() => run(log, APPLIANCE, { kind: 'key.deactivate', keyId: 'key_b' })).code).toBe('forbidden');
   });
 
-  it('a kmip-client fetches its own exportable key before activating it; an assigned or non-exportable key needs more', () => {
+  it('a kmip-client fetches its own exportable key before activating it and once compromised; an assigned or non-exportable key needs more', () => {
     const log = tenantLog();
     create(log, APPLIANCE, 'key_own', { exportable: true });
     expect(authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', APPLIANCE).version).toBe(1);
     expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', USER)).message).toMatch(
       /has not been enabled/,
     );
+    run(log, APPLIANCE, { kind: 'key.activate', keyId: 'key_own' });
+    run(log, APPLIANCE, { kind: 'key.compromise', keyId: 'key_own', reason: 'drive stolen' });
+    expect(authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', APPLIANCE).version).toBe(1);
     create(log, APPLIANCE, 'key_sealed');
     expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get('key_sealed'), 'key_sealed', APPLIANCE)).message).toMatch(
       /not exportable/,

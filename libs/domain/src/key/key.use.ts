@@ -154,7 +154,7 @@ function exportsOwnKey(actor: Actor, key: KeyState): boolean {
 /**
  * Whether a key's material may leave Keyward (wrapped for the caller): created exportable, export
  * enabled under dual control (or the appliance's own key), and Active or Deactivated (an appliance's
- * own key also PreActive). Returns the latest version.
+ * own key also PreActive or Compromised). Returns the latest version.
  */
 export function authorizeExport(
   tenant: TenantState | undefined,
@@ -172,8 +172,10 @@ export function authorizeExport(
   const ownKey = actor !== undefined && exportsOwnKey(actor, key);
   if (!key.exportEnabled && !ownKey)
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
-  // An appliance may fetch its own key before activating it (a drive or a disk is keyed, then the key goes live).
-  const exportable = key.state === 'Active' || key.state === 'Deactivated' || (ownKey && key.state === 'PreActive');
+  // An appliance may fetch its own key before activating it (a drive or a disk is keyed, then the key goes live) and
+  // after a compromise (to read back what the key protected), as KMIP lets every state but Destroyed be retrieved.
+  const exportable =
+    key.state === 'Active' || key.state === 'Deactivated' || (ownKey && (key.state === 'PreActive' || key.state === 'Compromised'));
   if (!exportable) refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);
 }

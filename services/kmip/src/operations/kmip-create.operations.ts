@@ -2,6 +2,7 @@ import { newId } from '@keyward/auth';
 import { isOwnershipBound, KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
+import { checkUsageDate } from '../kmip-usage-dates';
 import {
   asBool,
   asBytes,
@@ -63,8 +64,10 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
     if (APPLIED.has(a.name)) {
       if (attributes.filter((b) => b.name === a.name).length > 1) fail(ResultReason.InvalidField, `${a.name} may be given once`);
       if (a.name === 'Cryptographic Usage Mask') kept.push(a);
-    } else if (isStored(a.name)) kept.push(a);
-    else if (SERVER_ATTRIBUTES.has(a.name))
+    } else if (isStored(a.name)) {
+      checkUsageDate(a);
+      kept.push(a);
+    } else if (SERVER_ATTRIBUTES.has(a.name))
       fail(isKmip2(call) ? ResultReason.AttributeReadOnly : ResultReason.InvalidField, `${a.name} is set by the server`);
     else fail(isKmip2(call) ? ResultReason.UnsupportedAttribute : ResultReason.InvalidField, `Keyward does not keep a ${a.name} attribute`);
   }

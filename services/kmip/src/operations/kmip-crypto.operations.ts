@@ -30,6 +30,7 @@ import { kmipKeyType } from '../kmip-key-types';
 import { decideFresh } from '../kmip-tenant-reads';
 import { cipherStreams } from '../kmip-cipher-streams';
 import { toKmipError } from '../kmip-error';
+import { requireUsageDates } from '../kmip-usage-dates';
 
 type UsedOperation = Extract<CryptoOperation, 'encrypt' | 'decrypt' | 'mac' | 'verify-mac'>;
 
@@ -76,6 +77,7 @@ async function withUse(
     grantId = decided.granted;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     version = use.version;
+    requireUsageDates(key, operation, businessNow());
     const ref = { tenantId, keyId: key.keyId, version: use.version };
     if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
     const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
@@ -284,8 +286,9 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     const data = dataOf(payload);
     const aad = gcmOnly(payload, choice);
     const iv = givenIv(payload, choice);
+    // Invalid Message, as the OASIS reference server answers it (CS-BC-M-11-14 to 13): the request cannot be carried out as sent.
     if (iv === undefined && choice.mode !== 'ECB')
-      return fail(ResultReason.MissingData, `${choice.mode} decryption needs the IV/Counter/Nonce`);
+      return fail(ResultReason.InvalidMessage, `${choice.mode} decryption needs the IV/Counter/Nonce`);
     const tagItem = asBytes(child(payload, Tag.AuthenticatedEncryptionTag));
     if (choice.mode !== 'GCM') {
       if (tagItem !== undefined) fail(ResultReason.InvalidField, `${choice.mode} takes no Authenticated Encryption Tag`);
