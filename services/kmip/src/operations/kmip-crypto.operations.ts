@@ -137,12 +137,15 @@ export function refuseStreaming(payload: TtlvItem | undefined): void {
 const parametersFor = (payload: TtlvItem | undefined, key: KeyState): KmipCipherParameters =>
   readCipherParameters(child(payload, Tag.CryptographicParameters)) ?? key.cipherParameters ?? {};
 
-/** The IV the caller gave, checked against the choice (ECB takes none; IV Length and Random IV are honoured). */
-function givenIv(payload: TtlvItem | undefined, choice: CipherChoice): Buffer | undefined {
+/**
+ * The IV the caller gave, checked against the choice (ECB takes none; IV Length is honoured, and Random IV when
+ * encrypting: a Decrypt needs the IV the Encrypt drew, CS-BC-M-13-14).
+ */
+function givenIv(payload: TtlvItem | undefined, choice: CipherChoice, encrypting = true): Buffer | undefined {
   const iv = asBytes(child(payload, Tag.IvCounterNonce));
   if (iv === undefined) return undefined;
   if (choice.mode === 'ECB') fail(ResultReason.InvalidField, 'ECB takes no IV/Counter/Nonce');
-  if (choice.randomIv === true) fail(ResultReason.InvalidField, 'Random IV is set: the server chooses the IV/Counter/Nonce');
+  if (encrypting && choice.randomIv === true) fail(ResultReason.InvalidField, 'Random IV is set: the server chooses the IV/Counter/Nonce');
   if (choice.ivBytes !== undefined && iv.length !== choice.ivBytes) {
     fail(ResultReason.InvalidField, `the IV/Counter/Nonce is ${iv.length} bytes, IV Length says ${choice.ivBytes}`);
   }
@@ -285,7 +288,7 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     const choice = chooseCipher(key, parameters);
     const data = dataOf(payload);
     const aad = gcmOnly(payload, choice);
-    const iv = givenIv(payload, choice);
+    const iv = givenIv(payload, choice, false);
     // Invalid Message, as the OASIS reference server answers it (CS-BC-M-11-14 to 13): the request cannot be carried out as sent.
     if (iv === undefined && choice.mode !== 'ECB')
       return fail(ResultReason.InvalidMessage, `${choice.mode} decryption needs the IV/Counter/Nonce`);
