@@ -44,4 +44,5 @@ export const EXPECTED_PASS: readonly string[] = [
   'SKFF-M-11-14',
   'SKFF-M-12-14',
   'TL-M-3-14',
+  'CS-BC-M-13-14',
 ];
