@@ -232,7 +232,7 @@ describe('KMIP appliance identity (kmip-client)', () => {
     const id = uidOf(await send(array, [[Operation.Create, createPayload()]]));
     expect(resultsOf(await send(array, [[Operation.Activate, [uid(id)]]]))).toEqual([OK]);
     expect(resultsOf(await send(array, [[Operation.Destroy, [uid(id)]]]))).toEqual([
-      [ResultStatus.OperationFailed, ResultReason.IllegalOperation],
+      [ResultStatus.OperationFailed, ResultReason.PermissionDenied],
     ]);
     const policy = await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', { kmipDestroy: 'immediate-for-owner' });
     expect(policy.status).toBe(200);

@@ -425,7 +425,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out.other_get).toBe('PERMISSION_DENIED');
     expect(out.other_encrypt).toBe('PERMISSION_DENIED');
     expect(out.other_destroy).toBe('PERMISSION_DENIED');
-    expect(out.destroy_active).toBe('ILLEGAL_OPERATION');
+    expect(out.destroy_active).toBe('PERMISSION_DENIED');
     expect(out.state_revoked).toBe('DEACTIVATED');
     expect(out.state_destroyed).toBe('DESTROYED');
     expect(out.get_after_destroy).toBe('ILLEGAL_OPERATION');

@@ -106,7 +106,15 @@ export const Tag = {
   Description: 0x4200fc,
   Comment: 0x4200fd,
   Sensitive: 0x420120,
+  AlwaysSensitive: 0x420121,
   Extractable: 0x420122,
+  NeverExtractable: 0x420123,
+  RngParameters: 0x4200d9,
+  RngAlgorithm: 0x4200da,
+  DrbgAlgorithm: 0x4200db,
+  RandomNumberGenerator: 0x4200de,
+  ProcessStartDate: 0x420067,
+  ProtectStopDate: 0x420068,
   // Cryptographic Parameters fields and the crypto service operations' payloads (KMIP 1.2-1.4).
   KeyRoleType: 0x420083,
   DigitalSignatureAlgorithm: 0x4200ae,
@@ -247,6 +255,10 @@ export const SecretDataType = { Password: 1, Seed: 2 } as const;
 export const ValidityIndicator = { Valid: 1, Invalid: 2, Unknown: 3 } as const;
 
 export const KeyFormatType = { Raw: 1, Opaque: 2, TransparentSymmetricKey: 7 } as const;
+
+/** RNG Parameters enumerations (KMIP 1.3+). */
+export const RngAlgorithm = { Unspecified: 1, Fips186_2: 2, Drbg: 3, Nrbg: 4, AnsiX931: 5, AnsiX962: 6 } as const;
+export const DrbgAlgorithm = { Unspecified: 1, DualEc: 2, Hash: 3, Hmac: 4, Ctr: 5 } as const;
 
 export const NameType = { UninterpretedTextString: 1, Uri: 2 } as const;
 

@@ -7,10 +7,14 @@ import {
   asStruct,
   asText,
   child,
+  CryptographicAlgorithm,
   CryptographicUsageMask,
+  DrbgAlgorithm,
   ItemType,
   NameType,
   ObjectType,
+  RevocationReasonCode,
+  RngAlgorithm,
   State,
   Tag,
   ttlv,
@@ -47,6 +51,10 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   Fresh: Tag.Fresh,
   Extractable: Tag.Extractable,
   Sensitive: Tag.Sensitive,
+  'Always Sensitive': Tag.AlwaysSensitive,
+  'Never Extractable': Tag.NeverExtractable,
+  'Revocation Reason': Tag.RevocationReason,
+  'Random Number Generator': Tag.RandomNumberGenerator,
   'Object Group': Tag.ObjectGroup,
   'Alternative Name': Tag.AlternativeName,
   'Application Specific Information': Tag.ApplicationSpecificInformation,
@@ -56,6 +64,8 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   'Operation Policy Name': Tag.OperationPolicyName,
   Description: Tag.Description,
   Comment: Tag.Comment,
+  'Process Start Date': Tag.ProcessStartDate,
+  'Protect Stop Date': Tag.ProtectStopDate,
 };
 const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
 
@@ -113,6 +123,10 @@ export const SERVER_ATTRIBUTES: ReadonlySet<string> = new Set([
   'Original Creation Date',
   'Digest',
   'Fresh',
+  'Always Sensitive',
+  'Never Extractable',
+  'Revocation Reason',
+  'Random Number Generator',
 ]);
 
 /** Custom attributes (client-defined, KMIP "x-" names) live as the key's labels of the same name. */
@@ -170,12 +184,26 @@ export function keyDates(key: KeyState): Record<string, Date | undefined> {
     'Initial Date': dateOf(key.createdAt),
     'Activation Date': dateOf(key.activationDate ?? key.history.find((h) => h.to === 'Active')?.at),
     'Deactivation Date': dateOf(key.deactivationDate),
-    'Compromise Date': dateOf(key.compromiseDate),
+    // Compromise Date: when the key became Compromised; Compromise Occurrence Date: when the compromise happened (Revoke says).
+    'Compromise Date': dateOf(key.history.find((h) => h.to === 'Compromised')?.at ?? key.compromiseDate),
+    'Compromise Occurrence Date': dateOf(key.compromiseDate),
     'Destroy Date': dateOf(key.destroyedAt),
     'Last Change Date': dateOf(key.updatedAt),
     'Original Creation Date': dateOf(key.createdAt),
   };
 }
+
+/**
+ * The generator of every key's material: Node's crypto.randomBytes, OpenSSL 3's default DRBG
+ * (CTR_DRBG, SP 800-90A, with AES-256).
+ */
+const randomNumberGenerator = (tag: number): TtlvItem =>
+  ttlv.struct(tag, [
+    ttlv.enum(Tag.RngAlgorithm, RngAlgorithm.Drbg),
+    ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+    ttlv.int(Tag.CryptographicLength, 256),
+    ttlv.enum(Tag.DrbgAlgorithm, DrbgAlgorithm.Ctr),
+  ]);
 
 /** Every attribute of a key, as the lifecycle made it. */
 export function keyAttributes(key: KeyState): KmipAttribute[] {
@@ -194,7 +222,17 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
     { name: 'Fresh', value: ttlv.bool(v, !key.exportable) },
     { name: 'Extractable', value: ttlv.bool(v, key.exportable) },
     { name: 'Sensitive', value: ttlv.bool(v, false) },
+    { name: 'Always Sensitive', value: ttlv.bool(v, false) },
+    { name: 'Never Extractable', value: ttlv.bool(v, !key.exportable) },
+    { name: 'Random Number Generator', value: randomNumberGenerator(v) },
   ];
+  if (key.state === 'Compromised' || key.state === 'DestroyedCompromised') {
+    const message = key.compromiseReason ? [ttlv.text(Tag.RevocationMessage, key.compromiseReason)] : [];
+    out.push({
+      name: 'Revocation Reason',
+      value: ttlv.struct(v, [ttlv.enum(Tag.RevocationReasonCode, RevocationReasonCode.KeyCompromise), ...message]),
+    });
+  }
   if (key.alias !== null) {
     out.push({
       name: 'Name',

@@ -17,10 +17,19 @@ export const STORED_ATTRIBUTES: ReadonlySet<string> = new Set([
   'Operation Policy Name',
   'Description',
   'Comment',
+  // Enforced by Encrypt, Decrypt, MAC and MAC Verify (kmip-usage-dates.ts).
+  'Process Start Date',
+  'Protect Stop Date',
 ]);
 
 /** Stored attributes that have one instance at most (KMIP 1.4 §3: single-instance). */
-export const SINGLE_INSTANCE: ReadonlySet<string> = new Set(['Contact Information', 'Operation Policy Name', 'Description']);
+export const SINGLE_INSTANCE: ReadonlySet<string> = new Set([
+  'Contact Information',
+  'Operation Policy Name',
+  'Description',
+  'Process Start Date',
+  'Protect Stop Date',
+]);
 
 /** Custom attributes: client-defined `x-` and server-defined `y-` names (KMIP 1.x; kept with any type). */
 export const isCustomName = (name: string): boolean => name.startsWith('x-') || name.startsWith('y-');

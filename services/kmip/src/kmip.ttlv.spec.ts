@@ -12,6 +12,7 @@ import {
 } from '@keyward/domain';
 import type { CommandExecutor } from '@keyward/event-log';
 import {
+  asBool,
   asBytes,
   asEnum,
   asInt,
@@ -21,12 +22,15 @@ import {
   children,
   CryptographicAlgorithm,
   CryptographicUsageMask,
+  decodeTtlv,
+  EncodingOption,
   ItemType,
   KeyFormatType,
   ObjectType,
   Operation,
   ResultReason,
   ResultStatus,
+  RngAlgorithm,
   SecretDataType,
   State,
   Tag,
@@ -360,13 +364,20 @@ describe('Register', () => {
 });
 
 describe('Get', () => {
-  const wrapSpec = (wrappingKey: string, mode?: number, method: number = WrappingMethod.Encrypt): TtlvItem =>
+  /** A Key Wrapping Specification; `encoding` null leaves the Encoding Option out (KMIP's default, TTLV Encoding). */
+  const wrapSpec = (
+    wrappingKey: string,
+    mode?: number,
+    method: number = WrappingMethod.Encrypt,
+    encoding: number | null = EncodingOption.NoEncoding,
+  ): TtlvItem =>
     ttlv.struct(Tag.KeyWrappingSpecification, [
       ttlv.enum(Tag.WrappingMethod, method),
       ttlv.struct(Tag.EncryptionKeyInformation, [
         uid(wrappingKey),
         ...(mode === undefined ? [] : [ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, mode)])]),
       ]),
+      ...(encoding === null ? [] : [ttlv.enum(Tag.EncodingOption, encoding)]),
     ]);
   const keyValueOf = (a: Answer): Buffer | undefined =>
     asBytes(child(child(child(child(a.payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial));
@@ -438,6 +449,19 @@ describe('Get', () => {
     expect(asEnum(child(data, Tag.WrappingMethod))).toBe(WrappingMethod.Encrypt);
     expect(asText(child(child(data, Tag.EncryptionKeyInformation), Tag.UniqueIdentifier))).toBe(kek);
     expect(usage.slice(-2).map((r) => `${r.operation}:${r.keyId}:${r.outcome}`)).toEqual([`encrypt:${kek}:ok`, `export:${id}:ok`]);
+  });
+
+  it('without an Encoding Option wraps the TTLV-encoded Key Value, answered as a Byte String (KMIP default, AX-M-2-14)', async () => {
+    const id = await activeKey(CryptographicAlgorithm.AES, 256);
+    const kek = await activeKey(CryptographicAlgorithm.AES, 256, false);
+    const got = ok(await send(userA, Operation.Get, [uid(id), wrapSpec(kek, BlockCipherMode.NISTKeyWrap, WrappingMethod.Encrypt, null)]));
+    const block = child(child(got.payload, Tag.SymmetricKey), Tag.KeyBlock);
+    const wrapped = asBytes(child(block, Tag.KeyValue)) ?? Buffer.alloc(0);
+    const d = createDecipheriv('id-aes256-wrap', stored(A, kek) ?? Buffer.alloc(0), Buffer.from('a6a6a6a6a6a6a6a6', 'hex'));
+    const value = decodeTtlv(Buffer.concat([d.update(wrapped), d.final()]));
+    expect(value.tag).toBe(Tag.KeyValue);
+    expect(asBytes(child(value, Tag.KeyMaterial))).toEqual(stored(A, id));
+    expect(child(child(block, Tag.KeyWrappingData), Tag.EncodingOption)).toBeUndefined();
   });
 
   it('wraps with AES-GCM (IV in the Key Wrapping Data, tag after the ciphertext)', async () => {
@@ -572,8 +596,9 @@ describe('Add, Modify, Set and Delete Attribute', () => {
     );
     ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))]));
     expect((await keyOf(A, id))?.state).toBe('Active');
+    // KMIP 1.4: the Activation Date of a key that is no longer Pre-Active cannot change (Permission Denied, SKLC-M-3-14).
     expect((await send(adminA, Operation.ModifyAttribute, [uid(id), attribute('Activation Date', ttlv.date(0, new Date()))])).reason).toBe(
-      ResultReason.IllegalOperation,
+      ResultReason.PermissionDenied,
     );
     ok(await send(adminA, Operation.AddAttribute, [uid(id), attribute('Deactivation Date', ttlv.date(0, new Date()))]));
     expect((await keyOf(A, id))?.state).toBe('Deactivated');
@@ -823,12 +848,17 @@ describe('crypto services with the Cryptographic Parameters the OASIS cases use'
     expect(
       dataOf(await send(userA, Operation.Decrypt, [uid(id), cbc, data(ciphertext), ttlv.bytes(Tag.IvCounterNonce, iv)]))?.toString(),
     ).toBe('seventeen bytes!!');
+    // Random IV concerns Encrypt: a Decrypt under the same parameters takes the IV the Encrypt drew (CS-BC-M-13-14).
+    const randomCbc = params(mode(BlockCipherMode.CBC), ttlv.enum(Tag.PaddingMethod, 3), ttlv.bool(Tag.RandomIv, true));
+    expect(
+      dataOf(await send(userA, Operation.Decrypt, [uid(id), randomCbc, data(ciphertext), ttlv.bytes(Tag.IvCounterNonce, iv)]))?.toString(),
+    ).toBe('seventeen bytes!!');
     const ctr = params(mode(BlockCipherMode.CTR));
     const ctrEnc = ok(await send(userA, Operation.Encrypt, [uid(id), ctr, data(Buffer.from('abc'))]));
     expect(asBytes(child(ctrEnc.payload, Tag.IvCounterNonce))).toHaveLength(16);
     const E = Operation.Encrypt;
     const refusals: [number, TtlvItem[], number][] = [
-      [Operation.Decrypt, [uid(id), cbc, data(ciphertext)], ResultReason.MissingData], // CBC decrypt without IV
+      [Operation.Decrypt, [uid(id), cbc, data(ciphertext)], ResultReason.InvalidMessage], // CBC decrypt without IV (as the OASIS cases)
       [
         E,
         [uid(id), params(mode(BlockCipherMode.ECB)), data(SIXTEEN), ttlv.bytes(Tag.IvCounterNonce, Buffer.alloc(16))],
@@ -1258,7 +1288,8 @@ describe('kmip-client: one appliance identity', () => {
     const active = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
     ok(await send(arrayA, Operation.Activate, [uid(active)]));
     const refused = await send(arrayA, Operation.Destroy, [uid(active)]);
-    expect(refused.reason).toBe(ResultReason.IllegalOperation);
+    // KMIP 1.4: an Active object is not destroyed, Permission Denied (SKLC-M-2-14).
+    expect(refused.reason).toBe(ResultReason.PermissionDenied);
     expect(refused.message).toMatch(/revoke it first/);
     await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { kmipDestroy: 'immediate-for-owner' } });
     try {
@@ -1268,6 +1299,30 @@ describe('kmip-client: one appliance identity', () => {
     } finally {
       await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { kmipDestroy: 'pending' } });
     }
+  });
+
+  it('honours the usage dates: no Encrypt or MAC from the Protect Stop Date, no Decrypt before the Process Start Date', async () => {
+    const hour = 3_600_000;
+    const withDates = (start: number, stop: number) =>
+      createPayload(
+        CryptographicAlgorithm.AES,
+        128,
+        0,
+        attribute('Process Start Date', ttlv.date(0, new Date(Date.now() + start))),
+        attribute('Protect Stop Date', ttlv.date(0, new Date(Date.now() + stop))),
+      );
+    const ecb = ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, BlockCipherMode.ECB)]);
+    const crypt = (op: number, id: string) => send(arrayA, op, [uid(id), ecb, ttlv.bytes(Tag.Data, Buffer.alloc(16, 1))]);
+    const closed = uidOf(await send(arrayA, Operation.Create, withDates(hour, -hour)));
+    ok(await send(arrayA, Operation.Activate, [uid(closed)]));
+    expect((await crypt(Operation.Encrypt, closed)).reason).toBe(ResultReason.PermissionDenied);
+    expect((await crypt(Operation.Decrypt, closed)).reason).toBe(ResultReason.PermissionDenied);
+    const open = uidOf(await send(arrayA, Operation.Create, withDates(-hour, hour)));
+    ok(await send(arrayA, Operation.Activate, [uid(open)]));
+    ok(await crypt(Operation.Encrypt, open));
+    ok(await crypt(Operation.Decrypt, open));
+    const notADate = createPayload(CryptographicAlgorithm.AES, 128, 0, attribute('Protect Stop Date', ttlv.text(0, 'tomorrow')));
+    expect((await send(arrayA, Operation.Create, notADate)).reason).toBe(ResultReason.InvalidField);
   });
 
   it('keeps every attribute of a Create and answers it back; refuses what it cannot keep; Locate finds by them', async () => {
@@ -1311,12 +1366,23 @@ describe('kmip-client: one appliance identity', () => {
         .update(stored(A, id) ?? '')
         .digest(),
     );
-    expect(attributeValue(all, 'Extractable')).toBeUndefined(); // KMIP 2.0 only
+    // Unnamed in 1.x: the 2.0 attributes and the Random Number Generator, which 1.x clients may not parse; by name, answered.
+    for (const name of ['Extractable', 'Always Sensitive', 'Never Extractable', 'Random Number Generator'])
+      expect(attributeValue(all, name)).toBeUndefined();
     for (const name of ['Fresh', 'Sensitive', 'Original Creation Date', 'Initial Date', 'Last Change Date', 'Unique Identifier', 'State'])
       expect(attributeValue(all, name)).toBeDefined();
+    const named = ok(
+      await send(arrayA, Operation.GetAttributes, [
+        uid(id),
+        ...['Extractable', 'Never Extractable', 'Random Number Generator'].map((n) => ttlv.text(Tag.AttributeName, n)),
+      ]),
+    );
+    expect(asBool(attributeValue(named, 'Extractable'))).toBe(true); // an appliance's own key, no Extractable given
+    expect(asBool(attributeValue(named, 'Never Extractable'))).toBe(false);
+    expect(asEnum(child(attributeValue(named, 'Random Number Generator'), Tag.RngAlgorithm))).toBe(RngAlgorithm.Drbg);
     const list = ok(await send(arrayA, Operation.GetAttributeList, [uid(id)]));
     expect(children(list.payload, Tag.AttributeName).map(asText)).toEqual(
-      expect.arrayContaining(['Digest', 'Object Group', 'x-slot', 'y-when']),
+      expect.arrayContaining(['Digest', 'Object Group', 'x-slot', 'y-when', 'Extractable', 'Always Sensitive', 'Random Number Generator']),
     );
 
     const locate = async (...filters: TtlvItem[]) =>
@@ -1386,7 +1452,7 @@ describe('kmip-client: one appliance identity', () => {
       ResultStatus.OperationUndone,
       ResultStatus.OperationFailed,
     ]);
-    expect(answers[3]?.reason).toBe(ResultReason.IllegalOperation);
+    expect(answers[3]?.reason).toBe(ResultReason.PermissionDenied);
     expect((await executor.current(A)).seq).toBe(seq);
 
     const done = await sendBatch(arrayA, 3, [

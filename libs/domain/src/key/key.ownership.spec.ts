@@ -82,6 +82,28 @@ describe('key ownership (kmip-client appliance identities)', () => {
     expect(refusal(() => run(log, APPLIANCE, { kind: 'key.deactivate', keyId: 'key_b' })).code).toBe('forbidden');
   });
 
+  it('a kmip-client fetches its own exportable key before activating it and once compromised; an assigned or non-exportable key needs more', () => {
+    const log = tenantLog();
+    create(log, APPLIANCE, 'key_own', { exportable: true });
+    expect(authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', APPLIANCE).version).toBe(1);
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', USER)).message).toMatch(
+      /has not been enabled/,
+    );
+    run(log, APPLIANCE, { kind: 'key.activate', keyId: 'key_own' });
+    run(log, APPLIANCE, { kind: 'key.compromise', keyId: 'key_own', reason: 'drive stolen' });
+    expect(authorizeExport(log.tenant, TENANT, log.keys.get('key_own'), 'key_own', APPLIANCE).version).toBe(1);
+    create(log, APPLIANCE, 'key_sealed');
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get('key_sealed'), 'key_sealed', APPLIANCE)).message).toMatch(
+      /not exportable/,
+    );
+    create(log, ADMIN, 'key_given', { exportable: true });
+    run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_given', owner: APPLIANCE.principalId });
+    run(log, ADMIN, { kind: 'key.enable-export', keyId: 'key_given' });
+    expect(refusal(() => authorizeExport(log.tenant, TENANT, log.keys.get('key_given'), 'key_given', APPLIANCE)).message).toMatch(
+      /is PreActive/,
+    );
+  });
+
   it('assigning an owner is a sensitive operation (dual control once the tenant has two admins)', () => {
     const log = tenantLog();
     run(log, ADMIN, { kind: 'principal.create', principalId: 'prn_admin0002', name: 'admin2', role: 'tenant-admin' });

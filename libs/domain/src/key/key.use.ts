@@ -153,7 +153,8 @@ function exportsOwnKey(actor: Actor, key: KeyState): boolean {
 
 /**
  * Whether a key's material may leave Keyward (wrapped for the caller): created exportable, export
- * enabled under dual control, and Active or Deactivated. Returns the latest version.
+ * enabled under dual control (or the appliance's own key), and Active or Deactivated (an appliance's
+ * own key also PreActive or Compromised). Returns the latest version.
  */
 export function authorizeExport(
   tenant: TenantState | undefined,
@@ -168,9 +169,14 @@ export function authorizeExport(
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);
   refuseSuspended(key, details);
   if (!key.exportable) refuse('key-unusable', `key ${key.keyId} is not exportable`, details);
-  if (!key.exportEnabled && !(actor !== undefined && exportsOwnKey(actor, key)))
+  const ownKey = actor !== undefined && exportsOwnKey(actor, key);
+  if (!key.exportEnabled && !ownKey)
     refuse('key-unusable', `export of key ${key.keyId} has not been enabled (POST /v1/keys/{id}/enable-export)`, details);
-  if (key.state !== 'Active' && key.state !== 'Deactivated') refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
+  // An appliance may fetch its own key before activating it (a drive or a disk is keyed, then the key goes live) and
+  // after a compromise (to read back what the key protected), as KMIP lets every state but Destroyed be retrieved.
+  const exportable =
+    key.state === 'Active' || key.state === 'Deactivated' || (ownKey && (key.state === 'PreActive' || key.state === 'Compromised'));
+  if (!exportable) refuse('key-unusable', `key ${key.keyId} is ${key.state}`, details);
   return latest(key);
 }
 

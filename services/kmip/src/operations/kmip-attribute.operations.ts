@@ -27,6 +27,7 @@ import {
   type KmipAttribute,
 } from '../kmip-attributes';
 import { decodeValue, encodeValue, isStored, SINGLE_INSTANCE } from '../kmip-stored-attributes';
+import { checkUsageDate } from '../kmip-usage-dates';
 import {
   decisionContext,
   fail,
@@ -59,7 +60,7 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
     const name = referenceName(ref);
     if (name) wanted.add(name);
   }
-  const all = keyAttributes(key).filter((a) => isKmip2(call) || !KMIP2_ONLY.has(a.name));
+  const all = keyAttributes(key).filter((a) => wanted.size > 0 || isKmip2(call) || !UNNAMED_IN_KMIP1.has(a.name));
   if (wanted.size === 0 || wanted.has('Digest')) all.push(...(await digestOf(deps, call, key)));
   const chosen = wanted.size === 0 ? all : all.filter((a) => wanted.has(a.name));
   const encoded = writeAttributes(chosen, call.version.major);
@@ -69,7 +70,7 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
 export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
   const { key } = await findKey(deps, payload, call);
-  const names = [...new Set(keyAttributes(key).map((a) => a.name))].filter((n) => isKmip2(call) || !KMIP2_ONLY.has(n));
+  const names = [...new Set(keyAttributes(key).map((a) => a.name))];
   if (hasDigest(key)) names.push('Digest');
   if (isKmip2(call)) {
     // 2.0 answers Attribute References: the tags of standard attributes (custom ones have no tag).
@@ -81,8 +82,12 @@ export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undef
 
 const SHA_256 = 6;
 
-/** Attributes KMIP 1.x does not define: answered to 2.0 clients only (a 1.x client could not parse them). */
-const KMIP2_ONLY: ReadonlySet<string> = new Set(['Extractable']);
+/**
+ * Attributes a 1.x Get Attributes without names leaves out: those KMIP 1.x does not define and the
+ * Random Number Generator (optional), whose names some 1.x clients cannot parse (PyKMIP 0.10 raises on
+ * them). Asked for by name, and in Get Attribute List, they are answered, as the OASIS 1.4 cases expect.
+ */
+const UNNAMED_IN_KMIP1: ReadonlySet<string> = new Set(['Extractable', 'Always Sensitive', 'Never Extractable', 'Random Number Generator']);
 
 /** A Digest is answered for live key material; never for secret data (a digest of a password could be guessed). */
 const hasDigest = (key: KeyState): boolean =>
@@ -205,10 +210,16 @@ function commandFor(
     if (change === 'modify' && !Object.hasOwn(key.labels, name)) notFound(call, name);
     return { kind: 'key.change-labels', keyId, set: { [name]: text } };
   }
-  if (isStored(name)) return storedChange(call, key, change, attribute, index, current);
+  if (isStored(name)) {
+    checkUsageDate(attribute);
+    return storedChange(call, key, change, attribute, index, current);
+  }
   if (name === 'Activation Date' || name === 'Deactivation Date') {
     const date = asDate(value);
     if (date === undefined) return fail(ResultReason.InvalidField, `${name} must be a Date-Time`);
+    // KMIP 1.4 §3.24: the Activation Date may change only while the object is Pre-Active (SKLC-M-3-14: Permission Denied).
+    if (name === 'Activation Date' && key.state !== 'PreActive')
+      fail(ResultReason.PermissionDenied, `the Activation Date of a ${key.state} key cannot change`, 'illegal-transition');
     if (date.getTime() > businessNow().getTime())
       fail(ResultReason.FeatureNotSupported, `${name} can be set in the future only when the key is created`);
     return name === 'Activation Date' ? { kind: 'key.activate', keyId } : { kind: 'key.deactivate', keyId };

@@ -1,7 +1,8 @@
 import { newId } from '@keyward/auth';
-import { KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
+import { isOwnershipBound, KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
+import { checkUsageDate } from '../kmip-usage-dates';
 import {
   asBool,
   asBytes,
@@ -46,6 +47,13 @@ const APPLIED = new Set([
 ]);
 
 /**
+ * An appliance (kmip-client) retrieves the keys it creates: without an Extractable attribute its keys
+ * are extractable, KMIP's default (an administrator's KMIP keys still need the Export usage or
+ * Extractable true, then export enabled under dual control).
+ */
+const ownsWhatItCreates = (call: Call): boolean => isOwnershipBound(call.principal.role);
+
+/**
  * Every attribute of the request is applied (APPLIED), kept for the client (kmip-stored-attributes)
  * or refused with the precise reason; none is dropped.
  */
@@ -56,8 +64,10 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
     if (APPLIED.has(a.name)) {
       if (attributes.filter((b) => b.name === a.name).length > 1) fail(ResultReason.InvalidField, `${a.name} may be given once`);
       if (a.name === 'Cryptographic Usage Mask') kept.push(a);
-    } else if (isStored(a.name)) kept.push(a);
-    else if (SERVER_ATTRIBUTES.has(a.name))
+    } else if (isStored(a.name)) {
+      checkUsageDate(a);
+      kept.push(a);
+    } else if (SERVER_ATTRIBUTES.has(a.name))
       fail(isKmip2(call) ? ResultReason.AttributeReadOnly : ResultReason.InvalidField, `${a.name} is set by the server`);
     else fail(isKmip2(call) ? ResultReason.UnsupportedAttribute : ResultReason.InvalidField, `Keyward does not keep a ${a.name} attribute`);
   }
@@ -77,7 +87,7 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
   return {
     find,
     options: {
-      exportable: exportMask || extractable === true,
+      exportable: exportMask || (extractable ?? ownsWhatItCreates(call)),
       // Keys created or registered over KMIP are KMIP keys: KMIP uses their material, REST's data plane never does (docs/kmip.md).
       kmipOnly: true,
       ...(cipherParameters === undefined ? {} : { cipherParameters }),

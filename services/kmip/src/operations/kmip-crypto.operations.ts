@@ -30,6 +30,7 @@ import { kmipKeyType } from '../kmip-key-types';
 import { decideFresh } from '../kmip-tenant-reads';
 import { cipherStreams } from '../kmip-cipher-streams';
 import { toKmipError } from '../kmip-error';
+import { requireUsageDates } from '../kmip-usage-dates';
 
 type UsedOperation = Extract<CryptoOperation, 'encrypt' | 'decrypt' | 'mac' | 'verify-mac'>;
 
@@ -76,6 +77,7 @@ async function withUse(
     grantId = decided.granted;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     version = use.version;
+    requireUsageDates(key, operation, businessNow());
     const ref = { tenantId, keyId: key.keyId, version: use.version };
     if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
     const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
@@ -135,12 +137,15 @@ export function refuseStreaming(payload: TtlvItem | undefined): void {
 const parametersFor = (payload: TtlvItem | undefined, key: KeyState): KmipCipherParameters =>
   readCipherParameters(child(payload, Tag.CryptographicParameters)) ?? key.cipherParameters ?? {};
 
-/** The IV the caller gave, checked against the choice (ECB takes none; IV Length and Random IV are honoured). */
-function givenIv(payload: TtlvItem | undefined, choice: CipherChoice): Buffer | undefined {
+/**
+ * The IV the caller gave, checked against the choice (ECB takes none; IV Length is honoured, and Random IV when
+ * encrypting: a Decrypt needs the IV the Encrypt drew, CS-BC-M-13-14).
+ */
+function givenIv(payload: TtlvItem | undefined, choice: CipherChoice, encrypting = true): Buffer | undefined {
   const iv = asBytes(child(payload, Tag.IvCounterNonce));
   if (iv === undefined) return undefined;
   if (choice.mode === 'ECB') fail(ResultReason.InvalidField, 'ECB takes no IV/Counter/Nonce');
-  if (choice.randomIv === true) fail(ResultReason.InvalidField, 'Random IV is set: the server chooses the IV/Counter/Nonce');
+  if (encrypting && choice.randomIv === true) fail(ResultReason.InvalidField, 'Random IV is set: the server chooses the IV/Counter/Nonce');
   if (choice.ivBytes !== undefined && iv.length !== choice.ivBytes) {
     fail(ResultReason.InvalidField, `the IV/Counter/Nonce is ${iv.length} bytes, IV Length says ${choice.ivBytes}`);
   }
@@ -283,9 +288,10 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     const choice = chooseCipher(key, parameters);
     const data = dataOf(payload);
     const aad = gcmOnly(payload, choice);
-    const iv = givenIv(payload, choice);
+    const iv = givenIv(payload, choice, false);
+    // Invalid Message, as the OASIS reference server answers it (CS-BC-M-11-14 to 13): the request cannot be carried out as sent.
     if (iv === undefined && choice.mode !== 'ECB')
-      return fail(ResultReason.MissingData, `${choice.mode} decryption needs the IV/Counter/Nonce`);
+      return fail(ResultReason.InvalidMessage, `${choice.mode} decryption needs the IV/Counter/Nonce`);
     const tagItem = asBytes(child(payload, Tag.AuthenticatedEncryptionTag));
     if (choice.mode !== 'GCM') {
       if (tagItem !== undefined) fail(ResultReason.InvalidField, `${choice.mode} takes no Authenticated Encryption Tag`);

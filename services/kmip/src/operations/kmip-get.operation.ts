@@ -8,6 +8,7 @@ import {
   child,
   BlockCipherMode,
   EncodingOption,
+  encodeTtlv,
   KeyFormatType,
   ObjectType,
   ResultReason,
@@ -42,6 +43,12 @@ const WRAP_MODES: readonly number[] = [BlockCipherMode.NISTKeyWrap, BlockCipherM
 interface WrapRequest {
   readonly keyRef: string;
   readonly mode: number;
+  /**
+   * No Encoding (the Key Material alone is wrapped and travels as Key Material, as PyKMIP expects), or, when the
+   * request names none, KMIP's default TTLV Encoding: the TTLV-encoded Key Value is wrapped and the Key Value is the
+   * wrapped Byte String (KMIP 1.4 §2.1.5, AX-M-2-14).
+   */
+  readonly encoding: 'none' | 'ttlv';
 }
 
 function wrapRequestOf(spec: TtlvItem | undefined): WrapRequest | undefined {
@@ -52,7 +59,7 @@ function wrapRequestOf(spec: TtlvItem | undefined): WrapRequest | undefined {
     fail(ResultReason.FeatureNotSupported, 'MAC/signature wrapping is not supported');
   const encoding = asEnum(child(spec, Tag.EncodingOption));
   if (encoding !== undefined && encoding !== EncodingOption.NoEncoding)
-    fail(ResultReason.EncodingOptionError, 'only the No Encoding option is supported (the Key Material alone is wrapped)');
+    fail(ResultReason.EncodingOptionError, 'give No Encoding, or no Encoding Option for the TTLV-encoded Key Value');
   const info = child(spec, Tag.EncryptionKeyInformation);
   const keyRef = asText(child(info, Tag.UniqueIdentifier));
   if (keyRef === undefined)
@@ -60,7 +67,7 @@ function wrapRequestOf(spec: TtlvItem | undefined): WrapRequest | undefined {
   const mode = asEnum(child(child(info, Tag.CryptographicParameters), Tag.BlockCipherMode)) ?? BlockCipherMode.NISTKeyWrap;
   if (!WRAP_MODES.includes(mode))
     fail(ResultReason.FeatureNotSupported, 'key wrapping uses NIST Key Wrap (RFC 3394), AES Key Wrap with Padding (RFC 5649) or GCM');
-  return { keyRef, mode };
+  return { keyRef, mode, encoding: encoding === undefined ? 'ttlv' : 'none' };
 }
 
 /** Wraps `material` under `kek` (an AES key's material); the IV is returned for GCM only. */
@@ -82,12 +89,12 @@ function wrap(kek: Buffer, material: Buffer, mode: number): { wrapped: Buffer; i
 }
 
 /** The Key Block: Raw (keys) or Opaque (secret data), with its Key Wrapping Data when wrapped. */
-function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined): TtlvItem {
+function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined, encodedValue: boolean): TtlvItem {
   const algorithm = algorithmOf(key);
   const bits = lengthOf(key);
   return ttlv.struct(Tag.KeyBlock, [
     ttlv.enum(Tag.KeyFormatType, key.keyType === 'SECRET' ? KeyFormatType.Opaque : KeyFormatType.Raw),
-    ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)]),
+    encodedValue ? ttlv.bytes(Tag.KeyValue, value) : ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)]),
     ...(algorithm === undefined ? [] : [ttlv.enum(Tag.CryptographicAlgorithm, algorithm)]),
     ...(bits === undefined ? [] : [ttlv.int(Tag.CryptographicLength, bits)]),
     ...(wrapping ? [wrapping] : []),
@@ -113,9 +120,12 @@ async function wrapped(
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
     if (request.mode === BlockCipherMode.GCM) await deps.gcmBudget?.spend({ tenantId, keyId: request.keyRef, version: use.version });
-    const out = await deps.materials.withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) =>
-      wrap(kek, material, request.mode),
-    );
+    const plain = request.encoding === 'ttlv' ? encodeTtlv(ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, material)])) : material;
+    const out = await deps.materials
+      .withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) => wrap(kek, plain, request.mode))
+      .finally(() => {
+        if (plain !== material) plain.fill(0);
+      });
     recordUsage(deps, call, 'encrypt', request.keyRef, version, 'ok', grantId);
     const wrapping = ttlv.struct(Tag.KeyWrappingData, [
       ttlv.enum(Tag.WrappingMethod, WrappingMethod.Encrypt),
@@ -124,7 +134,7 @@ async function wrapped(
         ttlv.struct(Tag.CryptographicParameters, [ttlv.enum(Tag.BlockCipherMode, request.mode)]),
       ]),
       ...(out.iv ? [ttlv.bytes(Tag.IvCounterNonce, out.iv)] : []),
-      ttlv.enum(Tag.EncodingOption, EncodingOption.NoEncoding),
+      ...(request.encoding === 'none' ? [ttlv.enum(Tag.EncodingOption, EncodingOption.NoEncoding)] : []),
     ]);
     return { value: out.wrapped, wrapping };
   } catch (err: unknown) {
@@ -181,7 +191,7 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     }
     recordUsage(deps, call, 'export', keyId, version, 'ok', granted);
     call.placeholder = keyRef;
-    const block = keyBlock(key, value, wrapping);
+    const block = keyBlock(key, value, wrapping, wrapRequest?.encoding === 'ttlv');
     const object =
       key.keyType === 'SECRET'
         ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])

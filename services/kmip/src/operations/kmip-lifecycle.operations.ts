@@ -1,4 +1,4 @@
-import { isOwnershipBound, type KeywardCommand } from '@keyward/domain';
+import { DomainError, isOwnershipBound, type KeywardCommand } from '@keyward/domain';
 import { asDate, asEnum, asText, child, ResultReason, RevocationReasonCode, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { decisionContext, fail, findKey, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
@@ -28,7 +28,12 @@ export const activate = (deps: KmipDeps, payload: TtlvItem | undefined, call: Ca
 export const destroy = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> =>
   lifecycle(deps, payload, call, (keyId) =>
     isOwnershipBound(call.principal.role) ? { kind: 'key.request-destruction', keyId } : { kind: 'key.destroy', keyId },
-  );
+  ).catch((err: unknown) => {
+    // KMIP 1.4 §4.21: an Active object is not destroyed, and the refusal is Permission Denied (SKLC-M-2-14).
+    if (err instanceof DomainError && err.code === 'illegal-transition' && err.details['state'] === 'Active')
+      fail(ResultReason.PermissionDenied, err.message, err.code);
+    throw err;
+  });
 
 /** Revoke: Key/CA Compromise → key.compromise (with the message and occurrence date); any other reason → key.deactivate. */
 export function revoke(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {

@@ -1,6 +1,6 @@
 import { mayActOnKey, type KeyState } from '@keyward/domain';
 import { isStored, matchesStored } from '../kmip-stored-attributes';
-import { asBool, asDate, asEnum, asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { asBool, asDate, asEnum, asInt, asText, child, ResultReason, State, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import {
   algorithmOf,
   isCustomAttribute,
@@ -24,6 +24,8 @@ const DATE_ATTRIBUTES = new Set([
   'Last Change Date',
   'Original Creation Date',
 ]);
+
+const DESTROYED: ReadonlySet<number> = new Set([State.Destroyed, State.DestroyedCompromised]);
 
 /** KMIP dates have one-second precision: keys' millisecond dates are compared by their second. */
 const second = (date: Date): number => Math.floor(date.getTime() / 1000);
@@ -76,7 +78,7 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
   }
 }
 
-/** Locate: the tenant's keys matching every filter, newest first; Maximum Items and Offset Items page them. */
+/** Locate: the tenant's keys matching every filter (destroyed ones only when a State is asked for), newest first; Maximum Items and Offset Items page them. */
 export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'locate keys');
   const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes), true)];
@@ -87,6 +89,8 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
     else matchers.push(matcher(filter));
   }
   for (const [name, values] of byDate) matchers.push(dateMatcher(name, values));
+  // A destroyed key keeps its metadata, but only a Locate that names a State finds it (SKFF-M-5-14).
+  if (!filters.some((f) => f.name === 'State')) matchers.push((key) => !DESTROYED.has(kmipStateOf(key)));
   const max = asInt(child(payload, Tag.MaximumItems));
   const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
   const log = await deps.executor.current(call.principal.tenantId);
@@ -95,5 +99,7 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
     .filter((k) => mayActOnKey(actor, k) && matchers.every((m) => m(k)))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
+  // The ID placeholder: the next item of the batch acts on the located key (TL-M-3-14: Locate, then Get).
+  if (page[0] !== undefined) call.placeholder = page[0].keyId;
   return page.map((k) => ttlv.text(Tag.UniqueIdentifier, k.keyId));
 }

@@ -14,17 +14,21 @@ export function causeGroup(cause: string): string {
     .replace(/expected .*$/, (m) => (m.length > 90 ? `${m.slice(0, 89)}…` : m));
 }
 
-/** The compatibility table (one row per case) and the failures grouped by cause, as markdown. */
-export function markdownReport(results: readonly CaseResult[], identity: string): string {
+/**
+ * The compatibility table (one row per case, with why a failing case fails where `explained` says so) and the
+ * failures grouped by cause, as markdown.
+ */
+export function markdownReport(results: readonly CaseResult[], identity: string, explained: Readonly<Record<string, string>> = {}): string {
   const passed = results.filter((r) => r.outcome === 'pass').length;
+  const why = (r: CaseResult): string => (r.outcome !== 'pass' && explained[r.id] ? cell(explained[r.id]!, 400) : '');
   const lines = [
     `${passed} of ${results.length} cases pass (identity: ${identity}).`,
     '',
-    '| Case | KMIP | Result | Requests | Cause of the first difference |',
-    '|---|---|---|---|---|',
+    '| Case | KMIP | Result | Requests | Cause of the first difference | Why |',
+    '|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.id} | ${r.version} | ${r.outcome} | ${r.outcome === 'pass' ? r.steps : `${r.step ?? '?'} of ${r.steps}`} | ${cell(r.cause)} |`,
+        `| ${r.id} | ${r.version} | ${r.outcome} | ${r.outcome === 'pass' ? r.steps : `${r.step ?? '?'} of ${r.steps}`} | ${cell(r.cause)} | ${why(r)} |`,
     ),
   ];
   const failed = results.filter((x) => x.outcome !== 'pass');

@@ -44,6 +44,19 @@ describe('conformance runner', () => {
     }
   });
 
+  it('a ciphertext written in the case decrypts under a generated key to any bytes of its length, not to another length', async () => {
+    const c = cases.find((x) => x.id === 'CS-BC-M-2-14')!;
+    const decrypted = (length: number) => (r: TtlvItem) => {
+      const item = (r.value as TtlvItem[]).find((x) => x.tag === 0x42000f) as Extract<TtlvItem, { type: 1 }>;
+      const payload = item.value.find((x) => x.tag === 0x42007c) as Extract<TtlvItem, { type: 1 }>;
+      payload.value = payload.value.map((x) =>
+        x.tag === 0x4200c2 ? { tag: x.tag, type: ItemType.ByteString, value: randomBytes(length) } : x,
+      );
+    };
+    expect((await runCase(c, referenceServer(c, 2, decrypted(16)))).outcome).toBe('pass');
+    expect(await runCase(c, referenceServer(c, 2, decrypted(15)))).toMatchObject({ outcome: 'fail', step: 2 });
+  });
+
   it('fails a case at the first request whose answer differs, names the refusal, and with keepGoing lists the later differences', async () => {
     const c = cases.find((x) => x.id === 'SKLC-M-2-14')!;
     const refuse = (r: TtlvItem): void => {

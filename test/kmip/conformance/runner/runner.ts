@@ -60,7 +60,13 @@ const childrenOf = (item: TtlvItem | undefined, tag: number): TtlvItem[] =>
 const text = (item: TtlvItem | undefined): string | undefined => (item?.type === ItemType.TextString ? item.value : undefined);
 
 /** Replays one case over `identity`: pass, or the first difference from the reference responses. */
-export async function runCase(testCase: ConformanceCase, identity: ConformanceIdentity, options: RunOptions = {}): Promise<CaseResult> {
+export async function runCase(
+  testCase: ConformanceCase,
+  identity: ConformanceIdentity,
+  options: RunOptions = {},
+  /** Objects the server generated in earlier cases of the profile (TL-M-3 gets the key TL-M-2 created). */
+  generatedBefore: Set<string> = new Set(),
+): Promise<CaseResult> {
   const now = options.now ?? (() => new Date());
   let first: { step: number; cause: string; difference: Difference } | undefined;
   const later: { step: number; cause: string }[] = [];
@@ -68,8 +74,8 @@ export async function runCase(testCase: ConformanceCase, identity: ConformanceId
   const bindings: Bindings = new Map();
   /** The latest value the server answered for each tag: what `$DATA_0` or `$IV_COUNTER_NONCE` in a request mean. */
   const lastByTag = new Map<number, TtlvItem['value']>();
-  /** Objects the server generated (Create): their material and its outputs are the server's random choice. */
-  const generated = new Set<string>();
+  /** Objects the server generated (Create, in this case or an earlier one of the profile): their material and its outputs are the server's random choice. */
+  const generated = generatedBefore;
   const result = (outcome: CaseResult['outcome'], cause = '', step?: number, difference?: Difference): CaseResult => ({
     id: testCase.id,
     profile: testCase.profile,
@@ -116,7 +122,7 @@ export async function runCase(testCase: ConformanceCase, identity: ConformanceId
         if (uid) generated.add(uid);
       }
     }
-    const contexts = itemContexts(request, actual, operations, generated);
+    const contexts = itemContexts(request, actual, operations, generated, literalData(step.request));
     let difference: Difference | null;
     try {
       difference = compareResponse(step.response, actual, contexts, bindings);
@@ -146,9 +152,10 @@ export async function runCases(
   const profiles = [...new Set(cases.map((c) => `${c.version}/${c.profile}`))];
   for (const key of profiles) {
     const identity = await identityFor(key);
+    const generated = new Set<string>();
     try {
       for (const c of cases.filter((x) => `${x.version}/${x.profile}` === key)) {
-        results.push(await runCase(c, identity, options));
+        results.push(await runCase(c, identity, options, generated));
       }
     } finally {
       await identity.close();
@@ -163,7 +170,23 @@ function batchOperations(request: XmlElement): string[] {
     .map((item) => item.children.find((c) => c.name === 'Operation')?.attributes.value ?? '?');
 }
 
-function itemContexts(request: TtlvItem, response: TtlvItem, operations: readonly string[], generated: ReadonlySet<string>): ItemContext[] {
+/** For each batch item: whether its request carries Data written out in the case (not a `$NAME` the server answered earlier). */
+function literalData(request: XmlElement): boolean[] {
+  return request.children
+    .filter((c) => c.name === 'BatchItem')
+    .map((item) => {
+      const data = item.children.find((c) => c.name === 'RequestPayload')?.children.find((c) => c.name === 'Data');
+      return data?.attributes.value !== undefined && !data.attributes.value.startsWith('$');
+    });
+}
+
+function itemContexts(
+  request: TtlvItem,
+  response: TtlvItem,
+  operations: readonly string[],
+  generated: ReadonlySet<string>,
+  literal: readonly boolean[],
+): ItemContext[] {
   const requested = childrenOf(request, TAG.BatchItem);
   const answered = childrenOf(response, TAG.BatchItem);
   return operations.map((operation, i) => {
@@ -175,6 +198,9 @@ function itemContexts(request: TtlvItem, response: TtlvItem, operations: readonl
     if (uid && generated.has(uid)) {
       GENERATED_MATERIAL.forEach((t) => variable.add(t));
       if (['Encrypt', 'MAC', 'Sign'].includes(operation)) GENERATED_OUTPUT.forEach((t) => variable.add(t));
+      // A ciphertext written in the case decrypts to the reference key's plaintext only: under the server's key, to bytes
+      // of the same length. A ciphertext the server made itself (a `$NAME`) must decrypt to the expected plaintext exactly.
+      if (operation === 'Decrypt' && literal[i] === true) variable.add(T('Data'));
     }
     const named = childrenOf(payload, TAG.AttributeName).length + childrenOf(payload, TAG.AttributeReference).length;
     return {
