@@ -23,8 +23,8 @@ import { readCipherParameters } from '../kmip-cipher-parameters';
 import { SUPPORTED_SYMMETRIC_KEYS } from '../kmip-key-types';
 import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
-/** What Create and Register share: the attributes a key is created with. */
-interface CreateAttributes {
+/** What Create, Create Key Pair and Register share: the attributes a key is created with. */
+export interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
   readonly options: Pick<
     CreateKey,
@@ -49,8 +49,7 @@ const APPLIED = new Set([
  * Every attribute of the request is applied (APPLIED), kept for the client (kmip-stored-attributes)
  * or refused with the precise reason; none is dropped.
  */
-function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttributes {
-  const attributes = [...readAttributes(child(payload, Tag.TemplateAttribute)), ...readAttributes(child(payload, Tag.Attributes), true)];
+export function createAttributes(attributes: readonly KmipAttribute[], call: Call): CreateAttributes {
   const kept: KmipAttribute[] = [];
   for (const a of attributes) {
     if (APPLIED.has(a.name)) {
@@ -89,8 +88,14 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
   };
 }
 
+/** The attributes of a Create or Register (1.x Template-Attribute, 2.0 Attributes). */
+const requestAttributes = (payload: TtlvItem | undefined): KmipAttribute[] => [
+  ...readAttributes(child(payload, Tag.TemplateAttribute)),
+  ...readAttributes(child(payload, Tag.Attributes), true),
+];
+
 /** Creates the key through the one create-with-material use case REST shares (see commitNewKeyVersion). */
-async function createWithMaterial(
+export async function createWithMaterial(
   deps: KmipDeps,
   call: Call,
   keyId: string,
@@ -114,7 +119,7 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
   requireRole(call, MANAGERS, 'create keys');
   if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
     fail(ResultReason.FeatureNotSupported, 'only symmetric keys can be created');
-  const { find, options } = createAttributes(payload, call);
+  const { find, options } = createAttributes(requestAttributes(payload), call);
   const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
   const length = asInt(find('Cryptographic Length')?.value);
   const keyType = symmetricKeyType(algorithm, length);
@@ -159,7 +164,7 @@ function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): {
 export async function register(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, MANAGERS, 'register keys');
   const objectType = asEnum(child(payload, Tag.ObjectType));
-  const { find, options } = createAttributes(payload, call);
+  const { find, options } = createAttributes(requestAttributes(payload), call);
   let keyType: KeyType;
   let exportable = options.exportable === true;
   let supplied: Buffer;
