@@ -505,6 +505,20 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     expect(usage.some((r) => r.operation === 'sign' && r.outcome === 'key-unusable')).toBe(true);
   });
 
+  it('Locate answers both objects of a pair, and each by its own Object Type', async () => {
+    const named = attribute(
+      'Name',
+      ttlv.struct(Tag.AttributeValue, [ttlv.text(Tag.NameValue, 'pairs/located'), ttlv.enum(Tag.NameType, 1)]),
+    );
+    const { privateId, publicId } = await createPair('prn_admin', [...ec(256), named]);
+    const located = async (filters: TtlvItem[]): Promise<(string | undefined)[]> =>
+      children(ok(await send('prn_user', Operation.Locate, filters)), Tag.UniqueIdentifier).map(asText);
+    expect(await located([named])).toEqual([privateId, publicId]);
+    expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PublicKey))])).toEqual([publicId]);
+    expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PrivateKey))])).toEqual([privateId]);
+    expect(await located([attribute('Unique Identifier', ttlv.text(Tag.AttributeValue, publicId))])).toEqual([publicId]);
+  });
+
   it('lists Create Key Pair, Sign and Signature Verify in Query', async () => {
     const out = ok(await send('prn_user', Operation.Query, [ttlv.enum(Tag.QueryFunction, 1), ttlv.enum(Tag.QueryFunction, 2)]));
     const ops = children(out, Tag.Operation).map(asEnum);
