@@ -618,7 +618,6 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       private_object_type: 'PRIVATE_KEY',
       public_algorithm: 'RSA',
       public_length: 2048,
-      public_link: ['PRIVATE_KEY_LINK', rsaPrivate],
       rsa_public_type: 'PublicKey',
       rsa_public_format: 'X_509',
       get_private: 'ILLEGAL_OPERATION',
@@ -626,7 +625,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       pss_verify: ['VALID', 'INVALID', 'INVALID'],
       ecdsa_verify: ['VALID', 'INVALID', 'INVALID'],
       sign_with_public: 'ILLEGAL_OPERATION',
-      ec_sign_rsa_scheme: 'ILLEGAL_OPERATION',
+      ec_sign_rsa_scheme: 'INVALID_FIELD', // Cryptographic Algorithm RSA does not match an EC key
       admin_sign: 'PERMISSION_DENIED',
       oaep_length: 256,
       oaep_roundtrip: true,
@@ -702,7 +701,21 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
         ],
       ],
     );
+    // The Link attributes tie the two objects together (PyKMIP 0.10 cannot decode Link, so read here).
+    const links = await c.request(
+      [1, 4],
+      [
+        [Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, `${rsaPrivate}.public`), ttlv.text(Tag.AttributeName, 'Link')]],
+        [Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, rsaPrivate), ttlv.text(Tag.AttributeName, 'Link')]],
+      ],
+    );
     c.close();
+    const linkOf = (i: number): [number | undefined, string | undefined] => {
+      const value = child(child(payloadOf(links, i), Tag.Attribute), Tag.AttributeValue);
+      return [asEnum(child(value, Tag.LinkType)), asText(child(value, Tag.LinkedObjectIdentifier))];
+    };
+    expect(linkOf(0)).toEqual([0x103, rsaPrivate]); // Private Key Link
+    expect(linkOf(1)).toEqual([0x102, `${rsaPrivate}.public`]); // Public Key Link
     expect(asBytes(child(payloadOf(opened), Tag.Data))?.toString()).toBe('sealed by openssl');
     expect(asEnum(child(payloadOf(verified), Tag.ValidityIndicator))).toBe(2);
 
