@@ -1,4 +1,4 @@
-import { constants, createPublicKey, publicEncrypt, verify } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, verify } from 'node:crypto';
 import { keyCheckValue, publicKeyCheckValue } from '@keyward/crypto';
 import {
   decide,
@@ -517,6 +517,67 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PublicKey))])).toEqual([publicId]);
     expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PrivateKey))])).toEqual([privateId]);
     expect(await located([attribute('Unique Identifier', ttlv.text(Tag.AttributeValue, publicId))])).toEqual([publicId]);
+  });
+
+  it('registers a private key (PKCS#8, PKCS#1, EC Private Key) as a pair; refuses a public key alone and what is no such key', async () => {
+    const registerKey = (der: Buffer, format: number, extra: TtlvItem[] = [], version: [number, number] = [1, 4]) =>
+      send(
+        'prn_admin',
+        Operation.Register,
+        [
+          ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
+          template(Tag.TemplateAttribute, []),
+          ttlv.struct(Tag.PrivateKey, [
+            ttlv.struct(Tag.KeyBlock, [
+              ttlv.enum(Tag.KeyFormatType, format),
+              ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, der)]),
+              ...extra,
+            ]),
+          ]),
+        ],
+        { version },
+      );
+    const forms: [ReturnType<typeof generateKeyPairSync>, number, 'pkcs8' | 'pkcs1' | 'sec1', string][] = [
+      [generateKeyPairSync('ec', { namedCurve: 'P-256' }), KeyFormatType.PKCS8, 'pkcs8', 'EC-P256'],
+      [generateKeyPairSync('rsa', { modulusLength: 2048 }), KeyFormatType.PKCS1, 'pkcs1', 'RSA-2048'],
+      [generateKeyPairSync('ec', { namedCurve: 'P-384' }), KeyFormatType.ECPrivateKey, 'sec1', 'EC-P384'],
+    ];
+    for (const [pair, format, type, keyType] of forms) {
+      const der = pair.privateKey.export({ format: 'der', type });
+      const id = asText(child(ok(await registerKey(der, format)), Tag.UniqueIdentifier))!;
+      const key = logs.get(TENANT)!.keys.get(id)!;
+      expect(key).toMatchObject({ keyType, origin: 'imported', kmipOnly: true, exportable: false });
+      const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+      expect(await publicKeyOf('prn_admin', `${id}.public`).catch(() => undefined)).toBeUndefined(); // admins do not use keys
+      ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, id)]));
+      expect(await publicKeyOf('prn_user', `${id}.public`)).toEqual(spki);
+      const signature = signatureOf(await signed('prn_user', id, []));
+      expect(verify(keyType === 'EC-P384' ? 'sha384' : 'sha256', message1, pair.publicKey, signature)).toBe(true);
+    }
+    const ec256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pkcs8 = ec256.privateKey.export({ format: 'der', type: 'pkcs8' });
+    const wrongLength = await registerKey(pkcs8, KeyFormatType.PKCS8, [ttlv.int(Tag.CryptographicLength, 384)]);
+    expect(wrongLength.reason).toBe(ResultReason.InvalidField);
+    expect(wrongLength.text).toContain('a EC-P256 key');
+    expect((await registerKey(Buffer.alloc(64, 7), KeyFormatType.PKCS8)).reason).toBe(ResultReason.InvalidField);
+    const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect((await registerKey(dsa, KeyFormatType.PKCS8)).text).toContain('no type Keyward holds');
+    expect((await registerKey(pkcs8, KeyFormatType.Raw)).reason).toBe(ResultReason.KeyFormatTypeNotSupported);
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect((await registerKey(ed, KeyFormatType.PKCS8)).reason).toBe(ResultReason.InvalidField); // Ed25519 is a 2.0 object
+    const publicOnly = await send('prn_admin', Operation.Register, [
+      ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
+      template(Tag.TemplateAttribute, []),
+      ttlv.struct(Tag.PublicKey, [
+        ttlv.struct(Tag.KeyBlock, [
+          ttlv.enum(Tag.KeyFormatType, KeyFormatType.X509),
+          ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, ec256.publicKey.export({ format: 'der', type: 'spki' }))]),
+        ]),
+      ]),
+    ]);
+    expect(publicOnly.reason).toBe(ResultReason.FeatureNotSupported);
+    const byUser = await send('prn_user', Operation.Register, [ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey)]);
+    expect(byUser.reason).toBe(ResultReason.PermissionDenied);
   });
 
   it('lists Create Key Pair, Sign and Signature Verify in Query', async () => {

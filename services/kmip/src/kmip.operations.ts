@@ -42,10 +42,10 @@ import {
   modifyAttribute,
   setAttribute,
 } from './operations/kmip-attribute.operations';
-import { create, register } from './operations/kmip-create.operations';
+import { create } from './operations/kmip-create.operations';
 import { decrypt, encrypt, mac, macVerify } from './operations/kmip-crypto.operations';
 import { sign, signatureVerify } from './operations/kmip-asymmetric.operations';
-import { createKeyPair } from './operations/kmip-key-pair.operations';
+import { createKeyPair, registerObject } from './operations/kmip-key-pair.operations';
 import { get } from './operations/kmip-get.operation';
 import { activate, destroy, revoke } from './operations/kmip-lifecycle.operations';
 import { locate } from './operations/kmip-locate.operation';
@@ -97,7 +97,7 @@ const RESULT_NAMES = new Map<number, string>(Object.entries(ResultReason).map(([
 const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperation>([
   [Operation.Create, create],
   [Operation.CreateKeyPair, createKeyPair],
-  [Operation.Register, register],
+  [Operation.Register, registerObject],
   [Operation.Locate, locate],
   [Operation.Get, get],
   [Operation.GetAttributes, getAttributes],

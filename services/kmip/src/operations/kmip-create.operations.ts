@@ -89,7 +89,7 @@ export function createAttributes(attributes: readonly KmipAttribute[], call: Cal
 }
 
 /** The attributes of a Create or Register (1.x Template-Attribute, 2.0 Attributes). */
-const requestAttributes = (payload: TtlvItem | undefined): KmipAttribute[] => [
+export const requestAttributes = (payload: TtlvItem | undefined): KmipAttribute[] => [
   ...readAttributes(child(payload, Tag.TemplateAttribute)),
   ...readAttributes(child(payload, Tag.Attributes), true),
 ];
@@ -136,7 +136,10 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
 }
 
 /** The material of a Register's Key Block (Raw or Opaque, unwrapped, uncompressed), and the Key Block's own algorithm and length. */
-function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): { material: Buffer; algorithm?: number; bits?: number } {
+export function keyBlockOf(
+  object: TtlvItem | undefined,
+  formats: readonly number[],
+): { material: Buffer; algorithm?: number; bits?: number } {
   const block = child(object, Tag.KeyBlock);
   if (block === undefined) return fail(ResultReason.MissingData, 'the object has no Key Block');
   if (child(block, Tag.KeyWrappingData) !== undefined) fail(ResultReason.FeatureNotSupported, 'wrapped key material cannot be registered');
@@ -196,7 +199,7 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
       return fail(ResultReason.InvalidField, `secret data is at most ${SECRET_IMPORT_BYTES.max} bytes`);
     }
   } else {
-    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys and Secret Data can be registered');
+    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data and Private Keys can be registered');
   }
   const keyId = newId('key');
   const material = Buffer.from(supplied);
