@@ -9,7 +9,10 @@ usage: pykmip-key-pair.py <host> <port> <ca.crt> <admin.crt> <admin.key> <user.c
 import json
 import sys
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from kmip import enums
+from kmip.pie import objects as pobjects
 from kmip.core.factories import attributes as attribute_factories
 from pykmip_common import connector, refused, state_of
 
@@ -103,6 +106,26 @@ admin.revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, ec_private)
 out["state_revoked"] = [state_of(admin, ec_private), state_of(admin, ec_public)]
 out["sign_after_revoke"] = refused(lambda: user.sign(message, uid=ec_private, cryptographic_parameters=ecdsa))
 out["verify_after_revoke"] = user.signature_verify(message, signatures["ecdsa"], uid=ec_public, cryptographic_parameters=ecdsa).name
+
+# Register: a private key made here (PKCS#8) becomes a pair; its signatures verify with the local public key.
+local = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+pkcs8 = local.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+registered = admin.register(pobjects.PrivateKey(A.RSA, 2048, pkcs8, enums.KeyFormatType.PKCS_8, name=prefix + "-reg"))
+admin.activate(registered)
+out["registered"] = registered
+signature = user.sign(message, uid=registered, cryptographic_parameters=pss)
+try:
+    local.public_key().verify(signature, message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+    out["registered_signature_verifies_locally"] = True
+except Exception:  # noqa: BLE001
+    out["registered_signature_verifies_locally"] = False
+local_spki = local.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+out["registered_public_matches"] = user.get(registered + ".public").value == local_spki
+ec_local = ec.generate_private_key(ec.SECP256R1()).public_key()
+ec_spki = ec_local.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+out["register_public_alone"] = refused(
+    lambda: admin.register(pobjects.PublicKey(A.ECDSA, 256, ec_spki, enums.KeyFormatType.X_509, name=prefix + "-pub"))
+)
 
 admin.close()
 user.close()

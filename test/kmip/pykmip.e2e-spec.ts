@@ -636,6 +636,9 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       state_revoked: ['DEACTIVATED', 'DEACTIVATED'],
       sign_after_revoke: 'ILLEGAL_OPERATION',
       verify_after_revoke: 'VALID',
+      registered_signature_verifies_locally: true,
+      registered_public_matches: true,
+      register_public_alone: 'FEATURE_NOT_SUPPORTED',
     });
 
     // openssl, a verifier Keyward did not write, accepts the KMIP signatures with the public keys Get served.
@@ -718,6 +721,14 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(linkOf(1)).toEqual([0x102, `${rsaPrivate}.public`]); // Public Key Link
     expect(asBytes(child(payloadOf(opened), Tag.Data))?.toString()).toBe('sealed by openssl');
     expect(asEnum(child(payloadOf(verified), Tag.ValidityIndicator))).toBe(2);
+
+    // The registered pair: an imported RSA-2048 key whose check value is its public key's digest.
+    const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).toArray();
+    const created = commits
+      .flatMap((c) => c.events as { type: string; data: Record<string, unknown> }[])
+      .find((e) => e.type === 'key.created.v1' && e.data.keyId === out.registered);
+    expect(created?.data).toMatchObject({ keyType: 'RSA-2048', origin: 'imported', exportable: false });
+    expect((created?.data.version as { kcv: string }).kcv).toMatch(/^pk1\.[0-9a-f]{64}$/);
 
     // Over REST: one key of type RSA-2048, a KMIP key; its /public-key is the key KMIP served.
     const rest = await stack.call(tenant.adminKey, 'GET', `/v1/keys/${rsaPrivate}`);
