@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeywardStack } from '../support/keyward-stack';
 import type { HttpAnswer } from '../support/service-process';
+import { opensslVerifies } from '../support/openssl';
 
 jest.setTimeout(300_000);
 
@@ -36,32 +37,6 @@ interface PublicKey {
   kcv: string;
   pem: string;
   jwk: Record<string, string>;
-}
-
-/** Verifies with the openssl command line tool; true when it prints "Verified OK". */
-function opensslVerifies(dir: string, pem: string, algorithm: string, message: Buffer, signature: Buffer): boolean {
-  writeFileSync(join(dir, 'pub.pem'), pem);
-  writeFileSync(join(dir, 'msg.bin'), message);
-  writeFileSync(join(dir, 'sig.bin'), signature);
-  const hash = /SHA(\d+)$/.exec(algorithm)?.[1];
-  const args =
-    algorithm === 'ED25519'
-      ? ['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-rawin', '-in', 'msg.bin', '-sigfile', 'sig.bin']
-      : [
-          'dgst',
-          `-sha${hash}`,
-          ...(algorithm.startsWith('RSA-PSS') ? ['-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:digest'] : []),
-          '-verify',
-          'pub.pem',
-          '-signature',
-          'sig.bin',
-          'msg.bin',
-        ];
-  try {
-    return /Verified OK|Signature Verified Successfully/.test(execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: 'pipe' }));
-  } catch {
-    return false;
-  }
 }
 
 describe('asymmetric keys over REST: sign, verify, public keys, JWKS, RSA-OAEP (real Kafka and FerretDB)', () => {

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +8,9 @@ import { uniqueName } from '../support/env';
 import { KeywardStack } from '../support/keyward-stack';
 import { readUsage } from '../support/usage-topic';
 import { freePort } from '../support/ports';
+import { opensslVerifies } from '../support/openssl';
 import {
+  asBytes,
   asEnum,
   asText,
   child,
@@ -594,6 +598,145 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     const stopped = await c.request([1, 4], [[Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, 'key_missing')]], discover()]);
     expect(results(stopped)).toEqual([[ResultStatus.OperationFailed, ResultReason.ItemNotFound]]);
     c.close();
+  });
+
+  it('runs key pairs through PyKMIP: create, get the public key, sign and verify (openssl agrees), RSA-OAEP, refusals', async () => {
+    if (python === null) throw new Error('PyKMIP could not be installed (python3 -m venv and PyPI are needed)');
+    const prefix = uniqueName('kmippair');
+    const out = await runScenario(python, ['127.0.0.1', String(kmip.port), ca, ...admin, ...user, prefix], 'pykmip-key-pair.py');
+    const rsaPrivate = out.rsa_private as string;
+    expect(out.rsa_public).toBe(`${rsaPrivate}.public`);
+    expect(out.ec_public).toBe(`${out.ec_private as string}.public`);
+    expect(out).toMatchObject({
+      state_created: 'PRE_ACTIVE',
+      state_public: 'ACTIVE',
+      create_rsa_1024: 'INVALID_FIELD',
+      create_by_user: 'PERMISSION_DENIED',
+      names_differ: 'INVALID_FIELD',
+      sign_pre_active: 'ILLEGAL_OPERATION',
+      public_object_type: 'PUBLIC_KEY',
+      private_object_type: 'PRIVATE_KEY',
+      public_algorithm: 'RSA',
+      public_length: 2048,
+      rsa_public_type: 'PublicKey',
+      rsa_public_format: 'X_509',
+      get_private: 'ILLEGAL_OPERATION',
+      pkcs1_verify: ['VALID', 'INVALID', 'INVALID'],
+      pss_verify: ['VALID', 'INVALID', 'INVALID'],
+      ecdsa_verify: ['VALID', 'INVALID', 'INVALID'],
+      sign_with_public: 'ILLEGAL_OPERATION',
+      ec_sign_rsa_scheme: 'INVALID_FIELD', // Cryptographic Algorithm RSA does not match an EC key
+      admin_sign: 'PERMISSION_DENIED',
+      oaep_length: 256,
+      oaep_roundtrip: true,
+      oaep_sha1: 'INVALID_FIELD',
+      ec_encrypt: 'ILLEGAL_OPERATION',
+      locate_name: [rsaPrivate, `${rsaPrivate}.public`],
+      locate_public: [`${rsaPrivate}.public`],
+      state_revoked: ['DEACTIVATED', 'DEACTIVATED'],
+      sign_after_revoke: 'ILLEGAL_OPERATION',
+      verify_after_revoke: 'VALID',
+      registered_signature_verifies_locally: true,
+      registered_public_matches: true,
+      register_public_alone: 'FEATURE_NOT_SUPPORTED',
+    });
+
+    // openssl, a verifier Keyward did not write, accepts the KMIP signatures with the public keys Get served.
+    const hex = (name: string): Buffer => Buffer.from(out[name] as string, 'hex');
+    const pem = (der: Buffer): string =>
+      createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ format: 'pem', type: 'spki' }).toString();
+    const message = hex('message_hex');
+    const rsaPem = pem(hex('rsa_public_der_hex'));
+    const work = mkdtempSync(join(tmpdir(), 'kw-kmip-pair-'));
+    expect(opensslVerifies(work, rsaPem, 'RSA-PKCS1-SHA256', message, hex('pkcs1_signature_hex'))).toBe(true);
+    expect(opensslVerifies(work, rsaPem, 'RSA-PSS-SHA256', message, hex('pss_signature_hex'))).toBe(true);
+    expect(opensslVerifies(work, pem(hex('ec_public_der_hex')), 'ECDSA-SHA256', message, hex('ecdsa_signature_hex'))).toBe(true);
+    expect(opensslVerifies(work, rsaPem, 'RSA-PKCS1-SHA256', Buffer.from('another message'), hex('pkcs1_signature_hex'))).toBe(false);
+    // The same check with pkeyutl over the SHA-256 digest (PKCS#1 v1.5).
+    writeFileSync(join(work, 'pub.pem'), rsaPem);
+    writeFileSync(join(work, 'digest.bin'), createHash('sha256').update(message).digest());
+    writeFileSync(join(work, 'rsa.sig'), hex('pkcs1_signature_hex'));
+    const pkeyutl = execFileSync(
+      'openssl',
+      ['pkeyutl', '-verify', '-pubin', '-inkey', 'pub.pem', '-in', 'digest.bin', '-sigfile', 'rsa.sig', '-pkeyopt', 'digest:sha256'],
+      { cwd: work, encoding: 'utf8', input: '' },
+    );
+    expect(pkeyutl).toMatch(/Signature Verified Successfully/);
+
+    // An RSA-OAEP ciphertext openssl makes with the served public key opens with KMIP Decrypt on the private key.
+    writeFileSync(join(work, 'pub.pem'), rsaPem);
+    writeFileSync(join(work, 'secret.bin'), 'sealed by openssl');
+    execFileSync(
+      'openssl',
+      [
+        'pkeyutl',
+        '-encrypt',
+        '-pubin',
+        '-inkey',
+        'pub.pem',
+        '-in',
+        'secret.bin',
+        '-out',
+        'secret.enc',
+        '-pkeyopt',
+        'rsa_padding_mode:oaep',
+        '-pkeyopt',
+        'rsa_oaep_md:sha256',
+        '-pkeyopt',
+        'rsa_mgf1_md:sha256',
+      ],
+      { cwd: work },
+    );
+    const c = await TtlvClient.open(kmip.port, ca, user);
+    const opened = await c.request(
+      [1, 4],
+      [[Operation.Decrypt, [ttlv.text(Tag.UniqueIdentifier, rsaPrivate), ttlv.bytes(Tag.Data, readFileSync(join(work, 'secret.enc')))]]],
+    );
+    // A signature openssl makes with another key does not verify with the pair's public key.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const forged = sign('sha256', message, other.privateKey);
+    const verified = await c.request(
+      [1, 4],
+      [
+        [
+          Operation.SignatureVerify,
+          [ttlv.text(Tag.UniqueIdentifier, `${rsaPrivate}.public`), ttlv.bytes(Tag.Data, message), ttlv.bytes(Tag.SignatureData, forged)],
+        ],
+      ],
+    );
+    // The Link attributes tie the two objects together (PyKMIP 0.10 cannot decode Link, so read here).
+    const links = await c.request(
+      [1, 4],
+      [
+        [Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, `${rsaPrivate}.public`), ttlv.text(Tag.AttributeName, 'Link')]],
+        [Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, rsaPrivate), ttlv.text(Tag.AttributeName, 'Link')]],
+      ],
+    );
+    c.close();
+    const linkOf = (i: number): [number | undefined, string | undefined] => {
+      const value = child(child(payloadOf(links, i), Tag.Attribute), Tag.AttributeValue);
+      return [asEnum(child(value, Tag.LinkType)), asText(child(value, Tag.LinkedObjectIdentifier))];
+    };
+    expect(linkOf(0)).toEqual([0x103, rsaPrivate]); // Private Key Link
+    expect(linkOf(1)).toEqual([0x102, `${rsaPrivate}.public`]); // Public Key Link
+    expect(asBytes(child(payloadOf(opened), Tag.Data))?.toString()).toBe('sealed by openssl');
+    expect(asEnum(child(payloadOf(verified), Tag.ValidityIndicator))).toBe(2);
+
+    // The registered pair: an imported RSA-2048 key whose check value is its public key's digest.
+    const commits = await stack.db.collection('commits').find({ tenantId: tenant.tenantId }).toArray();
+    const created = commits
+      .flatMap((c) => c.events as { type: string; data: Record<string, unknown> }[])
+      .find((e) => e.type === 'key.created.v1' && e.data.keyId === out.registered);
+    expect(created?.data).toMatchObject({ keyType: 'RSA-2048', origin: 'imported', exportable: false });
+    expect((created?.data.version as { kcv: string }).kcv).toMatch(/^pk1\.[0-9a-f]{64}$/);
+
+    // Over REST: one key of type RSA-2048, a KMIP key; its /public-key is the key KMIP served.
+    const rest = await stack.call(tenant.adminKey, 'GET', `/v1/keys/${rsaPrivate}`);
+    expect(rest.json<{ keyType: string; alias: string }>()).toMatchObject({ keyType: 'RSA-2048', alias: `${prefix}-rsa` });
+    const [auditorKey] = await newPrincipal(stack, tenant.adminKey, 'auditor', 0);
+    const published = await stack.call(auditorKey, 'GET', `/v1/keys/${rsaPrivate}/public-key`);
+    expect(published.status).toBe(200);
+    expect(published.json<{ pem: string }>().pem).toBe(rsaPem);
   });
 });
 

@@ -131,10 +131,25 @@ export const Tag = {
   MaskGeneratorHashingAlgorithm: 0x420102,
   PSource: 0x420103,
   TrailerField: 0x420104,
+  // Asymmetric keys (Create Key Pair, Sign, Signature Verify; KMIP 1.2-1.4, and 2.0's attribute lists).
+  CommonTemplateAttribute: 0x42001f,
+  PrivateKey: 0x420064,
+  PrivateKeyTemplateAttribute: 0x420065,
+  PrivateKeyUniqueIdentifier: 0x420066,
+  PublicKey: 0x42006d,
+  PublicKeyTemplateAttribute: 0x42006e,
+  PublicKeyUniqueIdentifier: 0x42006f,
+  RecommendedCurve: 0x420075,
+  SignatureData: 0x4200c3,
+  DigestedData: 0x420107,
+  CommonAttributes: 0x420126,
+  PrivateKeyAttributes: 0x420127,
+  PublicKeyAttributes: 0x420128,
 } as const;
 
 export const Operation = {
   Create: 0x01,
+  CreateKeyPair: 0x02,
   Register: 0x03,
   AddAttribute: 0x0d,
   ModifyAttribute: 0x0e,
@@ -150,6 +165,8 @@ export const Operation = {
   DiscoverVersions: 0x1e,
   Encrypt: 0x1f,
   Decrypt: 0x20,
+  Sign: 0x21,
+  SignatureVerify: 0x22,
   Mac: 0x23,
   MacVerify: 0x24,
   RngRetrieve: 0x25,
@@ -209,7 +226,30 @@ export const CryptographicAlgorithm = {
   HMAC_SHA256: 0x09,
   HMAC_SHA384: 0x0a,
   HMAC_SHA512: 0x0b,
+  RSA: 0x04,
+  ECDSA: 0x06,
+  /** KMIP 1.2. */
+  EC: 0x1a,
+  /** KMIP 2.0. */
+  Ed25519: 0x37,
 } as const;
+
+/** Digital Signature Algorithm (KMIP 1.1). */
+export const DigitalSignatureAlgorithm = {
+  SHA256WithRSA: 0x05,
+  SHA384WithRSA: 0x06,
+  SHA512WithRSA: 0x07,
+  RSASSA_PSS: 0x08,
+  ECDSAWithSHA256: 0x0e,
+  ECDSAWithSHA384: 0x0f,
+  ECDSAWithSHA512: 0x10,
+} as const;
+
+/** Recommended Curve (the curves Keyward's key types use). */
+export const RecommendedCurve = { P_256: 0x07, P_384: 0x0a, CURVE25519: 0x45 } as const;
+
+/** Link Type (the links between the two objects of a key pair). */
+export const LinkType = { PublicKeyLink: 0x102, PrivateKeyLink: 0x103 } as const;
 
 export const PaddingMethod = {
   None: 1,
@@ -254,7 +294,7 @@ export const SecretDataType = { Password: 1, Seed: 2 } as const;
 
 export const ValidityIndicator = { Valid: 1, Invalid: 2, Unknown: 3 } as const;
 
-export const KeyFormatType = { Raw: 1, Opaque: 2, TransparentSymmetricKey: 7 } as const;
+export const KeyFormatType = { Raw: 1, Opaque: 2, PKCS1: 3, PKCS8: 4, X509: 5, ECPrivateKey: 6, TransparentSymmetricKey: 7 } as const;
 
 /** RNG Parameters enumerations (KMIP 1.3+). */
 export const RngAlgorithm = { Unspecified: 1, Fips186_2: 2, Drbg: 3, Nrbg: 4, AnsiX931: 5, AnsiX962: 6 } as const;

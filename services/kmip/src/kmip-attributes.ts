@@ -1,4 +1,5 @@
-import { isAsymmetricKeyType, KEY_TYPES, type KeyState, type KeyType } from '@keyward/domain';
+import { allowedOperations, isAsymmetricKeyType, KEY_TYPES, type AsymmetricKeyType, type KeyState, type KeyType } from '@keyward/domain';
+import { publicKeyUid, uidOf, type KeyPart } from './kmip-key-pair';
 import { cipherParametersItem } from './kmip-cipher-parameters';
 import { keyTypeFor, kmipKeyType } from './kmip-key-types';
 import { decodeValue, storedAttributes } from './kmip-stored-attributes';
@@ -11,6 +12,7 @@ import {
   CryptographicUsageMask,
   DrbgAlgorithm,
   ItemType,
+  LinkType,
   NameType,
   ObjectType,
   RevocationReasonCode,
@@ -61,6 +63,7 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   'Cryptographic Parameters': Tag.CryptographicParameters,
   'Contact Information': Tag.ContactInformation,
   Link: Tag.Link,
+  'Recommended Curve': Tag.RecommendedCurve,
   'Operation Policy Name': Tag.OperationPolicyName,
   Description: Tag.Description,
   Comment: Tag.Comment,
@@ -161,7 +164,8 @@ export const lengthOf = (key: KeyState): number | undefined => kmipKeyType(key.k
 /** The key type of a Create/Register (see keyTypeFor); undefined when none fits exactly. */
 export const symmetricKeyType = keyTypeFor;
 
-export function usageMaskOf(key: KeyState): number {
+export function usageMaskOf(key: KeyState, part: KeyPart = 'key'): number {
+  if (isAsymmetricKeyType(key.keyType)) return pairUsageMask(key.keyType, part);
   const base =
     key.keyType === 'SECRET'
       ? 0
@@ -169,6 +173,20 @@ export function usageMaskOf(key: KeyState): number {
         ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
         : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
   return key.exportable ? base | CryptographicUsageMask.Export : base;
+}
+
+/** A key pair's objects: the private key signs (RSA: and decrypts), the public key verifies (RSA: and encrypts). */
+function pairUsageMask(keyType: AsymmetricKeyType, part: KeyPart): number {
+  const rsa = allowedOperations(keyType).includes('encrypt');
+  const { Sign, Verify, Encrypt, Decrypt } = CryptographicUsageMask;
+  return part === 'public' ? Verify | (rsa ? Encrypt : 0) : Sign | (rsa ? Decrypt : 0);
+}
+
+/** The links between a pair's two objects (none for other keys). */
+function pairLinks(key: KeyState, part: KeyPart, v: number): KmipAttribute[] {
+  if (!isAsymmetricKeyType(key.keyType)) return [];
+  const [type, other] = part === 'public' ? [LinkType.PrivateKeyLink, key.keyId] : [LinkType.PublicKeyLink, publicKeyUid(key.keyId)];
+  return [{ name: 'Link', value: ttlv.struct(v, [ttlv.enum(Tag.LinkType, type), ttlv.text(Tag.LinkedObjectIdentifier, other)]) }];
 }
 
 /** The usage mask KMIP sees: the one the client gave at Create or Register, else the key type's. */
@@ -205,17 +223,20 @@ const randomNumberGenerator = (tag: number): TtlvItem =>
     ttlv.enum(Tag.DrbgAlgorithm, DrbgAlgorithm.Ctr),
   ]);
 
-/** Every attribute of a key, as the lifecycle made it. */
-export function keyAttributes(key: KeyState): KmipAttribute[] {
+/** Every attribute of a key (or of its pair's public key object), as the lifecycle made it. */
+export function keyAttributes(key: KeyState, part: KeyPart = 'key'): KmipAttribute[] {
   const v = Tag.AttributeValue;
   const algorithm = algorithmOf(key);
   const length = lengthOf(key);
+  // A pair's usage masks are its type's: the mask a Create Key Pair gave is the private key's, kept below.
+  const derivedMask = part === 'public' || !key.attributes?.['Cryptographic Usage Mask'];
   const out: KmipAttribute[] = [
-    { name: 'Unique Identifier', value: ttlv.text(v, key.keyId) },
-    { name: 'Object Type', value: ttlv.enum(v, objectTypeOf(key.keyType)) },
+    { name: 'Unique Identifier', value: ttlv.text(v, uidOf(key, part)) },
+    { name: 'Object Type', value: ttlv.enum(v, part === 'public' ? ObjectType.PublicKey : objectTypeOf(key.keyType)) },
     ...(algorithm === undefined ? [] : [{ name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithm) }]),
     ...(length === undefined ? [] : [{ name: 'Cryptographic Length', value: ttlv.int(v, length) }]),
-    ...(key.attributes?.['Cryptographic Usage Mask'] ? [] : [{ name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key)) }]),
+    ...(derivedMask ? [{ name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key, part)) }] : []),
+    ...pairLinks(key, part, v),
     { name: 'State', value: ttlv.enum(v, kmipStateOf(key)) },
     // Fresh: the material was never served. Keyward does not log Get in the key's events, so an
     // exportable key is answered "not fresh" (it may have been); a non-exportable one never is served.
@@ -243,7 +264,7 @@ export function keyAttributes(key: KeyState): KmipAttribute[] {
     out.push({ name: 'Cryptographic Parameters', value: cipherParametersItem(v, key.cipherParameters) });
   for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
   for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
-  out.push(...storedAttributes(key, v));
+  out.push(...storedAttributes(key, v).filter((a) => part !== 'public' || a.name !== 'Cryptographic Usage Mask'));
   return out;
 }
 

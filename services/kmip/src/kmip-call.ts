@@ -17,6 +17,7 @@ import type { EncryptionBudgetService, KeyMaterialService, UsageRecorder } from 
 import { KmipError } from './kmip-error';
 import type { CertificateIdentity } from './kmip-principal';
 import { decideFresh, type TenantLogs } from './kmip-tenant-reads';
+import { keyOfObject, uidOf, type KeyPart } from './kmip-key-pair';
 
 /** The items of a response payload. */
 export type Payload = TtlvItem[];
@@ -119,21 +120,28 @@ export function decisionContext(call: Call): DecisionContext {
 export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
   asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder ?? '';
 
-/** The key a payload names, from the tenant's log (an unknown one is looked for again in the store before it is refused). */
-export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<{ key: KeyState; log: TenantLog }> {
+/**
+ * The key a payload names, from the tenant's log (an unknown one is looked for again in the store
+ * before it is refused), and which of its objects (a key pair's public key: kmip-key-pair.ts).
+ */
+export async function findKey(
+  deps: KmipDeps,
+  payload: TtlvItem | undefined,
+  call: Call,
+): Promise<{ key: KeyState; log: TenantLog; part: KeyPart }> {
   const id = asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder;
   if (id === undefined) return fail(ResultReason.MissingData, 'Unique Identifier is required');
   const found = await decideFresh(deps.executor, call.principal.tenantId, (log) => {
-    const key = log.keys.get(id);
+    const { key, part } = keyOfObject(log.keys, id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
     requireOwnership(call, key);
-    return { key, log };
+    return { key, log, part };
   });
-  call.placeholder = found.key.keyId;
+  call.placeholder = uidOf(found.key, found.part);
   return found;
 }
 
-export type UsageOperation = 'export' | 'mac' | 'verify-mac' | 'encrypt' | 'decrypt';
+export type UsageOperation = 'export' | 'mac' | 'verify-mac' | 'encrypt' | 'decrypt' | 'sign' | 'verify';
 
 /** One usage record for a KMIP crypto operation, as REST leaves them (never any data). */
 export function recordUsage(

@@ -1,5 +1,5 @@
 import { isAsymmetricKeyType, type AsymmetricKeyType, type KeyType } from '@keyward/domain';
-import { CryptographicAlgorithm, HashingAlgorithm } from '@keyward/kmip';
+import { CryptographicAlgorithm, HashingAlgorithm, RecommendedCurve } from '@keyward/kmip';
 import type { BlockCipherAlgorithm, DigestName } from '@keyward/crypto';
 
 /** How KMIP names each key type: its Cryptographic Algorithm and Length (bits), and what runs it. */
@@ -27,9 +27,53 @@ export const KMIP_KEY_TYPES: Readonly<Record<Exclude<KeyType, 'SECRET' | Asymmet
   'HMAC-SHA512': { algorithm: HMAC_SHA512, bits: 512, hmac: { hashing: HashingAlgorithm.SHA_512, digest: 'SHA-512' } },
 };
 
-/** None for secret data, nor yet for asymmetric keys (KMIP does not serve them yet). */
+const { RSA, ECDSA, EC, Ed25519 } = CryptographicAlgorithm;
+
+/** How KMIP names an asymmetric key type: the algorithm Get and Get Attributes report, and the curve. */
+interface KmipPairType {
+  readonly algorithm: number;
+  /** The modulus (RSA) or the curve's size. */
+  readonly bits: number;
+  readonly curve?: number;
+  /** Algorithms a Create Key Pair may name the type with (EC keys: ECDSA or EC). */
+  readonly named: readonly number[];
+  /** Ed25519 is a KMIP 2.0 algorithm. */
+  readonly kmip2?: true;
+}
+
+/** The one table of KMIP key pair types (docs/kmip.md, "Key pairs"). */
+export const KMIP_PAIR_TYPES: Readonly<Record<AsymmetricKeyType, KmipPairType>> = {
+  'RSA-2048': { algorithm: RSA, bits: 2048, named: [RSA] },
+  'RSA-3072': { algorithm: RSA, bits: 3072, named: [RSA] },
+  'RSA-4096': { algorithm: RSA, bits: 4096, named: [RSA] },
+  'EC-P256': { algorithm: ECDSA, bits: 256, curve: RecommendedCurve.P_256, named: [ECDSA, EC] },
+  'EC-P384': { algorithm: ECDSA, bits: 384, curve: RecommendedCurve.P_384, named: [ECDSA, EC] },
+  ED25519: { algorithm: Ed25519, bits: 256, curve: RecommendedCurve.CURVE25519, named: [Ed25519], kmip2: true },
+};
+
+/** Algorithm and length of every key type but secret data (asymmetric types: those of KMIP_PAIR_TYPES). */
 export const kmipKeyType = (keyType: KeyType): KmipKeyType | undefined =>
-  keyType === 'SECRET' || isAsymmetricKeyType(keyType) ? undefined : KMIP_KEY_TYPES[keyType];
+  keyType === 'SECRET' ? undefined : isAsymmetricKeyType(keyType) ? KMIP_PAIR_TYPES[keyType] : KMIP_KEY_TYPES[keyType];
+
+/**
+ * The key type a Create Key Pair asks for: the algorithm, and the length or the curve (a curve and
+ * a length must agree). Ed25519 only in KMIP 2.0, where it is an algorithm.
+ */
+export function pairTypeFor(algorithm: number | undefined, bits: number | undefined, curve: number | undefined, kmip2: boolean) {
+  const found = (Object.entries(KMIP_PAIR_TYPES) as [AsymmetricKeyType, KmipPairType][]).find(
+    ([, t]) =>
+      algorithm !== undefined &&
+      t.named.includes(algorithm) &&
+      (t.kmip2 !== true || kmip2) &&
+      (bits === undefined || bits === t.bits) &&
+      (curve === undefined || curve === t.curve) &&
+      (bits !== undefined || curve !== undefined || t.algorithm === Ed25519),
+  );
+  return found?.[0];
+}
+
+/** What Create Key Pair accepts, for refusal messages. */
+export const SUPPORTED_KEY_PAIRS = 'RSA 2048/3072/4096, ECDSA or EC on P-256 or P-384 (by length or Recommended Curve), Ed25519 (KMIP 2.0)';
 
 /**
  * The key type a Create or Register asks for: the algorithm and length must name one exactly (no

@@ -7,10 +7,10 @@ import { decodeValue } from './kmip-stored-attributes';
 /** The key's own usage dates (KMIP 1.4 §3.25, §3.26), kept as client attributes when given at Create or Register. */
 export const USAGE_DATES = ['Process Start Date', 'Protect Stop Date'] as const;
 
-type Use = 'encrypt' | 'decrypt' | 'mac' | 'verify-mac';
+type Use = 'encrypt' | 'decrypt' | 'mac' | 'verify-mac' | 'sign' | 'verify';
 
-/** Applying protection (encrypt, MAC) stops at the Protect Stop Date; processing (decrypt, verify) starts at the Process Start Date. */
-const PROTECTS: ReadonlySet<Use> = new Set<Use>(['encrypt', 'mac']);
+/** Applying protection (encrypt, MAC, sign) stops at the Protect Stop Date; processing (decrypt, verify) starts at the Process Start Date. */
+const PROTECTS: ReadonlySet<Use> = new Set<Use>(['encrypt', 'mac', 'sign']);
 
 function dateOf(key: KeyState, name: (typeof USAGE_DATES)[number]): Date | undefined {
   const stored = key.attributes?.[name]?.[0];

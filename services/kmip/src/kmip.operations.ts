@@ -42,8 +42,10 @@ import {
   modifyAttribute,
   setAttribute,
 } from './operations/kmip-attribute.operations';
-import { create, register } from './operations/kmip-create.operations';
+import { create } from './operations/kmip-create.operations';
 import { decrypt, encrypt, mac, macVerify } from './operations/kmip-crypto.operations';
+import { sign, signatureVerify } from './operations/kmip-asymmetric.operations';
+import { createKeyPair, registerObject } from './operations/kmip-key-pair.operations';
 import { get } from './operations/kmip-get.operation';
 import { activate, destroy, revoke } from './operations/kmip-lifecycle.operations';
 import { locate } from './operations/kmip-locate.operation';
@@ -62,6 +64,7 @@ const supported = (v: Version): boolean => SUPPORTED_VERSIONS.some((s) => s.majo
 /** Every operation Keyward answers, by name (the metrics label) and code; Query lists them. */
 export const SUPPORTED_OPERATIONS = {
   Create: Operation.Create,
+  CreateKeyPair: Operation.CreateKeyPair,
   Register: Operation.Register,
   Locate: Operation.Locate,
   Get: Operation.Get,
@@ -80,6 +83,8 @@ export const SUPPORTED_OPERATIONS = {
   Decrypt: Operation.Decrypt,
   Mac: Operation.Mac,
   MacVerify: Operation.MacVerify,
+  Sign: Operation.Sign,
+  SignatureVerify: Operation.SignatureVerify,
   RngRetrieve: Operation.RngRetrieve,
   Hash: Operation.Hash,
 } as const;
@@ -91,7 +96,8 @@ const RESULT_NAMES = new Map<number, string>(Object.entries(ResultReason).map(([
 /** The handler of each operation that needs a principal (Discover Versions and Query need none). */
 const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperation>([
   [Operation.Create, create],
-  [Operation.Register, register],
+  [Operation.CreateKeyPair, createKeyPair],
+  [Operation.Register, registerObject],
   [Operation.Locate, locate],
   [Operation.Get, get],
   [Operation.GetAttributes, getAttributes],
@@ -107,13 +113,23 @@ const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperati
   [Operation.Decrypt, decrypt],
   [Operation.Mac, mac],
   [Operation.MacVerify, macVerify],
+  [Operation.Sign, sign],
+  [Operation.SignatureVerify, signatureVerify],
   [Operation.RngRetrieve, rngRetrieve],
   [Operation.RngSeed, rngSeed],
   [Operation.Hash, hash],
 ]);
 
 /** The operations that leave a usage record (material or crypto). */
-const AUDITED: ReadonlySet<number> = new Set([Operation.Get, Operation.Encrypt, Operation.Decrypt, Operation.Mac, Operation.MacVerify]);
+const AUDITED: ReadonlySet<number> = new Set([
+  Operation.Get,
+  Operation.Encrypt,
+  Operation.Decrypt,
+  Operation.Mac,
+  Operation.MacVerify,
+  Operation.Sign,
+  Operation.SignatureVerify,
+]);
 
 /**
  * KMIP request messages over the same commands, events, keystore and usage audit as the REST API:

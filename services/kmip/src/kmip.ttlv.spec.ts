@@ -1051,7 +1051,12 @@ describe('wrong tenant, unknown principals, Query and metrics', () => {
         Operation.MacVerify,
       ]),
     );
-    expect(children(q.payload, Tag.ObjectType).map(asEnum)).toEqual([ObjectType.SymmetricKey, ObjectType.SecretData]);
+    expect(children(q.payload, Tag.ObjectType).map(asEnum)).toEqual([
+      ObjectType.SymmetricKey,
+      ObjectType.SecretData,
+      ObjectType.PublicKey,
+      ObjectType.PrivateKey,
+    ]);
   });
 
   it('authenticates only the bound certificate: the same subject from another certificate is refused, and unbinding ends access', async () => {

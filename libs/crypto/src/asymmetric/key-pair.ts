@@ -82,3 +82,23 @@ export function isPrivateKeyOfType(material: Buffer, keyType: AsymmetricKeyType)
       return key.asymmetricKeyType === 'ed25519';
   }
 }
+
+/** The forms a private key is imported in: PKCS#8, PKCS#1 (RSA) or SEC1 (EC), all DER. */
+export type PrivateKeyForm = 'pkcs8' | 'pkcs1' | 'sec1';
+
+/**
+ * A caller's private key as PKCS#8 DER (Keyward's material form), re-encoded by Node's crypto;
+ * undefined when the bytes are not a private key of that form. The caller zeroes both buffers.
+ */
+export function pkcs8Of(der: Buffer, form: PrivateKeyForm): Buffer | undefined {
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: form }).export({ format: 'der', type: 'pkcs8' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The asymmetric key type of PKCS#8 DER material (family, modulus or curve), if it is one Keyward holds. */
+export function privateKeyTypeOf(material: Buffer): AsymmetricKeyType | undefined {
+  return (Object.keys(ASYMMETRIC_KEY_TYPES) as AsymmetricKeyType[]).find((t) => isPrivateKeyOfType(material, t));
+}

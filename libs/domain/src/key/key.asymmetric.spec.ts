@@ -134,9 +134,12 @@ describe('asymmetric keys: lifecycle and use like the others', () => {
     }
   });
 
-  it('asymmetric material cannot be imported yet (no length fits)', () => {
+  it('a private key is imported as a PKCS#8 document of 48 to 8,192 bytes (the door checks its structure)', () => {
     for (const keyType of ASYMMETRIC) {
-      expect(acceptsMaterialLength(keyType, 1200)).toBe(false);
+      expect(acceptsMaterialLength(keyType, 1200)).toBe(true);
+      expect(acceptsMaterialLength(keyType, 48)).toBe(true);
+      expect(acceptsMaterialLength(keyType, 47)).toBe(false);
+      expect(acceptsMaterialLength(keyType, 8193)).toBe(false);
       expect(acceptsMaterialLength(keyType, 0)).toBe(false);
     }
   });

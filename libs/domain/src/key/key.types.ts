@@ -67,11 +67,22 @@ export type KeyOrigin = 'generated' | 'imported';
  */
 export const SECRET_IMPORT_BYTES = { min: 1, max: 190 } as const;
 
-/** Whether material of `bytes` bytes may be imported as a `keyType` key: the type's exact length (any 1-190 for SECRET). */
+/**
+ * Lengths of an imported private key (PKCS#8 DER): from an Ed25519 key (48 bytes) to an RSA-4096 key
+ * with room for optional attributes. The length is all the domain can see; the door that imports
+ * (KMIP Register) checks the material is a PKCS#8 private key of the type (libs/crypto
+ * `isPrivateKeyOfType`) before it commits, and its check value is the public key's digest.
+ */
+export const PRIVATE_KEY_IMPORT_BYTES = { min: 48, max: 8192 } as const;
+
+/**
+ * Whether material of `bytes` bytes may be imported as a `keyType` key: the type's exact length (any
+ * 1-190 for SECRET, a PKCS#8 document's length for asymmetric types).
+ */
 export function acceptsMaterialLength(keyType: KeyType, bytes: number): boolean {
   if (!Number.isInteger(bytes)) return false;
   if (keyType === 'SECRET') return bytes >= SECRET_IMPORT_BYTES.min && bytes <= SECRET_IMPORT_BYTES.max;
-  if (KEY_TYPES[keyType].materialBytes === 0) return false; // asymmetric: no import of private keys yet
+  if (KEY_TYPES[keyType].materialBytes === 0) return bytes >= PRIVATE_KEY_IMPORT_BYTES.min && bytes <= PRIVATE_KEY_IMPORT_BYTES.max;
   return bytes === KEY_TYPES[keyType].materialBytes;
 }
 

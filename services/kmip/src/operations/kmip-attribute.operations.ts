@@ -40,6 +40,7 @@ import {
   type KmipDeps,
   type Payload,
 } from '../kmip-call';
+import { uidOf } from '../kmip-key-pair';
 
 /** A KMIP 2.0 Attribute Reference: an enumeration naming the tag, or a structure with the Attribute Name. */
 function referenceName(ref: TtlvItem | undefined): string | undefined {
@@ -50,7 +51,7 @@ function referenceName(ref: TtlvItem | undefined): string | undefined {
 
 export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
-  const { key } = await findKey(deps, payload, call);
+  const { key, part } = await findKey(deps, payload, call);
   const wanted = new Set<string>(
     children(payload, Tag.AttributeName)
       .map(asText)
@@ -60,24 +61,25 @@ export async function getAttributes(deps: KmipDeps, payload: TtlvItem | undefine
     const name = referenceName(ref);
     if (name) wanted.add(name);
   }
-  const all = keyAttributes(key).filter((a) => wanted.size > 0 || isKmip2(call) || !UNNAMED_IN_KMIP1.has(a.name));
-  if (wanted.size === 0 || wanted.has('Digest')) all.push(...(await digestOf(deps, call, key)));
+  const all = keyAttributes(key, part).filter((a) => wanted.size > 0 || isKmip2(call) || !UNNAMED_IN_KMIP1.has(a.name));
+  if (part === 'key' && (wanted.size === 0 || wanted.has('Digest'))) all.push(...(await digestOf(deps, call, key)));
   const chosen = wanted.size === 0 ? all : all.filter((a) => wanted.has(a.name));
   const encoded = writeAttributes(chosen, call.version.major);
-  return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...(isKmip2(call) ? [ttlv.struct(Tag.Attributes, encoded)] : encoded)];
+  return [ttlv.text(Tag.UniqueIdentifier, uidOf(key, part)), ...(isKmip2(call) ? [ttlv.struct(Tag.Attributes, encoded)] : encoded)];
 }
 
 export async function getAttributeList(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'read key attributes');
-  const { key } = await findKey(deps, payload, call);
-  const names = [...new Set(keyAttributes(key).map((a) => a.name))];
-  if (hasDigest(key)) names.push('Digest');
+  const { key, part } = await findKey(deps, payload, call);
+  const uid = uidOf(key, part);
+  const names = [...new Set(keyAttributes(key, part).map((a) => a.name))];
+  if (part === 'key' && hasDigest(key)) names.push('Digest');
   if (isKmip2(call)) {
     // 2.0 answers Attribute References: the tags of standard attributes (custom ones have no tag).
     const tags = names.map((n) => ATTRIBUTE_TAGS[n]).filter((t): t is number => t !== undefined);
-    return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...tags.map((t) => ttlv.enum(Tag.AttributeReference, t))];
+    return [ttlv.text(Tag.UniqueIdentifier, uid), ...tags.map((t) => ttlv.enum(Tag.AttributeReference, t))];
   }
-  return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ...names.map((n) => ttlv.text(Tag.AttributeName, n))];
+  return [ttlv.text(Tag.UniqueIdentifier, uid), ...names.map((n) => ttlv.text(Tag.AttributeName, n))];
 }
 
 const SHA_256 = 6;

@@ -24,8 +24,8 @@ import { readCipherParameters } from '../kmip-cipher-parameters';
 import { SUPPORTED_SYMMETRIC_KEYS } from '../kmip-key-types';
 import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
-/** What Create and Register share: the attributes a key is created with. */
-interface CreateAttributes {
+/** What Create, Create Key Pair and Register share: the attributes a key is created with. */
+export interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
   readonly options: Pick<
     CreateKey,
@@ -57,8 +57,7 @@ const ownsWhatItCreates = (call: Call): boolean => isOwnershipBound(call.princip
  * Every attribute of the request is applied (APPLIED), kept for the client (kmip-stored-attributes)
  * or refused with the precise reason; none is dropped.
  */
-function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttributes {
-  const attributes = [...readAttributes(child(payload, Tag.TemplateAttribute)), ...readAttributes(child(payload, Tag.Attributes), true)];
+export function createAttributes(attributes: readonly KmipAttribute[], call: Call): CreateAttributes {
   const kept: KmipAttribute[] = [];
   for (const a of attributes) {
     if (APPLIED.has(a.name)) {
@@ -99,8 +98,14 @@ function createAttributes(payload: TtlvItem | undefined, call: Call): CreateAttr
   };
 }
 
+/** The attributes of a Create or Register (1.x Template-Attribute, 2.0 Attributes). */
+export const requestAttributes = (payload: TtlvItem | undefined): KmipAttribute[] => [
+  ...readAttributes(child(payload, Tag.TemplateAttribute)),
+  ...readAttributes(child(payload, Tag.Attributes), true),
+];
+
 /** Creates the key through the one create-with-material use case REST shares (see commitNewKeyVersion). */
-async function createWithMaterial(
+export async function createWithMaterial(
   deps: KmipDeps,
   call: Call,
   keyId: string,
@@ -124,7 +129,7 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
   requireRole(call, MANAGERS, 'create keys');
   if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
     fail(ResultReason.FeatureNotSupported, 'only symmetric keys can be created');
-  const { find, options } = createAttributes(payload, call);
+  const { find, options } = createAttributes(requestAttributes(payload), call);
   const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
   const length = asInt(find('Cryptographic Length')?.value);
   const keyType = symmetricKeyType(algorithm, length);
@@ -141,7 +146,10 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
 }
 
 /** The material of a Register's Key Block (Raw or Opaque, unwrapped, uncompressed), and the Key Block's own algorithm and length. */
-function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): { material: Buffer; algorithm?: number; bits?: number } {
+export function keyBlockOf(
+  object: TtlvItem | undefined,
+  formats: readonly number[],
+): { material: Buffer; algorithm?: number; bits?: number } {
   const block = child(object, Tag.KeyBlock);
   if (block === undefined) return fail(ResultReason.MissingData, 'the object has no Key Block');
   if (child(block, Tag.KeyWrappingData) !== undefined) fail(ResultReason.FeatureNotSupported, 'wrapped key material cannot be registered');
@@ -169,7 +177,7 @@ function keyBlockOf(object: TtlvItem | undefined, formats: readonly number[]): {
 export async function register(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, MANAGERS, 'register keys');
   const objectType = asEnum(child(payload, Tag.ObjectType));
-  const { find, options } = createAttributes(payload, call);
+  const { find, options } = createAttributes(requestAttributes(payload), call);
   let keyType: KeyType;
   let exportable = options.exportable === true;
   let supplied: Buffer;
@@ -201,7 +209,7 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
       return fail(ResultReason.InvalidField, `secret data is at most ${SECRET_IMPORT_BYTES.max} bytes`);
     }
   } else {
-    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys and Secret Data can be registered');
+    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data and Private Keys can be registered');
   }
   const keyId = newId('key');
   const material = Buffer.from(supplied);

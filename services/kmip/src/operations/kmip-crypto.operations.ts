@@ -1,106 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import {
-  blockDecrypt,
-  blockEncrypt,
-  blockEncryptStream,
-  hmacOf,
-  randomIvFor,
-  withKmipAesGcmKey,
-  type BlockCipherRequest,
-  type MaterialRef,
-} from '@keyward/crypto';
-import { authorizeUse, isAsymmetricKeyType, type CryptoOperation, type KeyState, type KmipCipherParameters } from '@keyward/domain';
+import { blockDecrypt, blockEncrypt, blockEncryptStream, hmacOf, randomIvFor, type BlockCipherRequest } from '@keyward/crypto';
+import { isAsymmetricKeyType, type KeyState, type KmipCipherParameters } from '@keyward/domain';
 import { asBool, asBytes, child, ResultReason, Tag, ttlv, ValidityIndicator, type TtlvItem } from '@keyward/kmip';
-import { businessNow } from '@keyward/platform';
-import {
-  fail,
-  keyRefOf,
-  MAX_DATA,
-  recordUsage,
-  requireKeyUse,
-  requireRole,
-  USERS,
-  type Call,
-  type KmipDeps,
-  type Payload,
-} from '../kmip-call';
+import { fail, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { chooseCipher, type CipherChoice } from '../kmip-cipher-choice';
 import { parameterLabel, readCipherParameters } from '../kmip-cipher-parameters';
+import { dataOf, withUse, type WithKey } from '../kmip-crypto-use';
 import { kmipKeyType } from '../kmip-key-types';
-import { decideFresh } from '../kmip-tenant-reads';
 import { cipherStreams } from '../kmip-cipher-streams';
-import { toKmipError } from '../kmip-error';
-import { requireUsageDates } from '../kmip-usage-dates';
-
-type UsedOperation = Extract<CryptoOperation, 'encrypt' | 'decrypt' | 'mac' | 'verify-mac'>;
-
-/** Runs `work` on the key the operation uses: the material itself for KMIP keys, the KMIP subkey for keys created over REST. */
-type WithKey = <T>(work: (key: Buffer) => T) => Promise<T>;
-
-/**
- * Runs one crypto operation for a key-user: the domain's authorizeUse decides (tenant, key state,
- * usage, version, KMIP door, legacy policy), the material comes from the keystore through the cache,
- * and the usage audit gets one record however it ends.
- */
-async function withUse(
-  deps: KmipDeps,
-  payload: TtlvItem | undefined,
-  call: Call,
-  operation: UsedOperation,
-  run: (key: KeyState, withKey: WithKey, withMaterial: WithKey) => Promise<Payload>,
-  streaming = false,
-): Promise<Payload> {
-  requireRole(call, USERS, operation);
-  const { tenantId } = call.principal;
-  const keyRef = keyRefOf(payload, call);
-  let keyId: string | null = null;
-  let version: number | null = null;
-  let grantId: string | null = null;
-  const aad =
-    operation === 'encrypt' || operation === 'decrypt' ? asBytes(child(payload, Tag.AuthenticatedEncryptionAdditionalData)) : undefined;
-  try {
-    if (!streaming) refuseStreaming(payload);
-    dataOf(payload);
-    // A refusal is confirmed against the store first (a key activated over REST a moment ago counts).
-    const decided = await decideFresh(deps.executor, tenantId, (log) => {
-      const key = log.keys.get(keyRef);
-      keyId = key?.keyId ?? null;
-      const now = businessNow();
-      // As REST: the tenant, the appliance's ownership, then the principal's grants (the same rule), then the key's state.
-      const granted = requireKeyUse(call, log, key, keyRef, operation, aad === undefined ? {} : { aad }, now);
-      if (key !== undefined && isAsymmetricKeyType(key.keyType)) {
-        fail(ResultReason.IllegalOperation, `key ${keyRef} is a ${key.keyType} key; KMIP does not use asymmetric keys yet`, 'wrong-usage');
-      }
-      return { key, granted, use: authorizeUse(log.tenant, tenantId, key, keyRef, operation, now, undefined, 'kmip') };
-    });
-    const { use, key } = decided;
-    grantId = decided.granted;
-    if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
-    version = use.version;
-    requireUsageDates(key, operation, businessNow());
-    const ref = { tenantId, keyId: key.keyId, version: use.version };
-    if (operation === 'encrypt') await deps.gcmBudget?.spend(ref);
-    const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
-    const withKey: WithKey = (work) => withMaterial((material) => (key.kmipOnly === true ? work(material) : subkey(material, ref, work)));
-    const out = await run(key, withKey, withMaterial);
-    recordUsage(deps, call, operation, keyId, version, 'ok', grantId);
-    return out;
-  } catch (err: unknown) {
-    const kmip = toKmipError(err);
-    recordUsage(deps, call, operation, keyId, version, kmip.slug);
-    throw kmip;
-  }
-}
-
-/** Keys created over REST: KMIP's ciphers run under the version's KMIP subkey, never the material REST's blobs use. */
-const subkey = <T>(material: Buffer, ref: MaterialRef, work: (key: Buffer) => T): T => withKmipAesGcmKey(material, ref, work);
-
-function dataOf(payload: TtlvItem | undefined): Buffer {
-  const data = asBytes(child(payload, Tag.Data));
-  if (data === undefined) return fail(ResultReason.MissingData, 'Data is required');
-  if (data.length > MAX_DATA) fail(ResultReason.InvalidField, `Data is larger than ${MAX_DATA} bytes`, 'payload-too-large');
-  return data;
-}
+import { oaepDecrypt, oaepEncrypt } from './kmip-asymmetric.operations';
 
 type Stage = 'whole' | 'first' | 'next' | 'last';
 
@@ -118,19 +26,6 @@ function stageOf(payload: TtlvItem | undefined): Stage {
   if (init === true)
     return fail(ResultReason.InvalidField, 'Init Indicator starts a multi-part operation, which has no Correlation Value yet');
   return final === true ? 'last' : 'next';
-}
-
-/** Multi-part (streaming) operations other than Encrypt are not supported: a single request must carry all the data. */
-export function refuseStreaming(payload: TtlvItem | undefined): void {
-  const init = asBool(child(payload, Tag.InitIndicator));
-  const final = asBool(child(payload, Tag.FinalIndicator));
-  const multiPart =
-    child(payload, Tag.CorrelationValue) !== undefined || init === false || final === false || (init === true && final !== true);
-  if (multiPart)
-    fail(
-      ResultReason.FeatureNotSupported,
-      'multi-part operations (Correlation Value, Init and Final Indicator) are supported for Encrypt only: send all the data in one request (a multi-part Decrypt would release plaintext before its tag is checked)',
-    );
 }
 
 /** The Cryptographic Parameters in force: the request's if it carries them, else the key's own (KMIP 1.4 §4.29). */
@@ -190,7 +85,8 @@ export function encrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
     payload,
     call,
     'encrypt',
-    async (key, withKey) => {
+    async (key, withKey, withMaterial) => {
+      if (isAsymmetricKeyType(key.keyType)) return oaepEncrypt(payload, key, withMaterial);
       const stage = stageOf(payload);
       return stage === 'next' || stage === 'last'
         ? continueEncrypt(payload, call, key, stage === 'last')
@@ -283,7 +179,8 @@ async function startEncrypt(
  * byte, IV, tag or AAD (GCM) or bad PKCS#5 padding is a Cryptographic Failure.
  */
 export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
-  return withUse(deps, payload, call, 'decrypt', async (key, withKey) => {
+  return withUse(deps, payload, call, 'decrypt', async (key, withKey, withMaterial) => {
+    if (isAsymmetricKeyType(key.keyType)) return oaepDecrypt(payload, key, withMaterial);
     const parameters = parametersFor(payload, key);
     const choice = chooseCipher(key, parameters);
     const data = dataOf(payload);

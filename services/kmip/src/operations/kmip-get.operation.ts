@@ -1,7 +1,7 @@
 import { createCipheriv } from 'node:crypto';
 import { aesGcmCipher, randomIv } from '@keyward/crypto';
 import { releaseRefusal } from '@keyward/auth';
-import { authorizeExport, authorizeUse, type KeyState, type TenantLog } from '@keyward/domain';
+import { authorizeExport, authorizeUse, isAsymmetricKeyType, type KeyState, type TenantLog } from '@keyward/domain';
 import {
   asEnum,
   asText,
@@ -10,7 +10,6 @@ import {
   EncodingOption,
   encodeTtlv,
   KeyFormatType,
-  ObjectType,
   ResultReason,
   SecretDataType,
   Tag,
@@ -19,7 +18,9 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
-import { algorithmOf, lengthOf } from '../kmip-attributes';
+import { algorithmOf, lengthOf, objectTypeOf } from '../kmip-attributes';
+import { objectOf } from '../kmip-key-pair';
+import { getPublicKey } from './kmip-public-key.operation';
 import {
   actorOf,
   fail,
@@ -88,12 +89,25 @@ function wrap(kek: Buffer, material: Buffer, mode: number): { wrapped: Buffer; i
   return { wrapped: Buffer.concat([cipher.update(material), cipher.final()]) };
 }
 
-/** The Key Block: Raw (keys) or Opaque (secret data), with its Key Wrapping Data when wrapped. */
-function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined, encodedValue: boolean): TtlvItem {
+/** How a key's material is served: Opaque (secret data), PKCS#8 (a pair's private key), Raw (symmetric keys). */
+const nativeFormat = (key: KeyState): number =>
+  key.keyType === 'SECRET' ? KeyFormatType.Opaque : isAsymmetricKeyType(key.keyType) ? KeyFormatType.PKCS8 : KeyFormatType.Raw;
+const FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [KeyFormatType.Opaque]: 'Opaque',
+  [KeyFormatType.PKCS8]: 'PKCS#8',
+  [KeyFormatType.Raw]: 'Raw',
+};
+
+/**
+ * The Key Block: the key's native format (see nativeFormat), with its Key Wrapping Data when
+ * wrapped; `encodedValue` (a wrapped Get without an Encoding Option, AX-M-2) sends the wrapped Key
+ * Value as a byte string instead of a Key Material structure.
+ */
+export function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined, encodedValue = false, format = nativeFormat(key)): TtlvItem {
   const algorithm = algorithmOf(key);
   const bits = lengthOf(key);
   return ttlv.struct(Tag.KeyBlock, [
-    ttlv.enum(Tag.KeyFormatType, key.keyType === 'SECRET' ? KeyFormatType.Opaque : KeyFormatType.Raw),
+    ttlv.enum(Tag.KeyFormatType, format),
     encodedValue ? ttlv.bytes(Tag.KeyValue, value) : ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)]),
     ...(algorithm === undefined ? [] : [ttlv.enum(Tag.CryptographicAlgorithm, algorithm)]),
     ...(bits === undefined ? [] : [ttlv.int(Tag.CryptographicLength, bits)]),
@@ -151,9 +165,11 @@ async function wrapped(
  * Specification). The raw copy is zeroed once the response has been encoded and written.
  */
 export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  const uid = keyRefOf(payload, call);
+  if (objectOf(uid).part === 'public') return getPublicKey(deps, payload, call, uid);
   requireRole(call, USERS, 'export key material');
   const { tenantId } = call.principal;
-  const keyRef = keyRefOf(payload, call);
+  const keyRef = uid;
   let keyId: string | null = null;
   let version: number | null = null;
   try {
@@ -178,9 +194,9 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     const format = asEnum(child(payload, Tag.KeyFormatType));
-    const native = key.keyType === 'SECRET' ? KeyFormatType.Opaque : KeyFormatType.Raw;
+    const native = nativeFormat(key);
     if (format !== undefined && format !== native)
-      fail(ResultReason.KeyFormatTypeNotSupported, `only the ${key.keyType === 'SECRET' ? 'Opaque' : 'Raw'} key format is supported`);
+      fail(ResultReason.KeyFormatTypeNotSupported, `only the ${FORMAT_NAMES[native] ?? 'Raw'} key format is supported`);
     const material = await deps.materials.withMaterial({ tenantId, keyId: keyRef, version: use.version }, use.kcv, (m) => Buffer.from(m));
     call.scrub.push(material);
     let value: Buffer = material;
@@ -195,12 +211,8 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     const object =
       key.keyType === 'SECRET'
         ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
-        : ttlv.struct(Tag.SymmetricKey, [block]);
-    return [
-      ttlv.enum(Tag.ObjectType, key.keyType === 'SECRET' ? ObjectType.SecretData : ObjectType.SymmetricKey),
-      ttlv.text(Tag.UniqueIdentifier, keyRef),
-      object,
-    ];
+        : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
+    return [ttlv.enum(Tag.ObjectType, objectTypeOf(key.keyType)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
   } catch (err: unknown) {
     const kmip = toKmipError(err);
     recordUsage(deps, call, 'export', keyId, version, kmip.slug);

@@ -1,10 +1,11 @@
-import { mayActOnKey, type KeyState } from '@keyward/domain';
+import { isAsymmetricKeyType, mayActOnKey, type KeyState } from '@keyward/domain';
 import { isStored, matchesStored } from '../kmip-stored-attributes';
-import { asBool, asDate, asEnum, asInt, asText, child, ResultReason, State, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { asBool, asDate, asEnum, asInt, asText, child, ObjectType, ResultReason, State, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import {
   algorithmOf,
   isCustomAttribute,
   kmipStateOf,
+  usageMaskOf,
   usageMaskOfKey,
   keyDates,
   lengthOf,
@@ -14,6 +15,7 @@ import {
   type KmipAttribute,
 } from '../kmip-attributes';
 import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { uidOf, type KeyPart } from '../kmip-key-pair';
 
 const DATE_ATTRIBUTES = new Set([
   'Initial Date',
@@ -46,28 +48,49 @@ function dateMatcher(name: string, values: readonly KmipAttribute[]): (key: KeyS
   };
 }
 
-function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
+/** A managed object: a key, or a key pair's public key (kmip-key-pair.ts). */
+interface KmipObject {
+  readonly key: KeyState;
+  readonly part: KeyPart;
+}
+type Matcher = (object: KmipObject) => boolean;
+
+/** Filters on what both objects of a pair share look at the key. */
+const ofKey =
+  (match: (key: KeyState) => boolean): Matcher =>
+  (o) =>
+    match(o.key);
+
+function matcher(filter: KmipAttribute): Matcher {
+  const { name, value } = filter;
+  switch (name) {
+    case 'Object Type':
+      return (o) => asEnum(value) === (o.part === 'public' ? ObjectType.PublicKey : objectTypeOf(o.key.keyType));
+    case 'Cryptographic Usage Mask': {
+      // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
+      const bits = asInt(value) ?? 0;
+      return (o) => ((o.part === 'public' ? usageMaskOf(o.key, 'public') : usageMaskOfKey(o.key)) & bits) === bits;
+    }
+    case 'Unique Identifier':
+      return (o) => asText(value) === uidOf(o.key, o.part);
+    default:
+      return ofKey(keyMatcher(filter));
+  }
+}
+
+function keyMatcher(filter: KmipAttribute): (key: KeyState) => boolean {
   const { name, value } = filter;
   switch (name) {
     case 'Name':
       return (key) => key.alias !== null && key.alias === nameValue(value);
-    case 'Object Type':
-      return (key) => asEnum(value) === objectTypeOf(key.keyType);
     case 'State':
       return (key) => asEnum(value) === kmipStateOf(key);
-    case 'Cryptographic Usage Mask': {
-      // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
-      const bits = asInt(value) ?? 0;
-      return (key) => (usageMaskOfKey(key) & bits) === bits;
-    }
     case 'Extractable':
       return (key) => asBool(value) === key.exportable;
     case 'Cryptographic Algorithm':
       return (key) => asEnum(value) === algorithmOf(key);
     case 'Cryptographic Length':
       return (key) => asInt(value) === lengthOf(key);
-    case 'Unique Identifier':
-      return (key) => asText(value) === key.keyId;
     default:
       if (isCustomAttribute(name)) {
         const text = asText(value);
@@ -82,24 +105,34 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
 export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'locate keys');
   const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes), true)];
-  const matchers: ((key: KeyState) => boolean)[] = [];
+  const matchers: Matcher[] = [];
   const byDate = new Map<string, KmipAttribute[]>();
   for (const filter of filters) {
     if (DATE_ATTRIBUTES.has(filter.name)) byDate.set(filter.name, [...(byDate.get(filter.name) ?? []), filter]);
     else matchers.push(matcher(filter));
   }
-  for (const [name, values] of byDate) matchers.push(dateMatcher(name, values));
+  for (const [name, values] of byDate) matchers.push(ofKey(dateMatcher(name, values)));
   // A destroyed key keeps its metadata, but only a Locate that names a State finds it (SKFF-M-5-14).
-  if (!filters.some((f) => f.name === 'State')) matchers.push((key) => !DESTROYED.has(kmipStateOf(key)));
+  if (!filters.some((f) => f.name === 'State')) matchers.push(ofKey((key) => !DESTROYED.has(kmipStateOf(key))));
   const max = asInt(child(payload, Tag.MaximumItems));
   const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
   const log = await deps.executor.current(call.principal.tenantId);
   const actor = actorOf(call);
+  // Newest key first; a pair answers its private key, then its public key.
   const found = [...log.keys.values()]
-    .filter((k) => mayActOnKey(actor, k) && matchers.every((m) => m(k)))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    .filter((k) => mayActOnKey(actor, k))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    .flatMap((key): KmipObject[] =>
+      isAsymmetricKeyType(key.keyType)
+        ? [
+            { key, part: 'key' },
+            { key, part: 'public' },
+          ]
+        : [{ key, part: 'key' }],
+    )
+    .filter((o) => matchers.every((m) => m(o)));
   const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
-  // The ID placeholder: the next item of the batch acts on the located key (TL-M-3-14: Locate, then Get).
-  if (page[0] !== undefined) call.placeholder = page[0].keyId;
-  return page.map((k) => ttlv.text(Tag.UniqueIdentifier, k.keyId));
+  // The ID placeholder: the next item of the batch acts on the located object (TL-M-3-14: Locate, then Get).
+  if (page[0] !== undefined) call.placeholder = uidOf(page[0].key, page[0].part);
+  return page.map((o) => ttlv.text(Tag.UniqueIdentifier, uidOf(o.key, o.part)));
 }

@@ -3,7 +3,7 @@ import { digestAvailable, hashOf, type DigestName } from '@keyward/crypto';
 import { asBytes, asInt, child, HashingAlgorithm, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { fail, MAX_DATA, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { parameterLabel, readCipherParameters } from '../kmip-cipher-parameters';
-import { refuseStreaming } from './kmip-crypto.operations';
+import { refuseStreaming } from '../kmip-crypto-use';
 
 /** The most random bytes one RNG Retrieve returns. */
 export const MAX_RNG_BYTES = 4096;

@@ -19,7 +19,12 @@ export function query(payload: TtlvItem | undefined, operations: readonly number
   const out: TtlvItem[] = [];
   if (functions.has(QueryFunction.QueryOperations)) for (const op of operations) out.push(ttlv.enum(Tag.Operation, op));
   if (functions.has(QueryFunction.QueryObjects)) {
-    out.push(ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.enum(Tag.ObjectType, ObjectType.SecretData));
+    out.push(
+      ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+      ttlv.enum(Tag.ObjectType, ObjectType.SecretData),
+      ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
+      ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
+    );
   }
   if (functions.has(QueryFunction.QueryServerInformation)) {
     out.push(ttlv.text(Tag.VendorIdentification, 'Keyward'));

@@ -1,0 +1,589 @@
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, verify } from 'node:crypto';
+import { keyCheckValue, publicKeyCheckValue } from '@keyward/crypto';
+import {
+  decide,
+  evolveCommit,
+  isAsymmetricKeyType,
+  stamp,
+  TenantLog,
+  type DecisionContext,
+  type KeywardCommand,
+  type KeywardEvent,
+  type Role,
+} from '@keyward/domain';
+import type { CommandExecutor } from '@keyward/event-log';
+import {
+  asBytes,
+  asEnum,
+  asText,
+  child,
+  children,
+  CryptographicAlgorithm,
+  DigitalSignatureAlgorithm,
+  HashingAlgorithm,
+  KeyFormatType,
+  LinkType,
+  ObjectType,
+  Operation,
+  PaddingMethod,
+  RecommendedCurve,
+  ResultReason,
+  ResultStatus,
+  Tag,
+  ttlv,
+  ValidityIndicator,
+  type TtlvItem,
+} from '@keyward/kmip';
+import type { KeyMaterialService, UsageRecorder } from '@keyward/keys';
+import { KmipOperations } from './kmip.operations';
+
+jest.setTimeout(60_000);
+
+const TENANT = 'ten_pairs1';
+const OTHER_TENANT = 'ten_pairs2';
+const ctx = (principalId: string, role: Role): DecisionContext => ({
+  now: new Date(Date.now() - 60_000),
+  actor: { principalId, role },
+  correlationId: 'c',
+});
+
+/** A tenant's log with its principals, each bound to the certificate fingerprint `<principalId>` repeated. */
+function tenant(tenantId: string, principals: [string, Role][], grants: 'open' | 'required' = 'open'): TenantLog {
+  const log = new TenantLog(tenantId);
+  const apply = (command: KeywardCommand, c: DecisionContext): void => {
+    evolveCommit(log, { seq: log.seq + 1, events: stamp(decide(command, log, c), c) });
+  };
+  apply({ kind: 'tenant.onboard', tenantId, name: tenantId, grants }, ctx('prn_provider', 'provider-admin'));
+  for (const [principalId, role] of principals) {
+    apply({ kind: 'principal.create', principalId, name: principalId, role }, ctx('prn_admin', 'tenant-admin'));
+    log.certificates.set(principalId, { fingerprint: fingerprint(principalId), boundAt: '', boundBy: 'prn_admin' });
+  }
+  return log;
+}
+const fingerprint = (principalId: string): string => Buffer.from(principalId.padEnd(32, '.')).toString('hex');
+const identity = (tenantId: string, principalId: string) => ({
+  tenantId,
+  principalId,
+  fingerprint: fingerprint(principalId),
+  subjectAttributes: [`CN=${principalId}`, `O=${tenantId}`],
+});
+
+const logs = new Map<string, TenantLog>([
+  [
+    TENANT,
+    tenant(TENANT, [
+      ['prn_admin', 'tenant-admin'],
+      ['prn_user', 'key-user'],
+      ['prn_auditor', 'auditor'],
+      ['prn_app1', 'kmip-client'],
+      ['prn_app2', 'kmip-client'],
+    ]),
+  ],
+  [OTHER_TENANT, tenant(OTHER_TENANT, [['prn_outsider', 'key-user']])],
+  [
+    'ten_pairs3',
+    tenant(
+      'ten_pairs3',
+      [
+        ['prn_admin', 'tenant-admin'],
+        ['prn_user', 'key-user'],
+      ],
+      'required',
+    ),
+  ],
+]);
+
+/** The write side as the executor runs it: decide, stamp, store the material (the callback), fold. */
+const executor = {
+  current: (tenantId: string) => Promise.resolve(logs.get(tenantId) ?? new TenantLog(tenantId)),
+  execute: async (
+    tenantId: string,
+    command: KeywardCommand,
+    context: DecisionContext,
+    before?: (events: KeywardEvent[]) => Promise<void>,
+  ) => {
+    const log = logs.get(tenantId)!;
+    const events = stamp(decide(command, log, context), context);
+    await before?.(events);
+    evolveCommit(log, { seq: log.seq + 1, events });
+    return { events, seq: log.seq };
+  },
+} as unknown as CommandExecutor;
+
+/** The keystore: material by key version (the real service wraps it under the tenant KEK). */
+const store = new Map<string, Buffer>();
+const materials = {
+  checkValue: (_t: string, _k: string, keyType: string, material: Buffer) =>
+    Promise.resolve(isAsymmetricKeyType(keyType) ? publicKeyCheckValue(material) : keyCheckValue(material)),
+  storeNewMaterial: (ref: { tenantId: string; keyId: string; version: number }, material: Buffer) => {
+    store.set(`${ref.tenantId}/${ref.keyId}/${ref.version}`, Buffer.from(material));
+    return Promise.resolve();
+  },
+  withMaterial: <T>(ref: { tenantId: string; keyId: string; version: number }, _kcv: string, work: (m: Buffer) => T) =>
+    Promise.resolve(work(store.get(`${ref.tenantId}/${ref.keyId}/${ref.version}`)!)),
+} as unknown as KeyMaterialService;
+const usage: { operation: string; outcome: string; keyId: string | null }[] = [];
+const recorder = { record: (r: (typeof usage)[number]) => usage.push(r), admit: () => undefined } as unknown as UsageRecorder;
+const operations = new KmipOperations(executor, materials, recorder);
+
+const attribute = (name: string, value: TtlvItem): TtlvItem =>
+  ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue }]);
+const template = (tag: number, attributes: TtlvItem[]): TtlvItem => ttlv.struct(tag, attributes);
+
+function message(version: [number, number], items: [number, TtlvItem[]][]): TtlvItem {
+  return ttlv.struct(Tag.RequestMessage, [
+    ttlv.struct(Tag.RequestHeader, [
+      ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, version[0]), ttlv.int(Tag.ProtocolVersionMinor, version[1])]),
+      ttlv.int(Tag.BatchCount, items.length),
+    ]),
+    ...items.map(([op, payload]) => ttlv.struct(Tag.BatchItem, [ttlv.enum(Tag.Operation, op), ttlv.struct(Tag.RequestPayload, payload)])),
+  ]);
+}
+
+interface Answer {
+  readonly status: number | undefined;
+  readonly reason: number | undefined;
+  readonly text: string | undefined;
+  readonly payload: TtlvItem | undefined;
+}
+
+async function send(
+  who: string,
+  operation: number,
+  payload: TtlvItem[],
+  options: { tenantId?: string; version?: [number, number] } = {},
+): Promise<Answer> {
+  const response = await operations.handle(
+    message(options.version ?? [1, 4], [[operation, payload]]),
+    identity(options.tenantId ?? TENANT, who),
+  );
+  const item = children(response, Tag.BatchItem)[0];
+  return {
+    status: asEnum(child(item, Tag.ResultStatus)),
+    reason: asEnum(child(item, Tag.ResultReason)),
+    text: asText(child(item, Tag.ResultMessage)),
+    payload: child(item, Tag.ResponsePayload),
+  };
+}
+
+const ok = (a: Answer): TtlvItem | undefined => {
+  if (a.status !== ResultStatus.Success) throw new Error(`refused: ${a.reason} ${a.text}`);
+  return a.payload;
+};
+
+/** Create Key Pair (1.x templates) as `who`; answers the two Unique Identifiers. */
+async function createPair(
+  who: string,
+  common: TtlvItem[],
+  options: { tenantId?: string; activate?: boolean; version?: [number, number]; publicAttributes?: TtlvItem[] } = {},
+): Promise<{ privateId: string; publicId: string }> {
+  const payload = [
+    template(Tag.CommonTemplateAttribute, common),
+    template(Tag.PrivateKeyTemplateAttribute, []),
+    template(Tag.PublicKeyTemplateAttribute, options.publicAttributes ?? []),
+  ];
+  const out = ok(await send(who, Operation.CreateKeyPair, payload, options));
+  const privateId = asText(child(out, Tag.PrivateKeyUniqueIdentifier))!;
+  const publicId = asText(child(out, Tag.PublicKeyUniqueIdentifier))!;
+  if (options.activate !== false) ok(await send(who, Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, privateId)], options));
+  return { privateId, publicId };
+}
+
+const rsa = (bits: number): TtlvItem[] => [
+  attribute('Cryptographic Algorithm', ttlv.enum(Tag.AttributeValue, CryptographicAlgorithm.RSA)),
+  attribute('Cryptographic Length', ttlv.int(Tag.AttributeValue, bits)),
+];
+const ec = (bits: number): TtlvItem[] => [
+  attribute('Cryptographic Algorithm', ttlv.enum(Tag.AttributeValue, CryptographicAlgorithm.ECDSA)),
+  attribute('Cryptographic Length', ttlv.int(Tag.AttributeValue, bits)),
+];
+const parameters = (fields: [number, number][]): TtlvItem =>
+  ttlv.struct(
+    Tag.CryptographicParameters,
+    fields.map(([tag, value]) => ttlv.enum(tag, value)),
+  );
+const message1 = Buffer.from('pay 100 EUR to Alice');
+
+async function publicKeyOf(who: string, publicId: string): Promise<Buffer> {
+  const out = ok(await send(who, Operation.Get, [ttlv.text(Tag.UniqueIdentifier, publicId)]));
+  return asBytes(child(child(child(child(out, Tag.PublicKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial))!;
+}
+async function signed(who: string, id: string, fields: [number, number][], data = message1): Promise<Answer> {
+  return send(who, Operation.Sign, [ttlv.text(Tag.UniqueIdentifier, id), parameters(fields), ttlv.bytes(Tag.Data, data)]);
+}
+async function verified(
+  who: string,
+  id: string,
+  fields: [number, number][],
+  signature: Buffer,
+  data = message1,
+): Promise<number | undefined> {
+  const out = ok(
+    await send(who, Operation.SignatureVerify, [
+      ttlv.text(Tag.UniqueIdentifier, id),
+      parameters(fields),
+      ttlv.bytes(Tag.Data, data),
+      ttlv.bytes(Tag.SignatureData, signature),
+    ]),
+  );
+  return asEnum(child(out, Tag.ValidityIndicator));
+}
+const signatureOf = (a: Answer): Buffer => asBytes(child(ok(a), Tag.SignatureData))!;
+
+describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signature Verify, RSA-OAEP', () => {
+  it('creates an RSA-2048 pair as one key seen as two linked objects', async () => {
+    const { privateId, publicId } = await createPair('prn_admin', rsa(2048));
+    expect(publicId).toBe(`${privateId}.public`);
+    const key = logs.get(TENANT)!.keys.get(privateId)!;
+    expect(key).toMatchObject({ keyType: 'RSA-2048', kmipOnly: true, exportable: false, state: 'Active' });
+
+    const attributes = async (id: string): Promise<Map<string, TtlvItem>> => {
+      const out = ok(await send('prn_admin', Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, id)]));
+      expect(asText(child(out, Tag.UniqueIdentifier))).toBe(id);
+      return new Map(
+        children(out, Tag.Attribute).map((a) => [asText(child(a, Tag.AttributeName))!, child(a, Tag.AttributeValue)!] as const),
+      );
+    };
+    const priv = await attributes(privateId);
+    const pub = await attributes(publicId);
+    expect(asEnum(priv.get('Object Type'))).toBe(ObjectType.PrivateKey);
+    expect(asEnum(pub.get('Object Type'))).toBe(ObjectType.PublicKey);
+    expect(asEnum(pub.get('Cryptographic Algorithm'))).toBe(CryptographicAlgorithm.RSA);
+    expect(pub.get('Cryptographic Length')).toMatchObject({ value: 2048 });
+    expect(asEnum(child(priv.get('Link'), Tag.LinkType))).toBe(LinkType.PublicKeyLink);
+    expect(asText(child(priv.get('Link'), Tag.LinkedObjectIdentifier))).toBe(publicId);
+    expect(asEnum(child(pub.get('Link'), Tag.LinkType))).toBe(LinkType.PrivateKeyLink);
+    expect(asText(child(pub.get('Link'), Tag.LinkedObjectIdentifier))).toBe(privateId);
+    expect(pub.get('Cryptographic Usage Mask')).toMatchObject({ value: 0x2 | 0x4 }); // Verify | Encrypt
+    expect(priv.get('Cryptographic Usage Mask')).toMatchObject({ value: 0x1 | 0x8 }); // Sign | Decrypt
+  });
+
+  it('signs with RSA PKCS#1 v1.5 and PSS and ECDSA; signatures verify with the served public key (Node) and over KMIP', async () => {
+    const cases: { common: TtlvItem[]; fields: [number, number][]; check: (spki: Buffer, sig: Buffer) => boolean }[] = [
+      {
+        common: rsa(2048),
+        fields: [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.SHA256WithRSA]],
+        check: (spki, sig) => verify('sha256', message1, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig),
+      },
+      {
+        common: rsa(3072),
+        fields: [
+          [Tag.PaddingMethod, PaddingMethod.PSS],
+          [Tag.HashingAlgorithm, HashingAlgorithm.SHA_384],
+        ],
+        check: (spki, sig) =>
+          verify(
+            'sha384',
+            message1,
+            { key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+            sig,
+          ),
+      },
+      {
+        common: ec(256),
+        fields: [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.ECDSAWithSHA256]],
+        check: (spki, sig) => verify('sha256', message1, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig),
+      },
+      {
+        common: [
+          attribute('Cryptographic Algorithm', ttlv.enum(Tag.AttributeValue, CryptographicAlgorithm.EC)),
+          attribute('Recommended Curve', ttlv.enum(Tag.AttributeValue, RecommendedCurve.P_384)),
+        ],
+        fields: [],
+        check: (spki, sig) => verify('sha384', message1, createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig),
+      },
+    ];
+    for (const { common, fields, check } of cases) {
+      const { privateId, publicId } = await createPair('prn_admin', common);
+      const signature = signatureOf(await signed('prn_user', privateId, fields));
+      const spki = await publicKeyOf('prn_user', publicId);
+      expect(check(spki, signature)).toBe(true);
+      expect(await verified('prn_user', publicId, fields, signature)).toBe(ValidityIndicator.Valid);
+      expect(await verified('prn_user', publicId, fields, signature, Buffer.from('pay 900 EUR to Mallory'))).toBe(
+        ValidityIndicator.Invalid,
+      );
+      const tampered = Buffer.from(signature);
+      tampered[10] = (tampered[10] ?? 0) ^ 1;
+      expect(await verified('prn_user', publicId, fields, tampered)).toBe(ValidityIndicator.Invalid);
+      expect(await verified('prn_user', publicId, fields, Buffer.alloc(3))).toBe(ValidityIndicator.Invalid);
+    }
+  });
+
+  it('creates Ed25519 pairs in KMIP 2.0 only', async () => {
+    const ed = [attribute('Cryptographic Algorithm', ttlv.enum(Tag.AttributeValue, CryptographicAlgorithm.Ed25519))];
+    const refused = await send('prn_admin', Operation.CreateKeyPair, [template(Tag.CommonTemplateAttribute, ed)]);
+    expect(refused.reason).toBe(ResultReason.InvalidField);
+    const payload = [
+      ttlv.struct(Tag.CommonAttributes, [ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.Ed25519)]),
+      ttlv.struct(Tag.PrivateKeyAttributes, []),
+      ttlv.struct(Tag.PublicKeyAttributes, []),
+    ];
+    const out = ok(await send('prn_admin', Operation.CreateKeyPair, payload, { version: [2, 0] }));
+    const privateId = asText(child(out, Tag.PrivateKeyUniqueIdentifier))!;
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, privateId)], { version: [2, 0] }));
+    const signature = signatureOf(await signed('prn_user', privateId, []));
+    const spki = await publicKeyOf('prn_user', `${privateId}.public`);
+    expect(verify(null, message1, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature)).toBe(true);
+  });
+
+  it('encrypts with RSA-OAEP-SHA256 on the public key and decrypts on the private key; a changed ciphertext is a Cryptographic Failure', async () => {
+    const { privateId, publicId } = await createPair('prn_admin', rsa(2048));
+    const oaep: [number, number][] = [
+      [Tag.PaddingMethod, PaddingMethod.OAEP],
+      [Tag.HashingAlgorithm, HashingAlgorithm.SHA_256],
+    ];
+    const sealed = ok(
+      await send('prn_user', Operation.Encrypt, [
+        ttlv.text(Tag.UniqueIdentifier, publicId),
+        parameters(oaep),
+        ttlv.bytes(Tag.Data, message1),
+      ]),
+    );
+    const ciphertext = asBytes(child(sealed, Tag.Data))!;
+    expect(ciphertext).toHaveLength(256);
+    const opened = ok(
+      await send('prn_user', Operation.Decrypt, [
+        ttlv.text(Tag.UniqueIdentifier, privateId),
+        parameters(oaep),
+        ttlv.bytes(Tag.Data, ciphertext),
+      ]),
+    );
+    expect(asBytes(child(opened, Tag.Data))).toEqual(message1);
+    // A ciphertext made outside Keyward with the served public key opens too.
+    const spki = await publicKeyOf('prn_user', publicId);
+    const outside = publicEncrypt(
+      { key: createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from('outside'),
+    );
+    const fromOutside = ok(
+      await send('prn_user', Operation.Decrypt, [ttlv.text(Tag.UniqueIdentifier, privateId), ttlv.bytes(Tag.Data, outside)]),
+    );
+    expect(asBytes(child(fromOutside, Tag.Data))?.toString()).toBe('outside');
+    const changed = Buffer.from(ciphertext);
+    changed[0] = (changed[0] ?? 0) ^ 1;
+    const bad = await send('prn_user', Operation.Decrypt, [ttlv.text(Tag.UniqueIdentifier, privateId), ttlv.bytes(Tag.Data, changed)]);
+    expect(bad.reason).toBe(ResultReason.CryptographicFailure);
+    const sha1 = await send('prn_user', Operation.Encrypt, [
+      ttlv.text(Tag.UniqueIdentifier, publicId),
+      parameters([[Tag.HashingAlgorithm, HashingAlgorithm.SHA_1]]),
+      ttlv.bytes(Tag.Data, message1),
+    ]);
+    expect(sha1.reason).toBe(ResultReason.InvalidField);
+    const tooLong = await send('prn_user', Operation.Encrypt, [
+      ttlv.text(Tag.UniqueIdentifier, publicId),
+      ttlv.bytes(Tag.Data, Buffer.alloc(191)),
+    ]);
+    expect(tooLong.reason).toBe(ResultReason.InvalidField);
+  });
+
+  it('uses each object for what it is: sign and decrypt on the private key, verify and encrypt on the public key', async () => {
+    const { privateId, publicId } = await createPair('prn_admin', rsa(2048));
+    const onPublic = await signed('prn_user', publicId, []);
+    expect(onPublic.reason).toBe(ResultReason.IllegalOperation);
+    expect(onPublic.text).toContain(`name ${privateId}`);
+    const encryptPrivate = await send('prn_user', Operation.Encrypt, [
+      ttlv.text(Tag.UniqueIdentifier, privateId),
+      ttlv.bytes(Tag.Data, message1),
+    ]);
+    expect(encryptPrivate.reason).toBe(ResultReason.IllegalOperation);
+    // EC keys do not encrypt; no key MACs; an EC key does not sign with an RSA scheme.
+    const ecPair = await createPair('prn_admin', ec(256));
+    const ecEncrypt = await send('prn_user', Operation.Encrypt, [
+      ttlv.text(Tag.UniqueIdentifier, ecPair.publicId),
+      ttlv.bytes(Tag.Data, message1),
+    ]);
+    expect(ecEncrypt.reason).toBe(ResultReason.IllegalOperation);
+    expect(
+      (await send('prn_user', Operation.Mac, [ttlv.text(Tag.UniqueIdentifier, privateId), ttlv.bytes(Tag.Data, message1)])).reason,
+    ).toBe(ResultReason.IllegalOperation);
+    expect(
+      (await signed('prn_user', ecPair.privateId, [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.SHA256WithRSA]])).reason,
+    ).toBe(ResultReason.IllegalOperation);
+    // A `.public` name of a symmetric key names nothing.
+    const aes = ok(
+      await send('prn_admin', Operation.Create, [
+        ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+        template(Tag.TemplateAttribute, [attribute('Cryptographic Algorithm', ttlv.enum(Tag.AttributeValue, CryptographicAlgorithm.AES))]),
+      ]),
+    );
+    const aesId = asText(child(aes, Tag.UniqueIdentifier))!;
+    expect((await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, `${aesId}.public`)])).reason).toBe(
+      ResultReason.ItemNotFound,
+    );
+  });
+
+  it('refuses the private key to Get (never extractable), an extractable pair, and bad create requests', async () => {
+    const { privateId } = await createPair('prn_admin', rsa(2048));
+    const get = await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, privateId)]);
+    expect(get.status).toBe(ResultStatus.OperationFailed);
+    expect(get.text).toContain('not exportable');
+    const extractable = await send('prn_admin', Operation.CreateKeyPair, [
+      template(Tag.CommonTemplateAttribute, [...rsa(2048), attribute('Extractable', ttlv.bool(Tag.AttributeValue, true))]),
+    ]);
+    expect(extractable.reason).toBe(ResultReason.InvalidField);
+    const rsa1024 = await send('prn_admin', Operation.CreateKeyPair, [template(Tag.CommonTemplateAttribute, rsa(1024))]);
+    expect(rsa1024.reason).toBe(ResultReason.InvalidField);
+    expect(rsa1024.text).toContain('RSA 2048/3072/4096');
+    const contradicting = await send('prn_admin', Operation.CreateKeyPair, [
+      template(Tag.CommonTemplateAttribute, ec(256)),
+      template(Tag.PublicKeyTemplateAttribute, [attribute('Cryptographic Length', ttlv.int(Tag.AttributeValue, 384))]),
+    ]);
+    expect(contradicting.reason).toBe(ResultReason.InvalidField);
+    const byUser = await send('prn_user', Operation.CreateKeyPair, [template(Tag.CommonTemplateAttribute, rsa(2048))]);
+    expect(byUser.reason).toBe(ResultReason.PermissionDenied);
+    const publicFormat = await send('prn_user', Operation.Get, [
+      ttlv.text(Tag.UniqueIdentifier, `${privateId}.public`),
+      ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw),
+    ]);
+    expect(publicFormat.reason).toBe(ResultReason.KeyFormatTypeNotSupported);
+    const pkcs1 = ok(
+      await send('prn_user', Operation.Get, [
+        ttlv.text(Tag.UniqueIdentifier, `${privateId}.public`),
+        ttlv.enum(Tag.KeyFormatType, KeyFormatType.PKCS1),
+      ]),
+    );
+    const der = asBytes(child(child(child(child(pkcs1, Tag.PublicKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial))!;
+    expect(createPublicKey({ key: der, format: 'der', type: 'pkcs1' }).asymmetricKeyDetails?.modulusLength).toBe(2048);
+  });
+
+  it('goes through the same checks as every key use: role, appliance ownership, tenant, grants, lifecycle', async () => {
+    // A kmip-client's pair is its own: another appliance cannot sign with it or read its public key.
+    const mine = await createPair('prn_app1', ec(256));
+    signatureOf(await signed('prn_app1', mine.privateId, []));
+    expect((await signed('prn_app2', mine.privateId, [])).reason).toBe(ResultReason.PermissionDenied);
+    expect((await send('prn_app2', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, mine.publicId)])).reason).toBe(
+      ResultReason.PermissionDenied,
+    );
+    // Administrators and auditors do not use keys.
+    expect((await signed('prn_admin', mine.privateId, [])).reason).toBe(ResultReason.PermissionDenied);
+    expect((await signed('prn_auditor', mine.privateId, [])).reason).toBe(ResultReason.PermissionDenied);
+    // Another tenant's principal does not see the key at all.
+    const outsiderSign = await send(
+      'prn_outsider',
+      Operation.Sign,
+      [ttlv.text(Tag.UniqueIdentifier, mine.privateId), ttlv.bytes(Tag.Data, message1)],
+      {
+        tenantId: OTHER_TENANT,
+      },
+    );
+    expect(outsiderSign.reason).toBe(ResultReason.ItemNotFound);
+    const outsider = await send('prn_outsider', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, mine.publicId)], {
+      tenantId: OTHER_TENANT,
+    });
+    expect(outsider.reason).toBe(ResultReason.ItemNotFound);
+    // Grants required: a key-user without a grant does not see the pair.
+    const granted = await createPair('prn_admin', ec(256), { tenantId: 'ten_pairs3' });
+    const noGrant = await send(
+      'prn_user',
+      Operation.Sign,
+      [ttlv.text(Tag.UniqueIdentifier, granted.privateId), ttlv.bytes(Tag.Data, message1)],
+      {
+        tenantId: 'ten_pairs3',
+      },
+    );
+    expect(noGrant.reason).toBe(ResultReason.ItemNotFound);
+    const noGrantGet = await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, granted.publicId)], {
+      tenantId: 'ten_pairs3',
+    });
+    expect(noGrantGet.reason).toBe(ResultReason.ItemNotFound);
+    // PreActive: nothing signs; Revoke (either object) deactivates the pair: it verifies, it no longer signs.
+    const fresh = await createPair('prn_admin', ec(256), { activate: false });
+    expect((await signed('prn_user', fresh.privateId, [])).reason).toBe(ResultReason.IllegalOperation);
+    const pair = await createPair('prn_admin', ec(384));
+    const signature = signatureOf(await signed('prn_user', pair.privateId, []));
+    ok(
+      await send('prn_admin', Operation.Revoke, [
+        ttlv.text(Tag.UniqueIdentifier, pair.publicId),
+        ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 6)]),
+      ]),
+    );
+    expect(logs.get(TENANT)!.keys.get(pair.privateId)?.state).toBe('Deactivated');
+    expect((await signed('prn_user', pair.privateId, [])).reason).toBe(ResultReason.IllegalOperation);
+    expect(await verified('prn_user', pair.publicId, [], signature)).toBe(ValidityIndicator.Valid);
+    // Every use left a usage record, refusals included.
+    expect(usage.filter((r) => r.operation === 'sign' && r.outcome === 'ok').length).toBeGreaterThan(5);
+    expect(usage.some((r) => r.operation === 'sign' && r.outcome === 'key-unusable')).toBe(true);
+  });
+
+  it('Locate answers both objects of a pair, and each by its own Object Type', async () => {
+    const named = attribute(
+      'Name',
+      ttlv.struct(Tag.AttributeValue, [ttlv.text(Tag.NameValue, 'pairs/located'), ttlv.enum(Tag.NameType, 1)]),
+    );
+    const { privateId, publicId } = await createPair('prn_admin', [...ec(256), named]);
+    const located = async (filters: TtlvItem[]): Promise<(string | undefined)[]> =>
+      children(ok(await send('prn_user', Operation.Locate, filters)), Tag.UniqueIdentifier).map(asText);
+    expect(await located([named])).toEqual([privateId, publicId]);
+    expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PublicKey))])).toEqual([publicId]);
+    expect(await located([named, attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PrivateKey))])).toEqual([privateId]);
+    expect(await located([attribute('Unique Identifier', ttlv.text(Tag.AttributeValue, publicId))])).toEqual([publicId]);
+  });
+
+  it('registers a private key (PKCS#8, PKCS#1, EC Private Key) as a pair; refuses a public key alone and what is no such key', async () => {
+    const registerKey = (der: Buffer, format: number, extra: TtlvItem[] = [], version: [number, number] = [1, 4]) =>
+      send(
+        'prn_admin',
+        Operation.Register,
+        [
+          ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
+          template(Tag.TemplateAttribute, []),
+          ttlv.struct(Tag.PrivateKey, [
+            ttlv.struct(Tag.KeyBlock, [
+              ttlv.enum(Tag.KeyFormatType, format),
+              ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, der)]),
+              ...extra,
+            ]),
+          ]),
+        ],
+        { version },
+      );
+    const forms: [ReturnType<typeof generateKeyPairSync>, number, 'pkcs8' | 'pkcs1' | 'sec1', string][] = [
+      [generateKeyPairSync('ec', { namedCurve: 'P-256' }), KeyFormatType.PKCS8, 'pkcs8', 'EC-P256'],
+      [generateKeyPairSync('rsa', { modulusLength: 2048 }), KeyFormatType.PKCS1, 'pkcs1', 'RSA-2048'],
+      [generateKeyPairSync('ec', { namedCurve: 'P-384' }), KeyFormatType.ECPrivateKey, 'sec1', 'EC-P384'],
+    ];
+    for (const [pair, format, type, keyType] of forms) {
+      const der = pair.privateKey.export({ format: 'der', type });
+      const id = asText(child(ok(await registerKey(der, format)), Tag.UniqueIdentifier))!;
+      const key = logs.get(TENANT)!.keys.get(id)!;
+      expect(key).toMatchObject({ keyType, origin: 'imported', kmipOnly: true, exportable: false });
+      const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+      expect(await publicKeyOf('prn_admin', `${id}.public`).catch(() => undefined)).toBeUndefined(); // admins do not use keys
+      ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, id)]));
+      expect(await publicKeyOf('prn_user', `${id}.public`)).toEqual(spki);
+      const signature = signatureOf(await signed('prn_user', id, []));
+      expect(verify(keyType === 'EC-P384' ? 'sha384' : 'sha256', message1, pair.publicKey, signature)).toBe(true);
+    }
+    const ec256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pkcs8 = ec256.privateKey.export({ format: 'der', type: 'pkcs8' });
+    const wrongLength = await registerKey(pkcs8, KeyFormatType.PKCS8, [ttlv.int(Tag.CryptographicLength, 384)]);
+    expect(wrongLength.reason).toBe(ResultReason.InvalidField);
+    expect(wrongLength.text).toContain('a EC-P256 key');
+    expect((await registerKey(Buffer.alloc(64, 7), KeyFormatType.PKCS8)).reason).toBe(ResultReason.InvalidField);
+    const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect((await registerKey(dsa, KeyFormatType.PKCS8)).text).toContain('no type Keyward holds');
+    expect((await registerKey(pkcs8, KeyFormatType.Raw)).reason).toBe(ResultReason.KeyFormatTypeNotSupported);
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect((await registerKey(ed, KeyFormatType.PKCS8)).reason).toBe(ResultReason.InvalidField); // Ed25519 is a 2.0 object
+    const publicOnly = await send('prn_admin', Operation.Register, [
+      ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
+      template(Tag.TemplateAttribute, []),
+      ttlv.struct(Tag.PublicKey, [
+        ttlv.struct(Tag.KeyBlock, [
+          ttlv.enum(Tag.KeyFormatType, KeyFormatType.X509),
+          ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, ec256.publicKey.export({ format: 'der', type: 'spki' }))]),
+        ]),
+      ]),
+    ]);
+    expect(publicOnly.reason).toBe(ResultReason.FeatureNotSupported);
+    const byUser = await send('prn_user', Operation.Register, [ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey)]);
+    expect(byUser.reason).toBe(ResultReason.PermissionDenied);
+  });
+
+  it('lists Create Key Pair, Sign and Signature Verify in Query', async () => {
+    const out = ok(await send('prn_user', Operation.Query, [ttlv.enum(Tag.QueryFunction, 1), ttlv.enum(Tag.QueryFunction, 2)]));
+    const ops = children(out, Tag.Operation).map(asEnum);
+    expect(ops).toEqual(expect.arrayContaining([Operation.CreateKeyPair, Operation.Sign, Operation.SignatureVerify]));
+    expect(children(out, Tag.ObjectType).map(asEnum)).toEqual(expect.arrayContaining([ObjectType.PublicKey, ObjectType.PrivateKey]));
+  });
+});

@@ -1,0 +1,160 @@
+import { newId } from '@keyward/auth';
+import { pkcs8Of, privateKeyTypeOf, type PrivateKeyForm } from '@keyward/crypto';
+import type { AsymmetricKeyType } from '@keyward/domain';
+import { asEnum, asInt, child, KeyFormatType, ObjectType, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { nameValue, readAttributes, type KmipAttribute } from '../kmip-attributes';
+import { fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
+import { publicKeyUid } from '../kmip-key-pair';
+import { KMIP_PAIR_TYPES, pairTypeFor, SUPPORTED_KEY_PAIRS } from '../kmip-key-types';
+import { createAttributes, createWithMaterial, keyBlockOf, register, requestAttributes } from './kmip-create.operations';
+
+/** The attributes of one part of a Create Key Pair request (1.x Template-Attribute, 2.0 Attributes). */
+const partAttributes = (payload: TtlvItem | undefined, template: number, attributes: number): KmipAttribute[] => [
+  ...readAttributes(child(payload, template)),
+  ...readAttributes(child(payload, attributes), true),
+];
+
+/** What a Public Key template may say: the pair's own name, algorithm and length again, and a usage mask (the public key's is derived). */
+const PUBLIC_ATTRIBUTES = new Set([
+  'Name',
+  'Cryptographic Algorithm',
+  'Cryptographic Length',
+  'Recommended Curve',
+  'Cryptographic Usage Mask',
+]);
+
+/** The public key object shares the key's attributes: what it names must be what the pair is given, or is refused. */
+function requirePublicAttributes(publicAttributes: readonly KmipAttribute[], pair: readonly KmipAttribute[]): KmipAttribute[] {
+  const extra: KmipAttribute[] = [];
+  for (const a of publicAttributes) {
+    if (!PUBLIC_ATTRIBUTES.has(a.name))
+      fail(
+        ResultReason.InvalidField,
+        `the public key shares its pair's attributes: give ${a.name} in the common or private key attributes`,
+      );
+    if (a.name === 'Cryptographic Usage Mask') continue;
+    const same = pair.find((b) => b.name === a.name);
+    const value = (x: KmipAttribute): string | number | undefined =>
+      x.name === 'Name' ? nameValue(x.value) : (asInt(x.value) ?? asEnum(x.value));
+    if (same === undefined) extra.push(a);
+    else if (value(same) !== value(a)) fail(ResultReason.InvalidField, `the public and private keys of a pair have one ${a.name}`);
+  }
+  return extra;
+}
+
+/**
+ * Create Key Pair: one Keyward key of an asymmetric type (RSA-2048/3072/4096, EC-P256/P384, and
+ * Ed25519 in KMIP 2.0) with a fresh private key, created through the same use case as Create, and
+ * answered as two linked objects: the Private Key `<keyId>` and the Public Key `<keyId>.public`
+ * (kmip-key-pair.ts). The common and private key attributes are the key's; the public key's may only
+ * repeat them.
+ */
+export async function createKeyPair(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, MANAGERS, 'create keys');
+  const common = partAttributes(payload, Tag.CommonTemplateAttribute, Tag.CommonAttributes);
+  const privateAttributes = partAttributes(payload, Tag.PrivateKeyTemplateAttribute, Tag.PrivateKeyAttributes);
+  const pair = [...common, ...privateAttributes];
+  const all = [...pair, ...requirePublicAttributes(partAttributes(payload, Tag.PublicKeyTemplateAttribute, Tag.PublicKeyAttributes), pair)];
+  const curves = all.filter((a) => a.name === 'Recommended Curve');
+  if (curves.length > 1) fail(ResultReason.InvalidField, 'Recommended Curve may be given once');
+  const { find, options } = createAttributes(
+    all.filter((a) => a.name !== 'Recommended Curve'),
+    call,
+  );
+  const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
+  const length = asInt(find('Cryptographic Length')?.value);
+  const curve = asEnum(curves[0]?.value);
+  const keyType = pairTypeFor(algorithm, length, curve, isKmip2(call));
+  if (keyType === undefined) {
+    return fail(
+      ResultReason.InvalidField,
+      `Cryptographic Algorithm ${algorithm ?? 'none'} with Cryptographic Length ${length ?? 'none'}${curve === undefined ? '' : ` and Recommended Curve ${curve}`} is not supported: ${SUPPORTED_KEY_PAIRS}`,
+    );
+  }
+  if (options.exportable === true)
+    fail(ResultReason.InvalidField, 'the private key of a pair is not extractable: its public key is served by Get instead');
+  const keyId = newId('key');
+  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, ...options }));
+  call.placeholder = keyId;
+  return [ttlv.text(Tag.PrivateKeyUniqueIdentifier, keyId), ttlv.text(Tag.PublicKeyUniqueIdentifier, publicKeyUid(keyId))];
+}
+
+const FORMS: Readonly<Record<number, PrivateKeyForm>> = {
+  [KeyFormatType.PKCS8]: 'pkcs8',
+  [KeyFormatType.PKCS1]: 'pkcs1',
+  [KeyFormatType.ECPrivateKey]: 'sec1',
+};
+
+/** The type of a registered private key, read from the key; the Cryptographic Algorithm and Length given must agree. */
+function registeredType(
+  material: Buffer,
+  given: { algorithm?: number | undefined; bits?: number | undefined },
+  call: Call,
+): AsymmetricKeyType {
+  const keyType = privateKeyTypeOf(material);
+  if (keyType === undefined) return fail(ResultReason.InvalidField, `the private key is of no type Keyward holds: ${SUPPORTED_KEY_PAIRS}`);
+  const type = KMIP_PAIR_TYPES[keyType];
+  if ((given.algorithm !== undefined && !type.named.includes(given.algorithm)) || (given.bits !== undefined && given.bits !== type.bits))
+    fail(ResultReason.InvalidField, `Cryptographic Algorithm or Length does not match the key material, a ${keyType} key`);
+  if (type.kmip2 === true && !isKmip2(call)) fail(ResultReason.InvalidField, `${keyType} keys are KMIP 2.0 objects`);
+  return keyType;
+}
+
+/**
+ * Register of a Private Key: the caller's key (PKCS#8, PKCS#1 for RSA or EC Private Key, DER) becomes
+ * a key pair like one Create Key Pair makes (`<keyId>`, `<keyId>.public`), through the same
+ * `key.create` command as every Register (`origin: imported`, the material's length; its check
+ * value is the public key's digest). Its type is read from the key itself (Node's crypto), and a
+ * Cryptographic Algorithm or Length given must agree. The bytes in the request are zeroed.
+ */
+async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  requireRole(call, MANAGERS, 'register keys');
+  const { find, options } = createAttributes(requestAttributes(payload), call);
+  const object = child(payload, Tag.PrivateKey);
+  const block = keyBlockOf(object, Object.keys(FORMS).map(Number));
+  const form = FORMS[asEnum(child(child(object, Tag.KeyBlock), Tag.KeyFormatType)) ?? KeyFormatType.PKCS8] ?? 'pkcs8';
+  const material = pkcs8Of(block.material, form);
+  block.material.fill(0);
+  if (material === undefined) return fail(ResultReason.InvalidField, `the Key Material is not a ${form.toUpperCase()} private key (DER)`);
+  let keyType: AsymmetricKeyType;
+  try {
+    keyType = registeredType(
+      material,
+      {
+        algorithm: block.algorithm ?? asEnum(find('Cryptographic Algorithm')?.value),
+        bits: block.bits ?? asInt(find('Cryptographic Length')?.value),
+      },
+      call,
+    );
+    if (options.exportable === true) fail(ResultReason.InvalidField, 'the private key of a pair is not extractable');
+  } catch (err: unknown) {
+    material.fill(0);
+    throw err;
+  }
+  const keyId = newId('key');
+  const materialBytes = material.length;
+  await createWithMaterial(
+    deps,
+    call,
+    keyId,
+    keyType,
+    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options }),
+    material,
+  );
+  call.placeholder = keyId;
+  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+}
+
+/** Register: a Private Key becomes a key pair (registerPrivateKey); a Public Key alone cannot be kept; the rest as register. */
+export function registerObject(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
+  const objectType = asEnum(child(payload, Tag.ObjectType));
+  if (objectType === ObjectType.PrivateKey) return registerPrivateKey(deps, payload, call);
+  if (objectType === ObjectType.PublicKey) {
+    requireRole(call, MANAGERS, 'register keys');
+    return fail(
+      ResultReason.FeatureNotSupported,
+      'a public key alone cannot be registered: Keyward keeps a key pair by its private key (register it; its public key is <keyId>.public)',
+    );
+  }
+  return register(deps, payload, call);
+}
