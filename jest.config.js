@@ -34,6 +34,12 @@ module.exports = {
         '<rootDir>/test/**/*.spec.ts',
       ],
     },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+    {
+      ...shared,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
+      slowTestThreshold: 30,
+    },
   ],
 };

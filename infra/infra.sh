@@ -2,15 +2,27 @@
 # Local infrastructure for development and tests: a single-node Apache Kafka (KRaft) run from
 # its Maven Central jars and FerretDB (MongoDB wire protocol, SQLite backend) built from the Go
 # module proxy. Verbs: up | down | status. Idempotent; each component is readiness-checked.
+# Opt-in: KEYWARD_STORE=mongodb (or the component `mongodb`) runs a real MongoDB 6.0 single-node
+# replica set (infra/mongodb, fetched at run time) on 127.0.0.1:27018 instead of FerretDB.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-components=(ferretdb kafka)
+case "${KEYWARD_STORE:-ferretdb}" in
+  ferretdb) components=(ferretdb kafka) ;;
+  mongodb) components=(mongodb kafka) ;;
+  *) echo "infra: KEYWARD_STORE must be ferretdb or mongodb (got '${KEYWARD_STORE}')" >&2; exit 2 ;;
+esac
 
-usage() { echo "usage: infra.sh up|down|status [ferretdb|kafka ...]" >&2; exit 2; }
+usage() { echo "usage: infra.sh up|down|status [ferretdb|mongodb|kafka ...]" >&2; exit 2; }
 verb=${1:-}; shift || true
 [[ $# -gt 0 ]] && components=("$@")
 
-run() { bash "$here/$1/$1.sh" "$2"; }
+run() {
+  case "$1" in
+    ferretdb | kafka) bash "$here/$1/$1.sh" "$2" ;;
+    mongodb) bash "$here/mongodb/mongod.sh" "$2" ;;
+    *) echo "infra: unknown component '$1'" >&2; return 2 ;;
+  esac
+}
 
 case "$verb" in
   up)

@@ -6,10 +6,13 @@ import { dirname, join } from 'node:path';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const infraScript = join(repoRoot, 'infra', 'infra.sh');
 
-/** Components to run locally: those whose connection setting is not given. */
+/**
+ * Components to run locally: those whose connection setting is not given. The store is FerretDB,
+ * or a real MongoDB replica set with KEYWARD_STORE=mongodb (infra/mongodb).
+ */
 export function localComponents(env = process.env) {
   const wanted = [];
-  if (!env.MONGODB_URI?.trim()) wanted.push('ferretdb');
+  if (!env.MONGODB_URI?.trim()) wanted.push(env.KEYWARD_STORE === 'mongodb' ? 'mongodb' : 'ferretdb');
   if (!env.KAFKA_BROKERS?.trim()) wanted.push('kafka');
   return wanted;
 }
@@ -19,6 +22,7 @@ export function localEnv(components, env = process.env) {
   const out = {};
   if (components.includes('kafka')) out.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT || 9092}`;
   if (components.includes('ferretdb')) out.MONGODB_URI = `mongodb://127.0.0.1:${env.MONGO_PORT || 27017}`;
+  if (components.includes('mongodb')) out.MONGODB_URI = `mongodb://127.0.0.1:${env.MONGOD_PORT || 27018}/?replicaSet=rs0`;
   return out;
 }
 

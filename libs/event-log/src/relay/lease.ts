@@ -24,7 +24,8 @@ interface LeaseHeadDocument {
  * The holder deletes its old term documents as it renews, so a taker whose clock lags would find
  * an old term free again: before claiming a term, a taker reads the lease's head (the newest term
  * renewed into, raised before any term is deleted) and refuses a term below it. Every read and
- * write is by `_id` or an insert.
+ * write is by `_id` or an insert, except the deletes of old terms, by name and term (the `name_term`
+ * index on MongoDB; a handful of documents per lease either way).
  */
 export class Lease {
   readonly owner = randomUUID();
@@ -47,6 +48,18 @@ export class Lease {
   }
 
   private held: number | undefined;
+  /** The `name_term` index, created once per process (again on the next acquire if creating it failed). */
+  private indexed: Promise<void> | undefined;
+
+  private ensureIndex(): Promise<void> {
+    this.indexed ??= this.terms.createIndex({ name: 1, term: 1 }, { name: 'name_term' }, undefined).then(
+      () => undefined,
+      () => {
+        this.indexed = undefined;
+      },
+    );
+    return this.indexed;
+  }
 
   /** The term the last `acquire` found this process holding (undefined: it did not hold the lease). */
   get heldTerm(): number | undefined {
@@ -57,6 +70,7 @@ export class Lease {
   async acquire(now = Date.now()): Promise<boolean> {
     const term = Math.floor(now / this.ttlMs);
     this.held = undefined;
+    await this.ensureIndex();
     const holds = await this.claim(term);
     if (holds) this.held = term;
     if (holds && now - term * this.ttlMs > this.ttlMs / 2 && !this.known.has(term + 1)) {
