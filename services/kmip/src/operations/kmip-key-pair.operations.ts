@@ -1,7 +1,19 @@
 import { newId } from '@keyward/auth';
 import { pkcs8Of, privateKeyTypeOf, type PrivateKeyForm } from '@keyward/crypto';
 import type { AsymmetricKeyType } from '@keyward/domain';
-import { asEnum, asInt, child, KeyFormatType, ObjectType, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import {
+  asBool,
+  asEnum,
+  asInt,
+  child,
+  CryptographicUsageMask,
+  KeyFormatType,
+  ObjectType,
+  ResultReason,
+  Tag,
+  ttlv,
+  type TtlvItem,
+} from '@keyward/kmip';
 import { nameValue, readAttributes, type KmipAttribute } from '../kmip-attributes';
 import { fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { publicKeyUid } from '../kmip-key-pair';
@@ -71,12 +83,28 @@ export async function createKeyPair(deps: KmipDeps, payload: TtlvItem | undefine
       `Cryptographic Algorithm ${algorithm ?? 'none'} with Cryptographic Length ${length ?? 'none'}${curve === undefined ? '' : ` and Recommended Curve ${curve}`} is not supported: ${SUPPORTED_KEY_PAIRS}`,
     );
   }
-  if (options.exportable === true)
-    fail(ResultReason.InvalidField, 'the private key of a pair is not extractable: its public key is served by Get instead');
+  refuseExtractable(find);
   const keyId = newId('key');
-  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, ...options }));
+  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({
+    kind: 'key.create',
+    keyId,
+    keyType,
+    kcv,
+    ...options,
+    exportable: false,
+  }));
   call.placeholder = keyId;
   return [ttlv.text(Tag.PrivateKeyUniqueIdentifier, keyId), ttlv.text(Tag.PublicKeyUniqueIdentifier, publicKeyUid(keyId))];
+}
+
+/**
+ * A pair asked to be extractable (Extractable true, or the Export usage) is refused; an appliance's
+ * default (its own symmetric keys are extractable) does not apply: a pair's private key never leaves.
+ */
+function refuseExtractable(find: (name: string) => KmipAttribute | undefined): void {
+  const mask = asInt(find('Cryptographic Usage Mask')?.value) ?? 0;
+  if (asBool(find('Extractable')?.value) === true || (mask & CryptographicUsageMask.Export) !== 0)
+    fail(ResultReason.InvalidField, 'the private key of a pair is not extractable: its public key is served by Get instead');
 }
 
 const FORMS: Readonly<Record<number, PrivateKeyForm>> = {
@@ -126,7 +154,7 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
       },
       call,
     );
-    if (options.exportable === true) fail(ResultReason.InvalidField, 'the private key of a pair is not extractable');
+    refuseExtractable(find);
   } catch (err: unknown) {
     material.fill(0);
     throw err;
@@ -138,7 +166,7 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
     call,
     keyId,
     keyType,
-    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options }),
+    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, exportable: false }),
     material,
   );
   call.placeholder = keyId;
