@@ -2,6 +2,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import {
   requireAccess,
   requireKeyAccess,
+  requireRead,
   requireTenantActive,
   type AccessContext,
   type Actor,
@@ -119,7 +120,12 @@ export function decisionContext(call: Call): DecisionContext {
 export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
   asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder ?? '';
 
-/** The key a payload names, from the tenant's log (an unknown one is looked for again in the store before it is refused). */
+/**
+ * The key a payload names, from the tenant's log (an unknown one is looked for again in the store
+ * before it is refused), if the caller may see it: an appliance's ownership, then the domain's
+ * read rule (a key-user of a grants-required tenant without a grant on it gets Item Not Found, as
+ * if it did not exist; with a grant that does not allow read, Permission Denied).
+ */
 export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<{ key: KeyState; log: TenantLog }> {
   const id = asText(child(payload, Tag.UniqueIdentifier)) ?? call.placeholder;
   if (id === undefined) return fail(ResultReason.MissingData, 'Unique Identifier is required');
@@ -127,6 +133,7 @@ export async function findKey(deps: KmipDeps, payload: TtlvItem | undefined, cal
     const key = log.keys.get(id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
     requireOwnership(call, key);
+    requireRead(log, actorOf(call), key, id, businessNow());
     return { key, log };
   });
   call.placeholder = found.key.keyId;

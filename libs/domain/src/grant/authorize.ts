@@ -1,6 +1,6 @@
 import type { KeyState } from '../key/key.state';
 import type { TenantLog } from '../keyset/keyset';
-import type { Actor } from '../shared/actor';
+import type { Actor, Role } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
 import { AAD_OPERATIONS, GRANTEE_ROLES, type GrantMode, type GrantOperation, type GrantState, type KeySelector } from './grant.types';
 import { isOwnershipBound, mayActOnKey } from '../key/key.ownership';
@@ -78,6 +78,34 @@ export function authorize(
   }
   return { allowed: false, status: 403, reason: refusal, message: REFUSAL_MESSAGES[refusal](key.keyId, operation) };
 }
+
+/**
+ * Whether grants decide which keys a role may see: the roles that use keys (key-users by their
+ * grants, an appliance identity by its ownership). Administrators and auditors see every key of
+ * their tenant; their role decides what they may do with it.
+ */
+export const seesByGrant = (role: Role): boolean => GRANTEE_ROLES.includes(role) || isOwnershipBound(role);
+
+/**
+ * The one visibility rule: whether `principal` may know of `key` and read its metadata (REST key
+ * get and list, KMIP Locate, Get Attributes and Get Attribute List). In a grants-required tenant a
+ * key-user needs a grant allowing `read` (no grant covering the key: 404, as if it did not exist;
+ * a grant without `read`: 403), a kmip-client sees the keys it owns; everyone else, and everyone
+ * in an open tenant, is decided by role (and ownership, see mayReadKey).
+ */
+export function authorizeRead(log: TenantLog, principal: Actor, key: KeyState | undefined, now: Date): AccessDecision {
+  if (!seesByGrant(principal.role)) return { allowed: true, grantId: null };
+  return authorize(log, principal, key, 'read', {}, now);
+}
+
+/** authorizeRead, as a DomainError when refused (`not-found` 404 or `forbidden` 403). */
+export function requireRead(log: TenantLog, principal: Actor, key: KeyState | undefined, keyRef: string, now: Date): void {
+  if (seesByGrant(principal.role)) requireAccess(log, principal, key, keyRef, 'read', {}, now);
+}
+
+/** Whether a listing (REST key list, KMIP Locate) shows `key` to `principal`: its ownership (appliances) and authorizeRead. */
+export const mayReadKey = (log: TenantLog, principal: Actor, key: KeyState, now: Date): boolean =>
+  mayActOnKey(principal, key) && authorizeRead(log, principal, key, now).allowed;
 
 /** authorize, as a DomainError when refused (`forbidden` 403 or `not-found` 404); answers the grant id. */
 export function requireAccess(

@@ -1,4 +1,5 @@
-import { mayActOnKey, type KeyState } from '@keyward/domain';
+import { mayReadKey, type KeyState } from '@keyward/domain';
+import { businessNow } from '@keyward/platform';
 import { isStored, matchesStored } from '../kmip-stored-attributes';
 import { asBool, asDate, asEnum, asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import {
@@ -76,7 +77,7 @@ function matcher(filter: KmipAttribute): (key: KeyState) => boolean {
   }
 }
 
-/** Locate: the tenant's keys matching every filter, newest first; Maximum Items and Offset Items page them. */
+/** Locate: the tenant's keys the caller may see (ownership, read grants) matching every filter, newest first; Maximum Items and Offset Items page them. */
 export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'locate keys');
   const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes), true)];
@@ -91,8 +92,10 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
   const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
   const log = await deps.executor.current(call.principal.tenantId);
   const actor = actorOf(call);
+  const now = businessNow();
+  // Only the keys the caller may see (the domain's one visibility rule): others are not answered at all.
   const found = [...log.keys.values()]
-    .filter((k) => mayActOnKey(actor, k) && matchers.every((m) => m(k)))
+    .filter((k) => mayReadKey(log, actor, k, now) && matchers.every((m) => m(k)))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
   return page.map((k) => ttlv.text(Tag.UniqueIdentifier, k.keyId));
