@@ -240,13 +240,13 @@ describe('requireAccess', () => {
   });
 });
 
-describe('authorize: a kmip-client in a grants-required tenant (ownership is its standing grant)', () => {
+describe('authorize: a kmip-client in a grants-required tenant (its standing ownership grant, ownership-grant.spec.ts)', () => {
   it('allows every operation on the keys it owns and answers 404 for any other key, granted to others or not', () => {
     const log = tenant();
     applyCommand(log, { kind: 'key.create', keyId: 'key_array001', keyType: 'AES-256-GCM', kcv: 'k3' }, ctx(ARRAY, day(-2)));
     grant(log, { ids: [PAY] }, ['encrypt']);
     for (const op of GRANT_OPERATIONS) {
-      expect(check(log, 'key_array001', op, {}, NOW, ARRAY)).toEqual({ allowed: true, grantId: null });
+      expect(check(log, 'key_array001', op, {}, NOW, ARRAY)).toEqual({ allowed: true, grantId: 'grtown_array0001' });
       expect(check(log, 'key_array001', op, {}, NOW, TAPE)).toMatchObject({ allowed: false, status: 404, reason: 'no-grant' });
       expect(check(log, PAY, op, {}, NOW, ARRAY)).toMatchObject({ allowed: false, status: 404, reason: 'no-grant' });
     }

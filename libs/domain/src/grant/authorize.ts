@@ -29,9 +29,10 @@ export type AccessDecision =
 /** A tenant's grant mode: logs written before grants existed (no mode recorded) are `open`. */
 export const grantModeOf = (log: TenantLog): GrantMode => log.tenant?.policy.grants ?? 'open';
 
-/** Whether a selector covers a key (as the key is now: alias and labels can change). */
-export function selects(selector: KeySelector, key: KeyState): boolean {
+/** Whether a selector covers a key for the grant's principal (as the key is now: alias, labels and owner can change). */
+export function selects(selector: KeySelector, key: KeyState, grantee: string): boolean {
   if ('ids' in selector) return selector.ids.includes(key.keyId);
+  if ('owned' in selector) return key.owner === grantee;
   if ('aliasPrefix' in selector) return key.alias !== null && key.alias.startsWith(selector.aliasPrefix);
   for (const name in selector.labels) if (key.labels[name] !== selector.labels[name]) return false;
   return true;
@@ -53,18 +54,19 @@ export function authorize(
   context: AccessContext,
   now: Date,
 ): AccessDecision {
-  if (grantModeOf(log) === 'open') return { allowed: true, grantId: null };
+  // An appliance identity (kmip-client) is decided by its grants in every tenant: its standing
+  // ownership grant (ownershipGrantOf), or narrower ones an administrator gave it instead, and
+  // only on the keys it owns (key.ownership.ts).
+  const bound = isOwnershipBound(principal.role);
+  if (!bound && grantModeOf(log) === 'open') return { allowed: true, grantId: null };
   if (key === undefined) return { allowed: false, status: 404, reason: 'no-grant', message: 'key not found' };
-  // An appliance identity (kmip-client) holds a standing grant on the keys it owns (key.ownership.ts).
-  if (isOwnershipBound(principal.role)) {
-    return mayActOnKey(principal, key)
-      ? { allowed: true, grantId: null }
-      : { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
+  if (bound && !mayActOnKey(principal, key)) {
+    return { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
   }
   let refusal: AccessRefusal | undefined;
   const aad = new LazyAad(context.aad);
   for (const grant of log.grantsFor(principal.principalId, key.keyId)) {
-    if (!selects(grant.keys, key)) continue;
+    if (!selects(grant.keys, key, grant.principalId)) continue;
     if (!grant.operations.includes(operation)) {
       refusal ??= 'operation-not-granted';
       continue;
@@ -199,12 +201,14 @@ export function accessTo(log: TenantLog, key: KeyState, at: Date): { readonly mo
   for (const principal of log.principals.values()) {
     if (principal.revokedAt !== null || !GRANTEE_ROLES.includes(principal.role)) continue;
     const { principalId, role } = principal;
-    if (mode === 'open') {
+    // An appliance identity only ever reaches the keys it owns, and only under its grants (authorize).
+    if (isOwnershipBound(role) && key.owner !== principalId) continue;
+    if (mode === 'open' && !isOwnershipBound(role)) {
       access.push({ principalId, role, grantId: null, operations: OPEN_OPERATIONS, conditions: {}, inForce: true });
       continue;
     }
     for (const grant of log.grantsOf(principalId)) {
-      if (!selects(grant.keys, key)) continue;
+      if (!selects(grant.keys, key, principalId)) continue;
       const { notBefore, notAfter } = grant.conditions;
       const t = at.getTime();
       const inForce = (notBefore === undefined || t >= Date.parse(notBefore)) && (notAfter === undefined || t < Date.parse(notAfter));

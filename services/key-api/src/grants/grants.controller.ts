@@ -69,7 +69,7 @@ export class GrantsController {
     for (const grant of log.grants.values()) {
       if (principalId !== undefined && grant.principalId !== principalId) continue;
       if (q.revoked === 'exclude' && grant.revokedAt !== null) continue;
-      if (q.keyId !== undefined && (key === undefined || !selects(grant.keys, key))) continue;
+      if (q.keyId !== undefined && (key === undefined || !selects(grant.keys, key, grant.principalId))) continue;
       items.push(grantBody(grant));
     }
     return { mode: grantModeOf(log), items };
