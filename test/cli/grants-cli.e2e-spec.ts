@@ -152,7 +152,7 @@ describe('keyward grants against a running key-api', () => {
     for (const [args, message] of [
       [['--principal', user.principalId, '--key', keyId], /--operations is required/],
       [['--principal', user.principalId, '--operations', 'encrypt,launch', '--key', keyId], /unknown operation\(s\) launch/],
-      [['--principal', user.principalId, '--operations', 'encrypt'], /exactly one of --key, --alias-prefix or --label/],
+      [['--principal', user.principalId, '--operations', 'encrypt'], /exactly one of --key, --alias-prefix, --label or --owned/],
       [['--principal', user.principalId, '--operations', 'encrypt', '--key', keyId, '--alias-prefix', 'x'], /exactly one of/],
       [['--principal', user.principalId, '--operations', 'encrypt', '--label', 'team'], /--label takes name=value/],
       [['--operations', 'encrypt', '--key', keyId], /--principal is required/],

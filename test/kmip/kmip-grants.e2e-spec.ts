@@ -306,4 +306,29 @@ describe('KMIP grants matrix (issue 18): principals x keys x operations, real km
     expect(await cell(user, 'Locate', keys.aes)).toBe('listed');
     expect(await cell(user, 'Encrypt', keys.aes)).toBe('denied');
   });
+  it("a kmip-client's ownership is a revocable grant: revoked, its own key no longer exists for it; an owned grant narrows it", async () => {
+    const standing = `grtown_${array.principalId.slice(array.principalId.indexOf('_') + 1)}`;
+    const listed = await stack.call(required.adminKey, 'GET', `/v1/grants?principalId=${array.principalId}`);
+    expect(listed.json<{ items: { grantId: string; keys: unknown; operations: string[] }[] }>().items).toEqual([
+      expect.objectContaining({ grantId: standing, keys: { owned: true } }),
+    ]);
+    expect((await stack.call(required.adminKey, 'DELETE', `/v1/grants/${standing}`)).status).toBe(200);
+    await stack.api.waitFor(async () => (await cell(array, 'Encrypt', keys.arrayAes)) === 'not-found', 30_000);
+    await row(array, keys.arrayAes, all('not-found'));
+    expect(await cell(array, 'MAC', keys.arrayHmac)).toBe('not-found');
+    // Still the owner (REST shows it); an administrator gives it back less: encrypt, decrypt and read on what it owns.
+    expect((await stack.call(required.adminKey, 'GET', `/v1/keys/${keys.arrayAes}`)).json<{ owner: string }>().owner).toBe(
+      array.principalId,
+    );
+    const narrowed = await stack.call(required.adminKey, 'POST', '/v1/grants', {
+      principalId: array.principalId,
+      operations: ['encrypt', 'decrypt', 'read'],
+      keys: { owned: true },
+    });
+    expect(narrowed.status).toBe(201);
+    await row(array, keys.arrayAes, { Get: 'denied', Encrypt: 'ok', Decrypt: 'ok', MAC: 'denied', GetAttributes: 'ok', Locate: 'listed' });
+    expect(await cell(array, 'MAC', keys.arrayHmac)).toBe('denied');
+    // Still bounded by ownership: the owned grant reaches no key it does not own.
+    await row(array, keys.aes, all('denied'));
+  });
 });

@@ -49,28 +49,28 @@ function operationsOf(text: string | undefined): GrantOperation[] {
   return ops as GrantOperation[];
 }
 
-/** The key selector: exactly one of --key (repeatable), --alias-prefix, --label (repeatable, all must match). */
-function selectorOf(
-  keys: readonly string[] | undefined,
-  aliasPrefix: string | undefined,
-  labels: readonly string[] | undefined,
-): CreateBody['keys'] {
-  const given = [
-    keys?.length ? 'key' : undefined,
-    aliasPrefix === undefined ? undefined : 'alias-prefix',
-    labels?.length ? 'label' : undefined,
-  ];
-  if (given.filter((g) => g !== undefined).length !== 1)
-    throw new UsageError('name the keys with exactly one of --key, --alias-prefix or --label');
-  if (keys?.length) return { ids: keys.flatMap(listOf) };
+/** The key selector: exactly one of --key (repeatable), --alias-prefix, --label (repeatable, all must match), --owned. */
+function selectorOf(values: {
+  readonly key?: readonly string[];
+  readonly 'alias-prefix'?: string;
+  readonly label?: readonly string[];
+  readonly owned?: boolean;
+}): CreateBody['keys'] {
+  const { key, label, owned } = values;
+  const aliasPrefix = values['alias-prefix'];
+  const given = [(key?.length ?? 0) > 0, aliasPrefix !== undefined, (label?.length ?? 0) > 0, owned === true].filter(Boolean);
+  if (given.length !== 1) throw new UsageError('name the keys with exactly one of --key, --alias-prefix, --label or --owned');
+  if (key !== undefined && key.length > 0) return { ids: key.flatMap(listOf) };
   if (aliasPrefix !== undefined) return { aliasPrefix };
-  return { labels: pairs(labels ?? [], 'label') };
+  if (owned === true) return { owned: true };
+  return { labels: pairs(label ?? [], 'label') };
 }
 
 /** A selector or conditions object as one short cell. */
 function describeKeys(keys: Grant['keys']): string {
   if (Array.isArray(keys.ids)) return `ids ${(keys.ids as string[]).join(',')}`;
   if (typeof keys.aliasPrefix === 'string') return `alias ${keys.aliasPrefix}*`;
+  if (keys.owned === true) return 'owned';
   const labels = (keys.labels ?? {}) as Record<string, string>;
   return `labels ${Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
@@ -124,17 +124,19 @@ export const grants = defineGroup({
     }),
     create: apiVerb({
       summary:
-        'Grant a key-user operations on keys, optionally under conditions (under dual control when the tenant policy lists grant.create)',
+        'Grant a key-user (or kmip-client) operations on keys, optionally under conditions (under dual control when the tenant policy lists grant.create)',
       details:
-        'Name the keys with exactly one of --key (ids; repeatable or comma-separated), --alias-prefix, or --label (repeatable; a key must carry all). ' +
+        'Name the keys with exactly one of --key (ids; repeatable or comma-separated), --alias-prefix, --label (repeatable; a key must carry all), ' +
+        'or --owned (a kmip-client: the keys it owns; its standing ownership grant grtown_… can be revoked and replaced by a narrower one). ' +
         'Conditions, all of which must hold: --context (the AAD is a JSON object holding each entry), --aad (the AAD is exactly these bytes), ' +
         '--not-before / --not-after (ISO-8601), --certificate-bound.',
       options: {
-        principal: { type: 'string', value: 'PRINCIPAL', description: 'the key-user principal (required)' },
+        principal: { type: 'string', value: 'PRINCIPAL', description: 'the key-user or kmip-client principal (required)' },
         operations: { type: 'string', value: 'OPS', description: `comma-separated, of ${OPERATIONS.join(', ')} (required)` },
         key: { type: 'string', multiple: true, value: 'KEY', description: 'a key id (repeatable, or comma-separated)' },
         'alias-prefix': { type: 'string', value: 'PREFIX', description: 'every key whose alias starts with it' },
         label: { type: 'string', multiple: true, value: 'NAME=VALUE', description: 'every key with this label (repeatable: all)' },
+        owned: { type: 'boolean', description: 'every key the principal owns (a kmip-client: to narrow its standing ownership grant)' },
         context: { type: 'string', multiple: true, value: 'NAME=VALUE', description: 'a required encryption context entry (repeatable)' },
         aad: { type: 'string', value: 'TEXT', description: 'the exact AAD required (UTF-8; sent base64)' },
         'not-before': { type: 'string', value: 'ISO', description: 'in force from this instant' },
@@ -153,7 +155,7 @@ export const grants = defineGroup({
         const body: CreateBody = {
           principalId: values.principal,
           operations: operationsOf(values.operations),
-          keys: selectorOf(values.key, values['alias-prefix'], values.label),
+          keys: selectorOf(values),
           ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
         };
         const answer: Created = await withClient(target(), (client) => client.request('post', '/v1/grants', { body }));
