@@ -135,16 +135,8 @@ describe('keyward grants against a running key-api', () => {
   });
 
   it('refusals: a key-user cannot create or revoke (exit 1, 403); bad input is a usage error (exit 64) sent nowhere', async () => {
-    const denied = await keyward(user.apiKey, [
-      'grants',
-      'create',
-      '--principal',
-      user.principalId,
-      '--operations',
-      'encrypt',
-      '--key',
-      keyId,
-    ]);
+    const encryptGrant = ['grants', 'create', '--principal', user.principalId, '--operations', 'encrypt', '--key', keyId];
+    const denied = await keyward(user.apiKey, encryptGrant);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/refused \(403 /);
     expect((await keyward(user.apiKey, ['grants', 'revoke', 'grt_nothing00001'])).stderr).toMatch(/refused \(403 /);
@@ -163,20 +155,29 @@ describe('keyward grants against a running key-api', () => {
     }
     expect((await keyward(admin, ['grants', 'revoke'])).code).toBe(64);
     // The server's own checks still answer precisely (a past notAfter: 422).
-    const past = await keyward(admin, [
-      'grants',
-      'create',
-      '--principal',
-      user.principalId,
-      '--operations',
-      'encrypt',
-      '--key',
-      keyId,
-      '--not-after',
-      '2000-01-01T00:00:00Z',
-    ]);
+    const past = await keyward(admin, [...encryptGrant, '--not-after', '2000-01-01T00:00:00Z']);
     expect(past.code).toBe(1);
     expect(past.stderr).toMatch(/refused \(4\d\d .*notAfter/);
     expect((await json<{ items: Grant[] }>(admin, ['grants', 'list', '--revoked'])).items).toHaveLength(before);
+  });
+  it("--owned: a kmip-client's standing ownership grant is listed and revoked like any other; owned grants narrow it; a key-user owns nothing", async () => {
+    const appliance = await stack.principalWithId(admin, 'kmip-client', 'array-7');
+    const standing = `grtown_${appliance.principalId.slice(appliance.principalId.indexOf('_') + 1)}`;
+    const table = await keyward(admin, ['grants', 'list', '--principal', appliance.principalId]);
+    expect(table.stdout).toMatch(new RegExp(`\\n${standing}\\s+${appliance.principalId}\\s+encrypt,decrypt,\\S+\\s+owned\\s`));
+    expect((await keyward(admin, ['grants', 'revoke', standing])).code).toBe(0);
+    const narrowed = await json<{ grant: Grant }>(admin, [
+      'grants',
+      'create',
+      '--principal',
+      appliance.principalId,
+      '--operations',
+      'encrypt,decrypt',
+      '--owned',
+    ]);
+    expect(narrowed.grant).toMatchObject({ principalId: appliance.principalId, keys: { owned: true }, operations: ['encrypt', 'decrypt'] });
+    const notOwner = await keyward(admin, ['grants', 'create', '--principal', user.principalId, '--operations', 'encrypt', '--owned']);
+    expect(notOwner.code).toBe(1);
+    expect(notOwner.stderr).toMatch(/refused \(4\d\d .*owns no keys/);
   });
 });
