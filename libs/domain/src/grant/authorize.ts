@@ -41,10 +41,11 @@ export function selects(selector: KeySelector, key: KeyState, grantee: string): 
 /**
  * Whether `principal` may do `operation` with `key` at `now`, and under which grant. Pure: the
  * tenant log (its policy, grants and certificate bindings), the key and the request's AAD decide.
- * An `open` tenant allows every use (grantId null; roles and key state are checked elsewhere).
- * A `required` tenant allows a use only under a grant in force that covers the key, names the
- * operation and whose conditions the request meets; the key is unknown (404) to a principal no
- * unrevoked grant covers it with, and refused (403, with the reason) otherwise.
+ * An `open` tenant allows every use of a key-user (grantId null; roles and key state are checked
+ * elsewhere). A `required` tenant, and an appliance identity (kmip-client) in any tenant, allows a
+ * use only under a grant in force that covers the key, names the operation and whose conditions
+ * the request meets; the key is unknown (404) to a principal no unrevoked grant covers it with
+ * (and to an appliance that does not own it), and refused (403, with the reason) otherwise.
  */
 export function authorize(
   log: TenantLog,
@@ -82,18 +83,19 @@ export function authorize(
 }
 
 /**
- * Whether grants decide which keys a role may see: the roles that use keys (key-users by their
- * grants, an appliance identity by its ownership). Administrators and auditors see every key of
- * their tenant; their role decides what they may do with it.
+ * Whether grants decide which keys a role may see: the roles that use keys (key-users, and
+ * appliance identities, which are also bound by ownership). Administrators and auditors see every
+ * key of their tenant; their role decides what they may do with it.
  */
-export const seesByGrant = (role: Role): boolean => GRANTEE_ROLES.includes(role) || isOwnershipBound(role);
+export const seesByGrant = (role: Role): boolean => GRANTEE_ROLES.includes(role);
 
 /**
  * The one visibility rule: whether `principal` may know of `key` and read its metadata (REST key
  * get and list, KMIP Locate, Get Attributes and Get Attribute List). In a grants-required tenant a
  * key-user needs a grant allowing `read` (no grant covering the key: 404, as if it did not exist;
- * a grant without `read`: 403), a kmip-client sees the keys it owns; everyone else, and everyone
- * in an open tenant, is decided by role (and ownership, see mayReadKey).
+ * a grant without `read`: 403); a kmip-client, in every tenant, the keys it owns under a grant
+ * allowing `read` (its standing ownership grant allows it); key-users of an open tenant, and the
+ * other roles, see every key of the tenant (ownership aside, see mayReadKey).
  */
 export function authorizeRead(log: TenantLog, principal: Actor, key: KeyState | undefined, now: Date): AccessDecision {
   if (!seesByGrant(principal.role)) return { allowed: true, grantId: null };
