@@ -6,6 +6,7 @@ import { approvals } from './commands/approvals';
 import { audit } from './commands/audit';
 import { dataKey, decrypt, encrypt, mac, rewrap, verifyMac } from './commands/data-plane';
 import { enroll } from './commands/enroll';
+import { grants } from './commands/grants';
 import { keys } from './commands/keys';
 import { principals } from './commands/principals';
 import { replay } from './commands/replay';
@@ -17,6 +18,7 @@ const commands: Readonly<Record<string, Command>> = {
   tenants,
   keys,
   principals,
+  grants,
   enroll,
   approvals,
   audit,

@@ -1,19 +1,6 @@
-import { decide, evolveCommit, stamp, TenantLog, type DecisionContext, type KeywardCommand } from '@keyward/domain';
+import { decide, evolveCommit, stamp, type TenantLog, type DecisionContext, type KeywardCommand } from '@keyward/domain';
 import type { BeforeAppend, Executed } from '@keyward/event-log';
 import type { TenantLogs } from './kmip-tenant-reads';
-
-/** A copy of a tenant log that can be folded without touching the original (its states are immutable values). */
-function copyOf(log: TenantLog): TenantLog {
-  const copy = new TenantLog(log.logId);
-  copy.seq = log.seq;
-  copy.tenant = log.tenant;
-  for (const [k, v] of log.keys) copy.keys.set(k, v);
-  for (const [k, v] of log.aliases) copy.aliases.set(k, v);
-  for (const [k, v] of log.principals) copy.principals.set(k, v);
-  for (const [k, v] of log.approvals) copy.approvals.set(k, v);
-  for (const [k, v] of log.certificates) copy.certificates.set(k, v);
-  return copy;
-}
 
 interface Pending {
   readonly tenantId: string;
@@ -48,7 +35,7 @@ export class SpeculativeReads implements TenantLogs {
   }
 
   async execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext, beforeAppend?: BeforeAppend): Promise<Executed> {
-    const copy = this.copies.get(tenantId) ?? copyOf(await this.fresh(tenantId));
+    const copy = this.copies.get(tenantId) ?? (await this.fresh(tenantId)).copy();
     const events = stamp(decide(command, copy, ctx), ctx);
     await beforeAppend?.(events);
     if (events.length > 0) evolveCommit(copy, { seq: copy.seq + 1, events });

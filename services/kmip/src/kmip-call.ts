@@ -2,6 +2,7 @@ import type { AuthenticatedPrincipal } from '@keyward/auth';
 import {
   requireAccess,
   requireKeyAccess,
+  requireRead,
   requireTenantActive,
   type AccessContext,
   type Actor,
@@ -122,7 +123,10 @@ export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
 
 /**
  * The key a payload names, from the tenant's log (an unknown one is looked for again in the store
- * before it is refused), and which of its objects (a key pair's public key: kmip-key-pair.ts).
+ * before it is refused) and which of its objects (a key pair's public key: kmip-key-pair.ts), if the
+ * caller may see it: an appliance's ownership, then the domain's read rule (a key-user of a
+ * grants-required tenant without a grant on it gets Item Not Found, as if it did not exist; with a
+ * grant that does not allow read, Permission Denied).
  */
 export async function findKey(
   deps: KmipDeps,
@@ -135,6 +139,7 @@ export async function findKey(
     const { key, part } = keyOfObject(log.keys, id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
     requireOwnership(call, key);
+    requireRead(log, actorOf(call), key, id, businessNow());
     return { key, log, part };
   });
   call.placeholder = uidOf(found.key, found.part);

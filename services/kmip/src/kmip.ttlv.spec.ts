@@ -1524,4 +1524,37 @@ describe('grants (a KMIP identity is a principal like any other)', () => {
       await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'open' } });
     }
   });
+
+  it('Locate, Get Attributes and Get Attribute List show a key-user only the keys a grant lets it read; others do not exist for it', async () => {
+    const located = async (who: typeof userA) =>
+      children(ok(await send(who, Operation.Locate, [])).payload, Tag.UniqueIdentifier).map(asText);
+    const aes = await activeKey();
+    const owned = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
+    expect(await located(userA)).toContain(aes); // open: every key of the tenant
+    await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'required' } });
+    try {
+      expect(await located(userA)).toEqual([]);
+      for (const op of [Operation.GetAttributes, Operation.GetAttributeList]) {
+        expect((await send(userA, op, [uid(aes)])).reason).toBe(ResultReason.ItemNotFound);
+      }
+      // A grant that covers the key without read: still not listed; reading it is Permission Denied (as REST's 403).
+      await grant('grt_kmipread1', ['encrypt'], [aes]);
+      expect(await located(userA)).toEqual([]);
+      expect((await send(userA, Operation.GetAttributes, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+      await grant('grt_kmipread2', ['read'], [aes]);
+      expect(await located(userA)).toEqual([aes]);
+      expect(asText(child(ok(await send(userA, Operation.GetAttributes, [uid(aes)])).payload, Tag.UniqueIdentifier))).toBe(aes);
+      ok(await send(userA, Operation.GetAttributeList, [uid(aes)]));
+      await executor.run(A, { kind: 'grant.revoke', grantId: 'grt_kmipread2' });
+      expect(await located(userA)).toEqual([]);
+      expect((await send(userA, Operation.GetAttributes, [uid(aes)])).reason).toBe(ResultReason.PermissionDenied);
+      // Administrators and auditors see every key; an appliance its own.
+      for (const who of [adminA, auditorA]) expect(await located(who)).toEqual(expect.arrayContaining([aes, owned]));
+      expect(await located(arrayA)).toContain(owned);
+      expect(await located(arrayA)).not.toContain(aes);
+      ok(await send(arrayA, Operation.GetAttributes, [uid(owned)]));
+    } finally {
+      await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { grants: 'open' } });
+    }
+  });
 });

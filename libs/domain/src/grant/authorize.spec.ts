@@ -2,7 +2,7 @@ import { applyCommand, day, NOW, refusal } from '../testing/spec-helpers';
 import { TenantLog, type KeywardCommand } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { accessTo, authorize, requireAccess, type AccessContext } from './authorize';
+import { accessTo, authorize, authorizeRead, mayReadKey, requireAccess, requireRead, seesByGrant, type AccessContext } from './authorize';
 import type { GrantCommand } from './grant';
 import { GRANT_OPERATIONS, type GrantConditions, type GrantMode, type GrantOperation, type KeySelector } from './grant.types';
 
@@ -11,6 +11,9 @@ const PROVIDER: Actor = { principalId: 'prn_provider01', role: 'provider-admin' 
 const ADMIN: Actor = { principalId: 'prn_admin0001', role: 'tenant-admin' };
 const USER: Actor = { principalId: 'prn_user00001', role: 'key-user' };
 const OTHER: Actor = { principalId: 'prn_user00002', role: 'key-user' };
+const AUDITOR: Actor = { principalId: 'prn_audit0001', role: 'auditor' };
+const ARRAY: Actor = { principalId: 'prn_array0001', role: 'kmip-client' };
+const TAPE: Actor = { principalId: 'prn_tape00001', role: 'kmip-client' };
 const ctx = (actor: Actor = ADMIN, now: Date = NOW): DecisionContext => ({ now, actor, correlationId: 'c' });
 
 const PAY = 'key_pay00001'; // alias payments/eu, labels team=pay env=prod
@@ -24,6 +27,9 @@ function tenant(mode: GrantMode = 'required'): TenantLog {
     { kind: 'principal.create', principalId: ADMIN.principalId, name: 'admin', role: 'tenant-admin' },
     { kind: 'principal.create', principalId: USER.principalId, name: 'app', role: 'key-user' },
     { kind: 'principal.create', principalId: OTHER.principalId, name: 'other', role: 'key-user' },
+    { kind: 'principal.create', principalId: AUDITOR.principalId, name: 'audit', role: 'auditor' },
+    { kind: 'principal.create', principalId: ARRAY.principalId, name: 'array', role: 'kmip-client' },
+    { kind: 'principal.create', principalId: TAPE.principalId, name: 'tape', role: 'kmip-client' },
     { kind: 'key.create', keyId: PAY, keyType: 'AES-256-GCM', kcv: 'k1', alias: 'payments/eu', labels: { team: 'pay', env: 'prod' } },
     { kind: 'key.create', keyId: HR, keyType: 'AES-256-GCM', kcv: 'k2', alias: 'hr/main', labels: { team: 'hr', env: 'prod' } },
   ];
@@ -231,6 +237,84 @@ describe('requireAccess', () => {
       code: 'forbidden',
       details: { keyId: PAY, operation: 'decrypt', reason: 'operation-not-granted' },
     });
+  });
+});
+
+describe('authorize: a kmip-client in a grants-required tenant (its standing ownership grant, ownership-grant.spec.ts)', () => {
+  it('allows every operation on the keys it owns and answers 404 for any other key, granted to others or not', () => {
+    const log = tenant();
+    applyCommand(log, { kind: 'key.create', keyId: 'key_array001', keyType: 'AES-256-GCM', kcv: 'k3' }, ctx(ARRAY, day(-2)));
+    grant(log, { ids: [PAY] }, ['encrypt']);
+    for (const op of GRANT_OPERATIONS) {
+      expect(check(log, 'key_array001', op, {}, NOW, ARRAY)).toEqual({ allowed: true, grantId: 'grtown_array0001' });
+      expect(check(log, 'key_array001', op, {}, NOW, TAPE)).toMatchObject({ allowed: false, status: 404, reason: 'no-grant' });
+      expect(check(log, PAY, op, {}, NOW, ARRAY)).toMatchObject({ allowed: false, status: 404, reason: 'no-grant' });
+    }
+  });
+});
+
+describe('the read rule (authorizeRead, requireRead, mayReadKey): who may know of a key', () => {
+  it('grants decide for the roles that use keys only', () => {
+    expect([USER, ARRAY, ADMIN, AUDITOR, PROVIDER].map((a) => seesByGrant(a.role))).toEqual([true, true, false, false, false]);
+  });
+
+  it('grants required: a key-user sees a key only under a grant allowing read (none: 404; one without read: 403)', () => {
+    const log = tenant();
+    expect(authorizeRead(log, USER, log.keys.get(PAY), NOW)).toMatchObject({ allowed: false, status: 404, reason: 'no-grant' });
+    expect(mayReadKey(log, USER, log.keys.get(PAY)!, NOW)).toBe(false);
+    expect(refusal(() => requireRead(log, USER, log.keys.get(PAY), 'alias/payments/eu', NOW))).toMatchObject({
+      code: 'not-found',
+      details: { keyId: 'alias/payments/eu' },
+    });
+    grant(log, { ids: [PAY] }, ['encrypt']);
+    expect(authorizeRead(log, USER, log.keys.get(PAY), NOW)).toMatchObject({
+      allowed: false,
+      status: 403,
+      reason: 'operation-not-granted',
+    });
+    expect(mayReadKey(log, USER, log.keys.get(PAY)!, NOW)).toBe(false);
+    expect(refusal(() => requireRead(log, USER, log.keys.get(PAY), PAY, NOW))).toMatchObject({ code: 'forbidden' });
+    const read = grant(log, { aliasPrefix: 'payments/' }, ['read']);
+    expect(authorizeRead(log, USER, log.keys.get(PAY), NOW)).toEqual({ allowed: true, grantId: read });
+    expect(mayReadKey(log, USER, log.keys.get(PAY)!, NOW)).toBe(true);
+    expect(() => requireRead(log, USER, log.keys.get(PAY), PAY, NOW)).not.toThrow();
+    // Other keys, and another key-user, still see nothing.
+    expect(mayReadKey(log, USER, log.keys.get(HR)!, NOW)).toBe(false);
+    expect(mayReadKey(log, OTHER, log.keys.get(PAY)!, NOW)).toBe(false);
+  });
+
+  it('a revoked read grant hides the key again; an expired one answers 403 (the grant still covers it)', () => {
+    const log = tenant();
+    const read = grant(log, { ids: [PAY] }, ['read'], { notAfter: day(2).toISOString() });
+    expect(mayReadKey(log, USER, log.keys.get(PAY)!, NOW)).toBe(true);
+    expect(authorizeRead(log, USER, log.keys.get(PAY), day(2))).toMatchObject({ allowed: false, status: 403, reason: 'expired' });
+    applyCommand(log, { kind: 'grant.revoke', grantId: read }, ctx());
+    expect(authorizeRead(log, USER, log.keys.get(PAY), NOW)).toMatchObject({ allowed: false, status: 404 });
+  });
+
+  it('administrators and auditors see every key without grants; an unknown key is not the read rule’s to answer for them', () => {
+    const log = tenant();
+    for (const who of [ADMIN, AUDITOR]) {
+      expect(authorizeRead(log, who, log.keys.get(PAY), NOW)).toEqual({ allowed: true, grantId: null });
+      expect(mayReadKey(log, who, log.keys.get(HR)!, NOW)).toBe(true);
+      expect(() => requireRead(log, who, log.keys.get(HR), HR, NOW)).not.toThrow();
+    }
+  });
+
+  it('a kmip-client sees the keys it owns only, in a grants-required tenant and in an open one', () => {
+    for (const mode of ['required', 'open'] as const) {
+      const log = tenant(mode);
+      applyCommand(log, { kind: 'key.create', keyId: 'key_array001', keyType: 'AES-256-GCM', kcv: 'k3' }, ctx(ARRAY, day(-2)));
+      expect(mayReadKey(log, ARRAY, log.keys.get('key_array001')!, NOW)).toBe(true);
+      expect(mayReadKey(log, TAPE, log.keys.get('key_array001')!, NOW)).toBe(false);
+      expect(mayReadKey(log, ARRAY, log.keys.get(PAY)!, NOW)).toBe(false);
+    }
+  });
+
+  it('an open tenant: every key-user sees every key', () => {
+    const log = tenant('open');
+    expect(mayReadKey(log, USER, log.keys.get(PAY)!, NOW)).toBe(true);
+    expect(() => requireRead(log, OTHER, log.keys.get(HR), HR, NOW)).not.toThrow();
   });
 });
 

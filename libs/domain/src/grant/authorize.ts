@@ -1,6 +1,6 @@
 import type { KeyState } from '../key/key.state';
 import type { TenantLog } from '../keyset/keyset';
-import type { Actor } from '../shared/actor';
+import type { Actor, Role } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
 import { AAD_OPERATIONS, GRANTEE_ROLES, type GrantMode, type GrantOperation, type GrantState, type KeySelector } from './grant.types';
 import { isOwnershipBound, mayActOnKey } from '../key/key.ownership';
@@ -29,9 +29,10 @@ export type AccessDecision =
 /** A tenant's grant mode: logs written before grants existed (no mode recorded) are `open`. */
 export const grantModeOf = (log: TenantLog): GrantMode => log.tenant?.policy.grants ?? 'open';
 
-/** Whether a selector covers a key (as the key is now: alias and labels can change). */
-export function selects(selector: KeySelector, key: KeyState): boolean {
+/** Whether a selector covers a key for the grant's principal (as the key is now: alias, labels and owner can change). */
+export function selects(selector: KeySelector, key: KeyState, grantee: string): boolean {
   if ('ids' in selector) return selector.ids.includes(key.keyId);
+  if ('owned' in selector) return key.owner === grantee;
   if ('aliasPrefix' in selector) return key.alias !== null && key.alias.startsWith(selector.aliasPrefix);
   for (const name in selector.labels) if (key.labels[name] !== selector.labels[name]) return false;
   return true;
@@ -40,10 +41,11 @@ export function selects(selector: KeySelector, key: KeyState): boolean {
 /**
  * Whether `principal` may do `operation` with `key` at `now`, and under which grant. Pure: the
  * tenant log (its policy, grants and certificate bindings), the key and the request's AAD decide.
- * An `open` tenant allows every use (grantId null; roles and key state are checked elsewhere).
- * A `required` tenant allows a use only under a grant in force that covers the key, names the
- * operation and whose conditions the request meets; the key is unknown (404) to a principal no
- * unrevoked grant covers it with, and refused (403, with the reason) otherwise.
+ * An `open` tenant allows every use of a key-user (grantId null; roles and key state are checked
+ * elsewhere). A `required` tenant, and an appliance identity (kmip-client) in any tenant, allows a
+ * use only under a grant in force that covers the key, names the operation and whose conditions
+ * the request meets; the key is unknown (404) to a principal no unrevoked grant covers it with
+ * (and to an appliance that does not own it), and refused (403, with the reason) otherwise.
  */
 export function authorize(
   log: TenantLog,
@@ -53,18 +55,19 @@ export function authorize(
   context: AccessContext,
   now: Date,
 ): AccessDecision {
-  if (grantModeOf(log) === 'open') return { allowed: true, grantId: null };
+  // An appliance identity (kmip-client) is decided by its grants in every tenant: its standing
+  // ownership grant (ownershipGrantOf), or narrower ones an administrator gave it instead, and
+  // only on the keys it owns (key.ownership.ts).
+  const bound = isOwnershipBound(principal.role);
+  if (!bound && grantModeOf(log) === 'open') return { allowed: true, grantId: null };
   if (key === undefined) return { allowed: false, status: 404, reason: 'no-grant', message: 'key not found' };
-  // An appliance identity (kmip-client) holds a standing grant on the keys it owns (key.ownership.ts).
-  if (isOwnershipBound(principal.role)) {
-    return mayActOnKey(principal, key)
-      ? { allowed: true, grantId: null }
-      : { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
+  if (bound && !mayActOnKey(principal, key)) {
+    return { allowed: false, status: 404, reason: 'no-grant', message: `key ${key.keyId} not found` };
   }
   let refusal: AccessRefusal | undefined;
   const aad = new LazyAad(context.aad);
   for (const grant of log.grantsFor(principal.principalId, key.keyId)) {
-    if (!selects(grant.keys, key)) continue;
+    if (!selects(grant.keys, key, grant.principalId)) continue;
     if (!grant.operations.includes(operation)) {
       refusal ??= 'operation-not-granted';
       continue;
@@ -78,6 +81,35 @@ export function authorize(
   }
   return { allowed: false, status: 403, reason: refusal, message: REFUSAL_MESSAGES[refusal](key.keyId, operation) };
 }
+
+/**
+ * Whether grants decide which keys a role may see: the roles that use keys (key-users, and
+ * appliance identities, which are also bound by ownership). Administrators and auditors see every
+ * key of their tenant; their role decides what they may do with it.
+ */
+export const seesByGrant = (role: Role): boolean => GRANTEE_ROLES.includes(role);
+
+/**
+ * The one visibility rule: whether `principal` may know of `key` and read its metadata (REST key
+ * get and list, KMIP Locate, Get Attributes and Get Attribute List). In a grants-required tenant a
+ * key-user needs a grant allowing `read` (no grant covering the key: 404, as if it did not exist;
+ * a grant without `read`: 403); a kmip-client, in every tenant, the keys it owns under a grant
+ * allowing `read` (its standing ownership grant allows it); key-users of an open tenant, and the
+ * other roles, see every key of the tenant (ownership aside, see mayReadKey).
+ */
+export function authorizeRead(log: TenantLog, principal: Actor, key: KeyState | undefined, now: Date): AccessDecision {
+  if (!seesByGrant(principal.role)) return { allowed: true, grantId: null };
+  return authorize(log, principal, key, 'read', {}, now);
+}
+
+/** authorizeRead, as a DomainError when refused (`not-found` 404 or `forbidden` 403). */
+export function requireRead(log: TenantLog, principal: Actor, key: KeyState | undefined, keyRef: string, now: Date): void {
+  if (seesByGrant(principal.role)) requireAccess(log, principal, key, keyRef, 'read', {}, now);
+}
+
+/** Whether a listing (REST key list, KMIP Locate) shows `key` to `principal`: its ownership (appliances) and authorizeRead. */
+export const mayReadKey = (log: TenantLog, principal: Actor, key: KeyState, now: Date): boolean =>
+  mayActOnKey(principal, key) && authorizeRead(log, principal, key, now).allowed;
 
 /** authorize, as a DomainError when refused (`forbidden` 403 or `not-found` 404); answers the grant id. */
 export function requireAccess(
@@ -171,12 +203,14 @@ export function accessTo(log: TenantLog, key: KeyState, at: Date): { readonly mo
   for (const principal of log.principals.values()) {
     if (principal.revokedAt !== null || !GRANTEE_ROLES.includes(principal.role)) continue;
     const { principalId, role } = principal;
-    if (mode === 'open') {
+    // An appliance identity only ever reaches the keys it owns, and only under its grants (authorize).
+    if (isOwnershipBound(role) && key.owner !== principalId) continue;
+    if (mode === 'open' && !isOwnershipBound(role)) {
       access.push({ principalId, role, grantId: null, operations: OPEN_OPERATIONS, conditions: {}, inForce: true });
       continue;
     }
     for (const grant of log.grantsOf(principalId)) {
-      if (!selects(grant.keys, key)) continue;
+      if (!selects(grant.keys, key, principalId)) continue;
       const { notBefore, notAfter } = grant.conditions;
       const t = at.getTime();
       const inForce = (notBefore === undefined || t >= Date.parse(notBefore)) && (notAfter === undefined || t < Date.parse(notAfter));

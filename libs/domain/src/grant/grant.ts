@@ -1,4 +1,6 @@
+import { isOwnershipBound } from '../key/key.ownership';
 import type { PrincipalState } from '../principal/principal';
+import type { Actor, Role } from '../shared/actor';
 import { refuse } from '../shared/domain-error';
 import type { DomainEvent, EventBody } from '../shared/event';
 import { ALIAS_PATTERN, ID_PATTERN, LABEL_KEY_PATTERN, MAX_LABEL_VALUE } from '../shared/ids';
@@ -53,7 +55,7 @@ export function decideGrant(command: GrantCommand, state: GrantDecisionState): G
     refuse('quota-exceeded', `principal ${principal.principalId} already holds ${GRANT_LIMITS.perPrincipal} grants`);
   }
   const operations = checkOperations(command.operations);
-  const keys = checkSelector(command.keys);
+  const keys = checkSelector(command.keys, principal.role);
   const conditions = checkConditions(command.conditions, state.now);
   return [{ type: 'grant.created.v1', data: { grantId, principalId: principal.principalId, operations, keys, conditions } }];
 }
@@ -66,9 +68,14 @@ function checkOperations(operations: readonly string[]): GrantSpec['operations']
   return GRANT_OPERATIONS.filter((op) => operations.includes(op));
 }
 
-function checkSelector(keys: KeySelector): KeySelector {
+function checkSelector(keys: KeySelector, role: Role): KeySelector {
   const given = Object.keys(keys);
-  if (given.length !== 1) refuse('invalid', 'a key selector names exactly one of ids, aliasPrefix or labels');
+  if (given.length !== 1) refuse('invalid', 'a key selector names exactly one of ids, aliasPrefix, labels or owned');
+  if ('owned' in keys) {
+    if (!isOwnershipBound(role))
+      refuse('invalid', `a ${role} owns no keys: owned selects keys for appliance identities (kmip-client) only`);
+    return { owned: true };
+  }
   if ('ids' in keys) {
     if (keys.ids.length === 0 || keys.ids.length > GRANT_LIMITS.ids) refuse('invalid', `ids lists 1 to ${GRANT_LIMITS.ids} key ids`);
     if (keys.ids.some((id) => !ID_PATTERN.test(id))) refuse('invalid', 'ids lists a string that is not a key id');
@@ -151,4 +158,34 @@ export function evolveGrant(grants: Map<string, GrantState>, event: GrantEvent):
       return;
     }
   }
+}
+
+/**
+ * The id of an appliance identity's standing ownership grant: derived from its principal id, so
+ * that every replay of the log gives it the same id (grtown_ + the principal id's suffix).
+ */
+export const ownershipGrantId = (principalId: string): string => `grtown_${principalId.slice(principalId.indexOf('_') + 1)}`;
+
+/**
+ * The standing ownership grant a principal.created.v1 of an ownership-bound role (kmip-client)
+ * implies: every operation on every key the principal owns (key.created.v1's owner,
+ * key.owner-assigned.v1), as of that event. It is folded from the principal's creation, so logs
+ * written before it existed hold it too; revoking it is an ordinary grant.revoked.v1, after which
+ * the appliance uses its keys only under the (narrower) grants an administrator gives it.
+ */
+export function ownershipGrantOf(created: {
+  readonly data: { readonly principalId: string; readonly role: Role };
+  readonly at: string;
+  readonly actor: Actor;
+  readonly correlationId: string;
+}): GrantEvent | undefined {
+  const { principalId, role } = created.data;
+  if (!isOwnershipBound(role)) return undefined;
+  return {
+    type: 'grant.created.v1',
+    data: { grantId: ownershipGrantId(principalId), principalId, operations: GRANT_OPERATIONS, keys: { owned: true }, conditions: {} },
+    at: created.at,
+    actor: created.actor,
+    correlationId: created.correlationId,
+  };
 }

@@ -22,16 +22,25 @@ export type GrantOperation = (typeof GRANT_OPERATIONS)[number];
 /** Operations whose request carries AAD (an encryption context): the only ones an AAD condition can be met by. */
 export const AAD_OPERATIONS: readonly GrantOperation[] = ['encrypt', 'decrypt', 'data-key', 'rewrap'];
 
-/** Roles that can hold grants: the principals that use keys (a kmip-client role joins this list). */
-export const GRANTEE_ROLES: readonly Role[] = ['key-user'];
+/**
+ * Roles that can hold grants: the principals that use keys. A kmip-client (an appliance identity)
+ * is also bound by ownership: its grants reach only the keys it owns (key.ownership.ts).
+ */
+export const GRANTEE_ROLES: readonly Role[] = ['key-user', 'kmip-client'];
 
 /** Whether a tenant's key-users need grants (`required`) or may use every key of the tenant (`open`, the behaviour before grants). */
 export const GRANT_MODES = ['required', 'open'] as const;
 export type GrantMode = (typeof GRANT_MODES)[number];
 
-/** Which keys a grant covers: exactly one of listed ids, an alias prefix, or labels that must all match. */
+/**
+ * Which keys a grant covers: exactly one of listed ids, an alias prefix, labels that must all
+ * match, or (appliance identities only) every key the grantee owns, as ownership is at the time of use.
+ */
 export type KeySelector =
-  { readonly ids: readonly string[] } | { readonly aliasPrefix: string } | { readonly labels: Readonly<Record<string, string>> };
+  | { readonly ids: readonly string[] }
+  | { readonly aliasPrefix: string }
+  | { readonly labels: Readonly<Record<string, string>> }
+  | { readonly owned: true };
 
 /** Conditions every use under the grant must meet (all of the ones present). */
 export interface GrantConditions {

@@ -50,6 +50,7 @@ import {
   evolveGrant,
   isGrantCommand,
   isGrantEvent,
+  ownershipGrantOf,
   type GrantCommand,
   type GrantEvent,
   type GrantEventBody,
@@ -113,6 +114,27 @@ export class TenantLog {
     if (grant.revokedAt === null) all.push(grant);
     if (all.length > 0) this.grantsByPrincipal.set(grant.principalId, indexGrants(all));
     else this.grantsByPrincipal.delete(grant.principalId);
+  }
+
+  /**
+   * A copy that can be folded without touching this log (states, grants and grant indexes are
+   * immutable values, replaced rather than changed by the fold, so they are shared).
+   */
+  copy(): TenantLog {
+    const copy = new TenantLog(this.logId);
+    copy.seq = this.seq;
+    copy.tenant = this.tenant;
+    const maps: [Map<string, unknown>, Map<string, unknown>][] = [
+      [this.keys, copy.keys],
+      [this.aliases, copy.aliases],
+      [this.principals, copy.principals],
+      [this.approvals, copy.approvals],
+      [this.certificates, copy.certificates],
+      [this.grants, copy.grants],
+      [this.grantsByPrincipal, copy.grantsByPrincipal],
+    ];
+    for (const [from, to] of maps) for (const [k, v] of from) to.set(k, v);
+    return copy;
   }
 
   aliasOwner(alias: string): string | undefined {
@@ -312,6 +334,9 @@ export function evolve(log: TenantLog, event: KeywardEvent): TenantLog {
     const e = event as PrincipalEvent;
     const next = evolvePrincipal(log.principals.get(e.data.principalId), e);
     if (next) log.principals.set(next.principalId, next);
+    // An appliance identity's creation implies its standing ownership grant (grant.ts).
+    const standing = e.type === 'principal.created.v1' ? ownershipGrantOf(e) : undefined;
+    if (standing !== undefined) log.evolveGrant(standing);
   } else {
     const e = event as KeyEvent;
     const before = log.keys.get(e.data.keyId);

@@ -761,7 +761,7 @@ export interface paths {
         default: unknown;
       };
     };
-    /** Grant a key-user operations on keys (by ids, alias prefix or labels), optionally under conditions; under dual control (202 with the pending approval) when the tenant policy lists grant.create */
+    /** Grant a key-user or kmip-client operations on keys (by ids, alias prefix, labels, or owned: a kmip-client its own keys), optionally under conditions; under dual control (202 with the pending approval) when the tenant policy lists grant.create */
     post: {
       parameters: {
         path: never;
@@ -770,7 +770,7 @@ export interface paths {
       requestBody: {
         principalId: string;
         operations: ("encrypt" | "decrypt" | "data-key" | "rewrap" | "mac" | "verify-mac" | "sign" | "verify" | "export" | "read")[];
-        /** Exactly one of: ids (key ids), aliasPrefix (every key whose alias starts with it), labels (every key with all these labels) */
+        /** Exactly one of: ids (key ids), aliasPrefix (every key whose alias starts with it), labels (every key with all these labels), owned: true (a kmip-client only: every key it owns) */
         keys: {
           ids: string[];
         } | {
@@ -779,6 +779,8 @@ export interface paths {
           labels: {
             [key: string]: string;
           };
+        } | {
+          owned: true;
         };
         conditions?: {
           /** The AAD must be a UTF-8 JSON object holding each of these entries with exactly this value */
@@ -858,7 +860,7 @@ export interface paths {
         default: unknown;
       };
     };
-    /** Revoke a grant: every key-api instance refuses its next use once it hears of the commit */
+    /** Revoke a grant (a kmip-client's standing ownership grant grtown_… too): every key-api and kmip instance refuses its next use once it hears of the commit */
     delete: {
       parameters: {
         path: {

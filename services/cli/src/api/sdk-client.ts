@@ -12,3 +12,13 @@ export function sdkClient(target: Target): KeywardClient {
     },
   });
 }
+
+/** Runs `work` with an SDK client for the target, closed afterwards. */
+export async function withClient<T>(target: Target, work: (client: KeywardClient) => Promise<T>): Promise<T> {
+  const client = sdkClient(target);
+  try {
+    return await work(client);
+  } finally {
+    client.close();
+  }
+}

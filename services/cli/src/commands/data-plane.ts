@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ExitCode, UsageError, type Command } from '@keyward/cli-kit';
-import { EnvelopeEncryption, looksLikeEnvelope, type KeywardClient } from '@keyward/sdk';
+import { EnvelopeEncryption, looksLikeEnvelope } from '@keyward/sdk';
 import { apiVerb } from '../api/api-verb';
-import type { Target } from '../api/connection';
-import { sdkClient } from '../api/sdk-client';
+import { withClient } from '../api/sdk-client';
 import { IO_OPTIONS, readAll, run, source, writeResult } from '../data/byte-io';
 import { show } from '../output';
 
@@ -28,16 +27,6 @@ const required = (value: string | undefined, name: string): string => {
   return value;
 };
 const aadOf = (aad: string | undefined): Buffer | undefined => (aad === undefined ? undefined : Buffer.from(aad, 'utf8'));
-
-/** Runs `work` with an SDK client for the target, closed afterwards. */
-async function withClient<T>(target: Target, work: (client: KeywardClient) => Promise<T>): Promise<T> {
-  const client = sdkClient(target);
-  try {
-    return await work(client);
-  } finally {
-    client.close();
-  }
-}
 
 /** A Keyward blob from a file or input: raw bytes ("kw…"), or its base64 text. */
 function blobOf(bytes: Buffer, what: string): { blob: Buffer; base64: boolean } {

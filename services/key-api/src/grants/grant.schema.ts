@@ -22,8 +22,12 @@ export const keySelector = z
         .record(z.string().regex(LABEL_KEY_PATTERN, 'not a label name'), z.string().max(MAX_LABEL_VALUE))
         .refine((l) => Object.keys(l).length >= 1 && Object.keys(l).length <= GRANT_LIMITS.labels, `1 to ${GRANT_LIMITS.labels} labels`),
     }),
+    z.strictObject({ owned: z.literal(true) }),
   ])
-  .describe('Exactly one of: ids (key ids), aliasPrefix (every key whose alias starts with it), labels (every key with all these labels)');
+  .describe(
+    'Exactly one of: ids (key ids), aliasPrefix (every key whose alias starts with it), labels (every key with all these labels), ' +
+      'owned: true (a kmip-client only: every key it owns)',
+  );
 
 export const grantConditions = z
   .strictObject({

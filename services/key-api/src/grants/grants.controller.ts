@@ -19,7 +19,7 @@ import { createGrantBody, createGrantResponse, grantListQuery, grantListResponse
 const notFound = (grantId: string) => new ProblemError(404, 'not-found', 'Not found', `grant ${grantId} not found`);
 
 /**
- * Grants: which key-user may do what with which keys, under which conditions (docs/security.md,
+ * Grants: which key-user or kmip-client may do what with which keys, under which conditions (docs/security.md,
  * "Grants"). Read from the tenant's log itself (the write side's state, caught up from the store),
  * so a list always shows the caller's own last change.
  */
@@ -37,7 +37,7 @@ export class GrantsController {
   @Roles('tenant-admin')
   @ApiOperation({
     summary:
-      'Grant a key-user operations on keys (by ids, alias prefix or labels), optionally under conditions; ' +
+      'Grant a key-user or kmip-client operations on keys (by ids, alias prefix, labels, or owned: a kmip-client its own keys), optionally under conditions; ' +
       'under dual control (202 with the pending approval) when the tenant policy lists grant.create',
   })
   @ApiBody({ schema: openApi(createGrantBody, 'input') })
@@ -69,7 +69,7 @@ export class GrantsController {
     for (const grant of log.grants.values()) {
       if (principalId !== undefined && grant.principalId !== principalId) continue;
       if (q.revoked === 'exclude' && grant.revokedAt !== null) continue;
-      if (q.keyId !== undefined && (key === undefined || !selects(grant.keys, key))) continue;
+      if (q.keyId !== undefined && (key === undefined || !selects(grant.keys, key, grant.principalId))) continue;
       items.push(grantBody(grant));
     }
     return { mode: grantModeOf(log), items };
@@ -91,7 +91,10 @@ export class GrantsController {
   @Delete(':id')
   @HttpCode(200)
   @Roles('tenant-admin')
-  @ApiOperation({ summary: 'Revoke a grant: every key-api instance refuses its next use once it hears of the commit' })
+  @ApiOperation({
+    summary:
+      "Revoke a grant (a kmip-client's standing ownership grant grtown_… too): every key-api and kmip instance refuses its next use once it hears of the commit",
+  })
   @ApiOkResponse({ schema: openApi(seqResponse) })
   async revoke(@Param('id', new ZodPipe(idParam, 'path')) grantId: string, @RequestCaller() caller: Caller) {
     const { seq } = await this.commands.execute<ExecuteLifecycleCommand, LifecycleOutcome>(

@@ -2,7 +2,15 @@ import { applyDecorators, Body, Controller, Get, HttpCode, Param, Patch, Post, P
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z, ZodType } from 'zod';
-import { authorize, requireAccess, type ApprovalState, type DirectCommand, type KeyState, type TenantLog } from '@keyward/domain';
+import {
+  mayReadKey,
+  requireRead,
+  seesByGrant,
+  type ApprovalState,
+  type DirectCommand,
+  type KeyState,
+  type TenantLog,
+} from '@keyward/domain';
 import { KeyStateSource } from '@keyward/keys';
 import { CommandExecutor, type Executed } from '@keyward/event-log';
 import { businessNow, ProblemError } from '@keyward/platform';
@@ -97,7 +105,8 @@ export class KeysController {
     );
     // A key-user of a grants-required tenant sees the keys it holds a read grant on (a page may come out short).
     const log = await this.grantsLog(caller);
-    const items = log === undefined ? page.items : page.items.filter((k) => this.mayRead(log, caller, k));
+    const now = businessNow();
+    const items = log === undefined ? page.items : page.items.filter((k) => this.mayRead(log, caller, k, now));
     return { items: items.map(keySummary), nextCursor: page.nextCursor };
   }
 
@@ -135,7 +144,7 @@ export class KeysController {
     const view = ref.startsWith('alias/') ? await this.views.keyByAlias(tenantId, ref.slice(6)) : await this.views.key(tenantId, ref);
     if (!view) throw notFound(ref);
     const log = await this.grantsLog(caller);
-    if (log !== undefined) requireAccess(log, caller.principal, log.keys.get(view.keyId) ?? keyBody(view), ref, 'read', {}, businessNow());
+    if (log !== undefined) requireRead(log, caller.principal, log.keys.get(view.keyId) ?? keyBody(view), ref, businessNow());
     return keyBody(view);
   }
 
@@ -296,13 +305,13 @@ export class KeysController {
     return { seq, key: keyBody(key) };
   }
 
-  /** The tenant log (in memory, as the data plane reads it) when the caller is a key-user whose reads grants decide. */
+  /** The tenant log (in memory, as the data plane reads it) when the caller's reads are decided by grants (the domain's seesByGrant). */
   private async grantsLog(caller: Caller): Promise<TenantLog | undefined> {
-    return caller.principal.role === 'key-user' ? this.states.log(caller.principal.tenantId) : undefined;
+    return seesByGrant(caller.principal.role) ? this.states.log(caller.principal.tenantId) : undefined;
   }
 
-  private mayRead(log: TenantLog, caller: Caller, key: KeyState | (Omit<KeyState, 'history'> & { keyId: string })): boolean {
+  private mayRead(log: TenantLog, caller: Caller, key: { readonly keyId: string }, now: Date): boolean {
     const state = log.keys.get(key.keyId);
-    return state !== undefined && authorize(log, caller.principal, state, 'read', {}, businessNow()).allowed;
+    return state !== undefined && mayReadKey(log, caller.principal, state, now);
   }
 }

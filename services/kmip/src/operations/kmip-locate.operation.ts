@@ -1,4 +1,5 @@
-import { isAsymmetricKeyType, mayActOnKey, type KeyState } from '@keyward/domain';
+import { isAsymmetricKeyType, mayReadKey, type KeyState } from '@keyward/domain';
+import { businessNow } from '@keyward/platform';
 import { isStored, matchesStored } from '../kmip-stored-attributes';
 import { asBool, asDate, asEnum, asInt, asText, child, ObjectType, ResultReason, State, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import {
@@ -101,7 +102,7 @@ function keyMatcher(filter: KmipAttribute): (key: KeyState) => boolean {
   }
 }
 
-/** Locate: the tenant's keys matching every filter (destroyed ones only when a State is asked for), newest first; Maximum Items and Offset Items page them. */
+/** Locate: the tenant's keys the caller may see (ownership, read grants) matching every filter (destroyed ones only when a State is asked for), newest first; Maximum Items and Offset Items page them. */
 export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'locate keys');
   const filters = [...readAttributes(payload), ...readAttributes(child(payload, Tag.Attributes), true)];
@@ -118,9 +119,10 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
   const offset = asInt(child(payload, Tag.OffsetItems)) ?? 0;
   const log = await deps.executor.current(call.principal.tenantId);
   const actor = actorOf(call);
-  // Newest key first; a pair answers its private key, then its public key.
+  const now = businessNow();
+  // Only the keys the caller may see (the domain's one visibility rule), newest first; a pair answers its private key, then its public key.
   const found = [...log.keys.values()]
-    .filter((k) => mayActOnKey(actor, k))
+    .filter((k) => mayReadKey(log, actor, k, now))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
     .flatMap((key): KmipObject[] =>
       isAsymmetricKeyType(key.keyType)
