@@ -1,0 +1,157 @@
+import { api, currentSession } from '../api.js';
+import { confirmAction } from '../confirm.js';
+import { h, mount, when } from '../dom.js';
+import { onCommit } from '../live.js';
+import type { Key } from '../types.js';
+import { actorText, failure, outcome, stateBadge } from './shared.js';
+
+interface Action {
+  readonly name: string;
+  readonly label: string;
+  readonly applies: (key: Key) => boolean;
+  readonly explain: string;
+  readonly danger?: boolean;
+  /** Extra inputs of the confirmation dialog, and the body they make. */
+  readonly inputs?: () => { nodes: HTMLElement[]; body: () => unknown };
+}
+
+const destroyed = (k: Key): boolean => k.state.startsWith('Destroyed');
+
+const ACTIONS: readonly Action[] = [
+  { name: 'activate', label: 'Activate', applies: (k) => k.state === 'PreActive', explain: 'The key becomes Active: it encrypts and signs.' },
+  { name: 'rotate', label: 'Rotate', applies: (k) => k.state === 'Active', explain: 'A new version becomes the one that encrypts; old versions still decrypt.' },
+  {
+    name: 'deactivate',
+    label: 'Deactivate',
+    applies: (k) => k.state === 'Active',
+    explain: 'The key stops encrypting and signing; it still decrypts and verifies.',
+  },
+  {
+    name: 'schedule-destruction',
+    label: 'Schedule destruction',
+    danger: true,
+    applies: (k) => (k.state === 'Deactivated' || k.state === 'Compromised') && k.destroyAfter === null,
+    explain: 'After the waiting period every version of the key material is destroyed for good. Dual control may ask another administrator to approve.',
+    inputs: () => {
+      const days = h('input', { type: 'number', name: 'waitingPeriodDays', min: 1, max: 90, value: 7 });
+      return { nodes: [h('label', {}, 'Waiting period (days)', days)], body: () => ({ waitingPeriodDays: Number(days.value) }) };
+    },
+  },
+  {
+    name: 'cancel-destruction',
+    label: 'Cancel destruction',
+    applies: (k) => k.destroyAfter !== null && !destroyed(k),
+    explain: 'The scheduled destruction is cancelled; the key stays Deactivated.',
+  },
+];
+
+/** #/keys/{id}: one key, its versions, its lifecycle timeline (from its history) and its actions. */
+export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId: string): Promise<void> {
+  const status = h('div', { 'aria-live': 'polite' });
+  const render = async (minSeq?: number): Promise<void> => {
+    try {
+      const query = minSeq === undefined ? '' : `?minSeq=${minSeq}`;
+      const { body: key } = await api<Key>('GET', `/v1/keys/${encodeURIComponent(keyId)}${query}`);
+      mount(main, h('h1', {}, 'Key ', h('span', { class: 'mono' }, key.keyId)), status, actions(key, status, render), facts(key), versions(key), timeline(key));
+    } catch (err) {
+      mount(main, h('h1', {}, 'Key'), failure(err));
+    }
+  };
+  const minSeq = Number(params.get('minSeq') ?? '');
+  await render(Number.isInteger(minSeq) && minSeq > 0 ? minSeq : undefined);
+  // Live: a commit naming this key re-reads it (the stream answers the commit's seq, read back with minSeq).
+  onCommit((commit) => {
+    if (commit.keyIds.includes(keyId)) void render(commit.seq);
+  });
+}
+
+function facts(key: Key): HTMLElement {
+  const row = (name: string, value: Node | string | number): HTMLElement[] => [h('dt', {}, name), h('dd', {}, value)];
+  return h(
+    'dl',
+    { class: 'facts' },
+    ...row('State', stateBadge(key.state)),
+    ...row('Type', key.keyType),
+    ...row('Alias', key.alias ?? '—'),
+    ...row('Latest version', key.latestVersion),
+    ...row('Decrypts from version', key.minDecryptionVersion),
+    ...row('Activated', when(key.activationDate)),
+    ...row('Deactivated', when(key.deactivationDate)),
+    ...row('Destruction after', when(key.destroyAfter)),
+    ...row('Created', when(key.createdAt)),
+  );
+}
+
+function versions(key: Key): HTMLElement[] {
+  return [
+    h('h2', {}, 'Versions'),
+    h(
+      'table',
+      { 'aria-label': 'Versions' },
+      h('thead', {}, h('tr', {}, ...['Version', 'Check value', 'Created', 'Material'].map((t) => h('th', { scope: 'col' }, t)))),
+      h(
+        'tbody',
+        {},
+        ...key.versions.map((v) =>
+          h('tr', {}, h('td', {}, v.version), h('td', { class: 'mono' }, v.kcv), h('td', {}, when(v.createdAt)), h('td', {}, v.destroyed ? 'destroyed' : 'kept')),
+        ),
+      ),
+    ),
+  ];
+}
+
+function timeline(key: Key): HTMLElement[] {
+  return [
+    h('h2', {}, 'Lifecycle'),
+    h(
+      'ol',
+      { class: 'timeline', 'aria-label': 'Lifecycle timeline', id: 'timeline' },
+      ...key.history.map((e) =>
+        h(
+          'li',
+          {},
+          when(e.at),
+          h('strong', {}, e.from ? `${e.from} → ${e.to}` : e.to),
+          ' ',
+          h('code', {}, e.event),
+          ` by ${actorText(e.actor)}`,
+          e.reason ? ` (${e.reason})` : null,
+        ),
+      ),
+    ),
+  ];
+}
+
+function actions(key: Key, status: HTMLElement, render: (minSeq?: number) => Promise<void>): HTMLElement | null {
+  if (currentSession()?.role !== 'tenant-admin') return null;
+  const applicable = ACTIONS.filter((a) => a.applies(key));
+  if (applicable.length === 0) return null;
+  return h(
+    'div',
+    { class: 'actions', role: 'group', 'aria-label': 'Key actions' },
+    ...applicable.map((action) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: action.danger ? 'danger' : undefined,
+          'data-action': action.name,
+          onclick: () => void run(action, key, status, render),
+        },
+        action.label,
+      ),
+    ),
+  );
+}
+
+async function run(action: Action, key: Key, status: HTMLElement, render: (minSeq?: number) => Promise<void>): Promise<void> {
+  const inputs = action.inputs?.();
+  if (!(await confirmAction(`${action.label} ${key.keyId}?`, action.explain, action.label, ...(inputs?.nodes ?? [])))) return;
+  try {
+    const answer = await api<{ seq: number }>('POST', `/v1/keys/${encodeURIComponent(key.keyId)}/${action.name}`, inputs?.body() ?? {});
+    await render(answer.body.seq);
+    mount(status, outcome(answer.status, answer.body, `${action.label}: done (commit ${answer.body.seq}).`));
+  } catch (err) {
+    mount(status, failure(err));
+  }
+}
