@@ -63,5 +63,11 @@ export function noticeOf(commit: Commit): CommitNotice {
     const command = data?.command as Record<string, unknown> | undefined;
     if (command && typeof command.keyId === 'string') keyIds.add(command.keyId);
   }
-  return { tenantId: commit.tenantId, seq: commit.seq, at: commit.committedAt, types: commit.events.map((e) => e.type), keyIds: [...keyIds] };
+  return {
+    tenantId: commit.tenantId,
+    seq: commit.seq,
+    at: commit.committedAt,
+    types: commit.events.map((e) => e.type),
+    keyIds: [...keyIds],
+  };
 }

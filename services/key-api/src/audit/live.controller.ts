@@ -47,15 +47,30 @@ export class LiveController {
   })
   @ApiQuery({ name: 'query', required: false, schema: openApi(liveQuery, 'input') })
   @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'The stream of commit notices', content: { 'text/event-stream': { schema: { type: 'string' } } } })
-  follow(@Query(new ZodPipe(liveQuery, 'query')) q: z.output<typeof liveQuery>, @RequestCaller() caller: Caller, @Res() reply: FastifyReply): void {
+  @ApiResponse({
+    status: 200,
+    description: 'The stream of commit notices',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
+  follow(
+    @Query(new ZodPipe(liveQuery, 'query')) q: z.output<typeof liveQuery>,
+    @RequestCaller() caller: Caller,
+    @Res() reply: FastifyReply,
+  ): void {
     const tenantId = auditedTenant(caller.principal, q.tenantId);
     const raw = reply.raw;
     const unsubscribe = this.live.subscribe(tenantId, (notice: CommitNotice) => {
       raw.write(`event: commit\ndata: ${JSON.stringify(notice)}\n\n`);
     });
     if (!unsubscribe) {
-      throw new ProblemError(429, 'live-streams-busy', 'Too many requests', 'too many live streams are open; retry later', {}, { 'retry-after': '30' });
+      throw new ProblemError(
+        429,
+        'live-streams-busy',
+        'Too many requests',
+        'too many live streams are open; retry later',
+        {},
+        { 'retry-after': '30' },
+      );
     }
     void reply.hijack();
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });

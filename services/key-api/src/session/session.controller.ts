@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCookieAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCookieAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ApiKeyAuthenticator, csrfTokenOf, SessionStore, type SessionDocument } from '@keyward/auth';
@@ -40,7 +49,10 @@ export class SessionController {
       'Only an API key opens a session (403 session-needs-api-key for a JWT or another session). The browser never keeps the API key.',
   })
   @ApiBody({ schema: openApi(openSessionBody, 'input'), required: false })
-  @ApiCreatedResponse({ schema: openApi(sessionResponse), headers: { 'set-cookie': { description: 'The session cookie', schema: { type: 'string' } } } })
+  @ApiCreatedResponse({
+    schema: openApi(sessionResponse),
+    headers: { 'set-cookie': { description: 'The session cookie', schema: { type: 'string' } } },
+  })
   async open(
     @Body(new ZodPipe(openSessionBody)) _body: z.output<typeof openSessionBody>,
     @RequestCaller() caller: Caller,
@@ -49,7 +61,12 @@ export class SessionController {
     const { principal } = caller;
     // Only the credential itself opens a session: a session cannot extend itself, and a JWT names no credential to re-check.
     if (principal.sessionId !== undefined || !(await this.authenticator.reauthenticate(principal.credentialId)))
-      throw new ProblemError(403, 'session-needs-api-key', 'Forbidden', 'a console session is opened with an API key (Authorization: Bearer kw_…)');
+      throw new ProblemError(
+        403,
+        'session-needs-api-key',
+        'Forbidden',
+        'a console session is opened with an API key (Authorization: Bearer kw_…)',
+      );
     const { token, session } = await this.sessions.open(principal, SESSION_LIFETIME_MS);
     void reply.header('set-cookie', sessionCookie(token, SESSION_LIFETIME_MS)).header('cache-control', 'no-store');
     return answer(session, token);
@@ -63,7 +80,11 @@ export class SessionController {
     description: 'Answers 404 no-session when the request was not made with a session cookie.',
   })
   @ApiOkResponse({ schema: openApi(sessionResponse) })
-  async current(@RequestCaller() caller: Caller, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<SessionAnswer> {
+  async current(
+    @RequestCaller() caller: Caller,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionAnswer> {
     const token = sessionCookieOf(request);
     const session = token === undefined || caller.principal.sessionId === undefined ? undefined : await this.sessions.find(token);
     if (!session || token === undefined) throw noSession();

@@ -12,7 +12,12 @@ export async function approvalsPage(main: HTMLElement, params: URLSearchParams):
   const status = params.get('status') ?? 'Pending';
   const notices = h('div', { 'aria-live': 'polite' });
   const body = h('div', {}, h('p', {}, 'Loading…'));
-  const filters = h('form', { class: 'filters', 'aria-label': 'Filter approvals' }, select('status', 'Status', STATUSES, status), h('button', { type: 'submit' }, 'Apply'));
+  const filters = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Filter approvals' },
+    select('status', 'Status', STATUSES, status),
+    h('button', { type: 'submit' }, 'Apply'),
+  );
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     location.hash = withQuery('#/approvals', { status: String(new FormData(filters).get('status') ?? '') });
@@ -39,7 +44,17 @@ function approvalTable(items: readonly Approval[], notices: HTMLElement, reload:
   return h(
     'table',
     { 'aria-label': 'Approval requests' },
-    h('thead', {}, h('tr', {}, ...['Operation', 'What executes', 'Requested by', 'Requested', 'Approvals', 'Status', 'Decide'].map((t) => h('th', { scope: 'col' }, t)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Operation', 'What executes', 'Requested by', 'Requested', 'Approvals', 'Status', 'Decide'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -58,9 +73,22 @@ function approvalTable(items: readonly Approval[], notices: HTMLElement, reload:
             {},
             mayDecide && a.status === 'Pending' && a.requestedBy.principalId !== me.principalId
               ? [
-                  h('button', { type: 'button', 'data-decide': 'approve', onclick: () => void decide(a, 'approve', notices, reload) }, 'Approve'),
+                  h(
+                    'button',
+                    { type: 'button', 'data-decide': 'approve', onclick: () => void decide(a, 'approve', notices, reload) },
+                    'Approve',
+                  ),
                   ' ',
-                  h('button', { type: 'button', class: 'secondary', 'data-decide': 'reject', onclick: () => void decide(a, 'reject', notices, reload) }, 'Reject'),
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'secondary',
+                      'data-decide': 'reject',
+                      onclick: () => void decide(a, 'reject', notices, reload),
+                    },
+                    'Reject',
+                  ),
                 ]
               : '—',
           ),
@@ -78,7 +106,11 @@ async function decide(a: Approval, decision: 'approve' | 'reject', notices: HTML
       : `The request for ${a.operation} is closed and nothing executes.`;
   if (!(await confirmAction(`${verb} this request?`, text, verb))) return;
   try {
-    const answer = await api<{ seq: number; approval: Approval }>('POST', `/v1/approvals/${encodeURIComponent(a.approvalId)}/${decision}`, {});
+    const answer = await api<{ seq: number; approval: Approval }>(
+      'POST',
+      `/v1/approvals/${encodeURIComponent(a.approvalId)}/${decision}`,
+      {},
+    );
     mount(notices, outcome(answer.status, answer.body, `${verb}d: the request is now ${answer.body.approval.status}.`));
     await reload();
   } catch (err) {

@@ -39,7 +39,9 @@ export async function eventsPage(main: HTMLElement, params: URLSearchParams): Pr
           'nav',
           { class: 'pager', 'aria-label': 'Pages' },
           cursor ? h('a', { href: withQuery('#/events', { keyId, type }) }, 'First page') : null,
-          page.nextCursor ? h('a', { href: withQuery('#/events', { keyId, type, cursor: page.nextCursor }), rel: 'next' }, 'Next page') : null,
+          page.nextCursor
+            ? h('a', { href: withQuery('#/events', { keyId, type, cursor: page.nextCursor }), rel: 'next' }, 'Next page')
+            : null,
         ),
       );
     } catch (err) {
@@ -62,7 +64,11 @@ async function verify(badge: HTMLElement): Promise<void> {
       badge,
       result.ok
         ? h('span', { class: 'badge ok', 'data-verified': 'true' }, `History verified through seq ${result.verifiedThroughSeq}`)
-        : h('span', { class: 'badge bad', 'data-verified': 'false' }, `History broken at seq ${result.firstBadSeq ?? '?'}: ${result.problem ?? ''}`),
+        : h(
+            'span',
+            { class: 'badge bad', 'data-verified': 'false' },
+            `History broken at seq ${result.firstBadSeq ?? '?'}: ${result.problem ?? ''}`,
+          ),
       ' ',
       h('span', { class: 'mono' }, `head ${result.headHash.slice(0, 16)}…`),
       h(

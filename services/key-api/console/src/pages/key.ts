@@ -18,8 +18,18 @@ interface Action {
 const destroyed = (k: Key): boolean => k.state.startsWith('Destroyed');
 
 const ACTIONS: readonly Action[] = [
-  { name: 'activate', label: 'Activate', applies: (k) => k.state === 'PreActive', explain: 'The key becomes Active: it encrypts and signs.' },
-  { name: 'rotate', label: 'Rotate', applies: (k) => k.state === 'Active', explain: 'A new version becomes the one that encrypts; old versions still decrypt.' },
+  {
+    name: 'activate',
+    label: 'Activate',
+    applies: (k) => k.state === 'PreActive',
+    explain: 'The key becomes Active: it encrypts and signs.',
+  },
+  {
+    name: 'rotate',
+    label: 'Rotate',
+    applies: (k) => k.state === 'Active',
+    explain: 'A new version becomes the one that encrypts; old versions still decrypt.',
+  },
   {
     name: 'deactivate',
     label: 'Deactivate',
@@ -31,7 +41,8 @@ const ACTIONS: readonly Action[] = [
     label: 'Schedule destruction',
     danger: true,
     applies: (k) => (k.state === 'Deactivated' || k.state === 'Compromised') && k.destroyAfter === null,
-    explain: 'After the waiting period every version of the key material is destroyed for good. Dual control may ask another administrator to approve.',
+    explain:
+      'After the waiting period every version of the key material is destroyed for good. Dual control may ask another administrator to approve.',
     inputs: () => {
       const days = h('input', { type: 'number', name: 'waitingPeriodDays', min: 1, max: 90, value: 7 });
       return { nodes: [h('label', {}, 'Waiting period (days)', days)], body: () => ({ waitingPeriodDays: Number(days.value) }) };
@@ -52,7 +63,15 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
     try {
       const query = minSeq === undefined ? '' : `?minSeq=${minSeq}`;
       const { body: key } = await api<Key>('GET', `/v1/keys/${encodeURIComponent(keyId)}${query}`);
-      mount(main, h('h1', {}, 'Key ', h('span', { class: 'mono' }, key.keyId)), status, actions(key, status, render), facts(key), versions(key), timeline(key));
+      mount(
+        main,
+        h('h1', {}, 'Key ', h('span', { class: 'mono' }, key.keyId)),
+        status,
+        actions(key, status, render),
+        facts(key),
+        versions(key),
+        timeline(key),
+      );
     } catch (err) {
       mount(main, h('h1', {}, 'Key'), failure(err));
     }
@@ -93,7 +112,14 @@ function versions(key: Key): HTMLElement[] {
         'tbody',
         {},
         ...key.versions.map((v) =>
-          h('tr', {}, h('td', {}, v.version), h('td', { class: 'mono' }, v.kcv), h('td', {}, when(v.createdAt)), h('td', {}, v.destroyed ? 'destroyed' : 'kept')),
+          h(
+            'tr',
+            {},
+            h('td', {}, v.version),
+            h('td', { class: 'mono' }, v.kcv),
+            h('td', {}, when(v.createdAt)),
+            h('td', {}, v.destroyed ? 'destroyed' : 'kept'),
+          ),
         ),
       ),
     ),

@@ -55,7 +55,10 @@ async function commitTimes(): Promise<{ seq: number; at: string; type: string }[
   const seen = new Map<number, { seq: number; at: string; type: string }>();
   let cursor: string | undefined;
   do {
-    const { body: page }: { body: Page<AuditEvent> } = await api<Page<AuditEvent>>('GET', withQuery('/v1/audit/events', { limit: 1000, cursor }));
+    const { body: page }: { body: Page<AuditEvent> } = await api<Page<AuditEvent>>(
+      'GET',
+      withQuery('/v1/audit/events', { limit: 1000, cursor }),
+    );
     for (const e of page.items) if (!seen.has(e.seq)) seen.set(e.seq, { seq: e.seq, at: e.at, type: e.type });
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && seen.size < 10 * SPAN);
@@ -72,7 +75,14 @@ function keyTable(keys: readonly Key[], seq: number): HTMLElement {
       'tbody',
       {},
       ...keys.map((k) =>
-        h('tr', { 'data-key': k.keyId }, h('td', { class: 'mono' }, k.keyId), h('td', {}, k.keyType), h('td', {}, stateBadge(k.state)), h('td', { 'data-version': k.latestVersion }, k.latestVersion)),
+        h(
+          'tr',
+          { 'data-key': k.keyId },
+          h('td', { class: 'mono' }, k.keyId),
+          h('td', {}, k.keyType),
+          h('td', {}, stateBadge(k.state)),
+          h('td', { 'data-version': k.latestVersion }, k.latestVersion),
+        ),
       ),
     ),
   );

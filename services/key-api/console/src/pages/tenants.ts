@@ -17,7 +17,11 @@ export async function tenantsPage(main: HTMLElement, params: URLSearchParams): P
         : h(
             'table',
             { 'aria-label': 'Tenants' },
-            h('thead', {}, h('tr', {}, ...['Name', 'Tenant', 'Status', 'Keys', 'Principals', 'Last activity'].map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['Name', 'Tenant', 'Status', 'Keys', 'Principals', 'Last activity'].map((t) => h('th', { scope: 'col' }, t))),
+            ),
             h(
               'tbody',
               {},
@@ -35,7 +39,13 @@ export async function tenantsPage(main: HTMLElement, params: URLSearchParams): P
               ),
             ),
           ),
-      page.nextCursor ? h('nav', { class: 'pager', 'aria-label': 'Pages' }, h('a', { href: withQuery('#/tenants', { cursor: page.nextCursor }) }, 'Next page')) : null,
+      page.nextCursor
+        ? h(
+            'nav',
+            { class: 'pager', 'aria-label': 'Pages' },
+            h('a', { href: withQuery('#/tenants', { cursor: page.nextCursor }) }, 'Next page'),
+          )
+        : null,
     );
   } catch (err) {
     mount(body, failure(err));
@@ -54,7 +64,9 @@ function onboardForm(): HTMLElement {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const name = String(new FormData(form).get('name') ?? '').trim();
-    api<{ tenantId: string; admin: { principalId: string; enrollment: { token: string; expiresAt: string } } }>('POST', '/v1/tenants', { name }).then(
+    api<{ tenantId: string; admin: { principalId: string; enrollment: { token: string; expiresAt: string } } }>('POST', '/v1/tenants', {
+      name,
+    }).then(
       ({ body }) => {
         const token = body.admin.enrollment.token;
         const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy token');
@@ -64,7 +76,11 @@ function onboardForm(): HTMLElement {
           h(
             'div',
             { class: 'notice ok', role: 'status' },
-            h('p', {}, `Tenant ${body.tenantId} onboarded. Give its first administrator this one-time enrollment token (shown once; it is redeemed at POST /v1/enroll for an API key only they see):`),
+            h(
+              'p',
+              {},
+              `Tenant ${body.tenantId} onboarded. Give its first administrator this one-time enrollment token (shown once; it is redeemed at POST /v1/enroll for an API key only they see):`,
+            ),
             h('p', { class: 'secret mono', id: 'enrollment-token' }, token),
             copy,
             ' expires ',
