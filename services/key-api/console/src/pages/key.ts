@@ -1,8 +1,8 @@
-import { api, currentSession } from '../api.js';
+import { api, currentSession, withQuery } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { h, mount, when } from '../dom.js';
 import { onCommit } from '../live.js';
-import type { Key } from '../types.js';
+import type { AuditEvent, Key, Page } from '../types.js';
 import { actorText, failure, outcome, stateBadge } from './shared.js';
 
 interface Action {
@@ -59,10 +59,15 @@ const ACTIONS: readonly Action[] = [
 /** #/keys/{id}: one key, its versions, its lifecycle timeline (from its history) and its actions. */
 export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId: string): Promise<void> {
   const status = h('div', { 'aria-live': 'polite' });
+  // Renders may overlap (an action's answer and a live notice): only the latest one started is shown.
+  let latest = 0;
   const render = async (minSeq?: number): Promise<void> => {
+    const mine = ++latest;
     try {
       const query = minSeq === undefined ? '' : `?minSeq=${minSeq}`;
       const { body: key } = await api<Key>('GET', `/v1/keys/${encodeURIComponent(keyId)}${query}`);
+      const events = await keyEvents(keyId);
+      if (mine !== latest) return;
       mount(
         main,
         h('h1', {}, 'Key ', h('span', { class: 'mono' }, key.keyId)),
@@ -70,9 +75,10 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
         actions(key, status, render),
         facts(key),
         versions(key),
-        timeline(key),
+        events ? eventTimeline(events) : timeline(key),
       );
     } catch (err) {
+      if (mine !== latest) return;
       mount(main, h('h1', {}, 'Key'), failure(err));
     }
   };
@@ -120,6 +126,68 @@ function versions(key: Key): HTMLElement[] {
             h('td', {}, when(v.createdAt)),
             h('td', {}, v.destroyed ? 'destroyed' : 'kept'),
           ),
+        ),
+      ),
+    ),
+  ];
+}
+
+/** Roles that read the audit trail: every event about the key (rotations, approvals…), from the commit log. */
+async function keyEvents(keyId: string): Promise<AuditEvent[] | undefined> {
+  const role = currentSession()?.role;
+  if (role !== 'tenant-admin' && role !== 'auditor') return undefined;
+  const events: AuditEvent[] = [];
+  let cursor: string | undefined;
+  for (let pages = 0; pages < 10; pages++) {
+    const { body: page }: { body: Page<AuditEvent> } = await api<Page<AuditEvent>>(
+      'GET',
+      withQuery('/v1/audit/events', { keyId, limit: 1000, cursor }),
+    );
+    events.push(...page.items);
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  return events;
+}
+
+const EVENT_LABELS: Record<string, string> = {
+  'key.created.v1': 'Created',
+  'key.activated.v1': 'Activated',
+  'key.rotated.v1': 'Rotated',
+  'key.deactivated.v1': 'Deactivated',
+  'key.compromised.v1': 'Marked compromised',
+  'key.destruction-scheduled.v1': 'Destruction scheduled',
+  'key.destruction-cancelled.v1': 'Destruction cancelled',
+  'key.destroyed.v1': 'Destroyed',
+  'approval.requested.v1': 'Approval requested',
+  'approval.granted.v1': 'Approved',
+  'approval.executed.v1': 'Approval executed',
+  'approval.rejected.v1': 'Approval rejected',
+  'approval.failed.v1': 'Approval failed',
+};
+
+function versionOf(e: AuditEvent): number | undefined {
+  const version = e.data.version as { version?: unknown } | number | undefined;
+  if (typeof version === 'number') return version;
+  return typeof version?.version === 'number' ? version.version : undefined;
+}
+
+function eventTimeline(events: readonly AuditEvent[]): HTMLElement[] {
+  return [
+    h('h2', {}, 'Lifecycle'),
+    h(
+      'ol',
+      { class: 'timeline', 'aria-label': 'Lifecycle timeline', id: 'timeline' },
+      ...events.map((e) =>
+        h(
+          'li',
+          { 'data-event': e.type, 'data-seq': e.seq },
+          when(e.at),
+          h('strong', {}, EVENT_LABELS[e.type] ?? e.type),
+          versionOf(e) === undefined ? null : ` (version ${versionOf(e)})`,
+          ' ',
+          h('code', {}, e.type),
+          ` by ${actorText(e.actor)} · commit ${e.seq}`,
         ),
       ),
     ),

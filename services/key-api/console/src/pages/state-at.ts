@@ -29,6 +29,8 @@ export async function stateAtPage(main: HTMLElement): Promise<void> {
     max: commits.length - 1,
     value: commits.length - 1,
     step: 1,
+    'data-seqs': commits.map((c) => c.seq).join(','),
+    'aria-valuetext': `commit ${commits.at(-1)?.seq ?? 0}`,
   });
   const caption = h('p', { id: 'state-caption' });
   const keys = h('div', {});
@@ -38,6 +40,7 @@ export async function stateAtPage(main: HTMLElement): Promise<void> {
     const commit = commits[Number(slider.value)];
     if (!commit) return;
     const asked = ++shown;
+    slider.setAttribute('aria-valuetext', `commit ${commit.seq}`);
     mount(caption, `After commit ${commit.seq} (${commit.type}), `, when(commit.at));
     try {
       const { body } = await api<{ seq: number; keys: Key[] }>('GET', withQuery('/v1/audit/state', { at: commit.at }));
