@@ -1,5 +1,5 @@
-import type { Browser, Page } from 'puppeteer-core';
-import { confirm, launchBrowser, screenshot, seriousViolations, signedIn, waitForText } from '../support/browser';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import { attributeOf, confirm, launchBrowser, screenshot, seriousViolations, signedIn, textOf, waitForText } from '../support/browser';
 import { enrollWith, KeywardStack } from '../support/keyward-stack';
 
 jest.setTimeout(300_000);
@@ -26,6 +26,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
   let base: string;
   let alice: string;
   let alicePage: Page;
+  let aliceContext: BrowserContext;
   let keyId: string;
   let rotationSeq: number;
   let auditorKey: string;
@@ -43,7 +44,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
+    await (browser as Browser | undefined)?.close();
     await stack.stop();
   });
 
@@ -53,7 +54,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await page.type('form[aria-label="Onboard a tenant"] input[name=name]', 'Console Tenant A');
     await page.click('form[aria-label="Onboard a tenant"] button[type=submit]');
     await page.waitForSelector('#enrollment-token');
-    const token = await page.$eval('#enrollment-token', (el) => el.textContent ?? '');
+    const token = await textOf(page, '#enrollment-token');
     await page.goto(`${base}/console/#/tenants?refresh=1`);
     await waitForText(page, 'table[aria-label=Tenants]', 'Console Tenant A');
     await screenshot(page, 'tenants');
@@ -65,7 +66,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
   });
 
   it('a tenant-admin creates a key and rotates it (with confirmation); the timeline shows both', async () => {
-    ({ page: alicePage } = await signedIn(browser, base, alice));
+    ({ page: alicePage, context: aliceContext } = await signedIn(browser, base, alice));
     await alicePage.waitForSelector('form[aria-label="Create a key"]');
     await screenshot(alicePage, 'sign-in-keys-empty');
     await alicePage.click('form[aria-label="Create a key"] button[type=submit]');
@@ -74,7 +75,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await alicePage.click('button[data-action=rotate]');
     await confirm(alicePage);
     await alicePage.waitForSelector('#timeline li[data-event="key.rotated.v1"]');
-    rotationSeq = Number(await alicePage.$eval('#timeline li[data-event="key.rotated.v1"]', (el) => el.getAttribute('data-seq')));
+    rotationSeq = Number(await attributeOf(alicePage, '#timeline li[data-event="key.rotated.v1"]', 'data-seq'));
     await waitForText(alicePage, 'dl.facts', 'Latest version2');
     await screenshot(alicePage, 'key');
     await noSeriousViolations(alicePage, 'key');
@@ -128,7 +129,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await auditorPage.goto(`${base}/console/#/state`);
     await auditorPage.waitForSelector('#state-slider');
     await auditorPage.waitForSelector(`tr[data-key="${keyId}"] td[data-version="2"]`);
-    const seqList: string = await auditorPage.$eval('#state-slider', (el) => el.getAttribute('data-seqs') ?? '');
+    const seqList = await attributeOf(auditorPage, '#state-slider', 'data-seqs');
     const seqs: number[] = seqList.split(',').map(Number);
     const before = seqs.indexOf(rotationSeq) - 1;
     expect(before).toBeGreaterThanOrEqual(0);
@@ -149,7 +150,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await waitForText(alicePage, 'main', '(404)');
     await alicePage.goto(`${base}/console/#/keys`);
     await alicePage.waitForSelector('table[aria-label=Keys]');
-    expect(await alicePage.$eval('main', (el) => el.textContent ?? '')).not.toContain(otherKey);
+    expect(await textOf(alicePage, 'main')).not.toContain(otherKey);
     await alicePage.goto(`${base}/console/#/events?keyId=${otherKey}`);
     await waitForText(alicePage, 'main', 'No events match.');
 
@@ -201,7 +202,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     expect((await stack.call(alice, 'DELETE', `/v1/principals/${auditorId}`)).status).toBe(200);
     expect((await fetchIn(auditorPage, 'GET', '/v1/keys')).status).toBe(401);
 
-    const cookies = await alicePage.cookies();
+    const cookies = await aliceContext.cookies();
     const session = cookies.find((c) => c.name === '__Host-keyward-session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
     await alicePage.click('#sign-out');

@@ -45,6 +45,16 @@ export async function waitForText(page: Page, selector: string, text: string, ti
   );
 }
 
+/** The text of the first element matching `selector` ('' when none). */
+export async function textOf(page: Page, selector: string): Promise<string> {
+  return String(await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`));
+}
+
+/** An attribute of the first element matching `selector` ('' when none). */
+export async function attributeOf(page: Page, selector: string, name: string): Promise<string> {
+  return String(await page.evaluate(`document.querySelector(${JSON.stringify(selector)})?.getAttribute(${JSON.stringify(name)}) ?? ''`));
+}
+
 /** Clicks the dialog's Confirm button once the confirmation dialog is open. */
 export async function confirm(page: Page): Promise<void> {
   await page.waitForSelector('dialog#confirm[open]');
@@ -53,7 +63,7 @@ export async function confirm(page: Page): Promise<void> {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) as `${string}.png`, fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
 export interface AxeViolation {

@@ -19,7 +19,8 @@ function append(parent: Node, children: readonly Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(parent, child as readonly Child[]);
-    else parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    else if (child instanceof Node) parent.appendChild(child);
+    else if (typeof child === 'string' || typeof child === 'number') parent.appendChild(document.createTextNode(String(child)));
   }
 }
 
@@ -53,4 +54,10 @@ export function select(name: string, label: string, options: readonly string[], 
     label,
     h('select', { name }, h('option', { value: '' }, 'Any'), ...options.map((o) => h('option', { value: o, selected: o === current }, o))),
   );
+}
+
+/** A text field of a form ('' when absent or a file). */
+export function field(data: FormData, name: string): string {
+  const value = data.get(name);
+  return typeof value === 'string' ? value : '';
 }

@@ -1,6 +1,6 @@
 import { api, currentSession, withQuery } from '../api.js';
 import { confirmAction } from '../confirm.js';
-import { h, mount, select, when } from '../dom.js';
+import { field, h, mount, select, when } from '../dom.js';
 import { onCommit } from '../live.js';
 import type { Approval } from '../types.js';
 import { actorText, failure, outcome } from './shared.js';
@@ -20,7 +20,7 @@ export async function approvalsPage(main: HTMLElement, params: URLSearchParams):
   );
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
-    location.hash = withQuery('#/approvals', { status: String(new FormData(filters).get('status') ?? '') });
+    location.hash = withQuery('#/approvals', { status: field(new FormData(filters), 'status') });
   });
   mount(main, h('h1', {}, 'Approvals'), notices, filters, body);
   const load = async (): Promise<void> => {

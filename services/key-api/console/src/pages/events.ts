@@ -1,5 +1,5 @@
 import { api, withQuery } from '../api.js';
-import { h, mount, when } from '../dom.js';
+import { field, h, mount, when } from '../dom.js';
 import { onCommit } from '../live.js';
 import type { AuditEvent, Checkpoint, Page, Verification } from '../types.js';
 import { actorText, failure } from './shared.js';
@@ -22,7 +22,7 @@ export async function eventsPage(main: HTMLElement, params: URLSearchParams): Pr
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(filters);
-    location.hash = withQuery('#/events', { keyId: String(data.get('keyId') ?? '').trim(), type: String(data.get('type') ?? '').trim() });
+    location.hash = withQuery('#/events', { keyId: field(data, 'keyId').trim(), type: field(data, 'type').trim() });
   });
   const body = h('div', {}, h('p', {}, 'Loading…'));
   mount(main, h('h1', {}, 'Event history'), badge, filters, body);

@@ -1,6 +1,6 @@
 import { api, currentSession, withQuery } from '../api.js';
 import { confirmAction } from '../confirm.js';
-import { h, mount, when } from '../dom.js';
+import { h, mount, notice, when } from '../dom.js';
 import { onCommit } from '../live.js';
 import type { AuditEvent, Key, Page } from '../types.js';
 import { actorText, failure, outcome, stateBadge } from './shared.js';
@@ -86,7 +86,8 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
   await render(Number.isInteger(minSeq) && minSeq > 0 ? minSeq : undefined);
   // Live: a commit naming this key re-reads it (the stream answers the commit's seq, read back with minSeq).
   onCommit((commit) => {
-    if (commit.keyIds.includes(keyId)) void render(commit.seq);
+    if (commit.keyIds.includes(keyId))
+      void render(commit.seq).then(() => mount(status, notice('ok', `Updated live: commit ${commit.seq} (${commit.types.join(', ')}).`)));
   });
 }
 

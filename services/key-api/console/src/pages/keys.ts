@@ -1,5 +1,5 @@
 import { api, currentSession, withQuery } from '../api.js';
-import { h, mount, select, when } from '../dom.js';
+import { field, h, mount, select, when } from '../dom.js';
 import { KEY_STATES, KEY_TYPES, type KeySummary, type Page } from '../types.js';
 import { failure, stateBadge } from './shared.js';
 
@@ -20,7 +20,7 @@ export async function keysPage(main: HTMLElement, params: URLSearchParams): Prom
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(filters);
-    location.hash = withQuery('#/keys', { state: String(data.get('state') ?? ''), type: String(data.get('type') ?? '') });
+    location.hash = withQuery('#/keys', { state: field(data, 'state'), type: field(data, 'type') });
   });
   const body = h('div', {}, h('p', {}, 'Loading…'));
   mount(main, h('h1', {}, 'Keys'), currentSession()?.role === 'tenant-admin' ? createForm() : null, filters, body);
@@ -79,9 +79,9 @@ function createForm(): HTMLElement {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    const alias = String(data.get('alias') ?? '').trim();
+    const alias = field(data, 'alias').trim();
     const body = {
-      keyType: String(data.get('keyType') || 'AES-256-GCM'),
+      keyType: field(data, 'keyType') || 'AES-256-GCM',
       activate: data.get('activate') !== null,
       ...(alias ? { alias } : {}),
     };

@@ -1,5 +1,5 @@
 import { api, withQuery } from '../api.js';
-import { h, mount, when } from '../dom.js';
+import { field, h, mount, when } from '../dom.js';
 import type { Page, Tenant } from '../types.js';
 import { failure } from './shared.js';
 
@@ -63,7 +63,7 @@ function onboardForm(): HTMLElement {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const name = String(new FormData(form).get('name') ?? '').trim();
+    const name = field(new FormData(form), 'name').trim();
     api<{ tenantId: string; admin: { principalId: string; enrollment: { token: string; expiresAt: string } } }>('POST', '/v1/tenants', {
       name,
     }).then(
