@@ -25,6 +25,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
   let browser: Browser;
   let base: string;
   let alice: string;
+  let providerPage: Page;
   let alicePage: Page;
   let aliceContext: BrowserContext;
   let keyId: string;
@@ -50,6 +51,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
 
   it("a provider-admin onboards a tenant; the first admin's enrollment token is shown once", async () => {
     const { page } = await signedIn(browser, base, stack.providerKey);
+    providerPage = page;
     await page.waitForSelector('form[aria-label="Onboard a tenant"]');
     await page.type('form[aria-label="Onboard a tenant"] input[name=name]', 'Console Tenant A');
     await page.click('form[aria-label="Onboard a tenant"] button[type=submit]');
@@ -191,6 +193,21 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
       '{}',
     );
     expect(write.status).toBe(404);
+  });
+
+  it('a provider-admin sees the service status, and suspends and resumes a tenant with confirmation', async () => {
+    await providerPage.goto(`${base}/console/#/tenants?again=1`);
+    await waitForText(providerPage, '#service-status', 'Unsealed');
+    await waitForText(providerPage, '#service-status', 'Ready');
+    await providerPage.waitForSelector('button[aria-label="Suspend Console Tenant B"]');
+    await providerPage.click('button[aria-label="Suspend Console Tenant B"]');
+    await confirm(providerPage);
+    await providerPage.waitForSelector('button[aria-label="Resume Console Tenant B"]');
+    await screenshot(providerPage, 'tenants');
+    await noSeriousViolations(providerPage, 'tenants (suspended)');
+    await providerPage.click('button[aria-label="Resume Console Tenant B"]');
+    await confirm(providerPage);
+    await providerPage.waitForSelector('button[aria-label="Suspend Console Tenant B"]');
   });
 
   it('a change without the CSRF token is refused; the cookie is refused after sign-out and after the principal is revoked', async () => {
