@@ -47,6 +47,10 @@ describe('console sessions: an API key exchanged for a cookie that authenticates
     // The session is stored under the SHA-256 of its token only.
     const stored = await stack.db.collection('console_sessions').find({}).toArray();
     expect(JSON.stringify(stored)).not.toContain(cookie.header.split('=')[1]);
+    // Nor in key-api's log.
+    expect((await withCookie(cookie.header, 'GET', '/v1/keys?limit=1')).status).toBe(200);
+    expect(stack.api.output.join('')).not.toContain(cookie.header.split('=')[1]);
+    expect(stack.api.output.join('')).not.toContain(alice);
   });
 
   it('the cookie reads; a change needs the CSRF token; a session cannot open another one', async () => {

@@ -63,6 +63,8 @@ export class SessionStore {
       expiresAt: new Date(now.getTime() + lifetimeMs),
     };
     await this.sessions.insertOne(session, { writeConcern: { w: 'majority' } });
+    // Sessions never presented again would stay: each sign-in sweeps the expired ones (a small collection).
+    await this.sessions.deleteMany({ expiresAt: { $lte: now } });
     return { token, session };
   }
 
