@@ -126,6 +126,13 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await auditorPage.waitForSelector('[data-verified=true]', { timeout: 60_000 });
     await waitForText(auditorPage, 'table[aria-label=Events]', 'key.rotated.v1');
     await screenshot(auditorPage, 'events');
+    // The exports download through the same cookie.
+    for (const format of ['jsonl', 'csv', 'html']) {
+      const href = await attributeOf(auditorPage, `a[data-export=${format}]`, 'href');
+      const exported = await fetchIn(auditorPage, 'GET', href);
+      expect({ format, status: exported.status }).toEqual({ format, status: 200 });
+      if (format !== 'html') expect(exported.body).toContain('key.rotated.v1');
+    }
     await noSeriousViolations(auditorPage, 'events');
 
     await auditorPage.goto(`${base}/console/#/state`);

@@ -25,7 +25,31 @@ export async function eventsPage(main: HTMLElement, params: URLSearchParams): Pr
     location.hash = withQuery('#/events', { keyId: field(data, 'keyId').trim(), type: field(data, 'type').trim() });
   });
   const body = h('div', {}, h('p', {}, 'Loading…'));
-  mount(main, h('h1', {}, 'Event history'), badge, filters, body);
+  const filter = { keyId: keyId || undefined, type: type || undefined };
+  const monthAgo = new Date(Date.now() - 30 * 86_400_000).toISOString();
+  const downloads = h(
+    'p',
+    { class: 'downloads' },
+    'Export: ',
+    h(
+      'a',
+      { href: withQuery('/v1/audit/export', { ...filter, format: 'jsonl' }), download: 'events.jsonl', 'data-export': 'jsonl' },
+      'JSON Lines',
+    ),
+    ' · ',
+    h('a', { href: withQuery('/v1/audit/export', { ...filter, format: 'csv' }), download: 'events.csv', 'data-export': 'csv' }, 'CSV'),
+    ' · ',
+    h(
+      'a',
+      {
+        href: withQuery('/v1/audit/export', { format: 'html', from: monthAgo, to: new Date().toISOString() }),
+        download: 'report.html',
+        'data-export': 'html',
+      },
+      'HTML report (30 days)',
+    ),
+  );
+  mount(main, h('h1', {}, 'Event history'), badge, filters, downloads, body);
   const load = async (): Promise<void> => {
     try {
       const { body: page } = await api<Page<AuditEvent>>(
