@@ -104,12 +104,13 @@ describe('the served OpenAPI document under schemathesis (issue 20)', () => {
 
   it('as a tenant-admin: no 5xx, every answer documented and matching its schema', async () => {
     if (command === null) return;
-    // The data-plane POSTs are left out here for the known gap above (a tenant-admin may not use them anyway).
+    // The data-plane POSTs are left out here for the known gap above (a tenant-admin may not use them anyway),
+    // and the live stream (text/event-stream: an answer that never ends; test/console covers it).
     const out = await fuzz(
       'tenant-admin',
       admin,
       document,
-      /^(?!\/v1\/keys\/\{id\}\/(encrypt|data-key|mac|verify-mac|sign|verify)$)(?!\/v1\/(decrypt|rewrap)$)/,
+      /^(?!\/v1\/keys\/\{id\}\/(encrypt|data-key|mac|verify-mac|sign|verify)$)(?!\/v1\/(decrypt|rewrap|audit\/live)$)/,
     );
     expect(out).toMatch(/passed|No issues found/i);
     expect(readFileSync(join(dir, 'tenant-admin.json'), 'utf8')).toContain('/v1/keys');

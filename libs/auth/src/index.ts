@@ -7,3 +7,4 @@ export * from './limits/failure-lockout';
 export * from './limits/token-buckets';
 export * from './oidc/oidc-claims';
 export * from './principal';
+export * from './sessions/session-store';

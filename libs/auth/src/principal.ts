@@ -12,4 +12,9 @@ export interface AuthenticatedPrincipal {
    * routes accept such a principal; everything else answers 503 sealed.
    */
   readonly credentialUnverified?: true;
+  /**
+   * Set when the request authenticated with a console session cookie rather than the credential
+   * itself: the id of that session (the SHA-256 of its token, never the token).
+   */
+  readonly sessionId?: string;
 }

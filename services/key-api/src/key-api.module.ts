@@ -40,6 +40,8 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { DecideApprovalHandler } from './approvals/decide-approval.handler';
 import { AuditModule } from './audit/audit.module';
 import { SysController } from './sys/sys.controller';
+import { ConsoleSessionStrategy } from './auth/console-session.strategy';
+import { SessionController } from './session/session.controller';
 
 export const KEY_API = 'key-api';
 
@@ -69,9 +71,11 @@ export class KeyApiModule {
         SysController,
         ApprovalsController,
         EnrollmentController,
+        SessionController,
       ],
       providers: [
         ApiKeyStrategy,
+        ConsoleSessionStrategy,
         {
           provide: OidcJwtStrategy,
           inject: [KEYWARD_CONFIG],

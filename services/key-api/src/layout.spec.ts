@@ -28,6 +28,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   approvals: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control', 'enrollment'],
   // Grants: who may use which keys (the data plane enforces them through libs/keys).
   grants: ['commands', 'key-core', 'errors', 'platform', 'auth', 'dual-control'],
+  // Console sign-in: opens, describes and closes the session the auth folder authenticates.
+  session: ['errors', 'platform', 'auth'],
+  // The console's static assets and their security headers.
+  console: [],
   audit: ['key-core', 'errors', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals', 'grants'],
 };
 /** The data-plane files of crypto/; the rest of crypto/ is the key core. */

@@ -4,6 +4,7 @@ import { runService, startMain } from '@keyward/platform';
 import { KeyApiProblemFilter } from './errors/problem.filter';
 import { DataPlaneServer } from './crypto/data-plane.server';
 import { setupOpenApi } from './openapi';
+import { ConsoleAssets } from './console/console-assets';
 import { KEY_API, KeyApiModule } from './key-api.module';
 
 async function start(config: KeywardConfig): Promise<void> {
@@ -36,6 +37,7 @@ async function start(config: KeywardConfig): Promise<void> {
     exceptionFilter: new KeyApiProblemFilter(),
     configure: (app) => {
       app.get(DataPlaneServer).register(app.getHttpAdapter().getInstance());
+      ConsoleAssets.load().register(app.getHttpAdapter().getInstance());
       setupOpenApi(app);
     },
     ...(https ? { https: { ...https, ...clientAuth } } : {}),

@@ -93,3 +93,36 @@ describe('ApiKeyAuthenticator: unknown key ids', () => {
     expect(await authenticator.authenticate(apiKey)).toMatchObject({ principalId: 'prn_a' });
   });
 });
+
+describe('ApiKeyAuthenticator.reauthenticate: a console session re-checks the credential that opened it', () => {
+  it('answers the principal while the credential is enabled, and nothing once it is disabled, deleted or its MAC fails', async () => {
+    const store = new MemoryCredentials();
+    const authenticator = new ApiKeyAuthenticator(store as unknown as CredentialStore, 0);
+    store.issueWithId('cred0000000000a1');
+    expect(await authenticator.reauthenticate('cred0000000000a1')).toMatchObject({
+      principalId: 'prn_a',
+      tenantId: 'tnt_a',
+      role: 'key-user',
+    });
+
+    const doc = store.docs.get('cred0000000000a1')!;
+    store.docs.set('cred0000000000a1', { ...doc, disabled: true });
+    expect(await authenticator.reauthenticate('cred0000000000a1')).toBeUndefined();
+    store.docs.delete('cred0000000000a1');
+    expect(await authenticator.reauthenticate('cred0000000000a1')).toBeUndefined();
+
+    store.issueWithId('cred0000000000a2');
+    const refused: string[] = [];
+    authenticator.useIntegrity(
+      () => Buffer.alloc(32, 1),
+      (d) => refused.push(d._id),
+    );
+    expect(await authenticator.reauthenticate('cred0000000000a2')).toBeUndefined();
+    expect(refused).toEqual(['cred0000000000a2']);
+  });
+
+  it('never needs the secret, and a made-up id is not a principal', async () => {
+    const authenticator = new ApiKeyAuthenticator(new MemoryCredentials() as unknown as CredentialStore);
+    expect(await authenticator.reauthenticate('nosuchcredential')).toBeUndefined();
+  });
+});

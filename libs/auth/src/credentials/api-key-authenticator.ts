@@ -50,24 +50,43 @@ export class ApiKeyAuthenticator {
   async authenticate(apiKey: string): Promise<AuthenticatedPrincipal | undefined> {
     const parsed = parseApiKey(apiKey);
     if (!parsed) return undefined;
+    const doc = await this.credential(parsed.credentialId);
+    if (!doc || !secretMatches(parsed.secret, doc.secretHash)) return undefined;
+    return this.principalOf(doc);
+  }
+
+  /**
+   * The principal behind a credential that authenticated before (a console session holds its id,
+   * never its secret): undefined once the credential is disabled, deleted or its MAC no longer
+   * verifies, by the same cache and checks as `authenticate`.
+   */
+  async reauthenticate(credentialId: string): Promise<AuthenticatedPrincipal | undefined> {
+    const doc = await this.credential(credentialId);
+    return doc ? this.principalOf(doc) : undefined;
+  }
+
+  /** The enabled credential document of an id: from the cache, else one store read (unknown ids remembered briefly). */
+  private async credential(credentialId: string): Promise<CredentialDocument | undefined> {
     const now = Date.now();
-    let entry = this.cache.get(parsed.credentialId);
+    let entry = this.cache.get(credentialId);
     if (!entry || entry.until < now) {
-      if (this.knownUnknown(parsed.credentialId, now)) return undefined;
+      if (this.knownUnknown(credentialId, now)) return undefined;
       this.unknownKeys.onStoreRead?.();
       const issuedBefore = this.issued;
-      const doc = await this.store.find(parsed.credentialId);
+      const doc = await this.store.find(credentialId);
       if (!doc) {
-        this.cache.delete(parsed.credentialId);
-        if (this.issued === issuedBefore) this.rememberUnknown(parsed.credentialId, now);
+        this.cache.delete(credentialId);
+        if (this.issued === issuedBefore) this.rememberUnknown(credentialId, now);
         return undefined;
       }
       entry = { doc, until: now + this.ttlMs };
       if (this.cache.size >= this.maxEntries) this.cache.clear();
-      this.cache.set(parsed.credentialId, entry);
+      this.cache.set(credentialId, entry);
     }
-    const { doc } = entry;
-    if (doc.disabled || !secretMatches(parsed.secret, doc.secretHash)) return undefined;
+    return entry.doc.disabled ? undefined : entry.doc;
+  }
+
+  private async principalOf(doc: CredentialDocument): Promise<AuthenticatedPrincipal | undefined> {
     const verified = await this.verified(doc);
     if (verified === false) return undefined;
     return {

@@ -58,6 +58,9 @@ describe('tenant index', () => {
       'key_b',
     ]);
     expect(viewMatches(keys[0]!, { alias: 'other' })).toBe(false);
+    // The type is checked on the views only (the index does not carry it).
+    expect(viewMatches(keys[0]!, { keyType: keys[0]!.keyType })).toBe(true);
+    expect(viewMatches(keys[0]!, { keyType: 'RSA-4096' })).toBe(keys[0]!.keyType === 'RSA-4096');
   });
 
   it('pages after a cursor (exclusive), says whether more follow, and skips what the filter drops', () => {

@@ -33,6 +33,8 @@ export interface KeyIndexFilter {
   readonly state?: KeyLifecycleState;
   readonly alias?: string;
   readonly label?: { readonly name: string; readonly value: string };
+  /** Checked on the views only (the index does not carry the type): a page may come out short. */
+  readonly keyType?: string;
 }
 
 const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -75,6 +77,7 @@ export function viewMatches(view: KeyView, filter: KeyIndexFilter): boolean {
   if (filter.state !== undefined && view.state !== filter.state) return false;
   if (filter.alias !== undefined && view.alias !== filter.alias) return false;
   if (filter.label !== undefined && view.labels[filter.label.name] !== filter.label.value) return false;
+  if (filter.keyType !== undefined && view.keyType !== filter.keyType) return false;
   return true;
 }
 

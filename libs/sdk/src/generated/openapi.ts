@@ -403,6 +403,23 @@ export interface paths {
       };
     };
   };
+  "/v1/audit/live": {
+    /** Follow a tenant's new commits as they happen (text/event-stream) */
+    get: {
+      parameters: {
+        path: never;
+        query: {
+          /** Provider-admins: the tenant to follow (default: the provider log); other roles: their own only */
+          tenantId?: string;
+        };
+      };
+      requestBody: never;
+      responses: {
+        "200": unknown;
+        default: unknown;
+      };
+    };
+  };
   "/v1/audit/public-key": {
     /** Public keys that sign checkpoints (PEM and JWK); public, so anyone holding a checkpoint can check it */
     get: {
@@ -879,12 +896,14 @@ export interface paths {
     };
   };
   "/v1/keys": {
-    /** List keys (filter by state, alias, label; cursor pagination in creation order) */
+    /** List keys (filter by state, type, alias, label; cursor pagination in creation order) */
     get: {
       parameters: {
         path: never;
         query: {
           state?: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
+          /** Only keys of this type (a page may then hold fewer than `limit` keys; follow nextCursor) */
+          keyType?: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
           alias?: string;
           label?: string;
           limit?: number;
@@ -2937,6 +2956,62 @@ export interface paths {
           version: number;
           previousVersion: number;
         };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/session": {
+    /** The current console session: who is signed in, until when, and its CSRF token */
+    get: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          principalId: string;
+          /** `provider` for provider-admins */
+          tenantId: string;
+          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+          /** The session ends then (sign in again); signing out or revoking the principal ends it sooner */
+          expiresAt: string;
+          /** Send it as the x-csrf-token header on every request made with the session cookie that is not a GET or HEAD */
+          csrfToken: string;
+        };
+        default: unknown;
+      };
+    };
+    /** Sign in to the console: exchange the API key (Authorization: Bearer kw_…) for a session cookie */
+    post: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: undefined | Record<string, never>;
+      responses: {
+        "201": {
+          principalId: string;
+          /** `provider` for provider-admins */
+          tenantId: string;
+          role: "provider-admin" | "tenant-admin" | "key-user" | "auditor" | "kmip-client";
+          /** The session ends then (sign in again); signing out or revoking the principal ends it sooner */
+          expiresAt: string;
+          /** Send it as the x-csrf-token header on every request made with the session cookie that is not a GET or HEAD */
+          csrfToken: string;
+        };
+        default: unknown;
+      };
+    };
+    /** Sign out: the session ends now on every key-api instance, and the browser drops the cookie */
+    delete: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "204": unknown;
         default: unknown;
       };
     };

@@ -126,6 +126,12 @@ export class AbuseLimits {
     this.addressFailed(address);
   }
 
+  /** Counts a refused console session cookie (it spends the address's failure budget). */
+  sessionRefused(address: string): void {
+    this.failures.inc({ method: 'session' });
+    this.addressFailed(address);
+  }
+
   private addressFailed(address: string): void {
     if (this.addressFailures.waitMs(address) === 0) this.addressFailures.take(address);
     if (this.addressLockout.fail(address) > 0) this.lockouts.inc();

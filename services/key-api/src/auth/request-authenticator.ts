@@ -9,12 +9,22 @@ import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platf
 import { sealedError } from '@keyward/keys';
 import { AbuseLimits } from './abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
+import { sessionCookieOf } from './session-cookie';
 
 /** passport `api-key`: any refusal is a 401 that does not say why, unless the strategy threw a problem. */
 class ApiKeyPassportGuard extends AuthGuard('api-key') {
   override handleRequest<T>(err: unknown, user: T | false): T {
     if (err instanceof ProblemError) throw err;
     if (err || !user) throw invalidToken('the API key is not valid');
+    return user;
+  }
+}
+
+/** passport `console-session`: the strategy's own problems (401, 403 csrf-refused) pass through. */
+class SessionPassportGuard extends AuthGuard('console-session') {
+  override handleRequest<T>(err: unknown, user: T | false): T {
+    if (err instanceof ProblemError) throw err;
+    if (err || !user) throw invalidToken('the console session is not valid: sign in again');
     return user;
   }
 }
@@ -49,7 +59,8 @@ type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedPrincipal };
 /**
  * Who is calling, and may they call this route: the one authentication path of key-api, used by
  * the Nest guard and by the data-plane routes alike. The bearer token's shape picks the passport
- * strategy: `kw_…` is an API key, `eyJ…` a JWT (only when OIDC is configured). The caller's address
+ * strategy: `kw_…` is an API key, `eyJ…` a JWT (only when OIDC is configured); without an
+ * Authorization header, the console's session cookie (console-session.strategy.ts). The caller's address
  * is rate-limited before that (AbuseLimits.admitAddress). An authenticated
  * caller is then rate-limited per principal and tenant, and role-checked: an empty `allowed` list
  * refuses everyone, so a route that forgets its roles fails closed.
@@ -57,6 +68,7 @@ type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedPrincipal };
 @Injectable()
 export class RequestAuthenticator {
   private readonly apiKey = new ApiKeyPassportGuard();
+  private readonly session = new SessionPassportGuard();
   private readonly jwt: OidcPassportGuard | undefined;
 
   constructor(
@@ -74,7 +86,15 @@ export class RequestAuthenticator {
   ): Promise<AuthenticatedPrincipal> {
     const token = bearerToken(request.headers.authorization);
     const strategy =
-      token === undefined ? undefined : API_KEY_SHAPE.test(token) ? this.apiKey : JWT_SHAPE.test(token) ? this.jwt : undefined;
+      token === undefined
+        ? request.headers.authorization === undefined && sessionCookieOf(request) !== undefined
+          ? this.session
+          : undefined
+        : API_KEY_SHAPE.test(token)
+          ? this.apiKey
+          : JWT_SHAPE.test(token)
+            ? this.jwt
+            : undefined;
     if (!strategy)
       throw token !== undefined && JWT_SHAPE.test(token)
         ? invalidToken('JWTs are not accepted: OIDC is not configured')

@@ -37,6 +37,7 @@ export const patchKeyBody = z
   .refine((b) => b.description !== undefined || b.labels !== undefined, 'send description and/or labels');
 export const listKeysQuery = z.strictObject({
   state: z.enum(KEY_STATES).optional(),
+  keyType: z.enum(keyTypes).optional().describe('Only keys of this type (a page may then hold fewer than `limit` keys; follow nextCursor)'),
   alias: z.string().min(1).max(128).optional(),
   label: z
     .string()

@@ -89,7 +89,7 @@ export class KeysController {
 
   @Get()
   @Roles('tenant-admin', 'key-user', 'auditor')
-  @ApiOperation({ summary: 'List keys (filter by state, alias, label; cursor pagination in creation order)' })
+  @ApiOperation({ summary: 'List keys (filter by state, type, alias, label; cursor pagination in creation order)' })
   @ApiQuery({ name: 'query', required: false, schema: openApi(listKeysQuery, 'input') })
   @ApiOkResponse({ schema: openApi(keyListResponse) })
   async list(@Query(new ZodPipe(listKeysQuery, 'query')) q: z.output<typeof listKeysQuery>, @RequestCaller() caller: Caller) {
@@ -99,7 +99,12 @@ export class KeysController {
     const label = name === undefined ? undefined : { name, value: value.join('=') };
     const page = await this.views.keys(
       tenantId,
-      { ...(q.state ? { state: q.state } : {}), ...(q.alias ? { alias: q.alias } : {}), ...(label ? { label } : {}) },
+      {
+        ...(q.state ? { state: q.state } : {}),
+        ...(q.keyType ? { keyType: q.keyType } : {}),
+        ...(q.alias ? { alias: q.alias } : {}),
+        ...(label ? { label } : {}),
+      },
       q.limit,
       q.cursor,
     );

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
-import { ApiKeyAuthenticator, CredentialStore } from '@keyward/auth';
+import { ApiKeyAuthenticator, CredentialStore, SessionStore } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
 import { CommandExecutor, CommitStore, ensureTopics, executorLimitsOf, Lease, Relay, ViewCollections } from '@keyward/event-log';
 import { KafkaConnection, KEYWARD_CONFIG, MetricsRegistry, MongoConnection, retryUntilDone } from '@keyward/platform';
@@ -52,6 +52,7 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
   providers: [
     { provide: CommitStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CommitStore(m.db) },
     { provide: CredentialStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new CredentialStore(m.db) },
+    { provide: SessionStore, inject: [MongoConnection], useFactory: (m: MongoConnection) => new SessionStore(m.db) },
     { provide: ViewCollections, inject: [MongoConnection], useFactory: (m: MongoConnection) => new ViewCollections(m.db) },
     {
       provide: ApiKeyAuthenticator,
@@ -113,6 +114,6 @@ export class RelayRunner implements OnApplicationBootstrap, OnApplicationShutdow
     },
     RelayRunner,
   ],
-  exports: [CommitStore, CredentialStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
+  exports: [CommitStore, CredentialStore, SessionStore, ViewCollections, ApiKeyAuthenticator, CommandExecutor, Relay],
 })
 export class EventLogModule {}

@@ -24,6 +24,7 @@ export interface KeyFilter {
   readonly state?: KeyLifecycleState;
   readonly alias?: string;
   readonly label?: { readonly name: string; readonly value: string };
+  readonly keyType?: string;
 }
 
 export interface Page<T> {
@@ -138,6 +139,7 @@ export class ViewReader {
     if (filter.state) query.state = filter.state;
     if (filter.alias) query.alias = filter.alias;
     if (filter.label) query[`labels.${filter.label.name}`] = filter.label.value;
+    if (filter.keyType) query.keyType = filter.keyType;
     if (after) query.keyId = { $gt: after };
     const items = await this.views.keys
       .find(query as Filter<KeyView>)

@@ -1,0 +1,32 @@
+import { ApiError } from '../api.js';
+import { h, notice } from '../dom.js';
+import type { Actor, PendingAnswer } from '../types.js';
+
+/** A refusal as the API explained it (its problem document's detail), never a stack trace. */
+export function failure(err: unknown): HTMLElement {
+  if (err instanceof ApiError) return notice('bad', `${err.problem?.title ?? 'Refused'} (${err.status}): ${err.message}`);
+  return notice('bad', err instanceof Error ? err.message : String(err));
+}
+
+export function actorText(actor: Actor | undefined): string {
+  return actor ? `${actor.principalId} (${actor.role})` : '—';
+}
+
+/** What a command answered: done, or waiting for other administrators (dual control). */
+export function outcome(status: number, body: unknown, done: string): HTMLElement {
+  if (status === 202) {
+    const { pendingApproval: p } = body as PendingAnswer;
+    return notice(
+      'warn',
+      `Approval requested (${p.operation}): ${p.approvals} of ${p.quorum} so far. Another administrator approves it in `,
+      h('a', { href: '#/approvals' }, 'Approvals'),
+      '.',
+    );
+  }
+  return notice('ok', done);
+}
+
+export function stateBadge(state: string): HTMLElement {
+  const kind = state === 'Active' ? 'ok' : state.startsWith('Destroyed') || state === 'Compromised' ? 'bad' : 'warn';
+  return h('span', { class: `badge ${kind} state` }, state);
+}

@@ -1,0 +1,239 @@
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import { attributeOf, confirm, launchBrowser, screenshot, seriousViolations, signedIn, textOf, waitForText } from '../support/browser';
+import { enrollWith, KeywardStack } from '../support/keyward-stack';
+
+jest.setTimeout(300_000);
+
+/** fetch() from inside the page: the console's own origin and cookie, as any script on it could. */
+const fetchIn = async (
+  page: Page,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string }> => {
+  const init = JSON.stringify({ method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body }) });
+  return (await page.evaluate(
+    `fetch(${JSON.stringify(path)}, ${init}).then(async (r) => ({ status: r.status, body: await r.text() }))`,
+  )) as { status: number; body: string };
+};
+
+const keyIdOf = (page: Page): string => decodeURIComponent(/#\/keys\/([^?]+)/.exec(page.url())![1]!);
+
+describe('the web console in headless Chromium: onboarding, key lifecycle, dual control, live timeline, audit', () => {
+  const stack = new KeywardStack();
+  let browser: Browser;
+  let base: string;
+  let alice: string;
+  let providerPage: Page;
+  let alicePage: Page;
+  let aliceContext: BrowserContext;
+  let keyId: string;
+  let rotationSeq: number;
+  let auditorKey: string;
+  let auditorId: string;
+  let auditorPage: Page;
+
+  const noSeriousViolations = async (page: Page, name: string): Promise<void> => {
+    const serious = await seriousViolations(page);
+    expect({ page: name, serious }).toEqual({ page: name, serious: [] });
+  };
+
+  beforeAll(async () => {
+    await stack.start();
+    base = stack.api.baseUrl;
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await (browser as Browser | undefined)?.close();
+    await stack.stop();
+  });
+
+  it("a provider-admin onboards a tenant; the first admin's enrollment token is shown once", async () => {
+    const { page } = await signedIn(browser, base, stack.providerKey);
+    providerPage = page;
+    await page.waitForSelector('form[aria-label="Onboard a tenant"]');
+    await page.type('form[aria-label="Onboard a tenant"] input[name=name]', 'Console Tenant A');
+    await page.click('form[aria-label="Onboard a tenant"] button[type=submit]');
+    await page.waitForSelector('#enrollment-token');
+    const token = await textOf(page, '#enrollment-token');
+    await page.goto(`${base}/console/#/tenants?refresh=1`);
+    await waitForText(page, 'table[aria-label=Tenants]', 'Console Tenant A');
+    await screenshot(page, 'tenants');
+    await noSeriousViolations(page, 'tenants');
+    alice = (await enrollWith(stack.api, token)).apiKey;
+    // The API key is in no storage the page's scripts can read, and the session cookie is httpOnly.
+    const storage = await page.evaluate('({ local: localStorage.length, session: sessionStorage.length, cookie: document.cookie })');
+    expect(storage).toEqual({ local: 0, session: 0, cookie: '' });
+  });
+
+  it('a tenant-admin creates a key and rotates it (with confirmation); the timeline shows both', async () => {
+    ({ page: alicePage, context: aliceContext } = await signedIn(browser, base, alice));
+    await alicePage.waitForSelector('form[aria-label="Create a key"]');
+    await screenshot(alicePage, 'sign-in-keys-empty');
+    await alicePage.click('form[aria-label="Create a key"] button[type=submit]');
+    await alicePage.waitForSelector('button[data-action=rotate]');
+    keyId = keyIdOf(alicePage);
+    await alicePage.click('button[data-action=rotate]');
+    await confirm(alicePage);
+    await alicePage.waitForSelector('#timeline li[data-event="key.rotated.v1"]');
+    rotationSeq = Number(await attributeOf(alicePage, '#timeline li[data-event="key.rotated.v1"]', 'data-seq'));
+    await waitForText(alicePage, 'dl.facts', 'Latest version2');
+    await screenshot(alicePage, 'key');
+    await noSeriousViolations(alicePage, 'key');
+
+    await alicePage.goto(`${base}/console/#/keys?state=Active&type=AES-256-GCM`);
+    await waitForText(alicePage, 'table[aria-label=Keys]', keyId);
+    await screenshot(alicePage, 'keys');
+    await noSeriousViolations(alicePage, 'keys');
+    await alicePage.goto(`${base}/console/#/keys?state=Destroyed`);
+    await waitForText(alicePage, 'main', 'No keys match.');
+  });
+
+  it("a destruction requested by one admin waits for a second admin; the requester's timeline updates live", async () => {
+    const bob = await stack.principal(alice, 'tenant-admin');
+    await alicePage.goto(`${base}/console/#/keys/${encodeURIComponent(keyId)}`);
+    await alicePage.waitForSelector('button[data-action=deactivate]');
+    await alicePage.click('button[data-action=deactivate]');
+    await confirm(alicePage);
+    await alicePage.waitForSelector('button[data-action=schedule-destruction]');
+    await alicePage.click('button[data-action=schedule-destruction]');
+    await confirm(alicePage);
+    await waitForText(alicePage, 'main', 'Approval requested');
+    expect(await alicePage.$('#timeline li[data-event="key.destruction-scheduled.v1"]')).toBeNull();
+    // Marks this document: if the page reloads, the mark is gone.
+    await alicePage.evaluate('window.stayed = true');
+
+    const { page: bobPage } = await signedIn(browser, base, bob);
+    await bobPage.goto(`${base}/console/#/approvals`);
+    await bobPage.waitForSelector('button[data-decide=approve]');
+    await waitForText(bobPage, 'table[aria-label="Approval requests"]', 'key.schedule-destruction');
+    await screenshot(bobPage, 'approvals');
+    await noSeriousViolations(bobPage, 'approvals');
+    await bobPage.click('button[data-decide=approve]');
+    await confirm(bobPage);
+    await waitForText(bobPage, 'main', 'Approved');
+
+    await alicePage.waitForSelector('#timeline li[data-event="key.destruction-scheduled.v1"]', { timeout: 30_000 });
+    expect(await alicePage.evaluate('window.stayed')).toBe(true);
+    await screenshot(alicePage, 'key-destruction-scheduled');
+  });
+
+  it('an auditor sees the history verified and moves the "state at" slider to before the rotation', async () => {
+    ({ principalId: auditorId, apiKey: auditorKey } = await stack.principalWithId(alice, 'auditor'));
+    ({ page: auditorPage } = await signedIn(browser, base, auditorKey));
+    await auditorPage.goto(`${base}/console/#/events`);
+    await auditorPage.waitForSelector('[data-verified=true]', { timeout: 60_000 });
+    await waitForText(auditorPage, 'table[aria-label=Events]', 'key.rotated.v1');
+    await screenshot(auditorPage, 'events');
+    // The exports download through the same cookie.
+    for (const format of ['jsonl', 'csv', 'html']) {
+      const href = await attributeOf(auditorPage, `a[data-export=${format}]`, 'href');
+      const exported = await fetchIn(auditorPage, 'GET', href);
+      expect({ format, status: exported.status }).toEqual({ format, status: 200 });
+      if (format !== 'html') expect(exported.body).toContain('key.rotated.v1');
+    }
+    await noSeriousViolations(auditorPage, 'events');
+
+    await auditorPage.goto(`${base}/console/#/state`);
+    await auditorPage.waitForSelector('#state-slider');
+    await auditorPage.waitForSelector(`tr[data-key="${keyId}"] td[data-version="2"]`);
+    const seqList = await attributeOf(auditorPage, '#state-slider', 'data-seqs');
+    const seqs: number[] = seqList.split(',').map(Number);
+    const before = seqs.indexOf(rotationSeq) - 1;
+    expect(before).toBeGreaterThanOrEqual(0);
+    await auditorPage.evaluate(
+      `(() => { const el = document.getElementById('state-slider'); el.value = '${before}'; el.dispatchEvent(new Event('change')); })()`,
+    );
+    await auditorPage.waitForSelector(`tr[data-key="${keyId}"] td[data-version="1"]`);
+    await screenshot(auditorPage, 'state-at');
+    await noSeriousViolations(auditorPage, 'state-at');
+  });
+
+  it('a tenant-admin of tenant A sees nothing of tenant B, by any URL of the console or the API', async () => {
+    const other = await stack.onboard('Console Tenant B');
+    const made = await stack.call(other.adminKey, 'POST', '/v1/keys', { activate: true });
+    const otherKey = made.json<{ key: { keyId: string } }>().key.keyId;
+
+    await alicePage.goto(`${base}/console/#/keys/${encodeURIComponent(otherKey)}`);
+    await waitForText(alicePage, 'main', '(404)');
+    await alicePage.goto(`${base}/console/#/keys`);
+    await alicePage.waitForSelector('table[aria-label=Keys]');
+    expect(await textOf(alicePage, 'main')).not.toContain(otherKey);
+    await alicePage.goto(`${base}/console/#/events?keyId=${otherKey}`);
+    await waitForText(alicePage, 'main', 'No events match.');
+
+    const now = new Date().toISOString();
+    const probes = [
+      `/v1/keys/${otherKey}`,
+      `/v1/keys/alias%2Fnothing`,
+      `/v1/audit/events?tenantId=${other.tenantId}`,
+      `/v1/audit/verify?tenantId=${other.tenantId}`,
+      `/v1/audit/state?tenantId=${other.tenantId}&at=${now}`,
+      `/v1/audit/checkpoints?tenantId=${other.tenantId}`,
+      `/v1/audit/live?tenantId=${other.tenantId}`,
+      `/v1/tenants/${other.tenantId}`,
+      '/v1/tenants',
+    ];
+    for (const path of probes) {
+      const answer = await fetchIn(alicePage, 'GET', path);
+      expect({ path, refused: [403, 404].includes(answer.status) }).toEqual({ path, refused: true });
+      // A problem document, nothing of tenant B's (its id or key id appear only where the request named them).
+      expect(JSON.parse(answer.body)).toMatchObject({
+        type: expect.stringMatching(/^urn:keyward:problem:/) as string,
+        status: answer.status,
+      });
+      expect(answer.body).not.toContain('Console Tenant B');
+    }
+    // ?tenantId= is the provider's: for a tenant-admin the approvals route answers its own tenant's requests, never B's.
+    const approvals = await fetchIn(alicePage, 'GET', `/v1/approvals?tenantId=${other.tenantId}`);
+    expect(approvals.status).toBe(200);
+    expect(approvals.body).not.toContain(other.tenantId);
+    expect(approvals.body).not.toContain(otherKey);
+    const rotate = await fetchIn(alicePage, 'GET', '/v1/session');
+    const csrf = JSON.parse(rotate.body) as { csrfToken: string };
+    const write = await fetchIn(
+      alicePage,
+      'POST',
+      `/v1/keys/${otherKey}/rotate`,
+      { 'x-csrf-token': csrf.csrfToken, 'content-type': 'application/json' },
+      '{}',
+    );
+    expect(write.status).toBe(404);
+  });
+
+  it('a provider-admin sees the service status, and suspends and resumes a tenant with confirmation', async () => {
+    await providerPage.goto(`${base}/console/#/tenants?again=1`);
+    await waitForText(providerPage, '#service-status', 'Unsealed');
+    await waitForText(providerPage, '#service-status', 'Ready');
+    await providerPage.waitForSelector('button[aria-label="Suspend Console Tenant B"]');
+    await providerPage.click('button[aria-label="Suspend Console Tenant B"]');
+    await confirm(providerPage);
+    await providerPage.waitForSelector('button[aria-label="Resume Console Tenant B"]');
+    await screenshot(providerPage, 'tenants');
+    await noSeriousViolations(providerPage, 'tenants (suspended)');
+    await providerPage.click('button[aria-label="Resume Console Tenant B"]');
+    await confirm(providerPage);
+    await providerPage.waitForSelector('button[aria-label="Suspend Console Tenant B"]');
+  });
+
+  it('a change without the CSRF token is refused; the cookie is refused after sign-out and after the principal is revoked', async () => {
+    const forged = await fetchIn(alicePage, 'POST', '/v1/keys', { 'content-type': 'application/json' }, '{}');
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain('csrf-refused');
+
+    expect((await fetchIn(auditorPage, 'GET', '/v1/keys')).status).toBe(200);
+    expect((await stack.call(alice, 'DELETE', `/v1/principals/${auditorId}`)).status).toBe(200);
+    expect((await fetchIn(auditorPage, 'GET', '/v1/keys')).status).toBe(401);
+
+    const cookies = await aliceContext.cookies();
+    const session = cookies.find((c) => c.name === '__Host-keyward-session');
+    expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
+    await alicePage.click('#sign-out');
+    await alicePage.waitForSelector('#api-key');
+    const replayed = await stack.api.request('GET', '/v1/keys', { headers: { cookie: `${session!.name}=${session!.value}` } });
+    expect(replayed.status).toBe(401);
+    await screenshot(alicePage, 'sign-in');
+    await noSeriousViolations(alicePage, 'sign-in');
+  });
+});
