@@ -184,8 +184,9 @@ export class BenchStack {
     if (!url) return null;
     try {
       const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-      return line === undefined ? null : Number(line.slice(name.length + 1));
+      // `name value` or, with the service's default labels, `name{service="key-api"} value`.
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+      return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1));
     } catch {
       return null;
     }

@@ -144,7 +144,11 @@ async function settle(stack, timeoutSec) {
       return { status: 'failed', reason: `checkpoints still pending after ${timeoutSec} s`, pendingAtStart: first };
     }
     const pending = await stack.keyApiMetric('keyward_audit_checkpoint_pending_tenants');
-    zeros = pending === 0 || pending === null ? zeros + 1 : 0;
+    if (pending === null && first === null) {
+      console.log('no gauge');
+      return { status: 'failed', reason: 'key-api /metrics has no keyward_audit_checkpoint_pending_tenants', pendingAtStart: null };
+    }
+    zeros = pending === 0 ? zeros + 1 : 0;
     await sleep(zeros < 2 ? 5_000 : 0);
   }
   const seconds = round((performance.now() - started) / 1000, 1);

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type TLSSocket } from 'node:tls';
 import { KeywardStack } from '../support/keyward-stack';
 import type { HttpAnswer, ServiceProcess } from '../support/service-process';
 
@@ -139,6 +142,55 @@ describe('abuse limits: rate limits, authentication lock-out, body size (real Ka
       expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(problem(answer)).toMatchObject({ type: 'payload-too-large', status: 413 });
     }
+  });
+
+  /**
+   * Sends an oversized body the way Python's requests does (headers, then the body in small pieces,
+   * reading only after the last), then a second request on the same connection. Answers what was
+   * read back, or the error that ended the send.
+   */
+  async function slowOversizedPost(bodyBytes: number): Promise<{ sent: boolean; answers: string }> {
+    const url = new URL(limited.baseUrl);
+    const socket: TLSSocket = connect({
+      host: url.hostname,
+      port: Number(url.port),
+      ca: readFileSync(join(stack.dataDir, 'tls', 'ca.crt')),
+      servername: 'localhost',
+    });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    let answers = '';
+    const state = { failed: false };
+    socket.on('data', (chunk: Buffer) => (answers += chunk.toString('latin1')));
+    socket.on('error', () => (state.failed = true));
+    const body = Buffer.from(`{"description":"${'x'.repeat(bodyBytes)}"}`);
+    const write = (data: string | Buffer): Promise<void> =>
+      new Promise((resolve) => (state.failed ? resolve() : socket.write(data, () => resolve())));
+    await write(
+      `POST /v1/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    for (let at = 0; at < body.length && !state.failed; at += 16_384) {
+      await write(body.subarray(at, at + 16_384));
+      await sleep(1);
+    }
+    const sent = !state.failed;
+    await write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(500);
+    socket.destroy();
+    return { sent, answers };
+  }
+
+  it('an oversized body still being sent is read to its end and answered 413 (no reset), and the connection serves the next request', async () => {
+    const { sent, answers } = await slowOversizedPost(1024 * 1024);
+    expect(sent).toBe(true);
+    expect(answers).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answers).toContain('payload-too-large');
+    expect(answers).toMatch(/HTTP\/1\.1 200 /);
+  });
+
+  it('a body beyond the drain bound (8 MiB) is cut off after its 413, not read forever', async () => {
+    const { sent, answers } = await slowOversizedPost(9 * 1024 * 1024);
+    expect(sent).toBe(false);
+    expect(answers).not.toMatch(/HTTP\/1\.1 200 /);
   });
 
   it('JWTs are refused when OIDC is not configured; public routes are not rate-limited', async () => {

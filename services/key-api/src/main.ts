@@ -2,6 +2,7 @@ import type { KeywardConfig } from '@keyward/config';
 import { ensureServerTls } from '@keyward/crypto';
 import { runService, startMain } from '@keyward/platform';
 import { KeyApiProblemFilter } from './errors/problem.filter';
+import { MAX_BODY_BYTES } from './crypto/crypto.schema';
 import { DataPlaneServer } from './crypto/data-plane.server';
 import { setupOpenApi } from './openapi';
 import { ConsoleAssets } from './console/console-assets';
@@ -33,7 +34,7 @@ async function start(config: KeywardConfig): Promise<void> {
     config,
     listen: config.keyApi,
     startupWarnings,
-    bodyLimit: 128 * 1024,
+    bodyLimit: MAX_BODY_BYTES,
     exceptionFilter: new KeyApiProblemFilter(),
     configure: (app) => {
       app.get(DataPlaneServer).register(app.getHttpAdapter().getInstance());

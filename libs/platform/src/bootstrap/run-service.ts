@@ -13,6 +13,7 @@ import { setBusinessClockOffset } from '../clock/business-clock';
 import { ROOT_LOGGER } from '../logging/logging.module';
 import { quietNestBoot } from '../logging/nest-boot-logger';
 import { acceptEmptyJsonBodies } from '../http/json-body';
+import { drainUnreadBodies } from '../http/unread-body';
 import { installRequestLog } from '../logging/request-log';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { problemType } from '../problem/problem';
@@ -119,6 +120,7 @@ export async function runService(options: ServiceOptions): Promise<NestFastifyAp
   // Beyond this many open connections Node drops new ones at once (before any byte is read).
   fastify.server.maxConnections = timeouts.maxConnections;
   acceptEmptyJsonBodies(app);
+  drainUnreadBodies(fastify);
   installRequestLog(fastify, app.get<PinoRoot>(ROOT_LOGGER));
   const metrics = app.get(MetricsRegistry);
   const logger = new Logger(options.name);

@@ -1,5 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { encryptBody, isStrictBase64 } from './crypto.schema';
+import { openApi } from '../platform/zod.pipe';
+import { CRYPTO_ROUTES } from './crypto.routes';
+import { encryptBody, isStrictBase64, MAX_BODY_BYTES, MAX_PLAINTEXT_BYTES } from './crypto.schema';
 
 /** The definition: groups of four, the last one possibly padded. */
 const REFERENCE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -40,5 +42,39 @@ describe('strict base64', () => {
     const parsed = encryptBody.safeParse({ plaintext: 'not base64!' });
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toBe('plaintext must be standard base64 (with padding)');
+  });
+});
+
+describe('body sizes', () => {
+  interface JsonSchema {
+    type?: string;
+    maxLength?: number;
+    enum?: unknown[];
+    properties?: Record<string, JsonSchema>;
+    anyOf?: JsonSchema[];
+  }
+  /** The longest value a property's schema admits (strings at their maxLength; 'A' is base64). */
+  const longest = (s: JsonSchema): unknown => {
+    if (s.enum) return [...s.enum].sort((a, b) => JSON.stringify(b).length - JSON.stringify(a).length)[0];
+    if (s.anyOf) return longest(s.anyOf[0]!);
+    if (s.type === 'string') {
+      expect(s.maxLength).toBeDefined(); // an unbounded string could not fit any body limit
+      return 'A'.repeat(s.maxLength!);
+    }
+    return 4096;
+  };
+
+  it.each(CRYPTO_ROUTES.map((r) => [r.path, r] as const))(
+    '%s: the longest body its schema admits fits in key-api body limit (so it is read and answered, never cut off)',
+    (_path, route) => {
+      const schema = openApi(route.body, 'input') as JsonSchema;
+      const body = Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, s]) => [name, longest(s)]));
+      expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    },
+  );
+
+  it('admits a plaintext larger than MAX_PLAINTEXT_BYTES once decoded, so that it is answered 413 rather than 400', () => {
+    const over = Buffer.alloc(MAX_PLAINTEXT_BYTES + 3).toString('base64');
+    expect(encryptBody.safeParse({ plaintext: over }).success).toBe(true);
   });
 });

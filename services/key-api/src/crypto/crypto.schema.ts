@@ -5,6 +5,8 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '@keyward/domain';
 export const MAX_PLAINTEXT_BYTES = 64 * 1024;
 /** Most AAD one request may carry (decoded bytes). */
 export const MAX_AAD_BYTES = 8 * 1024;
+/** Most bytes of one request body key-api reads (a larger one is 413 before it is parsed). */
+export const MAX_BODY_BYTES = 128 * 1024;
 
 /**
  * Strict standard base64 (padding required): what Buffer.from would silently misread is refused
@@ -31,9 +33,16 @@ const base64 = (what: string, maxChars: number) =>
     .refine(isStrictBase64, `${what} must be standard base64 (with padding)`)
     .describe(`${what}, base64`);
 const base64Chars = (bytes: number): number => Math.ceil(bytes / 3) * 4;
-
-/** Plaintext limits are checked after decoding so that an oversized one answers 413, not 400. */
-const plaintext = base64('plaintext', 256 * 1024);
+/** Most base64 characters of a signature, or of a MAC blob (a header and a 32-byte tag). */
+const SHORT_BLOB_CHARS = base64Chars(1024);
+/**
+ * Plaintext limits are checked after decoding, so that an oversized plaintext answers 413, not 400.
+ * Its schema admits as many characters as still fit in MAX_BODY_BYTES beside the largest AAD (or
+ * signature, or MAC) and the JSON around them: every body the document calls valid is read and
+ * answered, none is cut off by the body limit (which closes the connection while the client sends).
+ */
+const PLAINTEXT_MAX_CHARS = Math.floor((MAX_BODY_BYTES - base64Chars(MAX_AAD_BYTES) - SHORT_BLOB_CHARS - 512) / 4) * 4;
+const plaintext = base64('plaintext', PLAINTEXT_MAX_CHARS);
 const aad = base64('aad', base64Chars(MAX_AAD_BYTES)).optional().describe('Additional authenticated data, base64: needed again to decrypt');
 const blob = (what: string) => base64(what, base64Chars(MAX_PLAINTEXT_BYTES + 256)).min(1);
 
@@ -48,7 +57,7 @@ export const dataKeyBody = z.strictObject({
   aad,
 });
 export const macBody = z.strictObject({ data: plaintext.describe('data, base64') });
-export const verifyMacBody = z.strictObject({ data: plaintext.describe('data, base64'), mac: blob('mac') });
+export const verifyMacBody = z.strictObject({ data: plaintext.describe('data, base64'), mac: base64('mac', SHORT_BLOB_CHARS).min(1) });
 
 const versioned = { keyId: z.string(), version: z.number().int().describe('Key version used') };
 export const encryptResponse = z.object({ ciphertext: z.string().describe('Self-describing Keyward ciphertext, base64'), ...versioned });
@@ -96,7 +105,7 @@ export const signBody = z.strictObject(signed).refine(oneInput, ONE_INPUT);
 export const verifyBody = z
   .strictObject({
     ...signed,
-    signature: base64('signature', base64Chars(1024)).min(1),
+    signature: base64('signature', SHORT_BLOB_CHARS).min(1),
     version: z.number().int().min(1).optional().describe('Key version that made the signature (default: the latest)'),
   })
   .refine(oneInput, ONE_INPUT);
