@@ -103,7 +103,13 @@ const FORMAT_NAMES: Readonly<Record<number, string>> = {
  * wrapped; `encodedValue` (a wrapped Get without an Encoding Option, AX-M-2) sends the wrapped Key
  * Value as a byte string instead of a Key Material structure.
  */
-export function keyBlock(key: KeyState, value: Buffer, wrapping: TtlvItem | undefined, encodedValue = false, format = nativeFormat(key)): TtlvItem {
+export function keyBlock(
+  key: KeyState,
+  value: Buffer,
+  wrapping: TtlvItem | undefined,
+  encodedValue = false,
+  format = nativeFormat(key),
+): TtlvItem {
   const algorithm = algorithmOf(key);
   const bits = lengthOf(key);
   return ttlv.struct(Tag.KeyBlock, [
