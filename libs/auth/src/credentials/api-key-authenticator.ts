@@ -69,7 +69,7 @@ export class ApiKeyAuthenticator {
   private async credential(credentialId: string): Promise<CredentialDocument | undefined> {
     const now = Date.now();
     let entry = this.cache.get(credentialId);
-    if (!entry || entry.until < now) {
+    if (!entry || entry.until <= now) {
       if (this.knownUnknown(credentialId, now)) return undefined;
       this.unknownKeys.onStoreRead?.();
       const issuedBefore = this.issued;

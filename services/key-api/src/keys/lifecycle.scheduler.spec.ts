@@ -31,6 +31,7 @@ function setup(execute: (tenantId: string, command: { kind: string; keyId: strin
         storeCalls.push('updateOne');
         return Promise.resolve();
       },
+      createIndex: () => Promise.resolve('name_term'), // the lease's index, once per process
     }),
   };
   const views = {
