@@ -380,6 +380,12 @@ describe('authentication, roles and tenant isolation', () => {
       // Public: a new principal redeems its enrollment token; re-issuing one needs an unenrolled principal (see the enrollment spec).
       'POST /v1/enroll',
       'POST /v1/principals/{id}/enrollment',
+      // The console's session (any role opens one with its API key; refusals, CSRF, sign-out and revocation in the
+      // console-session spec) and its live stream (roles and tenant isolation in the console spec).
+      'POST /v1/session',
+      'GET /v1/session',
+      'DELETE /v1/session',
+      'GET /v1/audit/live',
     ];
     const uncovered = documented.filter((route) => !elsewhere.includes(route) && !covered.includes(route));
     expect(uncovered).toEqual([]);

@@ -167,6 +167,9 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    // Hand the lease over at once (as the relay does): the next instance signs at its first pass,
+    // not a lease term (three intervals) later.
+    await this.lease.release().catch(() => undefined);
   }
 
   /**

@@ -115,7 +115,10 @@ function tenantActions(tenant: Tenant, notices: HTMLElement, reload: () => Promi
           void (async () => {
             if (!(await confirmAction(`${label} ${tenant.name}?`, explain, label))) return;
             try {
-              const answer = await api<{ seq: number }>('POST', `/v1/tenants/${encodeURIComponent(tenant.tenantId)}/${name}`, body());
+              const path = `/v1/tenants/${encodeURIComponent(tenant.tenantId)}`;
+              const answer = await api<{ seq: number }>('POST', `${path}/${name}`, body());
+              // Read your write: the list is read from the views, which may be a step behind the answer.
+              if (answer.status === 200) await api('GET', withQuery(path, { minSeq: answer.body.seq }));
               await reload();
               mount(notices, outcome(answer.status, answer.body, `${label}: done (commit ${answer.body.seq}).`));
             } catch (err) {
