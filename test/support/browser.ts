@@ -3,8 +3,15 @@ import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
 
 const repoRoot = join(__dirname, '..', '..');
-/** Where the browser specs write the console's screenshots (shown in docs/console.md). */
-export const SCREENSHOTS = join(repoRoot, 'docs', 'console');
+/**
+ * Where the browser specs write the console's screenshots: the data folder on every run (a test run
+ * leaves the tracked tree as it was); docs/console, which docs/console.md shows, with
+ * KEYWARD_CONSOLE_SCREENSHOTS=docs.
+ */
+export const SCREENSHOTS =
+  process.env.KEYWARD_CONSOLE_SCREENSHOTS === 'docs'
+    ? join(repoRoot, 'docs', 'console')
+    : join(repoRoot, '.keyward', 'console-screenshots');
 
 /** Debian's Chromium (apt-get install chromium; .ci/run installs it when missing), or CHROMIUM_PATH. */
 export function chromiumPath(): string {
