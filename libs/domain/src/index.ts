@@ -12,6 +12,7 @@ export * from './key/key.state';
 export * from './key/key.types';
 export * from './key/key.use';
 export * from './keyset/keyset';
+export * from './keyset/tenant-log-snapshot';
 export * from './principal/principal';
 export * from './shared/actor';
 export * from './shared/coded-error';

@@ -10,6 +10,7 @@ import { KeyStateSource } from './key-state.source';
 import { PublicKeyService } from './public-key.service';
 import { RootKeyService } from './root-key.service';
 import { Shredder } from './shredder';
+import { TenantSnapshotsWiring } from './tenant-snapshots.wiring';
 import { UsageRecorder } from './usage.recorder';
 
 const SHARED = [
@@ -23,6 +24,7 @@ const SHARED = [
   CryptoService,
   EncryptionBudgetService,
   PublicKeyService,
+  TenantSnapshotsWiring,
 ];
 
 /**
