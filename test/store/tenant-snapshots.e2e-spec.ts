@@ -127,7 +127,7 @@ describe('tenant-log snapshots (real store)', () => {
   it('ignores a snapshot whose state was altered (MAC), and folds the log from its commits', async () => {
     const doc = (await snapshots().findOne({ _id: tenantId }))!;
     const forged = Buffer.from(doc.state.buffer);
-    forged[forged.length - 1] ^= 1;
+    forged.writeUInt8(forged.readUInt8(forged.length - 1) ^ 1, forged.length - 1);
     await snapshots().updateOne({ _id: tenantId }, { $set: { state: new Binary(forged) } });
     const { store, exec, events } = executor(macKey, 1_000_000);
     const log = await exec.current(tenantId);
