@@ -11,6 +11,7 @@ export * from './key/key.evolve';
 export * from './key/key.state';
 export * from './key/key.types';
 export * from './key/key.use';
+export * from './key/key.usage-limits';
 export * from './keyset/keyset';
 export * from './keyset/tenant-log-snapshot';
 export * from './principal/principal';

@@ -4,6 +4,7 @@ import { MongoConnection } from '@keyward/platform';
 import { CommitListeners } from './commit-listeners';
 import { CryptoService } from './crypto.service';
 import { EncryptionBudgetService } from './encryption-budget.service';
+import { UsageLimitsService } from './usage-limits.service';
 import { EventStreamListener } from './event-stream.listener';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
@@ -23,6 +24,7 @@ const SHARED = [
   Shredder,
   CryptoService,
   EncryptionBudgetService,
+  UsageLimitsService,
   PublicKeyService,
   TenantSnapshotsWiring,
 ];
