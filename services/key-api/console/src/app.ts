@@ -32,7 +32,16 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
   'kmip-client': [],
 };
 
-const main = (): HTMLElement => byId('main');
+/**
+ * A fresh, empty <main> for the page about to show: a render still under way for the page left (a
+ * live update, an action's answer) then mounts into the detached old element, not over this page.
+ */
+function freshMain(): HTMLElement {
+  const old = byId('main');
+  const fresh = old.cloneNode(false) as HTMLElement;
+  old.replaceWith(fresh);
+  return fresh;
+}
 
 function header(session: Session | undefined, route: string): void {
   const nav = byId('nav');
@@ -72,7 +81,7 @@ async function show(): Promise<void> {
   const params = new URLSearchParams(query);
   if (!session) {
     header(undefined, '');
-    signInPage(main(), () => {
+    signInPage(freshMain(), () => {
       follow();
       void show();
     });
@@ -82,7 +91,7 @@ async function show(): Promise<void> {
   const route = allowed.includes(section) ? section : (allowed[0] ?? '');
   header(session, route);
   document.title = `Keyward console · ${route}`;
-  const target = main();
+  const target = freshMain();
   switch (route) {
     case 'keys':
       return rest[0] ? keyPage(target, params, rest[0]) : keysPage(target, params);

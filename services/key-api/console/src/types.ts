@@ -28,10 +28,13 @@ export interface KeySummary {
   readonly latestVersion: number;
   readonly createdAt: string;
   readonly destroyAfter: string | null;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface Key extends KeySummary {
   readonly description: string;
+  readonly exportable: boolean;
+  readonly exportEnabled: boolean;
   readonly versions: readonly { version: number; kcv: string; createdAt: string; destroyed: boolean }[];
   readonly minDecryptionVersion: number;
   readonly activationDate: string | null;

@@ -49,6 +49,14 @@ const ACTIONS: readonly Action[] = [
     },
   },
   {
+    name: 'enable-export',
+    label: 'Enable export',
+    danger: true,
+    applies: (k) => k.exportable && !k.exportEnabled && !destroyed(k),
+    explain:
+      'Key-users granted "export" may then retrieve the material of this key, wrapped. It cannot be undone. Dual control may ask another administrator to approve.',
+  },
+  {
     name: 'cancel-destruction',
     label: 'Cancel destruction',
     applies: (k) => k.destroyAfter !== null && !destroyed(k),
@@ -99,6 +107,7 @@ function facts(key: Key): HTMLElement {
     ...row('State', stateBadge(key.state)),
     ...row('Type', key.keyType),
     ...row('Alias', key.alias ?? '—'),
+    ...row('Export', key.exportEnabled ? 'enabled' : key.exportable ? 'exportable, not enabled' : 'not exportable'),
     ...row('Latest version', key.latestVersion),
     ...row('Decrypts from version', key.minDecryptionVersion),
     ...row('Activated', when(key.activationDate)),
