@@ -3,8 +3,10 @@ import { byId, h, mount } from './dom.js';
 import { clearLiveListeners, startLive, stopLive } from './live.js';
 import { approvalsPage } from './pages/approvals.js';
 import { eventsPage } from './pages/events.js';
+import { grantsPage } from './pages/grants.js';
 import { keyPage } from './pages/key.js';
 import { keysPage } from './pages/keys.js';
+import { principalsPage } from './pages/principals.js';
 import { signInPage } from './pages/sign-in.js';
 import { stateAtPage } from './pages/state-at.js';
 import { tenantsPage } from './pages/tenants.js';
@@ -18,12 +20,16 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
   ],
   'tenant-admin': [
     ['keys', 'Keys'],
+    ['principals', 'Principals'],
+    ['grants', 'Grants'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
   ],
   auditor: [
     ['keys', 'Keys'],
+    ['principals', 'Principals'],
+    ['grants', 'Grants'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
@@ -103,6 +109,10 @@ async function show(): Promise<void> {
       return stateAtPage(target);
     case 'tenants':
       return tenantsPage(target, params);
+    case 'principals':
+      return principalsPage(target, params);
+    case 'grants':
+      return grantsPage(target, params);
     default:
       mount(target, h('h1', {}, 'Nothing to show'), h('p', {}, 'This role has no console pages.'));
   }

@@ -102,3 +102,52 @@ export interface Tenant {
   readonly principalCount: number;
   readonly updatedAt: string;
 }
+
+export const TENANT_ROLES = ['tenant-admin', 'key-user', 'auditor', 'kmip-client'] as const;
+
+export interface Principal {
+  readonly principalId: string;
+  readonly name: string;
+  readonly role: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+export interface IssuedPrincipal {
+  readonly seq: number;
+  readonly principalId: string;
+  readonly name: string;
+  readonly role: string;
+  readonly enrollment: { readonly token: string; readonly expiresAt: string };
+}
+
+/** The operations a grant may allow (GRANT_OPERATIONS of the domain). */
+export const GRANT_OPERATIONS = [
+  'encrypt',
+  'decrypt',
+  'data-key',
+  'rewrap',
+  'mac',
+  'verify-mac',
+  'sign',
+  'verify',
+  'export',
+  'read',
+] as const;
+
+export interface Grant {
+  readonly grantId: string;
+  readonly principalId: string;
+  readonly operations: readonly string[];
+  readonly keys: Readonly<Record<string, unknown>>;
+  readonly conditions: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly createdBy: Actor;
+  readonly revokedAt: string | null;
+  readonly revokedBy: Actor | null;
+}
+
+export interface GrantList {
+  readonly mode: 'required' | 'open';
+  readonly items: readonly Grant[];
+}

@@ -1,5 +1,5 @@
 import { ApiError } from '../api.js';
-import { h, notice } from '../dom.js';
+import { h, notice, when } from '../dom.js';
 import type { Actor, PendingAnswer } from '../types.js';
 
 /** A refusal as the API explained it (its problem document's detail), never a stack trace. */
@@ -29,4 +29,19 @@ export function outcome(status: number, body: unknown, done: string): HTMLElemen
 export function stateBadge(state: string): HTMLElement {
   const kind = state === 'Active' ? 'ok' : state.startsWith('Destroyed') || state === 'Compromised' ? 'bad' : 'warn';
   return h('span', { class: `badge ${kind} state` }, state);
+}
+
+/** A one-time secret (an enrollment token) shown once, with a copy button; the console keeps no copy. */
+export function oneTimeSecret(id: string, intro: string, secret: string, expiresAt: string): HTMLElement {
+  const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy token');
+  copy.addEventListener('click', () => void navigator.clipboard.writeText(secret).then(() => (copy.textContent = 'Copied')));
+  return h(
+    'div',
+    { class: 'notice ok', role: 'status' },
+    h('p', {}, intro),
+    h('p', { class: 'secret mono', id }, secret),
+    copy,
+    ' expires ',
+    when(expiresAt),
+  );
 }
