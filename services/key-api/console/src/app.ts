@@ -6,6 +6,7 @@ import { eventsPage } from './pages/events.js';
 import { grantsPage } from './pages/grants.js';
 import { keyPage } from './pages/key.js';
 import { keysPage } from './pages/keys.js';
+import { policyPage } from './pages/policy.js';
 import { principalsPage } from './pages/principals.js';
 import { signInPage } from './pages/sign-in.js';
 import { stateAtPage } from './pages/state-at.js';
@@ -22,6 +23,7 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
     ['keys', 'Keys'],
     ['principals', 'Principals'],
     ['grants', 'Grants'],
+    ['policy', 'Policy'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
@@ -30,6 +32,7 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
     ['keys', 'Keys'],
     ['principals', 'Principals'],
     ['grants', 'Grants'],
+    ['policy', 'Policy'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
@@ -113,6 +116,8 @@ async function show(): Promise<void> {
       return principalsPage(target, params);
     case 'grants':
       return grantsPage(target, params);
+    case 'policy':
+      return policyPage(target);
     default:
       mount(target, h('h1', {}, 'Nothing to show'), h('p', {}, 'This role has no console pages.'));
   }

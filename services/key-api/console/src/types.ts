@@ -151,3 +151,26 @@ export interface GrantList {
   readonly mode: 'required' | 'open';
   readonly items: readonly Grant[];
 }
+
+/** Operations a tenant may put under dual control (tenant.offboard is the provider's). */
+export const DUAL_CONTROL_OPERATIONS = [
+  'key.schedule-destruction',
+  'key.lower-min-decryption-version',
+  'tenant.set-policy',
+  'principal.manage-admin',
+  'key.enable-export',
+  'key.assign-owner',
+  'grant.create',
+] as const;
+
+export interface TenantPolicy {
+  readonly allowCompromisedDecrypt: boolean;
+  readonly allowLegacyEncryption?: boolean;
+  readonly dualControl: { readonly quorum: number | null; readonly operations: readonly string[] };
+  readonly kmipDestroy?: 'pending' | 'immediate-for-owner';
+  readonly grants?: 'required' | 'open';
+}
+
+export interface OwnTenant extends Tenant {
+  readonly dualControl: { readonly quorum: number; readonly activeAdmins: number; readonly warning?: string };
+}
