@@ -11,6 +11,7 @@ import { principalsPage } from './pages/principals.js';
 import { signInPage } from './pages/sign-in.js';
 import { stateAtPage } from './pages/state-at.js';
 import { tenantsPage } from './pages/tenants.js';
+import { usagePage } from './pages/usage.js';
 
 /** The sections each role sees (the API decides what each may do; this only hides what would be refused). */
 const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
@@ -27,6 +28,7 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
+    ['usage', 'Usage'],
   ],
   auditor: [
     ['keys', 'Keys'],
@@ -36,6 +38,7 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
+    ['usage', 'Usage'],
   ],
   'key-user': [['keys', 'Keys']],
   'kmip-client': [],
@@ -118,6 +121,8 @@ async function show(): Promise<void> {
       return grantsPage(target, params);
     case 'policy':
       return policyPage(target);
+    case 'usage':
+      return usagePage(target, params);
     default:
       mount(target, h('h1', {}, 'Nothing to show'), h('p', {}, 'This role has no console pages.'));
   }

@@ -174,3 +174,18 @@ export interface TenantPolicy {
 export interface OwnTenant extends Tenant {
   readonly dualControl: { readonly quorum: number; readonly activeAdmins: number; readonly warning?: string };
 }
+
+export interface UsageRecord {
+  readonly principalId: string;
+  readonly role: string;
+  readonly operation: string;
+  readonly keyId: string | null;
+  readonly outcome: string;
+  readonly at: string;
+}
+
+export interface UsageAnswer {
+  readonly items: readonly UsageRecord[];
+  readonly scanned: number;
+  readonly truncated: boolean;
+}
