@@ -8,6 +8,7 @@ import { keyPage } from './pages/key.js';
 import { keysPage } from './pages/keys.js';
 import { policyPage } from './pages/policy.js';
 import { principalsPage } from './pages/principals.js';
+import { servicePage } from './pages/service.js';
 import { signInPage } from './pages/sign-in.js';
 import { stateAtPage } from './pages/state-at.js';
 import { tenantsPage } from './pages/tenants.js';
@@ -17,6 +18,7 @@ import { usagePage } from './pages/usage.js';
 const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
   'provider-admin': [
     ['tenants', 'Tenants'],
+    ['service', 'Service'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
   ],
@@ -115,6 +117,8 @@ async function show(): Promise<void> {
       return stateAtPage(target);
     case 'tenants':
       return tenantsPage(target, params);
+    case 'service':
+      return servicePage(target);
     case 'principals':
       return principalsPage(target, params);
     case 'grants':
