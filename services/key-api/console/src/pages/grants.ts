@@ -2,7 +2,7 @@ import { api, currentSession, withQuery } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { field, h, mount, when } from '../dom.js';
 import { GRANT_OPERATIONS, type Grant, type GrantList, type Page, type Principal } from '../types.js';
-import { actorText, failure, outcome } from './shared.js';
+import { actorText, commaList, failure, outcome, parseLabels } from './shared.js';
 import { GRANTEE_ROLES } from './principals.js';
 
 type Reload = (shown: HTMLElement) => Promise<void>;
@@ -132,20 +132,12 @@ function revokeButton(g: Grant, notices: HTMLElement, reload: Reload): HTMLEleme
 
 /** The key selector of a new grant, from the form: ids, alias prefix or labels (the API checks each again). */
 function selectorOf(kind: string, text: string): Record<string, unknown> | string {
-  const parts = text
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0);
+  const parts = commaList(text);
   if (kind === 'aliasPrefix') return text.trim() ? { aliasPrefix: text.trim() } : 'Give the start of an alias.';
   if (parts.length === 0) return kind === 'labels' ? 'Give at least one label as name=value.' : 'Give at least one key id.';
   if (kind === 'ids') return { ids: parts };
-  const labels: Record<string, string> = {};
-  for (const part of parts) {
-    const at = part.indexOf('=');
-    if (at <= 0) return `Label "${part}" is not name=value.`;
-    labels[part.slice(0, at).trim()] = part.slice(at + 1).trim();
-  }
-  return { labels };
+  const labels = parseLabels(text);
+  return typeof labels === 'string' ? labels : { labels };
 }
 
 function createForm(grantees: readonly Principal[], principalId: string | undefined, notices: HTMLElement, reload: Reload): HTMLElement {

@@ -1,7 +1,7 @@
 import { api, currentSession, withQuery } from '../api.js';
 import { field, h, mount, notice, select, when } from '../dom.js';
 import { KEY_STATES, KEY_TYPES, type KeySummary, type Page } from '../types.js';
-import { failure, stateBadge } from './shared.js';
+import { failure, parseLabels, stateBadge } from './shared.js';
 
 const PAGE_SIZE = 20;
 
@@ -112,18 +112,4 @@ function createForm(): HTMLElement {
 function labelText(labels: Readonly<Record<string, string>> | undefined): string {
   const entries = Object.entries(labels ?? {});
   return entries.length === 0 ? '—' : entries.map(([name, value]) => `${name}=${value}`).join(', ');
-}
-
-/** "a=1, b=2" as labels, or what is wrong with it (the API checks names and sizes again). */
-function parseLabels(text: string): Record<string, string> | string {
-  const labels: Record<string, string> = {};
-  for (const part of text
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0)) {
-    const at = part.indexOf('=');
-    if (at <= 0) return `Label "${part}" is not name=value.`;
-    labels[part.slice(0, at).trim()] = part.slice(at + 1).trim();
-  }
-  return labels;
 }

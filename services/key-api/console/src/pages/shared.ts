@@ -45,3 +45,22 @@ export function oneTimeSecret(id: string, intro: string, secret: string, expires
     when(expiresAt),
   );
 }
+
+/** "a=1, b=2" as labels, or what is wrong with it (the API checks names and sizes again). */
+export function parseLabels(text: string): Record<string, string> | string {
+  const labels: Record<string, string> = {};
+  for (const part of commaList(text)) {
+    const at = part.indexOf('=');
+    if (at <= 0) return `Label "${part}" is not name=value.`;
+    labels[part.slice(0, at).trim()] = part.slice(at + 1).trim();
+  }
+  return labels;
+}
+
+/** The non-empty, trimmed items of a comma-separated field. */
+export function commaList(text: string): string[] {
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
+}
