@@ -261,7 +261,10 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     expect(await auditorPage.evaluate('window.cspViolations')).toEqual([]);
     await screenshot(auditorPage, 'usage');
     await noSeriousViolations(auditorPage, 'usage');
-    await auditorPage.goto(`${base}/console/#/usage?by=key&id=${labelledKey}`);
+    // Per key: from the key's own page.
+    await auditorPage.goto(`${base}/console/#/keys/${labelledKey}`);
+    await auditorPage.waitForSelector('#key-usage');
+    await auditorPage.click('#key-usage');
     await auditorPage.waitForSelector(`table[aria-label="Usage per key"] tr[data-usage="${labelledKey}"]`);
     expect(await textOf(auditorPage, `tr[data-usage="${labelledKey}"] td[data-count=ok]`)).toBe('1');
     expect(await auditorPage.$(`tr[data-usage="${keyId}"]`)).toBeNull();

@@ -70,15 +70,13 @@ export function usageChart(title: string, buckets: readonly Bucket[], bucketMs: 
       );
   });
   const span = bucketMs * buckets.length;
-  for (const i of [0, Math.floor(buckets.length / 2), buckets.length - 1]) {
-    const b = buckets[i];
-    if (!b) continue;
+  // Times at bucket boundaries: the start, the middle and the end (now) of the window.
+  const first = buckets[0]?.start.getTime() ?? 0;
+  for (const i of [0, Math.floor(buckets.length / 2), buckets.length]) {
+    const anchor = i === 0 ? 'start' : i === buckets.length ? 'end' : 'middle';
+    const at = new Date(first + i * bucketMs);
     parts.push(
-      svg(
-        'text',
-        { class: 'axis', x: MARGIN.left + i * slot + slot / 2, y: HEIGHT - MARGIN.bottom + 18, 'text-anchor': 'middle' },
-        timeLabel(b.start, span),
-      ),
+      svg('text', { class: 'axis', x: MARGIN.left + i * slot, y: HEIGHT - MARGIN.bottom + 18, 'text-anchor': anchor }, timeLabel(at, span)),
     );
   }
   parts.push(svg('line', { class: 'baseline', x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(0), y2: y(0) }));

@@ -82,6 +82,7 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
         status,
         actions(key, status, render),
         facts(key),
+        usageLink(key.keyId),
         versions(key),
         events ? eventTimeline(events) : timeline(key),
       );
@@ -97,6 +98,13 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
     if (commit.keyIds.includes(keyId))
       void render(commit.seq).then(() => mount(status, notice('ok', `Updated live: commit ${commit.seq} (${commit.types.join(', ')}).`)));
   });
+}
+
+/** Roles that read the audit trail: the key's operations and refusals over time. */
+function usageLink(keyId: string): HTMLElement | null {
+  const role = currentSession()?.role;
+  if (role !== 'tenant-admin' && role !== 'auditor') return null;
+  return h('p', {}, h('a', { href: withQuery('#/usage', { by: 'key', id: keyId }), id: 'key-usage' }, 'Usage of this key'));
 }
 
 function facts(key: Key): HTMLElement {

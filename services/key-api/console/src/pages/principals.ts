@@ -57,11 +57,22 @@ function principalTable(principals: readonly Principal[], admin: boolean, notice
           h('td', {}, p.revokedAt ? when(p.revokedAt) : 'active'),
           h(
             'td',
-            { class: 'row-actions' },
-            GRANTEE_ROLES.includes(p.role)
-              ? h('a', { href: withQuery('#/grants', { principalId: p.principalId }), 'aria-label': `Grants of ${p.name}` }, 'Grants')
-              : null,
-            admin && p.revokedAt === null && p.principalId !== currentSession()?.principalId ? revokeButton(p, notices, reload) : null,
+            {},
+            h(
+              'div',
+              { class: 'row-actions' },
+              GRANTEE_ROLES.includes(p.role)
+                ? [
+                    h('a', { href: withQuery('#/grants', { principalId: p.principalId }), 'aria-label': `Grants of ${p.name}` }, 'Grants'),
+                    h(
+                      'a',
+                      { href: withQuery('#/usage', { by: 'principal', id: p.principalId }), 'aria-label': `Usage of ${p.name}` },
+                      'Usage',
+                    ),
+                  ]
+                : null,
+              admin && p.revokedAt === null && p.principalId !== currentSession()?.principalId ? revokeButton(p, notices, reload) : null,
+            ),
           ),
         ),
       ),
