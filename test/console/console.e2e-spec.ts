@@ -33,6 +33,9 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
   let auditorKey: string;
   let auditorId: string;
   let auditorPage: Page;
+  let appKey: string;
+  let appId: string;
+  let labelledKey: string;
 
   const noSeriousViolations = async (page: Page, name: string): Promise<void> => {
     const serious = await seriousViolations(page);
@@ -150,6 +153,143 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
     await noSeriousViolations(auditorPage, 'state-at');
   });
 
+  it('a tenant-admin creates a principal (enrollment token shown once), a labelled exportable key, and grants it by label', async () => {
+    await alicePage.goto(`${base}/console/#/principals`);
+    await alicePage.waitForSelector('form[aria-label="Create a principal"]');
+    await alicePage.type('form[aria-label="Create a principal"] input[name=name]', 'console-app');
+    await alicePage.select('form[aria-label="Create a principal"] select[name=role]', 'key-user');
+    await alicePage.click('form[aria-label="Create a principal"] button[type=submit]');
+    await alicePage.waitForSelector('#principal-token');
+    const enrolled = await enrollWith(stack.api, await textOf(alicePage, '#principal-token'));
+    appKey = enrolled.apiKey;
+    appId = enrolled.principalId;
+    await waitForText(alicePage, 'table[aria-label=Principals]', appId);
+    await screenshot(alicePage, 'principals');
+    await noSeriousViolations(alicePage, 'principals');
+
+    // A key with a label, exportable; the label filter of the keys table finds it and only it.
+    await alicePage.goto(`${base}/console/#/keys`);
+    await alicePage.waitForSelector('form[aria-label="Create a key"]');
+    await alicePage.type('form[aria-label="Create a key"] input[name=labels]', 'team=console');
+    await alicePage.click('form[aria-label="Create a key"] input[name=exportable]');
+    await alicePage.click('form[aria-label="Create a key"] button[type=submit]');
+    await alicePage.waitForSelector('button[data-action=enable-export]');
+    labelledKey = keyIdOf(alicePage);
+    await alicePage.goto(`${base}/console/#/keys?label=${encodeURIComponent('team=console')}`);
+    await waitForText(alicePage, 'table[aria-label=Keys]', labelledKey);
+    expect(await textOf(alicePage, 'table[aria-label=Keys]')).not.toContain(keyId);
+
+    // Enable export is dual-controlled (two admins now): it becomes an approval request.
+    await alicePage.goto(`${base}/console/#/keys/${encodeURIComponent(labelledKey)}`);
+    await alicePage.waitForSelector('button[data-action=enable-export]');
+    await alicePage.click('button[data-action=enable-export]');
+    await confirm(alicePage);
+    await waitForText(alicePage, 'main', 'Approval requested (key.enable-export)');
+
+    // The principal's grants: encrypt on every key labelled team=console.
+    await alicePage.goto(`${base}/console/#/principals?again=1`);
+    await alicePage.waitForSelector('a[aria-label="Grants of console-app"]');
+    await alicePage.click('a[aria-label="Grants of console-app"]');
+    await waitForText(alicePage, '#grant-mode', 'required');
+    await alicePage.waitForSelector('form[aria-label="Create a grant"]');
+    await alicePage.select('form[aria-label="Create a grant"] select[name=kind]', 'labels');
+    await alicePage.type('form[aria-label="Create a grant"] input[name=keys]', 'team=console');
+    await alicePage.click('form[aria-label="Create a grant"] button[type=submit]');
+    await waitForText(alicePage, 'main', 'Granted grt');
+    await waitForText(alicePage, 'table[aria-label=Grants]', 'team');
+    const grantId = await attributeOf(alicePage, 'table[aria-label=Grants] tr[data-grant]', 'data-grant');
+    await screenshot(alicePage, 'grants');
+    await noSeriousViolations(alicePage, 'grants');
+
+    // The grant works through the API (curl's route), and a second, revoked grant no longer lists as active.
+    const encrypted = await stack.call(appKey, 'POST', `/v1/keys/${labelledKey}/encrypt`, { plaintext: 'aGVsbG8=' });
+    expect(encrypted.status).toBe(200);
+    const extra = await stack.call(alice, 'POST', '/v1/grants', {
+      principalId: appId,
+      operations: ['decrypt'],
+      keys: { ids: [labelledKey] },
+    });
+    const extraId = extra.json<{ grant: { grantId: string } }>().grant.grantId;
+    await alicePage.goto(`${base}/console/#/grants?principalId=${appId}&again=1`);
+    await alicePage.waitForSelector(`button[data-revoke-grant="${extraId}"]`);
+    await alicePage.click(`button[data-revoke-grant="${extraId}"]`);
+    await confirm(alicePage);
+    await waitForText(alicePage, 'main', `Revoked grant ${extraId}`);
+    // Re-read: the label grant is still active, the revoked one is listed without its button.
+    await alicePage.waitForSelector(`button[data-revoke-grant="${grantId}"]`);
+    await waitForText(alicePage, `tr[data-grant="${extraId}"]`, 'decrypt');
+    expect(await alicePage.$(`button[data-revoke-grant="${extraId}"]`)).toBeNull();
+  });
+
+  it('a tenant-admin changes the tenant policy: dual control turns it into an approval request', async () => {
+    await alicePage.goto(`${base}/console/#/policy`);
+    await alicePage.waitForSelector('form[aria-label="Tenant policy"]');
+    await waitForText(alicePage, '#dual-control-status', '2 active administrator(s)');
+    await screenshot(alicePage, 'policy');
+    await noSeriousViolations(alicePage, 'policy');
+    await alicePage.click('form[aria-label="Tenant policy"] input[name=allowCompromisedDecrypt]');
+    await alicePage.click('form[aria-label="Tenant policy"] button[type=submit]');
+    await confirm(alicePage);
+    await waitForText(alicePage, 'main', 'Approval requested (tenant.set-policy)');
+    const policy = await stack.call(alice, 'GET', '/v1/tenant/policy');
+    expect(policy.json<{ allowCompromisedDecrypt: boolean }>().allowCompromisedDecrypt).toBe(false);
+  });
+
+  it('an auditor sees the usage chart per key and per principal: operations and refusals over time', async () => {
+    // One refusal: the key-user's grant does not cover the first key.
+    expect((await stack.call(appKey, 'POST', `/v1/keys/${keyId}/encrypt`, { plaintext: 'aGVsbG8=' })).status).toBeGreaterThanOrEqual(400);
+    // The chart is SVG built in the page under the strict CSP: the browser reports no violation.
+    await auditorPage.evaluate(
+      "window.cspViolations = []; document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective))",
+    );
+    await auditorPage.goto(`${base}/console/#/usage?by=principal&id=${appId}`);
+    // Usage records reach the topic in batches: ask again until both are in.
+    for (let attempt = 0; ; attempt++) {
+      await auditorPage.waitForSelector('#usage-chart', { timeout: 30_000 });
+      const ok = Number(await attributeOf(auditorPage, '#usage-chart', 'data-ok'));
+      const refused = Number(await attributeOf(auditorPage, '#usage-chart', 'data-refused'));
+      if (ok >= 1 && refused >= 1) break;
+      if (attempt > 30) throw new Error(`usage records did not arrive (ok ${ok}, refused ${refused})`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // "Show" reads again; the old chart goes first, so the wait above sees only the new one.
+      await auditorPage.evaluate('document.querySelector("#usage-chart")?.remove()');
+      await auditorPage.click('form[aria-label="Usage filter"] button[type=submit]');
+    }
+    await auditorPage.waitForSelector('#usage-chart rect.ok');
+    await auditorPage.waitForSelector('#usage-chart rect.refused');
+    await waitForText(auditorPage, 'table[aria-label="Usage per principal"]', appId);
+    expect(await auditorPage.evaluate('window.cspViolations')).toEqual([]);
+    await screenshot(auditorPage, 'usage');
+    await noSeriousViolations(auditorPage, 'usage');
+    // Per key: from the key's own page.
+    await auditorPage.goto(`${base}/console/#/keys/${labelledKey}`);
+    await auditorPage.waitForSelector('#key-usage');
+    await auditorPage.click('#key-usage');
+    await auditorPage.waitForSelector(`table[aria-label="Usage per key"] tr[data-usage="${labelledKey}"]`);
+    expect(await textOf(auditorPage, `tr[data-usage="${labelledKey}"] td[data-count=ok]`)).toBe('1');
+    expect(await auditorPage.$(`tr[data-usage="${keyId}"]`)).toBeNull();
+
+    // An auditor reads principals and grants, and is offered no change.
+    await auditorPage.goto(`${base}/console/#/principals`);
+    await waitForText(auditorPage, 'table[aria-label=Principals]', appId);
+    expect(await auditorPage.$('form[aria-label="Create a principal"]')).toBeNull();
+    expect(await auditorPage.$('button[data-revoke]')).toBeNull();
+  });
+
+  it('a provider-admin sees the seal status and service health, and a share goes to the unseal route', async () => {
+    await providerPage.goto(`${base}/console/#/service`);
+    await waitForText(providerPage, '#seal-badge', 'Unsealed');
+    await waitForText(providerPage, '#health-badge', 'Ready');
+    await providerPage.waitForSelector('tr[data-dependency]');
+    await screenshot(providerPage, 'service');
+    await noSeriousViolations(providerPage, 'service');
+    await providerPage.type('#unseal-share', 'kwshare-1-not-a-share');
+    await providerPage.click('form[aria-label="Submit an unseal share"] button[type=submit]');
+    // The instance is unsealed: the API's own refusal, shown as it answered; the field is cleared.
+    await waitForText(providerPage, '#seal', '(409)');
+    expect(await providerPage.$eval('#unseal-share', (el) => (el as unknown as { value: string }).value)).toBe('');
+  });
+
   it('a tenant-admin of tenant A sees nothing of tenant B, by any URL of the console or the API', async () => {
     const other = await stack.onboard('Console Tenant B');
     const made = await stack.call(other.adminKey, 'POST', '/v1/keys', { activate: true });
@@ -172,6 +312,7 @@ describe('the web console in headless Chromium: onboarding, key lifecycle, dual 
       `/v1/audit/state?tenantId=${other.tenantId}&at=${now}`,
       `/v1/audit/checkpoints?tenantId=${other.tenantId}`,
       `/v1/audit/live?tenantId=${other.tenantId}`,
+      `/v1/audit/usage?tenantId=${other.tenantId}`,
       `/v1/tenants/${other.tenantId}`,
       '/v1/tenants',
     ];

@@ -3,36 +3,59 @@ import { byId, h, mount } from './dom.js';
 import { clearLiveListeners, startLive, stopLive } from './live.js';
 import { approvalsPage } from './pages/approvals.js';
 import { eventsPage } from './pages/events.js';
+import { grantsPage } from './pages/grants.js';
 import { keyPage } from './pages/key.js';
 import { keysPage } from './pages/keys.js';
+import { policyPage } from './pages/policy.js';
+import { principalsPage } from './pages/principals.js';
+import { servicePage } from './pages/service.js';
 import { signInPage } from './pages/sign-in.js';
 import { stateAtPage } from './pages/state-at.js';
 import { tenantsPage } from './pages/tenants.js';
+import { usagePage } from './pages/usage.js';
 
 /** The sections each role sees (the API decides what each may do; this only hides what would be refused). */
 const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
   'provider-admin': [
     ['tenants', 'Tenants'],
+    ['service', 'Service'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
   ],
   'tenant-admin': [
     ['keys', 'Keys'],
+    ['principals', 'Principals'],
+    ['grants', 'Grants'],
+    ['policy', 'Policy'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
+    ['usage', 'Usage'],
   ],
   auditor: [
     ['keys', 'Keys'],
+    ['principals', 'Principals'],
+    ['grants', 'Grants'],
+    ['policy', 'Policy'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
     ['state', 'State at'],
+    ['usage', 'Usage'],
   ],
   'key-user': [['keys', 'Keys']],
   'kmip-client': [],
 };
 
-const main = (): HTMLElement => byId('main');
+/**
+ * A fresh, empty <main> for the page about to show: a render still under way for the page left (a
+ * live update, an action's answer) then mounts into the detached old element, not over this page.
+ */
+function freshMain(): HTMLElement {
+  const old = byId('main');
+  const fresh = old.cloneNode(false) as HTMLElement;
+  old.replaceWith(fresh);
+  return fresh;
+}
 
 function header(session: Session | undefined, route: string): void {
   const nav = byId('nav');
@@ -72,7 +95,7 @@ async function show(): Promise<void> {
   const params = new URLSearchParams(query);
   if (!session) {
     header(undefined, '');
-    signInPage(main(), () => {
+    signInPage(freshMain(), () => {
       follow();
       void show();
     });
@@ -82,7 +105,7 @@ async function show(): Promise<void> {
   const route = allowed.includes(section) ? section : (allowed[0] ?? '');
   header(session, route);
   document.title = `Keyward console · ${route}`;
-  const target = main();
+  const target = freshMain();
   switch (route) {
     case 'keys':
       return rest[0] ? keyPage(target, params, rest[0]) : keysPage(target, params);
@@ -94,6 +117,16 @@ async function show(): Promise<void> {
       return stateAtPage(target);
     case 'tenants':
       return tenantsPage(target, params);
+    case 'service':
+      return servicePage(target);
+    case 'principals':
+      return principalsPage(target, params);
+    case 'grants':
+      return grantsPage(target, params);
+    case 'policy':
+      return policyPage(target);
+    case 'usage':
+      return usagePage(target, params);
     default:
       mount(target, h('h1', {}, 'Nothing to show'), h('p', {}, 'This role has no console pages.'));
   }

@@ -28,10 +28,13 @@ export interface KeySummary {
   readonly latestVersion: number;
   readonly createdAt: string;
   readonly destroyAfter: string | null;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface Key extends KeySummary {
   readonly description: string;
+  readonly exportable: boolean;
+  readonly exportEnabled: boolean;
   readonly versions: readonly { version: number; kcv: string; createdAt: string; destroyed: boolean }[];
   readonly minDecryptionVersion: number;
   readonly activationDate: string | null;
@@ -98,4 +101,91 @@ export interface Tenant {
   readonly keyCount: number;
   readonly principalCount: number;
   readonly updatedAt: string;
+}
+
+export const TENANT_ROLES = ['tenant-admin', 'key-user', 'auditor', 'kmip-client'] as const;
+
+export interface Principal {
+  readonly principalId: string;
+  readonly name: string;
+  readonly role: string;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+export interface IssuedPrincipal {
+  readonly seq: number;
+  readonly principalId: string;
+  readonly name: string;
+  readonly role: string;
+  readonly enrollment: { readonly token: string; readonly expiresAt: string };
+}
+
+/** The operations a grant may allow (GRANT_OPERATIONS of the domain). */
+export const GRANT_OPERATIONS = [
+  'encrypt',
+  'decrypt',
+  'data-key',
+  'rewrap',
+  'mac',
+  'verify-mac',
+  'sign',
+  'verify',
+  'export',
+  'read',
+] as const;
+
+export interface Grant {
+  readonly grantId: string;
+  readonly principalId: string;
+  readonly operations: readonly string[];
+  readonly keys: Readonly<Record<string, unknown>>;
+  readonly conditions: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly createdBy: Actor;
+  readonly revokedAt: string | null;
+  readonly revokedBy: Actor | null;
+}
+
+export interface GrantList {
+  readonly mode: 'required' | 'open';
+  readonly items: readonly Grant[];
+}
+
+/** Operations a tenant may put under dual control (tenant.offboard is the provider's). */
+export const DUAL_CONTROL_OPERATIONS = [
+  'key.schedule-destruction',
+  'key.lower-min-decryption-version',
+  'tenant.set-policy',
+  'principal.manage-admin',
+  'key.enable-export',
+  'key.assign-owner',
+  'grant.create',
+] as const;
+
+export interface TenantPolicy {
+  readonly allowCompromisedDecrypt: boolean;
+  readonly allowLegacyEncryption?: boolean;
+  readonly dualControl: { readonly quorum: number | null; readonly operations: readonly string[] };
+  readonly kmipDestroy?: 'pending' | 'immediate-for-owner';
+  readonly grants?: 'required' | 'open';
+}
+
+export interface OwnTenant extends Tenant {
+  readonly dualControl: { readonly quorum: number; readonly activeAdmins: number; readonly warning?: string };
+}
+
+export interface UsageRecord {
+  readonly principalId: string;
+  readonly role: string;
+  readonly operation: string;
+  readonly keyId: string | null;
+  readonly outcome: string;
+  readonly at: string;
+}
+
+export interface UsageAnswer {
+  readonly items: readonly UsageRecord[];
+  readonly scanned: number;
+  readonly truncated: boolean;
 }

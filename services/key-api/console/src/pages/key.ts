@@ -49,6 +49,14 @@ const ACTIONS: readonly Action[] = [
     },
   },
   {
+    name: 'enable-export',
+    label: 'Enable export',
+    danger: true,
+    applies: (k) => k.exportable && !k.exportEnabled && !destroyed(k),
+    explain:
+      'Key-users granted "export" may then retrieve the material of this key, wrapped. It cannot be undone. Dual control may ask another administrator to approve.',
+  },
+  {
     name: 'cancel-destruction',
     label: 'Cancel destruction',
     applies: (k) => k.destroyAfter !== null && !destroyed(k),
@@ -74,6 +82,7 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
         status,
         actions(key, status, render),
         facts(key),
+        usageLink(key.keyId),
         versions(key),
         events ? eventTimeline(events) : timeline(key),
       );
@@ -91,6 +100,13 @@ export async function keyPage(main: HTMLElement, params: URLSearchParams, keyId:
   });
 }
 
+/** Roles that read the audit trail: the key's operations and refusals over time. */
+function usageLink(keyId: string): HTMLElement | null {
+  const role = currentSession()?.role;
+  if (role !== 'tenant-admin' && role !== 'auditor') return null;
+  return h('p', {}, h('a', { href: withQuery('#/usage', { by: 'key', id: keyId }), id: 'key-usage' }, 'Usage of this key'));
+}
+
 function facts(key: Key): HTMLElement {
   const row = (name: string, value: Node | string | number): HTMLElement[] => [h('dt', {}, name), h('dd', {}, value)];
   return h(
@@ -99,6 +115,7 @@ function facts(key: Key): HTMLElement {
     ...row('State', stateBadge(key.state)),
     ...row('Type', key.keyType),
     ...row('Alias', key.alias ?? '—'),
+    ...row('Export', key.exportEnabled ? 'enabled' : key.exportable ? 'exportable, not enabled' : 'not exportable'),
     ...row('Latest version', key.latestVersion),
     ...row('Decrypts from version', key.minDecryptionVersion),
     ...row('Activated', when(key.activationDate)),

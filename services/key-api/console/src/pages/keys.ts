@@ -1,7 +1,7 @@
 import { api, currentSession, withQuery } from '../api.js';
-import { field, h, mount, select, when } from '../dom.js';
+import { field, h, mount, notice, select, when } from '../dom.js';
 import { KEY_STATES, KEY_TYPES, type KeySummary, type Page } from '../types.js';
-import { failure, stateBadge } from './shared.js';
+import { failure, parseLabels, stateBadge } from './shared.js';
 
 const PAGE_SIZE = 20;
 
@@ -9,24 +9,26 @@ const PAGE_SIZE = 20;
 export async function keysPage(main: HTMLElement, params: URLSearchParams): Promise<void> {
   const state = params.get('state') ?? undefined;
   const keyType = params.get('type') ?? undefined;
+  const label = params.get('label') ?? undefined;
   const cursor = params.get('cursor') ?? undefined;
   const filters = h(
     'form',
     { class: 'filters', 'aria-label': 'Filter keys' },
     select('state', 'State', KEY_STATES, state),
     select('type', 'Type', KEY_TYPES, keyType),
+    h('label', {}, 'Label (name=value)', h('input', { name: 'label', value: label ?? '', placeholder: 'team=payments', maxlength: 320 })),
     h('button', { type: 'submit' }, 'Apply'),
   );
   filters.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(filters);
-    location.hash = withQuery('#/keys', { state: field(data, 'state'), type: field(data, 'type') });
+    location.hash = withQuery('#/keys', { state: field(data, 'state'), type: field(data, 'type'), label: field(data, 'label').trim() });
   });
   const body = h('div', {}, h('p', {}, 'Loading…'));
   mount(main, h('h1', {}, 'Keys'), currentSession()?.role === 'tenant-admin' ? createForm() : null, filters, body);
   try {
-    const { body: page } = await api<Page<KeySummary>>('GET', withQuery('/v1/keys', { state, keyType, cursor, limit: PAGE_SIZE }));
-    mount(body, keyTable(page.items), pager(page.nextCursor, { state, type: keyType }, cursor !== undefined));
+    const { body: page } = await api<Page<KeySummary>>('GET', withQuery('/v1/keys', { state, keyType, label, cursor, limit: PAGE_SIZE }));
+    mount(body, keyTable(page.items), pager(page.nextCursor, { state, type: keyType, label }, cursor !== undefined));
   } catch (err) {
     mount(body, failure(err));
   }
@@ -37,7 +39,11 @@ function keyTable(keys: readonly KeySummary[]): HTMLElement {
   return h(
     'table',
     { 'aria-label': 'Keys' },
-    h('thead', {}, h('tr', {}, ...['Key', 'Alias', 'Type', 'State', 'Version', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['Key', 'Alias', 'Type', 'State', 'Version', 'Labels', 'Created'].map((t) => h('th', { scope: 'col' }, t))),
+    ),
     h(
       'tbody',
       {},
@@ -50,6 +56,7 @@ function keyTable(keys: readonly KeySummary[]): HTMLElement {
           h('td', {}, k.keyType),
           h('td', {}, stateBadge(k.state)),
           h('td', {}, k.latestVersion),
+          h('td', {}, labelText(k.labels)),
           h('td', {}, when(k.createdAt)),
         ),
       ),
@@ -72,6 +79,8 @@ function createForm(): HTMLElement {
     { class: 'filters', 'aria-label': 'Create a key' },
     select('keyType', 'New key type', KEY_TYPES, 'AES-256-GCM'),
     h('label', {}, 'Alias (optional)', h('input', { name: 'alias', maxlength: 128 })),
+    h('label', {}, 'Labels (name=value, comma-separated)', h('input', { name: 'labels', placeholder: 'team=payments', maxlength: 2000 })),
+    h('label', {}, 'Exportable', h('input', { type: 'checkbox', name: 'exportable' })),
     h('label', {}, 'Activate now', h('input', { type: 'checkbox', name: 'activate', checked: true })),
     h('button', { type: 'submit' }, 'Create key'),
   );
@@ -80,9 +89,16 @@ function createForm(): HTMLElement {
     event.preventDefault();
     const data = new FormData(form);
     const alias = field(data, 'alias').trim();
+    const labels = parseLabels(field(data, 'labels'));
+    if (typeof labels === 'string') {
+      mount(status, notice('bad', labels));
+      return;
+    }
     const body = {
       keyType: field(data, 'keyType') || 'AES-256-GCM',
       activate: data.get('activate') !== null,
+      ...(data.get('exportable') !== null ? { exportable: true } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
       ...(alias ? { alias } : {}),
     };
     api<{ seq: number; key: { keyId: string } }>('POST', '/v1/keys', body).then(
@@ -91,4 +107,9 @@ function createForm(): HTMLElement {
     );
   });
   return h('section', { 'aria-label': 'New key' }, form, status);
+}
+
+function labelText(labels: Readonly<Record<string, string>> | undefined): string {
+  const entries = Object.entries(labels ?? {});
+  return entries.length === 0 ? '—' : entries.map(([name, value]) => `${name}=${value}`).join(', ');
 }

@@ -2,7 +2,7 @@ import { api, withQuery } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { field, h, mount, when } from '../dom.js';
 import type { Page, Tenant } from '../types.js';
-import { failure, outcome } from './shared.js';
+import { failure, oneTimeSecret, outcome } from './shared.js';
 
 /** #/tenants (provider-admin): the tenants with status, key counts and last activity; onboard a new one. */
 export async function tenantsPage(main: HTMLElement, params: URLSearchParams): Promise<void> {
@@ -74,23 +74,13 @@ function onboardForm(): HTMLElement {
       name,
     }).then(
       ({ body }) => {
-        const token = body.admin.enrollment.token;
-        const copy = h('button', { type: 'button', class: 'secondary' }, 'Copy token');
-        copy.addEventListener('click', () => void navigator.clipboard.writeText(token).then(() => (copy.textContent = 'Copied')));
         mount(
           result,
-          h(
-            'div',
-            { class: 'notice ok', role: 'status' },
-            h(
-              'p',
-              {},
-              `Tenant ${body.tenantId} onboarded. Give its first administrator this one-time enrollment token (shown once; it is redeemed at POST /v1/enroll for an API key only they see):`,
-            ),
-            h('p', { class: 'secret mono', id: 'enrollment-token' }, token),
-            copy,
-            ' expires ',
-            when(body.admin.enrollment.expiresAt),
+          oneTimeSecret(
+            'enrollment-token',
+            `Tenant ${body.tenantId} onboarded. Give its first administrator this one-time enrollment token (shown once; it is redeemed at POST /v1/enroll for an API key only they see):`,
+            body.admin.enrollment.token,
+            body.admin.enrollment.expiresAt,
           ),
         );
         form.reset();
