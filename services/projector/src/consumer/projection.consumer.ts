@@ -9,9 +9,11 @@ import {
   CommitStore,
   ForgedCommits,
   fromMessage,
+  olderViewSchema,
   Projector,
   verifyCommitMessages,
   ViewCollections,
+  VIEW_SCHEMA_VERSION,
   ensureTopics,
   type Commit,
 } from '@keyward/event-log';
@@ -86,19 +88,22 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   /**
    * Views projected before there was a tenant index are listed by a query over all views until
-   * the tenant is written again: index those tenants once, at start (one read of the checkpoint and
-   * index ids; nothing to do once every tenant has an index).
+   * the tenant is written again, and views an older VIEW_SCHEMA_VERSION wrote differ from what the
+   * log now folds into: rebuild those tenants once, at start (one read of the checkpoint ids and of
+   * the index ids and versions; nothing to do once every tenant has an index of this version).
    */
   private async indexOlderTenants(): Promise<void> {
     const [checkpoints, indexes] = await Promise.all([
       this.views.checkpoints.find({}, { projection: { _id: 1 } }).toArray(),
-      this.views.indexes.find({}, { projection: { _id: 1 } }).toArray(),
+      this.views.indexes.find({}, { projection: { _id: 1, schema: 1 } }).toArray(),
     ]);
-    const indexed = new Set(indexes.map((i) => i._id));
-    const missing = checkpoints.map((c) => c._id).filter((id) => !indexed.has(id));
+    const current = new Set(indexes.filter((i) => !olderViewSchema(i)).map((i) => i._id));
+    const missing = checkpoints.map((c) => c._id).filter((id) => !current.has(id));
     if (missing.length === 0) return;
     await this.projector.index(missing);
-    this.logger.log(`indexed ${missing.length} tenant(s) projected before the tenant index`);
+    this.logger.log(
+      `rebuilt ${missing.length} tenant(s) projected before the tenant index or by an older view schema (now ${VIEW_SCHEMA_VERSION})`,
+    );
   }
 
   /** Readiness: views that no longer follow the topic go stale (down once out of the group for the grace period). */
