@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './lib/infra.mjs';
 
-/** Query plans on MongoDB, and the flows whose store writes differ most from FerretDB's: concurrent writers and leases. */
+/** Query plans on MongoDB, and the flows whose store writes differ most from FerretDB's: concurrent writers (views, the GCM budget) and leases. */
 export const MONGODB_SPECS = [
   'test/store/query-plans.e2e-spec.ts',
   'test/store/request-path-plans.e2e-spec.ts',
   'test/store/tenant-snapshots.e2e-spec.ts',
+  'test/store/atomic-increments.e2e-spec.ts',
   'test/event-log/lease.e2e-spec.ts',
   'test/event-log/lease-concurrency.e2e-spec.ts',
   'test/event-log/projector-concurrency.e2e-spec.ts',

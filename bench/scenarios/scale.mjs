@@ -73,6 +73,8 @@ function rebuildViews(env, timeoutSec) {
           commitsPerSec: round(r.commitsPerSec, 0),
           checksumSeconds: round(r.checksumSeconds, 2),
           mismatched: Array.isArray(r.mismatched) ? r.mismatched.length : r.mismatched,
+          // Tenants whose live views an older view schema wrote (not faults: the projector rebuilds them).
+          olderViewSchema: Array.isArray(r.olderViewSchema) ? r.olderViewSchema.length : 0,
           chainVerified: r.chainVerified,
           peakRssMiB,
         });

@@ -3,6 +3,9 @@ import type { KeywardEvent } from '@keyward/domain';
 import { CommitStore, GENESIS_HASH, Projector, sealCommit, tenantChecksum, ViewCollections, type Commit } from '@keyward/event-log';
 import { testInfra, uniqueName } from '../support/env';
 
+// Several projectors over real stores: seconds each on a loaded machine (the 5 s default is too short).
+jest.setTimeout(60_000);
+
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;
 const at = '2026-01-01T00:00:00.000Z';
 const ev = (type: string, data: object): KeywardEvent => ({ type, data, actor, correlationId: 'r', at }) as KeywardEvent;

@@ -1,6 +1,16 @@
 import { MongoClient, type Db } from 'mongodb';
 import type { KeywardEvent } from '@keyward/domain';
-import { CommitStore, GENESIS_HASH, Projector, sealCommit, tenantChecksum, ViewCollections, type Commit } from '@keyward/event-log';
+import {
+  CommitStore,
+  GENESIS_HASH,
+  olderSchemaTenants,
+  Projector,
+  sealCommit,
+  tenantChecksum,
+  VIEW_SCHEMA_VERSION,
+  ViewCollections,
+  type Commit,
+} from '@keyward/event-log';
 import { testInfra, uniqueName } from '../support/env';
 
 const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;
@@ -117,5 +127,46 @@ describe('projector writes (real FerretDB)', () => {
     expect(await projector().index([tenantId])).toBe(1);
     expect(await views.indexes.findOne({ _id: tenantId })).toMatchObject({ lastSeq: 4, keys: [{ keyId: KEY, state: 'Deactivated' }] });
     expect(await tenantChecksum(views, tenantId)).toBe(before);
+  });
+
+  it('rebuilds a tenant whose views an older view schema wrote (issue 15: an older default tenant policy), to what the log folds into now', async () => {
+    const tenantId = uniqueName('tnt').replace(/[-.]/g, '_');
+    const commits = chain(tenantId, rotated);
+    for (const c of commits) await store.append(c);
+    await projector().apply(commits);
+    // As an older version left it: its own policy in the tenant view, and an index without a version.
+    const tenant = await views.tenants.findOne({ _id: tenantId });
+    await views.tenants.replaceOne(
+      { _id: tenantId },
+      { ...tenant!, policy: { ...tenant!.policy, dualControl: { ...tenant!.policy.dualControl, operations: [] } } },
+    );
+    await views.indexes.updateOne({ _id: tenantId }, { $unset: { schema: '' } });
+    expect(await olderSchemaTenants(views)).toEqual([tenantId]);
+
+    // The next commit of the tenant is projected from a rebuild, not on top of the older views.
+    const next = chain(tenantId, rotated, deactivated);
+    await store.append(next[3]!);
+    await projector().apply([next[3]!]);
+    expect(await views.tenants.findOne({ _id: tenantId })).toMatchObject({ policy: tenant!.policy });
+    expect(await views.indexes.findOne({ _id: tenantId })).toMatchObject({ schema: VIEW_SCHEMA_VERSION, lastSeq: 4 });
+    expect(await olderSchemaTenants(views)).toEqual([]);
+    expect(await keyView(tenantId)).toMatchObject({ state: 'Deactivated', appliedSeq: 4 });
+  });
+
+  it('a projector start (index) rebuilds such a tenant with no commit to apply', async () => {
+    const tenantId = uniqueName('tnt').replace(/[-.]/g, '_');
+    const commits = chain(tenantId, rotated, deactivated);
+    for (const c of commits) await store.append(c);
+    await projector().apply(commits);
+    const fresh = await tenantChecksum(views, tenantId);
+    const tenant = await views.tenants.findOne({ _id: tenantId });
+    await views.tenants.replaceOne(
+      { _id: tenantId },
+      { ...tenant!, policy: { ...tenant!.policy, dualControl: { ...tenant!.policy.dualControl, operations: [] } } },
+    );
+    await views.indexes.updateOne({ _id: tenantId }, { $set: { schema: VIEW_SCHEMA_VERSION - 1 } });
+    expect(await tenantChecksum(views, tenantId)).not.toBe(fresh);
+    expect(await projector().index([tenantId])).toBe(1);
+    expect(await tenantChecksum(views, tenantId)).toBe(fresh);
   });
 });

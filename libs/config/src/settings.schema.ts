@@ -267,7 +267,7 @@ export const settingsSchema = z.object({
     .max(2 ** 24)
     .default(65_536)
     .describe(
-      'Encryptions an instance reserves per key version with one store write (an atomic $inc of the version counter); a restart forfeits at most one block per version.',
+      'Encryptions an instance reserves per key version with one store write (a unique insert of the range, atomic on MongoDB and the embedded store alike); a restart forfeits at most one block per version.',
     ),
   CRYPTO_STATE_TTL_MS: ms(5_000).describe(
     'Longest time a key-api instance trusts its cached key states without re-reading the log, should keyward.events go quiet. Events invalidate sooner.',

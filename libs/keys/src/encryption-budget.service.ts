@@ -10,7 +10,7 @@ const TRACKED_VERSIONS = 100_000;
 /**
  * The AES-GCM random-IV limit per key version (GCM_VERSION_ENCRYPTION_LIMIT), counted across all
  * key-api and kmip instances: EncryptionBudget reserves blocks of GCM_RESERVATION_BLOCK
- * encryptions with one `$inc` on the version's document in `encryption_counts`, and spends them
+ * encryptions with one unique insert of the range (EncryptionCounts), and spends them
  * in memory, so the hot path writes to the store once per block.
  */
 @Injectable()

@@ -38,7 +38,7 @@ export interface EncryptionBudgetOptions {
 /**
  * Counts encryptions per key version against a hard limit shared by every instance, with one
  * store write per `block` encryptions: each instance reserves a range of encryption numbers with
- * an atomic increment of the version's total, then spends it in memory. Ranges are never given
+ * an atomic reservation of the next range of the version's total (EncryptionCounts), then spends it in memory. Ranges are never given
  * out twice and an unused rest is simply forfeited (crash, restart, eviction), so the total of
  * encryptions made never exceeds `limit`, whatever the number of instances.
  */

@@ -1,6 +1,6 @@
 import type { Document } from 'mongodb';
 import { canonicalDigest } from '../commit/canonical-json';
-import type { ViewCollections } from './views';
+import { olderViewSchema, type ViewCollections } from './views';
 
 /** What a tenant's views say, as stored (documents of a collection in `_id` order). */
 export interface TenantViewDocuments {
@@ -39,6 +39,19 @@ export function allChecksums(views: ViewCollections): Promise<Record<string, str
 /** Tenants whose checksums differ between two sets (one of them lacking the tenant included), sorted. */
 export function differingTenants(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((t) => a[t] !== b[t]).sort();
+}
+
+/**
+ * Tenants whose views an older version of the projection wrote (their index carries another
+ * VIEW_SCHEMA_VERSION), sorted: the live projector rebuilds them when it loads them, so a
+ * difference from a rebuild is expected there, not a fault.
+ */
+export async function olderSchemaTenants(views: ViewCollections): Promise<string[]> {
+  const indexes = await views.indexes.find({}, { projection: { _id: 1, schema: 1 } }).toArray();
+  return indexes
+    .filter((i) => olderViewSchema(i))
+    .map((i) => i._id)
+    .sort();
 }
 
 const byId = (a: Document, b: Document): number => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);

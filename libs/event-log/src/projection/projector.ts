@@ -5,7 +5,7 @@ import { writeInBatches } from '../commit/update-batches';
 import { readByIds } from './read-by-ids';
 import { indexFits, MAX_INDEX_BYTES, tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
 import { TenantProjection } from './tenant-projection';
-import { claimId, viewId, type KeyView, type PrincipalView, type TenantView, type ViewCollections } from './views';
+import { claimId, olderViewSchema, viewId, type KeyView, type PrincipalView, type TenantView, type ViewCollections } from './views';
 
 export interface ApplyResult {
   readonly applied: number;
@@ -58,7 +58,8 @@ export class Projector {
 
   /**
    * Loads these tenants (writing the index of any whose views were projected before there was
-   * one: the load rebuilds such a tenant from its log), a few at once; answers how many.
+   * one, or by an older VIEW_SCHEMA_VERSION: the load rebuilds such a tenant from its log), a few
+   * at once; answers how many.
    */
   async index(tenantIds: readonly string[], onIndexed: (tenantId: string) => void = () => undefined): Promise<number> {
     const queue = [...tenantIds];
@@ -212,7 +213,7 @@ export class Projector {
     ]);
     const lastSeq = checkpoint?.lastSeq ?? 0;
     let projection = new TenantProjection(tenantId);
-    if (index !== null && index.lastSeq >= lastSeq) {
+    if (index !== null && index.lastSeq >= lastSeq && !olderViewSchema(index)) {
       // Only what the index lists is trusted: a document beyond it is written again from the log.
       const [keys, principals] = await Promise.all([
         readByIds(
@@ -232,7 +233,8 @@ export class Projector {
         projection = await this.rebuild(tenantId, lastSeq);
       }
     } else if (lastSeq > 0) {
-      // No index (views written before there was one), or an index older than the checkpoint.
+      // No index (views written before there was one), an index older than the checkpoint, or views
+      // an older version of the projection wrote (VIEW_SCHEMA_VERSION): the log says what they are now.
       projection = await this.rebuild(tenantId, lastSeq);
     }
     for (let claim = await this.claimed(tenantId, projection.lastSeq); claim; claim = await this.claimed(tenantId, projection.lastSeq)) {

@@ -1,6 +1,6 @@
 import type { KeyLifecycleState } from '@keyward/domain';
 import { entryMatches, labelDigest, pageAfter, tenantIndexOf, viewMatches, viewsAgreeWithIndex } from './tenant-index';
-import type { KeyView, PrincipalView, TenantView } from './views';
+import { VIEW_SCHEMA_VERSION, type KeyView, type PrincipalView, type TenantView } from './views';
 
 const key = (keyId: string, state: KeyLifecycleState, alias: string | null, labels: Record<string, string>, appliedSeq: number) =>
   ({ _id: `t:${keyId}`, tenantId: 't', keyId, state, alias, labels, appliedSeq }) as unknown as KeyView;
@@ -18,6 +18,7 @@ describe('tenant index', () => {
   it('lists keys and principals in id order with what the filters need, the same whatever the order they come in', () => {
     expect(index).toEqual({
       _id: 't',
+      schema: VIEW_SCHEMA_VERSION,
       lastSeq: 9,
       tenantSeq: 8,
       keys: [

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { BSON } from 'mongodb';
 import type { KeyLifecycleState } from '@keyward/domain';
-import type { KeyIndexEntry, KeyView, PrincipalIndexEntry, PrincipalView, TenantIndex, TenantView } from './views';
+import {
+  VIEW_SCHEMA_VERSION,
+  type KeyIndexEntry,
+  type KeyView,
+  type PrincipalIndexEntry,
+  type PrincipalView,
+  type TenantIndex,
+  type TenantView,
+} from './views';
 
 /**
  * A label as the index holds it: 12 hex digits of SHA-256 over `name`, NUL, `value` (a few bytes
@@ -61,7 +69,14 @@ export function tenantIndexOf(
   const principalEntries: PrincipalIndexEntry[] = [...principals]
     .map((p) => ({ principalId: p.principalId, appliedSeq: p.appliedSeq }))
     .sort((a, b) => byId(a.principalId, b.principalId));
-  return { _id: tenantId, lastSeq, tenantSeq: tenant?.appliedSeq ?? null, keys: keyEntries, principals: principalEntries };
+  return {
+    _id: tenantId,
+    schema: VIEW_SCHEMA_VERSION,
+    lastSeq,
+    tenantSeq: tenant?.appliedSeq ?? null,
+    keys: keyEntries,
+    principals: principalEntries,
+  };
 }
 
 /** Whether an index entry may match the filter (the label by digest: the view is checked again). */

@@ -45,12 +45,34 @@ export interface PrincipalIndexEntry {
   readonly appliedSeq: number;
 }
 /**
+ * The version of what the projection makes of a log: raise it with every change that makes the same
+ * commits fold into different view documents (a field added or renamed, an evolve rule changed, a
+ * domain default such as DEFAULT_TENANT_POLICY changed), or the views of older tenants stay as the
+ * older code wrote them, while the write side and a rebuild see the new ones. A projector rebuilds a
+ * tenant whose index carries another version from its log when it loads it (and, at start, every
+ * such tenant); `keyward replay` reports such tenants apart from real mismatches.
+ * view-schema.spec.ts fails when the fold's output changes and this version does not.
+ *
+ * 1: indexes without a version (up to allowLegacyEncryption and key.assign-owner under dual control
+ * in the default tenant policy). 2: the version field itself, with that policy.
+ */
+export const VIEW_SCHEMA_VERSION = 2;
+
+/** True when the views of this index were written by another version of the projection than this one. */
+export const olderViewSchema = (index: Pick<TenantIndex, 'schema'> | null): boolean => (index?.schema ?? 1) !== VIEW_SCHEMA_VERSION;
+
+/**
  * A tenant's index, `_id` = tenantId: every key and principal view of the tenant, in id order, as of
  * `lastSeq`. Written after the view documents and before the checkpoint, so that listing is one
  * `_id` read plus `_id` reads of the page, and loading a tenant never queries by anything but `_id`.
  */
 export interface TenantIndex {
   readonly _id: string;
+  /**
+   * The VIEW_SCHEMA_VERSION of the code that wrote the tenant's views (absent: written before there
+   * was one, version 1). A projector trusts only views of its own version; others it rebuilds.
+   */
+  readonly schema?: number;
   readonly lastSeq: number;
   /** appliedSeq of the tenant view (null: no tenant view yet). */
   readonly tenantSeq: number | null;

@@ -9,9 +9,11 @@ import {
   CommitStore,
   ForgedCommits,
   fromMessage,
+  olderViewSchema,
   Projector,
   verifyCommitMessages,
   ViewCollections,
+  VIEW_SCHEMA_VERSION,
   ensureTopics,
   type Commit,
 } from '@keyward/event-log';
@@ -44,7 +46,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private readonly lag: Gauge<'partition'>;
   private readonly store: CommitStore;
   private readonly forged: ForgedCommits;
-  /** Tenants projected before the tenant index existed that this instance has still to index (-1: not counted yet). */
+  /** Tenants without a tenant index or with an older view schema this instance has still to rebuild (-1: not counted yet). */
   private readonly toIndex: Gauge;
 
   constructor(
@@ -67,7 +69,7 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     this.forged = new ForgedCommits(metrics.registry, 'projector', this.logger);
     this.toIndex = new Gauge({
       name: 'keyward_projector_tenants_to_index',
-      help: 'Tenants whose views were projected before the tenant index existed and are still being indexed at start (-1 until counted; their key lists read every view until then)',
+      help: 'Tenants whose views were projected before the tenant index existed, or by an older view schema, still to be rebuilt at start (-1 until counted; key lists of a tenant without an index read every view until then)',
       registers: [metrics.registry],
     });
     this.toIndex.set(-1);
@@ -94,21 +96,24 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
 
   /**
    * Views projected before there was a tenant index are listed by a query over all views until
-   * the tenant is written again: index those tenants once, at start (one read of the checkpoint and
-   * index ids; nothing to do once every tenant has an index).
+   * the tenant is written again, and views an older VIEW_SCHEMA_VERSION wrote differ from what the
+   * log now folds into: rebuild those tenants once, at start (one read of the checkpoint ids and of
+   * the index ids and versions; nothing to do once every tenant has an index of this version).
    */
   private async indexOlderTenants(): Promise<void> {
     const [checkpoints, indexes] = await Promise.all([
       this.views.checkpoints.find({}, { projection: { _id: 1 } }).toArray(),
-      this.views.indexes.find({}, { projection: { _id: 1 } }).toArray(),
+      this.views.indexes.find({}, { projection: { _id: 1, schema: 1 } }).toArray(),
     ]);
-    const indexed = new Set(indexes.map((i) => i._id));
-    const missing = checkpoints.map((c) => c._id).filter((id) => !indexed.has(id));
+    const current = new Set(indexes.filter((i) => !olderViewSchema(i)).map((i) => i._id));
+    const missing = checkpoints.map((c) => c._id).filter((id) => !current.has(id));
     this.toIndex.set(missing.length);
     if (missing.length === 0) return;
     await this.projector.index(missing, () => this.toIndex.dec());
     this.toIndex.set(0);
-    this.logger.log(`indexed ${missing.length} tenant(s) projected before the tenant index`);
+    this.logger.log(
+      `rebuilt ${missing.length} tenant(s) projected before the tenant index or by an older view schema (now ${VIEW_SCHEMA_VERSION})`,
+    );
   }
 
   /** Readiness: views that no longer follow the topic go stale (down once out of the group for the grace period). */
