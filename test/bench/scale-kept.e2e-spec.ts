@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { runBench, SMOKE_WINDOW } from '../support/bench-run';
+import { runBench } from '../support/bench-run';
 import { testInfra } from '../support/env';
 
 // `bench/run.mjs scale` with a kept data folder: a fill-only run (the direct fill: the libraries'
@@ -48,7 +48,7 @@ function scaleOf(out: string, run: { code: number | null; output: string }): Sca
 describe('npm run bench -- scale with --scale-data-dir (fill once, measure later)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kw-scale-kept-'));
   const data = join(dir, 'data');
-  const common = ['--quick', ...SMOKE_WINDOW, '--scale-infra', 'shared', '--scale-idle', '1', '--scale-data-dir', data];
+  const common = ['--quick', '--scale-infra', 'shared', '--scale-idle', '1', '--scale-data-dir', data];
   let filled: ScaleResult;
   let measured: ScaleResult;
   let saved: SavedState;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runBench, SMOKE_WINDOW } from '../support/bench-run';
+import { runBench } from '../support/bench-run';
 import { testInfra } from '../support/env';
 
 // Smoke test only: `bench/run.mjs scale` at a tiny size against the test infrastructure runs every
@@ -57,21 +57,7 @@ describe('npm run bench -- scale (tiny smoke)', () => {
     // The test infrastructure (shared), not a FerretDB and Kafka of the bench's own: faster, and
     // the shared mode is the one that must find the store's process and files by its port.
     run = await runBench(
-      [
-        'scale',
-        '--quick',
-        ...SMOKE_WINDOW,
-        '--scale-infra',
-        'shared',
-        '--scale-keys',
-        '10',
-        '--scale-tenants',
-        '2',
-        '--scale-idle',
-        '1',
-        '--out',
-        out,
-      ],
+      ['scale', '--quick', '--scale-infra', 'shared', '--scale-keys', '10', '--scale-tenants', '2', '--scale-idle', '1', '--out', out],
       { ...process.env, KAFKA_BROKERS: infra.brokers.join(','), MONGODB_URI: infra.mongoUri },
     );
     if (existsSync(out)) {

@@ -3,12 +3,6 @@ import { join } from 'node:path';
 
 const repoRoot = join(__dirname, '..', '..');
 
-/**
- * The smoke specs' size of a load point: 1 s after a quarter second of warm-up (--quick alone: 2 s
- * and 0.5 s). They check each figure's shape, not its value, so a shorter window loses nothing.
- */
-export const SMOKE_WINDOW: readonly string[] = ['--duration', '1', '--warmup', '0.25'];
-
 /** Runs `node bench/run.mjs <args>` and resolves its exit code and its whole output (stdout and stderr). */
 export function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
