@@ -7,10 +7,12 @@ import type { DecisionContext } from '../shared/decision-context';
 import { DomainError, type DomainErrorCode } from '../shared/domain-error';
 import {
   DEFAULT_TENANT_POLICY,
+  POLICY_OF_UNRECORDED_ONBOARDINGS,
   decideTenant,
   evolveTenant,
   type TenantCommand,
   type TenantEvent,
+  type TenantPolicy,
   type TenantState,
   type TenantStatus,
 } from './tenant';
@@ -55,7 +57,13 @@ type Outcome = { readonly event: string; readonly data: unknown; readonly to: Te
 const COMMANDS = { onboard, suspend, resume, offboard };
 type CommandName = keyof typeof COMMANDS;
 
-const ONBOARDED: Outcome = { event: 'tenant.onboarded.v1', data: { tenantId: TENANT, name: 'Acme', grants: 'required' }, to: 'Active' };
+/** What onboarding records: the grant mode and the whole policy the tenant starts with (the default of the day). */
+const STARTING_POLICY = { ...DEFAULT_TENANT_POLICY, grants: 'required' };
+const ONBOARDED: Outcome = {
+  event: 'tenant.onboarded.v1',
+  data: { tenantId: TENANT, name: 'Acme', grants: 'required', policy: STARTING_POLICY },
+  to: 'Active',
+};
 /** What a tenant onboarded today starts with: grants required. */
 const NEW_TENANT_POLICY = { ...DEFAULT_TENANT_POLICY, grants: 'required' as const };
 const SUSPENDED: Outcome = { event: 'tenant.suspended.v1', data: { tenantId: TENANT, reason: 'unpaid invoice' }, to: 'Suspended' };
@@ -169,7 +177,7 @@ describe('tenant name', () => {
   ])('accepts %j (stored as %j)', (name, stored) => {
     const log = new TenantLog(TENANT);
     expect(apply(log, { kind: 'tenant.onboard', tenantId: TENANT, name }).map((e) => e.data)).toEqual([
-      { tenantId: TENANT, name: stored, grants: 'required' },
+      { tenantId: TENANT, name: stored, grants: 'required', policy: STARTING_POLICY },
     ]);
     expect(log.tenant?.name).toBe(stored);
   });
@@ -200,7 +208,7 @@ describe('tenant.onboard with a first admin', () => {
       firstAdmin: { principalId: 'prn_first0001', name: 'alice' },
     });
     expect(events.map((e) => [e.type, e.data])).toEqual([
-      ['tenant.onboarded.v1', { tenantId: TENANT, name: 'Acme', grants: 'required' }],
+      ['tenant.onboarded.v1', { tenantId: TENANT, name: 'Acme', grants: 'required', policy: STARTING_POLICY }],
       ['principal.created.v1', { principalId: 'prn_first0001', name: 'alice', role: 'tenant-admin' }],
     ]);
     expect(log.tenant?.status).toBe('Active');
@@ -329,5 +337,47 @@ describe('evolveTenant', () => {
       { type: 'tenant.offboarded.v1', data: { tenantId: TENANT }, ...envelope },
     ];
     for (const event of events) expect(evolveTenant(undefined, event)).toBeUndefined();
+  });
+});
+
+describe('the policy a tenant starts with is in its history, not in the code of the day', () => {
+  const envelope = { actor: PROVIDER, correlationId: 'c', at: NOW.toISOString() };
+
+  it('onboarding records the whole policy (the default, with the grant mode) in the event', () => {
+    const [event] = decideTenant({ kind: 'tenant.onboard', tenantId: TENANT, name: 'Acme', grants: 'open' }, undefined);
+    expect(event).toEqual({
+      type: 'tenant.onboarded.v1',
+      data: { tenantId: TENANT, name: 'Acme', grants: 'open', policy: { ...DEFAULT_TENANT_POLICY, grants: 'open' } },
+    });
+  });
+
+  it('the fold takes the recorded policy, whatever the default is now', () => {
+    const recorded = {
+      allowCompromisedDecrypt: true,
+      dualControl: { quorum: 3, operations: ['key.schedule-destruction' as const] },
+      grants: 'required' as const,
+    };
+    const state = evolveTenant(undefined, {
+      type: 'tenant.onboarded.v1',
+      data: { tenantId: TENANT, name: 'Acme', policy: recorded },
+      ...envelope,
+    });
+    expect(state?.policy).toEqual(recorded);
+  });
+
+  it('an onboarding event that records none reads as the frozen policy of its time, not as DEFAULT_TENANT_POLICY', () => {
+    const state = evolveTenant(undefined, {
+      type: 'tenant.onboarded.v1',
+      data: { tenantId: TENANT, name: 'Acme', grants: 'required' },
+      ...envelope,
+    });
+    expect(state?.policy).toEqual({ ...POLICY_OF_UNRECORDED_ONBOARDINGS, grants: 'required' });
+    expect(
+      Object.isFrozen(POLICY_OF_UNRECORDED_ONBOARDINGS) && Object.isFrozen(POLICY_OF_UNRECORDED_ONBOARDINGS.dualControl.operations),
+    ).toBe(true);
+    // A policy set by code that did not know a field: the field takes its frozen value, not today's default.
+    const older = { allowCompromisedDecrypt: true, dualControl: { quorum: null, operations: [] } } as unknown as TenantPolicy;
+    const after = evolveTenant(state, { type: 'tenant.policy-set.v1', data: { tenantId: TENANT, policy: older }, ...envelope });
+    expect(after?.policy.allowLegacyEncryption).toBe(POLICY_OF_UNRECORDED_ONBOARDINGS.allowLegacyEncryption);
   });
 });

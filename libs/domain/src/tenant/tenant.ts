@@ -52,6 +52,28 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   dualControl: { quorum: null, operations: DUAL_CONTROL_OPERATIONS.filter((op) => op !== 'tenant.offboard' && op !== 'grant.create') },
 };
 
+/**
+ * The policy of a tenant whose onboarding event records none (logs written before onboarding events
+ * carried the policy): the default in force then, written out and frozen. The fold never reads
+ * DEFAULT_TENANT_POLICY, so changing the default changes new tenants only, never what an existing
+ * tenant's history says was enforced (state?at, replays, rebuilt views).
+ */
+export const POLICY_OF_UNRECORDED_ONBOARDINGS: TenantPolicy = Object.freeze({
+  allowCompromisedDecrypt: false,
+  allowLegacyEncryption: false,
+  dualControl: Object.freeze({
+    quorum: null,
+    operations: Object.freeze([
+      'key.schedule-destruction',
+      'key.lower-min-decryption-version',
+      'tenant.set-policy',
+      'principal.manage-admin',
+      'key.enable-export',
+      'key.assign-owner',
+    ] as const),
+  }),
+});
+
 /** What tenants onboarded from now on get unless the provider says otherwise. */
 export const DEFAULT_GRANT_MODE: GrantMode = 'required';
 
@@ -65,8 +87,15 @@ export interface TenantState {
 }
 
 export type TenantEventBody =
-  /** `grants` is absent in logs written before grants existed: such tenants are `open`. */
-  | EventBody<'tenant.onboarded.v1', { readonly tenantId: string; readonly name: string; readonly grants?: GrantMode }>
+  /**
+   * `policy`: the whole policy the tenant starts with (the default at the time of onboarding);
+   * absent in logs written before events carried it (POLICY_OF_UNRECORDED_ONBOARDINGS applies).
+   * `grants` is absent in logs written before grants existed: such tenants are `open`.
+   */
+  | EventBody<
+      'tenant.onboarded.v1',
+      { readonly tenantId: string; readonly name: string; readonly grants?: GrantMode; readonly policy?: TenantPolicy }
+    >
   | EventBody<'tenant.suspended.v1', { readonly tenantId: string; readonly reason: string }>
   | EventBody<'tenant.resumed.v1', { readonly tenantId: string }>
   | EventBody<'tenant.offboarded.v1', { readonly tenantId: string }>
@@ -97,7 +126,7 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
     if (!TENANT_NAME.test(name)) refuse('invalid', "tenant name must be 1-128 letters, digits, spaces or . _ & ' -");
     const grants = command.grants ?? DEFAULT_GRANT_MODE;
     if (!GRANT_MODES.includes(grants)) refuse('invalid', `grants must be one of ${GRANT_MODES.join(', ')}`);
-    return [{ type: 'tenant.onboarded.v1', data: { tenantId, name, grants } }];
+    return [{ type: 'tenant.onboarded.v1', data: { tenantId, name, grants, policy: withGrantMode(DEFAULT_TENANT_POLICY, grants) } }];
   }
   if (tenant === undefined) return refuse('not-found', `tenant ${tenantId} not found`, { tenantId });
   const illegal = (action: string): never =>
@@ -116,7 +145,7 @@ export function decideTenant(command: TenantCommand, tenant: TenantState | undef
       if (tenant.status !== 'Active') {
         refuse('tenant-inactive', `tenant is ${tenant.status.toLowerCase()}`, { tenantId, status: tenant.status });
       }
-      const current = { ...DEFAULT_TENANT_POLICY, ...tenant.policy };
+      const current = { ...POLICY_OF_UNRECORDED_ONBOARDINGS, ...tenant.policy };
       const policy: TenantPolicy = { ...current, ...command.policy };
       if (policy.grants !== undefined && !GRANT_MODES.includes(policy.grants))
         refuse('invalid', `grants must be one of ${GRANT_MODES.join(', ')}`);
@@ -143,7 +172,7 @@ export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent
         tenantId: event.data.tenantId,
         name: event.data.name,
         status: 'Active',
-        policy: withGrantMode(DEFAULT_TENANT_POLICY, event.data.grants),
+        policy: event.data.policy ?? withGrantMode(POLICY_OF_UNRECORDED_ONBOARDINGS, event.data.grants),
         onboardedAt: event.at,
         updatedAt: event.at,
       };
@@ -154,11 +183,15 @@ export function evolveTenant(tenant: TenantState | undefined, event: TenantEvent
     case 'tenant.offboarded.v1':
       return tenant && { ...tenant, status: 'Offboarded', updatedAt: event.at };
     case 'tenant.policy-set.v1':
-      // A policy set before grants existed names no mode: the tenant keeps the one it had.
+      // A policy set before grants existed names no mode: the tenant keeps the one it had. Fields a
+      // policy set by older code does not name (it did not know them) take their frozen default.
       if (tenant === undefined) return undefined;
       return {
         ...tenant,
-        policy: withGrantMode({ ...DEFAULT_TENANT_POLICY, ...event.data.policy }, event.data.policy.grants ?? tenant.policy.grants),
+        policy: withGrantMode(
+          { ...POLICY_OF_UNRECORDED_ONBOARDINGS, ...event.data.policy },
+          event.data.policy.grants ?? tenant.policy.grants,
+        ),
         updatedAt: event.at,
       };
   }
