@@ -5,8 +5,9 @@ import { uniqueName } from '../support/env';
 /**
  * Issue 18: per-key grants with conditions. In a grants-required tenant, a matrix of principals x
  * keys x operations x conditions proves that what a grant allows answers 2xx and everything else
- * 403 (404 where the principal holds no grant on the key at all); an open tenant behaves as
- * before grants; grants never cross tenants; a revocation made on instance A refuses the next
+ * 403 (404 where the principal holds no grant on the key at all, so may not even read it: as for
+ * a key that does not exist); a route the principal's role may not call is 403 whatever the key
+ * (nothing about keys leaks); an open tenant behaves as before grants; grants never cross tenants; a revocation made on instance A refuses the next
  * request on instance B once B hears of the commit (the delay is printed, not asserted); the
  * audit's state and access at an instant before and after a change match what was enforced then.
  */
@@ -167,6 +168,41 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     // A key-user's key list shows only the keys it may read.
     const listed = (await stack.call(users.app.apiKey, 'GET', '/v1/keys?limit=200')).json<{ items: { keyId: string }[] }>();
     expect(listed.items.map((k) => k.keyId)).toEqual([keyIds.PAY]);
+  });
+
+  it('a refusal by role tells nothing about which keys exist: the same 403 for a readable key, an unreadable one and none', async () => {
+    // The 404 of the matrix is for what a principal may do with keys; a route its role may not call at
+    // all (a key-user's lifecycle command, any route for a kmip-client, which uses KMIP only) is refused
+    // before any key is looked at, identically for every key id.
+    const appliance = await stack.principalWithId(admin, 'kmip-client');
+    const nowhere = 'key_nowhere0000000000';
+    const answers: Record<string, string[]> = {};
+    for (const [who, key] of [
+      ['app', users.app.apiKey],
+      ['kmip-client', appliance.apiKey],
+    ] as const) {
+      for (const [name, id] of [
+        ['readable', keyIds.PAY],
+        ['unreadable', keyIds.HR],
+        ['nowhere', nowhere],
+      ] as const) {
+        const deactivate = await stack.call(key, 'POST', `/v1/keys/${id}/deactivate`, {});
+        const encrypt =
+          who === 'kmip-client' ? await stack.call(key, 'POST', `/v1/keys/${id}/encrypt`, { plaintext: b64('x') }) : undefined;
+        answers[`${who} ${name}`] = [deactivate, ...(encrypt ? [encrypt] : [])].map(
+          (a) => `${a.status} ${a.json<{ type?: string }>().type ?? ''}`,
+        );
+      }
+    }
+    const forbidden = '403 urn:keyward:problem:forbidden';
+    expect(answers).toEqual({
+      'app readable': [forbidden],
+      'app unreadable': [forbidden],
+      'app nowhere': [forbidden],
+      'kmip-client readable': [forbidden, forbidden],
+      'kmip-client unreadable': [forbidden, forbidden],
+      'kmip-client nowhere': [forbidden, forbidden],
+    });
   });
 
   it('refuses malformed grants with precise problems', async () => {
