@@ -55,6 +55,8 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
   let sigMac = '';
   const grantIds = {} as Record<'pay' | 'sig' | 'ctx' | 'win', string>;
   let suffix = '';
+  /** An instant before app held any grant (its use of PAY was refused then: checked in beforeAll). */
+  let beforeGrantsAt = '';
 
   const grant = async (principalId: string, operations: string[], keys: unknown, conditions?: unknown): Promise<string> => {
     const answer = await stack.call(admin, 'POST', '/v1/grants', { principalId, operations, keys, ...(conditions ? { conditions } : {}) });
@@ -120,6 +122,12 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     const mac = await stack.call(users.maker.apiKey, 'POST', `/v1/keys/${keyIds.SIG}/mac`, { data: b64('hello') });
     sigMac = mac.json<{ mac: string }>().mac;
 
+    // Before its grants: app's use of PAY is refused (404), and that instant is kept for the audit.
+    const refused = await stack.call(users.app.apiKey, 'POST', `/v1/keys/${keyIds.PAY}/encrypt`, { plaintext: b64('x') });
+    if (refused.status !== 404) throw new Error(`app before its grants: ${show(refused)}`);
+    await sleep(50);
+    beforeGrantsAt = new Date().toISOString();
+    await sleep(50);
     const app = users.app.principalId;
     grantIds.pay = await grant(app, ['encrypt', 'decrypt', 'data-key', 'rewrap', 'read'], { ids: [keyIds.PAY] });
     grantIds.sig = await grant(app, ['mac'], { labels: { team: 'sig' } });
@@ -194,7 +202,7 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
         );
       }
     }
-    const forbidden = '403 urn:keyward:problem:forbidden';
+    const forbidden = '403 urn:keyward:problem:forbidden-role';
     expect(answers).toEqual({
       'app readable': [forbidden],
       'app unreadable': [forbidden],
@@ -296,19 +304,27 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     await sleep(50);
     const after = new Date().toISOString();
 
-    type Access = { mode: string; access: { principalId: string; grantId: string | null; operations: string[] }[] };
+    // Three instants, each with what was enforced then: before app's grants (404, checked in
+    // beforeAll), while it held the PAY grant (200 on A and B above), after the revocation (404).
+    type Access = { mode: string; access: { principalId: string; grantId: string | null; operations: string[]; inForce: boolean }[] };
     const accessAt = async (at: string) =>
       (await stack.call(admin, 'GET', `/v1/audit/access?keyId=${keyIds.PAY}&at=${encodeURIComponent(at)}`)).json<Access>();
-    const then = await accessAt(before);
-    const now = await accessAt(after);
+    const ofApp = (a: Access) => a.access.filter((x) => x.principalId === users.app.principalId);
+    const [earlier, then, now] = [await accessAt(beforeGrantsAt), await accessAt(before), await accessAt(after)];
+    expect(earlier.mode).toBe('required');
+    expect(ofApp(earlier)).toEqual([]);
     expect(then.mode).toBe('required');
-    expect(then.access.filter((a) => a.principalId === users.app.principalId).map((a) => a.grantId)).toEqual([grantIds.pay]);
-    expect(now.access.filter((a) => a.principalId === users.app.principalId)).toEqual([]);
+    expect(ofApp(then)).toEqual([
+      expect.objectContaining({ grantId: grantIds.pay, operations: ['encrypt', 'decrypt', 'data-key', 'rewrap', 'read'], inForce: true }),
+    ]);
+    expect(ofApp(now)).toEqual([]);
     expect(now.access.map((a) => a.principalId)).toEqual([users.maker.principalId]);
 
-    type State = { grantMode: string; grants: { grantId: string; revokedAt: string | null }[] };
+    type State = { grantMode: string; grants: { grantId: string; principalId: string; revokedAt: string | null }[] };
     const stateAt = async (at: string) => (await stack.call(admin, 'GET', `/v1/audit/state?at=${encodeURIComponent(at)}`)).json<State>();
-    const [s1, s2] = [await stateAt(before), await stateAt(after)];
+    const [s0, s1, s2] = [await stateAt(beforeGrantsAt), await stateAt(before), await stateAt(after)];
+    expect(s0.grantMode).toBe('required');
+    expect(s0.grants.filter((g) => g.principalId === users.app.principalId)).toEqual([]);
     expect(s1.grantMode).toBe('required');
     expect(s1.grants.find((g) => g.grantId === grantIds.pay)?.revokedAt).toBeNull();
     expect(s2.grants.find((g) => g.grantId === grantIds.pay)?.revokedAt).not.toBeNull();
