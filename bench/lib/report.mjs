@@ -142,7 +142,7 @@ export function renderTable(result) {
     for (const [c, p] of Object.entries(eg.comparison)) {
       lines.push(
         `encrypt-1k-grants at ${c} connections: open ${fmt(p.openRequestsPerSec)} req/s, holding ${eg.grantsHeld} grants ${fmt(p.grantsRequestsPerSec)} req/s, ` +
-          `ratio ${fmt(p.ratio, 3)} (per round ${p.ratioPerRound.map((r) => fmt(r, 3)).join(', ')}); ` +
+          `ratio ${fmt(p.ratio, 3)} (per round ${p.ratioPerRound.map((r) => fmt(r, 3)).join(', ')}; their median ${fmt(p.medianRoundRatio, 3)}); ` +
           `key-api CPU ${fmt(p.serverCpuUsPerRequest.open)} / ${fmt(p.serverCpuUsPerRequest.grants)} µs per request`,
       );
     }

@@ -139,6 +139,8 @@ export async function encryptWithGrants(stack, openFixture, { connections, durat
       grantsRequestsPerSec: withGrants.requestsPerSec,
       ratio: open.requestsPerSec > 0 ? round(withGrants.requestsPerSec / open.requestsPerSec, 3) : null,
       ratioPerRound: perRound.map((r) => r.points[c].ratio),
+      // Each round's two sides ran a few seconds apart: the median of the round ratios drifts least.
+      medianRoundRatio: median(perRound.map((r) => r.points[c].ratio)),
       p99Ms: { open: open.p99Ms, grants: withGrants.p99Ms },
       serverCpuUsPerRequest: { open: open.serverCpuUsPerRequest, grants: withGrants.serverCpuUsPerRequest },
     };
