@@ -21,7 +21,17 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(benchDir, '..');
 export const PERF_DOC = join(repoRoot, 'docs', 'performance.md');
 
-const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'sign-ecdsa-p256', 'sign-rsa-2048', 'kmip-get'];
+const HTTP_SCENARIOS = [
+  'http-ceiling',
+  'encrypt-1k',
+  'decrypt-1k',
+  'data-key',
+  'mac',
+  'sign-ecdsa-p256',
+  'sign-rsa-2048',
+  'kmip-get',
+  'kmip-encrypt',
+];
 
 const num = (v, digits) => (typeof v === 'number' && Number.isFinite(v) ? (digits === undefined ? String(v) : v.toFixed(digits)) : '–');
 const int = (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
@@ -108,6 +118,16 @@ function otherRows(scenarios) {
       'sign-ceiling',
       `${int(sign.opsPerSecPerCore['ecdsa-p256'])} ECDSA P-256 and ${int(sign.opsPerSecPerCore['rsa-2048'])} RSA-2048 signatures/s on 1 KiB on one core; ` +
         `at 16 connections sign-ecdsa-p256 is ${ratio('sign-ecdsa-p256')} × and sign-rsa-2048 ${ratio('sign-rsa-2048')} × of it (target ≥ 0.5)`,
+    ]);
+  }
+  const kmip = ['kmip-get', 'kmip-encrypt'].filter((n) => scenarios[n]?.vsRest);
+  if (kmip.length > 0) {
+    const vs = scenarios[kmip[0]].vsRest;
+    rows.push([
+      'KMIP vs REST',
+      `at ${vs.connections} connections ` +
+        kmip.map((n) => `${n} ${int(scenarios[n].vsRest.kmipRequestsPerSec)} req/s = ${num(scenarios[n].vsRest.ratio, 2)} ×`).join(', ') +
+        ` REST ${vs.rest} (${int(vs.restRequestsPerSec)} req/s); target ≥ ${vs.target} ×`,
     ]);
   }
   const lc = scenarios.lifecycle;

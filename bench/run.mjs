@@ -13,7 +13,7 @@ import { backup } from './scenarios/backup.mjs';
 import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
 import { addSignCeilingRatios, SIGN_SCENARIOS, signCeiling } from './scenarios/sign.mjs';
 import { encryptWithGrants, GRANTS_HELD } from './scenarios/grants.mjs';
-import { kmipGet } from './scenarios/kmip.mjs';
+import { addKmipVsRest, KMIP_VS_REST, kmipEncrypt, kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
 import { store } from './scenarios/store.mjs';
@@ -28,6 +28,7 @@ const SCENARIOS = [
   ...CRYPTO_SCENARIOS,
   'encrypt-1k-grants',
   'kmip-get',
+  'kmip-encrypt',
   'lifecycle',
   'replay',
   'backup',
@@ -36,14 +37,17 @@ const SCENARIOS = [
 ];
 /** Long scenarios that run only when named. */
 const ON_REQUEST = new Set(['encrypt-1k-grants', 'store', 'scale']);
-const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'encrypt-1k-grants', 'kmip-get', 'lifecycle']);
+const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'encrypt-1k-grants', 'kmip-get', 'kmip-encrypt', 'lifecycle']);
+/** Names that select several scenarios. */
+const GROUPS = { kmip: ['kmip-get', 'kmip-encrypt'] };
 const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup', 'store']);
 
 const HELP = `usage: npm run bench -- [scenario...] [options]
 
 Scenarios (default: all but scale, in this order): ${SCENARIOS.join(', ')}
-A unique prefix selects a scenario (encrypt = encrypt-1k). HTTP scenarios also run http-ceiling
-for their ratios unless --no-ceiling is given. scale runs only when named (it fills the store to
+A unique prefix selects a scenario (encrypt = encrypt-1k); kmip selects kmip-get and kmip-encrypt.
+HTTP scenarios also run http-ceiling for their ratios, and the kmip ones encrypt-1k (their ratio
+to REST at 16 connections), unless --no-ceiling is given. scale runs only when named (it fills the store to
 100,000 keys: an hour or more; --quick: a few minutes). encrypt-1k-grants runs only when named:
 encrypt-1k as a key-user of an open tenant and as one holding ${GRANTS_HELD} grants, alternating,
 --grants-rounds rounds each at every connection count, and the ratio of the two.
@@ -185,11 +189,13 @@ for (const p of positionals) {
   const all = SCENARIOS.filter((s) => s.startsWith(p));
   const regular = all.filter((s) => !ON_REQUEST.has(s));
   const byPrefix = regular.length === 1 ? regular : all;
-  if (exact) selected.add(exact);
+  if (GROUPS[p]) GROUPS[p].forEach((s) => selected.add(s));
+  else if (exact) selected.add(exact);
   else if (byPrefix.length === 1) selected.add(byPrefix[0]);
   else usage(byPrefix.length === 0 ? `unknown scenario "${p}"` : `"${p}" is ambiguous: ${byPrefix.join(', ')}`);
 }
 if (selected.size === 0) SCENARIOS.filter((s) => !ON_REQUEST.has(s)).forEach((s) => selected.add(s));
+if (!values['no-ceiling'] && GROUPS.kmip.some((s) => selected.has(s))) selected.add(KMIP_VS_REST.rest);
 if (!values['no-ceiling'] && CRYPTO_SCENARIOS.some((s) => selected.has(s))) selected.add('http-ceiling');
 if (!values['no-ceiling'] && Object.keys(SIGN_SCENARIOS).some((s) => selected.has(s))) selected.add('sign-ceiling');
 const plan = SCENARIOS.filter((s) => selected.has(s));
@@ -311,6 +317,11 @@ async function main() {
         'kmip-get',
         ready(() => kmipGet(stack, { ...http, connections: quick ? [1] : [1, 16] })),
       );
+    if (plan.includes('kmip-encrypt'))
+      await step(
+        'kmip-encrypt',
+        ready(() => kmipEncrypt(stack, { ...http, connections: quick ? [1] : [1, 16] })),
+      );
     if (plan.includes('lifecycle')) {
       await step(
         'lifecycle',
@@ -372,6 +383,7 @@ async function main() {
 
   for (const name of CRYPTO_SCENARIOS) addCeilingRatios(scenarios[name], scenarios['http-ceiling']);
   for (const name of Object.keys(SIGN_SCENARIOS)) addSignCeilingRatios(name, scenarios[name], scenarios['sign-ceiling']);
+  addKmipVsRest(scenarios);
   const finishedAt = new Date();
   const result = {
     mode: quick ? 'quick' : 'full',

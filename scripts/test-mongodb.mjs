@@ -11,6 +11,7 @@ import { repoRoot } from './lib/infra.mjs';
 export const MONGODB_SPECS = [
   'test/store/query-plans.e2e-spec.ts',
   'test/store/request-path-plans.e2e-spec.ts',
+  'test/store/tenant-snapshots.e2e-spec.ts',
   'test/event-log/lease.e2e-spec.ts',
   'test/event-log/lease-concurrency.e2e-spec.ts',
   'test/event-log/projector-concurrency.e2e-spec.ts',

@@ -54,6 +54,16 @@ export function judgeTargets(scenarios) {
     );
   }
 
+  for (const name of ['kmip-get', 'kmip-encrypt']) {
+    const vs = scenarios[name]?.status === 'ok' ? scenarios[name].vsRest : undefined;
+    add(
+      `${name}-vs-rest`,
+      `${name} at 16 connections >= ${vs?.target ?? 0.8} x REST encrypt-1k requests/s`,
+      vs?.ratio ?? null,
+      typeof vs?.ratio === 'number' && vs.ratio >= vs.target,
+    );
+  }
+
   const vis = scenarios.lifecycle?.visibility?.p99Ms;
   add('lifecycle-visibility-p99', 'lifecycle command answer -> visible in views, p99 <= 300 ms', vis ?? null, (vis ?? Infinity) <= 300);
 
@@ -168,12 +178,20 @@ export function renderTable(result) {
     );
     if (rp.note) lines.push(`  (${rp.note})`);
   }
-  const km = result.scenarios['kmip-get'];
-  if (km?.points) {
+  for (const [name, op] of [
+    ['kmip-get', 'Gets'],
+    ['kmip-encrypt', 'Encrypts'],
+  ]) {
+    const km = result.scenarios[name];
+    if (!km?.points) continue;
     const pts = Object.entries(km.points).map(
-      ([c, p]) => `${c} conn ${fmt(p.requestsPerSec)} Gets/s (p50 ${fmt(p.latency?.p50Ms, 1)}, p99 ${fmt(p.latency?.p99Ms, 1)} ms)`,
+      ([c, p]) => `${c} conn ${fmt(p.requestsPerSec)} ${op}/s (p50 ${fmt(p.latency?.p50Ms, 1)}, p99 ${fmt(p.latency?.p99Ms, 1)} ms)`,
     );
-    lines.push(`kmip-get: ${pts.join('; ')}`);
+    const vs = km.vsRest;
+    const beside = vs
+      ? `; at ${vs.connections} conn ${fmt(vs.ratio, 2)} x REST ${vs.rest} (${fmt(vs.restRequestsPerSec)} req/s; target >= ${vs.target})`
+      : '';
+    lines.push(`${name}: ${pts.join('; ')}${beside}`);
   }
   const bk = result.scenarios.backup;
   if (bk?.snapshot) {

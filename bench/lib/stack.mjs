@@ -179,8 +179,14 @@ export class BenchStack {
   }
 
   /** The value of an unlabelled metric on key-api's /metrics (null when absent or unreachable). */
-  async keyApiMetric(name) {
-    const url = this.children.get('key-api')?.metricsUrl;
+  keyApiMetric(name) {
+    return this.serviceMetric('key-api', name);
+  }
+
+  /** The value of an unlabelled metric on a service's /metrics (key-api: its metrics port; projector: its own port). */
+  async serviceMetric(service, name) {
+    const entry = this.children.get(service);
+    const url = entry?.metricsUrl ?? (entry ? `${entry.baseUrl}/metrics` : null);
     if (!url) return null;
     try {
       const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();

@@ -1,8 +1,9 @@
-// kmip-get: KMIP Get operations per second (p50/p99) over mutual TLS at 1 and 16 connections.
-// The scenario starts its own kmip service (from dist/, against the bench stack's database and
-// topics), makes an exportable AES-256 key over REST with export enabled, issues a key-user client
-// certificate from the stack's development CA, and drives Get from a child process (this file with
-// --worker), so that the load generator is a separate process as autocannon is for the REST figures.
+// kmip-get, kmip-encrypt: KMIP Get and Encrypt (1 KiB, AES-256-GCM) operations per second (p50/p99)
+// over mutual TLS at 1 and 16 connections. Each starts its own kmip service (from dist/, against the
+// bench stack's database and topics), makes an exportable AES-256 key over REST with export enabled,
+// issues a key-user client certificate from the stack's development CA, and drives the operation from
+// a child process (this file with --worker), so that the load generator is a separate process as
+// autocannon is for the REST figures. addKmipVsRest puts both beside REST encrypt-1k at 16 connections.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -91,19 +92,30 @@ async function fixture(stack) {
   return { keyId, cert, key, ca: join(tlsDir, 'ca.crt') };
 }
 
-/** One Get request message (KMIP 1.4), encoded once. */
-function getRequest(keyId) {
+/** What each KMIP scenario sends: its operation and the payload after the Unique Identifier. */
+const OPERATIONS = {
+  get: { name: 'Get', describe: 'KMIP 1.4 Get (raw AES-256 key material)' },
+  encrypt: {
+    name: 'Encrypt',
+    describe: 'KMIP 1.4 Encrypt of 1 KiB with an AES-256 key made over REST (AES-256-GCM under its KMIP subkey, server IV)',
+  },
+};
+
+/** Bytes each Encrypt protects: the 1 KiB of REST's encrypt-1k. */
+const ENCRYPT_BYTES = 1024;
+
+/** One request message (KMIP 1.4) of the operation, encoded once. */
+function operationRequest(keyId, op) {
   const { encodeTtlv, Operation, Tag, ttlv } = require(join(repoRoot, 'dist', 'libs', 'kmip', 'src', 'index.js'));
+  const payload = [ttlv.text(Tag.UniqueIdentifier, keyId)];
+  if (op === 'encrypt') payload.push(ttlv.bytes(Tag.Data, Buffer.alloc(ENCRYPT_BYTES, 0x5a)));
   return encodeTtlv(
     ttlv.struct(Tag.RequestMessage, [
       ttlv.struct(Tag.RequestHeader, [
         ttlv.struct(Tag.ProtocolVersion, [ttlv.int(Tag.ProtocolVersionMajor, 1), ttlv.int(Tag.ProtocolVersionMinor, 4)]),
         ttlv.int(Tag.BatchCount, 1),
       ]),
-      ttlv.struct(Tag.BatchItem, [
-        ttlv.enum(Tag.Operation, Operation.Get),
-        ttlv.struct(Tag.RequestPayload, [ttlv.text(Tag.UniqueIdentifier, keyId)]),
-      ]),
+      ttlv.struct(Tag.BatchItem, [ttlv.enum(Tag.Operation, Operation[OPERATIONS[op].name]), ttlv.struct(Tag.RequestPayload, payload)]),
     ]),
   );
 }
@@ -133,7 +145,13 @@ function runWorker(spec) {
 }
 
 /** KMIP Get throughput and latency at each connection count, beside the REST figures in the table. */
-export async function kmipGet(stack, { connections, durationSec, warmupSec }) {
+export const kmipGet = (stack, options) => kmipScenario('get', stack, options);
+
+/** KMIP Encrypt (1 KiB) throughput and latency at each connection count. */
+export const kmipEncrypt = (stack, options) => kmipScenario('encrypt', stack, options);
+
+async function kmipScenario(op, stack, { connections, durationSec, warmupSec }) {
+  const { name, describe } = OPERATIONS[op];
   const f = await fixture(stack);
   const kmip = await startKmip(stack);
   try {
@@ -141,7 +159,7 @@ export async function kmipGet(stack, { connections, durationSec, warmupSec }) {
     const problems = [];
     for (const c of connections) {
       const rss = new RssSampler(kmip.pid);
-      const load = await runWorker({ port: kmip.port, ...f, connections: c, durationSec, warmupSec });
+      const load = await runWorker({ port: kmip.port, ...f, op, connections: c, durationSec, warmupSec });
       const peakRssMiB = rss.stop();
       points[String(c)] = {
         requestsPerSec: round(load.count / load.seconds, 1),
@@ -152,17 +170,19 @@ export async function kmipGet(stack, { connections, durationSec, warmupSec }) {
         peakRssMiB,
         kmipCpuMs: rss.cpuUsedMs,
       };
-      if (load.failed > 0 || load.errors > 0) problems.push(`${c} connections: ${load.failed} failed Gets, ${load.errors} errors`);
+      if (load.failed > 0 || load.errors > 0) problems.push(`${c} connections: ${load.failed} failed ${name}s, ${load.errors} errors`);
     }
     const scrape = new JsonClient(`http://127.0.0.1:${kmip.httpPort}`);
     const metrics = await scrape.request('GET', '/metrics');
     scrape.close();
-    const served = /keyward_kmip_operations_total\{operation="Get",result="Success"[^}]*\} (\d+)/.exec(metrics.text)?.[1];
+    const served = new RegExp(`keyward_kmip_operations_total\\{operation="${name}",result="Success"[^}]*\\} (\\d+)`).exec(
+      metrics.text,
+    )?.[1];
     return {
       status: problems.length === 0 ? 'ok' : 'failed',
       ...(problems.length === 0 ? {} : { problems }),
-      operation: 'KMIP 1.4 Get (raw AES-256 key material) over mutual TLS, one request in flight per connection',
-      serverCountedGets: served === undefined ? null : Number(served),
+      operation: `${describe} over mutual TLS, one request in flight per connection`,
+      [`serverCounted${name}s`]: served === undefined ? null : Number(served),
       points,
     };
   } finally {
@@ -174,8 +194,36 @@ export async function kmipGet(stack, { connections, durationSec, warmupSec }) {
 // The load worker: N mutual-TLS connections, each sending Get and waiting for its answer.
 // ---------------------------------------------------------------------------------------------
 
+/** What the issue asks of KMIP: Get and Encrypt at 16 connections within 0.8 x REST encrypt-1k's requests/s. */
+export const KMIP_VS_REST = { connections: '16', rest: 'encrypt-1k', target: 0.8 };
+
+/**
+ * Puts each KMIP scenario beside REST encrypt-1k at 16 connections: `vsRest` on the scenario (both
+ * figures, their ratio, the target), null figures when either side did not run or has no such point.
+ */
+export function addKmipVsRest(scenarios) {
+  const { connections, rest, target } = KMIP_VS_REST;
+  const restPoint = scenarios[rest]?.status === 'ok' ? scenarios[rest].points?.[connections] : undefined;
+  for (const name of ['kmip-get', 'kmip-encrypt']) {
+    const s = scenarios[name];
+    if (!s?.points) continue;
+    const kmip = s.points[connections]?.requestsPerSec;
+    const restRps = restPoint?.requestsPerSec;
+    const ratio = typeof kmip === 'number' && typeof restRps === 'number' && restRps > 0 ? round(kmip / restRps, 2) : null;
+    s.vsRest = {
+      connections: Number(connections),
+      rest,
+      kmipRequestsPerSec: kmip ?? null,
+      restRequestsPerSec: restRps ?? null,
+      ratio,
+      target,
+      met: ratio === null ? null : ratio >= target,
+    };
+  }
+}
+
 async function worker(spec) {
-  const request = getRequest(spec.keyId);
+  const request = operationRequest(spec.keyId, spec.op ?? 'get');
   const tlsOptions = {
     host: '127.0.0.1',
     port: spec.port,
@@ -221,7 +269,7 @@ async function worker(spec) {
             latencies.push(performance.now() - sentAt);
             if (!ok) failed += 1;
           }
-          frame.fill(0); // it holds key material
+          frame.fill(0); // it holds key material (Get) or ciphertext
           send();
         }
       });

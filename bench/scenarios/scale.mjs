@@ -130,30 +130,38 @@ function readTargets(fixture, fill) {
 }
 
 /**
- * Waits until key-api has no tenant left to checkpoint (keyward_audit_checkpoint_pending_tenants at
- * 0 twice in a row); answers how long that took and how many tenants were pending at first.
+ * Waits until the start-up work is done: key-api has no tenant left to checkpoint
+ * (keyward_audit_checkpoint_pending_tenants) and the projector none left to index
+ * (keyward_projector_tenants_to_index: views written by a version before the tenant index), both at
+ * 0 twice in a row; answers how long that took and how many were pending at first.
  */
 async function settle(stack, timeoutSec) {
   const started = performance.now();
-  const first = await stack.keyApiMetric('keyward_audit_checkpoint_pending_tenants');
-  process.stdout.write(`bench: scale: settling (${first ?? '?'} tenants to checkpoint) ... `);
+  const gauges = [
+    ['key-api', 'keyward_audit_checkpoint_pending_tenants'],
+    ['projector', 'keyward_projector_tenants_to_index'],
+  ];
+  const read = () => Promise.all(gauges.map(([service, name]) => stack.serviceMetric(service, name)));
+  const first = await read();
+  process.stdout.write(`bench: scale: settling (${first[0] ?? '?'} tenants to checkpoint, ${first[1] ?? '?'} to index) ... `);
   let zeros = 0;
   while (zeros < 2) {
     if ((performance.now() - started) / 1000 > timeoutSec) {
       console.log('timed out');
-      return { status: 'failed', reason: `checkpoints still pending after ${timeoutSec} s`, pendingAtStart: first };
+      return { status: 'failed', reason: `start-up work still pending after ${timeoutSec} s`, pendingAtStart: first[0], toIndexAtStart: first[1] };
     }
-    const pending = await stack.keyApiMetric('keyward_audit_checkpoint_pending_tenants');
-    if (pending === null && first === null) {
+    const now = await read();
+    const missing = gauges.filter((_, i) => now[i] === null).map(([service, name]) => `${service} ${name}`);
+    if (missing.length > 0 && (performance.now() - started) / 1000 > 60) {
       console.log('no gauge');
-      return { status: 'failed', reason: 'key-api /metrics has no keyward_audit_checkpoint_pending_tenants', pendingAtStart: null };
+      return { status: 'failed', reason: `no ${missing.join(', ')} on /metrics`, pendingAtStart: first[0], toIndexAtStart: first[1] };
     }
-    zeros = pending === 0 ? zeros + 1 : 0;
+    zeros = now.every((v) => v === 0) ? zeros + 1 : 0;
     await sleep(zeros < 2 ? 5_000 : 0);
   }
   const seconds = round((performance.now() - started) / 1000, 1);
   console.log(`${seconds} s`);
-  return { status: 'ok', pendingAtStart: first, seconds };
+  return { status: 'ok', pendingAtStart: first[0], toIndexAtStart: first[1], seconds };
 }
 
 /** Runs one measured part; a failure is recorded in the stage and the next part runs. */

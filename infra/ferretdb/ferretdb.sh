@@ -11,6 +11,7 @@
 #   MONGO_START_TIMEOUT  seconds to wait for readiness on start (default 60)
 #   FERRETDB_LOG_LEVEL   server log level: debug|info|warn|error (default info)
 #   KEYWARD_FERRETDB_ID_INDEX  off: no _id expression index (docs/configuration.md; default on)
+#   KEYWARD_FERRETDB_SYNC      SQLite synchronous: normal (default) or full (sync.go)
 #
 # Exit codes: 0 ok; 1 failure (not ready, died, port taken, status down);
 #             2 usage; 3 missing tool (go, node) or mongodb driver.

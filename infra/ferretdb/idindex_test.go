@@ -121,7 +121,7 @@ func serve(t *testing.T, dir string, idIndex bool) (client *mongo.Client, stop f
 	t.Helper()
 	addr := freeAddr(t)
 	logger := slog.New(newQuietHandler(slog.NewTextHandler(io.Discard, nil), slog.LevelInfo))
-	f, err := newServer(addr, dir, logger, idIndex)
+	f, err := newServer(addr, dir, logger, idIndex, "normal")
 	if err != nil {
 		t.Fatal(err)
 	}

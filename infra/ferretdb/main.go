@@ -83,7 +83,7 @@ func sqliteURL(dir string) string {
 
 // newServer builds the embedded FerretDB over the SQLite files in dir. With idIndex, it first
 // indexes _id in the tables already there, then in every table FerretDB creates (idindex.go).
-func newServer(listen, dir string, logger *slog.Logger, idIndex bool) (*ferretdb.FerretDB, error) {
+func newServer(listen, dir string, logger *slog.Logger, idIndex bool, sync string) (*ferretdb.FerretDB, error) {
 	if idIndex {
 		if err := indexAllDatabases(context.Background(), dir, logger); err != nil {
 			return nil, fmt.Errorf("indexing _id: %w", err)
@@ -97,7 +97,7 @@ func newServer(listen, dir string, logger *slog.Logger, idIndex bool) (*ferretdb
 		Listener:  ferretdb.ListenerConfig{TCP: listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: sqliteURL(dir),
+		SQLiteURL: withSync(sqliteURL(dir), sync),
 	})
 }
 
@@ -143,7 +143,12 @@ func main() {
 	logger := slog.New(newQuietHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}), level))
 	slog.SetDefault(logger)
 
-	f, err := newServer(*listen, dir, logger, idIndexEnabled())
+	sync, err := sqliteSync()
+	if err != nil {
+		fatal(2, "%v", err)
+	}
+
+	f, err := newServer(*listen, dir, logger, idIndexEnabled(), sync)
 	if err != nil {
 		if isAddrInUse(err) {
 			fatal(exitAddrInUse, "cannot listen on %s: address already in use (another process holds the port)", *listen)
@@ -162,7 +167,7 @@ func main() {
 	go watchDataDir(ctx, cancel, dir)
 
 	logger.Info("keyward-ferretdb started", slog.String("listen", *listen), slog.String("sqlite", sqliteURL(dir)),
-		slog.Int("pid", os.Getpid()), slog.Bool("idIndex", idIndexEnabled()))
+		slog.Int("pid", os.Getpid()), slog.Bool("idIndex", idIndexEnabled()), slog.String("synchronous", sync))
 
 	if err = f.Run(ctx); err != nil {
 		fatal(1, "FerretDB stopped with error: %v", err)

@@ -11,6 +11,7 @@ import {
   child,
   children,
   CryptographicAlgorithm,
+  CryptographicUsageMask,
   KeyFormatType,
   ObjectType,
   Operation,
@@ -18,6 +19,7 @@ import {
   ResultStatus,
   Tag,
   ttlv,
+  UsageLimitsUnit,
   type TtlvItem,
 } from '@keyward/kmip';
 import { KeywardStack } from '../support/keyward-stack';
@@ -87,12 +89,15 @@ describe('KMIP crypto services: modes, parameters, MAC, 3DES, RNG, Hash and KMIP
   const mode = (m: number): TtlvItem => ttlv.enum(Tag.BlockCipherMode, m);
   const bytesOf = (item: Item, tag: number = Tag.Data): Buffer | undefined => asBytes(child(ok(item).payload, tag));
 
+  const attribute = (name: string, value: TtlvItem): TtlvItem =>
+    ttlv.struct(Tag.Attribute, [ttlv.text(Tag.AttributeName, name), { ...value, tag: Tag.AttributeValue }]);
+
   /** Register (as the tenant-admin, over KMIP) and activate a symmetric key; its id. */
-  async function register(material: Buffer, algorithm: number, bits: number): Promise<string> {
+  async function register(material: Buffer, algorithm: number, bits: number, attributes: TtlvItem[] = []): Promise<string> {
     const registered = ok(
       await send(adminClient, Operation.Register, [
         ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
-        ttlv.struct(Tag.TemplateAttribute, []),
+        ttlv.struct(Tag.TemplateAttribute, attributes),
         ttlv.struct(Tag.SymmetricKey, [
           ttlv.struct(Tag.KeyBlock, [
             ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw),
@@ -263,5 +268,76 @@ describe('KMIP crypto services: modes, parameters, MAC, 3DES, RNG, Hash and KMIP
     expect(bytesOf(await send(userClient, Operation.RngRetrieve, [ttlv.int(Tag.DataLength, 32)]))).toHaveLength(32);
     const hashed = await send(adminClient, Operation.Hash, [params(ttlv.enum(Tag.HashingAlgorithm, 6)), data(Buffer.from('abc'))]);
     expect(bytesOf(hashed)?.toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('key reuse: an AES key MACs only when its client asked for it and the tenant policy allows key reuse (CS-AC-M-4-14 answer)', async () => {
+    const { Encrypt, Decrypt, MacGenerate, MacVerify } = CryptographicUsageMask;
+    const material = hex('0123456789abcdef0123456789abcdef');
+    const hmac = attribute('Cryptographic Parameters', params(ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.HMAC_SHA256)));
+    const asked = await register(material, CryptographicAlgorithm.AES, 128, [
+      attribute('Cryptographic Usage Mask', ttlv.int(0, Encrypt | Decrypt | MacGenerate | MacVerify)),
+      hmac,
+    ]);
+    const notAsked = await register(material, CryptographicAlgorithm.AES, 128, [
+      attribute('Cryptographic Usage Mask', ttlv.int(0, Encrypt | Decrypt)),
+      hmac,
+    ]);
+    const input = data(hex('01020304050607080910111213141516'));
+    // Off by default: Permission Denied, as for legacy encryption.
+    expect((await send(userClient, Operation.Mac, [uid(asked), input])).reason).toBe(ResultReason.PermissionDenied);
+    const allowed = await stack.call(admin, 'PUT', '/v1/tenant/policy', { allowKeyReuse: true });
+    expect([allowed.status, allowed.json<{ allowKeyReuse: boolean }>().allowKeyReuse]).toEqual([200, true]);
+    await stack.api.waitFor(
+      async () => (await send(userClient, Operation.Mac, [uid(asked), input])).status === ResultStatus.Success,
+      30_000,
+    );
+    expect(bytesOf(await send(userClient, Operation.Mac, [uid(asked), input]), Tag.MacData)?.toString('hex')).toBe(
+      'c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9',
+    );
+    // A key whose client did not ask for MAC never MACs, whatever the policy.
+    expect((await send(userClient, Operation.Mac, [uid(notAsked), input])).reason).toBe(ResultReason.IllegalOperation);
+    // REST never uses either (KMIP keys).
+    const rest = await stack.call(restUser, 'POST', `/v1/keys/${asked}/mac`, { data: 'aGk=' });
+    expect(rest.status).toBeGreaterThanOrEqual(400);
+    expect(rest.status).toBeLessThan(500);
+    const off = await stack.call(admin, 'PUT', '/v1/tenant/policy', { allowKeyReuse: false });
+    expect(off.status).toBe(200);
+    await stack.api.waitFor(
+      async () => (await send(userClient, Operation.Mac, [uid(asked), input])).reason === ResultReason.PermissionDenied,
+      30_000,
+    );
+  });
+
+  it('Usage Limits are answered back and counted across two kmip processes: the fourth use of a 3-object limit is refused', async () => {
+    const limits = ttlv.struct(0, [ttlv.long(Tag.UsageLimitsTotal, 3n), ttlv.enum(Tag.UsageLimitsUnit, UsageLimitsUnit.Object)]);
+    const key = await register(hex('0123456789abcdef0123456789abcdef'), CryptographicAlgorithm.AES, 128, [
+      attribute('Usage Limits', limits),
+    ]);
+    const read = ok(await send(userClient, Operation.GetAttributes, [uid(key), ttlv.text(Tag.AttributeName, 'Usage Limits')]));
+    const value = child(child(read.payload, Tag.Attribute), Tag.AttributeValue);
+    expect(child(value, Tag.UsageLimitsTotal)?.value).toBe(3n);
+    expect(asEnum(child(value, Tag.UsageLimitsUnit))).toBe(UsageLimitsUnit.Object);
+    // A client cannot raise it afterwards.
+    expect((await send(adminClient, Operation.ModifyAttribute, [uid(key), attribute('Usage Limits', limits)])).status).toBe(
+      ResultStatus.OperationFailed,
+    );
+    const other = await KmipService.start(stack.env, await freePort());
+    const otherClient = await TtlvClient.open(other.port, ca, userCert);
+    try {
+      const encrypt = (client: TtlvClient): Promise<Item> =>
+        send(client, Operation.Encrypt, [uid(key), params(mode(BlockCipherMode.ECB)), data(Buffer.alloc(16, 1))]);
+      ok(await encrypt(userClient));
+      ok(await encrypt(userClient));
+      ok(await encrypt(otherClient));
+      const refused = await encrypt(otherClient);
+      expect([refused.status, refused.reason]).toEqual([ResultStatus.OperationFailed, ResultReason.PermissionDenied]);
+      expect((await encrypt(userClient)).reason).toBe(ResultReason.PermissionDenied);
+      // Decrypting what it protected costs nothing.
+      const decrypted = await send(userClient, Operation.Decrypt, [uid(key), params(mode(BlockCipherMode.ECB)), data(Buffer.alloc(16, 2))]);
+      expect(bytesOf(decrypted)).toHaveLength(16);
+    } finally {
+      otherClient.close();
+      await other.stop();
+    }
   });
 });

@@ -66,6 +66,8 @@ export interface LimitsSetting {
   readonly tenantLogCacheMax: number;
   /** Estimated bytes of the folded commit logs a process keeps in memory. */
   readonly tenantLogCacheMaxBytes: number;
+  /** Commits between snapshots of a tenant's folded log (0: snapshots off). */
+  readonly tenantSnapshotEvery: number;
   readonly tenantMaxKeys: number;
   readonly tenantCommitsPerMinute: number;
   readonly auditScansPerTenant: number;

@@ -297,6 +297,7 @@ describe('loadConfig: resource limits', () => {
       },
       tenantLogCacheMax: 1_000,
       tenantLogCacheMaxBytes: 67_108_864,
+      tenantSnapshotEvery: 64,
       tenantMaxKeys: 100_000,
       tenantCommitsPerMinute: 3_000,
       auditScansPerTenant: 1,

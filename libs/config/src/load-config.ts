@@ -139,6 +139,7 @@ function toConfig(s: Settings, cwd: string, explicit: { kafka?: string; mongo?: 
       },
       tenantLogCacheMax: s.TENANT_LOG_CACHE_MAX,
       tenantLogCacheMaxBytes: s.TENANT_LOG_CACHE_MAX_BYTES,
+      tenantSnapshotEvery: s.TENANT_SNAPSHOT_EVERY,
       tenantMaxKeys: s.TENANT_MAX_KEYS,
       tenantCommitsPerMinute: s.TENANT_COMMITS_PER_MINUTE,
       auditScansPerTenant: s.AUDIT_SCANS_PER_TENANT,

@@ -479,6 +479,15 @@ export const settingsSchema = z.object({
     .describe(
       'Most estimated bytes of folded commit logs a key-api or kmip process keeps in memory (about 2 KiB a key; 64 MiB holds some 300 tenants of 100 keys). The least recently used idle logs beyond it (or beyond TENANT_LOG_CACHE_MAX) are dropped and reloaded from the store on their next request; docs/architecture.md#memory-bounds.',
     ),
+  TENANT_SNAPSHOT_EVERY: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(64)
+    .describe(
+      "Commits after which a key-api or kmip process stores a new snapshot of a tenant's folded log (MAC'd under the root key), so that loading a tenant costs its snapshot and the commits after it instead of its whole history; 0: no snapshots are read or written. docs/architecture.md#tenant-log-snapshots.",
+    ),
   TENANT_MAX_KEYS: z.coerce
     .number()
     .int()

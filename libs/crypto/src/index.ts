@@ -18,5 +18,6 @@ export * from './root-key/root-key-source';
 export * from './shamir';
 export * from './aead/encryption-budget';
 export * from './keystore/encryption-counts';
+export * from './keystore/usage-limit-claims';
 export * from './kmip-cipher/block-cipher';
 export * from './kmip-cipher/digests';

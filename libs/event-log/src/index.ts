@@ -9,6 +9,7 @@ export * from './commit/hash-chain';
 export * from './commit/update-batches';
 export * from './commit/tenant-quotas';
 export * from './commit/tenant-log-bytes';
+export * from './commit/tenant-snapshots';
 export * from './projection/checksum';
 export * from './projection/projector';
 export * from './projection/read-by-ids';

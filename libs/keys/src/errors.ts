@@ -27,6 +27,8 @@ export type KeyUseErrorCode =
   | 'keystore-integrity'
   /** A key version has made all the AES-GCM encryptions it may make with random IVs. */
   | 'key-version-exhausted'
+  /** A key has protected all the bytes or objects its Usage Limits allow (KMIP). */
+  | 'usage-limit-exhausted'
   /** The usage audit can take no more records of this tenant: no crypto operation runs. */
   | 'audit-unavailable';
 
@@ -75,6 +77,13 @@ export const versionExhaustedError = (ref: MaterialRef, limit: number): KeyUseEr
     { keyId: ref.keyId, version: ref.version, limit },
   );
 
+export const usageLimitExhaustedError = (keyId: string, total: number, unit: string): KeyUseError =>
+  new KeyUseError(
+    'usage-limit-exhausted',
+    `key ${keyId} has reached its Usage Limits (${total} ${unit}${total === 1 ? '' : 's'}): it protects nothing more; it still decrypts and verifies`,
+    { keyId, total, unit },
+  );
+
 export const auditUnavailableError = (retryAfterSeconds: number): KeyUseError =>
   new KeyUseError(
     'audit-unavailable',
@@ -95,6 +104,7 @@ const REFUSAL_NAMES: Readonly<Record<DomainErrorCode, string>> = {
   'key-destroyed': 'key-destroyed',
   'version-retired': 'key-version-retired',
   'legacy-refused': 'legacy-encryption-refused',
+  'key-reuse-refused': 'key-reuse-refused',
   'approval-required': 'approval-required',
   forbidden: 'forbidden',
   'quota-exceeded': 'quota-exceeded',

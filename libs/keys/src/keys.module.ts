@@ -4,12 +4,14 @@ import { MongoConnection } from '@keyward/platform';
 import { CommitListeners } from './commit-listeners';
 import { CryptoService } from './crypto.service';
 import { EncryptionBudgetService } from './encryption-budget.service';
+import { UsageLimitsService } from './usage-limits.service';
 import { EventStreamListener } from './event-stream.listener';
 import { KeyMaterialService } from './key-material.service';
 import { KeyStateSource } from './key-state.source';
 import { PublicKeyService } from './public-key.service';
 import { RootKeyService } from './root-key.service';
 import { Shredder } from './shredder';
+import { TenantSnapshotsWiring } from './tenant-snapshots.wiring';
 import { UsageRecorder } from './usage.recorder';
 
 const SHARED = [
@@ -22,7 +24,9 @@ const SHARED = [
   Shredder,
   CryptoService,
   EncryptionBudgetService,
+  UsageLimitsService,
   PublicKeyService,
+  TenantSnapshotsWiring,
 ];
 
 /**

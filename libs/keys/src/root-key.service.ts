@@ -3,6 +3,7 @@ import type { HealthIndicatorResult } from '@nestjs/terminus';
 import type { KeywardConfig } from '@keyward/config';
 import { deriveCredentialMacKey } from '@keyward/auth';
 import { decodeShare, describeShare, Keystore, keyCheckValue, loadRootKey, ShareCollector, type ShareProgress } from '@keyward/crypto';
+import { deriveSnapshotMacKey } from '@keyward/event-log';
 import { KEYWARD_CONFIG, retryUntilDone } from '@keyward/platform';
 import { alreadyUnsealedError, KeyUseError, sealedError } from './errors';
 
@@ -37,6 +38,8 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
   private rootKcv: string | undefined;
   /** Derived from the verified root key on first use (credential integrity); zeroed with it. */
   private macKey: Buffer | null = null;
+  /** Derived likewise (tenant-log snapshot integrity); zeroed with it. */
+  private snapshotKey: Buffer | null = null;
   /** Shares submitted towards unsealing: in memory only, zeroed once used, on reset and on expiry. */
   private readonly shares = new ShareCollector(UNSEAL_SHARES_TTL_MS, (discarded) =>
     this.logger.warn(`unseal progress expired: ${discarded} share(s) discarded after ${UNSEAL_SHARES_TTL_MS / 60_000} minutes`),
@@ -76,6 +79,8 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     this.key = null;
     this.macKey?.fill(0);
     this.macKey = null;
+    this.snapshotKey?.fill(0);
+    this.snapshotKey = null;
   }
 
   status(): SealStatus {
@@ -191,6 +196,13 @@ export class RootKeyService implements OnApplicationBootstrap, OnModuleDestroy {
     const key = this.derivedMacKey();
     if (key === undefined) throw sealedError(this.reason);
     return key;
+  }
+
+  /** The tenant-snapshot MAC key, or undefined while sealed (snapshots are then neither read nor written). */
+  snapshotMacKey(): Buffer | undefined {
+    if (this.key === null || !this.verified) return undefined;
+    this.snapshotKey ??= deriveSnapshotMacKey(this.key);
+    return this.snapshotKey;
   }
 
   private derivedMacKey(): Buffer | undefined {

@@ -72,6 +72,10 @@ export const Tag = {
   TimeStamp: 0x420092,
   UniqueBatchItemId: 0x420093,
   UniqueIdentifier: 0x420094,
+  UsageLimits: 0x420095,
+  UsageLimitsCount: 0x420096,
+  UsageLimitsTotal: 0x420097,
+  UsageLimitsUnit: 0x420098,
   VendorIdentification: 0x42009d,
   ValidityIndicator: 0x42009b,
   WrappingMethod: 0x42009e,
@@ -313,6 +317,8 @@ export const RevocationReasonCode = {
   CessationOfOperation: 6,
   PrivilegeWithdrawn: 7,
 } as const;
+
+export const UsageLimitsUnit = { Byte: 1, Object: 2 } as const;
 
 export const CryptographicUsageMask = {
   Sign: 0x1,

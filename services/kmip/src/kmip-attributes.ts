@@ -1,6 +1,7 @@
 import { allowedOperations, isAsymmetricKeyType, KEY_TYPES, type AsymmetricKeyType, type KeyState, type KeyType } from '@keyward/domain';
 import { publicKeyUid, uidOf, type KeyPart } from './kmip-key-pair';
 import { cipherParametersItem } from './kmip-cipher-parameters';
+import { usageLimitsItem } from './kmip-usage-limits';
 import { keyTypeFor, kmipKeyType } from './kmip-key-types';
 import { decodeValue, storedAttributes } from './kmip-stored-attributes';
 import {
@@ -69,6 +70,7 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   Comment: Tag.Comment,
   'Process Start Date': Tag.ProcessStartDate,
   'Protect Stop Date': Tag.ProtectStopDate,
+  'Usage Limits': Tag.UsageLimits,
 };
 const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
 
@@ -172,7 +174,8 @@ export function usageMaskOf(key: KeyState, part: KeyPart = 'key'): number {
       : KEY_TYPES[key.keyType].usage === 'mac'
         ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify
         : CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt;
-  return key.exportable ? base | CryptographicUsageMask.Export : base;
+  const reused = key.extraUsages?.includes('mac') === true ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify : 0;
+  return (key.exportable ? base | CryptographicUsageMask.Export : base) | reused;
 }
 
 /** A key pair's objects: the private key signs (RSA: and decrypts), the public key verifies (RSA: and encrypts). */
@@ -262,6 +265,7 @@ export function keyAttributes(key: KeyState, part: KeyPart = 'key'): KmipAttribu
   }
   if (key.cipherParameters !== undefined)
     out.push({ name: 'Cryptographic Parameters', value: cipherParametersItem(v, key.cipherParameters) });
+  if (key.usageLimits !== undefined) out.push({ name: 'Usage Limits', value: usageLimitsItem(v, key.usageLimits) });
   for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
   for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
   out.push(...storedAttributes(key, v).filter((a) => part !== 'public' || a.name !== 'Cryptographic Usage Mask'));

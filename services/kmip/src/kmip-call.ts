@@ -13,7 +13,7 @@ import {
 } from '@keyward/domain';
 import { asInt, asText, child, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
-import type { EncryptionBudgetService, KeyMaterialService, UsageRecorder } from '@keyward/keys';
+import type { EncryptionBudgetService, KeyMaterialService, UsageLimitsService, UsageRecorder } from '@keyward/keys';
 import { KmipError } from './kmip-error';
 import type { CertificateIdentity } from './kmip-principal';
 import { decideFresh, type TenantLogs } from './kmip-tenant-reads';
@@ -48,6 +48,8 @@ export interface KmipDeps {
   readonly usage: UsageRecorder;
   /** AES-GCM encryptions per key version, shared with key-api (absent in unit specs). */
   readonly gcmBudget?: EncryptionBudgetService;
+  /** Usage Limits counts, shared with every process (absent in unit specs: a key with Usage Limits is then refused). */
+  readonly usageLimits?: UsageLimitsService;
 }
 
 export type Operation = (deps: KmipDeps, payload: TtlvItem | undefined, call: Call) => Promise<Payload> | Payload;

@@ -79,6 +79,7 @@ export async function withUse(
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     version = use.version;
     requireUsageDates(key, operation, businessNow());
+    await spendUsageLimits(deps, tenantId, key, operation, asBytes(child(payload, Tag.Data))?.length ?? 0);
     const ref = { tenantId, keyId: key.keyId, version: use.version };
     if (operation === 'encrypt' && !isAsymmetricKeyType(key.keyType)) await deps.gcmBudget?.spend(ref);
     const withMaterial: WithKey = (work) => deps.materials.withMaterial(ref, use.kcv, work);
@@ -91,6 +92,23 @@ export async function withUse(
     recordUsage(deps, call, operation, keyId, version, kmip.slug);
     throw kmip;
   }
+}
+
+/**
+ * A key with Usage Limits spends what the use protects (the Data's bytes, or one object) before it runs,
+ * counted across every process (UsageLimitsService); refused with Permission Denied once used up.
+ */
+export async function spendUsageLimits(
+  deps: KmipDeps,
+  tenantId: string,
+  key: KeyState,
+  operation: UsedOperation,
+  bytes: number,
+): Promise<void> {
+  if (key.usageLimits === undefined) return;
+  if (deps.usageLimits === undefined)
+    return fail(ResultReason.GeneralFailure, `key ${key.keyId} has Usage Limits that cannot be counted here`);
+  await deps.usageLimits.spend(tenantId, key, operation, bytes);
 }
 
 /** Keys created over REST: KMIP's ciphers run under the version's KMIP subkey, never the material REST's blobs use. */

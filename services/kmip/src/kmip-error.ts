@@ -27,6 +27,7 @@ const DOMAIN_REASONS: Record<DomainErrorCode, number> = {
   'key-destroyed': ResultReason.IllegalOperation,
   'version-retired': ResultReason.IllegalOperation,
   'legacy-refused': ResultReason.PermissionDenied,
+  'key-reuse-refused': ResultReason.PermissionDenied,
   'approval-required': ResultReason.PermissionDenied,
   forbidden: ResultReason.PermissionDenied,
   'quota-exceeded': ResultReason.PermissionDenied,
@@ -48,6 +49,7 @@ const KEY_USE_REASONS: Record<KeyUseErrorCode, number> = {
   'key-destroyed': ResultReason.IllegalOperation,
   'keystore-integrity': ResultReason.GeneralFailure,
   'key-version-exhausted': ResultReason.IllegalOperation,
+  'usage-limit-exhausted': ResultReason.PermissionDenied,
   'audit-unavailable': ResultReason.GeneralFailure,
 };
 

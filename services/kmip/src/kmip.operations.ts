@@ -18,7 +18,7 @@ import {
   ttlv,
   type TtlvItem,
 } from '@keyward/kmip';
-import { EncryptionBudgetService, KeyStateSource, KeyMaterialService, UsageRecorder } from '@keyward/keys';
+import { EncryptionBudgetService, KeyStateSource, KeyMaterialService, UsageLimitsService, UsageRecorder } from '@keyward/keys';
 import {
   fail,
   versionItem,
@@ -148,9 +148,10 @@ export class KmipOperations {
     @Optional() private readonly metrics?: KmipMetrics,
     @Optional() gcmBudget?: EncryptionBudgetService,
     @Optional() states?: KeyStateSource,
+    @Optional() usageLimits?: UsageLimitsService,
   ) {
     const reads = new CoalescedReads(executor, states ? (tenantId) => states.log(tenantId) : undefined);
-    this.deps = { executor: reads, materials, usage, ...(gcmBudget ? { gcmBudget } : {}) };
+    this.deps = { executor: reads, materials, usage, ...(gcmBudget ? { gcmBudget } : {}), ...(usageLimits ? { usageLimits } : {}) };
   }
 
   /**

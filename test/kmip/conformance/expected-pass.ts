@@ -45,4 +45,8 @@ export const EXPECTED_PASS: readonly string[] = [
   'SKFF-M-12-14',
   'TL-M-3-14',
   'CS-BC-M-13-14',
+  'CS-AC-M-4-14',
+  'CS-AC-M-5-14',
+  'CS-AC-M-6-14',
+  'CS-BC-M-7-14',
 ];

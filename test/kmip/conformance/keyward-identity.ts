@@ -68,7 +68,12 @@ export async function keywardIdentity(
   const tenant = await stack.onboard(uniqueName(`Conformance ${label.replace(/[^A-Za-z0-9]/g, ' ')}`));
   // A second tenant-admin and its certificate binding need a second approver under the default dual
   // control; the onboarding admin is the only one, so the set-up turns dual control off as the PyKMIP spec does.
-  const policy = await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', { dualControl: { quorum: null, operations: [] } });
+  // Key reuse (off by default) is turned on: CS-AC-M-4/5/6 MAC with an AES key registered for Encrypt, Decrypt,
+  // MAC Generate and MAC Verify (docs/kmip.md, "Key reuse").
+  const policy = await stack.call(tenant.adminKey, 'PUT', '/v1/tenant/policy', {
+    dualControl: { quorum: null, operations: [] },
+    allowKeyReuse: true,
+  });
   if (policy.status !== 200) throw new Error(`tenant policy: ${policy.status} ${policy.body}`);
   const roles = 'single' in plan ? [plan.single] : [plan.manage, plan.use];
   const connections = new Map<string, ReopeningConnection>();

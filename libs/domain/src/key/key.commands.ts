@@ -1,5 +1,6 @@
 import type { KeyAttributes } from './key.attributes';
-import type { KeyOrigin, KeyType, KmipCipherParameters } from './key.types';
+import type { KeyOrigin, KeyType, KeyUsage, KmipCipherParameters } from './key.types';
+import type { UsageLimits } from './key.usage-limits';
 
 export interface CreateKey {
   readonly kind: 'key.create';
@@ -25,6 +26,10 @@ export interface CreateKey {
   readonly kmipOnly?: boolean;
   /** KMIP keys only: the key's Cryptographic Parameters. */
   readonly cipherParameters?: KmipCipherParameters;
+  /** KMIP keys only: usages beyond the type's that the client asked for (KEY_REUSE; used only under the tenant's allowKeyReuse). */
+  readonly extraUsages?: readonly KeyUsage[];
+  /** KMIP keys only: the most bytes or objects the key may protect (key.usage-limits.ts). */
+  readonly usageLimits?: UsageLimits;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';

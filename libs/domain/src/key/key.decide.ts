@@ -13,11 +13,15 @@ import {
   acceptsMaterialLength,
   DESTRUCTION_WAIT_DAYS,
   isDestroyed,
+  KEY_REUSE,
   KMIP_ONLY_KEY_TYPES,
   MAX_CIPHER_PARAMETERS,
   type KeyLifecycleState,
+  type KeyType,
+  type KeyUsage,
   type KmipCipherParameters,
 } from './key.types';
+import { validateUsageLimits } from './key.usage-limits';
 
 const DAY_MS = 86_400_000;
 
@@ -78,6 +82,16 @@ function validateCipherParameters(parameters: KmipCipherParameters, kmipOnly: bo
   }
 }
 
+/** Extra usages: KMIP keys only, and only those KEY_REUSE lists for the type (never a usage the type lacks otherwise). */
+function validateExtraUsages(keyType: KeyType, extraUsages: readonly KeyUsage[], kmipOnly: boolean): void {
+  if (!kmipOnly) refuse('invalid', 'only keys created over KMIP take a usage beyond their type');
+  const reusable = KEY_REUSE[keyType] ?? [];
+  const refused = extraUsages.filter((usage) => !reusable.includes(usage));
+  if (refused.length > 0) {
+    refuse('invalid', `a ${keyType} key cannot also be used to ${refused.join(', ')}`, { keyType, usages: refused });
+  }
+}
+
 export function decideCreateKey(
   command: CreateKey,
   existing: KeyState | undefined,
@@ -107,6 +121,9 @@ export function decideCreateKey(
     refuse('invalid', `${command.keyType} keys are created over KMIP only`, { keyType: command.keyType });
   }
   if (command.cipherParameters !== undefined) validateCipherParameters(command.cipherParameters, kmipOnly);
+  const extraUsages = command.extraUsages ?? [];
+  if (extraUsages.length > 0) validateExtraUsages(command.keyType, extraUsages, kmipOnly);
+  if (command.usageLimits !== undefined) validateUsageLimits(command.usageLimits, kmipOnly);
   const { activationDate, deactivationDate } = command;
   if (activationDate && deactivationDate && deactivationDate.getTime() <= activationDate.getTime()) {
     refuse('invalid', 'deactivationDate must be after activationDate');
@@ -129,6 +146,8 @@ export function decideCreateKey(
       ...(command.attributes === undefined || Object.keys(command.attributes).length === 0 ? {} : { attributes: command.attributes }),
       ...(kmipOnly ? { kmipOnly: true as const } : {}),
       ...(command.cipherParameters === undefined ? {} : { cipherParameters: { ...command.cipherParameters } }),
+      ...(extraUsages.length === 0 ? {} : { extraUsages: [...new Set(extraUsages)] }),
+      ...(command.usageLimits === undefined ? {} : { usageLimits: { total: command.usageLimits.total, unit: command.usageLimits.unit } }),
     },
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.

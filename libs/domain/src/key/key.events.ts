@@ -1,6 +1,7 @@
 import type { DomainEvent, EventBody } from '../shared/event';
 import type { KeyAttributes } from './key.attributes';
-import type { KeyType, KmipCipherParameters } from './key.types';
+import type { KeyType, KeyUsage, KmipCipherParameters } from './key.types';
+import type { UsageLimits } from './key.usage-limits';
 
 export interface KeyVersionFacts {
   readonly version: number;
@@ -29,6 +30,10 @@ export type KeyCreated = EventBody<
     /** Present only for keys created or registered over KMIP (KeyState.kmipOnly). */
     readonly kmipOnly?: true;
     readonly cipherParameters?: KmipCipherParameters;
+    /** KMIP keys only, present when given: usages beyond the type's (KEY_REUSE). */
+    readonly extraUsages?: readonly KeyUsage[];
+    /** KMIP keys only, present when given: the Usage Limits. */
+    readonly usageLimits?: UsageLimits;
   }
 >;
 export type KeyActivated = EventBody<'key.activated.v1', { readonly keyId: string; readonly reason: 'requested' | 'activation-date' }>;

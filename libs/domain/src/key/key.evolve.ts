@@ -32,6 +32,8 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       ...(d.attributes === undefined ? {} : { attributes: d.attributes }),
       ...(d.kmipOnly === true ? { kmipOnly: true as const } : {}),
       ...(d.cipherParameters === undefined ? {} : { cipherParameters: { ...d.cipherParameters } }),
+      ...(d.extraUsages === undefined ? {} : { extraUsages: [...d.extraUsages] }),
+      ...(d.usageLimits === undefined ? {} : { usageLimits: { ...d.usageLimits } }),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,

@@ -1,6 +1,7 @@
 import type { Actor } from '../shared/actor';
 import type { KeyAttributes } from './key.attributes';
-import type { KeyLifecycleState, KeyType, KmipCipherParameters } from './key.types';
+import type { KeyLifecycleState, KeyType, KeyUsage, KmipCipherParameters } from './key.types';
+import type { UsageLimits } from './key.usage-limits';
 
 export interface KeyVersionState {
   readonly version: number;
@@ -37,6 +38,10 @@ export interface KeyState {
   readonly kmipOnly?: true;
   /** KMIP keys only: the Cryptographic Parameters given at creation. */
   readonly cipherParameters?: KmipCipherParameters;
+  /** KMIP keys only: usages beyond the type's its client asked for (KEY_REUSE), used only while the tenant policy allows key reuse. */
+  readonly extraUsages?: readonly KeyUsage[];
+  /** KMIP keys only: the Usage Limits given at creation (the count is kept outside the log: usage-limits.ts). */
+  readonly usageLimits?: UsageLimits;
   /** Material retrieval switched on (dual-controlled), for exportable keys only. */
   readonly exportEnabled: boolean;
   readonly versions: readonly KeyVersionState[];

@@ -47,6 +47,24 @@ export const KMIP_ONLY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>([
 /** Legacy key types: they encrypt and decrypt only if the tenant policy allows legacy encryption. */
 export const LEGACY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>(['TDES-168']);
 
+/**
+ * Key reuse: a second usage a key type may take on besides its own, when a KMIP client asks for it
+ * explicitly at Create or Register (its Cryptographic Usage Mask) and only while the tenant policy
+ * allows key reuse (`allowKeyReuse`, authorizeUse in key.use.ts). Key separation (one key, one use)
+ * is the default; the OASIS cases CS-AC-M-4/5/6 MAC with AES key material, as some appliances do.
+ */
+export const KEY_REUSE: Readonly<Partial<Record<KeyType, readonly KeyUsage[]>>> = {
+  'AES-128-GCM': ['mac'],
+  'AES-192-GCM': ['mac'],
+  'AES-256-GCM': ['mac'],
+};
+
+/** The usages a client asked for that a key of `keyType` takes on besides its own (those KEY_REUSE lists). */
+export function extraUsagesFor(keyType: KeyType, requested: readonly KeyUsage[]): KeyUsage[] {
+  const reusable = KEY_REUSE[keyType] ?? [];
+  return reusable.filter((usage) => requested.includes(usage));
+}
+
 /** The key types REST creates (the others are KMIP-only). */
 export const REST_KEY_TYPES = (Object.keys(KEY_TYPES) as KeyType[]).filter((t) => !KMIP_ONLY_KEY_TYPES.has(t));
 

@@ -34,6 +34,18 @@ export function allowedOperations(keyType: KeyType): readonly CryptoOperation[] 
   return (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage);
 }
 
+/**
+ * The crypto operations one key admits: its type's, plus those of the extra usages its KMIP client
+ * asked for (KEY_REUSE), which authorizeUse lets run only under the tenant's allowKeyReuse.
+ */
+export function keyOperations(key: Pick<KeyState, 'keyType' | 'extraUsages'>): readonly CryptoOperation[] {
+  const own = allowedOperations(key.keyType);
+  const extra = (key.extraUsages ?? []).flatMap((usage) =>
+    (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage),
+  );
+  return [...own, ...extra.filter((op) => !own.includes(op))];
+}
+
 /** Refuses (`wrong-usage`) a signature algorithm the key's type does not admit. */
 export function requireSignatureAlgorithm(key: KeyState, algorithm: SignatureAlgorithm): void {
   if (!isAsymmetricKeyType(key.keyType) || !admitsSignature(key.keyType, algorithm)) {
@@ -69,7 +81,7 @@ export type CryptoDoor = 'rest' | 'kmip';
  * Decides whether `operation` may use `key` (at `version` for unprotect; the latest for protect)
  * and returns the version to use. Pure: the caller supplies the tenant, the key and the time.
  * A key created over KMIP (`kmipOnly`) is used through KMIP only; a legacy key type only when the
- * tenant policy allows legacy encryption.
+ * tenant policy allows legacy encryption; a key's extra usage (KEY_REUSE) only when it allows key reuse.
  */
 export function authorizeUse(
   tenant: TenantState | undefined,
@@ -84,7 +96,8 @@ export function authorizeUse(
   const policy = requireTenantActive(tenant, tenantId).policy;
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
   const { direction } = CRYPTO_OPERATIONS[operation];
-  if (!allowedOperations(key.keyType).includes(operation)) {
+  const reused = !allowedOperations(key.keyType).includes(operation) && keyOperations(key).includes(operation);
+  if (!reused && !allowedOperations(key.keyType).includes(operation)) {
     refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key and cannot be used to ${operation}`, {
       keyId: key.keyId,
       keyType: key.keyType,
@@ -100,6 +113,13 @@ export function authorizeUse(
       keyType: key.keyType,
       operation,
     });
+  }
+  if (reused && !(policy.allowKeyReuse ?? false)) {
+    refuse(
+      'key-reuse-refused',
+      `key ${key.keyId} is a ${key.keyType} key; its client asked to ${operation} with it too, which the tenant policy does not allow (allowKeyReuse)`,
+      { keyId: key.keyId, keyType: key.keyType, operation },
+    );
   }
   const details = { keyId: key.keyId, state: key.state, operation };
   if (isDestroyed(key.state)) refuse('key-destroyed', `key ${key.keyId} is destroyed; its material no longer exists`, details);

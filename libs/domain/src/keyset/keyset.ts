@@ -117,6 +117,21 @@ export class TenantLog {
     else this.grantsByPrincipal.delete(grant.principalId);
   }
 
+  /** Sets the grants from a snapshot (every grant in creation order, revoked ones included) and rebuilds the per-principal index. */
+  restoreGrants(grants: readonly GrantState[]): void {
+    this.grants.clear();
+    this.grantsByPrincipal.clear();
+    const held = new Map<string, GrantState[]>();
+    for (const grant of grants) {
+      this.grants.set(grant.grantId, grant);
+      if (grant.revokedAt !== null) continue;
+      const list = held.get(grant.principalId);
+      if (list) list.push(grant);
+      else held.set(grant.principalId, [grant]);
+    }
+    for (const [principalId, all] of held) this.grantsByPrincipal.set(principalId, indexGrants(all));
+  }
+
   /**
    * A copy that can be folded without touching this log (states, grants and grant indexes are
    * immutable values, replaced rather than changed by the fold, so they are shared).

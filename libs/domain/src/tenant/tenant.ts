@@ -29,6 +29,12 @@ export interface TenantPolicy {
   readonly allowCompromisedDecrypt: boolean;
   /** Let legacy key types (3DES, KMIP only) encrypt and decrypt; off by default (they can still be created, registered and fetched). */
   readonly allowLegacyEncryption?: boolean;
+  /**
+   * Let a KMIP key use the second usage its client asked for explicitly at Create or Register (an AES
+   * key whose Cryptographic Usage Mask also names MAC Generate/Verify: key reuse, KEY_REUSE in
+   * key.types.ts); off by default (the key is still created, and used for its own usage only).
+   */
+  readonly allowKeyReuse?: boolean;
   readonly dualControl: DualControlPolicy;
   /** KMIP Destroy of Deactivated/Compromised keys; absent: `pending`. */
   readonly kmipDestroy?: KmipDestroyPolicy;

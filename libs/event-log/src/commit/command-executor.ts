@@ -4,6 +4,7 @@ import { GENESIS_HASH, sealCommit, type Commit } from './commit';
 import { type CommitStore, ConcurrencyConflict } from './commit-store';
 import type { TenantQuotas } from './tenant-quotas';
 import { estimateLogBytes } from './tenant-log-bytes';
+import type { TenantSnapshots } from './tenant-snapshots';
 
 export interface Executed {
   /** The tenant's seq after the command: the new commit's, or the current one for a no-op. */
@@ -13,8 +14,11 @@ export interface Executed {
 }
 
 interface CachedLog {
-  readonly log: TenantLog;
+  /** Replaced only while still empty (seq 0), by a restored snapshot. */
+  log: TenantLog;
   headHash: string;
+  /** The newest snapshot seq this process knows of for the tenant (0: none). */
+  snapshotSeq: number;
   /** Serialises this process's commands per tenant; other processes are caught by the unique _id. */
   queue: Promise<unknown>;
   /** Commands and catch-ups queued or running: a busy log is never evicted. */
@@ -30,6 +34,23 @@ export interface ExecutorLimits {
   readonly quotas?: TenantQuotas;
 }
 
+/** How snapshots are used: none by default (unit specs, tools); key-api and kmip turn them on. */
+export interface SnapshotSettings {
+  readonly snapshots: TenantSnapshots;
+  /** A snapshot is written once the log is this many commits past the newest one. */
+  readonly everyCommits: number;
+  /** Counts snapshot reads, uses, rejections and writes (for /metrics). */
+  readonly observe?: (event: SnapshotEvent) => void;
+  /** A snapshot that failed to load or write (it is only an optimisation: the log is folded from its commits). */
+  readonly onError?: (err: unknown) => void;
+}
+
+export type SnapshotEvent =
+  'restored' | 'written' | 'rejected-mac' | 'rejected-version' | 'rejected-malformed' | 'rejected-head' | 'failed';
+
+/** Snapshot writes in flight at once in one process (each a JSON encoding and a deflate off the request path). */
+const SNAPSHOT_WRITES_AT_ONCE = 2;
+
 /**
  * Work that must be durable before a commit is stored (for example wrapped key material for the
  * version the commit creates). Runs once per attempt with the events about to be appended.
@@ -43,6 +64,10 @@ export type BeforeAppend = (events: readonly KeywardEvent[]) => Promise<void>;
 export class CommandExecutor {
   /** The folded logs, least recently used first; a busy one (commands or catch-ups queued) is never evicted. */
   private readonly logs: BoundedCache<string, CachedLog>;
+  private snapshotSettings: SnapshotSettings | undefined;
+  /** Tenants with a snapshot write queued or running (at most one each). */
+  private readonly snapshotting = new Set<string>();
+  private snapshotWrites = 0;
 
   constructor(
     private readonly store: CommitStore,
@@ -54,6 +79,14 @@ export class CommandExecutor {
       { maxEntries: Math.max(1, limits.maxCachedTenants ?? Number.MAX_SAFE_INTEGER), maxBytes: limits.maxCachedBytes },
       { sizeOf: (cached) => estimateLogBytes(cached.log), evictable: (cached) => cached.busy === 0 },
     );
+  }
+
+  /**
+   * Cold tenants start from their snapshot (verified) instead of their first commit, and a snapshot
+   * is written whenever a log gets `everyCommits` past the newest one.
+   */
+  useSnapshots(settings: SnapshotSettings): void {
+    this.snapshotSettings = settings;
   }
 
   execute(tenantId: string, command: KeywardCommand, ctx: DecisionContext, beforeAppend?: BeforeAppend): Promise<Executed> {
@@ -117,7 +150,7 @@ export class CommandExecutor {
   private cached(tenantId: string): CachedLog {
     let cached = this.logs.get(tenantId);
     if (cached === undefined) {
-      cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, queue: Promise.resolve(), busy: 0 };
+      cached = { log: new TenantLog(tenantId), headHash: GENESIS_HASH, snapshotSeq: 0, queue: Promise.resolve(), busy: 0 };
       this.logs.set(tenantId, cached);
     }
     return cached;
@@ -129,10 +162,68 @@ export class CommandExecutor {
    * a cold tenant costs a few reads in flight at a time, never a range query).
    */
   private async catchUp(tenantId: string, cached: CachedLog): Promise<void> {
+    if (cached.log.seq === 0) await this.restoreSnapshot(tenantId, cached);
     for (const commit of await this.store.load(tenantId, cached.log.seq)) {
       if (commit.seq <= cached.log.seq) continue; // already folded (defensive: catch-ups are serialised)
       this.fold(tenantId, cached, commit);
     }
+    this.maybeSnapshot(cached);
+  }
+
+  /**
+   * Starts an empty log from the tenant's snapshot when there is a usable one: its MAC verifies, its
+   * state version is this code's, and the store's commit at its seq has its head hash (a store
+   * restored to an earlier point, or a forged seq, is caught here). Any doubt: fold from the first commit.
+   */
+  private async restoreSnapshot(tenantId: string, cached: CachedLog): Promise<void> {
+    const settings = this.snapshotSettings;
+    if (settings === undefined) return;
+    try {
+      const restored = await settings.snapshots.read(tenantId);
+      if (restored === undefined) return;
+      if (typeof restored === 'string') {
+        settings.observe?.(`rejected-${restored}`);
+        return;
+      }
+      const atSeq = await this.store.get(tenantId, restored.log.seq);
+      if (atSeq === null || atSeq.hash !== restored.headHash) {
+        settings.observe?.('rejected-head');
+        return;
+      }
+      cached.log = restored.log;
+      cached.headHash = restored.headHash;
+      cached.snapshotSeq = restored.log.seq;
+      settings.observe?.('restored');
+    } catch (err: unknown) {
+      settings.observe?.('failed');
+      settings.onError?.(err);
+    }
+  }
+
+  /** Queues a snapshot of the log as it is now when it is far enough past the newest one (off the request path). */
+  private maybeSnapshot(cached: CachedLog): void {
+    const settings = this.snapshotSettings;
+    const { log } = cached;
+    if (settings === undefined || log.seq - cached.snapshotSeq < settings.everyCommits) return;
+    if (this.snapshotting.has(log.logId) || this.snapshotWrites >= SNAPSHOT_WRITES_AT_ONCE) return;
+    this.snapshotting.add(log.logId);
+    this.snapshotWrites++;
+    const seq = log.seq;
+    settings.snapshots
+      .write(log, cached.headHash)
+      .then((written) => {
+        // Not again before another everyCommits (also when too large, or sealed).
+        cached.snapshotSeq = Math.max(cached.snapshotSeq, seq);
+        if (written) settings.observe?.('written');
+      })
+      .catch((err: unknown) => {
+        settings.observe?.('failed');
+        settings.onError?.(err);
+      })
+      .finally(() => {
+        this.snapshotting.delete(log.logId);
+        this.snapshotWrites--;
+      });
   }
 
   private fold(tenantId: string, cached: CachedLog, commit: Commit): void {
@@ -177,6 +268,7 @@ export class CommandExecutor {
       evolveCommit(cached.log, commit);
       cached.headHash = commit.hash;
       this.limits.quotas?.committed(tenantId);
+      this.maybeSnapshot(cached);
       await this.onCommitted(commit);
       return { seq: commit.seq, events: commit.events, log: cached.log };
     }

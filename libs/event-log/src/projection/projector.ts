@@ -60,10 +60,13 @@ export class Projector {
    * Loads these tenants (writing the index of any whose views were projected before there was
    * one: the load rebuilds such a tenant from its log), a few at once; answers how many.
    */
-  async index(tenantIds: readonly string[]): Promise<number> {
+  async index(tenantIds: readonly string[], onIndexed: (tenantId: string) => void = () => undefined): Promise<number> {
     const queue = [...tenantIds];
     const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await this.projection(next);
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        await this.projection(next);
+        onIndexed(next);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(TENANT_CONCURRENCY, queue.length) }, worker));
     return tenantIds.length;

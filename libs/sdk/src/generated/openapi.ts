@@ -3177,6 +3177,7 @@ export interface paths {
           policy?: {
             allowCompromisedDecrypt: boolean;
             allowLegacyEncryption?: boolean;
+            allowKeyReuse?: boolean;
             dualControl: {
               quorum: number | null;
               operations: string[];
@@ -3239,6 +3240,7 @@ export interface paths {
         "200": {
           allowCompromisedDecrypt: boolean;
           allowLegacyEncryption?: boolean;
+          allowKeyReuse?: boolean;
           dualControl: {
             quorum: number | null;
             operations: string[];
@@ -3260,6 +3262,8 @@ export interface paths {
         allowCompromisedDecrypt?: boolean;
         /** Let legacy key types (3DES, created or registered over KMIP) encrypt and decrypt over KMIP; default false */
         allowLegacyEncryption?: boolean;
+        /** Let a KMIP key use the second usage its client asked for at Create or Register (an AES key whose Cryptographic Usage Mask names MAC Generate/Verify also computes HMACs); default false (key separation) */
+        allowKeyReuse?: boolean;
         dualControl?: {
           /** People needed in all, requester included; null: 2 when the tenant has two active admins, else 1 */
           quorum: number | null;
@@ -3274,6 +3278,7 @@ export interface paths {
         "200": {
           allowCompromisedDecrypt: boolean;
           allowLegacyEncryption?: boolean;
+          allowKeyReuse?: boolean;
           dualControl: {
             quorum: number | null;
             operations: string[];
@@ -3333,6 +3338,7 @@ export interface paths {
             policy?: {
               allowCompromisedDecrypt: boolean;
               allowLegacyEncryption?: boolean;
+              allowKeyReuse?: boolean;
               dualControl: {
                 quorum: number | null;
                 operations: string[];
@@ -3444,6 +3450,7 @@ export interface paths {
           policy?: {
             allowCompromisedDecrypt: boolean;
             allowLegacyEncryption?: boolean;
+            allowKeyReuse?: boolean;
             dualControl: {
               quorum: number | null;
               operations: string[];

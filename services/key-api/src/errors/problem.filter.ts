@@ -17,6 +17,7 @@ const REFUSALS: Readonly<Record<DomainErrorCode, [number, string]>> = {
   'key-destroyed': [409, 'Key destroyed'],
   'version-retired': [409, 'Key version retired'],
   'legacy-refused': [403, 'Legacy encryption not allowed'],
+  'key-reuse-refused': [403, 'Key reuse not allowed'],
   'approval-required': [409, 'Approval required'],
   forbidden: [403, 'Forbidden'],
   'quota-exceeded': [409, 'Tenant quota exceeded'],
@@ -38,6 +39,7 @@ const KEY_USE: Readonly<Record<KeyUseErrorCode, [number, string]>> = {
   'key-destroyed': [409, 'Key destroyed'],
   'keystore-integrity': [503, 'Keystore integrity failure'],
   'key-version-exhausted': [409, 'Key version exhausted'],
+  'usage-limit-exhausted': [403, 'Usage limit reached'],
   'audit-unavailable': [503, 'Usage audit unavailable'],
 };
 

@@ -26,6 +26,7 @@ export const suspendTenantBody = z.strictObject({ reason: z.string().max(512).op
 export const tenantPolicyResponse = z.object({
   allowCompromisedDecrypt: z.boolean(),
   allowLegacyEncryption: z.boolean().optional(),
+  allowKeyReuse: z.boolean().optional(),
   dualControl: z.object({ quorum: z.number().int().nullable(), operations: z.array(z.string()) }),
   kmipDestroy: z.enum(KMIP_DESTROY_POLICIES).optional(),
   grants: z.enum(GRANT_MODES).optional(),
@@ -63,6 +64,12 @@ export const tenantPolicyBody = z
       .boolean()
       .optional()
       .describe('Let legacy key types (3DES, created or registered over KMIP) encrypt and decrypt over KMIP; default false'),
+    allowKeyReuse: z
+      .boolean()
+      .optional()
+      .describe(
+        'Let a KMIP key use the second usage its client asked for at Create or Register (an AES key whose Cryptographic Usage Mask names MAC Generate/Verify also computes HMACs); default false (key separation)',
+      ),
     dualControl: z
       .strictObject({
         quorum: z
@@ -92,10 +99,11 @@ export const tenantPolicyBody = z
     (b) =>
       b.allowCompromisedDecrypt !== undefined ||
       b.allowLegacyEncryption !== undefined ||
+      b.allowKeyReuse !== undefined ||
       b.dualControl !== undefined ||
       b.kmipDestroy !== undefined ||
       b.grants !== undefined,
-    'send allowCompromisedDecrypt, allowLegacyEncryption, dualControl, kmipDestroy and/or grants',
+    'send allowCompromisedDecrypt, allowLegacyEncryption, allowKeyReuse, dualControl, kmipDestroy and/or grants',
   );
 export const offboardBody = z.strictObject({
   confirm: z.string().describe('The tenant id again: offboarding destroys every key for good'),

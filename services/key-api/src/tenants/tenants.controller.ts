@@ -143,7 +143,7 @@ export class TenantsController {
   async policy(@RequestCaller() caller: Caller) {
     const log = await this.executor.current(caller.principal.tenantId);
     if (!log.tenant) throw notFound(caller.principal.tenantId);
-    return { allowLegacyEncryption: false, ...log.tenant.policy, grants: grantModeOf(log) };
+    return { allowLegacyEncryption: false, allowKeyReuse: false, ...log.tenant.policy, grants: grantModeOf(log) };
   }
 
   @Put('tenant/policy')
@@ -162,6 +162,7 @@ export class TenantsController {
           policy: {
             ...(body.allowCompromisedDecrypt === undefined ? {} : { allowCompromisedDecrypt: body.allowCompromisedDecrypt }),
             ...(body.allowLegacyEncryption === undefined ? {} : { allowLegacyEncryption: body.allowLegacyEncryption }),
+            ...(body.allowKeyReuse === undefined ? {} : { allowKeyReuse: body.allowKeyReuse }),
             ...(body.dualControl === undefined ? {} : { dualControl: body.dualControl }),
             ...(body.kmipDestroy === undefined ? {} : { kmipDestroy: body.kmipDestroy }),
             ...(body.grants === undefined ? {} : { grants: body.grants }),
@@ -172,7 +173,7 @@ export class TenantsController {
     );
     if (pendingApproval) return { seq, pendingApproval };
     if (!log.tenant) throw notFound(tenantId);
-    return { seq, allowLegacyEncryption: false, ...log.tenant.policy, grants: grantModeOf(log) };
+    return { seq, allowLegacyEncryption: false, allowKeyReuse: false, ...log.tenant.policy, grants: grantModeOf(log) };
   }
 
   private async run(tenantId: string, command: ExecuteLifecycleCommand['command'], caller: Caller) {

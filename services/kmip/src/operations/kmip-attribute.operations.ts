@@ -123,6 +123,8 @@ const READ_ONLY = new Set([
   'Compromise Occurrence Date',
   'Destroy Date',
   'Last Change Date',
+  // Given at Create or Register only: a client that could raise it would lift its own limit.
+  'Usage Limits',
 ]);
 
 const readOnly = (call: Call, name: string): never =>

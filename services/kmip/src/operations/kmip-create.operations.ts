@@ -1,5 +1,13 @@
 import { newId } from '@keyward/auth';
-import { isOwnershipBound, KEY_TYPES, SECRET_IMPORT_BYTES, type CreateKey, type KeyType } from '@keyward/domain';
+import {
+  extraUsagesFor,
+  isOwnershipBound,
+  KEY_TYPES,
+  SECRET_IMPORT_BYTES,
+  type CreateKey,
+  type KeyType,
+  type KeyUsage,
+} from '@keyward/domain';
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
 import { checkUsageDate } from '../kmip-usage-dates';
@@ -21,6 +29,7 @@ import {
 } from '@keyward/kmip';
 import { nameValue, readAttributes, SERVER_ATTRIBUTES, symmetricKeyType, type KmipAttribute } from '../kmip-attributes';
 import { readCipherParameters } from '../kmip-cipher-parameters';
+import { readUsageLimits, usagesOfMask } from '../kmip-usage-limits';
 import { SUPPORTED_SYMMETRIC_KEYS } from '../kmip-key-types';
 import { decisionContext, fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 
@@ -29,8 +38,10 @@ export interface CreateAttributes {
   readonly find: (name: string) => KmipAttribute | undefined;
   readonly options: Pick<
     CreateKey,
-    'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes' | 'kmipOnly' | 'cipherParameters'
+    'alias' | 'activationDate' | 'deactivationDate' | 'exportable' | 'attributes' | 'kmipOnly' | 'cipherParameters' | 'usageLimits'
   >;
+  /** The usages the Cryptographic Usage Mask names (a key type takes on those KEY_REUSE allows: reuseOf). */
+  readonly usages: readonly KeyUsage[];
 }
 
 /** Attributes Create and Register turn into the key's own fields (one instance each). */
@@ -44,6 +55,7 @@ const APPLIED = new Set([
   'Deactivation Date',
   'Extractable',
   'Sensitive',
+  'Usage Limits',
 ]);
 
 /**
@@ -83,19 +95,32 @@ export function createAttributes(attributes: readonly KmipAttribute[], call: Cal
     fail(ResultReason.FeatureNotSupported, 'Keyward does not keep Sensitive objects: create the key not extractable instead');
   const stored = toStored(kept);
   const cipherParameters = readCipherParameters(find('Cryptographic Parameters')?.value);
+  const limitsItem = find('Usage Limits')?.value;
+  const usageLimits = limitsItem === undefined ? undefined : readUsageLimits(limitsItem);
   return {
     find,
+    usages: usagesOfMask(mask),
     options: {
       exportable: exportMask || (extractable ?? ownsWhatItCreates(call)),
       // Keys created or registered over KMIP are KMIP keys: KMIP uses their material, REST's data plane never does (docs/kmip.md).
       kmipOnly: true,
       ...(cipherParameters === undefined ? {} : { cipherParameters }),
+      ...(usageLimits === undefined ? {} : { usageLimits }),
       ...(alias === undefined ? {} : { alias }),
       ...(activationDate === undefined ? {} : { activationDate }),
       ...(deactivationDate === undefined ? {} : { deactivationDate }),
       ...(Object.keys(stored).length === 0 ? {} : { attributes: stored }),
     },
   };
+}
+
+/**
+ * The usages beyond its type's a key takes on because the client's mask asked for them (KEY_REUSE:
+ * an AES key with MAC Generate/Verify); used only while the tenant policy allows key reuse.
+ */
+export function reuseOf(keyType: KeyType, usages: readonly KeyUsage[]): Pick<CreateKey, 'extraUsages'> {
+  const extraUsages = extraUsagesFor(keyType, usages);
+  return extraUsages.length === 0 ? {} : { extraUsages };
 }
 
 /** The attributes of a Create or Register (1.x Template-Attribute, 2.0 Attributes). */
@@ -129,7 +154,7 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
   requireRole(call, MANAGERS, 'create keys');
   if (asEnum(child(payload, Tag.ObjectType)) !== ObjectType.SymmetricKey)
     fail(ResultReason.FeatureNotSupported, 'only symmetric keys can be created');
-  const { find, options } = createAttributes(requestAttributes(payload), call);
+  const { find, options, usages } = createAttributes(requestAttributes(payload), call);
   const algorithm = asEnum(find('Cryptographic Algorithm')?.value);
   const length = asInt(find('Cryptographic Length')?.value);
   const keyType = symmetricKeyType(algorithm, length);
@@ -140,7 +165,8 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
     );
   }
   const keyId = newId('key');
-  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, ...options }));
+  const reuse = reuseOf(keyType, usages);
+  await createWithMaterial(deps, call, keyId, keyType, (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, ...options, ...reuse }));
   call.placeholder = keyId;
   return [ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.text(Tag.UniqueIdentifier, keyId)];
 }
@@ -177,7 +203,7 @@ export function keyBlockOf(
 export async function register(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, MANAGERS, 'register keys');
   const objectType = asEnum(child(payload, Tag.ObjectType));
-  const { find, options } = createAttributes(requestAttributes(payload), call);
+  const { find, options, usages } = createAttributes(requestAttributes(payload), call);
   let keyType: KeyType;
   let exportable = options.exportable === true;
   let supplied: Buffer;
@@ -215,12 +241,13 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
   const material = Buffer.from(supplied);
   supplied.fill(0);
   const materialBytes = material.length;
+  const reuse = reuseOf(keyType, usages);
   await createWithMaterial(
     deps,
     call,
     keyId,
     keyType,
-    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, exportable }),
+    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, ...reuse, exportable }),
     material,
   );
   call.placeholder = keyId;

@@ -6,7 +6,7 @@ import { fail, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { chooseCipher, type CipherChoice } from '../kmip-cipher-choice';
 import { parameterLabel, readCipherParameters } from '../kmip-cipher-parameters';
 import { dataOf, withUse, type WithKey } from '../kmip-crypto-use';
-import { kmipKeyType } from '../kmip-key-types';
+import { KMIP_KEY_TYPES, kmipKeyType } from '../kmip-key-types';
 import { cipherStreams } from '../kmip-cipher-streams';
 import { oaepDecrypt, oaepEncrypt } from './kmip-asymmetric.operations';
 
@@ -209,10 +209,34 @@ export function decrypt(deps: KmipDeps, payload: TtlvItem | undefined, call: Cal
   });
 }
 
+/**
+ * The HMAC a key that MACs by reuse computes (an AES key whose client asked for MAC Generate/Verify;
+ * the domain has allowed it): the HMAC the Cryptographic Parameters in force name, by Cryptographic
+ * Algorithm (HMAC-SHA*) or Hashing Algorithm, which must agree; none named is refused, never guessed.
+ */
+function reusedMacDigest(key: KeyState, parameters: KmipCipherParameters) {
+  const hmacs = Object.values(KMIP_KEY_TYPES).flatMap((t) => (t.hmac === undefined ? [] : [{ algorithm: t.algorithm, ...t.hmac }]));
+  const { cryptographicAlgorithm: algorithm, hashingAlgorithm: hashing, ...rest } = parameters;
+  const named = [
+    ...(algorithm === undefined ? [] : [hmacs.find((h) => h.algorithm === algorithm)]),
+    ...(hashing === undefined ? [] : [hmacs.find((h) => h.hashing === hashing)]),
+  ];
+  if (named.some((h) => h === undefined))
+    fail(ResultReason.InvalidField, `the Cryptographic Parameters of key ${key.keyId} name no HMAC Keyward computes`);
+  const [first] = named;
+  if (first === undefined)
+    return fail(ResultReason.InvalidField, `key ${key.keyId} is a ${key.keyType} key: name the HMAC (Cryptographic Algorithm HMAC-SHA*)`);
+  if (named.some((h) => h?.digest !== first.digest))
+    fail(ResultReason.InvalidField, 'Cryptographic Algorithm and Hashing Algorithm name different hashes');
+  for (const name of Object.keys(rest)) fail(ResultReason.InvalidField, `${parameterLabel(name)} does not apply to HMAC`);
+  return first.digest;
+}
+
 /** The HMAC a MAC key computes: its own hash; Cryptographic Parameters may name it again, nothing else. */
 function macDigest(key: KeyState, parameters: KmipCipherParameters) {
   const type = kmipKeyType(key.keyType);
   const hmac = type?.hmac;
+  if (hmac === undefined && key.extraUsages?.includes('mac') === true) return reusedMacDigest(key, parameters);
   if (type === undefined || hmac === undefined)
     return fail(ResultReason.IllegalOperation, `key ${key.keyId} is a ${key.keyType} key and cannot MAC`, 'wrong-usage');
   for (const [name, value] of Object.entries(parameters)) {

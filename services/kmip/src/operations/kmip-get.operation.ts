@@ -34,6 +34,7 @@ import {
   type Payload,
 } from '../kmip-call';
 import { decideFresh } from '../kmip-tenant-reads';
+import { spendUsageLimits } from '../kmip-crypto-use';
 import { toKmipError } from '../kmip-error';
 
 const GCM_IV = 12;
@@ -140,6 +141,7 @@ async function wrapped(
     version = use.version;
     // A GCM wrap is an AES-GCM encryption with a random IV under the wrapping key: it spends one of that version's.
     if (request.mode === BlockCipherMode.GCM) await deps.gcmBudget?.spend({ tenantId, keyId: request.keyRef, version: use.version });
+    if (wrapKey !== undefined) await spendUsageLimits(deps, tenantId, wrapKey, 'encrypt', material.length);
     const plain = request.encoding === 'ttlv' ? encodeTtlv(ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, material)])) : material;
     const out = await deps.materials
       .withMaterial({ tenantId, keyId: request.keyRef, version: use.version }, use.kcv, (kek) => wrap(kek, plain, request.mode))

@@ -44,6 +44,8 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
   private readonly lag: Gauge<'partition'>;
   private readonly store: CommitStore;
   private readonly forged: ForgedCommits;
+  /** Tenants projected before the tenant index existed that this instance has still to index (-1: not counted yet). */
+  private readonly toIndex: Gauge;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
@@ -63,6 +65,12 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     this.store = new CommitStore(mongo.db);
     this.projector = new Projector(this.views, this.store);
     this.forged = new ForgedCommits(metrics.registry, 'projector', this.logger);
+    this.toIndex = new Gauge({
+      name: 'keyward_projector_tenants_to_index',
+      help: 'Tenants whose views were projected before the tenant index existed and are still being indexed at start (-1 until counted; their key lists read every view until then)',
+      registers: [metrics.registry],
+    });
+    this.toIndex.set(-1);
     this.lag = new Gauge({
       name: 'keyward_projection_lag_messages',
       help: 'Messages of keyward.events not yet projected, per partition',
@@ -96,8 +104,10 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
     ]);
     const indexed = new Set(indexes.map((i) => i._id));
     const missing = checkpoints.map((c) => c._id).filter((id) => !indexed.has(id));
+    this.toIndex.set(missing.length);
     if (missing.length === 0) return;
-    await this.projector.index(missing);
+    await this.projector.index(missing, () => this.toIndex.dec());
+    this.toIndex.set(0);
     this.logger.log(`indexed ${missing.length} tenant(s) projected before the tenant index`);
   }
 
