@@ -66,7 +66,8 @@ Options:
   --no-ceiling            do not add http-ceiling to a selection without it
   --grants <n>            the crypto scenarios' key-user holds n grants in a grants-required tenant
                           (the one allowing its keys last; default 0: an open tenant, no grants)
-  --grants-rounds <n>     rounds of each side in encrypt-1k-grants (default 3, quick 1)
+  --grants-rounds <n>     rounds of each side in encrypt-1k-grants (default 3, quick 1); --grants <n> there
+                          sets the grants the key-user holds (default ${GRANTS_HELD}; 1: a control run)
   --doc                   publish this run into docs/performance.md (its tables; not for --quick runs).
                           --readme is the old name. Later: npm run perf:doc -- --from <result.json>
 
@@ -310,7 +311,7 @@ async function main() {
     if (plan.includes('encrypt-1k-grants'))
       await step(
         'encrypt-1k-grants',
-        ready(() => encryptWithGrants(stack, fixture, { ...http, rounds: settings.grantsRounds })),
+        ready(() => encryptWithGrants(stack, fixture, { ...http, rounds: settings.grantsRounds, grants: settings.grants || GRANTS_HELD })),
       );
     if (plan.includes('kmip-get'))
       await step(
