@@ -12,6 +12,7 @@ import { aesCeiling } from './scenarios/aes.mjs';
 import { backup } from './scenarios/backup.mjs';
 import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
 import { addSignCeilingRatios, SIGN_SCENARIOS, signCeiling } from './scenarios/sign.mjs';
+import { encryptWithGrants, GRANTS_HELD } from './scenarios/grants.mjs';
 import { addKmipVsRest, KMIP_VS_REST, kmipEncrypt, kmipGet } from './scenarios/kmip.mjs';
 import { lifecycle } from './scenarios/lifecycle.mjs';
 import { replay } from './scenarios/replay.mjs';
@@ -25,6 +26,7 @@ const SCENARIOS = [
   'sign-ceiling',
   'http-ceiling',
   ...CRYPTO_SCENARIOS,
+  'encrypt-1k-grants',
   'kmip-get',
   'kmip-encrypt',
   'lifecycle',
@@ -34,8 +36,8 @@ const SCENARIOS = [
   'scale',
 ];
 /** Long scenarios that run only when named. */
-const ON_REQUEST = new Set(['store', 'scale']);
-const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'kmip-get', 'kmip-encrypt', 'lifecycle']);
+const ON_REQUEST = new Set(['encrypt-1k-grants', 'store', 'scale']);
+const NEEDS_STACK = new Set(['http-ceiling', ...CRYPTO_SCENARIOS, 'encrypt-1k-grants', 'kmip-get', 'kmip-encrypt', 'lifecycle']);
 /** Names that select several scenarios. */
 const GROUPS = { kmip: ['kmip-get', 'kmip-encrypt'] };
 const NEEDS_INFRA = new Set([...NEEDS_STACK, 'replay', 'backup', 'store']);
@@ -46,7 +48,9 @@ Scenarios (default: all but scale, in this order): ${SCENARIOS.join(', ')}
 A unique prefix selects a scenario (encrypt = encrypt-1k); kmip selects kmip-get and kmip-encrypt.
 HTTP scenarios also run http-ceiling for their ratios, and the kmip ones encrypt-1k (their ratio
 to REST at 16 connections), unless --no-ceiling is given. scale runs only when named (it fills the store to
-100,000 keys: an hour or more; --quick: a few minutes).
+100,000 keys: an hour or more; --quick: a few minutes). encrypt-1k-grants runs only when named:
+encrypt-1k as a key-user of an open tenant and as one holding ${GRANTS_HELD} grants, alternating,
+--grants-rounds rounds each at every connection count, and the ratio of the two.
 
 Options:
   --quick                 a very short version of everything (smoke test)
@@ -62,6 +66,8 @@ Options:
   --no-ceiling            do not add http-ceiling to a selection without it
   --grants <n>            the crypto scenarios' key-user holds n grants in a grants-required tenant
                           (the one allowing its keys last; default 0: an open tenant, no grants)
+  --grants-rounds <n>     rounds of each side in encrypt-1k-grants (default 3, quick 1); --grants <n> there
+                          sets the grants the key-user holds (default ${GRANTS_HELD}; 1: a control run)
   --doc                   publish this run into docs/performance.md (its tables; not for --quick runs).
                           --readme is the old name. Later: npm run perf:doc -- --from <result.json>
 
@@ -99,6 +105,7 @@ const { values, positionals } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'no-ceiling': { type: 'boolean', default: false },
     grants: { type: 'string' },
+    'grants-rounds': { type: 'string' },
     'scale-keys': { type: 'string' },
     'scale-tenants': { type: 'string' },
     'scale-idle': { type: 'string' },
@@ -153,6 +160,7 @@ const settings = {
   replayTimeoutSec: number('replay-timeout', quick ? 60 : 240),
   logLevel: values['log-level'],
   grants: number('grants', 0),
+  grantsRounds: number('grants-rounds', quick ? 1 : 3),
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
   scale: {
     stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000'))
@@ -178,7 +186,10 @@ const settings = {
 const selected = new Set();
 for (const p of positionals) {
   const exact = SCENARIOS.find((s) => s === p);
-  const byPrefix = SCENARIOS.filter((s) => s.startsWith(p));
+  // A prefix that also names on-request scenarios selects the regular one (encrypt = encrypt-1k).
+  const all = SCENARIOS.filter((s) => s.startsWith(p));
+  const regular = all.filter((s) => !ON_REQUEST.has(s));
+  const byPrefix = regular.length === 1 ? regular : all;
   if (GROUPS[p]) GROUPS[p].forEach((s) => selected.add(s));
   else if (exact) selected.add(exact);
   else if (byPrefix.length === 1) selected.add(byPrefix[0]);
@@ -277,7 +288,7 @@ async function main() {
         stack = new BenchStack({ brokers, mongoUri, runId, logLevel: settings.logLevel });
         await stack.start();
         console.log(`ok (db ${stack.env.MONGODB_DB}, key-api ${stack.client.base.origin}, pid ${stack.apiPid})`);
-        if (plan.includes('http-ceiling') || CRYPTO_SCENARIOS.some((s) => plan.includes(s)))
+        if (plan.includes('http-ceiling') || plan.includes('encrypt-1k-grants') || CRYPTO_SCENARIOS.some((s) => plan.includes(s)))
           fixture = await cryptoFixture(stack, { grants: settings.grants });
       } catch (err) {
         setupError = new Error(`set-up failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -297,6 +308,11 @@ async function main() {
           ready(() => cryptoScenario(name, stack, fixture, http)),
         );
     }
+    if (plan.includes('encrypt-1k-grants'))
+      await step(
+        'encrypt-1k-grants',
+        ready(() => encryptWithGrants(stack, fixture, { ...http, rounds: settings.grantsRounds, grants: settings.grants || GRANTS_HELD })),
+      );
     if (plan.includes('kmip-get'))
       await step(
         'kmip-get',

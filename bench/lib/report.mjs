@@ -70,6 +70,17 @@ export function judgeTargets(scenarios) {
   const replay = scenarios.replay?.status === 'ok' ? scenarios.replay.ratio : null;
   add('replay-ratio', 'replay events/s >= 0.5 x bare kafkajs consumer', replay, (replay ?? 0) >= 0.5);
 
+  const grants = scenarios['encrypt-1k-grants'];
+  if (grants !== undefined) {
+    const r = grants.status === 'ok' ? (grants.comparison['16'] ?? Object.values(grants.comparison)[0])?.ratio : null;
+    add(
+      'encrypt-1k-grants',
+      'encrypt-1k req/s with a key-user holding 100 grants >= 0.95 x without (16 connections, median of rounds)',
+      r ?? null,
+      typeof r === 'number' && r >= 0.95,
+    );
+  }
+
   const rss = ['encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'lifecycle']
     .map((n) => scenarios[n])
     .filter((s) => s?.status === 'ok' && typeof s.keyApiPeakRssMiB === 'number')
@@ -134,6 +145,21 @@ export function renderTable(result) {
       .join(', ');
     lines.push(
       `sign-ceiling: ${fmt(sign.opsPerSecPerCore['ecdsa-p256'])} ECDSA P-256 and ${fmt(sign.opsPerSecPerCore['rsa-2048'])} RSA-2048 signatures/s on one core; ${ratios}`,
+    );
+  }
+  const eg = result.scenarios['encrypt-1k-grants'];
+  if (eg?.status === 'ok') {
+    for (const [c, p] of Object.entries(eg.comparison)) {
+      lines.push(
+        `encrypt-1k-grants at ${c} connections: open ${fmt(p.openRequestsPerSec)} req/s, holding ${eg.grantsHeld} grants ${fmt(p.grantsRequestsPerSec)} req/s, ` +
+          `ratio ${fmt(p.ratio, 3)} (per round ${p.ratioPerRound.map((r) => fmt(r, 3)).join(', ')}; their median ${fmt(p.medianRoundRatio, 3)}); ` +
+          `key-api CPU ${fmt(p.serverCpuUsPerRequest.open)} / ${fmt(p.serverCpuUsPerRequest.grants)} µs per request`,
+      );
+    }
+    const ns = eg.authorizeNsPerCall;
+    lines.push(
+      `  authorize in process: open ${fmt(ns.open)} ns, 1 grant ${fmt(ns.oneGrant)} ns, ${ns.grants} grants ${fmt(ns.allGrants)} ns a call ` +
+        `(${fmt((eg.authorizeShareOfRequest ?? NaN) * 100, 4)}% of a request's key-api CPU); ${eg.note}`,
     );
   }
   const lc = result.scenarios.lifecycle;

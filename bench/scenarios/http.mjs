@@ -170,13 +170,8 @@ export async function httpCeiling(stack, fixture, settings) {
   }
 }
 
-/** One data-plane scenario against key-api, authenticated with the tenant's key-user API key. */
-export async function cryptoScenario(name, stack, fixture, settings) {
-  const probe = fixture.probes[name];
-  if (probe.status === 404 || probe.status === null) {
-    return { status: 'unavailable', reason: `not available yet: ${probe.reason}` };
-  }
-  if (probe.status !== 200) return { status: 'failed', reason: `probe failed: ${probe.reason}` };
+/** The load target of a data-plane scenario: its request as the fixture's key-user, against key-api. */
+export function scenarioTarget(name, stack, fixture) {
   const { path, body } = REQUESTS[name].request(fixture);
   const tls = stack.tlsFiles;
   const target = {
@@ -186,6 +181,17 @@ export async function cryptoScenario(name, stack, fixture, settings) {
     body: JSON.stringify(body),
     ...(tls?.ca ? { ca: tls.ca } : {}),
   };
+  return { path, target };
+}
+
+/** One data-plane scenario against key-api, authenticated with the tenant's key-user API key. */
+export async function cryptoScenario(name, stack, fixture, settings) {
+  const probe = fixture.probes[name];
+  if (probe.status === 404 || probe.status === null) {
+    return { status: 'unavailable', reason: `not available yet: ${probe.reason}` };
+  }
+  if (probe.status !== 200) return { status: 'failed', reason: `probe failed: ${probe.reason}` };
+  const { path, target } = scenarioTarget(name, stack, fixture);
   const keyApiIdleCpuMsPerSec = await idleCpuMsPerSec(stack.apiPid);
   const points = await loadPoints(target, stack.apiPid, settings);
   return {

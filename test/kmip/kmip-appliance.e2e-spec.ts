@@ -185,7 +185,7 @@ describe('KMIP appliance identity (kmip-client)', () => {
     expect(usage.every((r) => r.role === 'kmip-client' && r.tenantId === tenant.tenantId)).toBe(true);
   });
 
-  it('refuses the keys it does not own (Permission Denied) and another tenant (Item Not Found); Locate shows only its own', async () => {
+  it("the keys it does not own do not exist for it (Item Not Found, as another tenant's); Locate shows only its own", async () => {
     const mine = uidOf(await send(array, [[Operation.Create, createPayload()]]));
     const adminKey = (await stack.call(tenant.adminKey, 'POST', '/v1/keys', { activate: true })).json<{ key: { keyId: string } }>().key
       .keyId;
@@ -197,7 +197,7 @@ describe('KMIP appliance identity (kmip-client)', () => {
       [Operation.Revoke, revokePayload(mine)],
       [Operation.Encrypt, [uid(adminKey), ttlv.bytes(Tag.Data, Buffer.from('x'))]],
     ] as [number, TtlvItem[]][]) {
-      expect(resultsOf(await send(tape, [[op, payload]]))).toEqual([[ResultStatus.OperationFailed, ResultReason.PermissionDenied]]);
+      expect(resultsOf(await send(tape, [[op, payload]]))).toEqual([[ResultStatus.OperationFailed, ResultReason.ItemNotFound]]);
     }
     expect(resultsOf(await send(foreign, [[Operation.GetAttributes, [uid(mine)]]]))).toEqual([
       [ResultStatus.OperationFailed, ResultReason.ItemNotFound],

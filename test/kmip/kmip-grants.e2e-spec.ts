@@ -65,8 +65,10 @@ const AES_MASK = CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt
  * x keys x operations (Get, Encrypt, Decrypt, MAC, Locate, Get Attributes). In a grants-required
  * tenant what a grant allows succeeds; a key no grant covers does not exist for the caller (Item
  * Not Found, absent from Locate); a grant that covers the key without the operation is Permission
- * Denied; a revoked grant is refused afterwards; an appliance identity uses the keys it owns and
- * is refused every other (Permission Denied: ownership is checked before grants, see kmip-call).
+ * Denied; a revoked grant is refused afterwards; an appliance identity uses the keys it owns, and
+ * every other key (another appliance's, an administrator's) does not exist for it: Item Not Found
+ * for uses, reads and lifecycle operations alike, exactly as for an id that exists nowhere (the
+ * domain's one rule, authorize / requireKnownKey in libs/domain/src/grant/authorize.ts).
  */
 describe('KMIP grants matrix (issue 18): principals x keys x operations, real kmip service', () => {
   const stack = new KeywardStack();
@@ -182,6 +184,36 @@ describe('KMIP grants matrix (issue 18): principals x keys x operations, real km
     for (const op of OPS) got[op] = await cell(who, op, keyId);
     expect(got).toEqual(expected);
   }
+  /** The lifecycle operations a kmip-client may send on the keys it owns, each on `keyId`, as matrix outcomes. */
+  async function lifecycleCells(who: Who, keyId: string): Promise<Record<string, Outcome>> {
+    const reason = ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 6)]);
+    const group = attribute('Object Group', ttlv.text(0, 'matrix'));
+    const ops: Record<string, [number, TtlvItem[]]> = {
+      Activate: [Operation.Activate, [uid(keyId)]],
+      Revoke: [Operation.Revoke, [uid(keyId), reason]],
+      Destroy: [Operation.Destroy, [uid(keyId)]],
+      AddAttribute: [Operation.AddAttribute, [uid(keyId), group]],
+    };
+    const got: Record<string, Outcome> = {};
+    for (const [name, [code, items]] of Object.entries(ops)) {
+      const answer = await send(who, code, items);
+      got[name] =
+        answer.status === ResultStatus.Success
+          ? 'ok'
+          : answer.reason === ResultReason.ItemNotFound
+            ? 'not-found'
+            : answer.reason === ResultReason.PermissionDenied
+              ? 'denied'
+              : (`reason ${answer.reason}` as Outcome);
+    }
+    return got;
+  }
+  const LIFECYCLE_NOT_FOUND: Record<string, Outcome> = {
+    Activate: 'not-found',
+    Revoke: 'not-found',
+    Destroy: 'not-found',
+    AddAttribute: 'not-found',
+  };
   const all = (outcome: 'not-found' | 'denied'): Record<Op, Outcome> => ({
     Get: outcome,
     Encrypt: outcome,
@@ -270,13 +302,24 @@ describe('KMIP grants matrix (issue 18): principals x keys x operations, real km
     expect(children(await ok(bare, Operation.Locate, []), Tag.UniqueIdentifier)).toEqual([]);
   });
 
-  it('kmip-clients: each uses and sees the keys it owns; every other key is refused (Permission Denied) and not located', async () => {
+  it('kmip-clients: each uses and sees the keys it owns; every other key does not exist for it (Item Not Found) and is not located', async () => {
     await row(array, keys.arrayAes, { Get: 'ok', Encrypt: 'ok', Decrypt: 'ok', MAC: 'illegal', GetAttributes: 'ok', Locate: 'listed' });
     expect(await cell(array, 'MAC', keys.arrayHmac)).toBe('ok');
-    await row(array, keys.aes, all('denied'));
-    await row(tape, keys.arrayAes, all('denied'));
-    await row(tape, keys.arrayHmac, all('denied'));
+    await row(array, keys.aes, all('not-found'));
+    await row(tape, keys.arrayAes, all('not-found'));
+    await row(tape, keys.arrayHmac, all('not-found'));
     expect(children(await ok(tape, Operation.Locate, []), Tag.UniqueIdentifier)).toEqual([]);
+    // Lifecycle operations answer the same: another appliance's key, an administrator's key and an id
+    // that exists nowhere are indistinguishable (and nothing changes).
+    const nowhere = 'key_nowhere0000000000';
+    for (const [who, keyId] of [
+      [tape, keys.arrayAes],
+      [array, keys.aes],
+      [tape, nowhere],
+    ] as const) {
+      expect({ keyId, outcomes: await lifecycleCells(who, keyId) }).toEqual({ keyId, outcomes: LIFECYCLE_NOT_FOUND });
+    }
+    expect(await cell(array, 'Encrypt', keys.arrayAes)).toBe('ok');
   });
 
   it('a grants-open tenant: a key-user with no grant uses and sees every key, as before grants', async () => {
@@ -328,7 +371,8 @@ describe('KMIP grants matrix (issue 18): principals x keys x operations, real km
     expect(narrowed.status).toBe(201);
     await row(array, keys.arrayAes, { Get: 'denied', Encrypt: 'ok', Decrypt: 'ok', MAC: 'denied', GetAttributes: 'ok', Locate: 'listed' });
     expect(await cell(array, 'MAC', keys.arrayHmac)).toBe('denied');
-    // Still bounded by ownership: the owned grant reaches no key it does not own.
-    await row(array, keys.aes, all('denied'));
+    // Still bounded by ownership: the owned grant reaches no key it does not own (it does not exist for it).
+    await row(array, keys.aes, all('not-found'));
+    expect(await lifecycleCells(array, keys.aes)).toEqual(LIFECYCLE_NOT_FOUND);
   });
 });

@@ -426,9 +426,9 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out.locate_name).toEqual([out.uid]);
     expect(out.locate_all_own).toHaveLength(3);
     expect(out.other_locate).toEqual([]);
-    expect(out.other_get).toBe('PERMISSION_DENIED');
-    expect(out.other_encrypt).toBe('PERMISSION_DENIED');
-    expect(out.other_destroy).toBe('PERMISSION_DENIED');
+    expect(out.other_get).toBe('ITEM_NOT_FOUND');
+    expect(out.other_encrypt).toBe('ITEM_NOT_FOUND');
+    expect(out.other_destroy).toBe('ITEM_NOT_FOUND');
     expect(out.destroy_active).toBe('PERMISSION_DENIED');
     expect(out.state_revoked).toBe('DEACTIVATED');
     expect(out.state_destroyed).toBe('DESTROYED');

@@ -5,8 +5,9 @@ import { uniqueName } from '../support/env';
 /**
  * Issue 18: per-key grants with conditions. In a grants-required tenant, a matrix of principals x
  * keys x operations x conditions proves that what a grant allows answers 2xx and everything else
- * 403 (404 where the principal holds no grant on the key at all); an open tenant behaves as
- * before grants; grants never cross tenants; a revocation made on instance A refuses the next
+ * 403 (404 where the principal holds no grant on the key at all, so may not even read it: as for
+ * a key that does not exist); a route the principal's role may not call is 403 whatever the key
+ * (nothing about keys leaks); an open tenant behaves as before grants; grants never cross tenants; a revocation made on instance A refuses the next
  * request on instance B once B hears of the commit (the delay is printed, not asserted); the
  * audit's state and access at an instant before and after a change match what was enforced then.
  */
@@ -54,6 +55,8 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
   let sigMac = '';
   const grantIds = {} as Record<'pay' | 'sig' | 'ctx' | 'win', string>;
   let suffix = '';
+  /** An instant before app held any grant (its use of PAY was refused then: checked in beforeAll). */
+  let beforeGrantsAt = '';
 
   const grant = async (principalId: string, operations: string[], keys: unknown, conditions?: unknown): Promise<string> => {
     const answer = await stack.call(admin, 'POST', '/v1/grants', { principalId, operations, keys, ...(conditions ? { conditions } : {}) });
@@ -119,6 +122,12 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     const mac = await stack.call(users.maker.apiKey, 'POST', `/v1/keys/${keyIds.SIG}/mac`, { data: b64('hello') });
     sigMac = mac.json<{ mac: string }>().mac;
 
+    // Before its grants: app's use of PAY is refused (404), and that instant is kept for the audit.
+    const refused = await stack.call(users.app.apiKey, 'POST', `/v1/keys/${keyIds.PAY}/encrypt`, { plaintext: b64('x') });
+    if (refused.status !== 404) throw new Error(`app before its grants: ${show(refused)}`);
+    await sleep(50);
+    beforeGrantsAt = new Date().toISOString();
+    await sleep(50);
     const app = users.app.principalId;
     grantIds.pay = await grant(app, ['encrypt', 'decrypt', 'data-key', 'rewrap', 'read'], { ids: [keyIds.PAY] });
     grantIds.sig = await grant(app, ['mac'], { labels: { team: 'sig' } });
@@ -167,6 +176,41 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     // A key-user's key list shows only the keys it may read.
     const listed = (await stack.call(users.app.apiKey, 'GET', '/v1/keys?limit=200')).json<{ items: { keyId: string }[] }>();
     expect(listed.items.map((k) => k.keyId)).toEqual([keyIds.PAY]);
+  });
+
+  it('a refusal by role tells nothing about which keys exist: the same 403 for a readable key, an unreadable one and none', async () => {
+    // The 404 of the matrix is for what a principal may do with keys; a route its role may not call at
+    // all (a key-user's lifecycle command, any route for a kmip-client, which uses KMIP only) is refused
+    // before any key is looked at, identically for every key id.
+    const appliance = await stack.principalWithId(admin, 'kmip-client');
+    const nowhere = 'key_nowhere0000000000';
+    const answers: Record<string, string[]> = {};
+    for (const [who, key] of [
+      ['app', users.app.apiKey],
+      ['kmip-client', appliance.apiKey],
+    ] as const) {
+      for (const [name, id] of [
+        ['readable', keyIds.PAY],
+        ['unreadable', keyIds.HR],
+        ['nowhere', nowhere],
+      ] as const) {
+        const deactivate = await stack.call(key, 'POST', `/v1/keys/${id}/deactivate`, {});
+        const encrypt =
+          who === 'kmip-client' ? await stack.call(key, 'POST', `/v1/keys/${id}/encrypt`, { plaintext: b64('x') }) : undefined;
+        answers[`${who} ${name}`] = [deactivate, ...(encrypt ? [encrypt] : [])].map(
+          (a) => `${a.status} ${a.json<{ type?: string }>().type ?? ''}`,
+        );
+      }
+    }
+    const forbidden = '403 urn:keyward:problem:forbidden-role';
+    expect(answers).toEqual({
+      'app readable': [forbidden],
+      'app unreadable': [forbidden],
+      'app nowhere': [forbidden],
+      'kmip-client readable': [forbidden, forbidden],
+      'kmip-client unreadable': [forbidden, forbidden],
+      'kmip-client nowhere': [forbidden, forbidden],
+    });
   });
 
   it('refuses malformed grants with precise problems', async () => {
@@ -260,19 +304,27 @@ describe('grants (issue 18) on REST, real Kafka and FerretDB', () => {
     await sleep(50);
     const after = new Date().toISOString();
 
-    type Access = { mode: string; access: { principalId: string; grantId: string | null; operations: string[] }[] };
+    // Three instants, each with what was enforced then: before app's grants (404, checked in
+    // beforeAll), while it held the PAY grant (200 on A and B above), after the revocation (404).
+    type Access = { mode: string; access: { principalId: string; grantId: string | null; operations: string[]; inForce: boolean }[] };
     const accessAt = async (at: string) =>
       (await stack.call(admin, 'GET', `/v1/audit/access?keyId=${keyIds.PAY}&at=${encodeURIComponent(at)}`)).json<Access>();
-    const then = await accessAt(before);
-    const now = await accessAt(after);
+    const ofApp = (a: Access) => a.access.filter((x) => x.principalId === users.app.principalId);
+    const [earlier, then, now] = [await accessAt(beforeGrantsAt), await accessAt(before), await accessAt(after)];
+    expect(earlier.mode).toBe('required');
+    expect(ofApp(earlier)).toEqual([]);
     expect(then.mode).toBe('required');
-    expect(then.access.filter((a) => a.principalId === users.app.principalId).map((a) => a.grantId)).toEqual([grantIds.pay]);
-    expect(now.access.filter((a) => a.principalId === users.app.principalId)).toEqual([]);
+    expect(ofApp(then)).toEqual([
+      expect.objectContaining({ grantId: grantIds.pay, operations: ['encrypt', 'decrypt', 'data-key', 'rewrap', 'read'], inForce: true }),
+    ]);
+    expect(ofApp(now)).toEqual([]);
     expect(now.access.map((a) => a.principalId)).toEqual([users.maker.principalId]);
 
-    type State = { grantMode: string; grants: { grantId: string; revokedAt: string | null }[] };
+    type State = { grantMode: string; grants: { grantId: string; principalId: string; revokedAt: string | null }[] };
     const stateAt = async (at: string) => (await stack.call(admin, 'GET', `/v1/audit/state?at=${encodeURIComponent(at)}`)).json<State>();
-    const [s1, s2] = [await stateAt(before), await stateAt(after)];
+    const [s0, s1, s2] = [await stateAt(beforeGrantsAt), await stateAt(before), await stateAt(after)];
+    expect(s0.grantMode).toBe('required');
+    expect(s0.grants.filter((g) => g.principalId === users.app.principalId)).toEqual([]);
     expect(s1.grantMode).toBe('required');
     expect(s1.grants.find((g) => g.grantId === grantIds.pay)?.revokedAt).toBeNull();
     expect(s2.grants.find((g) => g.grantId === grantIds.pay)?.revokedAt).not.toBeNull();

@@ -447,12 +447,12 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
   });
 
   it('goes through the same checks as every key use: role, appliance ownership, tenant, grants, lifecycle', async () => {
-    // A kmip-client's pair is its own: another appliance cannot sign with it or read its public key.
+    // A kmip-client's pair is its own: for another appliance it does not exist (no signing, no public key).
     const mine = await createPair('prn_app1', ec(256));
     signatureOf(await signed('prn_app1', mine.privateId, []));
-    expect((await signed('prn_app2', mine.privateId, [])).reason).toBe(ResultReason.PermissionDenied);
+    expect((await signed('prn_app2', mine.privateId, [])).reason).toBe(ResultReason.ItemNotFound);
     expect((await send('prn_app2', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, mine.publicId)])).reason).toBe(
-      ResultReason.PermissionDenied,
+      ResultReason.ItemNotFound,
     );
     // Administrators and auditors do not use keys.
     expect((await signed('prn_admin', mine.privateId, [])).reason).toBe(ResultReason.PermissionDenied);

@@ -1,7 +1,6 @@
 import type { AuthenticatedPrincipal } from '@keyward/auth';
 import {
   requireAccess,
-  requireKeyAccess,
   requireRead,
   requireTenantActive,
   type AccessContext,
@@ -87,14 +86,11 @@ export const versionItem = (v: Version): TtlvItem =>
 /** The caller as the domain's rules see it. */
 export const actorOf = (call: Call): Actor => ({ principalId: call.principal.principalId, role: call.principal.role });
 
-/** Refuses (Permission Denied) a key the caller may not act on: a kmip-client acts on the keys it owns only. */
-export function requireOwnership(call: Call, key: KeyState | undefined): void {
-  if (key !== undefined) requireKeyAccess(actorOf(call), key);
-}
-
 /**
  * Whether the caller may use this key, in the order every KMIP use checks it (as REST): the
- * tenant, an appliance's ownership, then the principal's grants. Answers the grant that allowed it.
+ * tenant, then the domain's access rule (an appliance's ownership and the principal's grants: a key
+ * it may not even read is Item Not Found, a readable one without the operation Permission Denied).
+ * Answers the grant that allowed it.
  */
 export function requireKeyUse(
   call: Call,
@@ -106,7 +102,6 @@ export function requireKeyUse(
   now: Date,
 ): string | null {
   requireTenantActive(log.tenant, call.principal.tenantId);
-  requireOwnership(call, key);
   return requireAccess(log, call.principal, key, keyRef, operation, context, now);
 }
 
@@ -126,9 +121,9 @@ export const keyRefOf = (payload: TtlvItem | undefined, call: Call): string =>
 /**
  * The key a payload names, from the tenant's log (an unknown one is looked for again in the store
  * before it is refused) and which of its objects (a key pair's public key: kmip-key-pair.ts), if the
- * caller may see it: an appliance's ownership, then the domain's read rule (a key-user of a
- * grants-required tenant without a grant on it gets Item Not Found, as if it did not exist; with a
- * grant that does not allow read, Permission Denied).
+ * caller may see it, by the domain's read rule (an appliance's key it does not own, or a key no
+ * grant of a key-user of a grants-required tenant covers, is Item Not Found, as if it did not
+ * exist; a key covered by a grant that does not allow read, Permission Denied).
  */
 export async function findKey(
   deps: KmipDeps,
@@ -140,7 +135,6 @@ export async function findKey(
   const found = await decideFresh(deps.executor, call.principal.tenantId, (log) => {
     const { key, part } = keyOfObject(log.keys, id);
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${id} not found`, 'not-found');
-    requireOwnership(call, key);
     requireRead(log, actorOf(call), key, id, businessNow());
     return { key, log, part };
   });

@@ -1267,14 +1267,14 @@ describe('kmip-client: one appliance identity', () => {
     expect(new Set(actors)).toEqual(new Set([arrayA.principalId]));
   });
 
-  it('refuses another kmip-client (Permission Denied) and another tenant (Item Not Found); Locate shows only its own keys', async () => {
+  it("another kmip-client's key and an unowned key do not exist for it (Item Not Found, as another tenant's); Locate shows only its own keys", async () => {
     const id = uidOf(await send(arrayA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
     const adminKey = uidOf(await send(adminA, Operation.Create, createPayload(CryptographicAlgorithm.AES, 128)));
     for (const op of [Operation.Activate, Operation.Get, Operation.GetAttributes, Operation.Destroy, Operation.Revoke]) {
       const reason = ttlv.struct(Tag.RevocationReason, [ttlv.enum(Tag.RevocationReasonCode, 6)]);
-      expect((await send(tapeA, op, [uid(id), ...(op === Operation.Revoke ? [reason] : [])])).reason).toBe(ResultReason.PermissionDenied);
+      expect((await send(tapeA, op, [uid(id), ...(op === Operation.Revoke ? [reason] : [])])).reason).toBe(ResultReason.ItemNotFound);
     }
-    expect((await send(arrayA, Operation.Activate, [uid(adminKey)])).reason).toBe(ResultReason.PermissionDenied);
+    expect((await send(arrayA, Operation.Activate, [uid(adminKey)])).reason).toBe(ResultReason.ItemNotFound);
     expect((await send(adminB, Operation.GetAttributes, [uid(id)])).reason).toBe(ResultReason.ItemNotFound);
     const found = ok(await send(arrayA, Operation.Locate, [])).payload;
     const ids = children(found, Tag.UniqueIdentifier).map(asText);

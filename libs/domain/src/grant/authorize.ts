@@ -107,9 +107,24 @@ export function requireRead(log: TenantLog, principal: Actor, key: KeyState | un
   if (seesByGrant(principal.role)) requireAccess(log, principal, key, keyRef, 'read', {}, now);
 }
 
-/** Whether a listing (REST key list, KMIP Locate) shows `key` to `principal`: its ownership (appliances) and authorizeRead. */
+/** Whether a listing (REST key list, KMIP Locate) shows `key` to `principal` (authorizeRead: ownership included). */
 export const mayReadKey = (log: TenantLog, principal: Actor, key: KeyState, now: Date): boolean =>
-  mayActOnKey(principal, key) && authorizeRead(log, principal, key, now).allowed;
+  authorizeRead(log, principal, key, now).allowed;
+
+/**
+ * Refuses (`not-found`) a key command on a key the principal may not even know of: the 404 of
+ * authorizeRead (an appliance's key it does not own, a key no grant of it covers), so that a
+ * command answers as a read or a use would and never tells another appliance's key from a key that
+ * does not exist. A key it may know of passes, with or without `read` (commands are not a grant
+ * operation: a kmip-client runs the lifecycle of the keys it owns). It binds the one role that both
+ * sees keys by grant and sends key commands, the appliance identity; administrators see every key,
+ * and a key-user's key command is refused by role at every door before it gets here.
+ */
+export function requireKnownKey(log: TenantLog, principal: Actor, key: KeyState | undefined, keyRef: string, now: Date): void {
+  if (!isOwnershipBound(principal.role)) return;
+  const decision = authorize(log, principal, key, 'read', {}, now);
+  if (!decision.allowed && decision.status === 404) refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+}
 
 /** authorize, as a DomainError when refused (`forbidden` 403 or `not-found` 404); answers the grant id. */
 export function requireAccess(

@@ -2,7 +2,7 @@ import { applyCommand, day, NOW, refusal } from '../testing/spec-helpers';
 import { evolveCommit, TenantLog, type KeywardCommand, type KeywardEvent } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { accessTo, authorize, mayReadKey } from './authorize';
+import { accessTo, authorize, mayReadKey, requireKnownKey } from './authorize';
 import { ownershipGrantId } from './grant';
 import { GRANT_OPERATIONS, type GrantMode, type GrantOperation, type KeySelector } from './grant.types';
 
@@ -96,6 +96,31 @@ describe.each<GrantMode>(['required', 'open'])("a kmip-client's ownership is a s
     grantTo(log, 'grt_byid00002', ARRAY, ['mac'], { ids: [OWNED] });
     expect(use(log, ARRAY, OWNED, 'mac')).toEqual({ allowed: true, grantId: 'grt_byid00002' });
     expect(use(log, ARRAY, OWNED, 'encrypt')).toMatchObject({ status: 403 });
+  });
+
+  it('key commands answer as a read would: not-found for a key it may not even read, allowed on a key it may know of', () => {
+    const { log } = tenant(mode);
+    const activate = (who: Actor, keyId: string) => applyCommand(log, { kind: 'key.activate', keyId }, ctx(who, day(-1)));
+    // Another appliance's key and an unowned key are refused exactly as a key that does not exist.
+    for (const [who, keyId] of [
+      [TAPE, OWNED],
+      [ARRAY, ADMINS],
+      [ARRAY, 'key_nothing01'],
+    ] as const) {
+      expect(refusal(() => activate(who, keyId))).toMatchObject({
+        code: 'not-found',
+        message: `key ${keyId} not found`,
+        details: { keyId },
+      });
+    }
+    // Its standing grant revoked, its own key no longer exists for it either (though it still owns it)...
+    run(log, { kind: 'grant.revoke', grantId: 'grtown_array0001' });
+    expect(refusal(() => activate(ARRAY, OWNED)).code).toBe('not-found');
+    // ...and a narrower grant makes it known again, with or without read: the lifecycle is the owner's.
+    grantTo(log, 'grt_narrow002', ARRAY, ['encrypt'], { owned: true });
+    expect(activate(ARRAY, OWNED).map((e) => e.type)).toEqual(['key.activated.v1']);
+    // Administrators see every key; the rule never refuses them.
+    expect(() => requireKnownKey(log, ADMIN, log.keys.get(ADMINS), ADMINS, NOW)).not.toThrow();
   });
 
   it('replaying the log gives the same standing grants, revocation included (the id is derived, not drawn)', () => {

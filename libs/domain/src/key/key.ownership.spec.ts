@@ -40,10 +40,18 @@ describe('key ownership (kmip-client appliance identities)', () => {
     expect(log.keys.get('key_admin')?.owner).toBeUndefined();
   });
 
-  it('the owner runs the lifecycle on its key; another kmip-client is refused (forbidden), other roles are not bound', () => {
+  it('the owner runs the lifecycle on its key; for another kmip-client it does not exist (not-found), other roles are not bound', () => {
     const log = tenantLog();
     create(log, APPLIANCE, 'key_a');
-    expect(refusal(() => run(log, OTHER, { kind: 'key.activate', keyId: 'key_a' })).code).toBe('forbidden');
+    expect(refusal(() => run(log, OTHER, { kind: 'key.activate', keyId: 'key_a' }))).toMatchObject({
+      code: 'not-found',
+      message: 'key key_a not found',
+    });
+    // The same answer as for a key that does not exist at all.
+    expect(refusal(() => run(log, OTHER, { kind: 'key.activate', keyId: 'key_none' }))).toMatchObject({
+      code: 'not-found',
+      message: 'key key_none not found',
+    });
     expect(run(log, APPLIANCE, { kind: 'key.activate', keyId: 'key_a' }).map((e) => e.type)).toEqual(['key.activated.v1']);
     const key = log.keys.get('key_a')!;
     expect(mayActOnKey(APPLIANCE, key)).toBe(true);
@@ -69,7 +77,7 @@ describe('key ownership (kmip-client appliance identities)', () => {
   it('an administrator assigns a key to a kmip-client (only to an active kmip-client), and takes it back', () => {
     const log = tenantLog();
     create(log, ADMIN, 'key_b');
-    expect(refusal(() => run(log, APPLIANCE, { kind: 'key.activate', keyId: 'key_b' })).code).toBe('forbidden');
+    expect(refusal(() => run(log, APPLIANCE, { kind: 'key.activate', keyId: 'key_b' })).code).toBe('not-found');
     expect(refusal(() => run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_b', owner: USER.principalId })).code).toBe('invalid');
     expect(refusal(() => run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_b', owner: 'prn_nobody' })).code).toBe('invalid');
     expect(run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_b', owner: APPLIANCE.principalId })[0]?.type).toBe(
@@ -79,7 +87,7 @@ describe('key ownership (kmip-client appliance identities)', () => {
     expect(run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_b', owner: APPLIANCE.principalId })).toEqual([]);
     run(log, ADMIN, { kind: 'key.assign-owner', keyId: 'key_b', owner: null });
     expect(log.keys.get('key_b')?.owner).toBeUndefined();
-    expect(refusal(() => run(log, APPLIANCE, { kind: 'key.deactivate', keyId: 'key_b' })).code).toBe('forbidden');
+    expect(refusal(() => run(log, APPLIANCE, { kind: 'key.deactivate', keyId: 'key_b' })).code).toBe('not-found');
   });
 
   it('a kmip-client fetches its own exportable key before activating it and once compromised; an assigned or non-exportable key needs more', () => {
@@ -201,11 +209,11 @@ describe('client attributes', () => {
     expect(refusal(() => create(log, APPLIANCE, 'key_empty', { attributes: { 'x-none': [] } })).code).toBe('invalid');
   });
 
-  it('a kmip-client cannot change the attributes of a key it does not own', () => {
+  it('a kmip-client cannot change the attributes of a key it does not own (not-found: it does not exist for it)', () => {
     const log = tenantLog();
     create(log, ADMIN, 'key_b');
     expect(refusal(() => run(log, APPLIANCE, { kind: 'key.change-attributes', keyId: 'key_b', set: { 'x-a': ['b'] } })).code).toBe(
-      'forbidden',
+      'not-found',
     );
   });
 });

@@ -8,7 +8,7 @@ import type { KeyState } from './key.state';
  * appliance identity) acts only on the keys it owns, that is the keys it created or registered
  * (key.created.v1 names it as `owner`) or that an administrator assigned to it
  * (key.owner-assigned.v1). Other roles are not bound by ownership (their role decides).
- * Per-key grants can later express this rule as "the owner holds every grant on its key".
+ * The owner's use of its keys is a standing, revocable grant (`ownershipGrantOf`, grant/grant.ts).
  */
 export const OWNERSHIP_BOUND_ROLES: readonly Role[] = ['kmip-client'];
 
@@ -26,23 +26,24 @@ const OWNER_COMMANDS: ReadonlySet<KeyCommand['kind']> = new Set<KeyCommand['kind
   'key.change-attributes',
 ]);
 
-/** Whether `actor` may act on `key` at all (use it, read it, change it). */
+/**
+ * Whether `actor` may act on `key` at all (use it, read it, change it). A key it may not act on
+ * does not exist for it: `authorize` (grant/authorize.ts) answers it 404, and key commands on it
+ * `not-found` (`requireKnownKey`), as for any key the principal may not even read.
+ */
 export function mayActOnKey(actor: Actor, key: KeyState): boolean {
   return !isOwnershipBound(actor.role) || key.owner === actor.principalId;
 }
 
-/** Refuses (`forbidden`) an actor that may not act on the key. */
-export function requireKeyAccess(actor: Actor, key: KeyState): void {
-  if (!mayActOnKey(actor, key)) {
-    refuse('forbidden', `key ${key.keyId} is not owned by ${actor.principalId}`, { keyId: key.keyId, principalId: actor.principalId });
+/**
+ * Refuses (`forbidden`) a key command an ownership-bound actor may never send, whatever the key
+ * (so the refusal tells nothing about which keys exist). Which keys it may send the others on is
+ * decided with its grants: `requireKnownKey` in grant/authorize.ts.
+ */
+export function requireOwnerCommand(actor: Actor, command: KeyCommand): void {
+  if (isOwnershipBound(actor.role) && !OWNER_COMMANDS.has(command.kind)) {
+    refuse('forbidden', `a ${actor.role} cannot ${command.kind}`, { command: command.kind });
   }
-}
-
-/** Refuses a key command an ownership-bound actor may not send, or sends on a key it does not own. */
-export function requireOwnerCommand(actor: Actor, command: KeyCommand, key: KeyState | undefined): void {
-  if (!isOwnershipBound(actor.role)) return;
-  if (!OWNER_COMMANDS.has(command.kind)) refuse('forbidden', `a ${actor.role} cannot ${command.kind}`, { command: command.kind });
-  if (key !== undefined && command.kind !== 'key.create') requireKeyAccess(actor, key);
 }
 
 /** The owner a new key records: its creator when the creator is ownership-bound. */

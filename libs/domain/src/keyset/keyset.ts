@@ -24,6 +24,7 @@ import {
   type PrincipalState,
 } from '../principal/principal';
 import { requireOwnerCommand } from '../key/key.ownership';
+import { requireKnownKey } from '../grant/authorize';
 import {
   decideTenant,
   evolveTenant,
@@ -322,7 +323,9 @@ function decideDirect(command: DirectCommand, log: TenantLog, ctx: DecisionConte
     return decidePrincipal(command, log.principals.get(command.principalId), ctx.now);
   }
   if (log.logId === PROVIDER_LOG) return refuse('invalid', 'the provider log holds no keys');
-  requireOwnerCommand(ctx.actor, command, log.keys.get(command.keyId));
+  requireOwnerCommand(ctx.actor, command);
+  // A key the principal may not even read does not exist for it (404, as a read or a use answers).
+  if (command.kind !== 'key.create') requireKnownKey(log, ctx.actor, log.keys.get(command.keyId), command.keyId, ctx.now);
   if (command.kind === 'key.create') return decideCreateKey(command, log.keys.get(command.keyId), ctx, log);
   return decideKey(command, log.keys.get(command.keyId), ctx, log);
 }
