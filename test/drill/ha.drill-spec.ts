@@ -204,11 +204,15 @@ describe('high-availability drill', () => {
 
     // Every acknowledged ciphertext decrypts, through the balancer, once everything is back.
     let decryptFailures = 0;
+    const decryptProblems: string[] = [];
     for (let i = 0; i < load.ciphertexts.length; i += 8) {
       await Promise.all(
         load.ciphertexts.slice(i, i + 8).map(async ({ ciphertext, plaintext }) => {
           const decrypted = await balancer.send('POST', '/v1/decrypt', userKey, { ciphertext }).catch(() => ({ status: 0, body: '' }));
-          if (decrypted.status !== 200 || (JSON.parse(decrypted.body) as { plaintext: string }).plaintext !== plaintext) decryptFailures++;
+          if (decrypted.status !== 200 || (JSON.parse(decrypted.body) as { plaintext: string }).plaintext !== plaintext) {
+            decryptFailures++;
+            decryptProblems.push(`${decrypted.status} ${decrypted.body.slice(0, 300)} (ciphertext ${ciphertext.slice(0, 60)}…)`);
+          }
         }),
       );
     }
@@ -223,6 +227,13 @@ describe('high-availability drill', () => {
           `${commits.length} commits, ${topicCopies} topic messages of the tenant; rebuild mismatched: ${rebuild.mismatched.length}`,
         table(outcomes),
         ...load.failures.slice(0, 40).map((f) => `  ${new Date(f.at).toISOString()} [${f.phase}] ${f.what}`),
+        ...decryptProblems.slice(0, 5).map((p) => `  decrypt afterwards: ${p}`),
+        'key-api errors (level 50+), first 10:',
+        ...apis
+          .flatMap((a) => a.process.log.split('\n'))
+          .filter((line) => /"level":(50|60)/.test(line))
+          .slice(0, 10)
+          .map((line) => `  ${line.slice(0, 600)}`),
         '',
       ].join('\n'),
     );

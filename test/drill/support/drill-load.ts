@@ -114,7 +114,8 @@ export class DrillLoad {
       if (answer.status < 200 || answer.status > 299) throw new Error(`${answer.status} ${answer.body.slice(0, 160)}`);
       onSuccess(answer.body);
     } catch (err: unknown) {
-      this.failures.push({ at: Date.now(), phase, what: `${what}: ${err instanceof Error ? err.message : String(err)}` });
+      // A failure counts for the phase it ended in (a request sent just before a fault fails in the fault's phase).
+      this.failures.push({ at: Date.now(), phase: this.phase, what: `${what}: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 }
