@@ -242,6 +242,8 @@ describe('high-availability drill', () => {
     expect(outcomes.reduce((n, o) => n + o.lost, 0)).toBe(0);
     expect(outcomes.reduce((n, o) => n + o.duplicated, 0)).toBe(0);
     expect(decryptFailures).toBe(0);
+    // A fault is answered 503 (or a cut connection), never as the caller's fault nor as an internal error.
+    expect(load.failures.filter((f) => /^\w+: (401|403|500) /.test(f.what))).toEqual([]);
     expect(rebuild.mismatched).toEqual([]);
   }, 1_800_000);
 });
