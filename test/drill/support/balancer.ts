@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { join } from 'node:path';
@@ -28,6 +28,9 @@ export class Balancer {
 
   /** `servers`: host:port of each key-api; `dataDir`: theirs (the development CA, the config file). */
   static async start(servers: readonly string[], dataDir: string): Promise<Balancer> {
+    if (spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error('the drill runs key-api behind HAProxy, which is not installed (apt-get install haproxy)');
+    }
     const port = await freePort();
     const args = [join(repoRoot, 'infra', 'haproxy', 'haproxy-config.mjs'), '--listen', `127.0.0.1:${port}`, '--tls', 'on'];
     for (const s of servers) args.push('--server', s);
