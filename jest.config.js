@@ -41,5 +41,12 @@ module.exports = {
       setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
       slowTestThreshold: 30,
     },
+    {
+      // npm run test:drill only (docs/high-availability.md): faults under load, minutes long.
+      ...shared,
+      displayName: 'drill',
+      testMatch: ['<rootDir>/test/drill/**/*.drill-spec.ts'],
+      setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
+    },
   ],
 };

@@ -12,9 +12,20 @@ case "${KEYWARD_STORE:-ferretdb}" in
   *) echo "infra: KEYWARD_STORE must be ferretdb or mongodb (got '${KEYWARD_STORE}')" >&2; exit 2 ;;
 esac
 
-usage() { echo "usage: infra.sh up|down|status [ferretdb|mongodb|kafka ...]" >&2; exit 2; }
+# `--ha` (or KAFKA_HA=3): Kafka as a three-node cluster, replication factor 3 and
+# min.insync.replicas=2 (infra/kafka/README.md); `down` and `status` follow whatever runs.
+
+usage() { echo "usage: infra.sh up|down|status [--ha] [ferretdb|mongodb|kafka ...]" >&2; exit 2; }
 verb=${1:-}; shift || true
-[[ $# -gt 0 ]] && components=("$@")
+named=()
+for arg in "$@"; do
+  case "$arg" in
+    --ha) export KAFKA_HA=3 ;;
+    -*) usage ;;
+    *) named+=("$arg") ;;
+  esac
+done
+[[ ${#named[@]} -gt 0 ]] && components=("${named[@]}")
 
 run() {
   case "$1" in

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Local single-node Apache Kafka (KRaft) for Keyward development and tests,
-# run straight from its Maven Central jars (no Docker, no tarball download).
+# Local Apache Kafka (KRaft) for Keyward development and tests: one node, or a three-node
+# cluster (--ha), run straight from its Maven Central jars (no Docker, no tarball download).
 #
-# Usage: infra/kafka/kafka.sh build|start [--secure]|stop|status
+# Usage: infra/kafka/kafka.sh build|start [--secure|--ha]|stop|status
 #
 #   build   fetch the broker jars into $KEYWARD_CACHE/kafka-<version>/lib (once)
 #   start   build, then start the broker in the background and wait until a
 #           kafkajs admin client can list topics; no-op if already up
 #   stop    SIGTERM the broker, SIGKILL after 30 s; no-op if not running
 #   status  exit 0 if the broker is up and answering, else exit 1
+#   With a cluster (--ha / KAFKA_HA=3), `start` starts the nodes that are not running (all at
+#   first, a killed one later) and waits for each; `stop` and `status` cover every node.
 #
 # Environment:
 #   KAFKA_PORT             client listener, 127.0.0.1 only    (default 9092)
@@ -22,6 +24,15 @@
 #                          when the storage is formatted); `start` prints the
 #                          KAFKA_SSL* / KAFKA_SASL* settings a client needs. The
 #                          KRaft controller listener stays PLAINTEXT on 127.0.0.1.
+#   KAFKA_HA               3 (or `start --ha`): three nodes, each broker and controller
+#                          (static quorum), replication factor 3 and min.insync.replicas=2
+#                          for every topic, 256 MiB heap each. Node i listens on
+#                          KAFKA_PORT+2(i-1) and KAFKA_CONTROLLER_PORT+2(i-1) (9092/9093,
+#                          9094/9095, 9096/9097), or on the comma-separated KAFKA_PORTS and
+#                          KAFKA_CONTROLLER_PORTS. Its state: $KEYWARD_DATA/kafka-ha/node-<i>,
+#                          run/kafka-<i>.pid, logs/kafka-<i>.log. Once started, `start`,
+#                          `stop` and `status` without KAFKA_HA follow the running cluster
+#                          (run/kafka.nodes); KAFKA_HA=1 asks for the single node.
 #
 # Exit codes: 0 ok, 1 failed / not up, 2 port taken or bad usage,
 #             3 a required tool (java 17+, mvn, node) is missing.
@@ -36,9 +47,15 @@ KEYWARD_DATA="${KEYWARD_DATA:-$REPO_ROOT/.keyward}"
 KEYWARD_CACHE="${KEYWARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/keyward}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 KAFKA_SECURE="${KAFKA_SECURE:-0}"
-[ "${2:-}" = "--secure" ] && KAFKA_SECURE=1
+KAFKA_HA="${KAFKA_HA:-}"
+for arg in "${@:2}"; do
+  case "$arg" in
+    --secure) KAFKA_SECURE=1 ;;
+    --ha) KAFKA_HA=3 ;;
+    *) printf 'kafka: unknown option %s\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 KAFKA_HOST=127.0.0.1
-KAFKA_HEAP="-Xmx512m -Xms512m"
 STOP_GRACE_SECONDS=30
 
 POM="$SCRIPT_DIR/pom.xml"
@@ -55,6 +72,7 @@ for v in KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_START_TIMEOUT; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die 2 "$v must be a number (got '${!v}')"
 done
 [ "$KAFKA_PORT" != "$KAFKA_CONTROLLER_PORT" ] || die 2 "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
+[[ -z "$KAFKA_HA" || "$KAFKA_HA" =~ ^(0|1|3)$ ]] || die 2 "KAFKA_HA must be 3 (a three-node cluster) or 1 (one node) (got '$KAFKA_HA')"
 [ -n "$KAFKA_VERSION" ] || die 1 "cannot read <kafka.version> from $POM"
 
 # Absolute paths: the broker runs detached and must not depend on our cwd.
@@ -65,17 +83,70 @@ KEYWARD_CACHE="$(cd "$KEYWARD_CACHE" && pwd)"
 INSTALL_DIR="$KEYWARD_CACHE/kafka-$KAFKA_VERSION"
 LIB_DIR="$INSTALL_DIR/lib"
 MARKER="$INSTALL_DIR/.complete"
-KAFKA_DIR="$KEYWARD_DATA/kafka"
-DATA_DIR="$KAFKA_DIR/data"
-PROPS="$KAFKA_DIR/server.properties"
-CLUSTER_ID_FILE="$KAFKA_DIR/cluster.id"
 RUN_DIR="$KEYWARD_DATA/run"
-PIDFILE="$RUN_DIR/kafka.pid"
-PORTFILE="$RUN_DIR/kafka.port" # client port the running broker was started with
 LOG_DIR="$KEYWARD_DATA/logs"
-LOG_FILE="$LOG_DIR/kafka.log"
-SECURE_DIR="$KAFKA_DIR/secure" # local CA, broker certificate, SCRAM passwords (secure profile)
+NODES_FILE="$RUN_DIR/kafka.nodes" # node count of a running cluster (absent: one node)
 SCRAM_USER=keyward
+
+# How many nodes: KAFKA_HA when given, else whatever runs (run/kafka.nodes), else one.
+if [[ "$KAFKA_HA" =~ ^[013]$ ]]; then
+  NODES=$((KAFKA_HA == 3 ? 3 : 1))
+elif [ -f "$NODES_FILE" ]; then
+  NODES="$(tr -dc '0-9' <"$NODES_FILE")"
+  [ "$NODES" = 3 ] || NODES=1
+else
+  NODES=1
+fi
+
+# Client and controller port of every node.
+if [ "$NODES" = 1 ]; then
+  NODE_PORTS=("$KAFKA_PORT")
+  NODE_CONTROLLER_PORTS=("$KAFKA_CONTROLLER_PORT")
+else
+  IFS=, read -r -a NODE_PORTS <<<"${KAFKA_PORTS:-$KAFKA_PORT,$((KAFKA_PORT + 2)),$((KAFKA_PORT + 4))}"
+  IFS=, read -r -a NODE_CONTROLLER_PORTS <<<"${KAFKA_CONTROLLER_PORTS:-$KAFKA_CONTROLLER_PORT,$((KAFKA_CONTROLLER_PORT + 2)),$((KAFKA_CONTROLLER_PORT + 4))}"
+  [ "${#NODE_PORTS[@]}" = "$NODES" ] && [ "${#NODE_CONTROLLER_PORTS[@]}" = "$NODES" ] \
+    || die 2 "KAFKA_PORTS and KAFKA_CONTROLLER_PORTS must list $NODES ports each"
+  for p in "${NODE_PORTS[@]}" "${NODE_CONTROLLER_PORTS[@]}"; do
+    [[ "$p" =~ ^[0-9]+$ ]] || die 2 "a Kafka port must be a number (got '$p')"
+  done
+  [ "$(printf '%s\n' "${NODE_PORTS[@]}" "${NODE_CONTROLLER_PORTS[@]}" | sort -u | wc -l)" = $((2 * NODES)) ] \
+    || die 2 "the cluster's ${NODES} client and ${NODES} controller ports must all differ (${NODE_PORTS[*]} / ${NODE_CONTROLLER_PORTS[*]})"
+  [ "$KAFKA_SECURE" = 1 ] && die 2 "the secure profile runs one node only (not with KAFKA_HA=3)"
+fi
+QUORUM_VOTERS=""
+for ((n = 1; n <= NODES; n++)); do
+  QUORUM_VOTERS+="${QUORUM_VOTERS:+,}$n@$KAFKA_HOST:${NODE_CONTROLLER_PORTS[n - 1]}"
+done
+BOOTSTRAP=""
+for p in "${NODE_PORTS[@]}"; do BOOTSTRAP+="${BOOTSTRAP:+,}$KAFKA_HOST:$p"; done
+# One node: 512 MiB; a cluster on one machine: 256 MiB per node.
+KAFKA_HEAP="-Xmx512m -Xms512m"
+[ "$NODES" = 1 ] || KAFKA_HEAP="-Xmx256m -Xms256m"
+
+# Select node $1: its ports, folders, pidfile and log (the variables every verb below uses).
+use_node() {
+  NODE_ID="$1"
+  KAFKA_PORT="${NODE_PORTS[NODE_ID - 1]}"
+  KAFKA_CONTROLLER_PORT="${NODE_CONTROLLER_PORTS[NODE_ID - 1]}"
+  if [ "$NODES" = 1 ]; then
+    KAFKA_DIR="$KEYWARD_DATA/kafka"
+    CLUSTER_ID_FILE="$KAFKA_DIR/cluster.id"
+    PIDFILE="$RUN_DIR/kafka.pid"
+    PORTFILE="$RUN_DIR/kafka.port" # client port the running broker was started with
+    LOG_FILE="$LOG_DIR/kafka.log"
+  else
+    KAFKA_DIR="$KEYWARD_DATA/kafka-ha/node-$NODE_ID"
+    CLUSTER_ID_FILE="$KEYWARD_DATA/kafka-ha/cluster.id" # one cluster id for every node
+    PIDFILE="$RUN_DIR/kafka-$NODE_ID.pid"
+    PORTFILE="$RUN_DIR/kafka-$NODE_ID.port"
+    LOG_FILE="$LOG_DIR/kafka-$NODE_ID.log"
+  fi
+  DATA_DIR="$KAFKA_DIR/data"
+  PROPS="$KAFKA_DIR/server.properties"
+  SECURE_DIR="$KAFKA_DIR/secure" # local CA, broker certificate, SCRAM passwords (secure profile)
+}
+use_node 1
 [ -f "$KAFKA_DIR/profile" ] && KAFKA_SECURE=1 # a data folder formatted secure stays secure
 
 # ---------------------------------------------------------------- helpers
@@ -114,7 +185,8 @@ is_kafka_pid() {
   ps -p "$pid" -o args= 2>/dev/null | grep -q 'kafka\.Kafka'
 }
 
-read_pid() { [ -f "$PIDFILE" ] && tr -dc '0-9' <"$PIDFILE" || true; }
+read_pid_of() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
+read_pid() { read_pid_of "$PIDFILE"; }
 
 # Port of the broker in the pidfile (it may have been started with another KAFKA_PORT).
 running_port() {
@@ -261,8 +333,8 @@ write_properties() {
   cat >"$tmp" <<EOF
 # Generated by infra/kafka/kafka.sh on every start; edits are overwritten.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
+node.id=$NODE_ID
+controller.quorum.voters=$QUORUM_VOTERS
 listeners=$listener://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
 advertised.listeners=$listener://$KAFKA_HOST:$KAFKA_PORT
 controller.listener.names=CONTROLLER
@@ -270,25 +342,47 @@ inter.broker.listener.name=$listener
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,$listener:$listener
 log.dirs=$DATA_DIR
 
+num.partitions=6
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=10
+group.initial.rebalance.delay.ms=0
+EOF
+  if [ "$NODES" = 1 ]; then
+    cat >>"$tmp" <<EOF
+
 # Single node: every internal topic has one replica.
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
 transaction.state.log.replication.factor=1
-transaction.state.log.num.partitions=10
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 default.replication.factor=1
 min.insync.replicas=1
 
-num.partitions=6
-group.initial.rebalance.delay.ms=0
-
 # Idle cost: the controller appends a no-op record to the metadata log this often when nothing
 # else changes (default 500 ms), which wakes the raft, controller and metadata threads each time.
 # A single node has no follower to prove liveness to.
 metadata.max.idle.interval.ms=5000
 EOF
+  else
+    cat >>"$tmp" <<EOF
+
+# Cluster of $NODES: every topic (internal ones too) has three replicas and takes a write
+# (acks=all) while two of them are in sync, so one node may die without losing or refusing one.
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+default.replication.factor=3
+min.insync.replicas=2
+# Never elect a replica that missed acknowledged writes.
+unclean.leader.election.enable=false
+# Several JVMs share one machine: fewer threads each.
+num.network.threads=2
+num.io.threads=4
+EOF
+  fi
   if [ "$KAFKA_SECURE" = 1 ]; then
     cat >>"$tmp" <<EOF
 
@@ -348,63 +442,72 @@ format_storage() {
   fi
 }
 
-cmd_start() {
-  cmd_build
-  need_java
-  need_node
-  mkdir -p "$RUN_DIR" "$LOG_DIR" "$KAFKA_DIR"
-  take_lock
-
+# Is the selected node up and answering? Otherwise clean up what is left of it (a dead pid, a
+# hung process) so that it can be started anew. Dies when it answers on another port.
+node_up_or_cleared() {
   local pid rport
   pid="$(read_pid)"
   rport="$(running_port)"
-  if [ -n "$pid" ]; then
-    if is_kafka_pid "$pid"; then
-      if probe 5 once "$pid" "$rport" 2>/dev/null; then
-        if [ "$rport" != "$KAFKA_PORT" ]; then
-          die 2 "already running on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT; run '$0 stop' first"
-        fi
-        say "already running on $KAFKA_HOST:$KAFKA_PORT (pid $pid)"
-        return 0
-      fi
-      say "pid $pid is alive but $KAFKA_HOST:$rport does not answer (hung or crashed); killing it and starting anew"
-      terminate "$pid" 10
-    else
-      say "removing stale pidfile (pid $pid is not running); starting anew"
-    fi
-    clear_pidfile
+  [ -n "$pid" ] || return 1
+  # A live node of a cluster is left alone: while another node is down a probe may reach for
+  # the dead one and fail, and killing a healthy node would cost the cluster its majority.
+  if [ "$NODES" != 1 ] && is_kafka_pid "$pid"; then
+    return 0
   fi
-
-  local port
-  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    if port_in_use "$port"; then
-      local owner
-      owner="$(port_owner "$port")"
-      die 2 "port $KAFKA_HOST:$port is already in use by another process${owner:+ ($owner)}, not by the broker in $PIDFILE; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+  if is_kafka_pid "$pid"; then
+    if probe 5 once "$pid" "$rport" 2>/dev/null; then
+      if [ "$rport" != "$KAFKA_PORT" ]; then
+        die 2 "already running on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT; run '$0 stop' first"
+      fi
+      return 0
     fi
-  done
+    say "pid $pid is alive but $KAFKA_HOST:$rport does not answer (hung or crashed); killing it and starting anew"
+    terminate "$pid" 10
+  else
+    say "removing stale pidfile (pid $pid is not running); starting anew"
+  fi
+  clear_pidfile
+  return 1
+}
 
+# Refuse to start one node while a cluster runs from the same data folder, and the reverse.
+refuse_other_layout() {
+  local pidfile other
+  if [ "$NODES" = 1 ]; then
+    for pidfile in "$RUN_DIR"/kafka-[0-9]*.pid; do
+      [ -f "$pidfile" ] || continue
+      other="$(read_pid_of "$pidfile")"
+      ! is_kafka_pid "$other" || die 2 "a Kafka cluster runs from $KEYWARD_DATA (pid $other); run '$0 stop' first, or start with --ha"
+    done
+  else
+    other="$(read_pid_of "$RUN_DIR/kafka.pid")"
+    [ -z "$other" ] || ! is_kafka_pid "$other" || die 2 "a single Kafka node runs from $KEYWARD_DATA (pid $other); run '$0 stop' first"
+  fi
+}
+
+# Start the selected node in the background (storage formatted first when new); sets LAUNCHED_PID.
+launch_node() {
   # Keep the previous run's log for post-mortems.
   [ -f "$LOG_FILE" ] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   : >"$LOG_FILE"
-
-  [ "$KAFKA_SECURE" = 1 ] && make_secure_material
   write_properties
   format_storage
-
   local -a jcmd
   mapfile -d '' jcmd < <(java_cmd)
   local -a detach=(nohup)
   command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
-  say "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), log $LOG_FILE"
+  say "starting Kafka $KAFKA_VERSION node $NODE_ID on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), log $LOG_FILE"
   # Non-interactive bash: the background job is not a process-group leader, so
   # setsid and nohup both exec in place and $! is the java pid.
   "${detach[@]}" "${jcmd[@]}" kafka.Kafka "$PROPS" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
-  pid=$!
-  printf '%s\n' "$pid" >"$PIDFILE"
+  LAUNCHED_PID=$!
+  printf '%s\n' "$LAUNCHED_PID" >"$PIDFILE"
   printf '%s\n' "$KAFKA_PORT" >"$PORTFILE"
+}
 
-  local started=$SECONDS rc=0 why
+# Wait until the selected node (pid $1) is ready; on failure stop it and die.
+await_node() {
+  local pid="$1" started=$SECONDS rc=0 why
   why="$(probe "$KAFKA_START_TIMEOUT" loop "$pid" 2>&1)" || rc=$?
   case "$rc" in
     0)
@@ -438,45 +541,111 @@ cmd_start() {
   esac
 }
 
-cmd_stop() {
+cmd_start() {
+  cmd_build
+  need_java
+  need_node
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
   take_lock
-  local pid
-  pid="$(read_pid)"
-  if [ -z "$pid" ] || ! is_kafka_pid "$pid"; then
-    clear_pidfile
-    say "not running"
+  refuse_other_layout
+
+  # The nodes that are not up: all of them at first, a killed one of a cluster later.
+  local -a down=()
+  local n port
+  for ((n = 1; n <= NODES; n++)); do
+    use_node "$n"
+    node_up_or_cleared || down+=("$n")
+  done
+  if [ "${#down[@]}" = 0 ]; then
+    if [ "$NODES" = 1 ]; then say "already running on $KAFKA_HOST:$KAFKA_PORT (pid $(read_pid))"; else say "cluster of $NODES already running on $BOOTSTRAP"; fi
     return 0
   fi
-  say "stopping pid $pid ..."
-  terminate "$pid" "$STOP_GRACE_SECONDS"
-  clear_pidfile
+
+  for n in "${down[@]}"; do
+    use_node "$n"
+    for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+      if port_in_use "$port"; then
+        local owner
+        owner="$(port_owner "$port")"
+        die 2 "port $KAFKA_HOST:$port is already in use by another process${owner:+ ($owner)}, not by the broker in $PIDFILE; stop it or set KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+      fi
+    done
+  done
+
+  # Every node first (a cluster's controllers need a majority to elect a leader), then wait.
+  local -a pids=()
+  for n in "${down[@]}"; do
+    use_node "$n"
+    mkdir -p "$KAFKA_DIR"
+    [ "$KAFKA_SECURE" = 1 ] && make_secure_material
+    launch_node
+    pids+=("$LAUNCHED_PID")
+  done
+  [ "$NODES" = 1 ] || printf '%s\n' "$NODES" >"$NODES_FILE"
+  local i
+  for i in "${!down[@]}"; do
+    use_node "${down[i]}"
+    await_node "${pids[i]}"
+  done
+  [ "$NODES" = 1 ] || say "cluster of $NODES up: KAFKA_BROKERS=$BOOTSTRAP KAFKA_REPLICATION_FACTOR=3"
+}
+
+cmd_stop() {
+  take_lock
+  local n pid
+  for ((n = 1; n <= NODES; n++)); do
+    use_node "$n"
+    pid="$(read_pid)"
+    if [ -z "$pid" ] || ! is_kafka_pid "$pid"; then
+      clear_pidfile
+      say "$([ "$NODES" = 1 ] || echo "node $n ")not running"
+      continue
+    fi
+    say "stopping pid $pid ..."
+    # The nodes of a cluster stop in parallel: the last ones cannot hand over leadership anyway.
+    if [ "$NODES" = 1 ]; then terminate "$pid" "$STOP_GRACE_SECONDS"; else terminate "$pid" "$STOP_GRACE_SECONDS" & fi
+  done
+  wait
+  for ((n = 1; n <= NODES; n++)); do
+    use_node "$n"
+    clear_pidfile
+  done
+  rm -f "$NODES_FILE"
   say "stopped"
 }
 
 cmd_status() {
-  local pid
-  pid="$(read_pid)"
-  if [ -z "$pid" ]; then
-    say "down"
-    return 1
-  fi
-  if ! is_kafka_pid "$pid"; then
-    say "down (stale pidfile: pid $pid is not running)"
-    return 1
-  fi
-  need_node
-  local rport
-  rport="$(running_port)"
-  if probe 5 once "$pid" "$rport" 2>/dev/null; then
-    if [ "$rport" != "$KAFKA_PORT" ]; then
-      say "up on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT"
-      return 1
+  local n pid rport rc=0
+  for ((n = 1; n <= NODES; n++)); do
+    use_node "$n"
+    local label=""
+    [ "$NODES" = 1 ] || label="node $n "
+    pid="$(read_pid)"
+    if [ -z "$pid" ]; then
+      say "${label}down"
+      rc=1
+      continue
     fi
-    say "up (pid $pid, $KAFKA_HOST:$KAFKA_PORT)"
-    return 0
-  fi
-  say "stale/unresponsive (pid $pid alive, $KAFKA_HOST:$rport not answering)"
-  return 1
+    if ! is_kafka_pid "$pid"; then
+      say "${label}down (stale pidfile: pid $pid is not running)"
+      rc=1
+      continue
+    fi
+    need_node
+    rport="$(running_port)"
+    if probe 5 once "$pid" "$rport" 2>/dev/null; then
+      if [ "$rport" != "$KAFKA_PORT" ]; then
+        say "${label}up on $KAFKA_HOST:$rport (pid $pid), not on KAFKA_PORT=$KAFKA_PORT"
+        rc=1
+        continue
+      fi
+      say "${label}up (pid $pid, $KAFKA_HOST:$KAFKA_PORT)"
+      continue
+    fi
+    say "${label}stale/unresponsive (pid $pid alive, $KAFKA_HOST:$rport not answering)"
+    rc=1
+  done
+  return "$rc"
 }
 
 case "${1:-}" in

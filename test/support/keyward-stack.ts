@@ -48,9 +48,9 @@ export class KeywardStack {
     return this;
   }
 
-  /** Another key-api process on the same database, topics and data folder (root key included). */
-  startApi(extraEnv: Record<string, string> = {}): Promise<ServiceProcess> {
-    return ServiceProcess.start('key-api', { ...this.env, ...extraEnv });
+  /** Another key-api process on the same database, topics and data folder (root key included); on `port` when given. */
+  startApi(extraEnv: Record<string, string> = {}, port?: number): Promise<ServiceProcess> {
+    return ServiceProcess.start('key-api', { ...this.env, ...extraEnv }, port === undefined ? {} : { port });
   }
 
   /** Replaces the main key-api process (graceful stop) with one started with `extraEnv`. */

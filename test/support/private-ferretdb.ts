@@ -24,6 +24,19 @@ export class PrivateFerretDb extends PrivateComponent {
 
   /** SIGKILL: a crash, not a shutdown. */
   async kill(): Promise<void> {
-    await run('bash', ['-c', `kill -9 "$(cat '${join(this.dataDir, 'run', 'ferretdb.pid')}')"`]);
+    await this.signal('KILL');
+  }
+
+  /** SIGSTOP: the store hangs (connections open, nothing answered) until `resume`. */
+  async pause(): Promise<void> {
+    await this.signal('STOP');
+  }
+
+  async resume(): Promise<void> {
+    await this.signal('CONT');
+  }
+
+  private async signal(name: 'KILL' | 'STOP' | 'CONT'): Promise<void> {
+    await run('bash', ['-c', `kill -${name} "$(cat '${join(this.dataDir, 'run', 'ferretdb.pid')}')"`]);
   }
 }

@@ -48,9 +48,9 @@ export class ServiceProcess {
   static async start(
     name: 'key-api' | 'projector' | 'backup',
     env: Record<string, string>,
-    options: { clientCert?: ClientCertificate } = {},
+    options: { clientCert?: ClientCertificate; port?: number } = {},
   ): Promise<ServiceProcess> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const dataDir = env.KEYWARD_DATA ?? mkdtempSync(join(tmpdir(), `kw-${name}-`));
     const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
     const tls = name === 'key-api' && env.KEY_API_TLS !== 'off';

@@ -6,7 +6,15 @@ export interface TopicSettings {
   readonly replicationFactor: number;
 }
 
-/** Creates Keyward's topics if missing: the event log is kept forever. */
+/**
+ * In-sync replicas a write (acks=all) needs: a majority of the replicas, so that with replication
+ * factor 3 one broker may be lost without refusing a write, and an acknowledged write survives it.
+ */
+export function minInsyncReplicas(replicationFactor: number): number {
+  return Math.floor(replicationFactor / 2) + 1;
+}
+
+/** Creates Keyward's topics if missing: the event log is kept forever; replicated writes need a majority. */
 export async function ensureTopics(kafka: Kafka, settings: TopicSettings): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -25,7 +33,12 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings): Promi
     if (wanted.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: wanted.map((t) => ({ ...t, numPartitions: settings.partitions, replicationFactor: settings.replicationFactor })),
+        topics: wanted.map((t) => ({
+          topic: t.topic,
+          numPartitions: settings.partitions,
+          replicationFactor: settings.replicationFactor,
+          configEntries: [...t.configEntries, { name: 'min.insync.replicas', value: String(minInsyncReplicas(settings.replicationFactor)) }],
+        })),
       });
     }
   } finally {

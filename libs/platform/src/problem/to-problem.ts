@@ -20,7 +20,7 @@ const TITLES: Readonly<Record<number, [slug: string, title: string]>> = {
 
 /** Driver errors that mean "the database or broker is away", not "the request was wrong". */
 const UNAVAILABLE =
-  /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded)$/;
+  /^(MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|MongoPoolClearedError|PoolClearedOnNetworkError|MongoWaitQueueTimeoutError|MongoOperationTimeoutError|KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded)$/;
 
 /** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
 interface FastifyLikeError {

@@ -5,25 +5,34 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedPrincipal } from '@keyward/auth';
 import type { KeywardConfig } from '@keyward/config';
 import type { Role } from '@keyward/domain';
-import { KEYWARD_CONFIG, ProblemError, setRequestIdentity } from '@keyward/platform';
+import { KEYWARD_CONFIG, ProblemError, setRequestIdentity, toProblem } from '@keyward/platform';
 import { sealedError } from '@keyward/keys';
 import { AbuseLimits } from './abuse-limits';
 import { identityProviderUnavailable, invalidToken, unauthenticated } from './auth-problems';
 import { sessionCookieOf } from './session-cookie';
 
-/** passport `api-key`: any refusal is a 401 that does not say why, unless the strategy threw a problem. */
+/**
+ * A lookup that failed is not a refusal: the store away (a credential read during an outage, seen
+ * in the high-availability drill) answers 503 with Retry-After, not "the API key is not valid".
+ */
+function rethrowUnavailable(err: unknown): void {
+  if (err instanceof ProblemError) throw err;
+  if (err !== null && err !== undefined && toProblem(err).problem.status === 503) throw toProblem(err).problem;
+}
+
+/** passport `api-key`: any refusal is a 401 that does not say why, unless the strategy threw a problem or the store is away. */
 class ApiKeyPassportGuard extends AuthGuard('api-key') {
   override handleRequest<T>(err: unknown, user: T | false): T {
-    if (err instanceof ProblemError) throw err;
+    rethrowUnavailable(err);
     if (err || !user) throw invalidToken('the API key is not valid');
     return user;
   }
 }
 
-/** passport `console-session`: the strategy's own problems (401, 403 csrf-refused) pass through. */
+/** passport `console-session`: the strategy's own problems (401, 403 csrf-refused) pass through, and the store being away. */
 class SessionPassportGuard extends AuthGuard('console-session') {
   override handleRequest<T>(err: unknown, user: T | false): T {
-    if (err instanceof ProblemError) throw err;
+    rethrowUnavailable(err);
     if (err || !user) throw invalidToken('the console session is not valid: sign in again');
     return user;
   }
