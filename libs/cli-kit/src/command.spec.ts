@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { defineGroup, defineVerb, runProgram, type CliIo } from './command';
+import { defineGroup, defineVerb, lazyCommand, runProgram, type CliIo } from './command';
 import { UsageError } from './errors';
 import { ExitCode } from './exit-codes';
 
@@ -124,5 +124,28 @@ describe('the command line conventions', () => {
 
   it('an error ends the command with exit code 1 and one line naming the command, no help pointer', async () => {
     expect(await run(['things', 'crash'])).toEqual({ code: ExitCode.Error, stdout: '', stderr: 'kw things crash: the store is gone\n' });
+  });
+});
+
+describe('lazyCommand', () => {
+  it('lists its summary without loading, and loads its command once it runs', async () => {
+    let loads = 0;
+    const lazy = defineGroup({
+      summary: 'A lazy program',
+      commands: {
+        heavy: lazyCommand('Heavy: loads its libraries when it runs', () => {
+          loads += 1;
+          return Promise.resolve(defineVerb({ summary: 'Heavy', options: {}, run: (_parsed, inv) => inv.print('ran') }));
+        }),
+      },
+    });
+    const help = capture();
+    expect(await runProgram('lazy', lazy, ['--help'], help)).toBe(ExitCode.Ok);
+    expect(help.stdout()).toContain('Heavy: loads its libraries when it runs');
+    expect(loads).toBe(0);
+    const run = capture();
+    expect(await runProgram('lazy', lazy, ['heavy'], run)).toBe(ExitCode.Ok);
+    expect(run.stdout()).toBe('ran\n');
+    expect(loads).toBe(1);
   });
 });

@@ -127,3 +127,12 @@ export function runMain(program: string, root: Command, argv: readonly string[] 
     process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }
+
+/**
+ * A command whose code (and the libraries it brings) loads only when it runs: its summary is known
+ * up front, for the program's help. Keeps a command line that moves bytes from loading database
+ * and Kafka clients it never uses.
+ */
+export function lazyCommand(summary: string, load: () => Promise<Command>): Command {
+  return { summary, invoke: async (inv, args) => (await load()).invoke(inv, args) };
+}

@@ -1,16 +1,14 @@
 // keyward: the command line for operators, administrators and auditors. One group per command
 // (commands/), each talking to key-api, and `replay` (Kafka and MongoDB directly); `backup` runs the
 // backup service's own command line.
-import { defineGroup, type Command } from '@keyward/cli-kit';
+import { defineGroup, lazyCommand, type Command } from '@keyward/cli-kit';
 import { approvals } from './commands/approvals';
-import { audit } from './commands/audit';
 import { dataKey, decrypt, encrypt, mac, rewrap, verifyMac } from './commands/data-plane';
 import { enroll } from './commands/enroll';
 import { grants } from './commands/grants';
 import { keys } from './commands/keys';
 import { principals } from './commands/principals';
-import { replay } from './commands/replay';
-import { root } from './commands/root';
+import { AUDIT_SUMMARY, REPLAY_SUMMARY, ROOT_SUMMARY } from './commands/summaries';
 import { tenants } from './commands/tenants';
 import { forwarded } from './doors';
 
@@ -21,9 +19,10 @@ const commands: Readonly<Record<string, Command>> = {
   grants,
   enroll,
   approvals,
-  audit,
-  replay,
-  root,
+  // Loaded when they run: they bring the event log's, Kafka's, MongoDB's and the key hierarchy's code.
+  audit: lazyCommand(AUDIT_SUMMARY, async () => (await import('./commands/audit')).audit),
+  replay: lazyCommand(REPLAY_SUMMARY, async () => (await import('./commands/replay')).replay),
+  root: lazyCommand(ROOT_SUMMARY, async () => (await import('./commands/root')).root),
   encrypt,
   decrypt,
   'data-key': dataKey,

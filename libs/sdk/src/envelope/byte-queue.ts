@@ -46,6 +46,27 @@ export class ByteQueue {
     return out;
   }
 
+  /** Removes the first n bytes (n ≤ length) and answers them as the pieces they were queued in, without copying. */
+  takePieces(n: number): Buffer[] {
+    if (n > this.size) throw new RangeError('not enough bytes queued');
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const piece = this.pieces[0] as Buffer;
+      if (piece.length <= left) {
+        this.pieces.shift();
+        out.push(piece);
+        left -= piece.length;
+      } else {
+        out.push(piece.subarray(0, left));
+        this.pieces[0] = piece.subarray(left);
+        left = 0;
+      }
+    }
+    this.size -= n;
+    return out;
+  }
+
   /** Removes and answers everything. */
   takeAll(): Buffer {
     return this.take(this.size);

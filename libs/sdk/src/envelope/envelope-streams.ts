@@ -88,10 +88,14 @@ export class EnvelopeSealer extends Transform {
     cipher.setAAD(frameAad(this.fixedDigest, this.aadDigest, this.index, final));
     const body = cipher.update(plaintext);
     cipher.final();
-    const prefix = Buffer.alloc(FRAME_PREFIX_BYTES);
+    const prefix = Buffer.allocUnsafe(FRAME_PREFIX_BYTES);
     prefix.writeUInt8(final ? FINAL_FLAG : 0, 0);
     prefix.writeUInt32BE(body.length + TAG_BYTES, 1);
-    this.push(Buffer.concat([prefix, body, cipher.getAuthTag()]));
+    // Three pieces, not one concatenated frame: a copy of every frame would double the garbage
+    // buffers that wait for the next GC (what bounds keyward encrypt's memory is how much of it piles up).
+    this.push(prefix);
+    this.push(body);
+    this.push(cipher.getAuthTag());
     this.index += 1;
     this.plaintextBytes += plaintext.length;
   }
@@ -170,16 +174,19 @@ export class EnvelopeOpener extends Transform {
         throw new EnvelopeError('tampered', `frame ${this.index} has an impossible prefix (flags ${flags}, length ${length})`);
       if (this.queue.length < FRAME_PREFIX_BYTES + length) return;
       this.queue.take(FRAME_PREFIX_BYTES);
-      const sealed = this.queue.take(length);
+      // The frame's ciphertext as the pieces it arrived in (a frame spans reads): deciphered piece
+      // by piece rather than copied into one buffer first, and released only once its tag verified.
+      const sealed = this.queue.takePieces(length - TAG_BYTES);
+      const tag = this.queue.take(TAG_BYTES);
       const final = (flags & FINAL_FLAG) !== 0;
       const decipher = createDecipheriv('aes-256-gcm', keys.encryption, frameIv(this.index));
       decipher.setAAD(frameAad(this.fixedDigest, this.aadDigest, this.index, final));
-      decipher.setAuthTag(sealed.subarray(length - TAG_BYTES));
-      const plaintext = decipher.update(sealed.subarray(0, length - TAG_BYTES));
+      decipher.setAuthTag(tag);
+      const plaintext = sealed.map((piece) => decipher.update(piece));
       try {
         decipher.final();
       } catch {
-        plaintext.fill(0);
+        for (const piece of plaintext) piece.fill(0);
         throw new EnvelopeError(
           'tampered',
           `frame ${this.index} failed authentication (altered, reordered, from another message, or the AAD differs)`,
@@ -187,7 +194,7 @@ export class EnvelopeOpener extends Transform {
       }
       this.index += 1;
       if (final) this.finalSeen = true;
-      if (plaintext.length > 0) this.push(plaintext);
+      for (const piece of plaintext) if (piece.length > 0) this.push(piece);
     }
     if (this.finalSeen && this.queue.length > 0) throw new EnvelopeError('tampered', `${this.queue.length} byte(s) follow the final frame`);
   }

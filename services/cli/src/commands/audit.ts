@@ -11,8 +11,7 @@ import { anonymous, type Target } from '../api/connection';
 import { show, table, type Column } from '../output';
 import { recordCounter } from './audit-records';
 import { keyColumns, type Actor } from './shared';
-
-export const summary = 'Compliance: events, verify, state at an instant, export (JSON Lines, CSV, HTML), checkpoints, usage';
+import { AUDIT_SUMMARY } from './summaries';
 
 const tenantOption = {
   tenant: { type: 'string', value: 'TENANT', description: 'provider-admins: the tenant to audit (default: the provider log)' },
@@ -178,7 +177,7 @@ interface UsageRecord {
 }
 
 export const audit = defineGroup({
-  summary,
+  summary: AUDIT_SUMMARY,
   commands: {
     events: listVerb({
       summary: 'Events of the commit log, in order, one per line (filters combine)',

@@ -16,6 +16,7 @@ import {
   ViewCollections,
 } from '@keyward/event-log';
 import { fixIdleRequestQueue } from '@keyward/platform';
+import { REPLAY_SUMMARY } from './summaries';
 
 const OPTIONS = {
   into: { type: 'string', value: 'DB', description: 'scratch database (default <MONGODB_DB>_replay_<time>); must not be the live one' },
@@ -68,7 +69,7 @@ function settings(values: Values, env: NodeJS.ProcessEnv): KeywardConfig {
 const round = (n: number): number => Math.round(n * 1000) / 1000;
 
 export const replay = defineVerb({
-  summary: 'Re-run every event of the log through the projections into a scratch database; compare with the live views',
+  summary: REPLAY_SUMMARY,
   details: DETAILS,
   options: { ...OPTIONS, ...CONNECTION },
   sections: [

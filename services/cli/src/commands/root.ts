@@ -7,8 +7,7 @@ import { defineGroup, defineVerb, UsageError, wholeNumber, type Invocation } fro
 import { checkSplitOptions, decodeShare, parseRootKey, splitRootKey, type SplitRootKey } from '@keyward/crypto';
 import { call, refused } from '../api/client';
 import { anonymous, CONNECTION_OPTIONS, connection } from '../api/connection';
-
-export const summary = 'Root key: split it into Shamir shares, unseal a sealed key-api, show the seal status';
+import { ROOT_SUMMARY } from './summaries';
 
 interface SealStatus {
   readonly sealed: boolean;
@@ -217,4 +216,4 @@ const status = defineVerb({
   },
 });
 
-export const root = defineGroup({ summary, commands: { init, unseal, status } });
+export const root = defineGroup({ summary: ROOT_SUMMARY, commands: { init, unseal, status } });
