@@ -150,7 +150,12 @@ async function settle(stack, timeoutSec) {
   while (zeros < 2) {
     if ((performance.now() - started) / 1000 > timeoutSec) {
       console.log('timed out');
-      return { status: 'failed', reason: `start-up work still pending after ${timeoutSec} s`, pendingAtStart: first[0], toIndexAtStart: first[1] };
+      return {
+        status: 'failed',
+        reason: `start-up work still pending after ${timeoutSec} s`,
+        pendingAtStart: first[0],
+        toIndexAtStart: first[1],
+      };
     }
     const now = await read();
     const missing = gauges.filter((_, i) => now[i] === null).map(([service, name]) => `${service} ${name}`);

@@ -26,7 +26,9 @@ export function localEnv(components, env = process.env) {
     if (kafkaCluster(env)) {
       // The three nodes of `infra:up -- --ha` (infra/kafka/kafka.sh): every topic replicated three times.
       out.KAFKA_BROKERS = env.KAFKA_PORTS
-        ? env.KAFKA_PORTS.split(',').map((p) => `127.0.0.1:${p}`).join(',')
+        ? env.KAFKA_PORTS.split(',')
+            .map((p) => `127.0.0.1:${p}`)
+            .join(',')
         : [port, port + 2, port + 4].map((p) => `127.0.0.1:${p}`).join(',');
       out.KAFKA_REPLICATION_FACTOR = env.KAFKA_REPLICATION_FACTOR || '3';
     } else {

@@ -37,7 +37,10 @@ export async function ensureTopics(kafka: Kafka, settings: TopicSettings): Promi
           topic: t.topic,
           numPartitions: settings.partitions,
           replicationFactor: settings.replicationFactor,
-          configEntries: [...t.configEntries, { name: 'min.insync.replicas', value: String(minInsyncReplicas(settings.replicationFactor)) }],
+          configEntries: [
+            ...t.configEntries,
+            { name: 'min.insync.replicas', value: String(minInsyncReplicas(settings.replicationFactor)) },
+          ],
         })),
       });
     }
