@@ -344,8 +344,8 @@ export class ScaleFill {
   }
 
   /**
-   * Waits until the views of every fill tenant include its last commit (`GET /v1/keys?minSeq`,
-   * answered 503 while the projection is behind); resolves the seconds it took.
+   * Waits until the views of every fill tenant include its last commit (`GET /v1/tenant?minSeq`,
+   * a view read, answered 503 while the projection is behind); resolves the seconds it took.
    */
   async waitForViews(timeoutSec) {
     const started = performance.now();
@@ -353,7 +353,7 @@ export class ScaleFill {
     await this.pool(this.tenants, async (tenant) => {
       for (;;) {
         const read = await this.stack.client
-          .request('GET', `/v1/keys?limit=1&minSeq=${tenant.lastSeq}`, { key: tenant.adminKey, timeoutMs: 30_000 })
+          .request('GET', `/v1/tenant?minSeq=${tenant.lastSeq}`, { key: tenant.adminKey, timeoutMs: 30_000 })
           .catch((e) => ({ status: 0, text: e.message }));
         if (read.status === 200) return;
         if (performance.now() > deadline) {

@@ -157,7 +157,7 @@ describe('high-availability drill', () => {
     // The views catch up with the last acknowledged command.
     const last = Math.max(...load.commands.map((c) => c.seq));
     const deadline = Date.now() + 180_000;
-    while ((await balancer.send('GET', `/v1/keys?limit=1&minSeq=${last}`, adminKey).catch(() => ({ status: 0 }))).status !== 200) {
+    while ((await balancer.send('GET', `/v1/tenant?minSeq=${last}`, adminKey).catch(() => ({ status: 0 }))).status !== 200) {
       if (Date.now() > deadline) throw new Error(`views not caught up with seq ${last} in 180 s`);
       await sleep(1_000);
     }

@@ -88,7 +88,7 @@ export function entryMatches(entry: KeyIndexEntry, filter: KeyIndexFilter): bool
 }
 
 /** Whether a key view matches the filter (the final word: the index may be a step behind or ahead of the view). */
-export function viewMatches(view: KeyView, filter: KeyIndexFilter): boolean {
+export function viewMatches(view: Pick<KeyView, 'state' | 'alias' | 'labels' | 'keyType'>, filter: KeyIndexFilter): boolean {
   if (filter.state !== undefined && view.state !== filter.state) return false;
   if (filter.alias !== undefined && view.alias !== filter.alias) return false;
   if (filter.label !== undefined && view.labels[filter.label.name] !== filter.label.value) return false;

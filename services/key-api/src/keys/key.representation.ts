@@ -34,7 +34,7 @@ export function keyBody(key: KeyState | KeyView): KeyState {
   };
 }
 
-export function keySummary(key: KeyView): Omit<KeyState, 'history'> {
+export function keySummary(key: KeyState | KeyView): Omit<KeyState, 'history'> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { history, ...rest } = keyBody(key);
   return rest;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Filter } from 'mongodb';
-import type { KeyLifecycleState } from '@keyward/domain';
+import type { KeyLifecycleState, KeyState, TenantLog } from '@keyward/domain';
 import {
   CommandExecutor,
   entryMatches,
@@ -111,7 +111,32 @@ export class ViewReader {
   }
 
   /**
-   * A page of keys in keyId order: the tenant index (one `_id` read) picks the page's ids, their
+   * A page of keys in keyId order, from this process's folded log of the tenant: the same key states
+   * the projector writes as views, without a store read when the tenant is in memory (a cold tenant
+   * costs its snapshot and the commits after it: see CommandExecutor). The log is at least as fresh
+   * as the event stream says (KeyStateSource.log), and with `minSeq` it includes that commit (read
+   * your writes; 409 beyond the log's head, as for the views).
+   */
+  async keyPage(tenantId: string, filter: KeyFilter, limit: number, after: string | undefined, minSeq?: number): Promise<Page<KeyState>> {
+    let log = await this.states.log(tenantId);
+    if (minSeq !== undefined && log.seq < minSeq) {
+      await this.requireCommitted(tenantId, minSeq);
+      log = await this.executor.current(tenantId);
+    }
+    const sorted = keysInIdOrder(log);
+    const { ids, more } = pageAfter(
+      sorted,
+      (k) => k.keyId,
+      after,
+      limit,
+      (k) => viewMatches(k, filter),
+    );
+    const items = ids.flatMap((id) => log.keys.get(id) ?? []);
+    return { items, nextCursor: more ? (ids.at(-1) ?? null) : null };
+  }
+
+  /**
+   * A page of keys in keyId order from the views: the tenant index (one `_id` read) picks the page's ids, their
    * views are read by `_id` (a few in flight) and checked against the filter once more (the index
    * can be a step behind or ahead of a view being written).
    */
@@ -193,4 +218,15 @@ export class ViewReader {
     );
     return { items: views.filter((v): v is PrincipalView => v !== null), nextCursor: more ? (ids.at(-1) ?? null) : null };
   }
+}
+
+/** The log's keys sorted by keyId, computed once per log and seq (a page then costs a binary search and the page). */
+const sortedKeys = new WeakMap<TenantLog, { readonly seq: number; readonly keys: readonly KeyState[] }>();
+
+function keysInIdOrder(log: TenantLog): readonly KeyState[] {
+  const cached = sortedKeys.get(log);
+  if (cached !== undefined && cached.seq === log.seq) return cached.keys;
+  const keys = [...log.keys.values()].sort((a, b) => (a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0));
+  sortedKeys.set(log, { seq: log.seq, keys });
+  return keys;
 }
