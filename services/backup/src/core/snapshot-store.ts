@@ -24,7 +24,12 @@ export interface SnapshotListing {
   readonly problem: string | null;
   readonly tenants: number | null;
   readonly records: Readonly<Record<string, number>>;
-  readonly parts: Readonly<Record<BackupPart, { readonly destination: string; readonly bytes: number | null; readonly present: boolean }>>;
+  readonly parts: Readonly<
+    Record<
+      BackupPart,
+      { readonly destination: string; readonly bytes: number | null; readonly sha256: string | null; readonly present: boolean }
+    >
+  >;
 }
 
 /** Both destinations of a deployment: listing, manifests and retention. */
@@ -110,8 +115,18 @@ export class SnapshotStore {
         tenants: manifest ? Object.keys(manifest.positions).length : null,
         records: manifest ? { ...manifest.parts.kek.records, ...manifest.parts.dek.records } : {},
         parts: {
-          kek: { destination: this.kek.description, bytes: manifest?.parts.kek.bytes ?? null, present: present.kek },
-          dek: { destination: this.dek.description, bytes: manifest?.parts.dek.bytes ?? null, present: present.dek },
+          kek: {
+            destination: this.kek.description,
+            bytes: manifest?.parts.kek.bytes ?? null,
+            sha256: manifest?.parts.kek.sha256 ?? null,
+            present: present.kek,
+          },
+          dek: {
+            destination: this.dek.description,
+            bytes: manifest?.parts.dek.bytes ?? null,
+            sha256: manifest?.parts.dek.sha256 ?? null,
+            present: present.dek,
+          },
         },
       });
     }

@@ -32,7 +32,10 @@ export interface BackupResult {
   readonly seconds: number;
   readonly tenants: number;
   readonly parts: Readonly<
-    Record<BackupPart, { readonly destination: string; readonly bytes: number; readonly records: Record<string, number> }>
+    Record<
+      BackupPart,
+      { readonly destination: string; readonly bytes: number; readonly sha256: string; readonly records: Record<string, number> }
+    >
   >;
   /** Older snapshots deleted by retention afterwards. */
   readonly pruned: readonly string[];
@@ -118,8 +121,8 @@ export class SnapshotTaker {
       seconds: (performance.now() - started) / 1000,
       tenants: Object.keys(positions).length,
       parts: {
-        kek: { destination: this.store.kek.description, bytes: kek.bytes, records: kek.records },
-        dek: { destination: this.store.dek.description, bytes: dek.bytes, records: dek.records },
+        kek: { destination: this.store.kek.description, bytes: kek.bytes, sha256: kek.sha256, records: kek.records },
+        dek: { destination: this.store.dek.description, bytes: dek.bytes, sha256: dek.sha256, records: dek.records },
       },
       pruned,
     };
