@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { directoryBackups, tamperKekPart } from './support/backup-destinations';
 import { KeywardStack } from '../support/keyward-stack';
 import type { HttpAnswer, ServiceProcess } from '../support/service-process';
 
@@ -33,15 +33,7 @@ const problemType = (answer: HttpAnswer): string => answer.json<{ type: string }
  */
 describe('backups through key-api: runs, sizes, verification (real Kafka, FerretDB, backup service)', () => {
   const stack = new KeywardStack();
-  const work = mkdtempSync(join(tmpdir(), 'kw-backup-status-'));
-  const kekDir = join(work, 'kek');
-  const backupEnv = {
-    BACKUP_KEK_DEST: kekDir,
-    BACKUP_DEK_DEST: join(work, 'dek'),
-    BACKUP_KEK_KEY_FILE: join(work, 'kek.key'),
-    BACKUP_DEK_KEY_FILE: join(work, 'dek.key'),
-    BACKUP_RETAIN: '5',
-  };
+  const { env: backupEnv, kekDir } = directoryBackups('kw-backup-status-');
   let backup: ServiceProcess;
   let tenant: { tenantId: string; adminKey: string };
   let others: Record<'tenant-admin' | 'key-user' | 'auditor', string>;
@@ -63,8 +55,6 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
   };
 
   beforeAll(async () => {
-    writeFileSync(backupEnv.BACKUP_KEK_KEY_FILE, randomBytes(32), { mode: 0o600 });
-    writeFileSync(backupEnv.BACKUP_DEK_KEY_FILE, randomBytes(32), { mode: 0o600 });
     await stack.start();
     backup = await stack.startBackup(backupEnv);
     tenant = await stack.onboard();
@@ -101,7 +91,6 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
     expect([parts.kek.bytes, parts.dek.bytes]).toEqual([written.parts.kek.bytes, written.parts.dek.bytes]);
     expect(parts.kek.destination).toBe(kekDir);
     // The SHA-256 of the encrypted file on disk, as the signed manifest recorded it.
-    const { createHash } = await import('node:crypto');
     expect(parts.kek.sha256).toBe(
       createHash('sha256')
         .update(readFileSync(join(kekDir, snapshotId, 'kek.kwb')))
@@ -158,10 +147,7 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
   });
 
   it('a tampered part fails verification, with the reason and the place', async () => {
-    const file = join(kekDir, snapshotId, 'kek.kwb');
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1]! ^= 0x01;
-    writeFileSync(file, bytes);
+    tamperKekPart(kekDir, snapshotId);
     const done = await verifyNow(snapshotId);
     expect(done).toMatchObject({ status: 'failed', code: 'tampered', parts: null });
     expect(done.detail).toContain('kek.kwb');

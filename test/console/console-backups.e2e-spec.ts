@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { launchBrowser, screenshot, seriousViolations, signedIn, textOf, waitForText } from '../support/browser';
+import { directoryBackups, tamperKekPart } from '../backup/support/backup-destinations';
 import { KeywardStack } from '../support/keyward-stack';
 import type { ServiceProcess } from '../support/service-process';
 
@@ -16,15 +13,7 @@ jest.setTimeout(300_000);
  */
 describe('the console Backups page (provider-admin) in headless Chromium, with a real backup service', () => {
   const stack = new KeywardStack();
-  const work = mkdtempSync(join(tmpdir(), 'kw-console-backups-'));
-  const kekDir = join(work, 'kek');
-  const backupEnv = {
-    BACKUP_KEK_DEST: kekDir,
-    BACKUP_DEK_DEST: join(work, 'dek'),
-    BACKUP_KEK_KEY_FILE: join(work, 'kek.key'),
-    BACKUP_DEK_KEY_FILE: join(work, 'dek.key'),
-    BACKUP_RETAIN: '5',
-  };
+  const { env: backupEnv, kekDir } = directoryBackups('kw-console-backups-');
   let backup: ServiceProcess;
   let browser: Browser;
   let base: string;
@@ -47,8 +36,6 @@ describe('the console Backups page (provider-admin) in headless Chromium, with a
   };
 
   beforeAll(async () => {
-    writeFileSync(backupEnv.BACKUP_KEK_KEY_FILE, randomBytes(32), { mode: 0o600 });
-    writeFileSync(backupEnv.BACKUP_DEK_KEY_FILE, randomBytes(32), { mode: 0o600 });
     await stack.start();
     backup = await stack.startBackup(backupEnv);
     base = stack.api.baseUrl;
@@ -92,10 +79,7 @@ describe('the console Backups page (provider-admin) in headless Chromium, with a
   });
 
   it('a tampered part: Verify shows it failed, with the reason and the file', async () => {
-    const file = join(kekDir, snapshotId, 'kek.kwb');
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1]! ^= 0x01;
-    writeFileSync(file, bytes);
+    tamperKekPart(kekDir, snapshotId);
 
     await page.click(`button[data-verify="${snapshotId}"]`);
     await waitForText(page, '#backup-notices', 'failed verification (tampered)', 60_000);

@@ -68,7 +68,10 @@ describe('backup reports', () => {
       problem: null,
       tenants: 2,
       records: { root: 1, kek: 2, material: 7, credential: 3 },
-      parts: { kek: { destination: '/a', bytes: 900, sha256: 'c'.repeat(64) }, dek: { destination: '/b', bytes: 4096 } },
+      parts: {
+        kek: { destination: '/a', bytes: 900, sha256: 'c'.repeat(64), present: true },
+        dek: { destination: '/b', bytes: 4096, sha256: null, present: true },
+      },
     });
     expect(complete.outcome).toBe('success');
     expect(complete.parts).toEqual({
@@ -83,7 +86,10 @@ describe('backup reports', () => {
       problem: 'the DEK part of snapshot bk-20261201T000000000Z-00000000 is missing',
       tenants: null,
       records: {},
-      parts: { kek: { destination: '/a', bytes: null }, dek: { destination: '/b', bytes: null } },
+      parts: {
+        kek: { destination: '/a', bytes: null, sha256: null, present: true },
+        dek: { destination: '/b', bytes: null, sha256: null, present: false },
+      },
     });
     expect(incomplete).toMatchObject({
       outcome: 'incomplete',

@@ -49,18 +49,23 @@ export interface WrittenSnapshot {
   >;
 }
 
-/** A snapshot found in the destinations (the backup service's listing at start). */
+/** A snapshot as the backup service lists it from its destinations (`GET /v1/backups` on its listener, and at start). */
 export interface FoundSnapshot {
   readonly snapshotId: string;
   readonly createdAt: string | null;
   readonly trigger: string | null;
+  /** Both parts and both manifests are there, the signatures verify and the manifests agree. */
   readonly complete: boolean;
+  /** Why not complete (missing part, bad signature, mismatched manifests). */
   readonly problem: string | null;
   readonly tenants: number | null;
-  readonly parts: Readonly<
-    Record<BackupPart, { readonly destination: string; readonly bytes: number | null; readonly sha256?: string | null }>
-  >;
   readonly records: Readonly<Record<string, number>>;
+  readonly parts: Readonly<
+    Record<
+      BackupPart,
+      { readonly destination: string; readonly bytes: number | null; readonly sha256: string | null; readonly present: boolean }
+    >
+  >;
 }
 
 /** A destination's description without any user:password an endpoint URL might carry. */
@@ -118,7 +123,7 @@ export function foundReport(found: FoundSnapshot, now: Date = new Date()): Backu
   const part = (p: FoundSnapshot['parts'][BackupPart], kek: boolean): PartFacts => ({
     destination: publicDestination(p.destination),
     bytes: p.bytes,
-    sha256: p.sha256 ?? null,
+    sha256: p.sha256,
     records: records(kek),
   });
   return {

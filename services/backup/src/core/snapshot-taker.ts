@@ -18,6 +18,7 @@ import {
   type PartSummary,
   type SnapshotManifest,
 } from '@keyward/crypto';
+import type { WrittenSnapshot } from '@keyward/backup-records';
 import { CommitStore } from '@keyward/event-log';
 import { refuseRootKcv, type BackupKeys } from './backup-keys';
 import { silentProgress, type Progress } from './progress';
@@ -25,18 +26,8 @@ import type { SnapshotStore } from './snapshot-store';
 
 export type BackupTrigger = SnapshotManifest['trigger'];
 
-/** What a backup produced. */
-export interface BackupResult {
-  readonly snapshotId: string;
-  readonly createdAt: string;
-  readonly seconds: number;
-  readonly tenants: number;
-  readonly parts: Readonly<
-    Record<
-      BackupPart,
-      { readonly destination: string; readonly bytes: number; readonly sha256: string; readonly records: Record<string, number> }
-    >
-  >;
+/** What a backup produced: the snapshot as the store records it, and what retention deleted. */
+export interface BackupResult extends Omit<WrittenSnapshot, 'trigger'> {
   /** Older snapshots deleted by retention afterwards. */
   readonly pruned: readonly string[];
 }
