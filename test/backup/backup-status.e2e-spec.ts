@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { directoryBackups, tamperKekPart } from './support/backup-destinations';
 import { KeywardStack } from '../support/keyward-stack';
@@ -153,6 +153,28 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
     expect(done.detail).toContain('kek.kwb');
     const detail = (await asProvider('GET', `/v1/sys/backups/${snapshotId}`)).json<{ verifications: Verification[] }>();
     expect(detail.verifications.map((v) => v.status)).toEqual(['failed', 'verified']);
+  });
+
+  it('a failed backup is listed as a failed run with its problem; the last success stays the snapshot before', async () => {
+    // The DEK destination becomes a file: the next backup cannot write its part there.
+    const dekDir = backupEnv.BACKUP_DEK_DEST;
+    renameSync(dekDir, `${dekDir}.away`);
+    writeFileSync(dekDir, 'not a directory');
+    try {
+      const failed = await backup.request('POST', '/v1/backups', { headers: { authorization: `Bearer ${stack.providerKey}` } });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      rmSync(dekDir);
+      renameSync(`${dekDir}.away`, dekDir);
+    }
+    const body = (await asProvider('GET', '/v1/sys/backups')).json<{ lastSuccess: Run; items: (Run & { problem: string | null })[] }>();
+    expect(body.lastSuccess.snapshotId).toBe(snapshotId);
+    expect(body.items.map((r) => [r.outcome, r.snapshotId])).toEqual([
+      ['failed', null],
+      ['success', snapshotId],
+    ]);
+    expect(body.items[0]!.runId).toMatch(/^failed-/);
+    expect(body.items[0]!.problem).toContain('DEK');
   });
 
   it('a snapshot the store does not know (taken before, or by the CLI) is recorded when the backup service starts', async () => {
