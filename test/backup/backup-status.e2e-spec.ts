@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { backupCli } from './support/backup-cli';
 import { directoryBackups, tamperKekPart } from './support/backup-destinations';
 import { KeywardStack } from '../support/keyward-stack';
 import type { HttpAnswer, ServiceProcess } from '../support/service-process';
@@ -177,7 +178,7 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
     expect(body.items[0]!.problem).toContain('DEK');
   });
 
-  it('a snapshot the store does not know (taken before, or by the CLI) is recorded when the backup service starts', async () => {
+  it('a snapshot the store does not know (taken before these records existed, or its record lost) is recorded when the backup service starts', async () => {
     await stack.db.collection('backup_reports').deleteMany({});
     expect((await asProvider('GET', '/v1/sys/backups')).json()).toEqual({ lastSuccess: null, items: [] });
     await backup.stop();
@@ -187,5 +188,13 @@ describe('backups through key-api: runs, sizes, verification (real Kafka, Ferret
     // Its manifests still verify (the tampered chunk is in the part, not the manifest): listed as written.
     expect(run).toMatchObject({ snapshotId, outcome: 'success', trigger: 'api' });
     expect(run.parts.kek.bytes).toBe(written.parts.kek.bytes);
+  });
+
+  it('a backup taken by the CLI (keyward-backup backup now) is listed at once', async () => {
+    const taken = await backupCli(['backup', 'now', '--json'], { ...stack.env, ...backupEnv });
+    expect(taken.code).toBe(0);
+    const cliSnapshot = taken.json<{ snapshotId: string }>().snapshotId;
+    const body = (await asProvider('GET', '/v1/sys/backups')).json<{ lastSuccess: Run }>();
+    expect(body.lastSuccess).toMatchObject({ snapshotId: cliSnapshot, trigger: 'cli', outcome: 'success' });
   });
 });

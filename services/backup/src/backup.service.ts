@@ -96,11 +96,13 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
         const newest = listings.find((l) => l.complete && l.createdAt !== null);
         if (newest?.createdAt) this.lastSuccess.set(Date.parse(newest.createdAt) / 1000);
         // Snapshots taken before (or by another instance, or the CLI) become readable by key-api; deleted ones go.
-        await this.records.ensureIndexes();
-        await this.records.reconcile(
-          listings.map((l) => foundReport(l)),
-          listedAt,
-        );
+        await this.record(async () => {
+          await this.records.ensureIndexes();
+          await this.records.reconcile(
+            listings.map((l) => foundReport(l)),
+            listedAt,
+          );
+        });
       },
       (err: unknown) => this.logger.warn(`cannot list the existing snapshots yet: ${err instanceof Error ? err.message : String(err)}`),
     );
