@@ -5,6 +5,7 @@ import { ConfigModule, ConnectionsModule, HealthModule, LoggingModule, MetricsMo
 import { BackupService } from './backup.service';
 import { BackupsController } from './http/backups.controller';
 import { ProviderAdminGuard } from './http/provider-admin.guard';
+import { VerificationWorker } from './verification.worker';
 
 export const BACKUP = 'backup';
 
@@ -21,7 +22,7 @@ export class BackupModule {
         HealthModule,
       ],
       controllers: [BackupsController],
-      providers: [BackupService, { provide: APP_GUARD, useClass: ProviderAdminGuard }],
+      providers: [BackupService, VerificationWorker, { provide: APP_GUARD, useClass: ProviderAdminGuard }],
     };
   }
 }

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Cron } from 'croner';
+import { randomBytes } from 'node:crypto';
 import { MongoServerError } from 'mongodb';
 import { Counter, Gauge } from 'prom-client';
 import type { KeywardConfig } from '@keyward/config';
+import { BackupRecords, failedReport, foundReport, writtenReport } from '@keyward/backup-records';
 import { BackupError } from '@keyward/crypto';
 import { KEYWARD_CONFIG, MetricsRegistry, MongoConnection, ProblemError } from '@keyward/platform';
 import { configuredRootKey, loadBackupKeys, zeroKeys, type BackupKeys } from './core/backup-keys';
@@ -33,12 +35,15 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
   private readonly lastDuration: Gauge;
   private readonly lastSize: Gauge<'part'>;
   private readonly runs: Counter<'trigger' | 'outcome'>;
+  /** Each run, recorded in the store for key-api's provider-admin route (GET /v1/sys/backups). */
+  readonly records: BackupRecords;
 
   constructor(
     @Inject(KEYWARD_CONFIG) private readonly config: KeywardConfig,
     private readonly mongo: MongoConnection,
     metrics: MetricsRegistry,
   ) {
+    this.records = new BackupRecords(mongo.db);
     const registers = [metrics.registry];
     this.lastSuccess = new Gauge({
       name: 'keyward_backup_last_success_timestamp_seconds',
@@ -85,10 +90,19 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
 
   onApplicationBootstrap(): void {
     if (this.store === null) return;
+    const listedAt = new Date();
     void this.store.list(this.keys).then(
-      (listings) => {
+      async (listings) => {
         const newest = listings.find((l) => l.complete && l.createdAt !== null);
         if (newest?.createdAt) this.lastSuccess.set(Date.parse(newest.createdAt) / 1000);
+        // Snapshots taken before (or by another instance, or the CLI) become readable by key-api; deleted ones go.
+        await this.record(async () => {
+          await this.records.ensureIndexes();
+          await this.records.reconcile(
+            listings.map((l) => foundReport(l)),
+            listedAt,
+          );
+        });
       },
       (err: unknown) => this.logger.warn(`cannot list the existing snapshots yet: ${err instanceof Error ? err.message : String(err)}`),
     );
@@ -119,6 +133,7 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
       throw new ProblemError(409, 'backup-in-progress', 'Backup in progress', 'a backup is already running; try again when it ends');
     const taker = new SnapshotTaker(this.mongo.db, store, keys, this.config.backup.retain);
     this.running = taker.take(trigger);
+    const started = new Date();
     try {
       const result = await this.running;
       this.runs.inc({ trigger, outcome: 'success' });
@@ -132,10 +147,14 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
           `${result.parts.kek.bytes + result.parts.dek.bytes} bytes in ${result.seconds.toFixed(2)} s` +
           (result.pruned.length > 0 ? `; retention deleted ${result.pruned.join(', ')}` : ''),
       );
+      await this.record(() => this.records.record(writtenReport({ ...result, trigger })));
+      await this.record(() => this.records.forget(result.pruned));
       return result;
     } catch (err: unknown) {
       this.runs.inc({ trigger, outcome: 'failure' });
-      this.logger.error(`backup (${trigger}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.error(`backup (${trigger}) failed: ${message}`);
+      await this.record(() => this.records.record(failedReport(trigger, message, started, randomBytes(4).toString('hex'))));
       throw backupProblem(err);
     } finally {
       this.running = null;
@@ -145,6 +164,18 @@ export class BackupService implements OnModuleInit, OnApplicationBootstrap, OnMo
   async list(): Promise<SnapshotListing[]> {
     const { store, keys } = this.ready();
     return store.list(keys);
+  }
+
+  /** A record that cannot be written is logged; the backup itself stands (or failed) regardless. */
+  private async record(write: () => Promise<void>): Promise<void> {
+    await write().catch((err: unknown) =>
+      this.logger.warn(`cannot record the backup run in the store: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  /** The destinations and keys, for the verification worker; null when backups are off. */
+  get verifier(): { store: SnapshotStore; keys: BackupKeys } | null {
+    return this.store === null || this.keys === null ? null : { store: this.store, keys: this.keys };
   }
 
   private ready(): { store: SnapshotStore; keys: BackupKeys } {

@@ -3,7 +3,16 @@ import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { PassportModule } from '@nestjs/passport';
 import type { KeywardConfig } from '@keyward/config';
-import { ConfigModule, ConnectionsModule, HealthModule, KEYWARD_CONFIG, LoggingModule, MetricsModule } from '@keyward/platform';
+import { BackupRecords } from '@keyward/backup-records';
+import {
+  ConfigModule,
+  ConnectionsModule,
+  HealthModule,
+  KEYWARD_CONFIG,
+  LoggingModule,
+  MetricsModule,
+  MongoConnection,
+} from '@keyward/platform';
 import { EventLogModule } from './platform/event-log.module';
 import { ViewReader } from './platform/view-reader';
 import { AbuseLimits } from './auth/abuse-limits';
@@ -40,6 +49,7 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { DecideApprovalHandler } from './approvals/decide-approval.handler';
 import { AuditModule } from './audit/audit.module';
 import { SysController } from './sys/sys.controller';
+import { BackupsController } from './sys/backups.controller';
 import { ConsoleSessionStrategy } from './auth/console-session.strategy';
 import { SessionController } from './session/session.controller';
 
@@ -69,6 +79,7 @@ export class KeyApiModule {
         KeysController,
         PublicKeyController,
         SysController,
+        BackupsController,
         ApprovalsController,
         EnrollmentController,
         SessionController,
@@ -104,6 +115,7 @@ export class KeyApiModule {
         LifecycleScheduler,
         EnrollmentService,
         CredentialIntegrity,
+        { provide: BackupRecords, inject: [MongoConnection], useFactory: (m: MongoConnection) => new BackupRecords(m.db) },
       ],
     };
   }

@@ -3016,6 +3016,394 @@ export interface paths {
       };
     };
   };
+  "/v1/sys/backups": {
+    /** Backup runs, newest first, with the last success, sizes, digests and the last verification of each snapshot */
+    get: {
+      parameters: {
+        path: never;
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          /** The newest snapshot written completely */
+          lastSuccess: {
+            /** The snapshot id, or failed-<time>-<random> for a backup that wrote no snapshot */
+            runId: string;
+            snapshotId: string | null;
+            /** When the snapshot was taken (or the failed backup began) */
+            at: string;
+            /** schedule, api or cli */
+            trigger: string | null;
+            outcome: "success" | "failed" | "incomplete";
+            seconds: number | null;
+            tenants: number | null;
+            parts: {
+              kek: {
+                /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+                destination: string;
+                /** Size of the encrypted file */
+                bytes: number | null;
+                /** SHA-256 of the encrypted file, as its signed manifest records it */
+                sha256: string | null;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+              dek: {
+                /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+                destination: string;
+                /** Size of the encrypted file */
+                bytes: number | null;
+                /** SHA-256 of the encrypted file, as its signed manifest records it */
+                sha256: string | null;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+            } | null;
+            problem: string | null;
+            /** A verification of one snapshot: both manifests verify under their backup keys and describe one snapshot, both parts exist, every chunk authenticates up to the final one, and sizes, digests and record counts match the manifest */
+            lastVerification: {
+              verificationId: string;
+              snapshotId: string;
+              /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+              status: "pending" | "running" | "verified" | "failed";
+              requestedAt: string;
+              /** The principal that asked */
+              requestedBy: string;
+              finishedAt: string | null;
+              seconds: number | null;
+              /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+              code: string | null;
+              /** What failed and where (never key material) */
+              detail: string | null;
+              /** What the verification read, once verified */
+              parts: {
+                kek: {
+                  bytes: number;
+                  sha256: string;
+                  /** Records by kind (root, kek, material, credential) */
+                  records: {
+                    [key: string]: number;
+                  };
+                };
+                dek: {
+                  bytes: number;
+                  sha256: string;
+                  /** Records by kind (root, kek, material, credential) */
+                  records: {
+                    [key: string]: number;
+                  };
+                };
+              } | null;
+            } | null;
+          } | null;
+          /** Newest first: snapshots kept (retention deletes older ones) and failed runs */
+          items: ({
+            /** The snapshot id, or failed-<time>-<random> for a backup that wrote no snapshot */
+            runId: string;
+            snapshotId: string | null;
+            /** When the snapshot was taken (or the failed backup began) */
+            at: string;
+            /** schedule, api or cli */
+            trigger: string | null;
+            outcome: "success" | "failed" | "incomplete";
+            seconds: number | null;
+            tenants: number | null;
+            parts: {
+              kek: {
+                /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+                destination: string;
+                /** Size of the encrypted file */
+                bytes: number | null;
+                /** SHA-256 of the encrypted file, as its signed manifest records it */
+                sha256: string | null;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+              dek: {
+                /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+                destination: string;
+                /** Size of the encrypted file */
+                bytes: number | null;
+                /** SHA-256 of the encrypted file, as its signed manifest records it */
+                sha256: string | null;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+            } | null;
+            problem: string | null;
+            /** A verification of one snapshot: both manifests verify under their backup keys and describe one snapshot, both parts exist, every chunk authenticates up to the final one, and sizes, digests and record counts match the manifest */
+            lastVerification: {
+              verificationId: string;
+              snapshotId: string;
+              /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+              status: "pending" | "running" | "verified" | "failed";
+              requestedAt: string;
+              /** The principal that asked */
+              requestedBy: string;
+              finishedAt: string | null;
+              seconds: number | null;
+              /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+              code: string | null;
+              /** What failed and where (never key material) */
+              detail: string | null;
+              /** What the verification read, once verified */
+              parts: {
+                kek: {
+                  bytes: number;
+                  sha256: string;
+                  /** Records by kind (root, kek, material, credential) */
+                  records: {
+                    [key: string]: number;
+                  };
+                };
+                dek: {
+                  bytes: number;
+                  sha256: string;
+                  /** Records by kind (root, kek, material, credential) */
+                  records: {
+                    [key: string]: number;
+                  };
+                };
+              } | null;
+            } | null;
+          })[];
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/sys/backups/{snapshotId}": {
+    /** One snapshot and its verifications */
+    get: {
+      parameters: {
+        path: {
+          snapshotId: string;
+        };
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          /** The snapshot id, or failed-<time>-<random> for a backup that wrote no snapshot */
+          runId: string;
+          snapshotId: string | null;
+          /** When the snapshot was taken (or the failed backup began) */
+          at: string;
+          /** schedule, api or cli */
+          trigger: string | null;
+          outcome: "success" | "failed" | "incomplete";
+          seconds: number | null;
+          tenants: number | null;
+          parts: {
+            kek: {
+              /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+              destination: string;
+              /** Size of the encrypted file */
+              bytes: number | null;
+              /** SHA-256 of the encrypted file, as its signed manifest records it */
+              sha256: string | null;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+            dek: {
+              /** Where the part is: a directory, or s3://bucket/prefix [at endpoint] (never credentials) */
+              destination: string;
+              /** Size of the encrypted file */
+              bytes: number | null;
+              /** SHA-256 of the encrypted file, as its signed manifest records it */
+              sha256: string | null;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+          } | null;
+          problem: string | null;
+          /** A verification of one snapshot: both manifests verify under their backup keys and describe one snapshot, both parts exist, every chunk authenticates up to the final one, and sizes, digests and record counts match the manifest */
+          lastVerification: {
+            verificationId: string;
+            snapshotId: string;
+            /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+            status: "pending" | "running" | "verified" | "failed";
+            requestedAt: string;
+            /** The principal that asked */
+            requestedBy: string;
+            finishedAt: string | null;
+            seconds: number | null;
+            /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+            code: string | null;
+            /** What failed and where (never key material) */
+            detail: string | null;
+            /** What the verification read, once verified */
+            parts: {
+              kek: {
+                bytes: number;
+                sha256: string;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+              dek: {
+                bytes: number;
+                sha256: string;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+            } | null;
+          } | null;
+          /** Newest first (the last 10) */
+          verifications: ({
+            verificationId: string;
+            snapshotId: string;
+            /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+            status: "pending" | "running" | "verified" | "failed";
+            requestedAt: string;
+            /** The principal that asked */
+            requestedBy: string;
+            finishedAt: string | null;
+            seconds: number | null;
+            /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+            code: string | null;
+            /** What failed and where (never key material) */
+            detail: string | null;
+            /** What the verification read, once verified */
+            parts: {
+              kek: {
+                bytes: number;
+                sha256: string;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+              dek: {
+                bytes: number;
+                sha256: string;
+                /** Records by kind (root, kek, material, credential) */
+                records: {
+                  [key: string]: number;
+                };
+              };
+            } | null;
+          })[];
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/sys/backups/{snapshotId}/verifications": {
+    /** Ask the backup service to verify a snapshot */
+    post: {
+      parameters: {
+        path: {
+          snapshotId: string;
+        };
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "202": {
+          verificationId: string;
+          snapshotId: string;
+          /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+          status: "pending" | "running" | "verified" | "failed";
+          requestedAt: string;
+          /** The principal that asked */
+          requestedBy: string;
+          finishedAt: string | null;
+          seconds: number | null;
+          /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+          code: string | null;
+          /** What failed and where (never key material) */
+          detail: string | null;
+          /** What the verification read, once verified */
+          parts: {
+            kek: {
+              bytes: number;
+              sha256: string;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+            dek: {
+              bytes: number;
+              sha256: string;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+          } | null;
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/sys/backups/{snapshotId}/verifications/{verificationId}": {
+    /** One verification: pending, running, verified, or failed with its reason */
+    get: {
+      parameters: {
+        path: {
+          snapshotId: string;
+          verificationId: string;
+        };
+        query: never;
+      };
+      requestBody: never;
+      responses: {
+        "200": {
+          verificationId: string;
+          snapshotId: string;
+          /** pending until the backup service (which holds the backup keys) takes it; verified or failed once done */
+          status: "pending" | "running" | "verified" | "failed";
+          requestedAt: string;
+          /** The principal that asked */
+          requestedBy: string;
+          finishedAt: string | null;
+          seconds: number | null;
+          /** Why it failed: tampered, truncated, missing-part, digest-mismatch, wrong-key, mismatched-pair, … or error */
+          code: string | null;
+          /** What failed and where (never key material) */
+          detail: string | null;
+          /** What the verification read, once verified */
+          parts: {
+            kek: {
+              bytes: number;
+              sha256: string;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+            dek: {
+              bytes: number;
+              sha256: string;
+              /** Records by kind (root, kek, material, credential) */
+              records: {
+                [key: string]: number;
+              };
+            };
+          } | null;
+        };
+        default: unknown;
+      };
+    };
+  };
   "/v1/sys/seal-status": {
     /** Whether the key manager is sealed (no root key in memory) */
     get: {

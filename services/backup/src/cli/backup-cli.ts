@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { BackupRecords, writtenReport } from '@keyward/backup-records';
 import { defineGroup, defineVerb, UsageError, type Invocation, type OptionSpecs, type ValuesOf } from '@keyward/cli-kit';
 import { kafkaClientSecurity, loadConfig, type KeywardConfig } from '@keyward/config';
 import { BackupError, combineRootKeyShares, decodeShare, isSnapshotId, loadRootKey, ShareError, type RootKeyShare } from '@keyward/crypto';
@@ -194,12 +195,29 @@ async function now(config: KeywardConfig, values: Values, inv: Invocation): Prom
   let result: BackupResult;
   try {
     result = await withSession(config, ({ store, keys }) =>
-      withMongo(config, (client) => new SnapshotTaker(client.db(config.mongo.db), store, keys, config.backup.retain).take('cli', progress)),
+      withMongo(config, async (client) => {
+        const db = client.db(config.mongo.db);
+        const taken = await new SnapshotTaker(db, store, keys, config.backup.retain).take('cli', progress);
+        await recordRun(new BackupRecords(db), taken, inv);
+        return taken;
+      }),
     );
   } finally {
     progress.stop();
   }
   inv.io.out.write(values.json ? `${JSON.stringify(result)}\n` : describeBackup(result));
+}
+
+/** The snapshot becomes readable by key-api (GET /v1/sys/backups) at once; a record that cannot be written only warns. */
+async function recordRun(records: BackupRecords, taken: BackupResult, inv: Invocation): Promise<void> {
+  try {
+    await records.record(writtenReport({ ...taken, trigger: 'cli' }));
+    await records.forget(taken.pruned);
+  } catch (err: unknown) {
+    inv.io.err.write(
+      `warning: the snapshot is stored, but not recorded for key-api: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+  }
 }
 
 export function describeBackup(result: BackupResult): string {

@@ -10,22 +10,12 @@ import {
   type SignedManifest,
   type SnapshotManifest,
 } from '@keyward/crypto';
+import type { FoundSnapshot } from '@keyward/backup-records';
 import type { BackupDestination } from '../destinations/destination';
 import type { BackupKeys } from './backup-keys';
 
-/** One snapshot as the listing shows it. */
-export interface SnapshotListing {
-  readonly snapshotId: string;
-  readonly createdAt: string | null;
-  readonly trigger: string | null;
-  /** Both parts and both manifests are there, the signatures verify and the manifests agree. */
-  readonly complete: boolean;
-  /** Why not complete (missing part, bad signature, mismatched manifests). */
-  readonly problem: string | null;
-  readonly tenants: number | null;
-  readonly records: Readonly<Record<string, number>>;
-  readonly parts: Readonly<Record<BackupPart, { readonly destination: string; readonly bytes: number | null; readonly present: boolean }>>;
-}
+/** One snapshot as the listing shows it (the shape the store's records are made from). */
+export type SnapshotListing = FoundSnapshot;
 
 /** Both destinations of a deployment: listing, manifests and retention. */
 export class SnapshotStore {
@@ -110,8 +100,18 @@ export class SnapshotStore {
         tenants: manifest ? Object.keys(manifest.positions).length : null,
         records: manifest ? { ...manifest.parts.kek.records, ...manifest.parts.dek.records } : {},
         parts: {
-          kek: { destination: this.kek.description, bytes: manifest?.parts.kek.bytes ?? null, present: present.kek },
-          dek: { destination: this.dek.description, bytes: manifest?.parts.dek.bytes ?? null, present: present.dek },
+          kek: {
+            destination: this.kek.description,
+            bytes: manifest?.parts.kek.bytes ?? null,
+            sha256: manifest?.parts.kek.sha256 ?? null,
+            present: present.kek,
+          },
+          dek: {
+            destination: this.dek.description,
+            bytes: manifest?.parts.dek.bytes ?? null,
+            sha256: manifest?.parts.dek.sha256 ?? null,
+            present: present.dek,
+          },
         },
       });
     }

@@ -18,6 +18,7 @@ import {
   type PartSummary,
   type SnapshotManifest,
 } from '@keyward/crypto';
+import type { WrittenSnapshot } from '@keyward/backup-records';
 import { CommitStore } from '@keyward/event-log';
 import { refuseRootKcv, type BackupKeys } from './backup-keys';
 import { silentProgress, type Progress } from './progress';
@@ -25,15 +26,8 @@ import type { SnapshotStore } from './snapshot-store';
 
 export type BackupTrigger = SnapshotManifest['trigger'];
 
-/** What a backup produced. */
-export interface BackupResult {
-  readonly snapshotId: string;
-  readonly createdAt: string;
-  readonly seconds: number;
-  readonly tenants: number;
-  readonly parts: Readonly<
-    Record<BackupPart, { readonly destination: string; readonly bytes: number; readonly records: Record<string, number> }>
-  >;
+/** What a backup produced: the snapshot as the store records it, and what retention deleted. */
+export interface BackupResult extends Omit<WrittenSnapshot, 'trigger'> {
   /** Older snapshots deleted by retention afterwards. */
   readonly pruned: readonly string[];
 }
@@ -118,8 +112,8 @@ export class SnapshotTaker {
       seconds: (performance.now() - started) / 1000,
       tenants: Object.keys(positions).length,
       parts: {
-        kek: { destination: this.store.kek.description, bytes: kek.bytes, records: kek.records },
-        dek: { destination: this.store.dek.description, bytes: dek.bytes, records: dek.records },
+        kek: { destination: this.store.kek.description, bytes: kek.bytes, sha256: kek.sha256, records: kek.records },
+        dek: { destination: this.store.dek.description, bytes: dek.bytes, sha256: dek.sha256, records: dek.records },
       },
       pruned,
     };

@@ -2,6 +2,7 @@ import { currentSession, resume, signOut, whenSignedOut, type Session } from './
 import { byId, h, mount } from './dom.js';
 import { clearLiveListeners, startLive, stopLive } from './live.js';
 import { approvalsPage } from './pages/approvals.js';
+import { backupsPage } from './pages/backups.js';
 import { eventsPage } from './pages/events.js';
 import { grantsPage } from './pages/grants.js';
 import { keyPage } from './pages/key.js';
@@ -19,6 +20,7 @@ const SECTIONS: Record<Session['role'], readonly [string, string][]> = {
   'provider-admin': [
     ['tenants', 'Tenants'],
     ['service', 'Service'],
+    ['backups', 'Backups'],
     ['approvals', 'Approvals'],
     ['events', 'Events'],
   ],
@@ -119,6 +121,8 @@ async function show(): Promise<void> {
       return tenantsPage(target, params);
     case 'service':
       return servicePage(target);
+    case 'backups':
+      return backupsPage(target);
     case 'principals':
       return principalsPage(target, params);
     case 'grants':

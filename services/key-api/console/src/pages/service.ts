@@ -33,15 +33,7 @@ export async function servicePage(main: HTMLElement, note?: HTMLElement): Promis
     seal,
     health,
     h('h2', {}, 'Backups'),
-    h(
-      'p',
-      {},
-      'Backups are taken, listed and verified by the backup service on its own listener (',
-      h('code', {}, 'GET /v1/backups'),
-      ' on port 8445, and ',
-      h('code', {}, 'keyward-backup backup verify'),
-      '); this console reaches only key-api, so it does not show them. See docs/backup.md.',
-    ),
+    h('p', {}, 'The last successful backup, sizes and verification are on the ', h('a', { href: '#/backups' }, 'Backups'), ' page.'),
   );
   await Promise.all([sealSection(seal, main, note), healthSection(health)]);
 }

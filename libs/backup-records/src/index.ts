@@ -1,0 +1,3 @@
+export * from './backup-report';
+export * from './backup-records';
+export * from './backup-verification';
