@@ -99,10 +99,17 @@ function decodeInner(tag: number, type: AttributeValue | undefined, v: Attribute
   }
 }
 
+/**
+ * The server's record of the Key Format Type a Register gave (kmip-key-format.ts): kept with the client
+ * attributes, never answered as one.
+ */
+export const REGISTERED_FORMAT = 'Key Format Type';
+
 /** The key's stored attributes, each instance as a KMIP attribute (value tagged `valueTag`). */
 export function storedAttributes(key: KeyState, valueTag: number): KmipAttribute[] {
   const out: KmipAttribute[] = [];
   for (const [name, values] of Object.entries(key.attributes ?? {})) {
+    if (name === REGISTERED_FORMAT) continue;
     for (const value of values) out.push({ name, value: decodeValue(value, valueTag) });
   }
   return out;

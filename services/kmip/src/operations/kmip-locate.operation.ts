@@ -17,6 +17,9 @@ import {
 } from '../kmip-attributes';
 import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { uidOf, type KeyPart } from '../kmip-key-pair';
+import { USAGE_DATES, usageDateOf } from '../kmip-usage-dates';
+
+const isUsageDate = (name: string): name is (typeof USAGE_DATES)[number] => (USAGE_DATES as readonly string[]).includes(name);
 
 const DATE_ATTRIBUTES = new Set([
   'Initial Date',
@@ -26,6 +29,8 @@ const DATE_ATTRIBUTES = new Set([
   'Destroy Date',
   'Last Change Date',
   'Original Creation Date',
+  // Kept as client attributes (kmip-usage-dates.ts); BL-M-4-21 locates by a Protect Stop Date range.
+  ...USAGE_DATES,
 ]);
 
 const DESTROYED: ReadonlySet<number> = new Set([State.Destroyed, State.DestroyedCompromised]);
@@ -44,7 +49,7 @@ function dateMatcher(name: string, values: readonly KmipAttribute[]): (key: KeyS
   const low = Math.min(...seconds);
   const high = Math.max(...seconds);
   return (key) => {
-    const date = keyDates(key)[name];
+    const date = isUsageDate(name) ? usageDateOf(key, name) : keyDates(key)[name];
     return date !== undefined && second(date) >= low && second(date) <= high;
   };
 }
