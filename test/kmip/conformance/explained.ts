@@ -13,10 +13,11 @@ export const EXPLAINED: Readonly<Record<string, string>> = {
   'BL-M-6-21': `${PUBLIC_KEY_ALONE} (PKCS#1 RSA-2048 public key.)`,
   'BL-M-7-21': `${RSA_1024} (PKCS#1.)`,
   'BL-M-8-21': `${PUBLIC_KEY_ALONE} (Transparent RSA Public Key.)`,
-  'BL-M-9-21': `${RSA_1024} It is also given as a Transparent RSA Private Key, a Key Format Type Register does not read (PKCS#1, PKCS#8, EC Private Key only).`,
+  'BL-M-9-21':
+    'By design: the private key is given as a Transparent RSA Private Key, a Key Format Type Register does not read (PKCS#1, PKCS#8 and EC Private Key only: Key Format Type Not Supported), and it is RSA-1024, which Keyward refuses in any format (RSA 2048/3072/4096 only).',
   'BL-M-10-21': 'Not yet: Keyward keeps no Certificates (X.509 objects); Register refuses them (Feature Not Supported).',
   'BL-M-11-21': `${RSA_1024} (PKCS#8.)`,
   'BL-M-12-21': `${PUBLIC_KEY_ALONE} Keyward holds no DSA keys either (Transparent DSA Public Key).`,
   'BL-M-13-21':
-    'By design: a DSA private key (Transparent DSA Private Key); Keyward holds RSA, ECDSA/EC on P-256/P-384 and Ed25519 pairs, no DSA, so Register refuses it.',
+    'By design: a DSA private key given as a Transparent DSA Private Key; Keyward holds RSA, ECDSA/EC on P-256/P-384 and Ed25519 pairs, no DSA, and Register reads PKCS#1, PKCS#8 and EC Private Key only (Key Format Type Not Supported).',
 };

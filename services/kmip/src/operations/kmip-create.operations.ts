@@ -11,7 +11,7 @@ import {
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
 import { checkUsageDate } from '../kmip-usage-dates';
-import { registeredFormatAttribute } from '../kmip-key-format';
+import { opaqueDataTypeAttribute, registeredFormatAttribute } from '../kmip-key-format';
 import {
   asBool,
   asBytes,
@@ -210,6 +210,7 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
   let supplied: Buffer;
   // The format Get serves the object in when it is not the default one (kmip-key-format.ts).
   let registeredFormat: number | undefined;
+  let opaqueDataType: number | undefined;
   if (objectType === ObjectType.SymmetricKey) {
     const block = keyBlockOf(child(payload, Tag.SymmetricKey), [KeyFormatType.Raw, KeyFormatType.TransparentSymmetricKey]);
     supplied = block.material;
@@ -240,16 +241,34 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
       supplied.fill(0);
       return fail(ResultReason.InvalidField, `secret data is at most ${SECRET_IMPORT_BYTES.max} bytes`);
     }
+  } else if (objectType === ObjectType.OpaqueObject) {
+    // An Opaque Object is kept as a SECRET key whose material is its Opaque Data Value (kmip-key-format.ts).
+    const opaque = child(payload, Tag.OpaqueObject);
+    const dataType = asEnum(child(opaque, Tag.OpaqueDataType));
+    const value = asBytes(child(opaque, Tag.OpaqueDataValue));
+    if (dataType === undefined) return fail(ResultReason.MissingData, 'an Opaque Object needs an Opaque Data Type');
+    if (value === undefined || value.length === 0) return fail(ResultReason.MissingData, 'an Opaque Object needs an Opaque Data Value');
+    supplied = value;
+    opaqueDataType = dataType;
+    keyType = 'SECRET';
+    exportable = true;
+    if (supplied.length > SECRET_IMPORT_BYTES.max) {
+      supplied.fill(0);
+      return fail(ResultReason.InvalidField, `an Opaque Data Value is at most ${SECRET_IMPORT_BYTES.max} bytes`);
+    }
   } else {
-    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data and Private Keys can be registered');
+    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data, Opaque Objects and Private Keys can be registered');
   }
   const keyId = newId('key');
   const material = Buffer.from(supplied);
   supplied.fill(0);
   const materialBytes = material.length;
   const reuse = reuseOf(keyType, usages);
-  const attributes =
-    registeredFormat === undefined ? options.attributes : { ...options.attributes, ...registeredFormatAttribute(registeredFormat) };
+  const records = {
+    ...(registeredFormat === undefined ? {} : registeredFormatAttribute(registeredFormat)),
+    ...(opaqueDataType === undefined ? {} : opaqueDataTypeAttribute(opaqueDataType)),
+  };
+  const attributes = Object.keys(records).length === 0 ? options.attributes : { ...options.attributes, ...records };
   await createWithMaterial(
     deps,
     call,

@@ -18,9 +18,9 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
-import { algorithmOf, lengthOf, objectTypeOf } from '../kmip-attributes';
+import { algorithmOf, lengthOf, objectTypeOfKey } from '../kmip-attributes';
 import { objectOf } from '../kmip-key-pair';
-import { registeredFormatOf } from '../kmip-key-format';
+import { opaqueDataTypeOf, registeredFormatOf } from '../kmip-key-format';
 import { getPublicKey } from './kmip-public-key.operation';
 import {
   actorOf,
@@ -211,6 +211,10 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
     const asked = asEnum(child(payload, Tag.KeyFormatType));
+    const opaqueType = opaqueDataTypeOf(key);
+    // An Opaque Object has no Key Block: no Key Format Type to choose, nothing to wrap.
+    if (opaqueType !== undefined && (asked !== undefined || wrapRequest !== undefined))
+      fail(ResultReason.FeatureNotSupported, 'an Opaque Object is answered as registered: no Key Format Type, no key wrapping');
     // The format it was registered in (kmip-key-format.ts), else the key's native one; a client may ask for either.
     const served = registeredFormatOf(key) ?? nativeFormat(key);
     if (asked !== undefined && asked !== served && asked !== nativeFormat(key))
@@ -231,10 +235,12 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     call.placeholder = keyRef;
     const block = keyBlock(key, value, wrapping, wrapRequest?.encoding === 'ttlv', format);
     const object =
-      key.keyType === 'SECRET'
+      opaqueType !== undefined
+        ? ttlv.struct(Tag.OpaqueObject, [ttlv.enum(Tag.OpaqueDataType, opaqueType), ttlv.bytes(Tag.OpaqueDataValue, value)])
+        : key.keyType === 'SECRET'
         ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
         : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
-    return [ttlv.enum(Tag.ObjectType, objectTypeOf(key.keyType)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
+    return [ttlv.enum(Tag.ObjectType, objectTypeOfKey(key)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
   } catch (err: unknown) {
     const kmip = toKmipError(err);
     recordUsage(deps, call, 'export', keyId, version, kmip.slug);

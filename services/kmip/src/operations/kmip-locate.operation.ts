@@ -11,7 +11,7 @@ import {
   keyDates,
   lengthOf,
   nameValue,
-  objectTypeOf,
+  objectTypeOfKey,
   readAttributes,
   type KmipAttribute,
 } from '../kmip-attributes';
@@ -71,7 +71,7 @@ function matcher(filter: KmipAttribute): Matcher {
   const { name, value } = filter;
   switch (name) {
     case 'Object Type':
-      return (o) => asEnum(value) === (o.part === 'public' ? ObjectType.PublicKey : objectTypeOf(o.key.keyType));
+      return (o) => asEnum(value) === (o.part === 'public' ? ObjectType.PublicKey : objectTypeOfKey(o.key));
     case 'Cryptographic Usage Mask': {
       // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
       const bits = asInt(value) ?? 0;
