@@ -107,6 +107,7 @@ function decodeInner(tag: number, type: AttributeValue | undefined, v: Attribute
 export const REGISTERED_FORMAT = 'Key Format Type';
 export const OPAQUE_DATA_TYPE = 'Opaque Data Type';
 const SERVER_RECORDS: ReadonlySet<string> = new Set([REGISTERED_FORMAT, OPAQUE_DATA_TYPE]);
+export const isServerRecord = (name: string): boolean => SERVER_RECORDS.has(name);
 
 /** The key's stored attributes, each instance as a KMIP attribute (value tagged `valueTag`). */
 export function storedAttributes(key: KeyState, valueTag: number): KmipAttribute[] {

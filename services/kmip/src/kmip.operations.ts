@@ -95,7 +95,7 @@ export const SUPPORTED_OPERATIONS = {
 } as const;
 
 /** Operations a later protocol version introduced: refused (Operation Not Supported) in the versions before it. */
-const SINCE: ReadonlyMap<number, Version> = new Map([
+const SINCE: ReadonlyMap<number, Version> = new Map<number, Version>([
   [Operation.Log, { major: 2, minor: 1 }],
   [Operation.Interop, { major: 2, minor: 1 }],
 ]);

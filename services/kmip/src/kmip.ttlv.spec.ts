@@ -387,6 +387,10 @@ describe('Register', () => {
     expect((await send(adminA, Operation.AddAttribute, [uid(id), attribute('Opaque Data Type', ttlv.enum(0, 1))])).status).toBe(
       ResultStatus.OperationFailed,
     );
+    expect((await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'Opaque Data Type')])).reason).toBe(
+      ResultReason.PermissionDenied,
+    );
+    expect(asEnum(child(ok(await send(userA, Operation.Get, [uid(id)])).payload, Tag.ObjectType))).toBe(ObjectType.OpaqueObject);
     for (const [payload, reason] of [
       [opaque(1, Buffer.alloc(0)), ResultReason.MissingData],
       [opaque(1, Buffer.alloc(191, 1)), ResultReason.InvalidField],
