@@ -15,7 +15,8 @@ export const EXPLAINED: Readonly<Record<string, string>> = {
   'BL-M-8-21': `${PUBLIC_KEY_ALONE} (Transparent RSA Public Key.)`,
   'BL-M-9-21':
     'By design: the private key is given as a Transparent RSA Private Key, a Key Format Type Register does not read (PKCS#1, PKCS#8 and EC Private Key only: Key Format Type Not Supported), and it is RSA-1024, which Keyward refuses in any format (RSA 2048/3072/4096 only).',
-  'BL-M-10-21': 'Not yet: Keyward keeps no Certificates (X.509 objects); Register refuses them (Feature Not Supported).',
+  'BL-M-10-21':
+    'Not yet: Keyward keeps no Certificates; Register of an X.509 certificate (1,043 bytes) is refused (Feature Not Supported). Serving it needs a certificate object (its value is longer than the 190 bytes a SECRET key holds) and the certificate attributes the case reads (Certificate Subject CN, Certificate Length, read-only).',
   'BL-M-11-21': `${RSA_1024} (PKCS#8.)`,
   'BL-M-12-21': `${PUBLIC_KEY_ALONE} Keyward holds no DSA keys either (Transparent DSA Public Key).`,
   'BL-M-13-21':
