@@ -115,9 +115,9 @@ describe('KMIP 2.1 as a protocol version', () => {
   });
 
   it('serves Interop Begin/End and Log in 2.1 only; Query lists them only to 2.1 clients', async () => {
-    expect(results(await operations.handle(request([2, 1], [interop(1), logItem('Registered a symmetric key.'), interop(2)]), admin))).toEqual(
-      [OK, OK, OK],
-    );
+    expect(
+      results(await operations.handle(request([2, 1], [interop(1), logItem('Registered a symmetric key.'), interop(2)]), admin)),
+    ).toEqual([OK, OK, OK]);
     for (const version of [
       [2, 0],
       [1, 4],
@@ -144,7 +144,8 @@ describe('KMIP 2.1 as a protocol version', () => {
   });
 
   it('refuses malformed Interop and Log requests precisely (Reset, missing or oversized fields, unknown functions)', async () => {
-    const refused = async (item: Item): Promise<number | undefined> => results(await operations.handle(request([2, 1], [item]), admin))[0]?.[1];
+    const refused = async (item: Item): Promise<number | undefined> =>
+      results(await operations.handle(request([2, 1], [item]), admin))[0]?.[1];
     expect(await refused(interop(3))).toBe(ResultReason.FeatureNotSupported);
     expect(await refused(interop(9))).toBe(ResultReason.InvalidField);
     expect(await refused(interop(1, 'x'.repeat(129)))).toBe(ResultReason.InvalidField);
@@ -178,7 +179,10 @@ describe('KMIP 2.1 as a protocol version', () => {
 
   it('Check: the usage mask the key allows passes, one it does not is Incompatible Cryptographic Usage Mask (2.x)', async () => {
     const check = (mask: number): Item => [Operation.Check, [uid('key_aes'), ttlv.int(Tag.CryptographicUsageMask, mask)]];
-    const passed = await operations.handle(request([2, 1], [check(CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt)]), admin);
+    const passed = await operations.handle(
+      request([2, 1], [check(CryptographicUsageMask.Encrypt | CryptographicUsageMask.Decrypt)]),
+      admin,
+    );
     expect(results(passed)).toEqual([OK]);
     expect(asText(child(child(children(passed, Tag.BatchItem)[0], Tag.ResponsePayload), Tag.UniqueIdentifier))).toBe('key_aes');
     expect(results(await operations.handle(request([2, 1], [check(CryptographicUsageMask.Sign)]), admin))).toEqual([
@@ -197,7 +201,11 @@ describe('KMIP 2.1 as a protocol version', () => {
   it('Undo: the items undone keep the payload they would have answered (2.1 BL-M-2)', async () => {
     const check = (mask: number): Item => [Operation.Check, [uid('key_aes'), ttlv.int(Tag.CryptographicUsageMask, mask)]];
     const response = await operations.handle(
-      request([2, 1], [check(CryptographicUsageMask.Encrypt), check(CryptographicUsageMask.Sign)], [ttlv.enum(Tag.BatchErrorContinuationOption, 3)]),
+      request(
+        [2, 1],
+        [check(CryptographicUsageMask.Encrypt), check(CryptographicUsageMask.Sign)],
+        [ttlv.enum(Tag.BatchErrorContinuationOption, 3)],
+      ),
       admin,
     );
     expect(results(response)).toEqual([

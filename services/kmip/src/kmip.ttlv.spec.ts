@@ -407,15 +407,24 @@ describe('Register', () => {
       ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
       ttlv.int(Tag.CryptographicLength, 128),
     ]);
-    const exportable = template(attribute('Cryptographic Usage Mask', ttlv.int(0, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Export)));
+    const exportable = template(
+      attribute('Cryptographic Usage Mask', ttlv.int(0, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Export)),
+    );
     const key = uidOf(
-      await send(adminA, Operation.Register, [ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), exportable, ttlv.struct(Tag.SymmetricKey, [transparent])]),
+      await send(adminA, Operation.Register, [
+        ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+        exportable,
+        ttlv.struct(Tag.SymmetricKey, [transparent]),
+      ]),
     );
     const secret = uidOf(
       await send(adminA, Operation.Register, [
         ttlv.enum(Tag.ObjectType, ObjectType.SecretData),
         template(),
-        ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), keyBlock(KeyFormatType.Raw, Buffer.from('pw'))]),
+        ttlv.struct(Tag.SecretData, [
+          ttlv.enum(Tag.SecretDataType, SecretDataType.Password),
+          keyBlock(KeyFormatType.Raw, Buffer.from('pw')),
+        ]),
       ]),
     );
     for (const id of [key, secret]) {
@@ -430,9 +439,9 @@ describe('Register', () => {
     const raw = await blockOf(key, Tag.SymmetricKey, ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw));
     expect(asBytes(child(child(raw, Tag.KeyValue), Tag.KeyMaterial))).toEqual(material);
     expect(asEnum(child(await blockOf(secret, Tag.SecretData), Tag.KeyFormatType))).toBe(KeyFormatType.Raw);
-    expect(asEnum(child(await blockOf(secret, Tag.SecretData, ttlv.enum(Tag.KeyFormatType, KeyFormatType.Opaque)), Tag.KeyFormatType))).toBe(
-      KeyFormatType.Opaque,
-    );
+    expect(
+      asEnum(child(await blockOf(secret, Tag.SecretData, ttlv.enum(Tag.KeyFormatType, KeyFormatType.Opaque)), Tag.KeyFormatType)),
+    ).toBe(KeyFormatType.Opaque);
     expect((await send(userA, Operation.Get, [uid(secret), ttlv.enum(Tag.KeyFormatType, KeyFormatType.PKCS8)])).reason).toBe(
       ResultReason.KeyFormatTypeNotSupported,
     );

@@ -9,7 +9,8 @@ const RSA_1024 =
 
 export const EXPLAINED: Readonly<Record<string, string>> = {
   'OMOS-M-1-14': 'Outside the appliance profiles: Keyward keeps no Opaque Objects; Register refuses them (Feature Not Supported).',
-  'BL-M-5-21': 'Not yet: Keyward keeps no Opaque Objects (issue 17 scopes them as "opaque objects"); Register refuses them (Feature Not Supported).',
+  'BL-M-5-21':
+    'Not yet: Keyward keeps no Opaque Objects (issue 17 scopes them as "opaque objects"); Register refuses them (Feature Not Supported).',
   'BL-M-6-21': `${PUBLIC_KEY_ALONE} (PKCS#1 RSA-2048 public key.)`,
   'BL-M-7-21': `${RSA_1024} (PKCS#1.)`,
   'BL-M-8-21': `${PUBLIC_KEY_ALONE} (Transparent RSA Public Key.)`,

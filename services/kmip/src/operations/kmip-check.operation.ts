@@ -11,8 +11,10 @@ import { uidOf } from '../kmip-key-pair';
  */
 export async function check(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, READERS, 'check keys');
-  if (child(payload, Tag.UsageLimitsCount) !== undefined) fail(ResultReason.FeatureNotSupported, 'Check of a Usage Limits Count is not supported');
-  if (child(payload, Tag.LeaseTime) !== undefined) fail(ResultReason.FeatureNotSupported, 'Check of a Lease Time is not supported: Keyward keeps no Lease Time');
+  if (child(payload, Tag.UsageLimitsCount) !== undefined)
+    fail(ResultReason.FeatureNotSupported, 'Check of a Usage Limits Count is not supported');
+  if (child(payload, Tag.LeaseTime) !== undefined)
+    fail(ResultReason.FeatureNotSupported, 'Check of a Lease Time is not supported: Keyward keeps no Lease Time');
   const { key, part } = await findKey(deps, payload, call);
   const uid = uidOf(key, part);
   const wanted = asInt(child(payload, Tag.CryptographicUsageMask));

@@ -238,8 +238,8 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
       opaqueType !== undefined
         ? ttlv.struct(Tag.OpaqueObject, [ttlv.enum(Tag.OpaqueDataType, opaqueType), ttlv.bytes(Tag.OpaqueDataValue, value)])
         : key.keyType === 'SECRET'
-        ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
-        : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
+          ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
+          : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
     return [ttlv.enum(Tag.ObjectType, objectTypeOfKey(key)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
   } catch (err: unknown) {
     const kmip = toKmipError(err);

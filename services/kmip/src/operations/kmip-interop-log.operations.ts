@@ -27,7 +27,8 @@ export function interop(payload: TtlvItem | undefined, call: Call): Payload {
   const id = asText(child(payload, Tag.InteropIdentifier));
   if (fn === undefined) return fail(ResultReason.MissingData, 'Interop Function is required');
   if (id === undefined || id.length === 0) return fail(ResultReason.MissingData, 'Interop Identifier is required');
-  if (id.length > MAX_INTEROP_IDENTIFIER) fail(ResultReason.InvalidField, `Interop Identifier is at most ${MAX_INTEROP_IDENTIFIER} characters`);
+  if (id.length > MAX_INTEROP_IDENTIFIER)
+    fail(ResultReason.InvalidField, `Interop Identifier is at most ${MAX_INTEROP_IDENTIFIER} characters`);
   if (fn === INTEROP_RESET) fail(ResultReason.FeatureNotSupported, 'Interop Reset is not supported: Keyward never rolls its log back');
   if (fn !== INTEROP_BEGIN && fn !== INTEROP_END) fail(ResultReason.InvalidField, `Interop Function ${fn} is not Begin, End or Reset`);
   const { tenantId, principalId } = call.principal;
