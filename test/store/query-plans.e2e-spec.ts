@@ -13,6 +13,9 @@ interface CommitLike {
  * index, or MongoDB), including on a collection created moments before; anything else is not, on
  * FerretDB, and the helper says so.
  */
+// Connecting to a replica set (test:mongodb) can take longer than jest's 5 s hook default under load.
+jest.setTimeout(60_000);
+
 describe('query plans of the store (real store)', () => {
   let client: MongoClient;
   let db: Db;

@@ -218,7 +218,12 @@ const shapeOf = (filter: Document): string => `{${Object.keys(filter).sort().joi
         seen.add(key(q));
         const op: PlannedOp = q.op === 'update' || q.op === 'delete' ? q.op : 'find';
         // A query the profiler saw on a collection that did not exist yet (plan EOF) is explained on it now.
-        if (!(await db.listCollections({ name: q.collection }).hasNext())) await db.createCollection(q.collection);
+        // (The services may create it meanwhile: "already exists", code 48, is that.)
+        if (!(await db.listCollections({ name: q.collection }).hasNext())) {
+          await db.createCollection(q.collection).catch((err: unknown) => {
+            if ((err as { code?: number }).code !== 48) throw err;
+          });
+        }
         await expectIndexed(db.collection(q.collection), q.filter, op, { withinMs: 0 });
         explained += 1;
       }

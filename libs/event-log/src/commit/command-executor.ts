@@ -217,12 +217,16 @@ export class CommandExecutor {
         if (written) settings.observe?.('written');
       })
       .catch((err: unknown) => {
+        // Not again before another everyCommits either: a store that refuses writes is not retried in a loop.
+        cached.snapshotSeq = Math.max(cached.snapshotSeq, seq);
         settings.observe?.('failed');
         settings.onError?.(err);
       })
       .finally(() => {
         this.snapshotting.delete(log.logId);
         this.snapshotWrites--;
+        // Commits folded while this write ran were skipped (one write per tenant at a time): catch up now.
+        this.maybeSnapshot(cached);
       });
   }
 
