@@ -370,6 +370,8 @@ describe('Register', () => {
     ];
     const id = uidOf(await send(adminA, Operation.Register, opaque(0x80123456, Buffer.from('opaque bytes'))));
     expect(await keyOf(A, id)).toMatchObject({ keyType: 'SECRET', exportable: true, origin: 'imported' });
+    // A key-user reads only keys that have been Active (an owner's PreActive key is its own).
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
     await executor.run(A, { kind: 'key.enable-export', keyId: id });
     const got = ok(await send(userA, Operation.Get, [uid(id)]));
     expect(asEnum(child(got.payload, Tag.ObjectType))).toBe(ObjectType.OpaqueObject);
@@ -403,7 +405,8 @@ describe('Register', () => {
     const material = Buffer.alloc(16, 7);
     const transparent = ttlv.struct(Tag.KeyBlock, [
       ttlv.enum(Tag.KeyFormatType, KeyFormatType.TransparentSymmetricKey),
-      ttlv.struct(Tag.KeyValue, [ttlv.struct(Tag.KeyMaterial, [ttlv.bytes(Tag.Key, material)])]),
+      // A copy: the server wipes the request's key bytes once it has sealed them.
+      ttlv.struct(Tag.KeyValue, [ttlv.struct(Tag.KeyMaterial, [ttlv.bytes(Tag.Key, Buffer.from(material))])]),
       ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
       ttlv.int(Tag.CryptographicLength, 128),
     ]);
