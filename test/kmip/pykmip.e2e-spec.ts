@@ -138,7 +138,7 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       tenant.adminKey,
     ]);
 
-    expect(out.discover_versions).toEqual(['2.0', '1.4', '1.3', '1.2', '1.1', '1.0']);
+    expect(out.discover_versions).toEqual(['2.1', '2.0', '1.4', '1.3', '1.2', '1.1', '1.0']);
     expect(out.query_operations).toEqual(
       expect.arrayContaining(['CREATE', 'GET', 'LOCATE', 'ACTIVATE', 'REVOKE', 'DESTROY', 'ENCRYPT', 'DECRYPT']),
     );

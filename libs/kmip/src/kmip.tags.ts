@@ -1,4 +1,4 @@
-/** KMIP 1.x / 2.0 tags used by Keyward (KMIP 1.4 §9.1.3.1, KMIP 2.0 §9.1.3.1). */
+/** KMIP 1.x / 2.x tags used by Keyward (KMIP 1.4 §9.1.3.1, KMIP 2.0 and 2.1 §9.1.3.1). */
 export const Tag = {
   ActivationDate: 0x420001,
   ApplicationSpecificInformation: 0x420004,
@@ -36,6 +36,7 @@ export const Tag = {
   KeyWrappingData: 0x420046,
   KeyWrappingSpecification: 0x420047,
   LastChangeDate: 0x420048,
+  LeaseTime: 0x420049,
   MaximumItems: 0x42004f,
   MaximumResponseSize: 0x420050,
   MacSignatureKeyInformation: 0x42004e,
@@ -64,6 +65,9 @@ export const Tag = {
   RevocationReasonCode: 0x420082,
   SecretData: 0x420085,
   SecretDataType: 0x420086,
+  OpaqueDataType: 0x420059,
+  OpaqueDataValue: 0x42005a,
+  OpaqueObject: 0x42005b,
   ServerInformation: 0x420088,
   State: 0x42008d,
   StorageStatusMask: 0x42008e,
@@ -94,6 +98,11 @@ export const Tag = {
   AttributeReference: 0x42013b,
   CurrentAttribute: 0x42013c,
   NewAttribute: 0x42013d,
+  /** KMIP 2.1: the Log operation's text. */
+  LogMessage: 0x420141,
+  /** KMIP 2.1: the Interop operation (test harness markers). */
+  InteropFunction: 0x420160,
+  InteropIdentifier: 0x420161,
   // Attributes kept for clients (Object Group, Application Specific Information, ...) and server attributes.
   ApplicationData: 0x420002,
   ApplicationNamespace: 0x420003,
@@ -162,6 +171,7 @@ export const Operation = {
   Get: 0x0a,
   GetAttributes: 0x0b,
   GetAttributeList: 0x0c,
+  Check: 0x09,
   Activate: 0x12,
   Revoke: 0x13,
   Destroy: 0x14,
@@ -178,6 +188,10 @@ export const Operation = {
   Hash: 0x27,
   /** KMIP 2.0. */
   SetAttribute: 0x31,
+  /** KMIP 2.1. */
+  Log: 0x2c,
+  /** KMIP 2.1. */
+  Interop: 0x34,
 } as const;
 
 export const ResultStatus = { Success: 0, OperationFailed: 1, OperationPending: 2, OperationUndone: 3 } as const;
@@ -206,6 +220,9 @@ export const ResultReason = {
   AttributeNotFound: 0x21,
   AttributeReadOnly: 0x22,
   AttributeSingleValued: 0x23,
+  IncompatibleCryptographicUsageMask: 0x29,
+  /** KMIP 2.1: the object a Unique Identifier names does not exist (1.x-2.0: Item Not Found). */
+  ObjectNotFound: 0x37,
   GeneralFailure: 0x100,
 } as const;
 
@@ -334,6 +351,7 @@ export const CryptographicUsageMask = {
 
 /** Protocol versions Keyward speaks, most preferred first (Discover Versions answers these). */
 export const SUPPORTED_VERSIONS: readonly { major: number; minor: number }[] = [
+  { major: 2, minor: 1 },
   { major: 2, minor: 0 },
   { major: 1, minor: 4 },
   { major: 1, minor: 3 },

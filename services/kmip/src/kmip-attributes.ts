@@ -4,6 +4,7 @@ import { cipherParametersItem } from './kmip-cipher-parameters';
 import { usageLimitsItem } from './kmip-usage-limits';
 import { keyTypeFor, kmipKeyType } from './kmip-key-types';
 import { decodeValue, storedAttributes } from './kmip-stored-attributes';
+import { opaqueDataTypeOf } from './kmip-key-format';
 import {
   asInt,
   asStruct,
@@ -156,6 +157,10 @@ export function kmipStateOf(key: KeyState): number {
 export const objectTypeOf = (keyType: KeyType): number =>
   keyType === 'SECRET' ? ObjectType.SecretData : isAsymmetricKeyType(keyType) ? ObjectType.PrivateKey : ObjectType.SymmetricKey;
 
+/** KMIP object type of a key: an Opaque Object registered as such (kmip-key-format.ts), else by its key type. */
+export const objectTypeOfKey = (key: KeyState): number =>
+  opaqueDataTypeOf(key) === undefined ? objectTypeOf(key.keyType) : ObjectType.OpaqueObject;
+
 /** KMIP Cryptographic Algorithm of a key type (none for secret data). */
 export const algorithmOfType = (keyType: KeyType): number | undefined => kmipKeyType(keyType)?.algorithm;
 export const algorithmOf = (key: KeyState): number | undefined => algorithmOfType(key.keyType);
@@ -235,7 +240,7 @@ export function keyAttributes(key: KeyState, part: KeyPart = 'key'): KmipAttribu
   const derivedMask = part === 'public' || !key.attributes?.['Cryptographic Usage Mask'];
   const out: KmipAttribute[] = [
     { name: 'Unique Identifier', value: ttlv.text(v, uidOf(key, part)) },
-    { name: 'Object Type', value: ttlv.enum(v, part === 'public' ? ObjectType.PublicKey : objectTypeOf(key.keyType)) },
+    { name: 'Object Type', value: ttlv.enum(v, part === 'public' ? ObjectType.PublicKey : objectTypeOfKey(key)) },
     ...(algorithm === undefined ? [] : [{ name: 'Cryptographic Algorithm', value: ttlv.enum(v, algorithm) }]),
     ...(length === undefined ? [] : [{ name: 'Cryptographic Length', value: ttlv.int(v, length) }]),
     ...(derivedMask ? [{ name: 'Cryptographic Usage Mask', value: ttlv.int(v, usageMaskOf(key, part)) }] : []),

@@ -65,3 +65,14 @@ export function toKmipError(err: unknown): KmipError {
   }
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');
 }
+
+/** KMIP 2.1 or later: a Unique Identifier that names no object is Object Not Found (1.x and 2.0: Item Not Found). */
+const hasObjectNotFound = (version: { readonly major: number; readonly minor: number }): boolean =>
+  version.major > 2 || (version.major === 2 && version.minor >= 1);
+
+/** The error as the protocol version the client speaks names it (the message and the audit slug stay). */
+export function inProtocolVersion(err: KmipError, version: { readonly major: number; readonly minor: number }): KmipError {
+  if (err.reason === ResultReason.ItemNotFound && hasObjectNotFound(version))
+    return new KmipError(ResultReason.ObjectNotFound, err.message, err.slug);
+  return err;
+}

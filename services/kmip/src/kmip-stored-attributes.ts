@@ -99,10 +99,21 @@ function decodeInner(tag: number, type: AttributeValue | undefined, v: Attribute
   }
 }
 
+/**
+ * The server's records of how an object was registered (kmip-key-format.ts): the Key Format Type a
+ * Register gave, and the Opaque Data Type of an Opaque Object. Kept with the client attributes, never
+ * answered as attributes, never changed by a client.
+ */
+export const REGISTERED_FORMAT = 'Key Format Type';
+export const OPAQUE_DATA_TYPE = 'Opaque Data Type';
+const SERVER_RECORDS: ReadonlySet<string> = new Set([REGISTERED_FORMAT, OPAQUE_DATA_TYPE]);
+export const isServerRecord = (name: string): boolean => SERVER_RECORDS.has(name);
+
 /** The key's stored attributes, each instance as a KMIP attribute (value tagged `valueTag`). */
 export function storedAttributes(key: KeyState, valueTag: number): KmipAttribute[] {
   const out: KmipAttribute[] = [];
   for (const [name, values] of Object.entries(key.attributes ?? {})) {
+    if (SERVER_RECORDS.has(name)) continue;
     for (const value of values) out.push({ name, value: decodeValue(value, valueTag) });
   }
   return out;

@@ -12,7 +12,8 @@ type Use = 'encrypt' | 'decrypt' | 'mac' | 'verify-mac' | 'sign' | 'verify';
 /** Applying protection (encrypt, MAC, sign) stops at the Protect Stop Date; processing (decrypt, verify) starts at the Process Start Date. */
 const PROTECTS: ReadonlySet<Use> = new Set<Use>(['encrypt', 'mac', 'sign']);
 
-function dateOf(key: KeyState, name: (typeof USAGE_DATES)[number]): Date | undefined {
+/** A usage date the key keeps (given at Create or Register, or changed since). */
+export function usageDateOf(key: KeyState, name: (typeof USAGE_DATES)[number]): Date | undefined {
   const stored = key.attributes?.[name]?.[0];
   return stored === undefined ? undefined : asDate(decodeValue(stored, Tag.AttributeValue));
 }
@@ -23,11 +24,11 @@ function dateOf(key: KeyState, name: (typeof USAGE_DATES)[number]): Date | undef
  */
 export function requireUsageDates(key: KeyState, use: Use, now: Date): void {
   if (PROTECTS.has(use)) {
-    const stop = dateOf(key, 'Protect Stop Date');
+    const stop = usageDateOf(key, 'Protect Stop Date');
     if (stop !== undefined && now.getTime() >= stop.getTime())
       throw new KmipError(ResultReason.PermissionDenied, `key ${key.keyId} protects nothing after its Protect Stop Date`, 'key-unusable');
   } else {
-    const start = dateOf(key, 'Process Start Date');
+    const start = usageDateOf(key, 'Process Start Date');
     if (start !== undefined && now.getTime() < start.getTime())
       throw new KmipError(
         ResultReason.PermissionDenied,

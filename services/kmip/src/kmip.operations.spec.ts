@@ -48,7 +48,7 @@ describe('KmipOperations', () => {
     const header = child(response, Tag.ResponseHeader);
     expect(child(child(header, Tag.ProtocolVersion), Tag.ProtocolVersionMinor)).toMatchObject({ value: 2 });
     const payload = child(children(response, Tag.BatchItem)[0], Tag.ResponsePayload);
-    expect(children(payload, Tag.ProtocolVersion)).toHaveLength(6);
+    expect(children(payload, Tag.ProtocolVersion)).toHaveLength(7);
   });
 
   it('answers an unsupported version, an unknown operation and a non-request with KMIP errors', async () => {

@@ -29,7 +29,7 @@ import {
   type Payload,
   type Version,
 } from './kmip-call';
-import { KmipError, toKmipError } from './kmip-error';
+import { inProtocolVersion, KmipError, toKmipError } from './kmip-error';
 import { KmipMetrics } from './kmip.metrics';
 import { CoalescedReads, decideFresh, MessageReads } from './kmip-tenant-reads';
 import { principalOf, type CertificateIdentity } from './kmip-principal';
@@ -51,6 +51,8 @@ import { activate, destroy, revoke } from './operations/kmip-lifecycle.operation
 import { locate } from './operations/kmip-locate.operation';
 import { hash, rngRetrieve, rngSeed } from './operations/kmip-rng-hash.operations';
 import { discoverVersions, query } from './operations/kmip-server-info.operations';
+import { check } from './operations/kmip-check.operation';
+import { interop, logMessage } from './operations/kmip-interop-log.operations';
 
 /** Why the principal was not authenticated (thrown inside decideFresh, answered as text). */
 class Refused extends Error {}
@@ -87,8 +89,22 @@ export const SUPPORTED_OPERATIONS = {
   SignatureVerify: Operation.SignatureVerify,
   RngRetrieve: Operation.RngRetrieve,
   Hash: Operation.Hash,
+  Check: Operation.Check,
+  Log: Operation.Log,
+  Interop: Operation.Interop,
 } as const;
 
+/** Operations a later protocol version introduced: refused (Operation Not Supported) in the versions before it. */
+const SINCE: ReadonlyMap<number, Version> = new Map<number, Version>([
+  [Operation.Log, { major: 2, minor: 1 }],
+  [Operation.Interop, { major: 2, minor: 1 }],
+]);
+const atLeast = (v: Version, since: Version): boolean => v.major > since.major || (v.major === since.major && v.minor >= since.minor);
+/** Whether the operation exists in the protocol version of the request. */
+export const servedIn = (operation: number, version: Version): boolean => {
+  const since = SINCE.get(operation);
+  return since === undefined || atLeast(version, since);
+};
 const OPERATION_CODES: readonly number[] = Object.values(SUPPORTED_OPERATIONS);
 const OPERATION_NAMES = new Map<number, string>(Object.entries(SUPPORTED_OPERATIONS).map(([name, code]) => [code, name]));
 const RESULT_NAMES = new Map<number, string>(Object.entries(ResultReason).map(([name, code]) => [code, name]));
@@ -118,6 +134,7 @@ const HANDLERS: ReadonlyMap<number, KmipOperation> = new Map<number, KmipOperati
   [Operation.RngRetrieve, rngRetrieve],
   [Operation.RngSeed, rngSeed],
   [Operation.Hash, hash],
+  [Operation.Check, check],
 ]);
 
 /** The operations that leave a usage record (material or crypto). */
@@ -221,7 +238,7 @@ export class KmipOperations {
             const kmip = toKmipError(err);
             if (kmip.reason === ResultReason.GeneralFailure && kmip.slug !== 'audit-unavailable' && kmip.slug !== 'invalid-tag-length')
               this.logger.error(`KMIP operation ${operation} failed: ${String(err)}`);
-            answer = this.failure(operation, batchId, kmip);
+            answer = this.failure(operation, batchId, inProtocolVersion(kmip, version));
           }
         }
         answers.push(answer);
@@ -249,6 +266,8 @@ export class KmipOperations {
         answers[i] = ttlv.struct(Tag.BatchItem, [
           ...answer.value.filter((c) => c.tag === Tag.Operation || c.tag === Tag.UniqueBatchItemId),
           ttlv.enum(Tag.ResultStatus, ResultStatus.OperationUndone),
+          // The payload the item would have answered (as the OASIS 2.1 cases expect): an Undone item is not a failure.
+          ...answer.value.filter((c) => c.tag === Tag.ResponsePayload),
         ]);
       });
       return;
@@ -322,7 +341,18 @@ export class KmipOperations {
 
   private operate(operation: number, payload: TtlvItem | undefined, call: Call, deps: KmipDeps): Promise<Payload> | Payload {
     if (operation === Operation.DiscoverVersions) return discoverVersions(payload);
-    if (operation === Operation.Query) return query(payload, OPERATION_CODES);
+    if (!servedIn(operation, call.version))
+      return fail(
+        ResultReason.OperationNotSupported,
+        `operation ${OPERATION_NAMES.get(operation) ?? operation} is not part of KMIP ${call.version.major}.${call.version.minor}`,
+      );
+    if (operation === Operation.Query)
+      return query(
+        payload,
+        OPERATION_CODES.filter((code) => servedIn(code, call.version)),
+      );
+    if (operation === Operation.Interop) return interop(payload, call);
+    if (operation === Operation.Log) return logMessage(payload, call);
     const handler = HANDLERS.get(operation);
     if (handler === undefined) return fail(ResultReason.OperationNotSupported, `operation ${operation} is not supported`);
     // Fail closed, as REST: no audited operation runs whose usage record could not be kept.

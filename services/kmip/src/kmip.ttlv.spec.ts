@@ -361,6 +361,94 @@ describe('Register', () => {
     const located = ok(await send(auditorA, Operation.Locate, [attribute('Object Type', ttlv.enum(0, ObjectType.SecretData))]));
     expect(children(located.payload, Tag.UniqueIdentifier).map(asText)).toContain(id);
   });
+
+  it('registers an Opaque Object (a SECRET key) that Get, Get Attributes and Locate answer as one; its record is no attribute', async () => {
+    const opaque = (dataType: number, value: Buffer): TtlvItem[] => [
+      ttlv.enum(Tag.ObjectType, ObjectType.OpaqueObject),
+      template(),
+      ttlv.struct(Tag.OpaqueObject, [ttlv.enum(Tag.OpaqueDataType, dataType), ttlv.bytes(Tag.OpaqueDataValue, value)]),
+    ];
+    const id = uidOf(await send(adminA, Operation.Register, opaque(0x80123456, Buffer.from('opaque bytes'))));
+    expect(await keyOf(A, id)).toMatchObject({ keyType: 'SECRET', exportable: true, origin: 'imported' });
+    // A key-user reads only keys that have been Active (an owner's PreActive key is its own).
+    ok(await send(adminA, Operation.Activate, [uid(id)]));
+    await executor.run(A, { kind: 'key.enable-export', keyId: id });
+    const got = ok(await send(userA, Operation.Get, [uid(id)]));
+    expect(asEnum(child(got.payload, Tag.ObjectType))).toBe(ObjectType.OpaqueObject);
+    const object = child(got.payload, Tag.OpaqueObject);
+    expect(asEnum(child(object, Tag.OpaqueDataType))).toBe(0x80123456);
+    expect(asBytes(child(object, Tag.OpaqueDataValue))?.toString()).toBe('opaque bytes');
+    expect((await send(userA, Operation.Get, [uid(id), ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw)])).reason).toBe(
+      ResultReason.FeatureNotSupported,
+    );
+    const list = ok(await send(adminA, Operation.GetAttributeList, [uid(id)]));
+    expect(children(list.payload, Tag.AttributeName).map(asText)).not.toContain('Opaque Data Type');
+    const located = ok(await send(auditorA, Operation.Locate, [attribute('Object Type', ttlv.enum(0, ObjectType.OpaqueObject))]));
+    expect(children(located.payload, Tag.UniqueIdentifier).map(asText)).toEqual([id]);
+    // A client cannot set the server's records.
+    expect((await send(adminA, Operation.AddAttribute, [uid(id), attribute('Opaque Data Type', ttlv.enum(0, 1))])).status).toBe(
+      ResultStatus.OperationFailed,
+    );
+    expect((await send(adminA, Operation.DeleteAttribute, [uid(id), ttlv.text(Tag.AttributeName, 'Opaque Data Type')])).reason).toBe(
+      ResultReason.PermissionDenied,
+    );
+    expect(asEnum(child(ok(await send(userA, Operation.Get, [uid(id)])).payload, Tag.ObjectType))).toBe(ObjectType.OpaqueObject);
+    for (const [payload, reason] of [
+      [opaque(1, Buffer.alloc(0)), ResultReason.MissingData],
+      [opaque(1, Buffer.alloc(191, 1)), ResultReason.InvalidField],
+      [[ttlv.enum(Tag.ObjectType, ObjectType.OpaqueObject), ttlv.struct(Tag.OpaqueObject, [])], ResultReason.MissingData],
+    ] as [TtlvItem[], number][])
+      expect((await send(adminA, Operation.Register, payload)).reason).toBe(reason);
+  });
+
+  it('Get answers the format a key was registered in: Transparent Symmetric Key, Raw Secret Data (either format on request)', async () => {
+    const material = Buffer.alloc(16, 7);
+    const transparent = ttlv.struct(Tag.KeyBlock, [
+      ttlv.enum(Tag.KeyFormatType, KeyFormatType.TransparentSymmetricKey),
+      // A copy: the server wipes the request's key bytes once it has sealed them.
+      ttlv.struct(Tag.KeyValue, [ttlv.struct(Tag.KeyMaterial, [ttlv.bytes(Tag.Key, Buffer.from(material))])]),
+      ttlv.enum(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      ttlv.int(Tag.CryptographicLength, 128),
+    ]);
+    const exportable = template(
+      attribute('Cryptographic Usage Mask', ttlv.int(0, CryptographicUsageMask.Encrypt | CryptographicUsageMask.Export)),
+    );
+    const key = uidOf(
+      await send(adminA, Operation.Register, [
+        ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
+        exportable,
+        ttlv.struct(Tag.SymmetricKey, [transparent]),
+      ]),
+    );
+    const secret = uidOf(
+      await send(adminA, Operation.Register, [
+        ttlv.enum(Tag.ObjectType, ObjectType.SecretData),
+        template(),
+        ttlv.struct(Tag.SecretData, [
+          ttlv.enum(Tag.SecretDataType, SecretDataType.Password),
+          keyBlock(KeyFormatType.Raw, Buffer.from('pw')),
+        ]),
+      ]),
+    );
+    for (const id of [key, secret]) {
+      ok(await send(adminA, Operation.Activate, [uid(id)]));
+      await executor.run(A, { kind: 'key.enable-export', keyId: id });
+    }
+    const blockOf = async (id: string, tag: number, ...extra: TtlvItem[]): Promise<TtlvItem | undefined> =>
+      child(child(ok(await send(userA, Operation.Get, [uid(id), ...extra])).payload, tag), Tag.KeyBlock);
+    const got = await blockOf(key, Tag.SymmetricKey);
+    expect(asEnum(child(got, Tag.KeyFormatType))).toBe(KeyFormatType.TransparentSymmetricKey);
+    expect(asBytes(child(child(child(got, Tag.KeyValue), Tag.KeyMaterial), Tag.Key))).toEqual(material);
+    const raw = await blockOf(key, Tag.SymmetricKey, ttlv.enum(Tag.KeyFormatType, KeyFormatType.Raw));
+    expect(asBytes(child(child(raw, Tag.KeyValue), Tag.KeyMaterial))).toEqual(material);
+    expect(asEnum(child(await blockOf(secret, Tag.SecretData), Tag.KeyFormatType))).toBe(KeyFormatType.Raw);
+    expect(
+      asEnum(child(await blockOf(secret, Tag.SecretData, ttlv.enum(Tag.KeyFormatType, KeyFormatType.Opaque)), Tag.KeyFormatType)),
+    ).toBe(KeyFormatType.Opaque);
+    expect((await send(userA, Operation.Get, [uid(secret), ttlv.enum(Tag.KeyFormatType, KeyFormatType.PKCS8)])).reason).toBe(
+      ResultReason.KeyFormatTypeNotSupported,
+    );
+  });
 });
 
 describe('Get', () => {
@@ -1054,6 +1142,7 @@ describe('wrong tenant, unknown principals, Query and metrics', () => {
     expect(children(q.payload, Tag.ObjectType).map(asEnum)).toEqual([
       ObjectType.SymmetricKey,
       ObjectType.SecretData,
+      ObjectType.OpaqueObject,
       ObjectType.PublicKey,
       ObjectType.PrivateKey,
     ]);

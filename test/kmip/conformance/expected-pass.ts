@@ -49,4 +49,10 @@ export const EXPECTED_PASS: readonly string[] = [
   'CS-AC-M-5-14',
   'CS-AC-M-6-14',
   'CS-BC-M-7-14',
+  'OMOS-M-1-14',
+  'BL-M-1-21',
+  'BL-M-2-21',
+  'BL-M-3-21',
+  'BL-M-4-21',
+  'BL-M-5-21',
 ];

@@ -26,7 +26,7 @@ import {
   writeAttributes,
   type KmipAttribute,
 } from '../kmip-attributes';
-import { decodeValue, encodeValue, isStored, SINGLE_INSTANCE } from '../kmip-stored-attributes';
+import { decodeValue, encodeValue, isServerRecord, isStored, SINGLE_INSTANCE } from '../kmip-stored-attributes';
 import { checkUsageDate } from '../kmip-usage-dates';
 import {
   decisionContext,
@@ -294,6 +294,8 @@ export async function deleteAttribute(deps: KmipDeps, payload: TtlvItem | undefi
   if (name === undefined && current !== undefined) name = readAttributes(current)[0]?.name;
   if (name === undefined) name = referenceName(child(payload, Tag.AttributeReference));
   if (name === undefined) return fail(ResultReason.MissingData, 'name the attribute to delete');
+  // The server's records of how an object was registered (kmip-key-format.ts) are no client's to delete.
+  if (isServerRecord(name)) return readOnly(call, name);
   const index = asInt(child(payload, Tag.AttributeIndex));
   const stored = key.attributes?.[name];
   if (stored !== undefined && !Object.hasOwn(key.labels, name)) {

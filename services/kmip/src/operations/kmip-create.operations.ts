@@ -11,6 +11,7 @@ import {
 import { commitNewKeyVersion } from '@keyward/keys';
 import { isStored, toStored } from '../kmip-stored-attributes';
 import { checkUsageDate } from '../kmip-usage-dates';
+import { opaqueDataTypeAttribute, registeredFormatAttribute } from '../kmip-key-format';
 import {
   asBool,
   asBytes,
@@ -175,20 +176,20 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
 export function keyBlockOf(
   object: TtlvItem | undefined,
   formats: readonly number[],
-): { material: Buffer; algorithm?: number; bits?: number } {
+): { material: Buffer; format: number; algorithm?: number; bits?: number } {
   const block = child(object, Tag.KeyBlock);
   if (block === undefined) return fail(ResultReason.MissingData, 'the object has no Key Block');
   if (child(block, Tag.KeyWrappingData) !== undefined) fail(ResultReason.FeatureNotSupported, 'wrapped key material cannot be registered');
   if (child(block, Tag.KeyCompressionType) !== undefined)
     fail(ResultReason.KeyCompressionTypeNotSupported, 'compressed key material cannot be registered');
   const format = asEnum(child(block, Tag.KeyFormatType));
-  if (format === undefined || !formats.includes(format)) fail(ResultReason.KeyFormatTypeNotSupported, 'unsupported Key Format Type');
+  if (format === undefined || !formats.includes(format)) return fail(ResultReason.KeyFormatTypeNotSupported, 'unsupported Key Format Type');
   const value = child(block, Tag.KeyValue);
   const material = asBytes(child(value, Tag.KeyMaterial)) ?? asBytes(child(child(value, Tag.KeyMaterial), Tag.Key));
   if (material === undefined || material.length === 0) return fail(ResultReason.KeyValueNotPresent, 'the Key Block has no Key Material');
   const algorithm = asEnum(child(block, Tag.CryptographicAlgorithm));
   const bits = asInt(child(block, Tag.CryptographicLength));
-  return { material, ...(algorithm === undefined ? {} : { algorithm }), ...(bits === undefined ? {} : { bits }) };
+  return { material, format, ...(algorithm === undefined ? {} : { algorithm }), ...(bits === undefined ? {} : { bits }) };
 }
 
 /**
@@ -207,9 +208,13 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
   let keyType: KeyType;
   let exportable = options.exportable === true;
   let supplied: Buffer;
+  // The format Get serves the object in when it is not the default one (kmip-key-format.ts).
+  let registeredFormat: number | undefined;
+  let opaqueDataType: number | undefined;
   if (objectType === ObjectType.SymmetricKey) {
     const block = keyBlockOf(child(payload, Tag.SymmetricKey), [KeyFormatType.Raw, KeyFormatType.TransparentSymmetricKey]);
     supplied = block.material;
+    if (block.format !== KeyFormatType.Raw) registeredFormat = block.format;
     const algorithm = block.algorithm ?? asEnum(find('Cryptographic Algorithm')?.value);
     const given = block.bits ?? asInt(find('Cryptographic Length')?.value);
     // Without a length, the material's (3DES: 168 bits in 24 bytes with parity).
@@ -227,27 +232,60 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
     }
     keyType = type;
   } else if (objectType === ObjectType.SecretData) {
-    supplied = keyBlockOf(child(payload, Tag.SecretData), [KeyFormatType.Opaque, KeyFormatType.Raw]).material;
+    const block = keyBlockOf(child(payload, Tag.SecretData), [KeyFormatType.Opaque, KeyFormatType.Raw]);
+    supplied = block.material;
+    if (block.format !== KeyFormatType.Opaque) registeredFormat = block.format;
     keyType = 'SECRET';
     exportable = true;
     if (supplied.length > SECRET_IMPORT_BYTES.max) {
       supplied.fill(0);
       return fail(ResultReason.InvalidField, `secret data is at most ${SECRET_IMPORT_BYTES.max} bytes`);
     }
+  } else if (objectType === ObjectType.OpaqueObject) {
+    // An Opaque Object is kept as a SECRET key whose material is its Opaque Data Value (kmip-key-format.ts).
+    const opaque = child(payload, Tag.OpaqueObject);
+    const dataType = asEnum(child(opaque, Tag.OpaqueDataType));
+    const value = asBytes(child(opaque, Tag.OpaqueDataValue));
+    if (dataType === undefined) return fail(ResultReason.MissingData, 'an Opaque Object needs an Opaque Data Type');
+    if (value === undefined || value.length === 0) return fail(ResultReason.MissingData, 'an Opaque Object needs an Opaque Data Value');
+    supplied = value;
+    opaqueDataType = dataType;
+    keyType = 'SECRET';
+    exportable = true;
+    if (supplied.length > SECRET_IMPORT_BYTES.max) {
+      supplied.fill(0);
+      return fail(ResultReason.InvalidField, `an Opaque Data Value is at most ${SECRET_IMPORT_BYTES.max} bytes`);
+    }
   } else {
-    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data and Private Keys can be registered');
+    return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data, Opaque Objects and Private Keys can be registered');
   }
   const keyId = newId('key');
   const material = Buffer.from(supplied);
   supplied.fill(0);
   const materialBytes = material.length;
   const reuse = reuseOf(keyType, usages);
+  const records = {
+    ...(registeredFormat === undefined ? {} : registeredFormatAttribute(registeredFormat)),
+    ...(opaqueDataType === undefined ? {} : opaqueDataTypeAttribute(opaqueDataType)),
+  };
+  const attributes = Object.keys(records).length === 0 ? options.attributes : { ...options.attributes, ...records };
   await createWithMaterial(
     deps,
     call,
     keyId,
     keyType,
-    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, ...reuse, exportable }),
+    (kcv) => ({
+      kind: 'key.create',
+      keyId,
+      keyType,
+      kcv,
+      origin: 'imported',
+      materialBytes,
+      ...options,
+      ...(attributes === undefined ? {} : { attributes }),
+      ...reuse,
+      exportable,
+    }),
     material,
   );
   call.placeholder = keyId;

@@ -18,8 +18,9 @@ import {
   type TtlvItem,
 } from '@keyward/kmip';
 import { businessNow } from '@keyward/platform';
-import { algorithmOf, lengthOf, objectTypeOf } from '../kmip-attributes';
+import { algorithmOf, lengthOf, objectTypeOfKey } from '../kmip-attributes';
 import { objectOf } from '../kmip-key-pair';
+import { opaqueDataTypeOf, registeredFormatOf } from '../kmip-key-format';
 import { getPublicKey } from './kmip-public-key.operation';
 import {
   actorOf,
@@ -94,6 +95,7 @@ function wrap(kek: Buffer, material: Buffer, mode: number): { wrapped: Buffer; i
 const nativeFormat = (key: KeyState): number =>
   key.keyType === 'SECRET' ? KeyFormatType.Opaque : isAsymmetricKeyType(key.keyType) ? KeyFormatType.PKCS8 : KeyFormatType.Raw;
 const FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [KeyFormatType.TransparentSymmetricKey]: 'Transparent Symmetric Key',
   [KeyFormatType.Opaque]: 'Opaque',
   [KeyFormatType.PKCS8]: 'PKCS#8',
   [KeyFormatType.Raw]: 'Raw',
@@ -115,7 +117,14 @@ export function keyBlock(
   const bits = lengthOf(key);
   return ttlv.struct(Tag.KeyBlock, [
     ttlv.enum(Tag.KeyFormatType, format),
-    encodedValue ? ttlv.bytes(Tag.KeyValue, value) : ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, value)]),
+    encodedValue
+      ? ttlv.bytes(Tag.KeyValue, value)
+      : ttlv.struct(Tag.KeyValue, [
+          // A Transparent Symmetric Key's Key Material is a structure holding the Key (KMIP 1.4 §2.1.7.1).
+          format === KeyFormatType.TransparentSymmetricKey
+            ? ttlv.struct(Tag.KeyMaterial, [ttlv.bytes(Tag.Key, value)])
+            : ttlv.bytes(Tag.KeyMaterial, value),
+        ]),
     ...(algorithm === undefined ? [] : [ttlv.enum(Tag.CryptographicAlgorithm, algorithm)]),
     ...(bits === undefined ? [] : [ttlv.int(Tag.CryptographicLength, bits)]),
     ...(wrapping ? [wrapping] : []),
@@ -201,10 +210,19 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     });
     version = use.version;
     if (key === undefined) return fail(ResultReason.ItemNotFound, `key ${keyRef} not found`, 'not-found');
-    const format = asEnum(child(payload, Tag.KeyFormatType));
-    const native = nativeFormat(key);
-    if (format !== undefined && format !== native)
-      fail(ResultReason.KeyFormatTypeNotSupported, `only the ${FORMAT_NAMES[native] ?? 'Raw'} key format is supported`);
+    const asked = asEnum(child(payload, Tag.KeyFormatType));
+    const opaqueType = opaqueDataTypeOf(key);
+    // An Opaque Object has no Key Block: no Key Format Type to choose, nothing to wrap.
+    if (opaqueType !== undefined && (asked !== undefined || wrapRequest !== undefined))
+      fail(ResultReason.FeatureNotSupported, 'an Opaque Object is answered as registered: no Key Format Type, no key wrapping');
+    // The format it was registered in (kmip-key-format.ts), else the key's native one; a client may ask for either.
+    const served = registeredFormatOf(key) ?? nativeFormat(key);
+    if (asked !== undefined && asked !== served && asked !== nativeFormat(key))
+      fail(ResultReason.KeyFormatTypeNotSupported, `only the ${FORMAT_NAMES[served] ?? 'Raw'} key format is supported`);
+    // Wrapped material is the wrapped bytes of the native format.
+    if (wrapRequest !== undefined && asked !== undefined && asked !== nativeFormat(key))
+      fail(ResultReason.KeyFormatTypeNotSupported, `wrapped material is served as ${FORMAT_NAMES[nativeFormat(key)] ?? 'Raw'} only`);
+    const format = wrapRequest === undefined ? (asked ?? served) : nativeFormat(key);
     const material = await deps.materials.withMaterial({ tenantId, keyId: keyRef, version: use.version }, use.kcv, (m) => Buffer.from(m));
     call.scrub.push(material);
     let value: Buffer = material;
@@ -215,12 +233,14 @@ export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: C
     }
     recordUsage(deps, call, 'export', keyId, version, 'ok', granted);
     call.placeholder = keyRef;
-    const block = keyBlock(key, value, wrapping, wrapRequest?.encoding === 'ttlv');
+    const block = keyBlock(key, value, wrapping, wrapRequest?.encoding === 'ttlv', format);
     const object =
-      key.keyType === 'SECRET'
-        ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
-        : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
-    return [ttlv.enum(Tag.ObjectType, objectTypeOf(key.keyType)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
+      opaqueType !== undefined
+        ? ttlv.struct(Tag.OpaqueObject, [ttlv.enum(Tag.OpaqueDataType, opaqueType), ttlv.bytes(Tag.OpaqueDataValue, value)])
+        : key.keyType === 'SECRET'
+          ? ttlv.struct(Tag.SecretData, [ttlv.enum(Tag.SecretDataType, SecretDataType.Password), block])
+          : ttlv.struct(isAsymmetricKeyType(key.keyType) ? Tag.PrivateKey : Tag.SymmetricKey, [block]);
+    return [ttlv.enum(Tag.ObjectType, objectTypeOfKey(key)), ttlv.text(Tag.UniqueIdentifier, keyRef), object];
   } catch (err: unknown) {
     const kmip = toKmipError(err);
     recordUsage(deps, call, 'export', keyId, version, kmip.slug);

@@ -11,12 +11,15 @@ import {
   keyDates,
   lengthOf,
   nameValue,
-  objectTypeOf,
+  objectTypeOfKey,
   readAttributes,
   type KmipAttribute,
 } from '../kmip-attributes';
 import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { uidOf, type KeyPart } from '../kmip-key-pair';
+import { USAGE_DATES, usageDateOf } from '../kmip-usage-dates';
+
+const isUsageDate = (name: string): name is (typeof USAGE_DATES)[number] => (USAGE_DATES as readonly string[]).includes(name);
 
 const DATE_ATTRIBUTES = new Set([
   'Initial Date',
@@ -26,6 +29,8 @@ const DATE_ATTRIBUTES = new Set([
   'Destroy Date',
   'Last Change Date',
   'Original Creation Date',
+  // Kept as client attributes (kmip-usage-dates.ts); BL-M-4-21 locates by a Protect Stop Date range.
+  ...USAGE_DATES,
 ]);
 
 const DESTROYED: ReadonlySet<number> = new Set([State.Destroyed, State.DestroyedCompromised]);
@@ -44,7 +49,7 @@ function dateMatcher(name: string, values: readonly KmipAttribute[]): (key: KeyS
   const low = Math.min(...seconds);
   const high = Math.max(...seconds);
   return (key) => {
-    const date = keyDates(key)[name];
+    const date = isUsageDate(name) ? usageDateOf(key, name) : keyDates(key)[name];
     return date !== undefined && second(date) >= low && second(date) <= high;
   };
 }
@@ -66,7 +71,7 @@ function matcher(filter: KmipAttribute): Matcher {
   const { name, value } = filter;
   switch (name) {
     case 'Object Type':
-      return (o) => asEnum(value) === (o.part === 'public' ? ObjectType.PublicKey : objectTypeOf(o.key.keyType));
+      return (o) => asEnum(value) === (o.part === 'public' ? ObjectType.PublicKey : objectTypeOfKey(o.key));
     case 'Cryptographic Usage Mask': {
       // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
       const bits = asInt(value) ?? 0;

@@ -13,7 +13,7 @@ export function discoverVersions(payload: TtlvItem | undefined): Payload {
   return answer.map(versionItem);
 }
 
-/** Query: supported operations, object types (Symmetric Key, Secret Data) and server information. */
+/** Query: supported operations, object types (Symmetric Key, Secret Data, Opaque Object, Public and Private Key) and server information. */
 export function query(payload: TtlvItem | undefined, operations: readonly number[]): Payload {
   const functions = new Set(children(payload, Tag.QueryFunction).map(asEnum));
   const out: TtlvItem[] = [];
@@ -22,6 +22,7 @@ export function query(payload: TtlvItem | undefined, operations: readonly number
     out.push(
       ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey),
       ttlv.enum(Tag.ObjectType, ObjectType.SecretData),
+      ttlv.enum(Tag.ObjectType, ObjectType.OpaqueObject),
       ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
       ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
     );

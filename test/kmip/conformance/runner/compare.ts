@@ -24,7 +24,6 @@ export type Bindings = Map<string, TtlvItem['value']>;
 
 const T = knownTag;
 
-/** Header fields a server adds on its own (KMIP 1.4 §6.18/6.19: a server correlation value; asynchronous/nonce fields). */
 /**
  * A Query answer describes the server that answers (its operations, object types, namespaces, vendor and
  * server information), not the reference server: those fields are the server's own.
@@ -37,7 +36,14 @@ const QUERY_SELF_DESCRIPTION = new Set([
   T('Server Information'),
 ]);
 
+/**
+ * Header fields a server adds on its own (KMIP 1.4 §6.18/6.19, KMIP 2.1 §8: none is required in a
+ * response header): an answer may leave out one the reference server sent, and an extra one is no
+ * difference.
+ */
 const OPTIONAL_HEADER_FIELDS = new Set([T('Server Correlation Value'), T('Client Correlation Value'), T('Nonce'), T('Attestation Type')]);
+/** Header fields whose value is the server's own (the reference server's "A5E83842-2A456820-4"): compared by type only. */
+const SERVER_CHOSEN_HEADER_FIELDS = new Set([T('Server Correlation Value'), T('Nonce')]);
 
 /**
  * Attributes whose presence and value are the server's choice when the client set none (KMIP 1.4 §3:
@@ -167,7 +173,9 @@ class Comparison {
     }
     if (tag === TAG.ResponseHeader) {
       const named = new Set(expected.map(elementTag));
+      const answered = new Set(act.map((c) => c.tag));
       act = act.filter((c) => named.has(c.tag) || !OPTIONAL_HEADER_FIELDS.has(c.tag));
+      expected = expected.filter((c) => answered.has(elementTag(c)) || !OPTIONAL_HEADER_FIELDS.has(elementTag(c)));
     }
     const unordered = this.unorderedTags(tag);
     if (unordered === 'all') {
@@ -212,7 +220,10 @@ class Comparison {
       counts.set(name, k + 1);
       const childPath = `${path}/${name}${k > 0 || name === 'BatchItem' ? `[${k}]` : ''}`;
       if (!e) throw new Mismatch({ path: childPath, expected: '(absent)', got: describe(a) });
-      this.node(e, exp, a, childPath, e.name === 'AttributeValue' && isServerChosen(attributeNameOf(exp)));
+      const typeOnly =
+        (e.name === 'AttributeValue' && isServerChosen(attributeNameOf(exp))) ||
+        (elementTag(exp) === TAG.ResponseHeader && SERVER_CHOSEN_HEADER_FIELDS.has(elementTag(e)));
+      this.node(e, exp, a, childPath, typeOnly);
     }
   }
 

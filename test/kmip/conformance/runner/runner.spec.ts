@@ -57,6 +57,23 @@ describe('conformance runner', () => {
     expect(await runCase(c, referenceServer(c, 2, decrypted(15)))).toMatchObject({ outcome: 'fail', step: 2 });
   });
 
+  it("a response header may leave out the reference server's correlation value or carry one of its own; a Batch Count that differs still fails", async () => {
+    const c = cases.find((x) => x.id === 'BL-M-1-21')!;
+    const header = (r: TtlvItem): TtlvItem[] =>
+      ((r.value as TtlvItem[]).find((x) => x.tag === 0x42007a) as Extract<TtlvItem, { type: 1 }>).value;
+    const edit = (change: (h: TtlvItem[]) => TtlvItem[]) => (r: TtlvItem) => {
+      const h = header(r);
+      h.splice(0, h.length, ...change([...h]));
+    };
+    const correlation = 0x420106;
+    const omitted = edit((h) => h.filter((x) => x.tag !== correlation));
+    const own = edit((h) => h.map((x) => (x.tag === correlation ? { tag: x.tag, type: ItemType.TextString, value: 'req-1234' } : x)));
+    expect((await runCase(c, referenceServer(c, 1, omitted))).outcome).toBe('pass');
+    expect((await runCase(c, referenceServer(c, 1, own))).outcome).toBe('pass');
+    const recount = edit((h) => h.map((x) => (x.tag === 0x42000d ? { tag: x.tag, type: ItemType.Integer, value: 2 } : x)));
+    expect(await runCase(c, referenceServer(c, 1, recount))).toMatchObject({ outcome: 'fail', step: 1 });
+  });
+
   it('fails a case at the first request whose answer differs, names the refusal, and with keepGoing lists the later differences', async () => {
     const c = cases.find((x) => x.id === 'SKLC-M-2-14')!;
     const refuse = (r: TtlvItem): void => {
