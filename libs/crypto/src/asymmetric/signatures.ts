@@ -53,6 +53,31 @@ export function signWith(material: Buffer, algorithm: SignatureAlgorithm, input:
   return sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, { key, ...keyOptions(algorithm, format, false) });
 }
 
+/**
+ * signWith off the event loop: the private key is parsed (or found parsed, see privateKeyOf) right
+ * away, so `material` may be reused, zeroed or dropped as soon as this returns; the signature itself
+ * runs in libuv's thread pool (Node's callback form of crypto.sign), so the event loop keeps serving
+ * requests meanwhile and an RSA signature can use another core. A PKCS#1 v1.5 signature of a
+ * caller's digest (one RSA private operation) runs on the calling thread.
+ */
+export function signWithAsync(
+  material: Buffer,
+  algorithm: SignatureAlgorithm,
+  input: SignedInput,
+  format: SignatureFormat = 'der',
+): Promise<Buffer> {
+  try {
+    const key = privateKeyOf(material);
+    if ('digest' in input) return Promise.resolve(signWith(material, algorithm, input, format));
+    const options = { key, ...keyOptions(algorithm, format, false) };
+    return new Promise((resolve, reject) => {
+      sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, (err, signature) => (err ? reject(err) : resolve(signature)));
+    });
+  } catch (err: unknown) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /** Verifies with a public key (a KeyObject, or SPKI DER); false for any signature that does not verify, malformed ones included. */
 export function verifyWith(
   publicKey: KeyObject | Buffer,
@@ -73,4 +98,29 @@ export function verifyWith(
     if (err instanceof UnsupportedDigest) throw err;
     return false;
   }
+}
+
+/** verifyWith off the event loop (libuv's thread pool), for messages; a digest is verified on the calling thread. */
+export function verifyWithAsync(
+  publicKey: KeyObject,
+  algorithm: SignatureAlgorithm,
+  input: SignedInput,
+  signature: Buffer,
+  format: SignatureFormat = 'der',
+): Promise<boolean> {
+  if ('digest' in input) {
+    try {
+      return Promise.resolve(verifyWith(publicKey, algorithm, input, signature, format));
+    } catch (err: unknown) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  const options = { key: publicKey, ...keyOptions(algorithm, format, true) };
+  return new Promise((resolve) => {
+    try {
+      verify(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, signature, (err, valid) => resolve(err === null && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 }
