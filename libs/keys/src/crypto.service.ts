@@ -15,7 +15,7 @@ import {
   signWithAsync,
   UnsupportedDigest,
   verifyMacBlob,
-  verifyWithAsync,
+  verifyWith,
   type MaterialRef,
   type ParsedBlob,
   type SignatureFormat,
@@ -204,7 +204,7 @@ export class CryptoService {
     return this.audited(caller, 'sign', async (target) => {
       const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
       const signature = await this.materials.withMaterial(ref, kcv, (m) =>
-        digestChecked(signWithAsync(m, request.algorithm, input, request.format)),
+        digestChecked(() => signWithAsync(m, request.algorithm, input, request.format)),
       );
       return { signature: signature.toString('base64'), keyId: ref.keyId, version: ref.version };
     });
@@ -225,9 +225,9 @@ export class CryptoService {
   ): Promise<Protected & { items: readonly BatchItem<{ signature: string }>[] }> {
     return this.auditedBatch(caller, 'sign', inputs.length, async (target) => {
       const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
-      // Each signature parses nothing (the key object is the material's), and runs in the thread pool.
+      // Each signature parses nothing (the key object is the material's); RSA ones run in the thread pool.
       const signatures = await this.materials.withMaterial(ref, kcv, (m) =>
-        inputs.map((input) => settle(() => digestChecked(signWithAsync(m, request.algorithm, input, request.format)))),
+        inputs.map((input) => settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format)))),
       );
       const items = (await Promise.all(signatures)).map((item) =>
         item.ok ? { ok: true as const, value: { signature: item.value.toString('base64') } } : item,
@@ -255,7 +255,7 @@ export class CryptoService {
       const { ref, kcv } = this.decide(log, caller, key, keyRef, 'verify', target, undefined, request.version);
       if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
       const valid = await this.materials.withMaterial(ref, kcv, (m) =>
-        digestChecked(verifyWithAsync(publicKeyOf(m), request.algorithm, input, signature, request.format)),
+        digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
       );
       return { valid, keyId: ref.keyId, version: ref.version };
     });
@@ -298,7 +298,7 @@ export class CryptoService {
           const { ref, kcv } = decided.value;
           return settle(async () => {
             const valid = await this.materials.withMaterial(ref, kcv, (m) =>
-              digestChecked(verifyWithAsync(publicKeyOf(m), request.algorithm, input, signature, request.format)),
+              digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
             );
             return { valid, version: ref.version };
           });
@@ -488,9 +488,10 @@ function fitsOaep(keyType: KeyType, plaintext: Buffer): Buffer {
   return plaintext;
 }
 
-async function digestChecked<T>(work: Promise<T>): Promise<T> {
+/** Runs `work` at once (it may use material synchronously only), mapping UnsupportedDigest to its KeyUseError. */
+async function digestChecked<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return await work;
+    return await work();
   } catch (err: unknown) {
     if (err instanceof UnsupportedDigest) throw new KeyUseError('unsupported-digest', err.message);
     throw err;

@@ -54,11 +54,18 @@ export function signWith(material: Buffer, algorithm: SignatureAlgorithm, input:
 }
 
 /**
- * signWith off the event loop: the private key is parsed (or found parsed, see privateKeyOf) right
- * away, so `material` may be reused, zeroed or dropped as soon as this returns; the signature itself
- * runs in libuv's thread pool (Node's callback form of crypto.sign), so the event loop keeps serving
- * requests meanwhile and an RSA signature can use another core. A PKCS#1 v1.5 signature of a
- * caller's digest (one RSA private operation) runs on the calling thread.
+ * Whether a signature is worth handing to libuv's thread pool: an RSA private operation (about 1 ms
+ * at 2048 bits, more above) is, and the event loop serves other requests meanwhile, on another core
+ * if there is one; an ECDSA or EdDSA signature (tens of µs) costs less than the hand-over, which
+ * adds CPU (about 8 µs a signature on the 2-core bench machine) and latency.
+ */
+export const signsInThreadPool = (algorithm: SignatureAlgorithm): boolean => algorithm.startsWith('RSA-');
+
+/**
+ * signWith as a promise: RSA signatures of a message run in libuv's thread pool (Node's callback
+ * form of crypto.sign), the others (and PKCS#1 v1.5 of a caller's digest) on the calling thread
+ * (signsInThreadPool). The private key is parsed (or found parsed, see privateKeyOf) before this
+ * returns, so `material` may be reused, zeroed or dropped at once.
  */
 export function signWithAsync(
   material: Buffer,
@@ -68,7 +75,7 @@ export function signWithAsync(
 ): Promise<Buffer> {
   try {
     const key = privateKeyOf(material);
-    if ('digest' in input) return Promise.resolve(signWith(material, algorithm, input, format));
+    if ('digest' in input || !signsInThreadPool(algorithm)) return Promise.resolve(signWith(material, algorithm, input, format));
     const options = { key, ...keyOptions(algorithm, format, false) };
     return new Promise((resolve, reject) => {
       sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, (err, signature) => (err ? reject(err) : resolve(signature)));
@@ -98,29 +105,4 @@ export function verifyWith(
     if (err instanceof UnsupportedDigest) throw err;
     return false;
   }
-}
-
-/** verifyWith off the event loop (libuv's thread pool), for messages; a digest is verified on the calling thread. */
-export function verifyWithAsync(
-  publicKey: KeyObject,
-  algorithm: SignatureAlgorithm,
-  input: SignedInput,
-  signature: Buffer,
-  format: SignatureFormat = 'der',
-): Promise<boolean> {
-  if ('digest' in input) {
-    try {
-      return Promise.resolve(verifyWith(publicKey, algorithm, input, signature, format));
-    } catch (err: unknown) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  }
-  const options = { key: publicKey, ...keyOptions(algorithm, format, true) };
-  return new Promise((resolve) => {
-    try {
-      verify(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, signature, (err, valid) => resolve(err === null && valid));
-    } catch {
-      resolve(false);
-    }
-  });
 }
