@@ -17,11 +17,11 @@ export const CRYPTO_SCENARIOS = [
   'sign-rsa-2048-batch',
 ];
 
-/** Messages (1 KiB each) in one request of the batch sign scenarios. */
+/** Messages (1 KiB each) in one request of the batch sign scenarios, by default (--sign-batch). */
 export const SIGN_BATCH_ITEMS = 32;
 const signBatch = (keyId, algorithm, f) => ({
   path: `/v1/keys/${keyId}/sign/batch`,
-  body: { algorithm, batchInput: Array.from({ length: SIGN_BATCH_ITEMS }, () => ({ message: f.plaintext1k })) },
+  body: { algorithm, batchInput: Array.from({ length: f.signBatchItems }, () => ({ message: f.plaintext1k })) },
 });
 
 /**
@@ -39,8 +39,8 @@ const REQUESTS = {
   'sign-rsa-2048': {
     request: (f) => ({ path: `/v1/keys/${f.rsaKeyId}/sign`, body: { message: f.plaintext1k, algorithm: 'RSA-PKCS1-SHA256' } }),
   },
-  'sign-ecdsa-p256-batch': { items: SIGN_BATCH_ITEMS, request: (f) => signBatch(f.ecKeyId, 'ECDSA-SHA256', f) },
-  'sign-rsa-2048-batch': { items: SIGN_BATCH_ITEMS, request: (f) => signBatch(f.rsaKeyId, 'RSA-PKCS1-SHA256', f) },
+  'sign-ecdsa-p256-batch': { batch: true, request: (f) => signBatch(f.ecKeyId, 'ECDSA-SHA256', f) },
+  'sign-rsa-2048-batch': { batch: true, request: (f) => signBatch(f.rsaKeyId, 'RSA-PKCS1-SHA256', f) },
 };
 
 /**
@@ -50,7 +50,7 @@ const REQUESTS = {
  * but one name other keys, and the one that allows the fixture's keys comes last, so that every
  * request's authorization looks at all of them (the worst case).
  */
-export async function cryptoFixture(stack, { grants = 0 } = {}) {
+export async function cryptoFixture(stack, { grants = 0, signBatchItems = SIGN_BATCH_ITEMS } = {}) {
   const tenant = await stack.tenant('Bench', { grants: grants > 0 ? 'required' : 'open' });
   const aesKeyId = await stack.createKey(tenant.adminKey, 'AES-256-GCM');
   const hmacKeyId = await stack.createKey(tenant.adminKey, 'HMAC-SHA256');
@@ -76,6 +76,7 @@ export async function cryptoFixture(stack, { grants = 0 } = {}) {
     encryptAnswerBytes: null,
     probes: {},
     grants,
+    signBatchItems,
   };
   for (const name of CRYPTO_SCENARIOS) {
     const spec = REQUESTS[name];
@@ -212,7 +213,7 @@ export async function cryptoScenario(name, stack, fixture, settings) {
   const { path, target } = scenarioTarget(name, stack, fixture);
   const keyApiIdleCpuMsPerSec = await idleCpuMsPerSec(stack.apiPid);
   const points = await loadPoints(target, stack.apiPid, settings);
-  const items = REQUESTS[name].items;
+  const items = REQUESTS[name].batch ? fixture.signBatchItems : undefined;
   // A batch answers `items` operations a request: the figure to compare with one-per-request scenarios.
   if (items) for (const point of Object.values(points)) point.operationsPerSec = Math.round(point.requestsPerSec * items);
   return {
