@@ -201,6 +201,12 @@ describe('sign and verify batches (Vault transit batch_input) over REST (real Ka
       { valid: false, version: 2 },
     ]);
     expect(verified.batchResults[3]).toMatchObject({ error: { status: 404 } });
+    // The refused item's usage record names the version it asked for.
+    await stack.api.waitFor(async () => {
+      const usage = await stack.call(auditor, 'GET', `/v1/audit/usage?keyId=${keyId}`);
+      const records = usage.json<{ items: { operation: string; outcome: string; version: number | null }[] }>().items;
+      return records.some((r) => r.operation === 'verify' && r.outcome === 'not-found' && r.version === 9);
+    }, 60_000);
 
     expect((await keyAction(keyId, 'deactivate')).status).toBe(200);
     const refused = await signBatch(keyId, { algorithm: 'ECDSA-SHA256', batchInput: [{ message }] });

@@ -61,8 +61,12 @@ export interface Protected {
   readonly version: number;
 }
 
-/** One item of a batch: its answer, or the typed error (KeyUseError, DomainError) that refused it alone. */
-export type BatchItem<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Error };
+/**
+ * One item of a batch: its answer, or the typed error (KeyUseError, DomainError) that refused it
+ * alone, with the key version it named when that is what was refused (its usage record says so).
+ */
+export type BatchItem<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Error; readonly version?: number };
 
 /** One item of a verify batch: what was signed, the signature, and the version that made it (default: the batch's). */
 export interface VerifyBatchInput {
@@ -280,8 +284,7 @@ export class CryptoService {
       const batch = this.decide(log, caller, key, keyRef, 'verify', target, undefined, request.version);
       if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
       const versions = new Map<number, Promise<BatchItem<{ ref: MaterialRef; kcv: string }>>>();
-      const versionOf = (version: number | undefined) => {
-        const v = version ?? batch.ref.version;
+      const versionOf = (v: number) => {
         let decided = versions.get(v);
         if (decided === undefined) {
           decided = settle(() =>
@@ -293,8 +296,9 @@ export class CryptoService {
       };
       const items = await Promise.all(
         inputs.map(async ({ input, signature, version }): Promise<BatchItem<{ valid: boolean; version: number }>> => {
-          const decided = await versionOf(version);
-          if (!decided.ok) return decided;
+          const v = version ?? batch.ref.version;
+          const decided = await versionOf(v);
+          if (!decided.ok) return { ...decided, version: v };
           const { ref, kcv } = decided.value;
           return settle(async () => {
             const valid = await this.materials.withMaterial(ref, kcv, (m) =>
@@ -441,8 +445,8 @@ export class CryptoService {
     } finally {
       for (let i = 0; i < count; i++) {
         const item = result?.items[i];
-        const version =
-          item?.ok === true && 'version' in item.value && typeof item.value.version === 'number' ? item.value.version : target.version;
+        const named = item === undefined ? undefined : item.ok ? (item.value as { version?: unknown }).version : item.version;
+        const version = typeof named === 'number' ? named : target.version;
         const outcome = item === undefined ? refused : item.ok ? 'ok' : usageOutcome(item.error);
         this.recordUsage(caller, operation, { ...target, version }, outcome);
       }
