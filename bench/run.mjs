@@ -10,7 +10,7 @@ import { BenchStack } from './lib/stack.mjs';
 import { benchDir, dropRunData, killChildren, round } from './lib/util.mjs';
 import { aesCeiling } from './scenarios/aes.mjs';
 import { backup } from './scenarios/backup.mjs';
-import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling } from './scenarios/http.mjs';
+import { addCeilingRatios, CRYPTO_SCENARIOS, cryptoFixture, cryptoScenario, httpCeiling, SIGN_BATCH_ITEMS } from './scenarios/http.mjs';
 import { addSignCeilingRatios, SIGN_SCENARIOS, signCeiling } from './scenarios/sign.mjs';
 import { encryptWithGrants, GRANTS_HELD } from './scenarios/grants.mjs';
 import { addKmipVsRest, KMIP_VS_REST, kmipEncrypt, kmipGet } from './scenarios/kmip.mjs';
@@ -68,6 +68,7 @@ Options:
                           (the one allowing its keys last; default 0: an open tenant, no grants)
   --grants-rounds <n>     rounds of each side in encrypt-1k-grants (default 3, quick 1); --grants <n> there
                           sets the grants the key-user holds (default ${GRANTS_HELD}; 1: a control run)
+  --sign-batch <n>        messages in one request of sign-*-batch (default ${SIGN_BATCH_ITEMS}; at most 256)
   --doc                   publish this run into docs/performance.md (its tables; not for --quick runs).
                           --readme is the old name. Later: npm run perf:doc -- --from <result.json>
 
@@ -106,6 +107,7 @@ const { values, positionals } = parseArgs({
     'no-ceiling': { type: 'boolean', default: false },
     grants: { type: 'string' },
     'grants-rounds': { type: 'string' },
+    'sign-batch': { type: 'string' },
     'scale-keys': { type: 'string' },
     'scale-tenants': { type: 'string' },
     'scale-idle': { type: 'string' },
@@ -161,6 +163,7 @@ const settings = {
   logLevel: values['log-level'],
   grants: number('grants', 0),
   grantsRounds: number('grants-rounds', quick ? 1 : 3),
+  signBatchItems: number('sign-batch', SIGN_BATCH_ITEMS),
   tls: (process.env.KEY_API_TLS ?? 'on') !== 'off',
   scale: {
     stages: (values['scale-keys'] ?? (quick ? '50,150' : '1000,10000,100000'))
@@ -289,7 +292,7 @@ async function main() {
         await stack.start();
         console.log(`ok (db ${stack.env.MONGODB_DB}, key-api ${stack.client.base.origin}, pid ${stack.apiPid})`);
         if (plan.includes('http-ceiling') || plan.includes('encrypt-1k-grants') || CRYPTO_SCENARIOS.some((s) => plan.includes(s)))
-          fixture = await cryptoFixture(stack, { grants: settings.grants });
+          fixture = await cryptoFixture(stack, { grants: settings.grants, signBatchItems: settings.signBatchItems });
       } catch (err) {
         setupError = new Error(`set-up failed: ${err instanceof Error ? err.message : String(err)}`);
         console.log(setupError.message);

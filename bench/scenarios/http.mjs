@@ -6,7 +6,23 @@ import { join } from 'node:path';
 import { cpuMs, RssSampler, runLoad } from '../lib/load.mjs';
 import { benchDir, sleep, spawn } from '../lib/util.mjs';
 
-export const CRYPTO_SCENARIOS = ['encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'sign-ecdsa-p256', 'sign-rsa-2048'];
+export const CRYPTO_SCENARIOS = [
+  'encrypt-1k',
+  'decrypt-1k',
+  'data-key',
+  'mac',
+  'sign-ecdsa-p256',
+  'sign-rsa-2048',
+  'sign-ecdsa-p256-batch',
+  'sign-rsa-2048-batch',
+];
+
+/** Messages (1 KiB each) in one request of the batch sign scenarios, by default (--sign-batch). */
+export const SIGN_BATCH_ITEMS = 32;
+const signBatch = (keyId, algorithm, f) => ({
+  path: `/v1/keys/${keyId}/sign/batch`,
+  body: { algorithm, batchInput: Array.from({ length: f.signBatchItems }, () => ({ message: f.plaintext1k })) },
+});
 
 /**
  * The data-plane requests (contract of the crypto issue). `request(f)` builds { path, body } from
@@ -23,6 +39,8 @@ const REQUESTS = {
   'sign-rsa-2048': {
     request: (f) => ({ path: `/v1/keys/${f.rsaKeyId}/sign`, body: { message: f.plaintext1k, algorithm: 'RSA-PKCS1-SHA256' } }),
   },
+  'sign-ecdsa-p256-batch': { batch: true, request: (f) => signBatch(f.ecKeyId, 'ECDSA-SHA256', f) },
+  'sign-rsa-2048-batch': { batch: true, request: (f) => signBatch(f.rsaKeyId, 'RSA-PKCS1-SHA256', f) },
 };
 
 /**
@@ -32,7 +50,7 @@ const REQUESTS = {
  * but one name other keys, and the one that allows the fixture's keys comes last, so that every
  * request's authorization looks at all of them (the worst case).
  */
-export async function cryptoFixture(stack, { grants = 0 } = {}) {
+export async function cryptoFixture(stack, { grants = 0, signBatchItems = SIGN_BATCH_ITEMS } = {}) {
   const tenant = await stack.tenant('Bench', { grants: grants > 0 ? 'required' : 'open' });
   const aesKeyId = await stack.createKey(tenant.adminKey, 'AES-256-GCM');
   const hmacKeyId = await stack.createKey(tenant.adminKey, 'HMAC-SHA256');
@@ -58,6 +76,7 @@ export async function cryptoFixture(stack, { grants = 0 } = {}) {
     encryptAnswerBytes: null,
     probes: {},
     grants,
+    signBatchItems,
   };
   for (const name of CRYPTO_SCENARIOS) {
     const spec = REQUESTS[name];
@@ -194,9 +213,13 @@ export async function cryptoScenario(name, stack, fixture, settings) {
   const { path, target } = scenarioTarget(name, stack, fixture);
   const keyApiIdleCpuMsPerSec = await idleCpuMsPerSec(stack.apiPid);
   const points = await loadPoints(target, stack.apiPid, settings);
+  const items = REQUESTS[name].batch ? fixture.signBatchItems : undefined;
+  // A batch answers `items` operations a request: the figure to compare with one-per-request scenarios.
+  if (items) for (const point of Object.values(points)) point.operationsPerSec = Math.round(point.requestsPerSec * items);
   return {
     status: 'ok',
     request: `POST ${path.replace(/key_\w+/, '{id}')}`,
+    ...(items ? { itemsPerRequest: items } : {}),
     grantsHeld: fixture.grants ?? 0,
     keyApiIdleCpuMsPerSec,
     points,

@@ -8,7 +8,10 @@ import { testInfra } from '../support/env';
 // writes well-formed JSON. No timing assertions: the figures depend on the machine.
 jest.setTimeout(600_000);
 
-const HTTP_SCENARIOS = ['http-ceiling', 'encrypt-1k', 'decrypt-1k', 'data-key', 'mac', 'sign-ecdsa-p256', 'sign-rsa-2048'];
+const SIGN_SCENARIOS = ['sign-ecdsa-p256', 'sign-rsa-2048'];
+const DATA_PLANE = ['encrypt-1k', 'decrypt-1k', 'data-key', 'mac'];
+// Each sign scenario has a batch twin (POST /v1/keys/{id}/sign/batch).
+const HTTP_SCENARIOS = ['http-ceiling', ...DATA_PLANE, ...SIGN_SCENARIOS, ...SIGN_SCENARIOS.map((s) => `${s}-batch`)];
 const ALL_SCENARIOS = ['aes-ceiling', 'sign-ceiling', ...HTTP_SCENARIOS, 'kmip-get', 'kmip-encrypt', 'lifecycle', 'replay', 'backup'];
 
 interface LoadPoint {
@@ -19,6 +22,8 @@ interface LoadPoint {
   non2xx: number;
   peakRssMiB: number | null;
   vsCeiling?: { requestsPerSec: number | null };
+  vsSignCeiling?: number;
+  operationsPerSec?: number;
 }
 interface Scenario {
   status: 'ok' | 'unavailable' | 'failed';
@@ -98,6 +103,8 @@ describe('npm run bench -- --quick (smoke)', () => {
           non2xx: p.non2xx,
           peakRssMiB: p.peakRssMiB,
           ...(name === 'http-ceiling' ? {} : { vsCeiling: p.vsCeiling?.requestsPerSec }),
+          ...(name.startsWith('sign-') ? { vsSignCeiling: p.vsSignCeiling } : {}),
+          ...(name.endsWith('-batch') ? { operationsPerSec: p.operationsPerSec } : {}),
         };
         for (const [figure, value] of Object.entries(figures)) {
           if (!isNumber(value)) bad.push(`${name}@${connections}.${figure} = ${JSON.stringify(value)}`);

@@ -12,7 +12,7 @@ import {
   rsaDecryptBlob,
   rsaEncryptBlob,
   rsaOaepCapacity,
-  signWith,
+  signWithAsync,
   UnsupportedDigest,
   verifyMacBlob,
   verifyWith,
@@ -23,6 +23,7 @@ import {
 } from '@keyward/crypto';
 import {
   ASYMMETRIC_KEY_TYPES,
+  DomainError,
   authorizeExport,
   authorizeUse,
   isAsymmetricKeyType,
@@ -58,6 +59,20 @@ export interface Caller {
 export interface Protected {
   readonly keyId: string;
   readonly version: number;
+}
+
+/**
+ * One item of a batch: its answer, or the typed error (KeyUseError, DomainError) that refused it
+ * alone, with the key version it named when that is what was refused (its usage record says so).
+ */
+export type BatchItem<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Error; readonly version?: number };
+
+/** One item of a verify batch: what was signed, the signature, and the version that made it (default: the batch's). */
+export interface VerifyBatchInput {
+  readonly input: SignedInput;
+  readonly signature: Buffer;
+  readonly version?: number;
 }
 
 /** What a usage record says about the key, filled in as the operation learns it. */
@@ -193,9 +208,35 @@ export class CryptoService {
     return this.audited(caller, 'sign', async (target) => {
       const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
       const signature = await this.materials.withMaterial(ref, kcv, (m) =>
-        digestChecked(() => signWith(m, request.algorithm, input, request.format)),
+        digestChecked(() => signWithAsync(m, request.algorithm, input, request.format)),
       );
       return { signature: signature.toString('base64'), keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  /**
+   * Signs each input with the latest version of an Active asymmetric key (Vault transit's
+   * batch_input): one decision for the batch (tenant, grant, key state, algorithm), the same as a
+   * single sign's, which refuses the whole batch as it would refuse one signature; then each item is
+   * signed on its own, and an item that cannot be (a digest the algorithm does not sign) is refused
+   * alone. Every item leaves a usage record, as a single sign does.
+   */
+  signBatch(
+    caller: Caller,
+    keyRef: string,
+    inputs: readonly SignedInput[],
+    request: SignatureRequest,
+  ): Promise<Protected & { items: readonly BatchItem<{ signature: string }>[] }> {
+    return this.auditedBatch(caller, 'sign', inputs.length, async (target) => {
+      const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
+      // Each signature parses nothing (the key object is the material's); RSA ones run in the thread pool.
+      const signatures = await this.materials.withMaterial(ref, kcv, (m) =>
+        inputs.map((input) => settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format)))),
+      );
+      const items = (await Promise.all(signatures)).map((item) =>
+        item.ok ? { ok: true as const, value: { signature: item.value.toString('base64') } } : item,
+      );
+      return { keyId: ref.keyId, version: ref.version, items };
     });
   }
 
@@ -221,6 +262,53 @@ export class CryptoService {
         digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
       );
       return { valid, keyId: ref.keyId, version: ref.version };
+    });
+  }
+
+  /**
+   * Verifies each signature with the version it names (default: `request.version`, else the
+   * latest). The key is decided once (tenant, grant, key state, algorithm: refused, the whole batch
+   * is); each distinct version is then decided on its own, so an item naming a version that may no
+   * longer verify (unknown, retired, destroyed) is refused alone. `valid: false` as for one verify.
+   */
+  verifyBatch(
+    caller: Caller,
+    keyRef: string,
+    inputs: readonly VerifyBatchInput[],
+    request: SignatureRequest & { readonly version?: number },
+  ): Promise<Protected & { items: readonly BatchItem<{ valid: boolean; version: number }>[] }> {
+    return this.auditedBatch(caller, 'verify', inputs.length, async (target) => {
+      target.keyId = keyRef;
+      const log = await this.states.log(caller.principal.tenantId);
+      const key = log.resolveKey(keyRef);
+      const batch = this.decide(log, caller, key, keyRef, 'verify', target, undefined, request.version);
+      if (key !== undefined) requireSignatureAlgorithm(key, request.algorithm);
+      const versions = new Map<number, Promise<BatchItem<{ ref: MaterialRef; kcv: string }>>>();
+      const versionOf = (v: number) => {
+        let decided = versions.get(v);
+        if (decided === undefined) {
+          decided = settle(() =>
+            v === batch.ref.version ? batch : this.decide(log, caller, key, keyRef, 'verify', { ...target }, undefined, v),
+          );
+          versions.set(v, decided);
+        }
+        return decided;
+      };
+      const items = await Promise.all(
+        inputs.map(async ({ input, signature, version }): Promise<BatchItem<{ valid: boolean; version: number }>> => {
+          const v = version ?? batch.ref.version;
+          const decided = await versionOf(v);
+          if (!decided.ok) return { ...decided, version: v };
+          const { ref, kcv } = decided.value;
+          return settle(async () => {
+            const valid = await this.materials.withMaterial(ref, kcv, (m) =>
+              digestChecked(() => verifyWith(publicKeyOf(m), request.algorithm, input, signature, request.format)),
+            );
+            return { valid, version: ref.version };
+          });
+        }),
+      );
+      return { keyId: batch.ref.keyId, version: batch.ref.version, items };
     });
   }
 
@@ -329,19 +417,55 @@ export class CryptoService {
       outcome = usageOutcome(err);
       throw err;
     } finally {
-      const { principalId, tenantId, role } = caller.principal;
-      const { grantId, ...used } = target;
-      this.usage.record({
-        tenantId,
-        principalId,
-        role,
-        operation,
-        ...used,
-        ...(grantId === null ? {} : { grantId }),
-        outcome,
-        requestId: caller.requestId,
-      });
+      this.recordUsage(caller, operation, target, outcome);
     }
+  }
+
+  /**
+   * audited for a batch of `count` items: one usage record per item, with the item's outcome (and
+   * the version it used), or the batch's refusal for each item when the whole batch was refused.
+   */
+  private async auditedBatch<T extends { readonly items: readonly BatchItem<object>[] }>(
+    caller: Caller,
+    operation: CryptoOperation,
+    count: number,
+    work: (target: Target) => Promise<T>,
+  ): Promise<T> {
+    this.usage.admit(caller.principal.tenantId);
+    const target: Target = { keyId: null, version: null, grantId: null };
+    let result: T | undefined;
+    let refused = 'ok';
+    try {
+      if (this.root.status().sealed) throw sealedError(this.root.status().reason ?? 'no root key');
+      result = await work(target);
+      return result;
+    } catch (err: unknown) {
+      refused = usageOutcome(err);
+      throw err;
+    } finally {
+      for (let i = 0; i < count; i++) {
+        const item = result?.items[i];
+        const named = item === undefined ? undefined : item.ok ? (item.value as { version?: unknown }).version : item.version;
+        const version = typeof named === 'number' ? named : target.version;
+        const outcome = item === undefined ? refused : item.ok ? 'ok' : usageOutcome(item.error);
+        this.recordUsage(caller, operation, { ...target, version }, outcome);
+      }
+    }
+  }
+
+  private recordUsage(caller: Caller, operation: CryptoOperation | 'export', target: Target, outcome: string): void {
+    const { principalId, tenantId, role } = caller.principal;
+    const { grantId, ...used } = target;
+    this.usage.record({
+      tenantId,
+      principalId,
+      role,
+      operation,
+      ...used,
+      ...(grantId === null ? {} : { grantId }),
+      outcome,
+      requestId: caller.requestId,
+    });
   }
 }
 
@@ -368,11 +492,22 @@ function fitsOaep(keyType: KeyType, plaintext: Buffer): Buffer {
   return plaintext;
 }
 
-function digestChecked<T>(work: () => T): T {
+/** Runs `work` at once (it may use material synchronously only), mapping UnsupportedDigest to its KeyUseError. */
+async function digestChecked<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (err: unknown) {
     if (err instanceof UnsupportedDigest) throw new KeyUseError('unsupported-digest', err.message);
+    throw err;
+  }
+}
+
+/** The item a piece of work makes: its value, or the typed error that refused it (anything else fails the whole batch). */
+async function settle<T>(work: () => Promise<T> | T): Promise<BatchItem<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (err: unknown) {
+    if (err instanceof KeyUseError || err instanceof DomainError) return { ok: false, error: err };
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { AuthenticationFailed } from '../errors';
 import { keyCheckValue, matchesCheckValue, publicKeyCheckValue } from '../material/key-check-value';
 import { generatePrivateKey, isPrivateKeyOfType, privateKeyOf, publicKeyDer, publicKeyOf, spkiDigest } from './key-pair';
 import { publicKeyForms } from './public-key';
-import { signWith, UnsupportedDigest, verifyWith } from './signatures';
+import { signsInThreadPool, signWith, signWithAsync, UnsupportedDigest, verifyWith } from './signatures';
 
 jest.setTimeout(60_000);
 
@@ -70,6 +70,31 @@ describe('asymmetric material: generate, check value, sign, verify', () => {
     expect(verifyWith(spki, 'RSA-PKCS1-SHA384', { message }, bySign)).toBe(true);
     expect(() => signWith(material('RSA-2048'), 'RSA-PKCS1-SHA256', { digest })).toThrow(UnsupportedDigest);
     expect(() => signWith(material('EC-P256'), 'ECDSA-SHA256', { digest: digest.subarray(0, 32) })).toThrow(UnsupportedDigest);
+  });
+
+  it.each(TYPES.flatMap((t) => ASYMMETRIC_KEY_TYPES[t].asymmetric.signatures.map((a) => [t, a] as const)))(
+    '%s with %s as a promise (RSA in the thread pool): the signature verifies',
+    async (t, algorithm) => {
+      expect(signsInThreadPool(algorithm)).toBe(t.startsWith('RSA-'));
+      const spki = publicKeyDer(material(t));
+      for (const format of ['der', 'ieee-p1363'] as const) {
+        const signature = await signWithAsync(material(t), algorithm, { message }, format);
+        expect(verifyWith(spki, algorithm, { message }, signature, format)).toBe(true);
+        expect(verifyWith(spki, algorithm, { message: Buffer.from('other') }, signature, format)).toBe(false);
+      }
+    },
+  );
+
+  it('as a promise too, a digest signs as PKCS#1 v1.5 only, and material may be zeroed as soon as signing starts', async () => {
+    const digest = createHash('sha256').update(message).digest();
+    const copy = Buffer.from(material('RSA-2048'));
+    const pending = signWithAsync(copy, 'RSA-PKCS1-SHA256', { message });
+    copy.fill(0);
+    const signature = await pending;
+    expect(signature.equals(await signWithAsync(material('RSA-2048'), 'RSA-PKCS1-SHA256', { digest }))).toBe(true);
+    expect(verifyWith(publicKeyOf(material('RSA-2048')), 'RSA-PKCS1-SHA256', { digest }, signature)).toBe(true);
+    await expect(signWithAsync(material('EC-P256'), 'ECDSA-SHA256', { digest })).rejects.toThrow(UnsupportedDigest);
+    await expect(signWithAsync(Buffer.alloc(32, 1), 'ED25519', { message })).rejects.toThrow();
   });
 
   it('JWK and PEM forms name the key version', () => {

@@ -53,6 +53,38 @@ export function signWith(material: Buffer, algorithm: SignatureAlgorithm, input:
   return sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, { key, ...keyOptions(algorithm, format, false) });
 }
 
+/**
+ * Whether a signature is worth handing to libuv's thread pool: an RSA private operation (about 1 ms
+ * at 2048 bits, more above) is, and the event loop serves other requests meanwhile, on another core
+ * if there is one; an ECDSA or EdDSA signature (tens of µs) costs less than the hand-over, which
+ * adds CPU (about 8 µs a signature on the 2-core bench machine) and latency.
+ */
+export const signsInThreadPool = (algorithm: SignatureAlgorithm): boolean => algorithm.startsWith('RSA-');
+
+/**
+ * signWith as a promise: RSA signatures of a message run in libuv's thread pool (Node's callback
+ * form of crypto.sign), the others (and PKCS#1 v1.5 of a caller's digest) on the calling thread
+ * (signsInThreadPool). The private key is parsed (or found parsed, see privateKeyOf) before this
+ * returns, so `material` may be reused, zeroed or dropped at once.
+ */
+export function signWithAsync(
+  material: Buffer,
+  algorithm: SignatureAlgorithm,
+  input: SignedInput,
+  format: SignatureFormat = 'der',
+): Promise<Buffer> {
+  try {
+    const key = privateKeyOf(material);
+    if ('digest' in input || !signsInThreadPool(algorithm)) return Promise.resolve(signWith(material, algorithm, input, format));
+    const options = { key, ...keyOptions(algorithm, format, false) };
+    return new Promise((resolve, reject) => {
+      sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, (err, signature) => (err ? reject(err) : resolve(signature)));
+    });
+  } catch (err: unknown) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
 /** Verifies with a public key (a KeyObject, or SPKI DER); false for any signature that does not verify, malformed ones included. */
 export function verifyWith(
   publicKey: KeyObject | Buffer,

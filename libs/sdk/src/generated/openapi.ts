@@ -2547,6 +2547,51 @@ export interface paths {
       };
     };
   };
+  "/v1/keys/{id}/sign/batch": {
+    /** Sign up to 256 messages (or digests) with the latest version of an Active asymmetric key, in one request (Vault transit batch_input); an item that cannot be signed gets its problem document in batchResults */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: {
+        /** Signature algorithm; the key type decides which it admits */
+        algorithm: "RSA-PSS-SHA256" | "RSA-PSS-SHA384" | "RSA-PSS-SHA512" | "RSA-PKCS1-SHA256" | "RSA-PKCS1-SHA384" | "RSA-PKCS1-SHA512" | "ECDSA-SHA256" | "ECDSA-SHA384" | "ED25519";
+        /** ECDSA signature encoding: der (default; OpenSSL, X.509) or ieee-p1363 (r‖s: JOSE, WebCrypto) */
+        signatureFormat?: "der" | "ieee-p1363";
+        /** The items, in order (at most 256; more: 413): batchResults answers them in the same order */
+        batchInput: {
+          /** The message to sign or verify, base64 (up to 64 KiB); or send digest */
+          message?: string;
+          /** The message's digest, base64, hashed with the algorithm's hash (RSA-PKCS1-* only); or send message */
+          digest?: string;
+        }[];
+      };
+      responses: {
+        "200": {
+          batchResults: ({
+            /** The signature, base64 */
+            signature: string;
+          } | {
+            /** RFC 9457 problem document of this item (with its extensions, as a whole request would have it) */
+            error: {
+              type: string;
+              title: string;
+              status: number;
+              detail?: string;
+              [key: string]: unknown;
+            };
+          })[];
+          keyId: string;
+          /** Key version used */
+          version: number;
+        };
+        default: unknown;
+      };
+    };
+  };
   "/v1/keys/{id}/verify": {
     /** Verify a signature with a version of an asymmetric key (Active or Deactivated); valid: false if it does not verify */
     post: {
@@ -2599,6 +2644,57 @@ export interface paths {
       responses: {
         "200": {
           valid: boolean;
+          keyId: string;
+          /** Key version used */
+          version: number;
+        };
+        default: unknown;
+      };
+    };
+  };
+  "/v1/keys/{id}/verify/batch": {
+    /** Verify up to 256 signatures with versions of an asymmetric key (Active or Deactivated), in one request; each item answers valid and the version it used, or its problem document */
+    post: {
+      parameters: {
+        path: {
+          id: string;
+        };
+        query: never;
+      };
+      requestBody: {
+        /** Signature algorithm; the key type decides which it admits */
+        algorithm: "RSA-PSS-SHA256" | "RSA-PSS-SHA384" | "RSA-PSS-SHA512" | "RSA-PKCS1-SHA256" | "RSA-PKCS1-SHA384" | "RSA-PKCS1-SHA512" | "ECDSA-SHA256" | "ECDSA-SHA384" | "ED25519";
+        /** ECDSA signature encoding: der (default; OpenSSL, X.509) or ieee-p1363 (r‖s: JOSE, WebCrypto) */
+        signatureFormat?: "der" | "ieee-p1363";
+        /** Key version of items that name none (default: the key's latest) */
+        version?: number;
+        /** The items, in order (at most 256; more: 413): batchResults answers them in the same order */
+        batchInput: {
+          /** The message to sign or verify, base64 (up to 64 KiB); or send digest */
+          message?: string;
+          /** The message's digest, base64, hashed with the algorithm's hash (RSA-PKCS1-* only); or send message */
+          digest?: string;
+          /** signature, base64 */
+          signature: string;
+          /** Key version that made this signature (default: the batch version) */
+          version?: number;
+        }[];
+      };
+      responses: {
+        "200": {
+          batchResults: ({
+            valid: boolean;
+            version: number;
+          } | {
+            /** RFC 9457 problem document of this item (with its extensions, as a whole request would have it) */
+            error: {
+              type: string;
+              title: string;
+              status: number;
+              detail?: string;
+              [key: string]: unknown;
+            };
+          })[];
           keyId: string;
           /** Key version used */
           version: number;

@@ -19,16 +19,22 @@ import {
   macBody,
   macResponse,
   MAX_AAD_BYTES,
+  MAX_BATCH_BODY_BYTES,
   MAX_PLAINTEXT_BYTES,
   rewrapBody,
   rewrapResponse,
+  signBatchBody,
+  signBatchResponse,
   signBody,
   signResponse,
+  verifyBatchBody,
+  verifyBatchResponse,
   verifyBody,
   verifyMacBody,
   verifyMacResponse,
   verifyResponse,
 } from './crypto.schema';
+import { batchResults, readInputs, readItems, requireBatchSize } from './crypto.batch';
 
 /** What a data-plane handler gets: services, the caller, the key reference (keyed routes) and the validated body. */
 export interface DataPlaneInput<B> {
@@ -47,6 +53,8 @@ export interface DataPlaneRoute<S extends ZodType = ZodType> {
   readonly summary: string;
   readonly body: S;
   readonly response: ZodType;
+  /** Largest body this route reads, when not the service's (MAX_BODY_BYTES): the batch routes'. */
+  readonly bodyLimit?: number;
   readonly handle: (input: DataPlaneInput<z.output<S>>) => Promise<object>;
 }
 
@@ -160,6 +168,45 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
         ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
         ...(body.version === undefined ? {} : { version: body.version }),
       }),
+  }),
+  route({
+    path: '/v1/keys/:id/sign/batch',
+    summary:
+      'Sign up to 256 messages (or digests) with the latest version of an Active asymmetric key, in one request (Vault transit batch_input); an item that cannot be signed gets its problem document in batchResults',
+    body: signBatchBody,
+    response: signBatchResponse,
+    bodyLimit: MAX_BATCH_BODY_BYTES,
+    handle: async ({ crypto, caller, ref, body }) => {
+      requireBatchSize(body.batchInput.length);
+      const read = readItems(body.batchInput, signedInput);
+      const { keyId, version, items } = await crypto.signBatch(caller, ref, readInputs(read), {
+        algorithm: body.algorithm,
+        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+      });
+      return { batchResults: batchResults(read, items), keyId, version };
+    },
+  }),
+  route({
+    path: '/v1/keys/:id/verify/batch',
+    summary:
+      'Verify up to 256 signatures with versions of an asymmetric key (Active or Deactivated), in one request; each item answers valid and the version it used, or its problem document',
+    body: verifyBatchBody,
+    response: verifyBatchResponse,
+    bodyLimit: MAX_BATCH_BODY_BYTES,
+    handle: async ({ crypto, caller, ref, body }) => {
+      requireBatchSize(body.batchInput.length);
+      const read = readItems(body.batchInput, (item) => ({
+        input: signedInput(item),
+        signature: Buffer.from(item.signature, 'base64'),
+        ...(item.version === undefined ? {} : { version: item.version }),
+      }));
+      const { keyId, version, items } = await crypto.verifyBatch(caller, ref, readInputs(read), {
+        algorithm: body.algorithm,
+        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+        ...(body.version === undefined ? {} : { version: body.version }),
+      });
+      return { batchResults: batchResults(read, items), keyId, version };
+    },
   }),
   route({
     path: '/v1/keys/:id/material',

@@ -111,3 +111,54 @@ export const verifyBody = z
   .refine(oneInput, ONE_INPUT);
 export const signResponse = z.object({ signature: z.string().describe('The signature, base64'), ...versioned });
 export const verifyResponse = z.object({ valid: z.boolean(), ...versioned });
+
+/** Most items one sign or verify batch may hold (more: 413 for the whole request). */
+export const MAX_BATCH_ITEMS = 256;
+/** Most bytes of a batch request body (the batch routes' own limit; one message is still at most MAX_PLAINTEXT_BYTES). */
+export const MAX_BATCH_BODY_BYTES = 1024 * 1024;
+
+/** A batch item's message: any length the batch body holds, so that one too large is refused alone (413 in its result). */
+const batchSigned = {
+  message: base64('message', MAX_BATCH_BODY_BYTES)
+    .optional()
+    .describe('The message to sign or verify, base64 (up to 64 KiB); or send digest'),
+  digest: signed.digest,
+};
+const batchInput = <T extends z.ZodType>(item: T) =>
+  z.array(item).min(1).describe(`The items, in order (at most ${MAX_BATCH_ITEMS}; more: 413): batchResults answers them in the same order`);
+const batchOptions = { algorithm: signed.algorithm, signatureFormat: signed.signatureFormat };
+
+export const signBatchBody = z.strictObject({
+  ...batchOptions,
+  batchInput: batchInput(z.strictObject(batchSigned).refine(oneInput, ONE_INPUT)),
+});
+export const verifyBatchBody = z.strictObject({
+  ...batchOptions,
+  version: z.number().int().min(1).optional().describe("Key version of items that name none (default: the key's latest)"),
+  batchInput: batchInput(
+    z
+      .strictObject({
+        ...batchSigned,
+        signature: base64('signature', SHORT_BLOB_CHARS).min(1),
+        version: z.number().int().min(1).optional().describe('Key version that made this signature (default: the batch version)'),
+      })
+      .refine(oneInput, ONE_INPUT),
+  ),
+});
+
+/** An item that could not be done: its RFC 9457 problem document (the one a single request would have answered with). */
+const itemError = z
+  .object({
+    error: z
+      .looseObject({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional() })
+      .describe('RFC 9457 problem document of this item (with its extensions, as a whole request would have it)'),
+  })
+  .describe('An item refused alone');
+export const signBatchResponse = z.object({
+  batchResults: z.array(z.union([z.object({ signature: z.string().describe('The signature, base64') }), itemError])),
+  ...versioned,
+});
+export const verifyBatchResponse = z.object({
+  batchResults: z.array(z.union([z.object({ valid: z.boolean(), version: z.number().int() }), itemError])),
+  ...versioned,
+});

@@ -39,6 +39,7 @@ export class DataPlaneServer {
         method: 'POST',
         url: r.path,
         handler: (request, reply) => this.serve(r, request, reply),
+        ...(r.bodyLimit === undefined ? {} : { bodyLimit: r.bodyLimit }),
         // Every operation, refused or not, leaves a usage record: only failures get a log line.
         config: { quietSuccess: true },
         errorHandler: (error, request, reply) => {
