@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { DrillLoad, mixedRates } from './support/drill-load';
 import { HaStack } from './support/ha-stack';
 import { flatness, flatnessTable, sampleTable, soakSvg, type Flatness } from './support/soak-report';
-import { diskMiB, heapUsedMiB, rssMiB, type SoakSample } from './support/soak-sampler';
+import { diskMiB, heapMiB, rssMiB, type SoakSample } from './support/soak-sampler';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 /** Requests a second, in the mix of `mixedRates`. */
@@ -41,7 +41,14 @@ describe('soak', () => {
       ha.onCleanup(() => load.stop());
       const apiSeries = ha.apis.map((_, i) => `key-api ${i + 1} RSS`);
       const rssSeries = [...apiSeries, 'projector RSS', 'FerretDB RSS'];
-      const heapSeries = ha.apis.map((_, i) => `key-api ${i + 1} heap used`);
+      const v8Series = (i: number) => ({
+        used: `key-api ${i + 1} heap used`,
+        total: `key-api ${i + 1} heap total`,
+        newSpace: `key-api ${i + 1} new space`,
+        external: `key-api ${i + 1} external`,
+      });
+      const heapSeries = ha.apis.flatMap((_, i) => [v8Series(i).used, v8Series(i).total]);
+      const youngAndExternal = ha.apis.flatMap((_, i) => [v8Series(i).newSpace, v8Series(i).external]);
       const ferretPid = (): number => Number(readFileSync(join(ha.store.dataDir, 'run', 'ferretdb.pid'), 'utf8').trim());
       const storeDir = join(ha.store.dataDir, 'ferretdb', 'data');
       const samples: SoakSample[] = [];
@@ -52,8 +59,14 @@ describe('soak', () => {
         values['projector RSS'] = rssMiB(ha.stack.projector.child.pid);
         values['FerretDB RSS'] = rssMiB(ferretPid());
         values['store on disk'] = diskMiB(storeDir);
-        const heaps = await Promise.all(ha.apis.map((a) => heapUsedMiB(a.process.metricsUrl)));
-        heaps.forEach((h, i) => (values[heapSeries[i]!] = h));
+        const heaps = await Promise.all(ha.apis.map((a) => heapMiB(a.process.metricsUrl)));
+        heaps.forEach((h, i) => {
+          const names = v8Series(i);
+          values[names.used] = h.used;
+          values[names.total] = h.total;
+          values[names.newSpace] = h.newSpace;
+          values[names.external] = h.external;
+        });
         samples.push({ minute, values });
         requestsAt.push(load.requests);
         process.stdout.write(
@@ -74,7 +87,9 @@ describe('soak', () => {
       const seconds = (Date.now() - started) / 1000;
 
       const apiAndProjector = [...apiSeries, 'projector RSS'];
-      const results: Flatness[] = [...rssSeries, ...heapSeries, 'store on disk'].map((s) => flatness(samples, s, WARM_UP));
+      const results: Flatness[] = [...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk'].map((s) =>
+        flatness(samples, s, WARM_UP),
+      );
       const commits = await ha.stack.db.collection('commits').countDocuments({ tenantId: ha.tenantId });
       const caption =
         `Keyward soak: ${INSTANCES} key-api behind HAProxy, 3 Kafka nodes, FerretDB; ${RATE} requests/s asked, ` +
@@ -86,7 +101,7 @@ describe('soak', () => {
           samples,
           [
             { title: 'Resident set size (MiB)', series: rssSeries },
-            { title: 'key-api V8 heap in use, from its metrics (MiB)', series: heapSeries },
+            { title: 'key-api V8 heap: in use and reserved, from its metrics (MiB)', series: heapSeries },
             { title: 'Store on disk: FerretDB SQLite files with WAL (MiB)', series: ['store on disk'] },
           ],
           { caption, warmUpMinutes: WARM_UP },
@@ -105,7 +120,7 @@ describe('soak', () => {
           `${load.requests} requests (per minute ${Math.min(...perMinute)}-${Math.max(...perMinute)}), ${load.commands.length} acknowledged commands, ` +
             `${load.ciphertexts.length} ciphertexts, ${commits} commits; failed requests: ${load.failures.length} ` +
             `(${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`,
-          sampleTable(samples, [...rssSeries, ...heapSeries, 'store on disk']),
+          sampleTable(samples, [...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk']),
           '',
           `flatness: the sample at minute ${WARM_UP} against the largest sample of minutes ${WARM_UP}-${MINUTES}` +
             (ASSERT ? ' (asserted for key-api and projector RSS)' : ' (printed only: short form)'),

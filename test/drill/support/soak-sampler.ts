@@ -35,14 +35,38 @@ export function diskMiB(dir: string): number {
   return bytes / MIB;
 }
 
-/** V8 heap in use (MiB) from a key-api's Prometheus metrics (`nodejs_heap_size_used_bytes`); NaN when unreadable. */
-export async function heapUsedMiB(metricsUrl: string | undefined): Promise<number> {
-  if (metricsUrl === undefined) return Number.NaN;
+/** A key-api's V8 memory (MiB) from its Prometheus metrics; NaN for what cannot be read. */
+export interface HeapFigures {
+  /** Live objects and garbage not yet collected (`nodejs_heap_size_used_bytes`). */
+  readonly used: number;
+  /** Reserved by V8 for its heap (`nodejs_heap_size_total_bytes`): counts in RSS once touched. */
+  readonly total: number;
+  /** Reserved for the young generation (semi-spaces), which V8 grows and shrinks with the allocation rate. */
+  readonly newSpace: number;
+  /** Memory of C++ objects tied to JavaScript ones: Buffers, TLS (`nodejs_external_memory_bytes`). */
+  readonly external: number;
+}
+
+export async function heapMiB(metricsUrl: string | undefined): Promise<HeapFigures> {
+  let text = '';
   try {
-    const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
-    const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
-    return match ? Number(match[1]) / MIB : Number.NaN;
+    if (metricsUrl !== undefined) text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
   } catch {
-    return Number.NaN;
+    text = '';
   }
+  return heapFigures(text);
+}
+
+/** The figures of `HeapFigures` from a Prometheus text exposition (prom-client's default metrics). */
+export function heapFigures(metrics: string): HeapFigures {
+  const read = (name: string, label = ''): number => {
+    const match = new RegExp(`^${name}(?:\\{${label}[^}]*\\})? ([\\d.e+]+)$`, 'm').exec(metrics);
+    return match ? Number(match[1]) / MIB : Number.NaN;
+  };
+  return {
+    used: read('nodejs_heap_size_used_bytes'),
+    total: read('nodejs_heap_size_total_bytes'),
+    newSpace: read('nodejs_heap_space_size_total_bytes', 'space="new"'),
+    external: read('nodejs_external_memory_bytes'),
+  };
 }
