@@ -75,16 +75,19 @@ export function soakSvg(
   options: { readonly caption: string; readonly warmUpMinutes: number },
 ): string {
   const width = 760;
-  const panelHeight = 240;
-  const margin = { left: 60, right: 170, top: 48, bottom: 36 };
+  const panelHeight = 250;
+  const margin = { left: 60, right: 170, top: 64, bottom: 36 };
   const plotW = width - margin.left - margin.right;
   const plotH = panelHeight - margin.top - margin.bottom;
   const maxMinute = Math.max(1, ...samples.map((s) => s.minute));
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${panelHeight * panels.length + 24}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${margin.left}" y="16" font-size="12">${escapeXml(options.caption)}</text>`,
   ];
+  // The caption, one line per sentence part (split at '; '), above the first panel.
+  options.caption.split('; ').forEach((line, i) => {
+    out.push(`<text x="${margin.left}" y="${14 + i * 14}" font-size="12">${escapeXml(line)}</text>`);
+  });
   panels.forEach((panel, p) => {
     const top = p * panelHeight + margin.top;
     const values = samples.flatMap((s) => panel.series.map((k) => s.values[k] ?? Number.NaN)).filter(Number.isFinite);
