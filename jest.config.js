@@ -48,5 +48,17 @@ module.exports = {
       testMatch: ['<rootDir>/test/drill/**/*.drill-spec.ts'],
       setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
     },
+    // npm run soak only (docs/high-availability.md): the drill's stack under load for 30 minutes.
+    // Listed only when scripts/soak.mjs sets KEYWARD_SOAK, so no plain `jest` run (npm test) picks it up.
+    ...(process.env.KEYWARD_SOAK === '1'
+      ? [
+          {
+            ...shared,
+            displayName: 'soak',
+            testMatch: ['<rootDir>/test/drill/**/*.soak-spec.ts'],
+            setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
+          },
+        ]
+      : []),
   ],
 };

@@ -13,12 +13,12 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { fromMessage, readTopic, type Commit } from '@keyward/event-log';
 import { uniqueName } from '../support/env';
-import { KeywardStack } from '../support/keyward-stack';
-import { PrivateFerretDb } from '../support/private-ferretdb';
-import { PrivateKafkaCluster } from '../support/private-kafka-cluster';
-import { freePort } from '../support/ports';
+import type { KeywardStack } from '../support/keyward-stack';
+import type { PrivateFerretDb } from '../support/private-ferretdb';
+import type { PrivateKafkaCluster } from '../support/private-kafka-cluster';
 import { ServiceProcess } from '../support/service-process';
-import { Balancer } from './support/balancer';
+import type { Balancer } from './support/balancer';
+import { HaStack, type ApiInstance } from './support/ha-stack';
 import { DrillLoad, type AckedCommand } from './support/drill-load';
 import { outcomeOf, table, type FaultOutcome } from './support/drill-report';
 
@@ -28,60 +28,26 @@ const INSTANCES = Number(process.env.DRILL_KEY_API_INSTANCES ?? 2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('high-availability drill', () => {
+  const ha = new HaStack();
   let kafka: PrivateKafkaCluster;
   let store: PrivateFerretDb;
   let stack: KeywardStack;
-  const apis: { process: ServiceProcess; port: number }[] = [];
+  let apis: ApiInstance[];
   let balancer: Balancer;
   let load: DrillLoad;
   let tenantId = '';
   let adminKey = '';
   let userKey = '';
-  /** Undone in reverse order after the drill, whatever was started before a failure. */
-  const cleanups: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
-    [kafka, store] = await Promise.all([PrivateKafkaCluster.start(), PrivateFerretDb.start()]);
-    cleanups.push(
-      () => kafka.destroy(),
-      async () => {
-        await store.resume();
-        await store.destroy();
-      },
-    );
-    stack = new KeywardStack({ brokers: kafka.brokers, mongoUri: store.uri });
-    stack.env.KAFKA_REPLICATION_FACTOR = '3';
-    cleanups.push(async () => {
-      await Promise.all([...apis.map((a) => a.process.stop()), stack.projector.stop()]);
-      await stack.mongo.close();
-    });
-    await stack.start();
-    apis.push({ process: stack.api, port: Number(new URL(stack.api.baseUrl).port) });
-    for (let i = 1; i < INSTANCES; i++) {
-      const port = await freePort();
-      apis.push({ process: await stack.startApi({}, port), port });
-    }
-    balancer = await Balancer.start(
-      apis.map((a) => `127.0.0.1:${a.port}`),
-      stack.dataDir,
-    );
-    const tenant = await stack.onboard();
-    tenantId = tenant.tenantId;
-    adminKey = tenant.adminKey;
-    userKey = await stack.principal(adminKey, 'key-user');
-    const keyIds: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const made = await stack.call(adminKey, 'POST', '/v1/keys', { activate: true });
-      keyIds.push(made.json<{ key: { keyId: string } }>().key.keyId);
-    }
-    cleanups.push(() => balancer.stop());
-    load = new DrillLoad(balancer, { adminKey, userKey, keyIds }, { commandEveryMs: 300, cryptoEveryMs: 100 });
-    cleanups.push(() => load.stop());
+    await ha.start(INSTANCES);
+    ({ kafka, store, stack, apis, balancer, tenantId } = ha);
+    ({ adminKey, userKey } = ha.targets);
+    load = new DrillLoad(balancer, ha.targets, { commandEveryMs: 300, cryptoEveryMs: 100 });
+    ha.onCleanup(() => load.stop());
   }, 600_000);
 
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  }, 180_000);
+  afterAll(() => ha.cleanup(), 180_000);
 
   /** Node id of the broker leading the busy tenant's partition of the event topic. */
   async function busyLeader(): Promise<number> {

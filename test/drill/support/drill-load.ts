@@ -29,10 +29,26 @@ export interface LoadTargets {
   readonly keyIds: readonly string[];
 }
 
+export interface LoadRates {
+  /** A lifecycle command (a key creation with a unique label, or a rotation, in turn). */
+  readonly commandEveryMs: number;
+  /** An encrypt, then a decrypt of an earlier ciphertext. */
+  readonly cryptoEveryMs: number;
+  /** A list of the tenant's keys, then a get of one key (none when absent). */
+  readonly readEveryMs?: number;
+}
+
 /**
- * A steady load through the balancer: a lifecycle command every `commandEveryMs` (key creations
- * with a unique label, and rotations, in turn) and an encrypt then a decrypt of an earlier
- * ciphertext every `cryptoEveryMs`. Records what was acknowledged and every failed request.
+ * Step intervals for `rate` requests a second, the soak's mix: 20 % lifecycle commands, 50 %
+ * encrypt and decrypt, 30 % list and get (a command is one request, a crypto or read step two).
+ */
+export function mixedRates(rate: number): LoadRates {
+  return { commandEveryMs: 1000 / (0.2 * rate), cryptoEveryMs: 1000 / (0.25 * rate), readEveryMs: 1000 / (0.15 * rate) };
+}
+
+/**
+ * A steady load through the balancer at `rates` (each loop waits for its answer, so a slow answer
+ * slows its loop). Records what was acknowledged and every failed request.
  */
 export class DrillLoad {
   readonly commands: AckedCommand[] = [];
@@ -47,12 +63,13 @@ export class DrillLoad {
   constructor(
     private readonly balancer: Balancer,
     private readonly targets: LoadTargets,
-    private readonly rates: { readonly commandEveryMs: number; readonly cryptoEveryMs: number },
+    private readonly rates: LoadRates,
   ) {}
 
   start(): void {
     this.running = true;
     this.loops = [this.loop(this.rates.commandEveryMs, () => this.command()), this.loop(this.rates.cryptoEveryMs, () => this.crypto())];
+    if (this.rates.readEveryMs !== undefined) this.loops.push(this.loop(this.rates.readEveryMs, () => this.read()));
   }
 
   async stop(): Promise<void> {
@@ -97,6 +114,13 @@ export class DrillLoad {
       if ((JSON.parse(body) as { plaintext: string }).plaintext !== earlier.plaintext)
         throw new Error('decrypt returned another plaintext');
     });
+  }
+
+  private async read(): Promise<void> {
+    const phase = this.phase;
+    await this.call('list', phase, 'GET', '/v1/keys?limit=20', this.targets.adminKey, undefined, () => undefined);
+    const keyId = this.targets.keyIds[this.requests % this.targets.keyIds.length]!;
+    await this.call('get', phase, 'GET', `/v1/keys/${keyId}`, this.targets.adminKey, undefined, () => undefined);
   }
 
   private async call(
