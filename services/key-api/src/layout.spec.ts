@@ -35,7 +35,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   audit: ['key-core', 'errors', 'platform', 'auth', 'dual-control', 'keys', 'principals', 'approvals', 'grants'],
 };
 /** The data-plane files of crypto/; the rest of crypto/ is the key core. */
-const DATA_PLANE = new Set(['crypto/crypto.routes.ts', 'crypto/data-plane.server.ts', 'crypto/crypto.schema.ts']);
+const DATA_PLANE = new Set(['crypto/crypto.routes.ts', 'crypto/data-plane.server.ts', 'crypto/crypto.schema.ts', 'crypto/crypto.batch.ts']);
 /** main.ts, key-api.module.ts and openapi.ts assemble everything. */
 const ROOT = '.';
 
