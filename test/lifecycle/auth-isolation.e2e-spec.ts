@@ -253,6 +253,25 @@ const ROUTES: Route[] = [
     },
   },
   {
+    name: 'POST /v1/keys/{id}/sign/batch',
+    allowed: ['key-user'],
+    request: async (c) => [
+      'POST',
+      `/v1/keys/${await c.activeKey('ED25519')}/sign/batch`,
+      { algorithm: 'ED25519', batchInput: [{ message: 'aGk=' }] },
+    ],
+  },
+  {
+    name: 'POST /v1/keys/{id}/verify/batch',
+    allowed: ['key-user'],
+    request: async (c) => {
+      const key = await c.activeKey('ED25519');
+      const made = await c.stack.call(c.user, 'POST', `/v1/keys/${key}/sign`, { message: 'aGk=', algorithm: 'ED25519' });
+      const signature = made.json<{ signature: string }>().signature;
+      return ['POST', `/v1/keys/${key}/verify/batch`, { algorithm: 'ED25519', batchInput: [{ message: 'aGk=', signature }] }];
+    },
+  },
+  {
     name: 'GET /v1/keys/{id}/public-key',
     allowed: ['key-user', 'auditor'],
     request: async (c) => ['GET', `/v1/keys/${await c.activeKey('ED25519')}/public-key`],

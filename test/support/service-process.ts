@@ -23,6 +23,12 @@ export interface ClientCertificate {
 }
 
 /** One Keyward service run as a real process from dist/ (built by `npm test`). */
+/** The Node options `npm start` runs service `name` with (infra/service-node-flags.json), so specs, the drill and the soak run it as deployed. */
+function serviceNodeFlags(name: string): string[] {
+  const flags = JSON.parse(readFileSync(join(repoRoot, 'infra', 'service-node-flags.json'), 'utf8')) as Record<string, string[]>;
+  return flags[name] ?? [];
+}
+
 export class ServiceProcess {
   readonly output: string[] = [];
   private exited: Promise<number | null>;
@@ -55,7 +61,7 @@ export class ServiceProcess {
     const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
     const tls = name === 'key-api' && env.KEY_API_TLS !== 'off';
     const metricsPort = name === 'key-api' ? (env.KEY_API_METRICS_PORT ?? String(await freePort())) : undefined;
-    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...serviceNodeFlags(name), join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
       cwd: repoRoot,
       env: {
         ...process.env,
