@@ -1,5 +1,5 @@
 import { constants, privateDecrypt, publicEncrypt } from 'node:crypto';
-import { privateKeyOf, publicKeyOf, signWith, UnsupportedDigest, verifyWith, type SignedInput } from '@keyward/crypto';
+import { privateKeyOf, publicKeyOf, signWithAsync, UnsupportedDigest, verifyWith, type SignedInput } from '@keyward/crypto';
 import {
   ASYMMETRIC_KEY_TYPES,
   isAsymmetricKeyType,
@@ -149,9 +149,9 @@ function signedInputOf(payload: TtlvItem | undefined): SignedInput {
 }
 
 /** UnsupportedDigest (a digest of the wrong length, or for a scheme that signs messages only) is the caller's error. */
-function digestChecked<T>(work: () => T): T {
+async function digestChecked<T>(work: () => T | Promise<T>): Promise<T> {
   try {
-    return work();
+    return await work();
   } catch (err: unknown) {
     if (err instanceof UnsupportedDigest) fail(ResultReason.InvalidField, err.message);
     throw err;
@@ -164,13 +164,13 @@ const parametersOf = (payload: TtlvItem | undefined): KmipCipherParameters =>
 /**
  * Sign: the latest version of an Active key pair's private key (`<keyId>`), RSA PKCS#1 v1.5 or PSS,
  * ECDSA (DER signatures, as X.509 and OpenSSL) or Ed25519; over Data, or for PKCS#1 v1.5 over
- * Digested Data.
+ * Digested Data. RSA signatures of Data run in libuv's thread pool, as key-api's (signWithAsync).
  */
 export function sign(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   return withUse(deps, payload, call, 'sign', async (key, _withKey, withMaterial) => {
     const algorithm = signatureAlgorithmOf(key, parametersOf(payload));
     const input = signedInputOf(payload);
-    const signature = await withMaterial((m) => digestChecked(() => signWith(m, algorithm, input)));
+    const signature = await withMaterial((m) => digestChecked(() => signWithAsync(m, algorithm, input)));
     return [ttlv.text(Tag.UniqueIdentifier, key.keyId), ttlv.bytes(Tag.SignatureData, signature)];
   });
 }
