@@ -4,7 +4,7 @@ import type { ZodType } from 'zod';
 import type { z } from 'zod';
 import { ProblemError } from '@keyward/platform';
 import type { Caller } from '../platform/caller';
-import { type CryptoService, wrappingKeyFault } from '@keyward/keys';
+import { type CryptoService, type SignatureRequest, wrappingKeyFault } from '@keyward/keys';
 import type { SignedInput } from '@keyward/crypto';
 import type { MutualTlsCheck } from '../auth/mutual-tls.check';
 import {
@@ -74,6 +74,14 @@ const signedInput = (body: { message?: string | undefined; digest?: string | und
   body.digest === undefined
     ? { message: decoded('message', body.message ?? '', MAX_PLAINTEXT_BYTES) }
     : { digest: Buffer.from(body.digest, 'base64') };
+/** The algorithm and, when the body names one, ECDSA's signature encoding (the service's default otherwise). */
+const signatureRequest = (body: {
+  algorithm: SignatureRequest['algorithm'];
+  signatureFormat?: SignatureRequest['format'];
+}): SignatureRequest => ({
+  algorithm: body.algorithm,
+  ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+});
 const optionalAad = (aad: string | undefined): Buffer | undefined => (aad === undefined ? undefined : decoded('aad', aad, MAX_AAD_BYTES));
 
 /** The caller's RSA public key (see wrappingKeyFault: 2048 bits or more, exponent odd ≥ 65537), or a precise 400/422. */
@@ -151,11 +159,7 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
     summary: 'Sign a message (or a digest, RSA-PKCS1-*) with the latest version of an Active asymmetric key',
     body: signBody,
     response: signResponse,
-    handle: ({ crypto, caller, ref, body }) =>
-      crypto.sign(caller, ref, signedInput(body), {
-        algorithm: body.algorithm,
-        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
-      }),
+    handle: ({ crypto, caller, ref, body }) => crypto.sign(caller, ref, signedInput(body), signatureRequest(body)),
   }),
   route({
     path: '/v1/keys/:id/verify',
@@ -164,8 +168,7 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
     response: verifyResponse,
     handle: ({ crypto, caller, ref, body }) =>
       crypto.verify(caller, ref, signedInput(body), Buffer.from(body.signature, 'base64'), {
-        algorithm: body.algorithm,
-        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+        ...signatureRequest(body),
         ...(body.version === undefined ? {} : { version: body.version }),
       }),
   }),
@@ -179,10 +182,7 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
     handle: async ({ crypto, caller, ref, body }) => {
       requireBatchSize(body.batchInput.length);
       const read = readItems(body.batchInput, signedInput);
-      const { keyId, version, items } = await crypto.signBatch(caller, ref, readInputs(read), {
-        algorithm: body.algorithm,
-        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
-      });
+      const { keyId, version, items } = await crypto.signBatch(caller, ref, readInputs(read), signatureRequest(body));
       return { batchResults: batchResults(read, items), keyId, version };
     },
   }),
@@ -201,8 +201,7 @@ export const CRYPTO_ROUTES: readonly DataPlaneRoute[] = [
         ...(item.version === undefined ? {} : { version: item.version }),
       }));
       const { keyId, version, items } = await crypto.verifyBatch(caller, ref, readInputs(read), {
-        algorithm: body.algorithm,
-        ...(body.signatureFormat ? { format: body.signatureFormat } : {}),
+        ...signatureRequest(body),
         ...(body.version === undefined ? {} : { version: body.version }),
       });
       return { batchResults: batchResults(read, items), keyId, version };
