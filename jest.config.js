@@ -21,6 +21,12 @@ const shared = {
   rootDir: __dirname,
 };
 
+/** A project of real-process specs that jest lists only when `envVar` is 1 (set by the npm script that runs it). */
+const onlyWith = (envVar, displayName, testMatch) =>
+  process.env[envVar] === '1'
+    ? [{ ...shared, displayName, testMatch: [testMatch], setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'] }]
+    : [];
+
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
@@ -44,27 +50,9 @@ module.exports = {
     // npm run test:drill only (docs/high-availability.md): faults under load, minutes long. Listed only
     // when test:drill sets KEYWARD_DRILL, so npm test does not run it a second time in CI (.ci/run
     // runs test:drill after npm test).
-    ...(process.env.KEYWARD_DRILL === '1'
-      ? [
-          {
-            ...shared,
-            displayName: 'drill',
-            testMatch: ['<rootDir>/test/drill/**/*.drill-spec.ts'],
-            setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
-          },
-        ]
-      : []),
+    ...onlyWith('KEYWARD_DRILL', 'drill', '<rootDir>/test/drill/**/*.drill-spec.ts'),
     // npm run soak only (docs/high-availability.md): the drill's stack under load for 30 minutes.
     // Listed only when scripts/soak.mjs sets KEYWARD_SOAK, so no plain `jest` run (npm test) picks it up.
-    ...(process.env.KEYWARD_SOAK === '1'
-      ? [
-          {
-            ...shared,
-            displayName: 'soak',
-            testMatch: ['<rootDir>/test/drill/**/*.soak-spec.ts'],
-            setupFiles: ['<rootDir>/test/support/mongodb-driver-os.ts'],
-          },
-        ]
-      : []),
+    ...onlyWith('KEYWARD_SOAK', 'soak', '<rootDir>/test/drill/**/*.soak-spec.ts'),
   ],
 };

@@ -22,13 +22,11 @@ export interface ClientCertificate {
   readonly key: string | Buffer;
 }
 
-/** One Keyward service run as a real process from dist/ (built by `npm test`). */
-/** The Node options `npm start` runs service `name` with (infra/service-node-flags.json), so specs, the drill and the soak run it as deployed. */
-function serviceNodeFlags(name: string): string[] {
-  const flags = JSON.parse(readFileSync(join(repoRoot, 'infra', 'service-node-flags.json'), 'utf8')) as Record<string, string[]>;
-  return flags[name] ?? [];
-}
+/** The Node options `npm start` runs each service with (infra/service-node-flags.json), so specs, the drill and the soak run it as deployed. */
+const SERVICE_NODE_FLAGS = JSON.parse(readFileSync(join(repoRoot, 'infra', 'service-node-flags.json'), 'utf8')) as Record<string, string[]>;
+const serviceNodeFlags = (name: string): string[] => SERVICE_NODE_FLAGS[name] ?? [];
 
+/** One Keyward service run as a real process from dist/ (built by `npm test`). */
 export class ServiceProcess {
   readonly output: string[] = [];
   private exited: Promise<number | null>;
