@@ -19,6 +19,7 @@ describe("audit and checkpoints read a tenant's data by id (real key-api, Kafka 
   let admin: string;
   let auditor: string;
   let keyId: string;
+  let tenantId: string;
 
   beforeAll(async () => {
     tap = await MongoCommandTap.start(testInfra().mongoUri);
@@ -27,6 +28,7 @@ describe("audit and checkpoints read a tenant's data by id (real key-api, Kafka 
     await stack.start();
     const tenant = await stack.onboard('Audited');
     admin = tenant.adminKey;
+    tenantId = tenant.tenantId;
     auditor = await stack.principal(admin, 'auditor');
     keyId = (await stack.call(admin, 'POST', '/v1/keys', { activate: true })).json<{ key: { keyId: string } }>().key.keyId;
     expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/rotate`)).status).toBe(200);
@@ -92,5 +94,25 @@ describe("audit and checkpoints read a tenant's data by id (real key-api, Kafka 
     // machine: at most one scan, where a pass that scans would make two.
     expect(tap.commands.filter((c) => c.collection === 'view_keys' && keysOf(c).includes('$or')).length).toBeLessThanOrEqual(1);
     expect(tap.commands.filter((c) => c.collection === 'checkpoints' && keysOf(c).join() !== '_id')).toEqual([]);
+  });
+
+  it('a restarted key-api checkpoints the tenants whose log moved past their last checkpoint, and reads nothing of the others', async () => {
+    const moved = await stack.onboard('Moved while stopped');
+    const seqOf = async (collection: string, id: string) =>
+      (await stack.db.collection<{ _id: string; seq: number }>(collection).findOne({ _id: id }))?.seq;
+    const checkpointedAtHead = async (id: string) => (await seqOf('checkpoint_heads', id)) === (await seqOf('commit_heads', id));
+    await stack.api.waitFor(() => checkpointedAtHead(moved.tenantId), 60_000);
+    await stack.api.waitFor(() => checkpointedAtHead(tenantId), 60_000);
+    await stack.api.stop();
+    // As if its last commits had been written while no key-api followed the stream: no checkpoint covers them.
+    await stack.db.collection('checkpoint_heads').deleteOne({ _id: moved.tenantId as never });
+    await stack.db.collection('checkpoints').deleteMany({ tenantId: moved.tenantId });
+    tap.reset();
+    stack.api = await stack.startApi();
+    await stack.api.waitFor(() => checkpointedAtHead(moved.tenantId), 60_000);
+    await pause(2_000); // forty passes more
+    // The unchanged tenant's head is never probed (before, a start looked at every tenant: O(deployment)).
+    expect(tap.commands.filter((c) => c.collection === 'commit_heads' && c.filter?._id === tenantId)).toEqual([]);
+    expect(tap.commands.filter((c) => c.collection === 'commits' && String(c.filter?._id ?? '').startsWith(`${tenantId}:`))).toEqual([]);
   });
 });

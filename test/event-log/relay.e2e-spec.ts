@@ -164,6 +164,14 @@ describe('relay (real Kafka and FerretDB)', () => {
     expect(await store.outbox.countDocuments({})).toBe(0);
   });
 
+  it("a sweep raises the head hints its commits' writers did not (a crash after the commit) before publishing them", async () => {
+    const commits = await storeCommits(3);
+    const tenantId = commits[0]!.tenantId;
+    await store.heads.updateOne({ _id: tenantId }, { $set: { seq: 1 } }); // the writer stopped before its last two hints
+    expect(await relay(60_000).publishOnce()).toBe(3);
+    expect((await store.headHints())?.get(tenantId)).toBe(3);
+  });
+
   it('a published commit whose marker survived (crash before the delete) is not published again', async () => {
     const commits = await storeCommits(2);
     await store.commits.updateOne({ _id: `${commits[0]!.tenantId}:1` }, { $set: { published: true } });

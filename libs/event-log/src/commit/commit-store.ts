@@ -282,6 +282,19 @@ export class CommitStore {
     return (await this.heads.find({}, { projection: { _id: 1 } }).toArray()).map((h) => h._id).sort();
   }
 
+  /**
+   * Every tenant's head hint (`_id` = tenantId, `seq` a lower bound of its newest seq, exact unless
+   * an append failed or crashed after its commit), read in one pass over one small document per
+   * tenant; `null` for a store not yet backfilled (written before hints existed), whose hints are
+   * missing or incomplete.
+   */
+  async headHints(): Promise<Map<string, number> | null> {
+    if (!(await this.meta.findOne({ _id: BACKFILL_DONE }))) return null;
+    const hints = new Map<string, number>();
+    for await (const hint of this.heads.find({}, { batchSize: 1_000 })) hints.set(hint._id, hint.seq);
+    return hints;
+  }
+
   /** Raises the head hints of these tenants to at least these seqs (for writers that insert commits directly: a restore). */
   async raiseHeadHints(heads: Iterable<readonly [tenantId: string, seq: number]>): Promise<void> {
     await writeInBatches([...heads], (batch) =>

@@ -205,7 +205,11 @@ export class Relay {
         const swept = commits.map((c) => commitId(c.tenantId, c.seq));
         if (this.sweptRecently.size + swept.length > MAX_HANDED_OVER) this.sweptRecently.clear();
         for (const id of swept) this.sweptRecently.add(id);
-        await this.publish(commits).catch((err: unknown) => {
+        // Their writers may have stopped before raising their tenants' head hints (a crash after the
+        // commit): raised before publishing, so that whoever reads hints after a restart and follows
+        // the topic from then on (the checkpointer) learns of them one way or the other.
+        const published = this.store.raiseHeadHints(newestPerTenant(commits)).then(() => this.publish(commits));
+        await published.catch((err: unknown) => {
           // Their markers remain: the next sweep publishes them.
           for (const id of swept) this.sweptRecently.delete(id);
           throw err;
@@ -327,4 +331,11 @@ export class Relay {
       this.wake = done;
     });
   }
+}
+
+/** The highest seq of each tenant among these commits. */
+function newestPerTenant(commits: readonly Commit[]): Map<string, number> {
+  const newest = new Map<string, number>();
+  for (const c of commits) newest.set(c.tenantId, Math.max(newest.get(c.tenantId) ?? 0, c.seq));
+  return newest;
 }

@@ -82,7 +82,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
   private readonly heads: Collection<CheckpointHeadDocument>;
   /** Public keys read so far, by id (a published key never changes). */
   private readonly publicKeys = new Map<string, string>();
-  /** Tenants whose log grew since their last checkpoint pass (from keyward.events; all of them once at start). */
+  /** Tenants whose log grew since their last checkpoint pass (from keyward.events; at start, those whose head moved since their last checkpoint). */
   private readonly changed = new Set<string>();
   private linked = false;
   private readonly lease: Lease;
@@ -119,7 +119,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     const changed = this.changed;
     new Gauge({
       name: 'keyward_audit_checkpoint_pending_tenants',
-      help: 'Tenants whose log grew since their last checkpoint pass (every tenant once after start): the next passes read their new commits',
+      help: 'Tenants whose log grew since their last checkpoint pass (at start, those whose head moved since their last checkpoint): the next passes read their new commits',
       registers: [metrics.registry],
       collect() {
         this.set(changed.size);
@@ -153,7 +153,7 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
       (reason) => this.logger.warn(`waiting for MongoDB to publish the checkpoint key (${reason})`),
     ).then(() => {
       if (this.stopped || audit.checkpointIntervalMs === 0) return;
-      void this.noteEveryTenantOnceFollowing().catch((err: unknown) =>
+      void this.noteTenantsBehindOnceFollowing().catch((err: unknown) =>
         this.logger.warn(`cannot list the tenants to checkpoint: ${err instanceof Error ? err.message : String(err)}`),
       );
       this.timer = setInterval(() => {
@@ -174,7 +174,8 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
 
   /**
    * One pass (lease holder only): a new checkpoint for every tenant whose log grew since the last
-   * pass (keyward.events says which; every tenant once after start). Returns how many. A pass with
+   * pass (keyward.events says which; after start, also those whose head moved since their last
+   * checkpoint). Returns how many. A pass with
    * no such tenant reads nothing.
    */
   async tick(): Promise<number> {
@@ -206,14 +207,27 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Once the stream is followed, every tenant the views know of is looked at once (a head may have
-   * moved while no key-api ran): the only pass over all tenants, at start.
+   * Once the stream is followed (commits from then on reach `changed`), the tenants whose log grew
+   * while no key-api followed it: those whose head hint is not the seq of their newest checkpoint.
+   * Two reads of one small document per tenant, not the per-tenant head probes a pass makes, so a
+   * restart checkpoints what changed, not every tenant. A hint lags its tenant's head only after an
+   * append stopped between its commit and its hint; the relay's sweep raises the hints of the
+   * commits it publishes before publishing them, so such a commit is in the hints read here or on
+   * the stream. A store without complete hints (written before they existed) has every tenant
+   * looked at once.
    */
-  private async noteEveryTenantOnceFollowing(): Promise<void> {
+  private async noteTenantsBehindOnceFollowing(): Promise<void> {
     while (!this.stream.joined && !this.stopped) await new Promise((r) => setTimeout(r, 500).unref());
-    for await (const tenant of this.views.tenants.find({}, { projection: { tenantId: 1 }, batchSize: 1_000 })) {
-      this.changed.add(tenant.tenantId);
+    const hints = await this.store.headHints();
+    if (hints === null) {
+      for await (const tenant of this.views.tenants.find({}, { projection: { tenantId: 1 }, batchSize: 1_000 })) {
+        this.changed.add(tenant.tenantId);
+      }
+      return;
     }
+    const checkpointed = new Map<string, number>();
+    for await (const head of this.heads.find({}, { batchSize: 1_000 })) checkpointed.set(head._id, head.seq);
+    for (const [tenantId, seq] of hints) if (seq > 0 && checkpointed.get(tenantId) !== seq) this.changed.add(tenantId);
   }
 
   /**
