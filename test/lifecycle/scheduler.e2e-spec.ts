@@ -33,6 +33,7 @@ describe('lifecycle scheduler driven by the event stream (two key-api instances,
     await stack.stop();
   });
 
+  const due = (keyId: string) => stack.db.collection('view_due').findOne({ keyId });
   const keyEvents = async (keyId: string): Promise<AuditEvent[]> =>
     (await stack.call(auditor, 'GET', `/v1/audit/events?keyId=${keyId}&limit=100`)).json<{ items: AuditEvent[] }>().items;
 
@@ -56,9 +57,33 @@ describe('lifecycle scheduler driven by the event stream (two key-api instances,
     const keyId = (await stack.call(admin, 'POST', '/v1/keys', { activate: true })).json<{ key: { keyId: string } }>().key.keyId;
     expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/deactivate`)).status).toBe(200);
     expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/schedule-destruction`, { waitingPeriodDays: 1 })).status).toBe(200);
+    // The projector keeps the keys with a pending date apart (view_due): what a start fills its agenda from.
+    await stack.api.waitFor(async () => (await due(keyId)) !== null, 30_000);
+    expect(await due(keyId)).toMatchObject({ state: 'Deactivated', destroyAfter: expect.any(String) as string });
     await second.stop();
     second = await stack.startApi({ KEYWARD_CLOCK_OFFSET_MS: String(2 * 86_400_000) });
     await stack.api.waitFor(async () => (await keyEvents(keyId)).some((e) => e.type === 'key.destroyed.v1'), 90_000, 500);
     expect((await keyEvents(keyId)).filter((e) => e.type === 'key.destroyed.v1')).toHaveLength(1);
+    await stack.api.waitFor(async () => (await due(keyId)) === null, 30_000); // nothing left to do for it
+  });
+
+  it('a cancelled destruction leaves view_due; a store without view_due gets it backfilled at the projector start', async () => {
+    const keyId = (await stack.call(admin, 'POST', '/v1/keys', { activate: true })).json<{ key: { keyId: string } }>().key.keyId;
+    expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/deactivate`)).status).toBe(200);
+    expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/schedule-destruction`, { waitingPeriodDays: 3 })).status).toBe(200);
+    await stack.api.waitFor(async () => (await due(keyId)) !== null, 30_000);
+    expect((await stack.call(admin, 'POST', `/v1/keys/${keyId}/cancel-destruction`)).status).toBe(200);
+    await stack.api.waitFor(async () => (await due(keyId)) === null, 30_000);
+
+    const pending = (
+      await stack.call(admin, 'POST', '/v1/keys', { activationDate: new Date(Date.now() + 86_400_000).toISOString() })
+    ).json<{
+      key: { keyId: string };
+    }>().key.keyId;
+    await stack.api.waitFor(async () => (await due(pending)) !== null, 30_000);
+    await stack.db.collection('view_due').drop(); // as a store projected before view_due existed
+    await stack.restartProjector();
+    await stack.api.waitFor(async () => (await stack.db.collection('view_due').findOne({ _id: '~complete' as never })) !== null, 60_000);
+    expect(await due(pending)).toMatchObject({ state: 'PreActive', activationDate: expect.any(String) as string });
   });
 });

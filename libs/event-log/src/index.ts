@@ -11,6 +11,8 @@ export * from './commit/tenant-quotas';
 export * from './commit/tenant-log-bytes';
 export * from './commit/tenant-snapshots';
 export * from './projection/checksum';
+export * from './projection/due-backfill';
+export * from './projection/due-dates';
 export * from './projection/projector';
 export * from './projection/read-by-ids';
 export * from './projection/tenant-index';

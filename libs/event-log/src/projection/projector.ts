@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Document } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { writeInBatches } from '../commit/update-batches';
+import { dueViewOf, type DueDocument, type DueView } from './due-dates';
 import { readByIds } from './read-by-ids';
 import { indexFits, MAX_INDEX_BYTES, tenantIndexOf, viewsAgreeWithIndex } from './tenant-index';
 import { TenantProjection } from './tenant-projection';
@@ -173,6 +174,9 @@ export class Projector {
       else if (principal) principals.push(principal);
       else if (id === projection.tenantId && projection.tenant) tenants.push(projection.tenant);
     }
+    // Pending dates before the key views: a step redone after a crash finds its keys behind and
+    // writes both again, so that view_due never misses a date a stored key view holds.
+    await writeDue(views.due, projection, keys);
     await Promise.all([replaceAll(views.keys, keys), replaceAll(views.principals, principals), replaceAll(views.tenants, tenants)]);
     projection.dirty.clear();
     const { tenantId, lastSeq, lastHash } = projection;
@@ -281,4 +285,29 @@ async function replaceAll<T extends Document & { _id: string }>(
       throw new Error(`wrote ${result.matchedCount + result.upsertedCount} of ${batch.length} view documents`);
     }
   });
+}
+
+/**
+ * Brings view_due in line with these key views of the projection: the document of each key with a
+ * pending date replaced, that of a key whose dates are gone (or done) deleted. A key not known to
+ * have a stored document (a tenant rebuilt from its log) is not deleted: a leftover document only
+ * costs the scheduler a refused decision.
+ */
+async function writeDue(collection: Collection<DueDocument>, projection: TenantProjection, keys: readonly KeyView[]): Promise<void> {
+  const due: DueView[] = [];
+  const gone: string[] = [];
+  for (const key of keys) {
+    const doc = dueViewOf(key);
+    if (doc !== null) due.push(doc);
+    else if (projection.storedDue.has(key._id)) gone.push(key._id);
+  }
+  await replaceAll(collection, due);
+  await writeInBatches(gone, async (batch) => {
+    await collection.bulkWrite(
+      batch.map((_id) => ({ deleteOne: { filter: { _id } } })),
+      { ordered: false },
+    );
+  });
+  for (const doc of due) projection.storedDue.add(doc._id);
+  for (const id of gone) projection.storedDue.delete(id);
 }

@@ -14,6 +14,7 @@ import type { Commit } from '../commit/commit';
 import { GENESIS_HASH } from '../commit/commit';
 import type { KeyView, PrincipalView, TenantView } from './views';
 import { viewId } from './views';
+import { dueViewOf } from './due-dates';
 
 /**
  * One tenant's views in memory: the projector folds commits into it, then writes only the
@@ -29,6 +30,8 @@ export class TenantProjection {
   readonly keys = new Map<string, KeyView>();
   readonly principals = new Map<string, PrincipalView>();
   readonly dirty = new Set<string>();
+  /** Keys whose document in view_due is stored (as far as this projection knows): deleted once they have no pending date. */
+  readonly storedDue = new Set<string>();
   private readonly keysByState = Object.fromEntries(KEY_STATES.map((s) => [s, 0])) as Record<KeyLifecycleState, number>;
   private activePrincipals = 0;
 
@@ -115,6 +118,7 @@ export class TenantProjection {
     for (const key of keys) {
       this.keys.set(key._id, key);
       this.storedSeq.set(key._id, key.appliedSeq);
+      if (dueViewOf(key) !== null) this.storedDue.add(key._id);
       this.keysByState[key.state] += 1;
     }
     for (const principal of principals) {

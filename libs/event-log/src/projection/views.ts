@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { DueDocument } from './due-dates';
 import type { KeyLifecycleState, KeyState, PrincipalCertificate, PrincipalState, TenantPolicy, TenantStatus } from '@keyward/domain';
 
 /** Every view document records the seq of the last commit that changed it. */
@@ -96,6 +97,7 @@ export const VIEW_COLLECTIONS = {
   checkpoints: 'view_checkpoints',
   indexes: 'view_indexes',
   claims: 'view_claims',
+  due: 'view_due',
 } as const;
 
 export const claimId = (tenantId: string, fromSeq: number): string => `${tenantId}@${fromSeq}`;
@@ -109,6 +111,8 @@ export class ViewCollections {
   readonly checkpoints: Collection<Checkpoint>;
   readonly indexes: Collection<TenantIndex>;
   readonly claims: Collection<ProjectionClaim>;
+  /** Keys with a pending date (due-dates.ts). */
+  readonly due: Collection<DueDocument>;
 
   constructor(readonly db: Db) {
     this.keys = db.collection<KeyView>(VIEW_COLLECTIONS.keys);
@@ -117,6 +121,7 @@ export class ViewCollections {
     this.checkpoints = db.collection<Checkpoint>(VIEW_COLLECTIONS.checkpoints);
     this.indexes = db.collection<TenantIndex>(VIEW_COLLECTIONS.indexes);
     this.claims = db.collection<ProjectionClaim>(VIEW_COLLECTIONS.claims);
+    this.due = db.collection<DueDocument>(VIEW_COLLECTIONS.due);
   }
 
   /**

@@ -77,6 +77,7 @@ function target() {
     tenants: new FakeCollection(),
     checkpoints: new FakeCollection(),
     indexes: new FakeCollection(),
+    due: new FakeCollection(),
   };
   return { views, asTarget: views as unknown as RebuildTarget };
 }
@@ -108,6 +109,38 @@ function expected(logs: Commit[][]) {
 const noGaps = { load: () => Promise.reject(new Error('no gap expected')) };
 
 describe('MemoryRebuild', () => {
+  it('writes view_due for the keys with a pending date, before their key views', async () => {
+    const tenantId = 'tnt_due';
+    const keyId = 'key_000000dated';
+    const base = log(tenantId, 1);
+    const last = base.at(-1)!;
+    const dated = sealCommit({
+      tenantId,
+      seq: last.seq + 1,
+      commandId: 'dated',
+      events: [
+        ev('key.created.v1', {
+          keyId,
+          keyType: 'AES-256-GCM',
+          description: '',
+          labels: {},
+          exportable: false,
+          version: { version: 1, kcv: 'k1' },
+          deactivationDate: '2031-01-01T00:00:00.000Z',
+        }),
+      ],
+      committedAt: at,
+      prevHash: last.hash,
+    });
+    const { views, asTarget } = target();
+    const rebuild = new MemoryRebuild(asTarget, noGaps);
+    await rebuild.apply([...base, dated], 0);
+    await rebuild.finish();
+    expect([...views.due.docs.values()]).toEqual([
+      expect.objectContaining({ _id: `${tenantId}:${keyId}`, keyId, state: 'PreActive', deactivationDate: '2031-01-01T00:00:00.000Z' }),
+    ]);
+  });
+
   it('writes each document once, the same as the fold, a partition as soon as it ends', async () => {
     const a = log('tnt_a', 30);
     const b = log('tnt_b', 5);

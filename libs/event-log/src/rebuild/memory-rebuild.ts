@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { Commit } from '../commit/commit';
 import { chainBreak, type ChainBreak } from '../commit/hash-chain';
 import { inBatches, MAX_UPDATES_PER_COMMAND } from '../commit/update-batches';
+import { dueViewOf, type DueDocument, type DueView } from '../projection/due-dates';
 import { indexFits, tenantIndexOf } from '../projection/tenant-index';
 import { TenantProjection } from '../projection/tenant-projection';
 import type { Checkpoint, KeyView, PrincipalView, TenantIndex, TenantView } from '../projection/views';
@@ -20,6 +21,7 @@ export interface RebuildTarget {
   readonly tenants: WritableCollection<TenantView>;
   readonly checkpoints: WritableCollection<Checkpoint>;
   readonly indexes: WritableCollection<TenantIndex>;
+  readonly due: WritableCollection<DueDocument>;
 }
 
 export interface WritableCollection<T extends Document> {
@@ -193,6 +195,9 @@ export class MemoryRebuild {
     const principals: PrincipalView[] = [];
     const tenants: TenantView[] = [];
     const replaced: { keys: KeyView[]; principals: PrincipalView[]; tenants: TenantView[] } = { keys: [], principals: [], tenants: [] };
+    const due: DueView[] = [];
+    const replacedDue: DueView[] = [];
+    const dueGone: string[] = [];
     const checkpoints: Checkpoint[] = [];
     const replacedCheckpoints: Checkpoint[] = [];
     const indexes: TenantIndex[] = [];
@@ -210,8 +215,12 @@ export class MemoryRebuild {
         if (!doc) continue;
         const fresh = !projection.storedSeq.has(id);
         projection.storedSeq.set(id, doc.appliedSeq);
-        if (key) (fresh ? keys : replaced.keys).push(key);
-        else if (principal) (fresh ? principals : replaced.principals).push(principal);
+        if (key) {
+          (fresh ? keys : replaced.keys).push(key);
+          const pending = dueViewOf(key);
+          if (pending !== null) (fresh ? due : replacedDue).push(pending);
+          else if (!fresh) dueGone.push(key._id);
+        } else if (principal) (fresh ? principals : replaced.principals).push(principal);
         else if (tenant) (fresh ? tenants : replaced.tenants).push(tenant);
       }
       projection.dirty.clear();
@@ -239,6 +248,12 @@ export class MemoryRebuild {
     const done = (async () => {
       await Promise.all(before);
       const { views } = this;
+      // Pending dates before the key views, as the live projector writes them.
+      await Promise.all([
+        ...this.inserts(views.due, due),
+        ...this.replacements(views.due, replacedDue),
+        ...this.deletions(views.due, dueGone),
+      ]);
       await Promise.all([
         ...this.inserts(views.keys, keys),
         ...this.inserts(views.principals, principals),
@@ -288,6 +303,17 @@ export class MemoryRebuild {
       );
     }
     return out;
+  }
+
+  private deletions<T extends Document & { _id: string }>(collection: WritableCollection<T>, ids: string[]): Promise<void>[] {
+    return inBatches(ids, Math.min(this.chunk, MAX_UPDATES_PER_COMMAND)).map((slice) =>
+      this.limited(async () => {
+        await collection.bulkWrite(
+          slice.map((_id) => ({ deleteOne: { filter: { _id } } }) as unknown as AnyBulkWriteOperation<T>),
+          { ordered: false },
+        );
+      }),
+    );
   }
 
   /** Runs `fn` when fewer than writeConcurrency writes are in flight. */

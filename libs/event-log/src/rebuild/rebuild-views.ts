@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Commit } from '../commit/commit';
 import type { CommitStore } from '../commit/commit-store';
 import { isSealed, TenantChains } from '../commit/hash-chain';
+import { markDueComplete } from '../projection/due-backfill';
 import { Projector } from '../projection/projector';
 import type { ViewCollections } from '../projection/views';
 import type { RejectedCommit } from '../relay/commit-verification';
@@ -76,6 +77,8 @@ export async function rebuildViews(options: RebuildViewsOptions): Promise<Rebuil
   );
   readSeconds ||= (performance.now() - started) / 1000;
   const summary = memory ? await memory.finish() : undefined;
+  // Every key with a pending date now has its document: the scheduler may read view_due alone.
+  await markDueComplete(options.target);
   return {
     messages: progress.messages,
     events,

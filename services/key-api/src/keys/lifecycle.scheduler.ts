@@ -1,7 +1,15 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, isDestroyed, type KeyState } from '@keyward/domain';
-import { CommandExecutor, Lease, ViewCollections } from '@keyward/event-log';
+import {
+  CommandExecutor,
+  dueComplete,
+  isDueView,
+  Lease,
+  PENDING_DATES_FILTER,
+  ViewCollections,
+  type DueDocument,
+} from '@keyward/event-log';
 import { businessNow, MongoConnection } from '@keyward/platform';
 import { EventStreamListener } from '@keyward/keys';
 import { ApplyDueChangeCommand } from './apply-due-change.handler';
@@ -95,20 +103,20 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     this.fillTimer.unref();
   }
 
-  /** Every pending date the views know of (at start only: the stream keeps the agenda current afterwards). */
+  /**
+   * Every pending date the views know of (at start only: the stream keeps the agenda current
+   * afterwards): the projector's view_due, one document per key with a pending date, so a start
+   * costs the keys that have one. Until a projector has backfilled view_due (a store projected
+   * before it existed), the key views themselves: a scan of every key view on FerretDB.
+   */
   async fillFromViews(): Promise<number> {
-    const cursor = this.views.keys.find(
-      {
-        $or: [
-          { destroyAfter: { $ne: null } },
-          { state: 'PreActive', activationDate: { $ne: null } },
-          { state: { $in: ['PreActive', 'Active'] }, deactivationDate: { $ne: null } },
-        ],
-      },
-      { projection: { tenantId: 1, keyId: 1, state: 1, destroyAfter: 1, activationDate: 1, deactivationDate: 1 }, batchSize: 1_000 },
-    );
+    const projection = { tenantId: 1, keyId: 1, state: 1, destroyAfter: 1, activationDate: 1, deactivationDate: 1 } as const;
+    const cursor = (await dueComplete(this.views))
+      ? this.views.due.find({}, { projection, batchSize: 1_000 })
+      : this.views.keys.find(PENDING_DATES_FILTER as object, { projection, batchSize: 1_000 });
     let noted = 0;
-    for await (const key of cursor) {
+    for await (const key of cursor as AsyncIterable<DueDocument>) {
+      if (!isDueView(key)) continue;
       const { tenantId, keyId } = key;
       if (key.destroyAfter !== null) this.agenda.note({ tenantId, keyId, kind: 'destroy', at: key.destroyAfter });
       if (key.state === 'PreActive' && key.activationDate !== null)

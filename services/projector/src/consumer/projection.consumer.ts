@@ -6,6 +6,7 @@ import type { KeywardConfig } from '@keyward/config';
 import { CredentialStore } from '@keyward/auth';
 import { Keystore } from '@keyward/crypto';
 import {
+  backfillDue,
   CommitStore,
   ForgedCommits,
   fromMessage,
@@ -90,6 +91,14 @@ export class ProjectionConsumer implements OnApplicationBootstrap, OnApplication
       this.consumer.start();
       void this.indexOlderTenants().catch((err: unknown) =>
         this.logger.warn(`indexing tenants projected before the tenant index failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+      // Once per store (views projected before view_due existed); key-api's scheduler reads the key views until then.
+      void retryUntilDone(
+        async () => {
+          const inserted = await backfillDue(this.views);
+          if (inserted !== null) this.logger.log(`view_due backfilled from the key views (${inserted} key(s) with a pending date)`);
+        },
+        (reason) => this.logger.warn(`cannot backfill view_due yet (${reason}); retrying`),
       );
     });
   }
