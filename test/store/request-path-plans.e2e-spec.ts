@@ -30,14 +30,17 @@ const BACKGROUND_SCANS: Readonly<Record<string, string>> = {
   'find view_indexes {}': 'projector start: the tenants with an index (one document each)',
   // Startup only: the checkpoint pass's signing keys (a handful) and its first pass over the tenants.
   'find checkpoint_keys {}': 'key-api start: the audit checkpoint signing keys (a handful)',
-  'find view_tenants {}': 'key-api audit checkpoints: one pass over the tenant views at start',
-  // Startup only: the lifecycle scheduler fills its agenda from the views once.
-  'find view_keys {$or}': 'key-api start: the lifecycle scheduler fills its agenda from the views once',
+  'find view_tenants {}': 'key-api audit checkpoints: the tenants to look at, on a store whose head hints are not backfilled yet',
+  'find checkpoint_heads {}': "key-api start: each tenant's newest checkpoint seq (one small document each), against its head hint",
+  // Startup only: the lifecycle scheduler fills its agenda from view_due (the keys with a pending date).
+  'find view_due {}': 'key-api start: the lifecycle scheduler fills its agenda from the keys with a pending date',
+  // Once per database: the projector backfills view_due from the key views (and key-api's scheduler reads them until then).
+  'find view_keys {$or}': 'projector start, once per database: the view_due backfill (the scheduler reads it until the backfill is done)',
   // Startup only, once per database: the audit links checkpoints written before they were linked
   // (a `~linked` marker in checkpoint_heads), and the commit log backfills the outbox (a marker in commit_log_meta).
   'find checkpoints {}': 'key-api start, once per database: linking checkpoints written by an older version',
   'find commits {}': 'key-api start, once per database: the outbox backfill over commits written by an older version',
-  'find commit_heads {}': 'key-api start: the tenants that have commits (one head hint each)',
+  'find commit_heads {}': 'key-api start: the tenants that have commits and their head hints (one small document each)',
 };
 
 const opOf = (entry: Document): ProfiledQuery['op'] | undefined => {
