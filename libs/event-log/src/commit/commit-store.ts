@@ -1,6 +1,7 @@
-import { MongoBulkWriteError, MongoServerError, type Collection, type Db, type OptionalUnlessRequiredId } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { Commit, CommitDocument } from './commit';
 import { commitId } from './commit';
+import { insertAllIgnoringDuplicates, insertIgnoringDuplicate, isDuplicateKey } from './duplicate-inserts';
 import { inBatches, writeInBatches } from './update-batches';
 
 /** Raised when another writer stored the commit at this seq first. */
@@ -57,9 +58,6 @@ const BACKFILL_DONE = 'outbox-backfill';
 export const ORPHAN_MARKER_AGE_MS = 5 * 60_000;
 export const SLOW_APPEND_MS = 60_000;
 
-const isDuplicateKey = (err: unknown): boolean =>
-  (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
-
 /**
  * The per-tenant commit log in MongoDB. One single-document insert per commit: atomic on
  * MongoDB and FerretDB alike; the unique `_id` (`tenantId:seq`) is the concurrency check.
@@ -106,7 +104,7 @@ export class CommitStore {
     const started = performance.now();
     await this.insertMarker(marker);
     // Before a tenant's first commit: its hint document, so that `tenantIds` never misses a tenant.
-    if (commit.seq === 1) await this.insertIgnoringDuplicate(this.heads, { _id: commit.tenantId, seq: 0 });
+    if (commit.seq === 1) await insertIgnoringDuplicate(this.heads, { _id: commit.tenantId, seq: 0 });
     try {
       await this.commits.insertOne({ ...commit, _id, published: false }, { writeConcern: { w: 'majority' } });
     } catch (err: unknown) {
@@ -324,34 +322,15 @@ export class CommitStore {
       if (!c.published) unpublished.push(c);
     }
     await this.raiseHeadHints(heads);
-    let inserted = 0;
-    for (const batch of inBatches(unpublished, BACKFILL_INSERTS_PER_COMMAND)) {
-      const markers = batch.map((c): OutboxMarker => ({ _id: c._id, tenantId: c.tenantId, seq: c.seq, committedAt: c.committedAt }));
-      try {
-        inserted += (await this.outbox.insertMany(markers, { ordered: false })).insertedCount;
-      } catch (err: unknown) {
-        if (!(err instanceof MongoBulkWriteError) || !isDuplicateKey(err)) throw err;
-        inserted += err.insertedCount;
-      }
-    }
-    await this.insertIgnoringDuplicate(this.meta, { _id: BACKFILL_DONE, at: new Date().toISOString() });
+    const markers = unpublished.map((c): OutboxMarker => ({ _id: c._id, tenantId: c.tenantId, seq: c.seq, committedAt: c.committedAt }));
+    const inserted = await insertAllIgnoringDuplicates(this.outbox, markers, BACKFILL_INSERTS_PER_COMMAND);
+    await insertIgnoringDuplicate(this.meta, { _id: BACKFILL_DONE, at: new Date().toISOString() });
     return inserted;
   }
 
   /** An earlier attempt at this seq (failed, or a concurrent writer's) may have left it: one is enough. */
   private insertMarker(marker: OutboxMarker): Promise<void> {
-    return this.insertIgnoringDuplicate(this.outbox, marker);
-  }
-
-  private async insertIgnoringDuplicate<T extends { _id: string }>(
-    collection: Collection<T>,
-    doc: OptionalUnlessRequiredId<T>,
-  ): Promise<void> {
-    try {
-      await collection.insertOne(doc);
-    } catch (err: unknown) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    return insertIgnoringDuplicate(this.outbox, marker);
   }
 
   private async deleteMarkers(ids: readonly string[]): Promise<void> {

@@ -1,12 +1,8 @@
-import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import { inBatches } from '../commit/update-batches';
+import { insertAllIgnoringDuplicates, insertIgnoringDuplicate } from '../commit/duplicate-inserts';
 import { DUE_COMPLETE, dueViewOf, PENDING_DATES_FILTER, type DueView } from './due-dates';
 import type { ViewCollections } from './views';
 
 const INSERTS_PER_COMMAND = 500;
-
-const isDuplicateKey = (err: unknown): boolean =>
-  (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
 
 /** Whether view_due holds every key with a pending date (backfilled, or written by a rebuild). */
 export async function dueComplete(views: ViewCollections): Promise<boolean> {
@@ -15,11 +11,7 @@ export async function dueComplete(views: ViewCollections): Promise<boolean> {
 
 /** Records that view_due is complete (after a backfill or a rebuild that wrote it from nothing). */
 export async function markDueComplete(views: ViewCollections): Promise<void> {
-  try {
-    await views.due.insertOne({ _id: DUE_COMPLETE, at: new Date().toISOString() });
-  } catch (err: unknown) {
-    if (!isDuplicateKey(err)) throw err;
-  }
+  await insertIgnoringDuplicate(views.due, { _id: DUE_COMPLETE, at: new Date().toISOString() });
 }
 
 /**
@@ -36,15 +28,7 @@ export async function backfillDue(views: ViewCollections): Promise<number | null
     const doc = dueViewOf(key);
     if (doc !== null) due.push(doc);
   }
-  let inserted = 0;
-  for (const batch of inBatches(due, INSERTS_PER_COMMAND)) {
-    try {
-      inserted += (await views.due.insertMany(batch, { ordered: false })).insertedCount;
-    } catch (err: unknown) {
-      if (!(err instanceof MongoBulkWriteError) || !isDuplicateKey(err)) throw err;
-      inserted += err.insertedCount;
-    }
-  }
+  const inserted = await insertAllIgnoringDuplicates(views.due, due, INSERTS_PER_COMMAND);
   await markDueComplete(views);
   return inserted;
 }

@@ -25,14 +25,32 @@ export interface DueView {
   readonly appliedSeq: number;
 }
 
+/** A date the scheduler must act on: what to do to the key, and from when. */
+export interface PendingDate {
+  readonly kind: 'destroy' | 'activate' | 'deactivate';
+  readonly at: string;
+}
+
+/**
+ * The one rule of what is pending for a key as its view (or view_due document) stands: a scheduled
+ * destruction, an activation date of a pre-active key, a deactivation date of a key not yet
+ * deactivated. PENDING_DATES_FILTER is the same rule as a query.
+ */
+export function pendingDates(key: Pick<DueView, 'state' | 'destroyAfter' | 'activationDate' | 'deactivationDate'>): PendingDate[] {
+  const { state, destroyAfter, activationDate, deactivationDate } = key;
+  const pending: PendingDate[] = [];
+  if (destroyAfter !== null) pending.push({ kind: 'destroy', at: destroyAfter });
+  if (state === 'PreActive' && activationDate !== null) pending.push({ kind: 'activate', at: activationDate });
+  if ((state === 'PreActive' || state === 'Active') && deactivationDate !== null)
+    pending.push({ kind: 'deactivate', at: deactivationDate });
+  return pending;
+}
+
 /** The key's pending dates, or null when the scheduler has nothing to do for it. */
 export function dueViewOf(key: KeyView): DueView | null {
+  if (pendingDates(key).length === 0) return null;
   const { _id, tenantId, keyId, state, destroyAfter, activationDate, deactivationDate, appliedSeq } = key;
-  const pending =
-    destroyAfter !== null ||
-    (state === 'PreActive' && activationDate !== null) ||
-    ((state === 'PreActive' || state === 'Active') && deactivationDate !== null);
-  return pending ? { _id, tenantId, keyId, state, destroyAfter, activationDate, deactivationDate, appliedSeq } : null;
+  return { _id, tenantId, keyId, state, destroyAfter, activationDate, deactivationDate, appliedSeq };
 }
 
 /** The marker document of view_due (DUE_COMPLETE). */
@@ -45,7 +63,7 @@ export type DueDocument = DueView | DueCompleteMarker;
 
 export const isDueView = (doc: DueDocument): doc is DueView => doc._id !== DUE_COMPLETE;
 
-/** The key views with a pending date, as a query (dueViewOf's rule): a scan of every key view on FerretDB. */
+/** The key views with a pending date, as a query (pendingDates' rule): a scan of every key view on FerretDB. */
 export const PENDING_DATES_FILTER = {
   $or: [
     { destroyAfter: { $ne: null } },

@@ -14,7 +14,7 @@ import type { Commit } from '../commit/commit';
 import { GENESIS_HASH } from '../commit/commit';
 import type { KeyView, PrincipalView, TenantView } from './views';
 import { viewId } from './views';
-import { dueViewOf } from './due-dates';
+import { pendingDates } from './due-dates';
 
 /**
  * One tenant's views in memory: the projector folds commits into it, then writes only the
@@ -118,7 +118,7 @@ export class TenantProjection {
     for (const key of keys) {
       this.keys.set(key._id, key);
       this.storedSeq.set(key._id, key.appliedSeq);
-      if (dueViewOf(key) !== null) this.storedDue.add(key._id);
+      if (pendingDates(key).length > 0) this.storedDue.add(key._id);
       this.keysByState[key.state] += 1;
     }
     for (const principal of principals) {

@@ -9,6 +9,18 @@ const actor = { principalId: 'prn_abcdefgh', role: 'tenant-admin' } as const;
 const at = '2026-01-01T00:00:00.000Z';
 const ev = (type: string, data: object): KeywardEvent => ({ type, data, actor, correlationId: 'r', at }) as KeywardEvent;
 
+/** An AES key's creation (version 1), with `extra` data (dates) when given. */
+const created = (keyId: string, extra: object = {}): KeywardEvent =>
+  ev('key.created.v1', {
+    keyId,
+    keyType: 'AES-256-GCM',
+    description: '',
+    labels: {},
+    exportable: false,
+    version: { version: 1, kcv: 'k1' },
+    ...extra,
+  });
+
 /** A tenant's log: onboarding, then `keys` keys created and rotated. */
 function log(tenantId: string, keys: number): Commit[] {
   const bodies: KeywardEvent[][] = [
@@ -19,17 +31,7 @@ function log(tenantId: string, keys: number): Commit[] {
   ];
   for (let i = 0; i < keys; i++) {
     const keyId = `key_${String(i).padStart(9, '0')}`;
-    bodies.push([
-      ev('key.created.v1', {
-        keyId,
-        keyType: 'AES-256-GCM',
-        description: '',
-        labels: {},
-        exportable: false,
-        version: { version: 1, kcv: 'k1' },
-      }),
-      ev('key.activated.v1', { keyId, reason: 'requested' }),
-    ]);
+    bodies.push([created(keyId), ev('key.activated.v1', { keyId, reason: 'requested' })]);
     bodies.push([ev('key.rotated.v1', { keyId, version: { version: 2, kcv: 'k2' } })]);
   }
   let prev = GENESIS_HASH;
@@ -118,17 +120,7 @@ describe('MemoryRebuild', () => {
       tenantId,
       seq: last.seq + 1,
       commandId: 'dated',
-      events: [
-        ev('key.created.v1', {
-          keyId,
-          keyType: 'AES-256-GCM',
-          description: '',
-          labels: {},
-          exportable: false,
-          version: { version: 1, kcv: 'k1' },
-          deactivationDate: '2031-01-01T00:00:00.000Z',
-        }),
-      ],
+      events: [created(keyId, { deactivationDate: '2031-01-01T00:00:00.000Z' })],
       committedAt: at,
       prevHash: last.hash,
     });

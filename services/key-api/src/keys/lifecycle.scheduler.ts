@@ -7,6 +7,7 @@ import {
   isDueView,
   Lease,
   PENDING_DATES_FILTER,
+  pendingDates,
   ViewCollections,
   type DueDocument,
 } from '@keyward/event-log';
@@ -118,11 +119,7 @@ export class LifecycleScheduler implements OnApplicationBootstrap, OnApplication
     for await (const key of cursor as AsyncIterable<DueDocument>) {
       if (!isDueView(key)) continue;
       const { tenantId, keyId } = key;
-      if (key.destroyAfter !== null) this.agenda.note({ tenantId, keyId, kind: 'destroy', at: key.destroyAfter });
-      if (key.state === 'PreActive' && key.activationDate !== null)
-        this.agenda.note({ tenantId, keyId, kind: 'activate', at: key.activationDate });
-      if ((key.state === 'PreActive' || key.state === 'Active') && key.deactivationDate !== null)
-        this.agenda.note({ tenantId, keyId, kind: 'deactivate', at: key.deactivationDate });
+      for (const { kind, at } of pendingDates(key)) this.agenda.note({ tenantId, keyId, kind, at });
       noted += 1;
     }
     return noted;
