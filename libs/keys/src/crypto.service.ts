@@ -229,9 +229,13 @@ export class CryptoService {
   ): Promise<Protected & { items: readonly BatchItem<{ signature: string }>[] }> {
     return this.auditedBatch(caller, 'sign', inputs.length, async (target) => {
       const { ref, kcv } = await this.protecting(caller, keyRef, 'sign', target, request.algorithm);
-      // Each signature parses nothing (the key object is the material's); RSA ones run in the thread pool.
+      // Each signature parses nothing (the key object is the material's); a batch of two or more signs in the
+      // thread pool, whatever the algorithm, so that both cores sign while the event loop serves the rest.
+      const placement = inputs.length > 1 ? 'pool' : 'auto';
       const signatures = await this.materials.withMaterial(ref, kcv, (m) =>
-        inputs.map((input) => settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format)))),
+        inputs.map((input) =>
+          settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format, placement))),
+        ),
       );
       const items = (await Promise.all(signatures)).map((item) =>
         item.ok ? { ok: true as const, value: { signature: item.value.toString('base64') } } : item,

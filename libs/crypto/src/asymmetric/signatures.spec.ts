@@ -73,14 +73,17 @@ describe('asymmetric material: generate, check value, sign, verify', () => {
   });
 
   it.each(TYPES.flatMap((t) => ASYMMETRIC_KEY_TYPES[t].asymmetric.signatures.map((a) => [t, a] as const)))(
-    '%s with %s as a promise (RSA in the thread pool): the signature verifies',
+    "%s with %s as a promise (RSA in the thread pool, any in a batch's): the signature verifies in either format",
     async (t, algorithm) => {
       expect(signsInThreadPool(algorithm)).toBe(t.startsWith('RSA-'));
       const spki = publicKeyDer(material(t));
       for (const format of ['der', 'ieee-p1363'] as const) {
-        const signature = await signWithAsync(material(t), algorithm, { message }, format);
-        expect(verifyWith(spki, algorithm, { message }, signature, format)).toBe(true);
-        expect(verifyWith(spki, algorithm, { message: Buffer.from('other') }, signature, format)).toBe(false);
+        for (const placement of ['auto', 'pool'] as const) {
+          const signature = await signWithAsync(material(t), algorithm, { message }, format, placement);
+          expect(verifyWith(spki, algorithm, { message }, signature, format)).toBe(true);
+          expect(verifyWith(spki, algorithm, { message: Buffer.from('other') }, signature, format)).toBe(false);
+          if (format === 'ieee-p1363' && t.startsWith('EC-')) expect(signature.length).toBe(t === 'EC-P256' ? 64 : 96);
+        }
       }
     },
   );

@@ -62,9 +62,17 @@ export function signWith(material: Buffer, algorithm: SignatureAlgorithm, input:
 export const signsInThreadPool = (algorithm: SignatureAlgorithm): boolean => algorithm.startsWith('RSA-');
 
 /**
+ * Where signWithAsync signs: `auto` follows signsInThreadPool (one signature per request); `pool`
+ * sends every signature of a message to the thread pool, which pays for a batch of ECDSA or EdDSA
+ * signatures: the pool's threads sign them on both cores while the event loop parses, encodes and
+ * answers other requests, where in line they would run one after another on the loop's core.
+ */
+export type SignPlacement = 'auto' | 'pool';
+
+/**
  * signWith as a promise: RSA signatures of a message run in libuv's thread pool (Node's callback
  * form of crypto.sign), the others (and PKCS#1 v1.5 of a caller's digest) on the calling thread
- * (signsInThreadPool). The private key is parsed (or found parsed, see privateKeyOf) before this
+ * (signsInThreadPool), unless `placement` is `pool` (batches: every signature of a message there). The private key is parsed (or found parsed, see privateKeyOf) before this
  * returns, so `material` may be reused, zeroed or dropped at once.
  */
 export function signWithAsync(
@@ -72,10 +80,12 @@ export function signWithAsync(
   algorithm: SignatureAlgorithm,
   input: SignedInput,
   format: SignatureFormat = 'der',
+  placement: SignPlacement = 'auto',
 ): Promise<Buffer> {
   try {
     const key = privateKeyOf(material);
-    if ('digest' in input || !signsInThreadPool(algorithm)) return Promise.resolve(signWith(material, algorithm, input, format));
+    const inPool = placement === 'pool' || signsInThreadPool(algorithm);
+    if ('digest' in input || !inPool) return Promise.resolve(signWith(material, algorithm, input, format));
     const options = { key, ...keyOptions(algorithm, format, false) };
     return new Promise((resolve, reject) => {
       sign(SIGNATURE_ALGORITHMS[algorithm].hash, input.message, options, (err, signature) => (err ? reject(err) : resolve(signature)));
