@@ -2,6 +2,7 @@ export * from './aead/aes-gcm';
 export * from './aead/random-iv';
 export * from './asymmetric/key-pair';
 export * from './asymmetric/public-key';
+export * from './asymmetric/rsa-components';
 export * from './asymmetric/signatures';
 export * from './backup';
 export * from './envelope/blob';

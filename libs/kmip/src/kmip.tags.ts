@@ -32,6 +32,15 @@ export const Tag = {
   KeyCompressionType: 0x420041,
   KeyFormatType: 0x420042,
   KeyMaterial: 0x420043,
+  /** Transparent RSA key fields (KMIP 1.x/2.x Key Material structures; Big Integers). */
+  Modulus: 0x420052,
+  PrivateExponent: 0x420063,
+  PublicExponent: 0x42006c,
+  P: 0x42005e,
+  Q: 0x420071,
+  PrimeExponentP: 0x420060,
+  PrimeExponentQ: 0x420061,
+  CRTCoefficient: 0x420027,
   KeyValue: 0x420045,
   KeyWrappingData: 0x420046,
   KeyWrappingSpecification: 0x420047,
@@ -315,7 +324,17 @@ export const SecretDataType = { Password: 1, Seed: 2 } as const;
 
 export const ValidityIndicator = { Valid: 1, Invalid: 2, Unknown: 3 } as const;
 
-export const KeyFormatType = { Raw: 1, Opaque: 2, PKCS1: 3, PKCS8: 4, X509: 5, ECPrivateKey: 6, TransparentSymmetricKey: 7 } as const;
+export const KeyFormatType = {
+  Raw: 1,
+  Opaque: 2,
+  PKCS1: 3,
+  PKCS8: 4,
+  X509: 5,
+  ECPrivateKey: 6,
+  TransparentSymmetricKey: 7,
+  TransparentRSAPrivateKey: 10,
+  TransparentRSAPublicKey: 11,
+} as const;
 
 /** RNG Parameters enumerations (KMIP 1.3+). */
 export const RngAlgorithm = { Unspecified: 1, Fips186_2: 2, Drbg: 3, Nrbg: 4, AnsiX931: 5, AnsiX962: 6 } as const;

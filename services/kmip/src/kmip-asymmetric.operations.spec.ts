@@ -1,9 +1,10 @@
-import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, verify } from 'node:crypto';
+import { constants, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, sign, verify } from 'node:crypto';
 import { keyCheckValue, publicKeyCheckValue } from '@keyward/crypto';
 import {
   decide,
   evolveCommit,
   isAsymmetricKeyType,
+  publishedSigningKeys,
   stamp,
   TenantLog,
   type DecisionContext,
@@ -15,6 +16,7 @@ import type { CommandExecutor } from '@keyward/event-log';
 import {
   asBytes,
   asEnum,
+  asInt,
   asText,
   child,
   children,
@@ -412,6 +414,31 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     );
   });
 
+  it('RSA-1024 is a legacy pair: created and its public key fetched, but it signs only under the legacy policy', async () => {
+    const { privateId, publicId } = await createPair('prn_admin', rsa(1024));
+    const spki = await publicKeyOf('prn_user', publicId);
+    expect(createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength).toBe(1024);
+    const fields: [number, number][] = [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.SHA256WithRSA]];
+    const refused = await signed('prn_user', privateId, fields);
+    expect(refused.status).toBe(ResultStatus.OperationFailed);
+    expect(refused.text).toContain('legacy RSA-1024 key; the tenant policy does not allow legacy encryption');
+    await executor.execute(
+      TENANT,
+      { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowLegacyEncryption: true } },
+      ctx('prn_admin', 'tenant-admin'),
+    );
+    try {
+      const signature = signatureOf(await signed('prn_user', privateId, fields));
+      expect(verify('sha256', message1, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature)).toBe(true);
+    } finally {
+      await executor.execute(
+        TENANT,
+        { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowLegacyEncryption: false } },
+        ctx('prn_admin', 'tenant-admin'),
+      );
+    }
+  });
+
   it('refuses the private key to Get (never extractable), an extractable pair, and bad create requests', async () => {
     const { privateId } = await createPair('prn_admin', rsa(2048));
     const get = await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, privateId)]);
@@ -421,9 +448,9 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
       template(Tag.CommonTemplateAttribute, [...rsa(2048), attribute('Extractable', ttlv.bool(Tag.AttributeValue, true))]),
     ]);
     expect(extractable.reason).toBe(ResultReason.InvalidField);
-    const rsa1024 = await send('prn_admin', Operation.CreateKeyPair, [template(Tag.CommonTemplateAttribute, rsa(1024))]);
-    expect(rsa1024.reason).toBe(ResultReason.InvalidField);
-    expect(rsa1024.text).toContain('RSA 2048/3072/4096');
+    const rsa1536 = await send('prn_admin', Operation.CreateKeyPair, [template(Tag.CommonTemplateAttribute, rsa(1536))]);
+    expect(rsa1536.reason).toBe(ResultReason.InvalidField);
+    expect(rsa1536.text).toContain('RSA 2048/3072/4096 (1024: legacy)');
     const contradicting = await send('prn_admin', Operation.CreateKeyPair, [
       template(Tag.CommonTemplateAttribute, ec(256)),
       template(Tag.PublicKeyTemplateAttribute, [attribute('Cryptographic Length', ttlv.int(Tag.AttributeValue, 384))]),
@@ -519,7 +546,7 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     expect(await located([attribute('Unique Identifier', ttlv.text(Tag.AttributeValue, publicId))])).toEqual([publicId]);
   });
 
-  it('registers a private key (PKCS#8, PKCS#1, EC Private Key) as a pair; refuses a public key alone and what is no such key', async () => {
+  it('registers a private key (PKCS#8, PKCS#1, EC Private Key) as a pair; refuses what is no such key', async () => {
     const registerKey = (der: Buffer, format: number, extra: TtlvItem[] = [], version: [number, number] = [1, 4]) =>
       send(
         'prn_admin',
@@ -565,19 +592,170 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     expect((await registerKey(pkcs8, KeyFormatType.Raw)).reason).toBe(ResultReason.KeyFormatTypeNotSupported);
     const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' });
     expect((await registerKey(ed, KeyFormatType.PKCS8)).reason).toBe(ResultReason.InvalidField); // Ed25519 is a 2.0 object
-    const publicOnly = await send('prn_admin', Operation.Register, [
-      ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
-      template(Tag.TemplateAttribute, []),
-      ttlv.struct(Tag.PublicKey, [
-        ttlv.struct(Tag.KeyBlock, [
-          ttlv.enum(Tag.KeyFormatType, KeyFormatType.X509),
-          ttlv.struct(Tag.KeyValue, [ttlv.bytes(Tag.KeyMaterial, ec256.publicKey.export({ format: 'der', type: 'spki' }))]),
-        ]),
-      ]),
-    ]);
-    expect(publicOnly.reason).toBe(ResultReason.FeatureNotSupported);
     const byUser = await send('prn_user', Operation.Register, [ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey)]);
     expect(byUser.reason).toBe(ResultReason.PermissionDenied);
+  });
+
+  const registerPublic = (format: number, material: TtlvItem, who = 'prn_admin') =>
+    send(
+      who,
+      Operation.Register,
+      [
+        ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
+        ttlv.struct(Tag.Attributes, [ttlv.int(Tag.CryptographicUsageMask, 0x02)]),
+        ttlv.struct(Tag.PublicKey, [
+          ttlv.struct(Tag.KeyBlock, [ttlv.enum(Tag.KeyFormatType, format), ttlv.struct(Tag.KeyValue, [material])]),
+        ]),
+      ],
+      { version: [2, 1] },
+    );
+  const integer = (b64: string | undefined): bigint => BigInt(`0x${Buffer.from(b64 ?? '', 'base64url').toString('hex')}`);
+
+  it('registers a public key alone (X.509, PKCS#1, Transparent RSA): one Public Key object that verifies and encrypts, never signs or decrypts', async () => {
+    const ec256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = ec256.publicKey.export({ format: 'der', type: 'spki' });
+    const id = asText(child(ok(await registerPublic(KeyFormatType.X509, ttlv.bytes(Tag.KeyMaterial, spki))), Tag.UniqueIdentifier))!;
+    expect(id).not.toContain('.public');
+    expect(logs.get(TENANT)!.keys.get(id)).toMatchObject({ keyType: 'EC-P256', publicOnly: true, origin: 'imported', exportable: false });
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, id)]));
+    const got = ok(await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, id)]));
+    expect(asEnum(child(got, Tag.ObjectType))).toBe(ObjectType.PublicKey);
+    expect(await publicKeyOf('prn_user', id)).toEqual(spki);
+    expect((await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, `${id}.public`)])).reason).toBe(
+      ResultReason.ItemNotFound,
+    );
+    const outside = sign('sha256', message1, ec256.privateKey);
+    expect(await verified('prn_user', id, [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.ECDSAWithSHA256]], outside)).toBe(
+      ValidityIndicator.Valid,
+    );
+    const refused = await signed('prn_user', id, []);
+    expect(refused.status).toBe(ResultStatus.OperationFailed);
+    expect(refused.text).toContain('holds a public key only');
+    const attributes = ok(await send('prn_user', Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, id)], { version: [2, 1] }));
+    const attrs = child(attributes, Tag.Attributes);
+    expect(asEnum(child(attrs, Tag.ObjectType))).toBe(ObjectType.PublicKey);
+    expect(asInt(child(attrs, Tag.CryptographicUsageMask))).toBe(0x02);
+    expect(child(attrs, Tag.Link)).toBeUndefined();
+    const located = children(
+      ok(await send('prn_user', Operation.Locate, [attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PublicKey))])),
+      Tag.UniqueIdentifier,
+    ).map(asText);
+    expect(located).toContain(id);
+    const privates = children(
+      ok(await send('prn_user', Operation.Locate, [attribute('Object Type', ttlv.enum(Tag.AttributeValue, ObjectType.PrivateKey))])),
+      Tag.UniqueIdentifier,
+    ).map(asText);
+    expect(privates).not.toContain(id);
+
+    // RSA as PKCS#1: served back as registered; encrypts (OAEP) for the holder of the private key, decrypts nothing.
+    const rsaPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pkcs1 = rsaPair.publicKey.export({ format: 'der', type: 'pkcs1' });
+    const rsaId = asText(child(ok(await registerPublic(KeyFormatType.PKCS1, ttlv.bytes(Tag.KeyMaterial, pkcs1))), Tag.UniqueIdentifier))!;
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, rsaId)]));
+    const rsaGot = ok(await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, rsaId)]));
+    const rsaBlock = child(child(rsaGot, Tag.PublicKey), Tag.KeyBlock);
+    expect(asEnum(child(rsaBlock, Tag.KeyFormatType))).toBe(KeyFormatType.PKCS1);
+    expect(asBytes(child(child(rsaBlock, Tag.KeyValue), Tag.KeyMaterial))).toEqual(pkcs1);
+    const oaep: [number, number][] = [
+      [Tag.PaddingMethod, PaddingMethod.OAEP],
+      [Tag.HashingAlgorithm, HashingAlgorithm.SHA_256],
+    ];
+    const sealed = ok(
+      await send('prn_user', Operation.Encrypt, [ttlv.text(Tag.UniqueIdentifier, rsaId), parameters(oaep), ttlv.bytes(Tag.Data, message1)]),
+    );
+    const ciphertext = asBytes(child(sealed, Tag.Data))!;
+    expect(privateDecrypt({ key: rsaPair.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, ciphertext)).toEqual(
+      message1,
+    );
+    const decrypt = await send('prn_user', Operation.Decrypt, [
+      ttlv.text(Tag.UniqueIdentifier, rsaId),
+      parameters(oaep),
+      ttlv.bytes(Tag.Data, ciphertext),
+    ]);
+    expect(decrypt.text).toContain('holds a public key only');
+
+    // Transparent RSA Public Key: its two integers in, the same key out.
+    const jwk = rsaPair.publicKey.export({ format: 'jwk' });
+    const transparent = ttlv.struct(Tag.KeyMaterial, [ttlv.big(Tag.Modulus, integer(jwk.n)), ttlv.big(Tag.PublicExponent, integer(jwk.e))]);
+    const tId = asText(child(ok(await registerPublic(KeyFormatType.TransparentRSAPublicKey, transparent)), Tag.UniqueIdentifier))!;
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, tId)]));
+    const tGot = ok(await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, tId)]));
+    const tMaterial = child(child(child(child(tGot, Tag.PublicKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial);
+    expect(child(tMaterial, Tag.Modulus)?.value).toBe(integer(jwk.n));
+    expect(
+      asBytes(
+        child(
+          child(
+            child(
+              child(
+                ok(
+                  await send('prn_user', Operation.Get, [
+                    ttlv.text(Tag.UniqueIdentifier, tId),
+                    ttlv.enum(Tag.KeyFormatType, KeyFormatType.X509),
+                  ]),
+                ),
+                Tag.PublicKey,
+              ),
+              Tag.KeyBlock,
+            ),
+            Tag.KeyValue,
+          ),
+          Tag.KeyMaterial,
+        ),
+      ),
+    ).toEqual(rsaPair.publicKey.export({ format: 'der', type: 'spki' }));
+
+    // Refused: what is no public key, a key of no type Keyward holds, a length that disagrees, and a key-user registering.
+    expect((await registerPublic(KeyFormatType.X509, ttlv.bytes(Tag.KeyMaterial, Buffer.alloc(91, 3)))).reason).toBe(
+      ResultReason.InvalidField,
+    );
+    const dsa = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey.export({ format: 'der', type: 'spki' });
+    expect((await registerPublic(KeyFormatType.X509, ttlv.bytes(Tag.KeyMaterial, dsa))).text).toContain('no type Keyward holds');
+    expect((await registerPublic(KeyFormatType.Raw, ttlv.bytes(Tag.KeyMaterial, spki))).reason).toBe(
+      ResultReason.KeyFormatTypeNotSupported,
+    );
+    expect((await registerPublic(KeyFormatType.X509, ttlv.bytes(Tag.KeyMaterial, spki), 'prn_user')).reason).toBe(
+      ResultReason.PermissionDenied,
+    );
+    // Not in the tenant's JWKS: a public key alone is not the tenant's to sign with.
+    expect(publishedSigningKeys(logs.get(TENANT)!.keys.values()).map((p) => p.key.keyId)).not.toContain(id);
+  });
+
+  it('registers a Transparent RSA Private Key as a pair, and refuses integers that are not one RSA key', async () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = pair.privateKey.export({ format: 'jwk' });
+    const fields = (d: bigint) =>
+      ttlv.struct(Tag.KeyMaterial, [
+        ttlv.big(Tag.Modulus, integer(jwk.n)),
+        ttlv.big(Tag.PrivateExponent, d),
+        ttlv.big(Tag.PublicExponent, integer(jwk.e)),
+        ttlv.big(Tag.P, integer(jwk.p)),
+        ttlv.big(Tag.Q, integer(jwk.q)),
+        ttlv.big(Tag.PrimeExponentP, integer(jwk.dp)),
+        ttlv.big(Tag.PrimeExponentQ, integer(jwk.dq)),
+        ttlv.big(Tag.CRTCoefficient, integer(jwk.qi)),
+      ]);
+    const registerPrivate = (material: TtlvItem) =>
+      send('prn_admin', Operation.Register, [
+        ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
+        template(Tag.TemplateAttribute, []),
+        ttlv.struct(Tag.PrivateKey, [
+          ttlv.struct(Tag.KeyBlock, [
+            ttlv.enum(Tag.KeyFormatType, KeyFormatType.TransparentRSAPrivateKey),
+            ttlv.struct(Tag.KeyValue, [material]),
+          ]),
+        ]),
+      ]);
+    const id = asText(child(ok(await registerPrivate(fields(integer(jwk.d)))), Tag.UniqueIdentifier))!;
+    expect(logs.get(TENANT)!.keys.get(id)).toMatchObject({ keyType: 'RSA-2048', origin: 'imported' });
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, id)]));
+    const signature = signatureOf(await signed('prn_user', id, [[Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.SHA256WithRSA]]));
+    expect(verify('sha256', message1, pair.publicKey, signature)).toBe(true);
+    const tampered = await registerPrivate(fields(integer(jwk.d) + 2n));
+    expect(tampered.reason).toBe(ResultReason.InvalidField);
+    expect(tampered.text).toContain('not one RSA key');
+    const missing = await registerPrivate(ttlv.struct(Tag.KeyMaterial, [ttlv.big(Tag.Modulus, integer(jwk.n))]));
+    expect(missing.reason).toBe(ResultReason.InvalidField);
   });
 
   it('lists Create Key Pair, Sign and Signature Verify in Query', async () => {

@@ -159,7 +159,11 @@ export const objectTypeOf = (keyType: KeyType): number =>
 
 /** KMIP object type of a key: an Opaque Object registered as such (kmip-key-format.ts), else by its key type. */
 export const objectTypeOfKey = (key: KeyState): number =>
-  opaqueDataTypeOf(key) === undefined ? objectTypeOf(key.keyType) : ObjectType.OpaqueObject;
+  key.publicOnly === true
+    ? ObjectType.PublicKey
+    : opaqueDataTypeOf(key) === undefined
+      ? objectTypeOf(key.keyType)
+      : ObjectType.OpaqueObject;
 
 /** KMIP Cryptographic Algorithm of a key type (none for secret data). */
 export const algorithmOfType = (keyType: KeyType): number | undefined => kmipKeyType(keyType)?.algorithm;
@@ -192,7 +196,7 @@ function pairUsageMask(keyType: AsymmetricKeyType, part: KeyPart): number {
 
 /** The links between a pair's two objects (none for other keys). */
 function pairLinks(key: KeyState, part: KeyPart, v: number): KmipAttribute[] {
-  if (!isAsymmetricKeyType(key.keyType)) return [];
+  if (!isAsymmetricKeyType(key.keyType) || key.publicOnly === true) return [];
   const [type, other] = part === 'public' ? [LinkType.PrivateKeyLink, key.keyId] : [LinkType.PublicKeyLink, publicKeyUid(key.keyId)];
   return [{ name: 'Link', value: ttlv.struct(v, [ttlv.enum(Tag.LinkType, type), ttlv.text(Tag.LinkedObjectIdentifier, other)]) }];
 }
@@ -236,8 +240,10 @@ export function keyAttributes(key: KeyState, part: KeyPart = 'key'): KmipAttribu
   const v = Tag.AttributeValue;
   const algorithm = algorithmOf(key);
   const length = lengthOf(key);
-  // A pair's usage masks are its type's: the mask a Create Key Pair gave is the private key's, kept below.
-  const derivedMask = part === 'public' || !key.attributes?.['Cryptographic Usage Mask'];
+  // A pair's usage masks are its type's: the mask a Create Key Pair gave is the private key's, kept below
+  // (a public key registered alone keeps the mask its Register gave).
+  const pairPublic = part === 'public' && key.publicOnly !== true;
+  const derivedMask = pairPublic || !key.attributes?.['Cryptographic Usage Mask'];
   const out: KmipAttribute[] = [
     { name: 'Unique Identifier', value: ttlv.text(v, uidOf(key, part)) },
     { name: 'Object Type', value: ttlv.enum(v, part === 'public' ? ObjectType.PublicKey : objectTypeOfKey(key)) },
@@ -273,7 +279,7 @@ export function keyAttributes(key: KeyState, part: KeyPart = 'key'): KmipAttribu
   if (key.usageLimits !== undefined) out.push({ name: 'Usage Limits', value: usageLimitsItem(v, key.usageLimits) });
   for (const [name, date] of Object.entries(keyDates(key))) if (date !== undefined) out.push({ name, value: ttlv.date(v, date) });
   for (const [name, text] of Object.entries(key.labels)) if (isCustomAttribute(name)) out.push({ name, value: ttlv.text(v, text) });
-  out.push(...storedAttributes(key, v).filter((a) => part !== 'public' || a.name !== 'Cryptographic Usage Mask'));
+  out.push(...storedAttributes(key, v).filter((a) => !pairPublic || a.name !== 'Cryptographic Usage Mask'));
   return out;
 }
 

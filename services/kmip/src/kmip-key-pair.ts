@@ -7,6 +7,9 @@ import { ObjectType } from '@keyward/kmip';
  * Public Key is `<keyId>.public`. Key ids are `key_` and letters and digits only, so the suffix
  * can never be part of one. Both objects share the key's state, versions, owner and grants:
  * Activate, Revoke and Destroy of either act on the pair.
+ *
+ * A public key registered alone (KeyState.publicOnly) is one object, a Public Key named by the key id
+ * itself: it has no private key object, and no `.public` name.
  */
 export const PUBLIC_KEY_SUFFIX = '.public';
 
@@ -27,12 +30,25 @@ export function objectOf(uid: string): { keyId: string; part: KeyPart } {
 export function keyOfObject(keys: ReadonlyMap<string, KeyState>, uid: string): { key: KeyState | undefined; part: KeyPart } {
   const { keyId, part } = objectOf(uid);
   const key = keys.get(keyId);
-  if (part === 'public' && key !== undefined && !isAsymmetricKeyType(key.keyType)) return { key: undefined, part };
-  return { key, part };
+  if (part === 'public' && key !== undefined && (!isAsymmetricKeyType(key.keyType) || key.publicOnly === true))
+    return { key: undefined, part };
+  return { key, part: key?.publicOnly === true ? 'public' : part };
 }
 
-/** The Unique Identifier of an object of a key. */
-export const uidOf = (key: KeyState, part: KeyPart): string => (part === 'public' ? publicKeyUid(key.keyId) : key.keyId);
+/** The Unique Identifier of an object of a key (a public key alone is named by its key id). */
+export const uidOf = (key: KeyState, part: KeyPart): string =>
+  part === 'public' && key.publicOnly !== true ? publicKeyUid(key.keyId) : key.keyId;
+
+/** The managed objects of a key: a pair's private and public key, a public key alone, or the one object of any other key. */
+export function objectsOf(key: KeyState): { key: KeyState; part: KeyPart }[] {
+  if (key.publicOnly === true) return [{ key, part: 'public' }];
+  return isAsymmetricKeyType(key.keyType)
+    ? [
+        { key, part: 'key' },
+        { key, part: 'public' },
+      ]
+    : [{ key, part: 'key' }];
+}
 
 /** The KMIP Object Type of the public key object. */
 export const PUBLIC_OBJECT_TYPE = ObjectType.PublicKey;

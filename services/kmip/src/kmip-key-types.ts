@@ -43,6 +43,7 @@ interface KmipPairType {
 
 /** The one table of KMIP key pair types (docs/kmip.md, "Key pairs"). */
 export const KMIP_PAIR_TYPES: Readonly<Record<AsymmetricKeyType, KmipPairType>> = {
+  'RSA-1024': { algorithm: RSA, bits: 1024, named: [RSA] },
   'RSA-2048': { algorithm: RSA, bits: 2048, named: [RSA] },
   'RSA-3072': { algorithm: RSA, bits: 3072, named: [RSA] },
   'RSA-4096': { algorithm: RSA, bits: 4096, named: [RSA] },
@@ -73,7 +74,8 @@ export function pairTypeFor(algorithm: number | undefined, bits: number | undefi
 }
 
 /** What Create Key Pair accepts, for refusal messages. */
-export const SUPPORTED_KEY_PAIRS = 'RSA 2048/3072/4096, ECDSA or EC on P-256 or P-384 (by length or Recommended Curve), Ed25519 (KMIP 2.0)';
+export const SUPPORTED_KEY_PAIRS =
+  'RSA 2048/3072/4096 (1024: legacy), ECDSA or EC on P-256 or P-384 (by length or Recommended Curve), Ed25519 (KMIP 2.0)';
 
 /**
  * The key type a Create or Register asks for: the algorithm and length must name one exactly (no

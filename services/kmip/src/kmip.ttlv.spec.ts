@@ -1072,7 +1072,7 @@ describe('crypto services with the Cryptographic Parameters the OASIS cases use'
     const refused = await send(userA, Operation.Encrypt, [uid(id), ecb, data(plain)]);
     expect([refused.reason, refused.message]).toEqual([
       ResultReason.PermissionDenied,
-      `key ${id} is a legacy TDES-168 key; the tenant policy does not allow legacy encryption`,
+      `key ${id} is a legacy TDES-168 key; the tenant policy does not allow legacy encryption (allowLegacyEncryption)`,
     ]);
     await executor.run(A, { kind: 'tenant.set-policy', tenantId: A, policy: { allowLegacyEncryption: true } });
     try {

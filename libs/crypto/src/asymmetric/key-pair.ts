@@ -38,26 +38,42 @@ export function generatePrivateKey(keyType: AsymmetricKeyType): Promise<Buffer> 
  * buffer when the key is forgotten or evicted; the entry then goes with the next garbage
  * collection). A buffer is parsed from its bytes once: callers never rewrite material in place.
  */
-const parsed = new WeakMap<Buffer, { readonly privateKey: KeyObject; publicKey?: KeyObject }>();
+const parsed = new WeakMap<Buffer, { privateKey?: KeyObject; publicKey?: KeyObject }>();
 
-/** The private key of PKCS#8 DER material (throws on anything else). */
+/** The private key of PKCS#8 DER material (throws on anything else, a public key alone's SPKI included). */
 export function privateKeyOf(material: Buffer): KeyObject {
   const known = parsed.get(material);
-  if (known !== undefined) return known.privateKey;
+  if (known?.privateKey !== undefined) return known.privateKey;
   const privateKey = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
-  parsed.set(material, { privateKey });
+  parsed.set(material, { ...known, privateKey });
   return privateKey;
 }
 
-/** The public key of PKCS#8 DER material. */
+/** Whether DER bytes are a PKCS#8 private key (else, for asymmetric material, a public key alone's SPKI). */
+const isPkcs8 = (material: Buffer): boolean => {
+  try {
+    privateKeyOf(material);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The public key of asymmetric material: derived from PKCS#8 DER (a key pair's private key), or the
+ * SPKI DER itself (a public key registered alone, KeyState.publicOnly).
+ */
 export function publicKeyOf(material: Buffer): KeyObject {
-  const privateKey = privateKeyOf(material);
-  const entry = parsed.get(material) ?? { privateKey };
-  entry.publicKey ??= createPublicKey(privateKey);
-  return entry.publicKey;
+  const known = parsed.get(material);
+  if (known?.publicKey !== undefined) return known.publicKey;
+  const publicKey = isPkcs8(material)
+    ? createPublicKey(privateKeyOf(material))
+    : createPublicKey({ key: material, format: 'der', type: 'spki' });
+  parsed.set(material, { ...parsed.get(material), publicKey });
+  return publicKey;
 }
 
-/** The public key (SPKI DER) of PKCS#8 DER material. */
+/** The public key (SPKI DER) of asymmetric material (PKCS#8, or SPKI for a public key alone). */
 export const publicKeyDer = (material: Buffer): Buffer => publicKeyOf(material).export({ format: 'der', type: 'spki' });
 
 /** SHA-256 of the SPKI DER, hex: the public key's fingerprint (its check value, with a prefix). */
@@ -71,6 +87,11 @@ export function isPrivateKeyOfType(material: Buffer, keyType: AsymmetricKeyType)
   } catch {
     return false;
   }
+  return keyObjectIsOfType(key, keyType);
+}
+
+/** Whether a private or public KeyObject is of `keyType` (family, modulus or curve). */
+function keyObjectIsOfType(key: KeyObject, keyType: AsymmetricKeyType): boolean {
   const spec = ASYMMETRIC_KEY_TYPES[keyType].asymmetric;
   const details = key.asymmetricKeyDetails ?? {};
   switch (spec.family) {
@@ -93,6 +114,26 @@ export type PrivateKeyForm = 'pkcs8' | 'pkcs1' | 'sec1';
 export function pkcs8Of(der: Buffer, form: PrivateKeyForm): Buffer | undefined {
   try {
     return createPrivateKey({ key: der, format: 'der', type: form }).export({ format: 'der', type: 'pkcs8' });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The asymmetric key type of a public key (SPKI DER: family, modulus or curve), if it is one Keyward holds. */
+export function publicKeyTypeOf(spki: Buffer): AsymmetricKeyType | undefined {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch {
+    return undefined;
+  }
+  return (Object.keys(ASYMMETRIC_KEY_TYPES) as AsymmetricKeyType[]).find((t) => keyObjectIsOfType(key, t));
+}
+
+/** A caller's public key (SPKI, or PKCS#1 RSAPublicKey, DER) as SPKI DER; undefined when it is not one. */
+export function spkiOf(der: Buffer, form: 'spki' | 'pkcs1'): Buffer | undefined {
+  try {
+    return createPublicKey({ key: der, format: 'der', type: form }).export({ format: 'der', type: 'spki' });
   } catch {
     return undefined;
   }

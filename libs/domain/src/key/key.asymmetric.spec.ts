@@ -15,6 +15,7 @@ import {
   authorizePublicKey,
   authorizeUse,
   CRYPTO_OPERATIONS,
+  keyOperations,
   publishedSigningKeys,
   requireSignatureAlgorithm,
   type CryptoOperation,
@@ -42,6 +43,7 @@ const EXPECTED_OPERATIONS: Record<KeyType, readonly CryptoOperation[]> = {
   'HMAC-SHA512': ['mac', 'verify-mac'],
   'TDES-168': ['encrypt', 'generate-data-key', 'decrypt', 'rewrap'],
   SECRET: [],
+  'RSA-1024': ['sign', 'verify', 'encrypt', 'decrypt'],
   'RSA-2048': ['sign', 'verify', 'encrypt', 'decrypt'],
   'RSA-3072': ['sign', 'verify', 'encrypt', 'decrypt'],
   'RSA-4096': ['sign', 'verify', 'encrypt', 'decrypt'],
@@ -51,6 +53,7 @@ const EXPECTED_OPERATIONS: Record<KeyType, readonly CryptoOperation[]> = {
 };
 
 const EXPECTED_SIGNATURES: Record<AsymmetricKeyType, readonly SignatureAlgorithm[]> = {
+  'RSA-1024': ['RSA-PSS-SHA256', 'RSA-PSS-SHA384', 'RSA-PKCS1-SHA256', 'RSA-PKCS1-SHA384', 'RSA-PKCS1-SHA512'],
   'RSA-2048': ['RSA-PSS-SHA256', 'RSA-PSS-SHA384', 'RSA-PSS-SHA512', 'RSA-PKCS1-SHA256', 'RSA-PKCS1-SHA384', 'RSA-PKCS1-SHA512'],
   'RSA-3072': ['RSA-PSS-SHA256', 'RSA-PSS-SHA384', 'RSA-PSS-SHA512', 'RSA-PKCS1-SHA256', 'RSA-PKCS1-SHA384', 'RSA-PKCS1-SHA512'],
   'RSA-4096': ['RSA-PSS-SHA256', 'RSA-PSS-SHA384', 'RSA-PSS-SHA512', 'RSA-PKCS1-SHA256', 'RSA-PKCS1-SHA384', 'RSA-PKCS1-SHA512'],
@@ -93,10 +96,10 @@ describe('asymmetric key types: signature algorithms', () => {
   const log = tenantWithEveryType();
   const cells = ASYMMETRIC.flatMap((keyType) => ALGORITHMS.map((algorithm) => [keyType, algorithm] as const));
   it.each(cells)('a %s key with %s', (keyType, algorithm) => {
-    const key = log.keys.get(keyIdOf(keyType));
-    if (key === undefined) throw new Error('no key');
     const admitted = EXPECTED_SIGNATURES[keyType].includes(algorithm);
     expect(admitsSignature(keyType, algorithm)).toBe(admitted);
+    // A KMIP-only type (RSA-1024) has no REST key in the log: its row of the table is checked above.
+    const key = log.keys.get(keyIdOf(keyType)) ?? { ...log.keys.get(keyIdOf('RSA-2048'))!, keyType };
     if (admitted) expect(() => requireSignatureAlgorithm(key, algorithm)).not.toThrow();
     else expect(refusal(() => requireSignatureAlgorithm(key, algorithm)).code).toBe('wrong-usage');
   });
@@ -192,5 +195,61 @@ describe('public keys: who may read them, and what the JWKS publishes', () => {
       'RSA-4096:1',
       'RSA-4096:2',
     ]);
+  });
+});
+
+describe('a public key registered alone (publicOnly)', () => {
+  const register = (log: TenantLog, keyId: string, keyType: KeyType, extra: Record<string, unknown> = {}) =>
+    applyCommand(
+      log,
+      {
+        kind: 'key.create',
+        keyId,
+        keyType,
+        kcv: KCV(1),
+        origin: 'imported',
+        materialBytes: 91,
+        kmipOnly: true,
+        publicOnly: true,
+        activate: true,
+        ...extra,
+      },
+      ctx(-5),
+    );
+
+  it('verifies (RSA: also encrypts) and never signs or decrypts; it is in no JWKS and does not rotate', () => {
+    const log = tenantWithEveryType();
+    register(log, 'key_pubec001', 'EC-P256');
+    register(log, 'key_pubrsa01', 'RSA-2048', { materialBytes: 294 });
+    const ec = log.keys.get('key_pubec001');
+    const rsa = log.keys.get('key_pubrsa01');
+    expect(ec).toMatchObject({ publicOnly: true, origin: 'imported', state: 'Active' });
+    expect(authorizeUse(log.tenant, TENANT, ec, 'key_pubec001', 'verify', NOW, 1, 'kmip').version).toBe(1);
+    expect(authorizeUse(log.tenant, TENANT, rsa, 'key_pubrsa01', 'encrypt', NOW, undefined, 'kmip').version).toBe(1);
+    for (const [key, op] of [
+      [ec, 'sign'],
+      [rsa, 'sign'],
+      [rsa, 'decrypt'],
+    ] as const) {
+      const refused = refusal(() => authorizeUse(log.tenant, TENANT, key, key?.keyId ?? '', op, NOW, 1, 'kmip'));
+      expect(refused.code).toBe('wrong-usage');
+      expect(refused.message).toContain('holds a public key only');
+    }
+    expect(keyOperations(rsa!)).toEqual(['verify', 'encrypt']);
+    expect(authorizePublicKey(log.tenant, TENANT, ec, 'key_pubec001').version).toBe(1);
+    const published = publishedSigningKeys(log.keys.values()).map(({ key }) => key.keyId);
+    expect(published).not.toContain('key_pubec001');
+    expect(published).not.toContain('key_pubrsa01');
+    expect(refusal(() => applyCommand(log, { kind: 'key.rotate', keyId: 'key_pubec001', kcv: KCV(2) }, ctx(-1))).code).toBe('invalid');
+  });
+
+  it('is an imported asymmetric key of an SPKI length, or refused', () => {
+    const log = tenantWithEveryType();
+    expect(refusal(() => register(log, 'key_pubaes01', 'AES-256-GCM', { materialBytes: 32 })).code).toBe('invalid');
+    expect(refusal(() => register(log, 'key_pubgen01', 'EC-P256', { origin: undefined })).code).toBe('invalid');
+    expect(refusal(() => register(log, 'key_pubbig01', 'RSA-4096', { materialBytes: 4096 })).code).toBe('invalid');
+    expect(acceptsMaterialLength('ED25519', 44, true)).toBe(true);
+    expect(acceptsMaterialLength('ED25519', 44)).toBe(false); // a private key is longer
+    expect(acceptsMaterialLength('EC-P256', 43, true)).toBe(false);
   });
 });

@@ -30,6 +30,12 @@ export interface CreateKey {
   readonly extraUsages?: readonly KeyUsage[];
   /** KMIP keys only: the most bytes or objects the key may protect (key.usage-limits.ts). */
   readonly usageLimits?: UsageLimits;
+  /**
+   * A public key registered without its private key (KMIP Register of a Public Key; asymmetric types,
+   * imported material only): the material is the public key (SPKI DER) and the key verifies (RSA:
+   * also encrypts) but never signs or decrypts (KeyState.publicOnly).
+   */
+  readonly publicOnly?: boolean;
 }
 export interface ActivateKey {
   readonly kind: 'key.activate';

@@ -110,7 +110,11 @@ export function decideCreateKey(
     });
   }
   const imported = command.origin === 'imported';
-  if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes))) {
+  const publicOnly = command.publicOnly === true;
+  if (publicOnly && (!imported || !isAsymmetricKeyType(command.keyType))) {
+    refuse('invalid', 'only an imported asymmetric key can be a public key alone', { keyType: command.keyType });
+  }
+  if (imported && (command.materialBytes === undefined || !acceptsMaterialLength(command.keyType, command.materialBytes, publicOnly))) {
     refuse('invalid', `imported material of ${command.materialBytes ?? 'unknown'} bytes does not fit a ${command.keyType} key`, {
       keyType: command.keyType,
       materialBytes: command.materialBytes ?? null,
@@ -148,6 +152,7 @@ export function decideCreateKey(
       ...(command.cipherParameters === undefined ? {} : { cipherParameters: { ...command.cipherParameters } }),
       ...(extraUsages.length === 0 ? {} : { extraUsages: [...new Set(extraUsages)] }),
       ...(command.usageLimits === undefined ? {} : { usageLimits: { total: command.usageLimits.total, unit: command.usageLimits.unit } }),
+      ...(publicOnly ? { publicOnly: true as const } : {}),
     },
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.

@@ -34,6 +34,8 @@ export type KeyCreated = EventBody<
     readonly extraUsages?: readonly KeyUsage[];
     /** KMIP keys only, present when given: the Usage Limits. */
     readonly usageLimits?: UsageLimits;
+    /** Present only for a public key registered alone (KeyState.publicOnly). */
+    readonly publicOnly?: true;
   }
 >;
 export type KeyActivated = EventBody<'key.activated.v1', { readonly keyId: string; readonly reason: 'requested' | 'activation-date' }>;

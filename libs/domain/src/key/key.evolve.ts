@@ -34,6 +34,7 @@ export function evolveKey(key: KeyState | undefined, event: KeyEvent): KeyState 
       ...(d.cipherParameters === undefined ? {} : { cipherParameters: { ...d.cipherParameters } }),
       ...(d.extraUsages === undefined ? {} : { extraUsages: [...d.extraUsages] }),
       ...(d.usageLimits === undefined ? {} : { usageLimits: { ...d.usageLimits } }),
+      ...(d.publicOnly === true ? { publicOnly: true as const } : {}),
       exportEnabled: false,
       versions: [{ version: d.version.version, kcv: d.version.kcv, createdAt: event.at, destroyed: false }],
       latestVersion: d.version.version,

@@ -2,7 +2,7 @@ import { NOW, applyCommand, day, refusal } from '../testing/spec-helpers';
 import { TenantLog } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { authorizeUse } from './key.use';
+import { authorizeUse, publishedSigningKeys } from './key.use';
 import { KMIP_ONLY_KEY_TYPES, REST_KEY_TYPES, type KeyType } from './key.types';
 
 const TENANT = 'tnt_kmiponly1';
@@ -70,7 +70,7 @@ describe('keys created over KMIP (kmipOnly)', () => {
   });
 });
 
-describe('legacy key types (3DES)', () => {
+describe('legacy key types (3DES, RSA-1024)', () => {
   it('encrypt and decrypt only when the tenant policy allows legacy encryption', () => {
     const log = tenant();
     withKey(log, 'key_tdes0001', 'TDES-168', true);
@@ -83,5 +83,23 @@ describe('legacy key types (3DES)', () => {
     expect(authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'encrypt', NOW, undefined, 'kmip').version).toBe(1);
     // Still never through REST.
     expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_tdes0001', 'encrypt', NOW)).code).toBe('wrong-usage');
+  });
+
+  it('RSA-1024: every use (sign, verify, encrypt, decrypt) only under the legacy policy, never through REST, never in the JWKS', () => {
+    const log = tenant();
+    withKey(log, 'key_rsa10241', 'RSA-1024', true);
+    const key = log.keys.get('key_rsa10241');
+    for (const op of ['sign', 'verify', 'encrypt', 'decrypt'] as const) {
+      const refused = refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_rsa10241', op, NOW, 1, 'kmip'));
+      expect(refused.code).toBe('legacy-refused');
+      expect(refused.message).toContain('legacy RSA-1024 key');
+    }
+    expect(publishedSigningKeys(log.keys.values())).toEqual([]);
+    applyCommand(log, { kind: 'tenant.set-policy', tenantId: TENANT, policy: { allowLegacyEncryption: true } }, ctx(-1));
+    for (const op of ['sign', 'verify', 'encrypt', 'decrypt'] as const)
+      expect(authorizeUse(log.tenant, TENANT, key, 'key_rsa10241', op, NOW, 1, 'kmip').version).toBe(1);
+    expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_rsa10241', 'sign', NOW)).code).toBe('wrong-usage');
+    expect(publishedSigningKeys(log.keys.values())).toEqual([]);
+    expect(REST_KEY_TYPES).not.toContain('RSA-1024');
   });
 });

@@ -42,6 +42,13 @@ export interface KeyState {
   readonly extraUsages?: readonly KeyUsage[];
   /** KMIP keys only: the Usage Limits given at creation (the count is kept outside the log: usage-limits.ts). */
   readonly usageLimits?: UsageLimits;
+  /**
+   * Present only for a public key registered alone (KMIP Register of a Public Key): the version's
+   * material is the public key (SPKI DER), so the key verifies signatures (RSA: also encrypts with
+   * OAEP) and never signs or decrypts; it is not in the tenant's JWKS (it is not the tenant's key to
+   * sign with), and like any imported key it does not rotate.
+   */
+  readonly publicOnly?: true;
   /** Material retrieval switched on (dual-controlled), for exportable keys only. */
   readonly exportEnabled: boolean;
   readonly versions: readonly KeyVersionState[];

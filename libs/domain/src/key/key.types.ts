@@ -19,7 +19,7 @@ export const KEY_TYPES = {
    */
   SECRET: { usage: 'secret', materialBytes: 32 },
   ...ASYMMETRIC_KEY_TYPES,
-  /** KMIP-only types (see KMIP_ONLY_KEY_TYPES): HMAC with other hashes (key as long as the hash), and legacy 3DES. */
+  /** KMIP-only types (see KMIP_ONLY_KEY_TYPES): HMAC with other hashes (key as long as the hash), legacy 3DES (and legacy RSA-1024 above). */
   'HMAC-SHA1': { usage: 'mac', materialBytes: 20 },
   'HMAC-SHA224': { usage: 'mac', materialBytes: 28 },
   'HMAC-SHA384': { usage: 'mac', materialBytes: 48 },
@@ -42,10 +42,14 @@ export const KMIP_ONLY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>([
   'HMAC-SHA384',
   'HMAC-SHA512',
   'TDES-168',
+  'RSA-1024',
 ]);
 
-/** Legacy key types: they encrypt and decrypt only if the tenant policy allows legacy encryption. */
-export const LEGACY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>(['TDES-168']);
+/**
+ * Legacy key types: they are kept and fetched, but used (encrypt, decrypt, sign, verify) only if the
+ * tenant policy allows legacy encryption (`allowLegacyEncryption`): 3DES and 1024-bit RSA.
+ */
+export const LEGACY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>(['TDES-168', 'RSA-1024']);
 
 /**
  * Key reuse: a second usage a key type may take on besides its own, when a KMIP client asks for it
@@ -94,12 +98,21 @@ export const SECRET_IMPORT_BYTES = { min: 1, max: 190 } as const;
 export const PRIVATE_KEY_IMPORT_BYTES = { min: 48, max: 8192 } as const;
 
 /**
- * Whether material of `bytes` bytes may be imported as a `keyType` key: the type's exact length (any
- * 1-190 for SECRET, a PKCS#8 document's length for asymmetric types).
+ * Lengths of a public key registered alone (SPKI DER): from an Ed25519 key (44 bytes) to an RSA-4096
+ * key (550) with room to spare. As for private keys, the door checks the key itself (its type).
  */
-export function acceptsMaterialLength(keyType: KeyType, bytes: number): boolean {
+export const PUBLIC_KEY_IMPORT_BYTES = { min: 44, max: 2048 } as const;
+
+/**
+ * Whether material of `bytes` bytes may be imported as a `keyType` key: the type's exact length (any
+ * 1-190 for SECRET, a PKCS#8 document's length for asymmetric types, an SPKI document's for a public
+ * key alone).
+ */
+export function acceptsMaterialLength(keyType: KeyType, bytes: number, publicOnly = false): boolean {
   if (!Number.isInteger(bytes)) return false;
   if (keyType === 'SECRET') return bytes >= SECRET_IMPORT_BYTES.min && bytes <= SECRET_IMPORT_BYTES.max;
+  if (KEY_TYPES[keyType].materialBytes === 0 && publicOnly)
+    return bytes >= PUBLIC_KEY_IMPORT_BYTES.min && bytes <= PUBLIC_KEY_IMPORT_BYTES.max;
   if (KEY_TYPES[keyType].materialBytes === 0) return bytes >= PRIVATE_KEY_IMPORT_BYTES.min && bytes <= PRIVATE_KEY_IMPORT_BYTES.max;
   return bytes === KEY_TYPES[keyType].materialBytes;
 }

@@ -34,12 +34,15 @@ export function allowedOperations(keyType: KeyType): readonly CryptoOperation[] 
   return (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage);
 }
 
+/** The operations that need a private key: a public key registered alone (KeyState.publicOnly) refuses them. */
+const PRIVATE_KEY_OPERATIONS: ReadonlySet<CryptoOperation> = new Set<CryptoOperation>(['sign', 'decrypt']);
+
 /**
  * The crypto operations one key admits: its type's, plus those of the extra usages its KMIP client
  * asked for (KEY_REUSE), which authorizeUse lets run only under the tenant's allowKeyReuse.
  */
-export function keyOperations(key: Pick<KeyState, 'keyType' | 'extraUsages'>): readonly CryptoOperation[] {
-  const own = allowedOperations(key.keyType);
+export function keyOperations(key: Pick<KeyState, 'keyType' | 'extraUsages' | 'publicOnly'>): readonly CryptoOperation[] {
+  const own = allowedOperations(key.keyType).filter((op) => key.publicOnly !== true || !PRIVATE_KEY_OPERATIONS.has(op));
   const extra = (key.extraUsages ?? []).flatMap((usage) =>
     (Object.keys(CRYPTO_OPERATIONS) as CryptoOperation[]).filter((op) => CRYPTO_OPERATIONS[op].usage === usage),
   );
@@ -104,15 +107,26 @@ export function authorizeUse(
       operation,
     });
   }
-  if (key.kmipOnly === true && door !== 'kmip') {
-    refuse('wrong-usage', `key ${key.keyId} was created over KMIP and is used over KMIP only`, { keyId: key.keyId, operation });
-  }
-  if (LEGACY_KEY_TYPES.has(key.keyType) && !(policy.allowLegacyEncryption ?? false)) {
-    refuse('legacy-refused', `key ${key.keyId} is a legacy ${key.keyType} key; the tenant policy does not allow legacy encryption`, {
+  if (key.publicOnly === true && PRIVATE_KEY_OPERATIONS.has(operation)) {
+    refuse('wrong-usage', `key ${key.keyId} holds a public key only (registered without its private key): it cannot ${operation}`, {
       keyId: key.keyId,
       keyType: key.keyType,
       operation,
     });
+  }
+  if (key.kmipOnly === true && door !== 'kmip') {
+    refuse('wrong-usage', `key ${key.keyId} was created over KMIP and is used over KMIP only`, { keyId: key.keyId, operation });
+  }
+  if (LEGACY_KEY_TYPES.has(key.keyType) && !(policy.allowLegacyEncryption ?? false)) {
+    refuse(
+      'legacy-refused',
+      `key ${key.keyId} is a legacy ${key.keyType} key; the tenant policy does not allow legacy encryption (allowLegacyEncryption)`,
+      {
+        keyId: key.keyId,
+        keyType: key.keyType,
+        operation,
+      },
+    );
   }
   if (reused && !(policy.allowKeyReuse ?? false)) {
     refuse(
@@ -227,12 +241,14 @@ export function authorizePublicKey(
 
 /**
  * The key versions a tenant's JWKS publishes: every live version (from minDecryptionVersion on) of
- * its Active asymmetric keys, so that signatures of older versions still verify after a rotation.
+ * its Active asymmetric keys but legacy ones (RSA-1024) and public keys registered alone (not the
+ * tenant's to sign with), so that signatures of older versions still verify after a rotation.
  */
 export function publishedSigningKeys(keys: Iterable<KeyState>): { key: KeyState; version: KeyVersionState }[] {
   const out: { key: KeyState; version: KeyVersionState }[] = [];
   for (const key of keys) {
-    if (key.state !== 'Active' || !isAsymmetricKeyType(key.keyType)) continue;
+    if (key.state !== 'Active' || !isAsymmetricKeyType(key.keyType) || LEGACY_KEY_TYPES.has(key.keyType) || key.publicOnly === true)
+      continue;
     for (const version of key.versions) if (!version.destroyed && version.version >= key.minDecryptionVersion) out.push({ key, version });
   }
   return out;

@@ -12,6 +12,7 @@ export function keyBody(key: KeyState | KeyView): KeyState {
     labels: key.labels,
     exportable: key.exportable,
     ...(key.kmipOnly === true ? { kmipOnly: true as const } : {}),
+    ...(key.publicOnly === true ? { publicOnly: true as const } : {}),
     // Views projected before the field existed lack it.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     exportEnabled: key.exportEnabled ?? false,

@@ -56,6 +56,10 @@ export const keyResponse = z.object({
   labels: z.record(z.string(), z.string()),
   exportable: z.boolean(),
   kmipOnly: z.literal(true).optional().describe('Created or registered over KMIP: used over KMIP only (this data plane refuses it)'),
+  publicOnly: z
+    .literal(true)
+    .optional()
+    .describe('A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts'),
   exportEnabled: z.boolean(),
   versions: z.array(z.object({ version: z.number().int(), kcv: z.string(), createdAt: z.string(), destroyed: z.boolean() })),
   latestVersion: z.number().int(),

@@ -21,6 +21,7 @@ import {
   child,
   CryptographicAlgorithm,
   CryptographicUsageMask,
+  ItemType,
   KeyFormatType,
   ObjectType,
   ResultReason,
@@ -173,10 +174,16 @@ export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call
 }
 
 /** The material of a Register's Key Block (Raw or Opaque, unwrapped, uncompressed), and the Key Block's own algorithm and length. */
+/**
+ * Key Format Types whose Key Material is a structure of integers (Transparent RSA keys): keyBlockOf
+ * answers the structure as `fields` (and no bytes) for the register path to read.
+ */
+const STRUCTURED_FORMATS: ReadonlySet<number> = new Set([KeyFormatType.TransparentRSAPrivateKey, KeyFormatType.TransparentRSAPublicKey]);
+
 export function keyBlockOf(
   object: TtlvItem | undefined,
   formats: readonly number[],
-): { material: Buffer; format: number; algorithm?: number; bits?: number } {
+): { material: Buffer; format: number; algorithm?: number; bits?: number; fields?: TtlvItem } {
   const block = child(object, Tag.KeyBlock);
   if (block === undefined) return fail(ResultReason.MissingData, 'the object has no Key Block');
   if (child(block, Tag.KeyWrappingData) !== undefined) fail(ResultReason.FeatureNotSupported, 'wrapped key material cannot be registered');
@@ -185,11 +192,17 @@ export function keyBlockOf(
   const format = asEnum(child(block, Tag.KeyFormatType));
   if (format === undefined || !formats.includes(format)) return fail(ResultReason.KeyFormatTypeNotSupported, 'unsupported Key Format Type');
   const value = child(block, Tag.KeyValue);
-  const material = asBytes(child(value, Tag.KeyMaterial)) ?? asBytes(child(child(value, Tag.KeyMaterial), Tag.Key));
-  if (material === undefined || material.length === 0) return fail(ResultReason.KeyValueNotPresent, 'the Key Block has no Key Material');
   const algorithm = asEnum(child(block, Tag.CryptographicAlgorithm));
   const bits = asInt(child(block, Tag.CryptographicLength));
-  return { material, format, ...(algorithm === undefined ? {} : { algorithm }), ...(bits === undefined ? {} : { bits }) };
+  const given = { ...(algorithm === undefined ? {} : { algorithm }), ...(bits === undefined ? {} : { bits }) };
+  if (STRUCTURED_FORMATS.has(format)) {
+    const fields = child(value, Tag.KeyMaterial);
+    if (fields?.type !== ItemType.Structure) return fail(ResultReason.KeyValueNotPresent, 'the Key Block has no Key Material structure');
+    return { material: Buffer.alloc(0), format, fields, ...given };
+  }
+  const material = asBytes(child(value, Tag.KeyMaterial)) ?? asBytes(child(child(value, Tag.KeyMaterial), Tag.Key));
+  if (material === undefined || material.length === 0) return fail(ResultReason.KeyValueNotPresent, 'the Key Block has no Key Material');
+  return { material, format, ...given };
 }
 
 /**

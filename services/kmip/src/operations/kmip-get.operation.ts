@@ -183,7 +183,10 @@ async function wrapped(
  */
 export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   const uid = keyRefOf(payload, call);
-  if (objectOf(uid).part === 'public') return getPublicKey(deps, payload, call, uid);
+  // A pair's public key, or a public key registered alone (one object, named by the key id).
+  const isPublic =
+    objectOf(uid).part === 'public' || (await deps.executor.current(call.principal.tenantId)).keys.get(uid)?.publicOnly === true;
+  if (isPublic) return getPublicKey(deps, payload, call, uid);
   requireRole(call, USERS, 'export key material');
   const { tenantId } = call.principal;
   const keyRef = uid;

@@ -1,5 +1,5 @@
 import { newId } from '@keyward/auth';
-import { pkcs8Of, privateKeyTypeOf, type PrivateKeyForm } from '@keyward/crypto';
+import { pkcs8Of, type PrivateKeyForm } from '@keyward/crypto';
 import type { AsymmetricKeyType } from '@keyward/domain';
 import {
   asBool,
@@ -17,8 +17,10 @@ import {
 import { nameValue, readAttributes, type KmipAttribute } from '../kmip-attributes';
 import { fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { publicKeyUid } from '../kmip-key-pair';
-import { KMIP_PAIR_TYPES, pairTypeFor, SUPPORTED_KEY_PAIRS } from '../kmip-key-types';
+import { pairTypeFor, SUPPORTED_KEY_PAIRS } from '../kmip-key-types';
 import { createAttributes, createWithMaterial, keyBlockOf, register, requestAttributes } from './kmip-create.operations';
+import { registeredType, transparentRsaPrivateKey } from '../kmip-registered-keys';
+import { registerPublicKey } from './kmip-register-public-key.operation';
 
 /** The attributes of one part of a Create Key Pair request (1.x Template-Attribute, 2.0 Attributes). */
 const partAttributes = (payload: TtlvItem | undefined, template: number, attributes: number): KmipAttribute[] => [
@@ -112,21 +114,7 @@ const FORMS: Readonly<Record<number, PrivateKeyForm>> = {
   [KeyFormatType.PKCS1]: 'pkcs1',
   [KeyFormatType.ECPrivateKey]: 'sec1',
 };
-
-/** The type of a registered private key, read from the key; the Cryptographic Algorithm and Length given must agree. */
-function registeredType(
-  material: Buffer,
-  given: { algorithm?: number | undefined; bits?: number | undefined },
-  call: Call,
-): AsymmetricKeyType {
-  const keyType = privateKeyTypeOf(material);
-  if (keyType === undefined) return fail(ResultReason.InvalidField, `the private key is of no type Keyward holds: ${SUPPORTED_KEY_PAIRS}`);
-  const type = KMIP_PAIR_TYPES[keyType];
-  if ((given.algorithm !== undefined && !type.named.includes(given.algorithm)) || (given.bits !== undefined && given.bits !== type.bits))
-    fail(ResultReason.InvalidField, `Cryptographic Algorithm or Length does not match the key material, a ${keyType} key`);
-  if (type.kmip2 === true && !isKmip2(call)) fail(ResultReason.InvalidField, `${keyType} keys are KMIP 2.0 objects`);
-  return keyType;
-}
+const PRIVATE_KEY_FORMATS = [...Object.keys(FORMS).map(Number), KeyFormatType.TransparentRSAPrivateKey];
 
 /**
  * Register of a Private Key: the caller's key (PKCS#8, PKCS#1 for RSA or EC Private Key, DER) becomes
@@ -139,11 +127,17 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
   requireRole(call, MANAGERS, 'register keys');
   const { find, options } = createAttributes(requestAttributes(payload), call);
   const object = child(payload, Tag.PrivateKey);
-  const block = keyBlockOf(object, Object.keys(FORMS).map(Number));
-  const form = FORMS[asEnum(child(child(object, Tag.KeyBlock), Tag.KeyFormatType)) ?? KeyFormatType.PKCS8] ?? 'pkcs8';
-  const material = pkcs8Of(block.material, form);
+  const block = keyBlockOf(object, PRIVATE_KEY_FORMATS);
+  const form = FORMS[block.format];
+  const material = block.fields !== undefined ? transparentRsaPrivateKey(block.fields) : pkcs8Of(block.material, form ?? 'pkcs8');
   block.material.fill(0);
-  if (material === undefined) return fail(ResultReason.InvalidField, `the Key Material is not a ${form.toUpperCase()} private key (DER)`);
+  if (material === undefined)
+    return fail(
+      ResultReason.InvalidField,
+      form === undefined
+        ? 'the Transparent RSA Private Key is not one RSA key (n = p·q, d, the CRT values and e must agree)'
+        : `the Key Material is not a ${form.toUpperCase()} private key (DER)`,
+    );
   let keyType: AsymmetricKeyType;
   try {
     keyType = registeredType(
@@ -173,16 +167,10 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
   return [ttlv.text(Tag.UniqueIdentifier, keyId)];
 }
 
-/** Register: a Private Key becomes a key pair (registerPrivateKey); a Public Key alone cannot be kept; the rest as register. */
+/** Register: a Private Key becomes a key pair (registerPrivateKey), a Public Key a public key alone (registerPublicKey); the rest as register. */
 export function registerObject(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   const objectType = asEnum(child(payload, Tag.ObjectType));
   if (objectType === ObjectType.PrivateKey) return registerPrivateKey(deps, payload, call);
-  if (objectType === ObjectType.PublicKey) {
-    requireRole(call, MANAGERS, 'register keys');
-    return fail(
-      ResultReason.FeatureNotSupported,
-      'a public key alone cannot be registered: Keyward keeps a key pair by its private key (register it; its public key is <keyId>.public)',
-    );
-  }
+  if (objectType === ObjectType.PublicKey) return registerPublicKey(deps, payload, call);
   return register(deps, payload, call);
 }

@@ -1,4 +1,4 @@
-import { isAsymmetricKeyType, mayReadKey, type KeyState } from '@keyward/domain';
+import { mayReadKey, type KeyState } from '@keyward/domain';
 import { businessNow } from '@keyward/platform';
 import { isStored, matchesStored } from '../kmip-stored-attributes';
 import { asBool, asDate, asEnum, asInt, asText, child, ObjectType, ResultReason, State, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
@@ -16,7 +16,7 @@ import {
   type KmipAttribute,
 } from '../kmip-attributes';
 import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
-import { uidOf, type KeyPart } from '../kmip-key-pair';
+import { objectsOf, uidOf, type KeyPart } from '../kmip-key-pair';
 import { USAGE_DATES, usageDateOf } from '../kmip-usage-dates';
 
 const isUsageDate = (name: string): name is (typeof USAGE_DATES)[number] => (USAGE_DATES as readonly string[]).includes(name);
@@ -75,7 +75,8 @@ function matcher(filter: KmipAttribute): Matcher {
     case 'Cryptographic Usage Mask': {
       // KMIP 1.4 §4.9: the objects whose mask has every bit of the filter's.
       const bits = asInt(value) ?? 0;
-      return (o) => ((o.part === 'public' ? usageMaskOf(o.key, 'public') : usageMaskOfKey(o.key)) & bits) === bits;
+      return (o) =>
+        ((o.part === 'public' && o.key.publicOnly !== true ? usageMaskOf(o.key, 'public') : usageMaskOfKey(o.key)) & bits) === bits;
     }
     case 'Unique Identifier':
       return (o) => asText(value) === uidOf(o.key, o.part);
@@ -129,14 +130,7 @@ export async function locate(deps: KmipDeps, payload: TtlvItem | undefined, call
   const found = [...log.keys.values()]
     .filter((k) => mayReadKey(log, actor, k, now))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-    .flatMap((key): KmipObject[] =>
-      isAsymmetricKeyType(key.keyType)
-        ? [
-            { key, part: 'key' },
-            { key, part: 'public' },
-          ]
-        : [{ key, part: 'key' }],
-    )
+    .flatMap((key): KmipObject[] => objectsOf(key))
     .filter((o) => matchers.every((m) => m(o)));
   const page = found.slice(offset, max === undefined ? undefined : offset + Math.max(0, max));
   // The ID placeholder: the next item of the batch acts on the located object (TL-M-3-14: Locate, then Get).
