@@ -5,6 +5,7 @@ export * from './asymmetric/public-key';
 export * from './asymmetric/rsa-components';
 export * from './asymmetric/signatures';
 export * from './backup';
+export * from './certificate/x509';
 export * from './envelope/blob';
 export * from './envelope/data-plane';
 export * from './envelope/rsa-oaep';

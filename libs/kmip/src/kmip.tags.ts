@@ -32,6 +32,13 @@ export const Tag = {
   KeyCompressionType: 0x420041,
   KeyFormatType: 0x420042,
   KeyMaterial: 0x420043,
+  /** Certificate objects and their attributes (KMIP 1.x/2.x). */
+  Certificate: 0x420013,
+  CertificateType: 0x42001d,
+  CertificateValue: 0x42001e,
+  CertificateLength: 0x4200ad,
+  CertificateSubjectCN: 0x420108,
+  CertificateIssuerCN: 0x420114,
   /** Transparent RSA key fields (KMIP 1.x/2.x Key Material structures; Big Integers). */
   Modulus: 0x420052,
   PrivateExponent: 0x420063,
@@ -234,6 +241,9 @@ export const ResultReason = {
   ObjectNotFound: 0x37,
   GeneralFailure: 0x100,
 } as const;
+
+/** Certificate Type enumeration (KMIP 1.x/2.x). */
+export const CertificateType = { X509: 1, PGP: 2 } as const;
 
 export const ObjectType = {
   Certificate: 1,

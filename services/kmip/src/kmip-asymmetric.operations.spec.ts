@@ -18,6 +18,7 @@ import {
   asEnum,
   asInt,
   asText,
+  CertificateType,
   child,
   children,
   CryptographicAlgorithm,
@@ -758,10 +759,97 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     expect(missing.reason).toBe(ResultReason.InvalidField);
   });
 
+  /** A self-signed P-256 certificate made for this spec: openssl req -x509 -subj "/O=Acme/CN=disk-array-1" -days 30 -outform der. */
+  const CERTIFICATE = Buffer.from(
+    '308201a130820147a0030201020214107ac216d9d4caf69f425afab852bfb836abca99300a06082a8648ce3d0403023026310d300b060355040a0c0441636d653115301306035504030c0c6469736b2d61727261792d31301e170d3236313230333132303134315a170d3237303130323132303134315a3026310d300b060355040a0c0441636d653115301306035504030c0c6469736b2d61727261792d313059301306072a8648ce3d020106082a8648ce3d030107034200047208ed047afd7f5f47092596c34b37dd19a17b1387a9b3110fa2f3d1cef148755d7ce72e14fec458d97411b105472d7a975923401fdf449aaefa3f13f474cd2fa3533051301d0603551d0e04160414210a025e9cf571f7c30207c330a56c1c48a529c1301f0603551d23041830168014210a025e9cf571f7c30207c330a56c1c48a529c1300f0603551d130101ff040530030101ff300a06082a8648ce3d0403020348003045022100cf357a7d8790d75a14132f50740037e4d3f898b815ead4c128a710774311fa3b02205f94a910781d7954ebc05368833ef69725f7ef06c1fc95ada3ed757e3efb47e6',
+    'hex',
+  );
+  const registerCertificate = (
+    der: Buffer,
+    type: number = CertificateType.X509,
+    attributes: TtlvItem[] = [ttlv.enum(Tag.CertificateType, type)],
+    who = 'prn_admin',
+  ) =>
+    send(
+      who,
+      Operation.Register,
+      [
+        ttlv.enum(Tag.ObjectType, ObjectType.Certificate),
+        ttlv.struct(Tag.Attributes, attributes),
+        ttlv.struct(Tag.Certificate, [ttlv.enum(Tag.CertificateType, type), ttlv.bytes(Tag.CertificateValue, der)]),
+      ],
+      { version: [2, 1] },
+    );
+
+  it('keeps an X.509 certificate: Get answers its DER, its facts are read-only attributes, Locate finds it, nothing signs with it', async () => {
+    const id = asText(child(ok(await registerCertificate(CERTIFICATE)), Tag.UniqueIdentifier))!;
+    expect(logs.get(TENANT)!.keys.get(id)).toMatchObject({ keyType: 'CERTIFICATE', origin: 'imported', exportable: false, kmipOnly: true });
+    const v2 = { version: [2, 1] as [number, number] };
+    const attributes = child(
+      ok(await send('prn_user', Operation.GetAttributes, [ttlv.text(Tag.UniqueIdentifier, id)], v2)),
+      Tag.Attributes,
+    );
+    expect(asEnum(child(attributes, Tag.ObjectType))).toBe(ObjectType.Certificate);
+    expect(asInt(child(attributes, Tag.CertificateLength))).toBe(CERTIFICATE.length);
+    expect(asText(child(attributes, Tag.CertificateSubjectCN))).toBe('disk-array-1');
+    expect(asEnum(child(attributes, Tag.CertificateType))).toBe(CertificateType.X509);
+    const got = ok(await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, id)], v2));
+    expect(asEnum(child(got, Tag.ObjectType))).toBe(ObjectType.Certificate);
+    expect(asBytes(child(child(got, Tag.Certificate), Tag.CertificateValue))).toEqual(CERTIFICATE);
+    expect(
+      (await send('prn_user', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, id), ttlv.enum(Tag.KeyFormatType, KeyFormatType.X509)], v2))
+        .reason,
+    ).toBe(ResultReason.KeyFormatTypeNotSupported);
+    const modify = await send(
+      'prn_admin',
+      Operation.ModifyAttribute,
+      [ttlv.text(Tag.UniqueIdentifier, id), ttlv.struct(Tag.NewAttribute, [ttlv.int(Tag.CertificateLength, 123)])],
+      v2,
+    );
+    expect(modify.reason).toBe(ResultReason.AttributeReadOnly);
+    const locate = async (filter: TtlvItem) =>
+      children(ok(await send('prn_user', Operation.Locate, [ttlv.struct(Tag.Attributes, [filter])], v2)), Tag.UniqueIdentifier).map(asText);
+    expect(await locate(ttlv.enum(Tag.ObjectType, ObjectType.Certificate))).toEqual([id]);
+    expect(await locate(ttlv.text(Tag.CertificateSubjectCN, 'disk-array-1'))).toEqual([id]);
+    expect(await locate(ttlv.text(Tag.CertificateSubjectCN, 'other'))).toEqual([]);
+    ok(await send('prn_admin', Operation.Activate, [ttlv.text(Tag.UniqueIdentifier, id)]));
+    expect((await signed('prn_user', id, [])).text).toContain('cannot be used to sign');
+    // An appliance's own, never activated: KMIP Destroy destroys it at once; then nothing reads it.
+    const mine = await registerCertificate(CERTIFICATE, CertificateType.X509, [], 'prn_app1');
+    const second = asText(child(ok(mine), Tag.UniqueIdentifier))!;
+    expect(
+      asBytes(
+        child(
+          child(ok(await send('prn_app1', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, second)], v2)), Tag.Certificate),
+          Tag.CertificateValue,
+        ),
+      ),
+    ).toEqual(CERTIFICATE);
+    ok(await send('prn_app1', Operation.Destroy, [ttlv.text(Tag.UniqueIdentifier, second)]));
+    const destroyed = await send('prn_app1', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, second)], v2);
+    expect(destroyed.status).toBe(ResultStatus.OperationFailed);
+    expect(destroyed.text).toContain('destroyed');
+  });
+
+  it('refuses what is not one X.509 certificate (PEM, noise, PGP, a contradicting Certificate Type) and a key-user registering', async () => {
+    const pem = Buffer.from(`-----BEGIN CERTIFICATE-----\n${CERTIFICATE.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    expect((await registerCertificate(pem)).reason).toBe(ResultReason.InvalidField);
+    expect((await registerCertificate(Buffer.alloc(200, 0x30))).reason).toBe(ResultReason.InvalidField);
+    expect((await registerCertificate(CERTIFICATE, CertificateType.PGP)).reason).toBe(ResultReason.FeatureNotSupported);
+    const contradicting = await registerCertificate(CERTIFICATE, CertificateType.X509, [
+      ttlv.enum(Tag.CertificateType, CertificateType.PGP),
+    ]);
+    expect(contradicting.reason).toBe(ResultReason.InvalidField);
+    const byUser = await send('prn_user', Operation.Register, [ttlv.enum(Tag.ObjectType, ObjectType.Certificate)], { version: [2, 1] });
+    expect(byUser.reason).toBe(ResultReason.PermissionDenied);
+  });
+
   it('lists Create Key Pair, Sign and Signature Verify in Query', async () => {
     const out = ok(await send('prn_user', Operation.Query, [ttlv.enum(Tag.QueryFunction, 1), ttlv.enum(Tag.QueryFunction, 2)]));
     const ops = children(out, Tag.Operation).map(asEnum);
     expect(ops).toEqual(expect.arrayContaining([Operation.CreateKeyPair, Operation.Sign, Operation.SignatureVerify]));
-    expect(children(out, Tag.ObjectType).map(asEnum)).toEqual(expect.arrayContaining([ObjectType.PublicKey, ObjectType.PrivateKey]));
+    expect(children(out, Tag.ObjectType).map(asEnum)).toEqual(
+      expect.arrayContaining([ObjectType.PublicKey, ObjectType.PrivateKey, ObjectType.Certificate]),
+    );
   });
 });

@@ -72,6 +72,10 @@ export const ATTRIBUTE_TAGS: Readonly<Record<string, number>> = {
   'Process Start Date': Tag.ProcessStartDate,
   'Protect Stop Date': Tag.ProtectStopDate,
   'Usage Limits': Tag.UsageLimits,
+  'Certificate Type': Tag.CertificateType,
+  'Certificate Length': Tag.CertificateLength,
+  'Certificate Subject CN': Tag.CertificateSubjectCN,
+  'Certificate Issuer CN': Tag.CertificateIssuerCN,
 };
 const NAMES_BY_TAG = new Map(Object.entries(ATTRIBUTE_TAGS).map(([name, tag]) => [tag, name]));
 
@@ -133,6 +137,11 @@ export const SERVER_ATTRIBUTES: ReadonlySet<string> = new Set([
   'Never Extractable',
   'Revocation Reason',
   'Random Number Generator',
+  // A certificate's own facts, recorded at Register (operations/kmip-certificate.operations.ts).
+  'Certificate Type',
+  'Certificate Length',
+  'Certificate Subject CN',
+  'Certificate Issuer CN',
 ]);
 
 /** Custom attributes (client-defined, KMIP "x-" names) live as the key's labels of the same name. */
@@ -155,7 +164,13 @@ export function kmipStateOf(key: KeyState): number {
 
 /** KMIP object type of a key type: SECRET keys are Secret Data, asymmetric keys Private Keys, the others Symmetric Keys. */
 export const objectTypeOf = (keyType: KeyType): number =>
-  keyType === 'SECRET' ? ObjectType.SecretData : isAsymmetricKeyType(keyType) ? ObjectType.PrivateKey : ObjectType.SymmetricKey;
+  keyType === 'SECRET'
+    ? ObjectType.SecretData
+    : keyType === 'CERTIFICATE'
+      ? ObjectType.Certificate
+      : isAsymmetricKeyType(keyType)
+        ? ObjectType.PrivateKey
+        : ObjectType.SymmetricKey;
 
 /** KMIP object type of a key: an Opaque Object registered as such (kmip-key-format.ts), else by its key type. */
 export const objectTypeOfKey = (key: KeyState): number =>
@@ -178,7 +193,7 @@ export const symmetricKeyType = keyTypeFor;
 export function usageMaskOf(key: KeyState, part: KeyPart = 'key'): number {
   if (isAsymmetricKeyType(key.keyType)) return pairUsageMask(key.keyType, part);
   const base =
-    key.keyType === 'SECRET'
+    key.keyType === 'SECRET' || key.keyType === 'CERTIFICATE'
       ? 0
       : KEY_TYPES[key.keyType].usage === 'mac'
         ? CryptographicUsageMask.MacGenerate | CryptographicUsageMask.MacVerify

@@ -14,8 +14,8 @@ interface KmipKeyType {
 
 const { AES, TRIPLE_DES, HMAC_SHA1, HMAC_SHA224, HMAC_SHA256, HMAC_SHA384, HMAC_SHA512 } = CryptographicAlgorithm;
 
-/** The one table of KMIP key types (SECRET keys are Secret Data: no algorithm, no length). */
-export const KMIP_KEY_TYPES: Readonly<Record<Exclude<KeyType, 'SECRET' | AsymmetricKeyType>, KmipKeyType>> = {
+/** The one table of KMIP key types (SECRET keys are Secret Data, CERTIFICATE keys Certificates: no algorithm, no length). */
+export const KMIP_KEY_TYPES: Readonly<Record<Exclude<KeyType, 'SECRET' | 'CERTIFICATE' | AsymmetricKeyType>, KmipKeyType>> = {
   'AES-128-GCM': { algorithm: AES, bits: 128, cipher: 'AES' },
   'AES-192-GCM': { algorithm: AES, bits: 192, cipher: 'AES' },
   'AES-256-GCM': { algorithm: AES, bits: 256, cipher: 'AES' },
@@ -54,7 +54,11 @@ export const KMIP_PAIR_TYPES: Readonly<Record<AsymmetricKeyType, KmipPairType>> 
 
 /** Algorithm and length of every key type but secret data (asymmetric types: those of KMIP_PAIR_TYPES). */
 export const kmipKeyType = (keyType: KeyType): KmipKeyType | undefined =>
-  keyType === 'SECRET' ? undefined : isAsymmetricKeyType(keyType) ? KMIP_PAIR_TYPES[keyType] : KMIP_KEY_TYPES[keyType];
+  keyType === 'SECRET' || keyType === 'CERTIFICATE'
+    ? undefined
+    : isAsymmetricKeyType(keyType)
+      ? KMIP_PAIR_TYPES[keyType]
+      : KMIP_KEY_TYPES[keyType];
 
 /**
  * The key type a Create Key Pair asks for: the algorithm, and the length or the curve (a curve and

@@ -43,6 +43,7 @@ const EXPECTED_OPERATIONS: Record<KeyType, readonly CryptoOperation[]> = {
   'HMAC-SHA512': ['mac', 'verify-mac'],
   'TDES-168': ['encrypt', 'generate-data-key', 'decrypt', 'rewrap'],
   SECRET: [],
+  CERTIFICATE: [],
   'RSA-1024': ['sign', 'verify', 'encrypt', 'decrypt'],
   'RSA-2048': ['sign', 'verify', 'encrypt', 'decrypt'],
   'RSA-3072': ['sign', 'verify', 'encrypt', 'decrypt'],

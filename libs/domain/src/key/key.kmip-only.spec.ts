@@ -2,7 +2,7 @@ import { NOW, applyCommand, day, refusal } from '../testing/spec-helpers';
 import { TenantLog } from '../keyset/keyset';
 import type { Actor } from '../shared/actor';
 import type { DecisionContext } from '../shared/decision-context';
-import { authorizeUse, publishedSigningKeys } from './key.use';
+import { authorizeCertificate, authorizeUse, publishedSigningKeys } from './key.use';
 import { KMIP_ONLY_KEY_TYPES, REST_KEY_TYPES, type KeyType } from './key.types';
 
 const TENANT = 'tnt_kmiponly1';
@@ -46,7 +46,7 @@ describe('keys created over KMIP (kmipOnly)', () => {
     for (const keyType of KMIP_ONLY_KEY_TYPES) {
       const log = tenant();
       expect(refusal(() => withKey(log, 'key_only0001', keyType, false)).code).toBe('invalid');
-      withKey(log, 'key_only0002', keyType, true);
+      if (keyType !== 'CERTIFICATE') withKey(log, 'key_only0002', keyType, true); // certificates: below
       expect(REST_KEY_TYPES).not.toContain(keyType);
     }
   });
@@ -101,5 +101,40 @@ describe('legacy key types (3DES, RSA-1024)', () => {
     expect(refusal(() => authorizeUse(log.tenant, TENANT, key, 'key_rsa10241', 'sign', NOW)).code).toBe('wrong-usage');
     expect(publishedSigningKeys(log.keys.values())).toEqual([]);
     expect(REST_KEY_TYPES).not.toContain('RSA-1024');
+  });
+});
+
+describe('certificates (CERTIFICATE keys)', () => {
+  const register = (log: TenantLog, keyId: string, extra: Record<string, unknown> = {}) =>
+    applyCommand(
+      log,
+      { kind: 'key.create', keyId, keyType: 'CERTIFICATE', kcv: 'kcv1', origin: 'imported', materialBytes: 1043, kmipOnly: true, ...extra },
+      ctx(-10),
+    );
+
+  it('are registered over KMIP, never generated, and of a certificate length', () => {
+    const log = tenant();
+    expect(refusal(() => register(log, 'key_cert0001', { origin: undefined })).message).toContain('never generated');
+    expect(refusal(() => register(log, 'key_cert0002', { kmipOnly: undefined })).code).toBe('invalid');
+    expect(refusal(() => register(log, 'key_cert0003', { materialBytes: 20_000 })).code).toBe('invalid');
+    register(log, 'key_cert0004');
+    expect(log.keys.get('key_cert0004')).toMatchObject({ keyType: 'CERTIFICATE', state: 'PreActive' });
+  });
+
+  it('are read in any state short of destroyed, and admit no crypto operation', () => {
+    const log = tenant();
+    register(log, 'key_cert0005');
+    const cert = () => log.keys.get('key_cert0005');
+    expect(authorizeCertificate(log.tenant, TENANT, cert(), 'key_cert0005').version).toBe(1);
+    applyCommand(log, { kind: 'key.activate', keyId: 'key_cert0005' }, ctx(-5));
+    for (const op of ['encrypt', 'sign', 'verify', 'mac'] as const)
+      expect(refusal(() => authorizeUse(log.tenant, TENANT, cert(), 'key_cert0005', op, NOW, undefined, 'kmip')).code).toBe('wrong-usage');
+    applyCommand(log, { kind: 'key.compromise', keyId: 'key_cert0005', reason: 'CA revoked it' }, ctx(-4));
+    expect(authorizeCertificate(log.tenant, TENANT, cert(), 'key_cert0005').version).toBe(1);
+    applyCommand(log, { kind: 'key.schedule-destruction', keyId: 'key_cert0005', waitingPeriodDays: 1 }, ctx(-3));
+    applyCommand(log, { kind: 'key.destroy', keyId: 'key_cert0005' }, ctx(0));
+    expect(refusal(() => authorizeCertificate(log.tenant, TENANT, cert(), 'key_cert0005')).code).toBe('key-destroyed');
+    withKey(log, 'key_aes00001', 'AES-256-GCM', true);
+    expect(refusal(() => authorizeCertificate(log.tenant, TENANT, log.keys.get('key_aes00001'), 'key_aes00001')).code).toBe('wrong-usage');
   });
 });

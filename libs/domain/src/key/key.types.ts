@@ -26,6 +26,12 @@ export const KEY_TYPES = {
   'HMAC-SHA512': { usage: 'mac', materialBytes: 64 },
   /** Three-key Triple DES (168 effective bits in 24 bytes with parity): legacy, KMIP only, encrypts only under the tenant's legacy policy. */
   'TDES-168': { usage: 'encrypt', materialBytes: 24 },
+  /**
+   * An X.509 certificate (DER), registered over KMIP: public data kept with its lifecycle and
+   * attributes, read by key-users in any state short of destroyed (authorizeCertificate); no crypto
+   * operation admits it, it is never generated and never rotated.
+   */
+  CERTIFICATE: { usage: 'certificate', materialBytes: 0 },
 } as const;
 export type KeyType = keyof typeof KEY_TYPES;
 export type KeyUsage = (typeof KEY_TYPES)[KeyType]['usage'];
@@ -43,6 +49,7 @@ export const KMIP_ONLY_KEY_TYPES: ReadonlySet<KeyType> = new Set<KeyType>([
   'HMAC-SHA512',
   'TDES-168',
   'RSA-1024',
+  'CERTIFICATE',
 ]);
 
 /**
@@ -103,6 +110,9 @@ export const PRIVATE_KEY_IMPORT_BYTES = { min: 48, max: 8192 } as const;
  */
 export const PUBLIC_KEY_IMPORT_BYTES = { min: 44, max: 2048 } as const;
 
+/** Lengths of a registered certificate (X.509 DER): the door parses it (libs/crypto certificateFacts) before it commits. */
+export const CERTIFICATE_IMPORT_BYTES = { min: 64, max: 16384 } as const;
+
 /**
  * Whether material of `bytes` bytes may be imported as a `keyType` key: the type's exact length (any
  * 1-190 for SECRET, a PKCS#8 document's length for asymmetric types, an SPKI document's for a public
@@ -111,6 +121,7 @@ export const PUBLIC_KEY_IMPORT_BYTES = { min: 44, max: 2048 } as const;
 export function acceptsMaterialLength(keyType: KeyType, bytes: number, publicOnly = false): boolean {
   if (!Number.isInteger(bytes)) return false;
   if (keyType === 'SECRET') return bytes >= SECRET_IMPORT_BYTES.min && bytes <= SECRET_IMPORT_BYTES.max;
+  if (keyType === 'CERTIFICATE') return bytes >= CERTIFICATE_IMPORT_BYTES.min && bytes <= CERTIFICATE_IMPORT_BYTES.max;
   if (KEY_TYPES[keyType].materialBytes === 0 && publicOnly)
     return bytes >= PUBLIC_KEY_IMPORT_BYTES.min && bytes <= PUBLIC_KEY_IMPORT_BYTES.max;
   if (KEY_TYPES[keyType].materialBytes === 0) return bytes >= PRIVATE_KEY_IMPORT_BYTES.min && bytes <= PRIVATE_KEY_IMPORT_BYTES.max;

@@ -240,6 +240,23 @@ export function authorizePublicKey(
 }
 
 /**
+ * Whether a certificate (a CERTIFICATE key) may be read, by key-users and auditors: public data, so
+ * any state while the version's material exists, no export rule. Returns the latest version.
+ */
+export function authorizeCertificate(
+  tenant: TenantState | undefined,
+  tenantId: string,
+  key: KeyState | undefined,
+  keyRef: string,
+): KeyVersionState {
+  requireTenantActive(tenant, tenantId);
+  if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
+  if (key.keyType !== 'CERTIFICATE') refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key, not a certificate`, { keyId: key.keyId });
+  if (isDestroyed(key.state)) refuse('key-destroyed', `certificate ${key.keyId} is destroyed`, { keyId: key.keyId });
+  return latest(key);
+}
+
+/**
  * The key versions a tenant's JWKS publishes: every live version (from minDecryptionVersion on) of
  * its Active asymmetric keys but legacy ones (RSA-1024) and public keys registered alone (not the
  * tenant's to sign with), so that signatures of older versions still verify after a rotation.

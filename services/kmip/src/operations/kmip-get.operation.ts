@@ -22,6 +22,7 @@ import { algorithmOf, lengthOf, objectTypeOfKey } from '../kmip-attributes';
 import { objectOf } from '../kmip-key-pair';
 import { opaqueDataTypeOf, registeredFormatOf } from '../kmip-key-format';
 import { getPublicKey } from './kmip-public-key.operation';
+import { getCertificate } from './kmip-certificate.operations';
 import {
   actorOf,
   fail,
@@ -183,10 +184,10 @@ async function wrapped(
  */
 export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   const uid = keyRefOf(payload, call);
-  // A pair's public key, or a public key registered alone (one object, named by the key id).
-  const isPublic =
-    objectOf(uid).part === 'public' || (await deps.executor.current(call.principal.tenantId)).keys.get(uid)?.publicOnly === true;
-  if (isPublic) return getPublicKey(deps, payload, call, uid);
+  // A pair's public key, a public key registered alone (one object, named by the key id), a certificate: public data.
+  const held = objectOf(uid).part === 'public' ? undefined : (await deps.executor.current(call.principal.tenantId)).keys.get(uid);
+  if (objectOf(uid).part === 'public' || held?.publicOnly === true) return getPublicKey(deps, payload, call, uid);
+  if (held?.keyType === 'CERTIFICATE') return getCertificate(deps, payload, call, uid);
   requireRole(call, USERS, 'export key material');
   const { tenantId } = call.principal;
   const keyRef = uid;

@@ -21,6 +21,7 @@ import { pairTypeFor, SUPPORTED_KEY_PAIRS } from '../kmip-key-types';
 import { createAttributes, createWithMaterial, keyBlockOf, register, requestAttributes } from './kmip-create.operations';
 import { registeredType, transparentRsaPrivateKey } from '../kmip-registered-keys';
 import { registerPublicKey } from './kmip-register-public-key.operation';
+import { registerCertificate } from './kmip-certificate.operations';
 
 /** The attributes of one part of a Create Key Pair request (1.x Template-Attribute, 2.0 Attributes). */
 const partAttributes = (payload: TtlvItem | undefined, template: number, attributes: number): KmipAttribute[] => [
@@ -167,10 +168,11 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
   return [ttlv.text(Tag.UniqueIdentifier, keyId)];
 }
 
-/** Register: a Private Key becomes a key pair (registerPrivateKey), a Public Key a public key alone (registerPublicKey); the rest as register. */
+/** Register: a Private Key becomes a key pair (registerPrivateKey), a Public Key a public key alone (registerPublicKey), a Certificate a certificate; the rest as register. */
 export function registerObject(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   const objectType = asEnum(child(payload, Tag.ObjectType));
   if (objectType === ObjectType.PrivateKey) return registerPrivateKey(deps, payload, call);
   if (objectType === ObjectType.PublicKey) return registerPublicKey(deps, payload, call);
+  if (objectType === ObjectType.Certificate) return registerCertificate(deps, payload, call);
   return register(deps, payload, call);
 }

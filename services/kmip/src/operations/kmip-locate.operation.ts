@@ -17,6 +17,7 @@ import {
 } from '../kmip-attributes';
 import { actorOf, fail, READERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { objectsOf, uidOf, type KeyPart } from '../kmip-key-pair';
+import { CERTIFICATE_ATTRIBUTES } from './kmip-certificate.operations';
 import { USAGE_DATES, usageDateOf } from '../kmip-usage-dates';
 
 const isUsageDate = (name: string): name is (typeof USAGE_DATES)[number] => (USAGE_DATES as readonly string[]).includes(name);
@@ -103,7 +104,7 @@ function keyMatcher(filter: KmipAttribute): (key: KeyState) => boolean {
         const text = asText(value);
         return (key) => (text !== undefined && key.labels[name] === text) || matchesStored(key, filter);
       }
-      if (isStored(name)) return (key) => matchesStored(key, filter);
+      if (isStored(name) || CERTIFICATE_ATTRIBUTES.has(name)) return (key) => matchesStored(key, filter);
       return fail(ResultReason.FeatureNotSupported, `Locate by ${name} is not supported`);
   }
 }

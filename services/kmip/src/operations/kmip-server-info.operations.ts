@@ -25,6 +25,7 @@ export function query(payload: TtlvItem | undefined, operations: readonly number
       ttlv.enum(Tag.ObjectType, ObjectType.OpaqueObject),
       ttlv.enum(Tag.ObjectType, ObjectType.PublicKey),
       ttlv.enum(Tag.ObjectType, ObjectType.PrivateKey),
+      ttlv.enum(Tag.ObjectType, ObjectType.Certificate),
     );
   }
   if (functions.has(QueryFunction.QueryServerInformation)) {
