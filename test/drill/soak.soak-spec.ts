@@ -122,7 +122,7 @@ describe('soak', () => {
             `(${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`,
           sampleTable(samples, [...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk']),
           '',
-          `flatness: the sample at minute ${WARM_UP} against the largest sample of minutes ${WARM_UP}-${MINUTES}` +
+          `flatness: the growth of the least-squares line through the samples of minutes ${WARM_UP}-${MINUTES}` +
             (ASSERT ? ' (asserted for key-api and projector RSS)' : ' (printed only: short form)'),
           flatnessTable(results, WARM_UP),
           `plot: ${OUT}`,

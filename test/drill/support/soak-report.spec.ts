@@ -4,16 +4,21 @@ import type { SoakSample } from './soak-sampler';
 const series = (values: readonly number[]): SoakSample[] => values.map((v, minute) => ({ minute, values: { rss: v } }));
 
 describe('soak flatness', () => {
-  it('compares the sample at the end of warm-up with the largest one after it', () => {
-    // Growth during warm-up (minutes 0-2) does not count; minute 2 is 100, the peak after it 109.
-    const f = flatness(series([50, 80, 100, 104, 109, 101]), 'rss', 2);
-    expect(f).toMatchObject({ baseline: 100, peak: 109, peakMinute: 4, flat: true });
-    expect(f.growth).toBeCloseTo(0.09);
+  it('measures the growth of the least-squares line after warm-up, not of one sample against the largest', () => {
+    // Growth during warm-up (minutes 0-2) does not count; after it the series saws 100-112 with no trend.
+    const f = flatness(series([50, 80, 100, 112, 100, 112, 100, 112, 100]), 'rss', 2);
+    expect(f).toMatchObject({ baseline: 100, peak: 112, peakMinute: 3, flat: true });
+    expect(f.growth).toBeLessThan(0.02);
+    // A steady rise of 2 a minute from 100 is 12 % over six minutes: not flat, whatever the noise.
+    const leak = flatness(series([50, 80, 100, 102, 104, 106, 108, 110, 112]), 'rss', 2);
+    expect(leak).toMatchObject({ trendStart: 100, trendEnd: 112, flat: false });
+    expect(leak.growth).toBeCloseTo(0.12);
   });
 
   it('refuses growth beyond 10 % after warm-up', () => {
     const f = flatness(series([100, 100, 100, 105, 111]), 'rss', 2);
     expect(f).toMatchObject({ baseline: 100, peak: 111, flat: false });
+    expect(f.growth).toBeCloseTo(0.11);
   });
 
   it('is not flat when the series has no sample at the end of warm-up (a process that died)', () => {
