@@ -237,6 +237,10 @@ export const ResultReason = {
   AttributeReadOnly: 0x22,
   AttributeSingleValued: 0x23,
   IncompatibleCryptographicUsageMask: 0x29,
+  /** KMIP 2.x: a Name another instance (of this object or another) holds already. */
+  NonUniqueNameAttribute: 0x35,
+  /** KMIP 2.1 (as Keyward answers it): the object is destroyed (1.x-2.0: Illegal Operation). */
+  ObjectDestroyed: 0x36,
   /** KMIP 2.1: the object a Unique Identifier names does not exist (1.x-2.0: Item Not Found). */
   ObjectNotFound: 0x37,
   GeneralFailure: 0x100,

@@ -807,6 +807,19 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
       v2,
     );
     expect(modify.reason).toBe(ResultReason.AttributeReadOnly);
+    // A Name is unique among objects: in 2.x, adding the Name the object already has is a non-unique second instance.
+    const addName = () =>
+      send(
+        'prn_admin',
+        Operation.AddAttribute,
+        [
+          ttlv.text(Tag.UniqueIdentifier, id),
+          ttlv.struct(Tag.NewAttribute, [ttlv.struct(Tag.Name, [ttlv.text(Tag.NameValue, 'cert-a'), ttlv.enum(Tag.NameType, 1)])]),
+        ],
+        v2,
+      );
+    ok(await addName());
+    expect((await addName()).reason).toBe(ResultReason.NonUniqueNameAttribute);
     const locate = async (filter: TtlvItem) =>
       children(ok(await send('prn_user', Operation.Locate, [ttlv.struct(Tag.Attributes, [filter])], v2)), Tag.UniqueIdentifier).map(asText);
     expect(await locate(ttlv.enum(Tag.ObjectType, ObjectType.Certificate))).toEqual([id]);
@@ -827,8 +840,10 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     ).toEqual(CERTIFICATE);
     ok(await send('prn_app1', Operation.Destroy, [ttlv.text(Tag.UniqueIdentifier, second)]));
     const destroyed = await send('prn_app1', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, second)], v2);
-    expect(destroyed.status).toBe(ResultStatus.OperationFailed);
+    expect(destroyed.reason).toBe(ResultReason.ObjectDestroyed); // KMIP 2.1's reason
     expect(destroyed.text).toContain('destroyed');
+    const destroyed14 = await send('prn_app1', Operation.Get, [ttlv.text(Tag.UniqueIdentifier, second)]);
+    expect(destroyed14.reason).toBe(ResultReason.IllegalOperation); // 1.x has no Object Destroyed
   });
 
   it('refuses what is not one X.509 certificate (PEM, noise, PGP, a contradicting Certificate Type) and a key-user registering', async () => {

@@ -66,7 +66,7 @@ export function toKmipError(err: unknown): KmipError {
   return new KmipError(ResultReason.GeneralFailure, 'internal error', 'internal-error');
 }
 
-/** KMIP 2.1 or later: a Unique Identifier that names no object is Object Not Found (1.x and 2.0: Item Not Found). */
+/** KMIP 2.1 or later: a Unique Identifier that names no object is Object Not Found (1.x and 2.0: Item Not Found), a destroyed one Object Destroyed. */
 const hasObjectNotFound = (version: { readonly major: number; readonly minor: number }): boolean =>
   version.major > 2 || (version.major === 2 && version.minor >= 1);
 
@@ -74,5 +74,7 @@ const hasObjectNotFound = (version: { readonly major: number; readonly minor: nu
 export function inProtocolVersion(err: KmipError, version: { readonly major: number; readonly minor: number }): KmipError {
   if (err.reason === ResultReason.ItemNotFound && hasObjectNotFound(version))
     return new KmipError(ResultReason.ObjectNotFound, err.message, err.slug);
+  // A destroyed object (or one pending destruction, reported as destroyed) is Object Destroyed in 2.1 (BL-M-8-21).
+  if (err.slug === 'key-destroyed' && hasObjectNotFound(version)) return new KmipError(ResultReason.ObjectDestroyed, err.message, err.slug);
   return err;
 }

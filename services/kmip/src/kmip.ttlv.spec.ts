@@ -327,7 +327,8 @@ describe('Register', () => {
         ResultReason.KeyFormatTypeNotSupported,
       ],
       [[ttlv.enum(Tag.ObjectType, ObjectType.SymmetricKey), ttlv.struct(Tag.SymmetricKey, [])], ResultReason.MissingData],
-      [[ttlv.enum(Tag.ObjectType, ObjectType.Certificate)], ResultReason.FeatureNotSupported],
+      [[ttlv.enum(Tag.ObjectType, ObjectType.Certificate)], ResultReason.MissingData],
+      [[ttlv.enum(Tag.ObjectType, ObjectType.SplitKey)], ResultReason.FeatureNotSupported],
       [registerSecret(Buffer.alloc(191, 1)), ResultReason.InvalidField],
     ];
     for (const [payload, reason] of refusals) expect((await send(adminA, Operation.Register, payload)).reason).toBe(reason);
@@ -1145,6 +1146,7 @@ describe('wrong tenant, unknown principals, Query and metrics', () => {
       ObjectType.OpaqueObject,
       ObjectType.PublicKey,
       ObjectType.PrivateKey,
+      ObjectType.Certificate,
     ]);
   });
 

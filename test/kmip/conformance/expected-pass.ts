@@ -55,4 +55,10 @@ export const EXPECTED_PASS: readonly string[] = [
   'BL-M-3-21',
   'BL-M-4-21',
   'BL-M-5-21',
+  'BL-M-6-21',
+  'BL-M-7-21',
+  'BL-M-8-21',
+  'BL-M-9-21',
+  'BL-M-10-21',
+  'BL-M-11-21',
 ];

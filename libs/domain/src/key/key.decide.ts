@@ -133,7 +133,10 @@ export function decideCreateKey(
   if (activationDate && deactivationDate && deactivationDate.getTime() <= activationDate.getTime()) {
     refuse('invalid', 'deactivationDate must be after activationDate');
   }
-  if (deactivationDate && deactivationDate.getTime() <= ctx.now.getTime()) refuse('invalid', 'deactivationDate must be in the future');
+  // Imported material may come with its history (an archived key registered to read old data): its dates
+  // may both have passed, and the key is then created deactivated. New material must have a future to protect.
+  const deactivatedAlready = deactivationDate !== undefined && deactivationDate.getTime() <= ctx.now.getTime();
+  if (deactivatedAlready && !imported) refuse('invalid', 'deactivationDate must be in the future');
   const created: KeyEventBody = {
     type: 'key.created.v1',
     data: {
@@ -158,9 +161,11 @@ export function decideCreateKey(
   };
   // A given activation date decides activation: now if it has passed, else the scheduler does it.
   const activateNow = activationDate ? activationDate.getTime() <= ctx.now.getTime() : command.activate === true;
-  return activateNow
+  const events: KeyEventBody[] = activateNow
     ? [created, { type: 'key.activated.v1', data: { keyId: command.keyId, reason: activationDate ? 'activation-date' : 'requested' } }]
     : [created];
+  if (deactivatedAlready) events.push({ type: 'key.deactivated.v1', data: { keyId: command.keyId, reason: 'deactivation-date' } });
+  return events;
 }
 
 export function decideKey(command: ExistingKeyCommand, key: KeyState | undefined, ctx: DecisionContext, keys: KeySetView): KeyEventBody[] {

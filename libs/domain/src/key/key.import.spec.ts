@@ -106,6 +106,22 @@ describe('key.create with imported material (KMIP Register)', () => {
     expect(acceptsMaterialLength('SECRET', 1.5)).toBe(false);
   });
 
+  it('imported material may come with its past: both dates passed make a key created deactivated (generated keys: refused)', () => {
+    const day = (n: number): Date => new Date(NOW.getTime() + n * 86_400_000);
+    const log = tenantLog();
+    const dates = { activationDate: day(-10), deactivationDate: day(-9) };
+    const events = run(log, create('AES-256-GCM', { origin: 'imported', materialBytes: 32, ...dates }));
+    expect(events.map((e) => e.type)).toEqual(['key.created.v1', 'key.activated.v1', 'key.deactivated.v1']);
+    expect(log.keys.get(KEY)).toMatchObject({ state: 'Deactivated', deactivationDate: NOW.toISOString() }); // when Keyward deactivated it
+    expect(authorizeUse(log.tenant, TENANT, log.keys.get(KEY), KEY, 'decrypt', NOW, 1).version).toBe(1);
+    expect(refusal(() => authorizeUse(log.tenant, TENANT, log.keys.get(KEY), KEY, 'encrypt', NOW)).code).toBe('key-unusable');
+    // Without an activation date it goes from PreActive to Deactivated: it never protected anything here.
+    const other = tenantLog();
+    const never = run(other, create('AES-256-GCM', { origin: 'imported', materialBytes: 32, deactivationDate: day(-1) }));
+    expect(never.map((e) => e.type)).toEqual(['key.created.v1', 'key.deactivated.v1']);
+    expect(refusal(() => run(tenantLog(), create('AES-256-GCM', dates))).message).toContain('deactivationDate must be in the future');
+  });
+
   it('an imported key is not rotated (the caller imports a new key instead)', () => {
     const log = tenantLog();
     run(log, create('AES-256-GCM', { origin: 'imported', materialBytes: 32, activate: true }));

@@ -202,6 +202,9 @@ function commandFor(
   if (name === 'Name') {
     const alias = nameValue(value);
     if (alias === undefined) return fail(ResultReason.InvalidField, 'a Name needs a Name Value');
+    // KMIP 2.x: a Name is unique among objects, so adding one the object already has is a second, non-unique instance.
+    if (change === 'add' && key.alias === alias && isKmip2(call))
+      fail(ResultReason.NonUniqueNameAttribute, `the object already has the Name ${alias}`);
     if (change === 'add' && key.alias !== null && key.alias !== alias)
       fail(
         isKmip2(call) ? ResultReason.AttributeSingleValued : ResultReason.IllegalOperation,
