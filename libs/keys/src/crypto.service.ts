@@ -233,9 +233,7 @@ export class CryptoService {
       // thread pool, whatever the algorithm, so that both cores sign while the event loop serves the rest.
       const placement = inputs.length > 1 ? 'pool' : 'auto';
       const signatures = await this.materials.withMaterial(ref, kcv, (m) =>
-        inputs.map((input) =>
-          settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format, placement))),
-        ),
+        inputs.map((input) => settle(() => digestChecked(() => signWithAsync(m, request.algorithm, input, request.format, placement)))),
       );
       const items = (await Promise.all(signatures)).map((item) =>
         item.ok ? { ok: true as const, value: { signature: item.value.toString('base64') } } : item,

@@ -110,7 +110,8 @@ export function decideCreateKey(
     });
   }
   const imported = command.origin === 'imported';
-  if (command.keyType === 'CERTIFICATE' && !imported) refuse('invalid', 'a certificate is registered, never generated', { keyType: command.keyType });
+  if (command.keyType === 'CERTIFICATE' && !imported)
+    refuse('invalid', 'a certificate is registered, never generated', { keyType: command.keyType });
   const publicOnly = command.publicOnly === true;
   if (publicOnly && (!imported || !isAsymmetricKeyType(command.keyType))) {
     refuse('invalid', 'only an imported asymmetric key can be a public key alone', { keyType: command.keyType });

@@ -251,7 +251,8 @@ export function authorizeCertificate(
 ): KeyVersionState {
   requireTenantActive(tenant, tenantId);
   if (key === undefined) return refuse('not-found', `key ${keyRef} not found`, { keyId: keyRef });
-  if (key.keyType !== 'CERTIFICATE') refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key, not a certificate`, { keyId: key.keyId });
+  if (key.keyType !== 'CERTIFICATE')
+    refuse('wrong-usage', `key ${key.keyId} is a ${key.keyType} key, not a certificate`, { keyId: key.keyId });
   if (isDestroyed(key.state)) refuse('key-destroyed', `certificate ${key.keyId} is destroyed`, { keyId: key.keyId });
   return latest(key);
 }
