@@ -480,7 +480,7 @@ export interface paths {
           } | null;
           keys: ({
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -490,6 +490,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -903,7 +905,7 @@ export interface paths {
         query: {
           state?: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
           /** Only keys of this type (a page may then hold fewer than `limit` keys; follow nextCursor) */
-          keyType?: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+          keyType?: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
           alias?: string;
           label?: string;
           limit?: number;
@@ -916,7 +918,7 @@ export interface paths {
         "200": {
           items: ({
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -926,6 +928,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -986,7 +990,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -996,6 +1000,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1085,7 +1091,7 @@ export interface paths {
       responses: {
         "200": {
           keyId: string;
-          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
           state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
           alias: string | null;
           description: string;
@@ -1095,6 +1101,8 @@ export interface paths {
           exportable: boolean;
           /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
           kmipOnly?: true;
+          /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+          publicOnly?: true;
           exportEnabled: boolean;
           versions: {
             version: number;
@@ -1153,7 +1161,7 @@ export interface paths {
       responses: {
         "200": {
           keyId: string;
-          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+          keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
           state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
           alias: string | null;
           description: string;
@@ -1163,6 +1171,8 @@ export interface paths {
           exportable: boolean;
           /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
           kmipOnly?: true;
+          /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+          publicOnly?: true;
           exportEnabled: boolean;
           versions: {
             version: number;
@@ -1228,7 +1238,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1238,6 +1248,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1330,7 +1342,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1340,6 +1352,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1434,7 +1448,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1444,6 +1458,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1536,7 +1552,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1546,6 +1562,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1641,7 +1659,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1651,6 +1669,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1801,7 +1821,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1811,6 +1831,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -1903,7 +1925,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -1913,6 +1935,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -2084,7 +2108,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -2094,6 +2118,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -2189,7 +2215,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -2199,6 +2225,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -2326,7 +2354,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -2336,6 +2364,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
@@ -2430,7 +2460,7 @@ export interface paths {
           seq: number;
           key: {
             keyId: string;
-            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168";
+            keyType: "AES-256-GCM" | "AES-192-GCM" | "AES-128-GCM" | "HMAC-SHA256" | "SECRET" | "RSA-1024" | "RSA-2048" | "RSA-3072" | "RSA-4096" | "EC-P256" | "EC-P384" | "ED25519" | "HMAC-SHA1" | "HMAC-SHA224" | "HMAC-SHA384" | "HMAC-SHA512" | "TDES-168" | "CERTIFICATE";
             state: "PreActive" | "Active" | "Deactivated" | "Compromised" | "Destroyed" | "DestroyedCompromised";
             alias: string | null;
             description: string;
@@ -2440,6 +2470,8 @@ export interface paths {
             exportable: boolean;
             /** Created or registered over KMIP: used over KMIP only (this data plane refuses it) */
             kmipOnly?: true;
+            /** A public key registered without its private key (KMIP): it verifies (RSA: also encrypts) and never signs or decrypts */
+            publicOnly?: true;
             exportEnabled: boolean;
             versions: {
               version: number;
