@@ -37,7 +37,7 @@ import {
   ValidityIndicator,
   type TtlvItem,
 } from '@keyward/kmip';
-import type { KeyMaterialService, UsageRecorder } from '@keyward/keys';
+import type { KeyMaterialService, KeyStateSource, UsageRecorder } from '@keyward/keys';
 import { KmipOperations } from './kmip.operations';
 
 jest.setTimeout(60_000);
@@ -720,6 +720,27 @@ describe('KMIP key pairs: Create Key Pair, Get of the public key, Sign, Signatur
     );
     // Not in the tenant's JWKS: a public key alone is not the tenant's to sign with.
     expect(publishedSigningKeys(logs.get(TENANT)!.keys.values()).map((p) => p.key.keyId)).not.toContain(id);
+  });
+
+  it('a Get the held state cannot answer yet reads the store: a public key registered a moment ago is served as one', async () => {
+    // This instance's state cache has not seen the Register (another kmip instance took it).
+    const stale = tenant(TENANT, [['prn_user', 'key-user']]);
+    const lagging = new KmipOperations(executor, materials, recorder, undefined, undefined, {
+      log: () => Promise.resolve(stale),
+    } as unknown as KeyStateSource);
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
+    const id = asText(child(ok(await registerPublic(KeyFormatType.X509, ttlv.bytes(Tag.KeyMaterial, spki))), Tag.UniqueIdentifier))!;
+    expect(stale.keys.has(id)).toBe(false);
+    const response = await lagging.handle(
+      message([2, 1], [[Operation.Get, [ttlv.text(Tag.UniqueIdentifier, id)]]]),
+      identity(TENANT, 'prn_user'),
+    );
+    const item = children(response, Tag.BatchItem)[0];
+    expect(asEnum(child(item, Tag.ResultStatus))).toBe(ResultStatus.Success);
+    const payload = child(item, Tag.ResponsePayload);
+    expect(asEnum(child(payload, Tag.ObjectType))).toBe(ObjectType.PublicKey);
+    expect(asBytes(child(child(child(child(payload, Tag.PublicKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial))).toEqual(spki);
   });
 
   it('registers a Transparent RSA Private Key as a pair, and refuses integers that are not one RSA key', async () => {

@@ -177,6 +177,16 @@ async function wrapped(
 }
 
 /**
+ * The key a Unique Identifier names, as held, else as the store has it now (a key registered a moment
+ * ago through another instance; the message's reads catch the log up once, as decideFresh would).
+ */
+async function heldKey(deps: KmipDeps, tenantId: string, uid: string): Promise<KeyState | undefined> {
+  const held = (await deps.executor.current(tenantId)).keys.get(uid);
+  if (held !== undefined || deps.executor.fresh === undefined) return held;
+  return (await deps.executor.fresh(tenantId)).keys.get(uid);
+}
+
+/**
  * Get: the material of a key the domain lets out (authorizeExport, as REST: created exportable,
  * export enabled under dual control, Active or Deactivated), to key-users over the mutually
  * authenticated channel; raw, or wrapped under another key of the tenant (Key Wrapping
@@ -185,7 +195,7 @@ async function wrapped(
 export async function get(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   const uid = keyRefOf(payload, call);
   // A pair's public key, a public key registered alone (one object, named by the key id), a certificate: public data.
-  const held = objectOf(uid).part === 'public' ? undefined : (await deps.executor.current(call.principal.tenantId)).keys.get(uid);
+  const held = objectOf(uid).part === 'public' ? undefined : await heldKey(deps, call.principal.tenantId, uid);
   if (objectOf(uid).part === 'public' || held?.publicOnly === true) return getPublicKey(deps, payload, call, uid);
   if (held?.keyType === 'CERTIFICATE') return getCertificate(deps, payload, call, uid);
   requireRole(call, USERS, 'export key material');
