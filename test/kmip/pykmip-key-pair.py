@@ -1,6 +1,8 @@
 """Key pairs through PyKMIP against Keyward (issue 19): Create Key Pair (RSA-2048, ECDSA P-256), Get of
 the public key, Sign and Signature Verify (PKCS#1 v1.5, PSS, ECDSA), RSA-OAEP Encrypt/Decrypt, the
-refusals (the private key is not served; each object is used for what it is), Locate and Revoke.
+refusals (the private key is not served; each object is used for what it is), Locate and Revoke;
+RSA-1024 as a legacy pair (created, refused to sign without the legacy policy), and a public key
+registered alone (served back, verifies an outside signature, never signs).
 Prints one JSON summary line: public keys, messages and signatures in hex, for the spec to check with
 openssl (never private key material: Keyward does not serve it).
 
@@ -32,7 +34,11 @@ rsa_public, rsa_private = admin.create_key_pair(A.RSA, 2048, public_name=prefix 
 ec_public, ec_private = admin.create_key_pair(A.ECDSA, 256)
 out.update(rsa_public=rsa_public, rsa_private=rsa_private, ec_public=ec_public, ec_private=ec_private)
 out["state_created"] = state_of(admin, rsa_private)
-out["create_rsa_1024"] = refused(lambda: admin.create_key_pair(A.RSA, 1024))
+out["create_rsa_1536"] = refused(lambda: admin.create_key_pair(A.RSA, 1536))
+# RSA-1024 is a legacy type: created, but it signs only under the tenant's legacy policy (off here).
+_, rsa1024_private = admin.create_key_pair(A.RSA, 1024)
+admin.activate(rsa1024_private)
+out["rsa_1024_sign"] = refused(lambda: user.sign(message, uid=rsa1024_private))
 out["create_by_user"] = refused(lambda: user.create_key_pair(A.ECDSA, 256))
 out["names_differ"] = refused(lambda: admin.create_key_pair(A.ECDSA, 256, public_name=prefix + "-a", private_name=prefix + "-b"))
 out["sign_pre_active"] = refused(lambda: user.sign(message, uid=ec_private))
@@ -121,11 +127,18 @@ except Exception:  # noqa: BLE001
     out["registered_signature_verifies_locally"] = False
 local_spki = local.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 out["registered_public_matches"] = user.get(registered + ".public").value == local_spki
-ec_local = ec.generate_private_key(ec.SECP256R1()).public_key()
-ec_spki = ec_local.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-out["register_public_alone"] = refused(
-    lambda: admin.register(pobjects.PublicKey(A.ECDSA, 256, ec_spki, enums.KeyFormatType.X_509, name=prefix + "-pub"))
-)
+# A public key alone (a partner's signing key): Keyward verifies with it, serves it back, never signs with it.
+ec_signer = ec.generate_private_key(ec.SECP256R1())
+ec_spki = ec_signer.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+public_alone = admin.register(pobjects.PublicKey(A.ECDSA, 256, ec_spki, enums.KeyFormatType.X_509, name=prefix + "-pub"))
+admin.activate(public_alone)
+outside = ec_signer.sign(message, ec.ECDSA(hashes.SHA256()))
+out["public_alone_served"] = user.get(public_alone).value == ec_spki
+out["public_alone_verify"] = [
+    user.signature_verify(message, outside, uid=public_alone, cryptographic_parameters=ecdsa).name,
+    user.signature_verify(message + b"!", outside, uid=public_alone, cryptographic_parameters=ecdsa).name,
+]
+out["public_alone_sign"] = refused(lambda: user.sign(message, uid=public_alone, cryptographic_parameters=ecdsa))
 
 admin.close()
 user.close()

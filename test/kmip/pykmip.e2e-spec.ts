@@ -610,7 +610,8 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
     expect(out).toMatchObject({
       state_created: 'PRE_ACTIVE',
       state_public: 'ACTIVE',
-      create_rsa_1024: 'INVALID_FIELD',
+      create_rsa_1536: 'INVALID_FIELD',
+      rsa_1024_sign: 'PERMISSION_DENIED',
       create_by_user: 'PERMISSION_DENIED',
       names_differ: 'INVALID_FIELD',
       sign_pre_active: 'ILLEGAL_OPERATION',
@@ -638,7 +639,9 @@ describe('KMIP interoperability: PyKMIP ProxyKmipClient against the kmip service
       verify_after_revoke: 'VALID',
       registered_signature_verifies_locally: true,
       registered_public_matches: true,
-      register_public_alone: 'FEATURE_NOT_SUPPORTED',
+      public_alone_served: true,
+      public_alone_verify: ['VALID', 'INVALID'],
+      public_alone_sign: 'ILLEGAL_OPERATION',
     });
 
     // openssl, a verifier Keyward did not write, accepts the KMIP signatures with the public keys Get served.
