@@ -1,4 +1,3 @@
-import { newId } from '@keyward/auth';
 import { certificateFacts } from '@keyward/crypto';
 import { authorizeCertificate, type KeyAttributes } from '@keyward/domain';
 import { asBytes, asEnum, CertificateType, child, ObjectType, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
@@ -7,7 +6,7 @@ import type { KmipAttribute } from '../kmip-attributes';
 import { fail, MANAGERS, requireKeyUse, requireRole, USERS, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { toStored } from '../kmip-stored-attributes';
 import { decideFresh } from '../kmip-tenant-reads';
-import { createAttributes, createWithMaterial, requestAttributes } from './kmip-create.operations';
+import { commitRegistered, createAttributes, requestAttributes } from './kmip-create.operations';
 
 /**
  * Certificates (KMIP Object Type Certificate): an X.509 certificate registered by a client is a
@@ -60,29 +59,10 @@ export async function registerCertificate(deps: KmipDeps, payload: TtlvItem | un
     all.filter((a) => a.name !== 'Certificate Type'),
     call,
   );
-  const keyId = newId('key');
-  const attributes = { ...options.attributes, ...certificateRecords(facts) };
-  const material = Buffer.from(der);
-  await createWithMaterial(
-    deps,
-    call,
-    keyId,
-    'CERTIFICATE',
-    (kcv) => ({
-      kind: 'key.create',
-      keyId,
-      keyType: 'CERTIFICATE',
-      kcv,
-      origin: 'imported',
-      materialBytes: material.length,
-      ...options,
-      attributes,
-      exportable: false,
-    }),
-    material,
-  );
-  call.placeholder = keyId;
-  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+  return await commitRegistered(deps, call, 'CERTIFICATE', Buffer.from(der), options, {
+    records: certificateRecords(facts),
+    exportable: false,
+  });
 }
 
 /**

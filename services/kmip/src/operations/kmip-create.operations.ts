@@ -5,6 +5,7 @@ import {
   KEY_TYPES,
   SECRET_IMPORT_BYTES,
   type CreateKey,
+  type KeyAttributes,
   type KeyType,
   type KeyUsage,
 } from '@keyward/domain';
@@ -151,6 +152,46 @@ export async function createWithMaterial(
   });
 }
 
+/**
+ * Commits a Register, whatever the object: the caller-supplied material through the one `key.create`
+ * command (`origin: imported`, the material's length, the request's options, the server's records
+ * added to its attributes, then what the object kind decides: exportable, extra usages, public only),
+ * and names the new key as the batch's placeholder. The caller zeroes `material` afterwards.
+ */
+export async function commitRegistered(
+  deps: KmipDeps,
+  call: Call,
+  keyType: KeyType,
+  material: Buffer,
+  options: CreateAttributes['options'],
+  kind: { readonly records?: KeyAttributes; readonly exportable: boolean } & Pick<CreateKey, 'extraUsages' | 'publicOnly'>,
+): Promise<Payload> {
+  const { records, ...decided } = kind;
+  const keyId = newId('key');
+  const attributes =
+    records === undefined || Object.keys(records).length === 0 ? options.attributes : { ...options.attributes, ...records };
+  await createWithMaterial(
+    deps,
+    call,
+    keyId,
+    keyType,
+    (kcv) => ({
+      kind: 'key.create',
+      keyId,
+      keyType,
+      kcv,
+      origin: 'imported',
+      materialBytes: material.length,
+      ...options,
+      ...(attributes === undefined ? {} : { attributes }),
+      ...decided,
+    }),
+    material,
+  );
+  call.placeholder = keyId;
+  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+}
+
 /** Create: a Symmetric Key (AES-128/192/256, HMAC-SHA1/224/256/384/512 or 3DES) with fresh CSPRNG material, a KMIP key. */
 export async function create(deps: KmipDeps, payload: TtlvItem | undefined, call: Call): Promise<Payload> {
   requireRole(call, MANAGERS, 'create keys');
@@ -272,35 +313,11 @@ export async function register(deps: KmipDeps, payload: TtlvItem | undefined, ca
   } else {
     return fail(ResultReason.FeatureNotSupported, 'only Symmetric Keys, Secret Data, Opaque Objects and Private Keys can be registered');
   }
-  const keyId = newId('key');
   const material = Buffer.from(supplied);
   supplied.fill(0);
-  const materialBytes = material.length;
-  const reuse = reuseOf(keyType, usages);
   const records = {
     ...(registeredFormat === undefined ? {} : registeredFormatAttribute(registeredFormat)),
     ...(opaqueDataType === undefined ? {} : opaqueDataTypeAttribute(opaqueDataType)),
   };
-  const attributes = Object.keys(records).length === 0 ? options.attributes : { ...options.attributes, ...records };
-  await createWithMaterial(
-    deps,
-    call,
-    keyId,
-    keyType,
-    (kcv) => ({
-      kind: 'key.create',
-      keyId,
-      keyType,
-      kcv,
-      origin: 'imported',
-      materialBytes,
-      ...options,
-      ...(attributes === undefined ? {} : { attributes }),
-      ...reuse,
-      exportable,
-    }),
-    material,
-  );
-  call.placeholder = keyId;
-  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+  return commitRegistered(deps, call, keyType, material, options, { records, ...reuseOf(keyType, usages), exportable });
 }

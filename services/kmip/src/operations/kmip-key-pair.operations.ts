@@ -18,7 +18,7 @@ import { nameValue, readAttributes, type KmipAttribute } from '../kmip-attribute
 import { fail, isKmip2, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { publicKeyUid } from '../kmip-key-pair';
 import { pairTypeFor, SUPPORTED_KEY_PAIRS } from '../kmip-key-types';
-import { createAttributes, createWithMaterial, keyBlockOf, register, requestAttributes } from './kmip-create.operations';
+import { commitRegistered, createAttributes, createWithMaterial, keyBlockOf, register, requestAttributes } from './kmip-create.operations';
 import { registeredType, transparentRsaPrivateKey } from '../kmip-registered-keys';
 import { registerPublicKey } from './kmip-register-public-key.operation';
 import { registerCertificate } from './kmip-certificate.operations';
@@ -154,18 +154,7 @@ async function registerPrivateKey(deps: KmipDeps, payload: TtlvItem | undefined,
     material.fill(0);
     throw err;
   }
-  const keyId = newId('key');
-  const materialBytes = material.length;
-  await createWithMaterial(
-    deps,
-    call,
-    keyId,
-    keyType,
-    (kcv) => ({ kind: 'key.create', keyId, keyType, kcv, origin: 'imported', materialBytes, ...options, exportable: false }),
-    material,
-  );
-  call.placeholder = keyId;
-  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+  return await commitRegistered(deps, call, keyType, material, options, { exportable: false });
 }
 
 /** Register: a Private Key becomes a key pair (registerPrivateKey), a Public Key a public key alone (registerPublicKey), a Certificate a certificate; the rest as register. */

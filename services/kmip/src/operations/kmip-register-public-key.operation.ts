@@ -1,9 +1,8 @@
-import { newId } from '@keyward/auth';
-import { asBool, asEnum, asInt, child, KeyFormatType, ResultReason, Tag, ttlv, type TtlvItem } from '@keyward/kmip';
+import { asBool, asEnum, asInt, child, KeyFormatType, ResultReason, Tag, type TtlvItem } from '@keyward/kmip';
 import { fail, MANAGERS, requireRole, type Call, type KmipDeps, type Payload } from '../kmip-call';
 import { registeredFormatAttribute } from '../kmip-key-format';
 import { registeredPublicKey, registeredType } from '../kmip-registered-keys';
-import { createAttributes, createWithMaterial, requestAttributes } from './kmip-create.operations';
+import { commitRegistered, createAttributes, requestAttributes } from './kmip-create.operations';
 
 /**
  * Register of a Public Key alone (no private key): a key that verifies signatures (RSA: also
@@ -24,28 +23,6 @@ export async function registerPublicKey(deps: KmipDeps, payload: TtlvItem | unde
   );
   if (asBool(find('Extractable')?.value) === false)
     fail(ResultReason.InvalidField, 'a public key is always readable: it cannot be registered not extractable');
-  const keyId = newId('key');
   const records = format === KeyFormatType.X509 ? {} : registeredFormatAttribute(format);
-  const attributes = { ...options.attributes, ...records };
-  await createWithMaterial(
-    deps,
-    call,
-    keyId,
-    keyType,
-    (kcv) => ({
-      kind: 'key.create',
-      keyId,
-      keyType,
-      kcv,
-      origin: 'imported',
-      materialBytes: spki.length,
-      ...options,
-      ...(Object.keys(attributes).length === 0 ? {} : { attributes }),
-      exportable: false,
-      publicOnly: true,
-    }),
-    spki,
-  );
-  call.placeholder = keyId;
-  return [ttlv.text(Tag.UniqueIdentifier, keyId)];
+  return await commitRegistered(deps, call, keyType, spki, options, { records, exportable: false, publicOnly: true });
 }
