@@ -1,8 +1,6 @@
 import { createCipheriv } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueClientCertificate, parseBlob } from '@keyward/crypto';
+import { parseBlob } from '@keyward/crypto';
 import {
   asBytes,
   asEnum,
@@ -26,6 +24,7 @@ import { KeywardStack } from '../support/keyward-stack';
 import { freePort } from '../support/ports';
 import { KmipService } from './kmip-service';
 import { TtlvClient } from './ttlv-client';
+import { boundCertificate } from './bound-certificate';
 
 jest.setTimeout(300_000);
 
@@ -53,22 +52,6 @@ describe('KMIP crypto services: modes, parameters, MAC, 3DES, RNG, Hash and KMIP
   let userCert: [string, string];
   let adminClient: TtlvClient;
   let userClient: TtlvClient;
-
-  async function boundCert(role: string, file: string): Promise<[string, string]> {
-    const { principalId } = await stack.principalWithId(admin, role);
-    const issued = await issueClientCertificate({
-      subject: `CN=${principalId}, O=${tenantId}`,
-      days: 1,
-      ca: { dir: join(stack.dataDir, 'tls') },
-    });
-    const bound = await stack.call(admin, 'PUT', `/v1/principals/${principalId}/certificate`, { fingerprint: issued.fingerprint });
-    if (bound.status !== 200) throw new Error(`binding ${principalId}: ${bound.status} ${bound.body}`);
-    const dir = mkdtempSync(join(tmpdir(), 'kw-kmip-crypto-'));
-    const files: [string, string] = [join(dir, `${file}.crt`), join(dir, `${file}.key`)];
-    writeFileSync(files[0], issued.certPem);
-    writeFileSync(files[1], issued.keyPem, { mode: 0o600 });
-    return files;
-  }
 
   const send = async (client: TtlvClient, op: number, payload: TtlvItem[]): Promise<Item> => {
     const response = await client.request([1, 4], [[op, payload]]);
@@ -119,8 +102,8 @@ describe('KMIP crypto services: modes, parameters, MAC, 3DES, RNG, Hash and KMIP
     // No dual control in this tenant: the legacy-encryption policy switch below is a single call.
     expect((await stack.call(admin, 'PUT', '/v1/tenant/policy', { dualControl: { quorum: 1, operations: [] } })).status).toBe(200);
     restUser = await stack.principal(admin, 'key-user');
-    adminCert = await boundCert('tenant-admin', 'admin');
-    userCert = await boundCert('key-user', 'user');
+    adminCert = await boundCertificate(stack, admin, tenantId, 'tenant-admin');
+    userCert = await boundCertificate(stack, admin, tenantId, 'key-user');
     ca = join(stack.dataDir, 'tls', 'ca.crt');
     kmip = await KmipService.start(stack.env, await freePort());
     adminClient = await TtlvClient.open(kmip.port, ca, adminCert);

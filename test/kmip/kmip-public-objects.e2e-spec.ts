@@ -3,7 +3,6 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueClientCertificate } from '@keyward/crypto';
 import {
   asBytes,
   asEnum,
@@ -25,6 +24,7 @@ import { KeywardStack } from '../support/keyward-stack';
 import { freePort } from '../support/ports';
 import { KmipService } from './kmip-service';
 import { TtlvClient } from './ttlv-client';
+import { boundCertificate } from './bound-certificate';
 
 jest.setTimeout(300_000);
 
@@ -48,21 +48,6 @@ describe('KMIP public keys alone and certificates, through KMIP and REST', () =>
   let restUser: string;
   let adminClient: TtlvClient | undefined;
   let userClient: TtlvClient | undefined;
-
-  async function boundCert(tenantId: string, role: string, file: string): Promise<[string, string]> {
-    const { principalId } = await stack.principalWithId(admin, role);
-    const issued = await issueClientCertificate({
-      subject: `CN=${principalId}, O=${tenantId}`,
-      days: 1,
-      ca: { dir: join(stack.dataDir, 'tls') },
-    });
-    const bound = await stack.call(admin, 'PUT', `/v1/principals/${principalId}/certificate`, { fingerprint: issued.fingerprint });
-    if (bound.status !== 200) throw new Error(`binding ${principalId}: ${bound.status} ${bound.body}`);
-    const files: [string, string] = [join(dir, `${file}.crt`), join(dir, `${file}.key`)];
-    writeFileSync(files[0], issued.certPem);
-    writeFileSync(files[1], issued.keyPem, { mode: 0o600 });
-    return files;
-  }
 
   const send = async (
     client: TtlvClient | undefined,
@@ -93,8 +78,8 @@ describe('KMIP public keys alone and certificates, through KMIP and REST', () =>
     // No dual control in this tenant: binding the admin's certificate is then a single call.
     expect((await stack.call(admin, 'PUT', '/v1/tenant/policy', { dualControl: { quorum: 1, operations: [] } })).status).toBe(200);
     restUser = await stack.principal(admin, 'key-user');
-    const adminCert = await boundCert(tenantId, 'tenant-admin', 'admin');
-    const userCert = await boundCert(tenantId, 'key-user', 'user');
+    const adminCert = await boundCertificate(stack, admin, tenantId, 'tenant-admin');
+    const userCert = await boundCertificate(stack, admin, tenantId, 'key-user');
     const ca = join(stack.dataDir, 'tls', 'ca.crt');
     kmip = await KmipService.start(stack.env, await freePort());
     adminClient = await TtlvClient.open(kmip.port, ca, adminCert);
