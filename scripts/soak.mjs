@@ -23,6 +23,9 @@ const minutes = Number(values.minutes);
 const env = {
   ...process.env,
   KEYWARD_SOAK: '1',
+  // Each service opens an inspector on a loopback port, through which the soak asks for a full
+  // collection before its second RSS sample of the minute (test/drill/support/inspector-gc.ts).
+  KEYWARD_SERVICE_INSPECT: '1',
   SOAK_MINUTES: values.minutes,
   SOAK_RATE: values.rate,
   SOAK_KEY_API_INSTANCES: values.instances,

@@ -1,9 +1,11 @@
 /**
  * The soak (docs/high-availability.md#the-soak): the drill's stack (key-api instances behind
  * HAProxy, a three-node Kafka, a FerretDB of its own) under a fixed rate of mixed load for
- * SOAK_MINUTES, no faults. Each minute it samples the RSS of every key-api and of the projector,
- * FerretDB's RSS and the store's size on disk; then prints the table, writes the SVG plot and, in
- * the full form, asserts the key-api and projector RSS flat after warm-up.
+ * SOAK_MINUTES, no faults. Each minute it samples the RSS of every key-api and of the projector as
+ * found and again right after a full garbage collection asked through each process's inspector
+ * (support/inspector-gc.ts), key-api's V8 figures, FerretDB's RSS and the store's size on disk; then
+ * prints the table, writes the SVG plot and, in the full form, asserts the key-api and projector RSS
+ * after the collection flat after warm-up (the RSS as found is printed and plotted beside it).
  *
  *   npm run soak -- --minutes 30 --rate 10   # the full form (asserted)
  *   npm run soak -- --minutes 3              # a short form: prints, asserts nothing about growth
@@ -13,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { DrillLoad, mixedRates } from './support/drill-load';
 import { HaStack } from './support/ha-stack';
 import { flatness, flatnessTable, sampleTable, soakSvg, type Flatness } from './support/soak-report';
+import { collectGarbage, inspectorUrl } from './support/inspector-gc';
 import { diskMiB, heapMiB, rssMiB, type SoakSample } from './support/soak-sampler';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
@@ -41,6 +44,13 @@ describe('soak', () => {
       ha.onCleanup(() => load.stop());
       const apiSeries = ha.apis.map((_, i) => `key-api ${i + 1} RSS`);
       const rssSeries = [...apiSeries, 'projector RSS', 'FerretDB RSS'];
+      // The asserted series: the same processes' RSS right after a full collection asked through the inspector.
+      const collected = (series: string): string => `${series} after GC`;
+      const collectedSeries = [...apiSeries, 'projector RSS'].map(collected);
+      const inspected = [
+        ...ha.apis.map((a, i) => ({ series: apiSeries[i]!, process: a.process })),
+        { series: 'projector RSS', process: ha.stack.projector },
+      ];
       const v8Series = (i: number) => ({
         used: `key-api ${i + 1} heap used`,
         total: `key-api ${i + 1} heap total`,
@@ -59,7 +69,16 @@ describe('soak', () => {
         values['projector RSS'] = rssMiB(ha.stack.projector.child.pid);
         values['FerretDB RSS'] = rssMiB(ferretPid());
         values['store on disk'] = diskMiB(storeDir);
+        // V8's figures as found, before the collection below moves them.
         const heaps = await Promise.all(ha.apis.map((a) => heapMiB(a.process.metricsUrl)));
+        await Promise.all(
+          inspected.map(async ({ series, process: service }) => {
+            const url = inspectorUrl(service.log);
+            if (url === undefined) throw new Error(`soak: ${series}: the process printed no inspector URL (KEYWARD_SERVICE_INSPECT)`);
+            await collectGarbage(url);
+            values[collected(series)] = rssMiB(service.child.pid);
+          }),
+        );
         heaps.forEach((h, i) => {
           const names = v8Series(i);
           values[names.used] = h.used;
@@ -86,8 +105,7 @@ describe('soak', () => {
       await load.stop();
       const seconds = (Date.now() - started) / 1000;
 
-      const apiAndProjector = [...apiSeries, 'projector RSS'];
-      const results: Flatness[] = [...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk'].map((s) =>
+      const results: Flatness[] = [...collectedSeries, ...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk'].map((s) =>
         flatness(samples, s, WARM_UP),
       );
       const commits = await ha.stack.db.collection('commits').countDocuments({ tenantId: ha.tenantId });
@@ -100,7 +118,8 @@ describe('soak', () => {
         soakSvg(
           samples,
           [
-            { title: 'Resident set size (MiB)', series: rssSeries },
+            { title: 'Resident set size right after a full collection (MiB): asserted flat', series: collectedSeries },
+            { title: 'Resident set size as found, before the collection (MiB)', series: rssSeries },
             { title: 'key-api V8 heap: in use and reserved, from its metrics (MiB)', series: heapSeries },
             { title: 'Store on disk: FerretDB SQLite files with WAL (MiB)', series: ['store on disk'] },
           ],
@@ -120,10 +139,10 @@ describe('soak', () => {
           `${load.requests} requests (per minute ${Math.min(...perMinute)}-${Math.max(...perMinute)}), ${load.commands.length} acknowledged commands, ` +
             `${load.ciphertexts.length} ciphertexts, ${commits} commits; failed requests: ${load.failures.length} ` +
             `(${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'})`,
-          sampleTable(samples, [...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk']),
+          sampleTable(samples, [...collectedSeries, ...rssSeries, ...heapSeries, ...youngAndExternal, 'store on disk']),
           '',
           `flatness: the growth of the least-squares line through the samples of minutes ${WARM_UP}-${MINUTES}` +
-            (ASSERT ? ' (asserted for key-api and projector RSS)' : ' (printed only: short form)'),
+            (ASSERT ? ' (asserted for key-api and projector RSS after a full collection)' : ' (printed only: short form)'),
           flatnessTable(results, WARM_UP),
           `plot: ${OUT}`,
           ...load.failures.slice(0, 10).map((f) => `  ${new Date(f.at).toISOString()} ${f.what}`),
@@ -133,7 +152,7 @@ describe('soak', () => {
 
       // A request under steady load without faults is answered; a failure is never the caller's fault nor a 500.
       expect(load.failures.filter((f) => /^\w+: (401|403|500) /.test(f.what))).toEqual([]);
-      if (ASSERT) expect(results.filter((r) => apiAndProjector.includes(r.series) && !r.flat)).toEqual([]);
+      if (ASSERT) expect(results.filter((r) => collectedSeries.includes(r.series) && !r.flat)).toEqual([]);
     },
     (MINUTES + 15) * 60_000,
   );

@@ -25,6 +25,8 @@ export interface ClientCertificate {
 /** The Node options `npm start` runs each service with (infra/service-node-flags.json), so specs, the drill and the soak run it as deployed. */
 const SERVICE_NODE_FLAGS = JSON.parse(readFileSync(join(repoRoot, 'infra', 'service-node-flags.json'), 'utf8')) as Record<string, string[]>;
 const serviceNodeFlags = (name: string): string[] => SERVICE_NODE_FLAGS[name] ?? [];
+/** The soak's affordance: each service also opens an inspector on a free loopback port (never for `npm start`). */
+const inspectFlags = (): string[] => (process.env.KEYWARD_SERVICE_INSPECT === '1' ? ['--inspect=127.0.0.1:0'] : []);
 
 /** One Keyward service run as a real process from dist/ (built by `npm test`). */
 export class ServiceProcess {
@@ -59,18 +61,22 @@ export class ServiceProcess {
     const portVar = { 'key-api': 'KEY_API_PORT', projector: 'PROJECTOR_PORT', backup: 'BACKUP_PORT' }[name];
     const tls = name === 'key-api' && env.KEY_API_TLS !== 'off';
     const metricsPort = name === 'key-api' ? (env.KEY_API_METRICS_PORT ?? String(await freePort())) : undefined;
-    const child = spawn(process.execPath, [...serviceNodeFlags(name), join(repoRoot, 'dist', 'services', name, 'src', 'main.js')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        KEYWARD_DATA: dataDir,
-        [portVar]: String(port),
-        LOG_LEVEL: 'info',
-        ...(metricsPort ? { KEY_API_METRICS_PORT: metricsPort } : {}),
-        ...env,
+    const child = spawn(
+      process.execPath,
+      [...serviceNodeFlags(name), ...inspectFlags(), join(repoRoot, 'dist', 'services', name, 'src', 'main.js')],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          KEYWARD_DATA: dataDir,
+          [portVar]: String(port),
+          LOG_LEVEL: 'info',
+          ...(metricsPort ? { KEY_API_METRICS_PORT: metricsPort } : {}),
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     const service = new ServiceProcess(name, child, `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, dataDir);
     service.clientCert = options.clientCert;
     if (metricsPort) service.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;

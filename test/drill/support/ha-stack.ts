@@ -60,10 +60,16 @@ export class HaStack {
     this.tenantId = tenant.tenantId;
     const userKey = await this.stack.principal(tenant.adminKey, 'key-user');
     const keyIds: string[] = [];
+    let seq = 0;
     for (let i = 0; i < 3; i++) {
       const made = await this.stack.call(tenant.adminKey, 'POST', '/v1/keys', { activate: true });
-      keyIds.push(made.json<{ key: { keyId: string } }>().key.keyId);
+      const { key, seq: at } = made.json<{ key: { keyId: string }; seq: number }>();
+      keyIds.push(key.keyId);
+      seq = at;
     }
+    // The load reads these keys through either instance from the first second: wait until the views hold them.
+    const seen = await this.stack.call(tenant.adminKey, 'GET', `/v1/tenant?minSeq=${seq}`);
+    if (seen.status !== 200) throw new Error(`drill: the views did not reach seq ${seq}: ${seen.status} ${seen.body}`);
     this.targets = { adminKey: tenant.adminKey, userKey, keyIds };
     return this;
   }
