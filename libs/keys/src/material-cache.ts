@@ -29,12 +29,13 @@ export class MaterialCache {
 
   /**
    * Keeps a copy of `material` in an ArrayBuffer of its own and zeroes `material` (true); or keeps
-   * nothing and leaves `material` untouched, still the caller's to zero (false). The copy because
-   * a small Buffer (Buffer.concat, allocUnsafe) is a slice of a shared pool slab, 64 KiB since
-   * Node 24 (8 KiB before): each cached 32-byte version kept its whole slab alive, 64 KiB where
-   * the bounds count 192 bytes, so 10,000 entries could hold 640 MiB, and key-api's external memory
-   * rose by about 1.4 MiB a minute under the soak's load (docs/high-availability.md). The slab also
-   * held other requests' buffers beside the plaintext key; the copy shares its memory with nothing.
+   * nothing and leaves `material` untouched, still the caller's to zero (false). The copy because a
+   * small Buffer (Buffer.concat, allocUnsafe) is a slice of a shared pool slab (Buffer.poolSize: 64
+   * KiB on Node 24, 8 KiB on Node 20): each cached 32-byte version kept its whole slab alive, 64 KiB
+   * where the bounds count 192 bytes, so 10,000 entries could hold 640 MiB, and key-api's external
+   * memory rose by about 1.4 MiB a minute under the soak's load (docs/high-availability.md). The
+   * slab also held other requests' buffers beside the plaintext key; the copy shares its memory with
+   * nothing.
    */
   set(id: string, material: Buffer, now = Date.now()): boolean {
     const owned = Buffer.allocUnsafeSlow(material.length);
