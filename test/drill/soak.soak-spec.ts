@@ -47,10 +47,15 @@ describe('soak', () => {
       // The asserted series: the same processes' RSS right after a full collection asked through the inspector.
       const collected = (series: string): string => `${series} after GC`;
       const collectedSeries = [...apiSeries, 'projector RSS'].map(collected);
+      // Each process's inspector URL, read once from its output (printed at start).
       const inspected = [
         ...ha.apis.map((a, i) => ({ series: apiSeries[i]!, process: a.process })),
         { series: 'projector RSS', process: ha.stack.projector },
-      ];
+      ].map(({ series, process: service }) => {
+        const url = inspectorUrl(service.log);
+        if (url === undefined) throw new Error(`soak: ${series}: the process printed no inspector URL (KEYWARD_SERVICE_INSPECT)`);
+        return { series, pid: service.child.pid, url };
+      });
       const v8Series = (i: number) => ({
         used: `key-api ${i + 1} heap used`,
         total: `key-api ${i + 1} heap total`,
@@ -72,11 +77,9 @@ describe('soak', () => {
         // V8's figures as found, before the collection below moves them.
         const heaps = await Promise.all(ha.apis.map((a) => heapMiB(a.process.metricsUrl)));
         await Promise.all(
-          inspected.map(async ({ series, process: service }) => {
-            const url = inspectorUrl(service.log);
-            if (url === undefined) throw new Error(`soak: ${series}: the process printed no inspector URL (KEYWARD_SERVICE_INSPECT)`);
+          inspected.map(async ({ series, pid, url }) => {
             await collectGarbage(url);
-            values[collected(series)] = rssMiB(service.child.pid);
+            values[collected(series)] = rssMiB(pid);
           }),
         );
         heaps.forEach((h, i) => {

@@ -6,8 +6,9 @@ const ENTRY_OVERHEAD = 160;
 /**
  * Unwrapped key material, bounded in count and age (the one cache policy: BoundedCache, least
  * recently used first). It holds copies of its own (see `set`), and every buffer that leaves it
- * (evicted, expired, replaced, forgotten, cleared) is zeroed. Callers use a buffer synchronously right after `get`; the cache never zeroes
- * during that window because nothing else runs on the event loop meanwhile.
+ * (evicted, expired, replaced, forgotten, cleared) is zeroed. Callers use a buffer synchronously
+ * right after `get`; the cache never zeroes during that window because nothing else runs on the
+ * event loop meanwhile.
  */
 export class MaterialCache {
   readonly entries: BoundedCache<string, Buffer>;
